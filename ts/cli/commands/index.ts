@@ -1,0 +1,16 @@
+/**
+ * Every command module, in the order `certgate --help` lists them. Each module exports
+ * `register(program)`, adding its commands to the program; groups such as `cert` are
+ * shared through `group()` from `../group.js`. Add one import and one array entry per module.
+ */
+import type { Command } from 'commander';
+
+type Registrar = (program: Command) => void;
+
+const modules: Registrar[] = [
+];
+
+/** Add every command to `program`. */
+export function registerCommands(program: Command): void {
+  for (const register of modules) register(program);
+}
