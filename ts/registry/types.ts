@@ -7,6 +7,10 @@
  * (SQLite WAL + synchronous=FULL), and is visible to every process that opens the same
  * database before the promise resolves: this is what makes revocation immediate for
  * the authorizer (no status cache anywhere).
+ *
+ * The registry stores and enforces the rules that need atomicity (uniqueness, limits,
+ * compare-and-set status transitions); the control plane (`ts/control/`) owns the
+ * AWS wire protocol and certificate checks.
  */
 
 export type CertificateStatus =
@@ -24,7 +28,7 @@ export type AutoRegistrationStatus = 'ENABLE' | 'DISABLE';
 export interface Account {
   /** 12 digits. */
   accountId: string;
-  /** 14 lowercase alphanumerics; `<prefix>-ats.iot.<region>.<domain>` is the data endpoint. */
+  /** 14 lowercase alphanumerics; `<prefix>-ats.iot.<region>.<endpointDomain>` is the data endpoint. */
   endpointPrefix: string;
   createdAt: number;
 }
@@ -33,6 +37,25 @@ export interface Credential {
   accessKeyId: string;
   secretAccessKey: string;
   accountId: string;
+}
+
+/** Installation-wide settings, fixed when the database is created. */
+export interface RegistrySettings {
+  /** The one region this installation serves (ARNs, endpoints, SigV4 scope). Default `us-east-1`. */
+  region: string;
+  /** DNS suffix of data endpoints: `<prefix>-ats.iot.<region>.<endpointDomain>`. Default `localhost`. */
+  endpointDomain: string;
+}
+
+/** Transfer bookkeeping of a device certificate (AWS `transferData`). Dates are epoch seconds. */
+export interface TransferData {
+  /** The account the certificate is (or was last) offered to. */
+  transferTo: string | null;
+  transferMessage: string | null;
+  rejectReason: string | null;
+  transferDate: number | null;
+  acceptDate: number | null;
+  rejectDate: number | null;
 }
 
 /** A device certificate as registered in one account. */
@@ -52,6 +75,19 @@ export interface CertificateRecord {
   generationId: string;
   notBefore: number;
   notAfter: number;
+  transfer: TransferData;
+}
+
+/** JITP provisioning configuration attached to a CA (AWS `registrationConfig`). */
+export interface RegistrationConfig {
+  templateBody?: string;
+  roleArn?: string;
+  templateName?: string;
+}
+
+export interface Tag {
+  Key: string;
+  Value?: string;
 }
 
 export interface CaCertificateRecord {
@@ -61,7 +97,10 @@ export interface CaCertificateRecord {
   status: CaStatus;
   certificateMode: CertificateMode;
   autoRegistrationStatus: AutoRegistrationStatus;
+  /** RFC 4514 subject as printed by the engine's `inspect` (the authorizer matches issuers with it). */
   subject: string;
+  registrationConfig: RegistrationConfig | null;
+  tags: Tag[];
   creationDate: number;
   lastModifiedDate: number;
   customerVersion: number;
@@ -72,8 +111,12 @@ export interface CaCertificateRecord {
 
 /** What the authorizer needs from the registry on every decision. */
 export interface RegistryReader {
-  /** The account whose data endpoint or custom domain is `host` (already lower-cased). */
+  /**
+   * The account whose data endpoint (`<prefix>.iot.<region>.<domain>` or
+   * `<prefix>-ats.iot.<region>.<domain>`) or custom domain is `host` (already lower-cased).
+   */
   accountForHost(host: string): Promise<Account | null>;
+  /** The certificate as owned by the account (a certificate offered to it by transfer is not returned). */
   getCertificate(accountId: string, certificateId: string): Promise<CertificateRecord | null>;
   /** Every account's registration of this certificate (for connections without SNI). */
   findCertificateRegistrations(certificateId: string): Promise<CertificateRecord[]>;
@@ -84,9 +127,238 @@ export interface RegistryReader {
 
 /** A just-in-time-registration or other registry event, stored durably. */
 export interface RegistryEvent {
+  /** Strictly increasing across the whole database; use it as the read cursor. */
   sequence: number;
   accountId: string;
   topic: string;
   payload: Record<string, unknown>;
+  /** Epoch seconds. */
   createdAt: number;
+}
+
+/** The certificate facts a registration stores (from the engine's `inspect`). */
+export interface CertificateFacts {
+  certificateId: string;
+  certificatePem: string;
+  notBefore: number;
+  notAfter: number;
+}
+
+/** Result of `registerPendingActivation`: the stored record and whether this call created it. */
+export interface PendingActivationResult {
+  record: CertificateRecord;
+  created: boolean;
+}
+
+/** What the authorizer writes (JITR) and reads (events). */
+export interface RegistryAuthorizerWriter {
+  /**
+   * JITR: record `facts` in `accountId` as PENDING_ACTIVATION under `caCertificateId`
+   * with `mode` (the CA's). Idempotent: when the account already holds the certificate,
+   * nothing changes and the existing record is returned with `created: false`.
+   */
+  registerPendingActivation(
+    accountId: string,
+    facts: CertificateFacts,
+    caCertificateId: string,
+    mode: CertificateMode,
+  ): Promise<PendingActivationResult>;
+  /** Append an event durably; returns it with its sequence number. */
+  appendEvent(accountId: string, topic: string, payload: Record<string, unknown>): Promise<RegistryEvent>;
+  /** Events of the account with `sequence > afterSequence`, oldest first, at most `limit`. */
+  listEvents(accountId: string, afterSequence: number, limit: number): Promise<RegistryEvent[]>;
+}
+
+/** One page of a keyset-paginated list. `nextMarker` is opaque base64, absent on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextMarker?: string;
+}
+
+export interface PageRequest {
+  /** 1..MAX_PAGE_SIZE; validated by the caller. */
+  pageSize: number;
+  /** A `nextMarker` from a previous page. Unknown or malformed markers throw `RegistryError('INVALID_MARKER')`. */
+  marker?: string;
+  ascending: boolean;
+}
+
+/** Reasons a registry write is refused; the control plane maps each to an AWS error. */
+export type RegistryErrorCode =
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  /** A DEFAULT-mode CA is already registered by another account (one owner per region). */
+  | 'DEFAULT_CA_OWNED_ELSEWHERE'
+  /** The account already holds `MAX_CAS_PER_SUBJECT` CAs with this subject. */
+  | 'SUBJECT_LIMIT'
+  /** The record's current state does not allow the change (`current` says which). */
+  | 'STATE'
+  | 'INVALID_MARKER'
+  /** Things are still attached (certificate delete / transfer). */
+  | 'THINGS_ATTACHED'
+  /** Policies are still attached. */
+  | 'POLICIES_ATTACHED'
+  /** The policy still has targets (policy delete). */
+  | 'POLICY_IN_USE';
+
+/** A refused registry write. Callers branch on `code`, never on the message. */
+export class RegistryError extends Error {
+  constructor(
+    readonly code: RegistryErrorCode,
+    message: string,
+    /** For `STATE`: the current status; for `ALREADY_EXISTS`: the conflicting id. */
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'RegistryError';
+  }
+}
+
+/** Registry-side limits; each has its own error code (see `RegistryErrorCode`). */
+export const LIMITS = {
+  /** AWS IoT: at most 10 CA certificates with the same subject per account (spec 8). */
+  MAX_CAS_PER_SUBJECT: 10,
+  /** AWS IoT model: `pageSize` 1..250 (spec 1.2). */
+  MAX_PAGE_SIZE: 250,
+  /** Default page size of certificate lists (spec 1.2). */
+  DEFAULT_PAGE_SIZE: 25,
+} as const;
+
+/** A new device certificate (status and mode decided by the control plane). */
+export interface NewCertificate extends CertificateFacts {
+  accountId: string;
+  status: CertificateStatus;
+  certificateMode: CertificateMode;
+  caCertificateId: string | null;
+}
+
+/** A new CA certificate. */
+export interface NewCaCertificate extends CertificateFacts {
+  accountId: string;
+  status: CaStatus;
+  certificateMode: CertificateMode;
+  autoRegistrationStatus: AutoRegistrationStatus;
+  subject: string;
+  registrationConfig: RegistrationConfig | null;
+  tags: Tag[];
+}
+
+export interface CaCertificateUpdate {
+  status?: CaStatus;
+  autoRegistrationStatus?: AutoRegistrationStatus;
+  /** `null` removes the configuration (`removeAutoRegistration`). */
+  registrationConfig?: RegistrationConfig | null;
+}
+
+/** A policy (stored, not evaluated). */
+export interface PolicyRecord {
+  accountId: string;
+  policyName: string;
+  policyDocument: string;
+  policyVersionId: string;
+  creationDate: number;
+  lastModifiedDate: number;
+}
+
+/** An outgoing transfer as listed by ListOutgoingCertificates. */
+export interface OutgoingTransfer {
+  certificateId: string;
+  transferredTo: string;
+  transferDate: number;
+  transferMessage: string | null;
+  creationDate: number;
+}
+
+/** Everything the control plane and the CLI use. */
+export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
+  settings(): Promise<RegistrySettings>;
+  close(): Promise<void>;
+
+  // Accounts, credentials, domains.
+  /** Throws ALREADY_EXISTS for a taken account id, access key or endpoint prefix. */
+  createAccount(account: { accountId: string; endpointPrefix: string }): Promise<Account>;
+  getAccount(accountId: string): Promise<Account | null>;
+  listAccounts(): Promise<Account[]>;
+  /** Throws NOT_FOUND (account) or ALREADY_EXISTS (access key id). */
+  addCredential(credential: Credential): Promise<void>;
+  getCredential(accessKeyId: string): Promise<Credential | null>;
+  listCredentials(accountId: string): Promise<Credential[]>;
+  /** Attach a custom domain (lower-case DNS name) for SNI routing. Throws NOT_FOUND / ALREADY_EXISTS. */
+  addDomain(accountId: string, domainName: string): Promise<void>;
+  /** Throws NOT_FOUND when the account does not hold the domain. */
+  removeDomain(accountId: string, domainName: string): Promise<void>;
+  listDomains(accountId: string): Promise<string[]>;
+
+  // Registration code (one per account).
+  /** Returns the account's code, storing `candidate` first when it has none. */
+  getOrCreateRegistrationCode(accountId: string, candidate: string): Promise<string>;
+  /** Throws NOT_FOUND when there is no code. */
+  deleteRegistrationCode(accountId: string): Promise<void>;
+  getRegistrationCode(accountId: string): Promise<string | null>;
+
+  // CA certificates.
+  /** Enforces ALREADY_EXISTS, DEFAULT_CA_OWNED_ELSEWHERE and SUBJECT_LIMIT atomically. */
+  insertCaCertificate(ca: NewCaCertificate): Promise<CaCertificateRecord>;
+  /** Throws NOT_FOUND. Bumps customerVersion and generationId. */
+  updateCaCertificate(accountId: string, caCertificateId: string, update: CaCertificateUpdate): Promise<CaCertificateRecord>;
+  /** Throws NOT_FOUND, or STATE when the CA is ACTIVE. Device certificates it registered are kept. */
+  deleteCaCertificate(accountId: string, caCertificateId: string): Promise<void>;
+  listCaCertificates(accountId: string, page: PageRequest, templateName?: string): Promise<Page<CaCertificateRecord>>;
+
+  // Device certificates.
+  /** Throws ALREADY_EXISTS when the account already holds (or is being offered) the certificate. */
+  insertCertificate(cert: NewCertificate): Promise<CertificateRecord>;
+  /**
+   * Compare-and-set the status: throws NOT_FOUND, or STATE when the current status is
+   * not in `allowedFrom`. Setting the current status again succeeds without a version bump.
+   */
+  setCertificateStatus(
+    accountId: string,
+    certificateId: string,
+    to: CertificateStatus,
+    allowedFrom: readonly CertificateStatus[],
+  ): Promise<CertificateRecord>;
+  /**
+   * Throws NOT_FOUND; STATE unless status is in `allowedFrom`; THINGS_ATTACHED; and
+   * POLICIES_ATTACHED unless `forceDelete`. forceDelete also removes the policy attachments.
+   */
+  deleteCertificate(
+    accountId: string,
+    certificateId: string,
+    allowedFrom: readonly CertificateStatus[],
+    forceDelete: boolean,
+  ): Promise<void>;
+  /** Certificates owned by the account plus those offered to it (PENDING_TRANSFER). */
+  listCertificates(accountId: string, page: PageRequest, caCertificateId?: string): Promise<Page<CertificateRecord>>;
+  /** A certificate the account owns, or one offered to it by a pending transfer. */
+  getCertificateVisibleTo(accountId: string, certificateId: string): Promise<CertificateRecord | null>;
+
+  // Transfers (spec 4.17).
+  /** Source side. STATE unless INACTIVE; POLICIES_ATTACHED; THINGS_ATTACHED; NOT_FOUND. */
+  startTransfer(accountId: string, certificateId: string, targetAccountId: string, message: string | null): Promise<CertificateRecord>;
+  /** Target side: ownership moves. NOT_FOUND unless offered to `accountId`; STATE when already completed. */
+  acceptTransfer(accountId: string, certificateId: string, setAsActive: boolean): Promise<CertificateRecord>;
+  /** Target side: back to the source as INACTIVE. */
+  rejectTransfer(accountId: string, certificateId: string, reason: string | null): Promise<CertificateRecord>;
+  /** Source side: back to INACTIVE. */
+  cancelTransfer(accountId: string, certificateId: string): Promise<CertificateRecord>;
+  listOutgoingTransfers(accountId: string, page: PageRequest): Promise<Page<OutgoingTransfer>>;
+
+  // Things and policies (stored for delete/transfer preconditions, not evaluated).
+  attachThingPrincipal(accountId: string, thingName: string, principal: string): Promise<void>;
+  /** Throws NOT_FOUND when not attached. */
+  detachThingPrincipal(accountId: string, thingName: string, principal: string): Promise<void>;
+  listPrincipalThings(accountId: string, principal: string): Promise<string[]>;
+  /** Throws ALREADY_EXISTS. */
+  createPolicy(accountId: string, policyName: string, policyDocument: string): Promise<PolicyRecord>;
+  getPolicy(accountId: string, policyName: string): Promise<PolicyRecord | null>;
+  /** Throws NOT_FOUND or POLICY_IN_USE. */
+  deletePolicy(accountId: string, policyName: string): Promise<void>;
+  listPolicies(accountId: string): Promise<PolicyRecord[]>;
+  /** Throws NOT_FOUND (policy). Attaching twice is a no-op. */
+  attachPolicy(accountId: string, policyName: string, target: string): Promise<void>;
+  /** Throws NOT_FOUND (policy or attachment). */
+  detachPolicy(accountId: string, policyName: string, target: string): Promise<void>;
+  listAttachedPolicies(accountId: string, target: string): Promise<PolicyRecord[]>;
+  listPolicyTargets(accountId: string, policyName: string): Promise<string[]>;
 }
