@@ -1,0 +1,86 @@
+/**
+ * The presented chain: what a client sent, decoded to DER, bounded by the limits and
+ * keyed by a hash. Only {@link readChain} builds a {@link PresentedChain}, so every chain
+ * reaching the decision has passed the length and size limits.
+ */
+import { createHash } from 'node:crypto';
+import type { AuthzLimits } from './limits.js';
+import type { Reason } from './reasons.js';
+
+/** A decoded chain, leaf first. */
+export interface PresentedChain {
+  readonly leaf: Buffer;
+  readonly intermediates: readonly Buffer[];
+  /** Hex SHA-256 over every certificate (length-prefixed): the verification cache key. */
+  readonly key: string;
+}
+
+export type ChainResult = { ok: true; chain: PresentedChain } | { ok: false; reason: Reason; message: string };
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([^-]*)-----END CERTIFICATE-----/g;
+const BASE64_BODY = /^[A-Za-z0-9+/=\s]*$/;
+
+/**
+ * Split PEM text (one or several `CERTIFICATE` blocks) into DER buffers. Text with no
+ * block at all is an error; so is a block whose body is not base64.
+ */
+export function pemToDers(text: string): Buffer[] | string {
+  const ders: Buffer[] = [];
+  for (const match of text.matchAll(PEM_BLOCK)) {
+    const body = match[1] ?? '';
+    if (!BASE64_BODY.test(body)) return 'a PEM block contains characters outside base64';
+    ders.push(Buffer.from(body, 'base64'));
+  }
+  if (ders.length === 0) return 'no "-----BEGIN CERTIFICATE-----" block found';
+  return ders;
+}
+
+/**
+ * Build a chain from what a front door extracted: PEM strings (each may hold several
+ * blocks) or DER bytes, leaf first. An empty list is `NO_CERTIFICATE`.
+ */
+export function readChain(parts: readonly (string | Uint8Array)[], limits: AuthzLimits): ChainResult {
+  const ders: Buffer[] = [];
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      const decoded = pemToDers(part);
+      if (typeof decoded === 'string') return { ok: false, reason: 'MALFORMED_CERTIFICATE', message: decoded };
+      ders.push(...decoded);
+    } else {
+      ders.push(Buffer.from(part.buffer, part.byteOffset, part.byteLength));
+    }
+    // Checked inside the loop so a hostile bundle stops being decoded early.
+    if (ders.length > limits.maxChainLength) {
+      return {
+        ok: false,
+        reason: 'CHAIN_TOO_LONG',
+        message: `more than maxChainLength=${limits.maxChainLength} certificates presented`,
+      };
+    }
+  }
+  const [leaf, ...intermediates] = ders;
+  if (leaf === undefined) return { ok: false, reason: 'NO_CERTIFICATE', message: 'no client certificate presented' };
+  for (const der of ders) {
+    if (der.length === 0) return { ok: false, reason: 'MALFORMED_CERTIFICATE', message: 'an empty certificate was presented' };
+    if (der.length > limits.maxCertificateBytes) {
+      return {
+        ok: false,
+        reason: 'CERTIFICATE_TOO_LARGE',
+        message: `a certificate of ${der.length} bytes exceeds maxCertificateBytes=${limits.maxCertificateBytes}`,
+      };
+    }
+  }
+  return { ok: true, chain: { leaf, intermediates, key: chainKey(ders) } };
+}
+
+function chainKey(ders: readonly Buffer[]): string {
+  const hash = createHash('sha256');
+  // A length prefix per certificate keeps [A,B] and [AB] apart.
+  const prefix = Buffer.alloc(4);
+  for (const der of ders) {
+    prefix.writeUInt32BE(der.length, 0);
+    hash.update(prefix);
+    hash.update(der);
+  }
+  return hash.digest('hex');
+}

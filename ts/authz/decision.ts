@@ -1,0 +1,342 @@
+/**
+ * The decision: `authorize(sni, certChain)` → {@link Decision}, AWS IoT's connect-time
+ * rules (spec 6.2–6.4, 7.1). It is protocol-free; the front doors in `ts/ingress/` turn
+ * requests into calls and decisions into answers.
+ *
+ * Order of work, cheapest first, and why:
+ *   1. decode and bound the chain (limits), hash it;
+ *   2. parse the leaf (µs in the Rust engine) or take it from the verification cache;
+ *   3. validity window and signature algorithm;
+ *   4. SNI → account, then the certificate's registration **in that account** — read
+ *      fresh from the registry on every call (no status cache: revocation is immediate);
+ *   5. for a CA-registered certificate, the chain verification against that CA, from the
+ *      cache or run inline / on the pool (placement.ts); after a pool hop the status is
+ *      read again so that an allow always reflects a status read after all the waiting;
+ *   6. JITR for unknown certificates whose issuer is an auto-registering CA.
+ * Every failure on the way is a deny with its own reason; nothing throws out of here.
+ */
+import type { Engine, CertificateInfo } from '../engine/types.js';
+import type { CertificateMode, CertificateRecord, RegistryReader } from '../registry/types.js';
+import { readChain, type PresentedChain } from './chain.js';
+import type { AuthzLimits } from './limits.js';
+import type { Reason } from './reasons.js';
+import type { CachedChain, VerifyCache } from './verifyCache.js';
+import { placeVerification, type Placement } from './placement.js';
+import { Verifier, VerifierFailure } from './verifier.js';
+import { autoRegisters, type Jitr } from './jitr.js';
+import { StageClock, type Stage } from './stages.js';
+
+/** The answer. Plain data: it crosses process and protocol boundaries unchanged. */
+export interface Decision {
+  allow: boolean;
+  reason: Reason;
+  certificateId: string | null;
+  accountId: string | null;
+  certificateMode: CertificateMode | null;
+  /** Things attached to the certificate in the account (AWS principal → thing). */
+  things: string[];
+  /** A detail for logs (engine code, limit hit); never certificate contents. */
+  message?: string;
+}
+
+/** The seven signature algorithms AWS IoT accepts (spec 6.4), in the engine's naming. */
+export const SUPPORTED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
+  'SHA256WITHRSA',
+  'SHA384WITHRSA',
+  'SHA512WITHRSA',
+  'DSA_WITH_SHA256',
+  'ECDSA-WITH-SHA256',
+  'ECDSA-WITH-SHA384',
+  'ECDSA-WITH-SHA512',
+]);
+
+/** What the registry must offer the authorizer: reads, plus principal → things. */
+export interface AuthzRegistry extends RegistryReader {
+  listPrincipalThings(accountId: string, principal: string): Promise<string[]>;
+}
+
+/** One finished decision, as metrics and the decision log see it. */
+export interface DecisionEvent {
+  door: string;
+  sni: string | null;
+  decision: Decision;
+  /** Whole decision, seconds. */
+  seconds: number;
+  stages: ReadonlyMap<Stage, number>;
+  cacheHit: boolean;
+}
+
+/** Told about every decision (metrics, decision log). */
+export interface DecisionObserver {
+  decided(event: DecisionEvent): void;
+}
+
+export interface AuthorizerOptions {
+  registry: AuthzRegistry;
+  engine: Engine;
+  verifier: Verifier;
+  cache: VerifyCache;
+  limits: AuthzLimits;
+  /** Verifications estimated above this many µs go to the pool (placement.ts). */
+  inlineBudgetUs: number;
+  /** Epoch milliseconds; tests pass a fixed clock. */
+  clock?: () => number;
+  /** AWS region used in certificate ARNs (principal of thing attachments). */
+  region: string;
+  jitr?: Jitr;
+  observer?: DecisionObserver;
+}
+
+/** Thrown inside a decision to stop with a reason; never escapes `authorize`. */
+class Deny {
+  constructor(
+    readonly reason: Reason,
+    readonly message?: string,
+    /** The registration the deny is about, when one was found. */
+    readonly record?: CertificateRecord,
+  ) {}
+}
+
+interface Context {
+  readonly chain: PresentedChain;
+  readonly entry: CachedChain;
+  readonly now: number;
+  readonly stages: StageClock;
+  readonly deadline: number;
+}
+
+export class Authorizer {
+  readonly #o: Required<Omit<AuthorizerOptions, 'jitr' | 'observer'>> & Pick<AuthorizerOptions, 'jitr' | 'observer'>;
+
+  constructor(options: AuthorizerOptions) {
+    this.#o = { clock: Date.now, ...options };
+  }
+
+  /**
+   * Decide for a presented chain (PEM strings or DER, leaf first) and an SNI (null or ''
+   * when none was sent). `door` labels metrics and logs. Never rejects.
+   */
+  async authorize(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api'): Promise<Decision> {
+    const stages = new StageClock();
+    const started = performance.now();
+    let cacheHit = false;
+    let decision: Decision;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const deadline = new Promise<Decision>((resolve) => {
+        timer = setTimeout(
+          () => resolve(deny('DEADLINE_EXCEEDED', null, `decision exceeded deadlineMs=${this.#o.limits.deadlineMs}`)),
+          this.#o.limits.deadlineMs,
+        );
+      });
+      const work = this.#decide(sni, certChain, stages, started + this.#o.limits.deadlineMs, (hit) => {
+        cacheHit = hit;
+      });
+      decision = await Promise.race([work, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.#o.observer?.decided({
+      door,
+      sni: normaliseSni(sni),
+      decision,
+      seconds: (performance.now() - started) / 1000,
+      stages: stages.totals(),
+      cacheHit,
+    });
+    return decision;
+  }
+
+  async #decide(
+    sni: string | null | undefined,
+    certChain: readonly (string | Uint8Array)[],
+    stages: StageClock,
+    deadline: number,
+    noteCache: (hit: boolean) => void,
+  ): Promise<Decision> {
+    let certificateId: string | null = null;
+    try {
+      stages.start('parse');
+      const read = readChain(certChain, this.#o.limits);
+      if (!read.ok) throw new Deny(read.reason, read.message);
+      const now = Math.floor(this.#o.clock() / 1000);
+      let entry = this.#o.cache.get(read.chain.key, now);
+      noteCache(entry !== undefined);
+      if (entry === undefined) {
+        const parsed = this.#o.engine.inspect(read.chain.leaf);
+        if (!parsed.ok) throw new Deny('MALFORMED_CERTIFICATE', `${parsed.code}: ${parsed.message}`);
+        entry = this.#o.cache.remember(read.chain.key, parsed);
+      }
+      stages.stop();
+      const leaf = entry.leaf;
+      certificateId = leaf.certificateId;
+      checkLeaf(leaf, now);
+      const ctx: Context = { chain: read.chain, entry, now, stages, deadline };
+      const record = await this.#route(normaliseSni(sni), ctx);
+      return await this.#finish(record, ctx);
+    } catch (err) {
+      stages.stop();
+      if (err instanceof Deny) return deny(err.reason, certificateId, err.message, err.record);
+      if (err instanceof VerifierFailure) return deny(err.reason, certificateId, err.message);
+      return deny('REGISTRY_ERROR', certificateId, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /** Steps 4 and 6: the registration the decision is about, or a Deny. */
+  async #route(sni: string | null, ctx: Context): Promise<CertificateRecord> {
+    const { registry } = this.#o;
+    const id = ctx.entry.leaf.certificateId;
+    if (sni === null) {
+      // Spec 6.3: without SNI only a DEFAULT-mode certificate registered in exactly one
+      // account can be routed; JITR needs SNI (spec 6.3 last point).
+      const found = await ctx.stages.time('registry', () => registry.findCertificateRegistrations(id));
+      const [only, ...more] = found;
+      if (only === undefined) throw new Deny('CERTIFICATE_NOT_REGISTERED', 'no SNI and no account holds the certificate');
+      if (more.length > 0) throw new Deny('SNI_REQUIRED', `registered in ${found.length} accounts`);
+      if (only.certificateMode === 'SNI_ONLY') throw new Deny('SNI_REQUIRED', 'SNI_ONLY certificate without SNI');
+      return only;
+    }
+    const account = await ctx.stages.time('registry', () => registry.accountForHost(sni));
+    if (account === null) throw new Deny('UNKNOWN_SNI', `no account serves "${sni}"`);
+    const record = await ctx.stages.time('registry', () => registry.getCertificate(account.accountId, id));
+    if (record !== null) return record;
+    await this.#justInTime(account.accountId, ctx);
+    throw new Deny('CERTIFICATE_NOT_REGISTERED', 'the certificate is not registered in the account');
+  }
+
+  /** Steps 4–5 for a found registration: status, chain, fresh status after a pool hop. */
+  async #finish(found: CertificateRecord, ctx: Context): Promise<Decision> {
+    let record = found;
+    if (record.status !== 'ACTIVE') await this.#refuseStatus(record, ctx);
+    const caId = record.caCertificateId;
+    if (caId !== null && !this.#o.cache.isVerified(ctx.entry, caId, ctx.now)) {
+      const ca = await ctx.stages.time('registry', () => this.#o.registry.getCaCertificate(record.accountId, caId));
+      if (ca === null) throw new Deny('CA_NOT_FOUND', `registered CA ${caId} is gone`, record);
+      const placement = await this.#verify(ctx, caId, ca.certificatePem);
+      if (placement === 'pool') {
+        const fresh = await ctx.stages.time('registry', () => this.#o.registry.getCertificate(record.accountId, record.certificateId));
+        if (fresh === null) throw new Deny('CERTIFICATE_NOT_REGISTERED', 'deleted while verifying');
+        record = fresh;
+        if (record.status !== 'ACTIVE') await this.#refuseStatus(record, ctx);
+      }
+    }
+    const principal = `arn:aws:iot:${this.#o.region}:${record.accountId}:cert/${record.certificateId}`;
+    const things = await ctx.stages.time('registry', () => this.#o.registry.listPrincipalThings(record.accountId, principal));
+    return {
+      allow: true,
+      reason: 'CERTIFICATE_ACTIVE',
+      certificateId: record.certificateId,
+      accountId: record.accountId,
+      certificateMode: record.certificateMode,
+      things,
+    };
+  }
+
+  /** Verify the chain against one registered CA, caching success. Returns where it ran. */
+  async #verify(ctx: Context, caId: string, caPem: string): Promise<Placement> {
+    const anchor = readChain([caPem], this.#o.limits);
+    if (!anchor.ok) throw new Deny('CA_NOT_FOUND', `registered CA ${caId} does not decode: ${anchor.message}`);
+    const caKey = this.#o.engine.inspect(anchor.chain.leaf);
+    if (!caKey.ok) throw new Deny('CA_NOT_FOUND', `registered CA ${caId} does not parse: ${caKey.code}`);
+    const placement = placeVerification(
+      this.#o.engine.name,
+      caKey.publicKey,
+      1 + ctx.chain.intermediates.length,
+      this.#o.inlineBudgetUs,
+      this.#o.verifier.hasPool,
+    );
+    const input = { chain: [ctx.chain.leaf, ...ctx.chain.intermediates], anchors: [anchor.chain.leaf], at: ctx.now };
+    const stage: Stage = placement === 'pool' ? 'verify_pool' : 'verify_inline';
+    const outcome = await ctx.stages.time(stage, () => this.#o.verifier.verify(input, placement, ctx.deadline - performance.now()));
+    if (!outcome.ok) throw new Deny('CHAIN_VERIFICATION_FAILED', `${outcome.code}: ${outcome.message}`);
+    this.#o.cache.markVerified(ctx.entry, caId, outcome.notAfter);
+    return placement;
+  }
+
+  /** A non-ACTIVE status: re-emit JITR for a pending certificate, then deny. */
+  async #refuseStatus(record: CertificateRecord, ctx: Context): Promise<never> {
+    switch (record.status) {
+      case 'REVOKED':
+        throw new Deny('CERTIFICATE_REVOKED', undefined, record);
+      case 'PENDING_TRANSFER':
+        throw new Deny('CERTIFICATE_PENDING_TRANSFER', undefined, record);
+      case 'PENDING_ACTIVATION': {
+        // Spec 7.1: each later connect while still PENDING_ACTIVATION republishes the event.
+        const caId = record.caCertificateId;
+        const jitr = this.#o.jitr;
+        if (caId !== null && jitr !== undefined) {
+          const ca = await ctx.stages.time('registry', () => this.#o.registry.getCaCertificate(record.accountId, caId));
+          if (ca !== null && autoRegisters(ca)) await ctx.stages.time('registry', () => jitr.emit(record.accountId, record.certificateId, caId));
+        }
+        throw new Deny('CERTIFICATE_PENDING_ACTIVATION', undefined, record);
+      }
+      default:
+        throw new Deny('CERTIFICATE_INACTIVE', `status ${record.status}`, record);
+    }
+  }
+
+  /**
+   * Step 6: find an ACTIVE auto-registering CA of the account whose subject is the
+   * leaf's issuer (or, with intermediates presented, the last intermediate's issuer) and
+   * that the chain verifies against; register and deny with JITR_REGISTERED. Returns
+   * normally when JITR does not apply.
+   */
+  async #justInTime(accountId: string, ctx: Context): Promise<void> {
+    const jitr = this.#o.jitr;
+    if (jitr === undefined) return;
+    const issuer = this.#topIssuer(ctx);
+    if (issuer === null) return;
+    const cas = await ctx.stages.time('registry', () => this.#o.registry.findCaCertificatesBySubject(accountId, issuer));
+    for (const ca of cas) {
+      if (!autoRegisters(ca)) continue;
+      try {
+        await this.#verify(ctx, ca.certificateId, ca.certificatePem);
+      } catch (err) {
+        // A candidate that does not verify is just not the issuer; try the next one.
+        if (err instanceof Deny) continue;
+        throw err;
+      }
+      const leaf = ctx.entry.leaf;
+      await ctx.stages.time('registry', () =>
+        jitr.register({ certificateId: leaf.certificateId, der: ctx.chain.leaf, notBefore: leaf.notBefore, notAfter: leaf.notAfter }, ca),
+      );
+      throw new Deny('JITR_REGISTERED', `registered as PENDING_ACTIVATION under CA ${ca.certificateId}`);
+    }
+  }
+
+  #topIssuer(ctx: Context): string | null {
+    const top = ctx.chain.intermediates.at(-1);
+    if (top === undefined) return ctx.entry.leaf.issuer;
+    const parsed = this.#o.engine.inspect(top);
+    return parsed.ok ? parsed.issuer : null;
+  }
+}
+
+/** Step 3: validity window and algorithm (cached or fresh, always against `now`). */
+function checkLeaf(leaf: CertificateInfo, now: number): void {
+  if (!SUPPORTED_SIGNATURE_ALGORITHMS.has(leaf.signatureAlgorithm)) {
+    throw new Deny('UNSUPPORTED_SIGNATURE_ALGORITHM', leaf.signatureAlgorithm);
+  }
+  if (now < leaf.notBefore) throw new Deny('CERTIFICATE_NOT_YET_VALID');
+  if (now > leaf.notAfter) throw new Deny('CERTIFICATE_EXPIRED');
+}
+
+/** Lower-case, drop one trailing dot; empty means no SNI. */
+export function normaliseSni(sni: string | null | undefined): string | null {
+  if (sni === null || sni === undefined) return null;
+  const host = sni.trim().toLowerCase().replace(/\.$/, '');
+  return host === '' ? null : host;
+}
+
+function deny(reason: Reason, certificateId: string | null, message?: string, record?: CertificateRecord): Decision {
+  const d: Decision = {
+    allow: false,
+    reason,
+    certificateId,
+    accountId: record?.accountId ?? null,
+    certificateMode: record?.certificateMode ?? null,
+    things: [],
+  };
+  if (message !== undefined) d.message = message;
+  return d;
+}

@@ -1,0 +1,71 @@
+/**
+ * Just-in-time registration (spec 7.1, 7.3): an unknown certificate signed by an ACTIVE,
+ * auto-registering CA is stored as PENDING_ACTIVATION and a registration event is
+ * appended to the durable event log; the connection is still refused. Webhook delivery
+ * reads that log (`webhooks.ts`), so an event survives a crash between the two steps.
+ */
+import type { CaCertificateRecord, RegistryAuthorizerWriter, RegistryEvent } from '../registry/types.js';
+
+/** The topic AWS IoT publishes the registration event on (spec 7.3). */
+export function registrationTopic(caCertificateId: string): string {
+  return `$aws/events/certificates/registered/${caCertificateId}`;
+}
+
+/** Whether `ca` triggers JITR (spec 7.1 preconditions; a JITP template is not run here). */
+export function autoRegisters(ca: CaCertificateRecord): boolean {
+  return ca.status === 'ACTIVE' && ca.autoRegistrationStatus === 'ENABLE';
+}
+
+/** The leaf facts JITR stores. */
+export interface JitrLeaf {
+  certificateId: string;
+  der: Uint8Array;
+  notBefore: number;
+  notAfter: number;
+}
+
+export class Jitr {
+  readonly #writer: RegistryAuthorizerWriter;
+  readonly #clock: () => number;
+  readonly #onEvent: ((event: RegistryEvent) => void) | undefined;
+
+  /** `onEvent` is told after each append (the webhook deliverer wakes up on it). */
+  constructor(writer: RegistryAuthorizerWriter, clock: () => number, onEvent?: (event: RegistryEvent) => void) {
+    this.#writer = writer;
+    this.#clock = clock;
+    this.#onEvent = onEvent;
+  }
+
+  /** Register `leaf` in the CA's account as PENDING_ACTIVATION and emit the event. */
+  async register(leaf: JitrLeaf, ca: CaCertificateRecord): Promise<RegistryEvent> {
+    await this.#writer.registerPendingActivation(
+      ca.accountId,
+      { certificateId: leaf.certificateId, certificatePem: derToPem(leaf.der), notBefore: leaf.notBefore, notAfter: leaf.notAfter },
+      ca.certificateId,
+      ca.certificateMode,
+    );
+    return this.emit(ca.accountId, leaf.certificateId, ca.certificateId);
+  }
+
+  /** Append the registration event (also used to re-emit for a still-pending certificate). */
+  async emit(accountId: string, certificateId: string, caCertificateId: string): Promise<RegistryEvent> {
+    // Payload fields as in spec 7.3; certificateRegistrationTimestamp was observed null.
+    const event = await this.#writer.appendEvent(accountId, registrationTopic(caCertificateId), {
+      certificateId,
+      caCertificateId,
+      timestamp: this.#clock(),
+      certificateStatus: 'PENDING_ACTIVATION',
+      awsAccountId: accountId,
+      certificateRegistrationTimestamp: null,
+    });
+    this.#onEvent?.(event);
+    return event;
+  }
+}
+
+/** PEM text of a DER certificate (64-character lines, RFC 7468). */
+export function derToPem(der: Uint8Array): string {
+  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+}

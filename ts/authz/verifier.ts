@@ -1,0 +1,91 @@
+/**
+ * Chain verification as the decision sees it: one call, run inline on the loaded engine
+ * or on the worker pool, that either answers (verified or refused, both data) or fails
+ * with a {@link VerifierFailure} naming the fail-closed reason (worker crash, full queue,
+ * deadline, engine missing the call).
+ */
+import type { Engine, Outcome } from '../engine/types.js';
+import type { EnginePool, PoolErrorCode } from '../engine/pool.js';
+import type { Reason } from './reasons.js';
+import type { Placement } from './placement.js';
+
+/** What the engine's `verifyChain` takes. */
+export interface VerifyChainInput {
+  /** Leaf first, then any presented intermediates, DER. */
+  chain: Uint8Array[];
+  /** The registered CA(s) the chain must end at, DER. */
+  anchors: Uint8Array[];
+  /** Epoch seconds at which validity is judged. */
+  at: number;
+}
+
+/** The engine's positive answer. */
+export interface ChainVerified {
+  certificateId: string;
+  anchorCertificateId: string;
+  /** Earliest notAfter on the verified path (epoch seconds). */
+  notAfter: number;
+}
+
+export type VerifyOutcome = Outcome<ChainVerified>;
+
+/** The verification could not be performed; the decision denies with `reason`. */
+export class VerifierFailure extends Error {
+  constructor(
+    readonly reason: Reason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'VerifierFailure';
+  }
+}
+
+type SyncVerify = (input: VerifyChainInput) => VerifyOutcome;
+
+/** Runs verifications where the placement says. */
+export class Verifier {
+  readonly #inline: SyncVerify | undefined;
+  readonly #pool: EnginePool | undefined;
+
+  constructor(engine: Engine, pool?: EnginePool) {
+    const maybe = (engine as Partial<{ verifyChain: SyncVerify }>).verifyChain;
+    this.#inline = typeof maybe === 'function' ? maybe.bind(engine) : undefined;
+    this.#pool = pool;
+  }
+
+  get hasPool(): boolean {
+    return this.#pool !== undefined;
+  }
+
+  /**
+   * Verify; throws {@link VerifierFailure} for every fail-closed condition. `budgetMs`
+   * is what is left of the request deadline (the pool aborts a task past it).
+   */
+  async verify(input: VerifyChainInput, placement: Placement, budgetMs: number): Promise<VerifyOutcome> {
+    // Both engine builds expose the same calls, so a worker's engine lacks verifyChain
+    // exactly when the inline one does.
+    if (this.#inline === undefined) {
+      throw new VerifierFailure('ENGINE_UNSUPPORTED', 'the loaded engine has no verifyChain');
+    }
+    if (placement === 'pool' && this.#pool !== undefined) {
+      const outcome = await this.#pool.call<ChainVerified>('verifyChain' as never, [input], Math.max(1, budgetMs));
+      if (!outcome.ok && outcome.code in POOL_REASONS) {
+        throw new VerifierFailure(POOL_REASONS[outcome.code as PoolErrorCode], outcome.message);
+      }
+      return outcome;
+    }
+    try {
+      return this.#inline(input);
+    } catch (err) {
+      throw new VerifierFailure('ENGINE_ERROR', `engine threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+/** The pool's own refusal codes (`ts/engine/pool.ts`) and the reason each becomes. */
+const POOL_REASONS: Record<PoolErrorCode, Reason> = {
+  POOL_QUEUE_FULL: 'QUEUE_FULL',
+  POOL_TIMEOUT: 'DEADLINE_EXCEEDED',
+  POOL_WORKER_FAILED: 'WORKER_FAILED',
+  POOL_CLOSED: 'ENGINE_ERROR',
+};

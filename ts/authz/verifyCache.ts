@@ -1,0 +1,91 @@
+/**
+ * The verification cache: what is a pure function of the presented bytes (the parsed
+ * leaf, and which registered CA the chain verified against) keyed by the chain hash.
+ * Status is never here: it is read from the registry on every decision, so revocation
+ * is immediate.
+ *
+ * Bounded (least recently used entry evicted first) and each entry expires at the
+ * earliest notAfter of the certificates it vouches for, after which a stale "verified"
+ * could otherwise outlive an expired CA. A capacity of 0 disables it.
+ */
+import type { CertificateInfo } from '../engine/types.js';
+
+/** What one chain hash remembers. */
+export interface CachedChain {
+  readonly leaf: CertificateInfo;
+  /** Registered CA certificateId → epoch seconds until which that verification holds. */
+  readonly verifiedBy: Map<string, number>;
+  /** Epoch seconds: the leaf's notAfter. */
+  readonly expiresAt: number;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  size: number;
+}
+
+export class VerifyCache {
+  readonly #capacity: number;
+  // A Map iterates in insertion order; re-inserting on hit makes the first key the LRU.
+  readonly #entries = new Map<string, CachedChain>();
+  #hits = 0;
+  #misses = 0;
+
+  /** `capacity` 0 disables caching: every lookup misses and nothing is stored. */
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`verify cache size must be an integer >= 0, got ${capacity}`);
+    this.#capacity = capacity;
+  }
+
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** The entry for `key` if present and not expired at `now` (epoch seconds). */
+  get(key: string, now: number): CachedChain | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) {
+      this.#misses++;
+      return undefined;
+    }
+    if (now > entry.expiresAt) {
+      this.#entries.delete(key);
+      this.#misses++;
+      return undefined;
+    }
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    this.#hits++;
+    return entry;
+  }
+
+  /** Remember the parsed leaf of a chain; returns the (possibly existing) entry. */
+  remember(key: string, leaf: CertificateInfo): CachedChain {
+    const existing = this.#entries.get(key);
+    if (existing !== undefined) return existing;
+    const entry: CachedChain = { leaf, verifiedBy: new Map(), expiresAt: leaf.notAfter };
+    if (this.#capacity === 0) return entry;
+    if (this.#entries.size >= this.#capacity) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  /** Record that the chain verified against `caCertificateId`, valid until `until`. */
+  markVerified(entry: CachedChain, caCertificateId: string, until: number): void {
+    entry.verifiedBy.set(caCertificateId, Math.min(until, entry.expiresAt));
+  }
+
+  /** Whether the chain is known to verify against the CA at `now`. */
+  isVerified(entry: CachedChain, caCertificateId: string, now: number): boolean {
+    const until = entry.verifiedBy.get(caCertificateId);
+    return until !== undefined && now <= until;
+  }
+
+  stats(): CacheStats {
+    return { hits: this.#hits, misses: this.#misses, size: this.#entries.size };
+  }
+}
