@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-export CARGO_TERM_PROGRESS_WHEN=always CARGO_TERM_PROGRESS_WIDTH=100
+
 [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
 
 T0=$(date +%s)
@@ -101,6 +101,8 @@ else
     STD_WS=$ROOT/build/wasm-std
     rm -rf "$STD_WS" && mkdir -p "$STD_WS/src"
     cat > "$STD_WS/Cargo.toml" <<'EOF'
+[workspace]
+
 [package]
 name = "certgate-wasm-std-probe"
 version = "0.0.0"
