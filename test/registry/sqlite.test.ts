@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
+import { MIGRATIONS } from '../../ts/registry/sqlite/schema.js';
+import { registryContract } from './contract.js';
+
+function tempDb(): { file: string; dispose: () => Promise<void> } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'certgate-registry-'));
+  return { file: path.join(dir, 'registry.db'), dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+registryContract('sqlite', async () => {
+  const { file, dispose } = tempDb();
+  return { registry: openSqliteRegistry({ path: file }), dispose };
+});
+
+describe('sqlite registry file', () => {
+  it('uses WAL with full synchronous commits and records the schema version', async () => {
+    const { file, dispose } = tempDb();
+    const registry = openSqliteRegistry({ path: file });
+    await registry.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    db.close();
+    await dispose();
+  });
+
+  it('makes a write visible to a second connection before the write resolves', async () => {
+    const { file, dispose } = tempDb();
+    const writer = openSqliteRegistry({ path: file });
+    const reader = openSqliteRegistry({ path: file });
+    await writer.createAccount({ accountId: '111111111111', endpointPrefix: 'aaaaaaaaaaaaaa' });
+    await writer.insertCertificate({
+      accountId: '111111111111',
+      certificateId: 'f'.repeat(64),
+      certificatePem: 'PEM',
+      notBefore: 0,
+      notAfter: 1,
+      status: 'ACTIVE',
+      certificateMode: 'SNI_ONLY',
+      caCertificateId: null,
+    });
+    expect((await reader.getCertificate('111111111111', 'f'.repeat(64)))?.status).toBe('ACTIVE');
+    await writer.setCertificateStatus('111111111111', 'f'.repeat(64), 'REVOKED', ['ACTIVE']);
+    expect((await reader.getCertificate('111111111111', 'f'.repeat(64)))?.status).toBe('REVOKED');
+    await writer.close();
+    await reader.close();
+    await dispose();
+  });
+
+  it('keeps the settings chosen when the file was created', async () => {
+    const { file, dispose } = tempDb();
+    const first = openSqliteRegistry({ path: file, region: 'eu-west-1', endpointDomain: 'example.net' });
+    await first.close();
+    const second = openSqliteRegistry({ path: file, region: 'us-east-2' });
+    expect(await second.settings()).toEqual({ region: 'eu-west-1', endpointDomain: 'example.net' });
+    await second.close();
+    await dispose();
+  });
+});

@@ -1,0 +1,368 @@
+/** Device certificates and transfers in the SQLite backend (spec 3.1, 4.8-4.17). */
+import { randomUUID } from 'node:crypto';
+import {
+  RegistryError,
+  type CertificateRecord,
+  type CertificateStatus,
+  type NewCertificate,
+  type OutgoingTransfer,
+  type Page,
+  type PageRequest,
+} from '../types.js';
+import type { Sqlite } from './database.js';
+import { pageOf } from './paging.js';
+import { certificateFromRow, type CertificateRow } from './rows.js';
+
+/** What the certificate store needs from its owner: the clock and ARNs. */
+export interface StoreContext {
+  sqlite: Sqlite;
+  /** Epoch seconds, fractional. */
+  now(): number;
+  /** The principal ARN attachments use for a device certificate of `accountId`. */
+  certificateArn(accountId: string, certificateId: string): string;
+}
+
+const OWNED = 'SELECT * FROM certificates WHERE account_id = ? AND certificate_id = ?';
+
+function owned(ctx: StoreContext, accountId: string, certificateId: string): CertificateRow | undefined {
+  return ctx.sqlite.get<CertificateRow>(OWNED, accountId, certificateId);
+}
+
+function reload(ctx: StoreContext, accountId: string, certificateId: string): CertificateRecord {
+  const row = owned(ctx, accountId, certificateId);
+  if (!row) throw new Error(`certificate ${certificateId} vanished inside a transaction`);
+  return certificateFromRow(row);
+}
+
+function notFound(certificateId: string): RegistryError {
+  return new RegistryError('NOT_FOUND', `The certificate ${certificateId} does not exist in this account.`);
+}
+
+/** Count things and policies attached to the certificate's principal ARN. */
+function attachments(ctx: StoreContext, accountId: string, certificateId: string): { things: number; policies: number } {
+  const arn = ctx.certificateArn(accountId, certificateId);
+  const things = ctx.sqlite.get<{ n: number }>(
+    'SELECT count(*) AS n FROM thing_principals WHERE account_id = ? AND principal = ?',
+    accountId,
+    arn,
+  );
+  const policies = ctx.sqlite.get<{ n: number }>(
+    'SELECT count(*) AS n FROM policy_targets WHERE account_id = ? AND target = ?',
+    accountId,
+    arn,
+  );
+  return { things: things?.n ?? 0, policies: policies?.n ?? 0 };
+}
+
+/**
+ * Insert without any check but the primary key; used by `insertCertificate` (after its
+ * checks) and by JITR.
+ */
+export function insertRow(ctx: StoreContext, cert: NewCertificate): CertificateRecord {
+  const now = ctx.now();
+  ctx.sqlite.run(
+    `INSERT INTO certificates (account_id, certificate_id, certificate_pem, status, certificate_mode,
+       ca_certificate_id, previous_owned_by, creation_date, last_modified_date, customer_version,
+       generation_id, not_before, not_after)
+     VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, 1, ?, ?, ?)`,
+    cert.accountId,
+    cert.certificateId,
+    cert.certificatePem,
+    cert.status,
+    cert.certificateMode,
+    cert.caCertificateId,
+    now,
+    now,
+    randomUUID(),
+    cert.notBefore,
+    cert.notAfter,
+  );
+  return reload(ctx, cert.accountId, cert.certificateId);
+}
+
+/**
+ * Register a device certificate. A DEFAULT-mode certificate is unique in the region; an
+ * SNI_ONLY one may sit in several accounts, but not next to a DEFAULT registration
+ * (spec 3.3).
+ */
+export function insertCertificate(ctx: StoreContext, cert: NewCertificate): CertificateRecord {
+  return ctx.sqlite.write(() => {
+    const exists = new RegistryError(
+      'ALREADY_EXISTS',
+      'The certificate is already provisioned or registered',
+      cert.certificateId,
+    );
+    if (owned(ctx, cert.accountId, cert.certificateId)) throw exists;
+    const offered = ctx.sqlite.get<CertificateRow>(
+      "SELECT * FROM certificates WHERE certificate_id = ? AND transfer_to = ? AND status = 'PENDING_TRANSFER'",
+      cert.certificateId,
+      cert.accountId,
+    );
+    if (offered) throw exists;
+    const elsewhere = ctx.sqlite.all<CertificateRow>(
+      'SELECT * FROM certificates WHERE certificate_id = ? AND account_id <> ?',
+      cert.certificateId,
+      cert.accountId,
+    );
+    if (elsewhere.some((row) => cert.certificateMode === 'DEFAULT' || row.certificate_mode === 'DEFAULT')) {
+      throw new RegistryError(
+        'ALREADY_EXISTS',
+        'The certificate is already registered in DEFAULT mode in another account; only SNI_ONLY certificates may be registered in several accounts',
+        cert.certificateId,
+      );
+    }
+    return insertRow(ctx, cert);
+  });
+}
+
+export function setCertificateStatus(
+  ctx: StoreContext,
+  accountId: string,
+  certificateId: string,
+  to: CertificateStatus,
+  allowedFrom: readonly CertificateStatus[],
+): CertificateRecord {
+  return ctx.sqlite.write(() => {
+    const row = owned(ctx, accountId, certificateId);
+    if (!row) throw notFound(certificateId);
+    if (row.status === to) return certificateFromRow(row);
+    if (!allowedFrom.includes(row.status as CertificateStatus)) {
+      throw new RegistryError('STATE', `The certificate is ${row.status} and cannot be set to ${to}.`, row.status);
+    }
+    ctx.sqlite.run(
+      `UPDATE certificates SET status = ?, last_modified_date = ?, customer_version = customer_version + 1,
+         generation_id = ? WHERE account_id = ? AND certificate_id = ?`,
+      to,
+      ctx.now(),
+      randomUUID(),
+      accountId,
+      certificateId,
+    );
+    return reload(ctx, accountId, certificateId);
+  });
+}
+
+export function deleteCertificate(
+  ctx: StoreContext,
+  accountId: string,
+  certificateId: string,
+  allowedFrom: readonly CertificateStatus[],
+  forceDelete: boolean,
+): void {
+  ctx.sqlite.write(() => {
+    const row = owned(ctx, accountId, certificateId);
+    if (!row) throw notFound(certificateId);
+    const arn = ctx.certificateArn(accountId, certificateId);
+    if (!allowedFrom.includes(row.status as CertificateStatus)) {
+      const message =
+        row.status === 'ACTIVE'
+          ? `Certificate must be deactivated (not ACTIVE) before deletion. Id: ${certificateId}`
+          : `A certificate in status ${row.status} cannot be deleted. Id: ${certificateId}`;
+      throw new RegistryError('STATE', message, row.status);
+    }
+    const attached = attachments(ctx, accountId, certificateId);
+    if (attached.things > 0) {
+      throw new RegistryError('THINGS_ATTACHED', `Things must be detached before deletion (arn: ${arn})`);
+    }
+    if (attached.policies > 0 && !forceDelete) {
+      throw new RegistryError('POLICIES_ATTACHED', `Certificate policies must be detached before deletion (arn: ${arn})`);
+    }
+    ctx.sqlite.run('DELETE FROM policy_targets WHERE account_id = ? AND target = ?', accountId, arn);
+    ctx.sqlite.run('DELETE FROM certificates WHERE account_id = ? AND certificate_id = ?', accountId, certificateId);
+  });
+}
+
+const VISIBLE = `SELECT * FROM certificates WHERE (account_id = ? OR (transfer_to = ? AND status = 'PENDING_TRANSFER'))`;
+
+export function listCertificates(
+  ctx: StoreContext,
+  accountId: string,
+  page: PageRequest,
+  caCertificateId?: string,
+): Page<CertificateRecord> {
+  if (caCertificateId !== undefined) {
+    return pageOf<CertificateRow, CertificateRecord>(
+      ctx.sqlite,
+      'SELECT * FROM certificates WHERE account_id = ? AND ca_certificate_id = ?',
+      [accountId, caCertificateId],
+      page,
+      'certificate_id',
+      (row) => row.certificate_id,
+      certificateFromRow,
+    );
+  }
+  return pageOf<CertificateRow, CertificateRecord>(
+    ctx.sqlite,
+    VISIBLE,
+    [accountId, accountId],
+    page,
+    'certificate_id',
+    (row) => row.certificate_id,
+    certificateFromRow,
+  );
+}
+
+export function getCertificateVisibleTo(ctx: StoreContext, accountId: string, certificateId: string): CertificateRecord | null {
+  const row = ctx.sqlite.get<CertificateRow>(
+    `${VISIBLE} AND certificate_id = ? ORDER BY account_id = ? DESC LIMIT 1`,
+    accountId,
+    accountId,
+    certificateId,
+    accountId,
+  );
+  return row ? certificateFromRow(row) : null;
+}
+
+export function startTransfer(
+  ctx: StoreContext,
+  accountId: string,
+  certificateId: string,
+  targetAccountId: string,
+  message: string | null,
+): CertificateRecord {
+  return ctx.sqlite.write(() => {
+    const row = owned(ctx, accountId, certificateId);
+    if (!row) throw notFound(certificateId);
+    if (row.status !== 'INACTIVE') {
+      throw new RegistryError(
+        'STATE',
+        `The certificate is ${row.status}; only an INACTIVE certificate can be transferred.`,
+        row.status,
+      );
+    }
+    const attached = attachments(ctx, accountId, certificateId);
+    if (attached.policies > 0) {
+      throw new RegistryError('POLICIES_ATTACHED', 'Policies must be detached from the certificate before transfer.');
+    }
+    if (attached.things > 0) {
+      throw new RegistryError('THINGS_ATTACHED', 'Things must be detached from the certificate before transfer.');
+    }
+    if (!ctx.sqlite.get('SELECT 1 FROM accounts WHERE account_id = ?', targetAccountId)) {
+      throw new RegistryError('NOT_FOUND', `The target account ${targetAccountId} does not exist in this installation.`);
+    }
+    if (owned(ctx, targetAccountId, certificateId)) {
+      throw new RegistryError('ALREADY_EXISTS', 'The target account already holds this certificate.', certificateId);
+    }
+    ctx.sqlite.run(
+      `UPDATE certificates SET status = 'PENDING_TRANSFER', transfer_to = ?, transfer_message = ?,
+         transfer_date = ?, reject_reason = NULL, reject_date = NULL, accept_date = NULL,
+         last_modified_date = ?, customer_version = customer_version + 1, generation_id = ?
+       WHERE account_id = ? AND certificate_id = ?`,
+      targetAccountId,
+      message,
+      ctx.now(),
+      ctx.now(),
+      randomUUID(),
+      accountId,
+      certificateId,
+    );
+    return reload(ctx, accountId, certificateId);
+  });
+}
+
+const COMPLETED = 'TRANSFER_COMPLETED';
+
+function completed(certificateId: string): RegistryError {
+  return new RegistryError('STATE', `The transfer of certificate ${certificateId} has already completed.`, COMPLETED);
+}
+
+/** The pending offer of `certificateId` to `targetAccountId`, or the reason there is none. */
+function offeredTo(ctx: StoreContext, targetAccountId: string, certificateId: string): CertificateRow {
+  const pending = ctx.sqlite.get<CertificateRow>(
+    "SELECT * FROM certificates WHERE certificate_id = ? AND transfer_to = ? AND status = 'PENDING_TRANSFER'",
+    certificateId,
+    targetAccountId,
+  );
+  if (pending) return pending;
+  const accepted = ctx.sqlite.get<CertificateRow>(
+    'SELECT * FROM certificates WHERE account_id = ? AND certificate_id = ? AND transfer_to = ? AND accept_date IS NOT NULL',
+    targetAccountId,
+    certificateId,
+    targetAccountId,
+  );
+  if (accepted) throw completed(certificateId);
+  throw new RegistryError('NOT_FOUND', `No transfer of certificate ${certificateId} to this account is pending.`);
+}
+
+export function acceptTransfer(ctx: StoreContext, accountId: string, certificateId: string, setAsActive: boolean): CertificateRecord {
+  return ctx.sqlite.write(() => {
+    const row = offeredTo(ctx, accountId, certificateId);
+    ctx.sqlite.run(
+      `UPDATE certificates SET account_id = ?, previous_owned_by = ?, status = ?, accept_date = ?,
+         last_modified_date = ?, customer_version = customer_version + 1, generation_id = ?
+       WHERE account_id = ? AND certificate_id = ?`,
+      accountId,
+      row.account_id,
+      setAsActive ? 'ACTIVE' : 'INACTIVE',
+      ctx.now(),
+      ctx.now(),
+      randomUUID(),
+      row.account_id,
+      certificateId,
+    );
+    return reload(ctx, accountId, certificateId);
+  });
+}
+
+export function rejectTransfer(ctx: StoreContext, accountId: string, certificateId: string, reason: string | null): CertificateRecord {
+  return ctx.sqlite.write(() => {
+    const row = offeredTo(ctx, accountId, certificateId);
+    ctx.sqlite.run(
+      `UPDATE certificates SET status = 'INACTIVE', reject_reason = ?, reject_date = ?, last_modified_date = ?,
+         customer_version = customer_version + 1, generation_id = ?
+       WHERE account_id = ? AND certificate_id = ?`,
+      reason,
+      ctx.now(),
+      ctx.now(),
+      randomUUID(),
+      row.account_id,
+      certificateId,
+    );
+    return reload(ctx, row.account_id, certificateId);
+  });
+}
+
+export function cancelTransfer(ctx: StoreContext, accountId: string, certificateId: string): CertificateRecord {
+  return ctx.sqlite.write(() => {
+    const row = owned(ctx, accountId, certificateId);
+    if (!row) {
+      const accepted = ctx.sqlite.get(
+        'SELECT 1 FROM certificates WHERE certificate_id = ? AND previous_owned_by = ? AND accept_date IS NOT NULL',
+        certificateId,
+        accountId,
+      );
+      if (accepted) throw completed(certificateId);
+      throw notFound(certificateId);
+    }
+    if (row.status !== 'PENDING_TRANSFER') {
+      throw new RegistryError('STATE', `The certificate is ${row.status}, not PENDING_TRANSFER.`, row.status);
+    }
+    ctx.sqlite.run(
+      `UPDATE certificates SET status = 'INACTIVE', last_modified_date = ?, customer_version = customer_version + 1,
+         generation_id = ? WHERE account_id = ? AND certificate_id = ?`,
+      ctx.now(),
+      randomUUID(),
+      accountId,
+      certificateId,
+    );
+    return reload(ctx, accountId, certificateId);
+  });
+}
+
+export function listOutgoingTransfers(ctx: StoreContext, accountId: string, page: PageRequest): Page<OutgoingTransfer> {
+  return pageOf<CertificateRow, OutgoingTransfer>(
+    ctx.sqlite,
+    "SELECT * FROM certificates WHERE account_id = ? AND status = 'PENDING_TRANSFER'",
+    [accountId],
+    page,
+    'certificate_id',
+    (row) => row.certificate_id,
+    (row) => ({
+      certificateId: row.certificate_id,
+      transferredTo: row.transfer_to ?? '',
+      transferDate: row.transfer_date ?? row.last_modified_date,
+      transferMessage: row.transfer_message,
+      creationDate: row.creation_date,
+    }),
+  );
+}

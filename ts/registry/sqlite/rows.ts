@@ -1,0 +1,130 @@
+/** Mapping between SQLite rows and registry records (column names are snake_case). */
+import type {
+  Account,
+  AutoRegistrationStatus,
+  CaCertificateRecord,
+  CaStatus,
+  CertificateMode,
+  CertificateRecord,
+  CertificateStatus,
+  PolicyRecord,
+  RegistrationConfig,
+  Tag,
+} from '../types.js';
+
+export interface AccountRow {
+  account_id: string;
+  endpoint_prefix: string;
+  created_at: number;
+}
+
+export interface CertificateRow {
+  account_id: string;
+  certificate_id: string;
+  certificate_pem: string;
+  status: string;
+  certificate_mode: string;
+  ca_certificate_id: string | null;
+  previous_owned_by: string | null;
+  creation_date: number;
+  last_modified_date: number;
+  customer_version: number;
+  generation_id: string;
+  not_before: number;
+  not_after: number;
+  transfer_to: string | null;
+  transfer_message: string | null;
+  reject_reason: string | null;
+  transfer_date: number | null;
+  accept_date: number | null;
+  reject_date: number | null;
+}
+
+export interface CaCertificateRow {
+  account_id: string;
+  certificate_id: string;
+  certificate_pem: string;
+  status: string;
+  certificate_mode: string;
+  auto_registration_status: string;
+  subject: string;
+  registration_config: string | null;
+  template_name: string | null;
+  tags: string;
+  creation_date: number;
+  last_modified_date: number;
+  customer_version: number;
+  generation_id: string;
+  not_before: number;
+  not_after: number;
+}
+
+export interface PolicyRow {
+  account_id: string;
+  policy_name: string;
+  policy_document: string;
+  policy_version_id: string;
+  creation_date: number;
+  last_modified_date: number;
+}
+
+export function accountFromRow(row: AccountRow): Account {
+  return { accountId: row.account_id, endpointPrefix: row.endpoint_prefix, createdAt: row.created_at };
+}
+
+export function certificateFromRow(row: CertificateRow): CertificateRecord {
+  return {
+    accountId: row.account_id,
+    certificateId: row.certificate_id,
+    certificatePem: row.certificate_pem,
+    status: row.status as CertificateStatus,
+    certificateMode: row.certificate_mode as CertificateMode,
+    caCertificateId: row.ca_certificate_id,
+    previousOwnedBy: row.previous_owned_by,
+    creationDate: row.creation_date,
+    lastModifiedDate: row.last_modified_date,
+    customerVersion: row.customer_version,
+    generationId: row.generation_id,
+    notBefore: row.not_before,
+    notAfter: row.not_after,
+    transfer: {
+      transferTo: row.transfer_to,
+      transferMessage: row.transfer_message,
+      rejectReason: row.reject_reason,
+      transferDate: row.transfer_date,
+      acceptDate: row.accept_date,
+      rejectDate: row.reject_date,
+    },
+  };
+}
+
+export function caCertificateFromRow(row: CaCertificateRow): CaCertificateRecord {
+  return {
+    accountId: row.account_id,
+    certificateId: row.certificate_id,
+    certificatePem: row.certificate_pem,
+    status: row.status as CaStatus,
+    certificateMode: row.certificate_mode as CertificateMode,
+    autoRegistrationStatus: row.auto_registration_status as AutoRegistrationStatus,
+    subject: row.subject,
+    registrationConfig: row.registration_config === null ? null : (JSON.parse(row.registration_config) as RegistrationConfig),
+    tags: JSON.parse(row.tags) as Tag[],
+    creationDate: row.creation_date,
+    lastModifiedDate: row.last_modified_date,
+    customerVersion: row.customer_version,
+    generationId: row.generation_id,
+    notBefore: row.not_before,
+    notAfter: row.not_after,
+  };
+}
+
+export function policyFromRow(row: PolicyRow): PolicyRecord {
+  return {
+    accountId: row.account_id,
+    policyName: row.policy_name,
+    policyDocument: row.policy_document,
+    policyVersionId: row.policy_version_id,
+    creationDate: row.creation_date,
+    lastModifiedDate: row.last_modified_date,
+  };
+}

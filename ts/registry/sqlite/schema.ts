@@ -1,0 +1,132 @@
+/**
+ * Versioned schema migrations for the SQLite registry. `PRAGMA user_version` records how
+ * many migrations have run; each runs once, inside an immediate transaction, so several
+ * `certgate serve` processes opening a fresh file at the same moment cannot both apply it.
+ * Append new migrations; never edit a released one.
+ */
+import type Database from 'better-sqlite3';
+
+/** Migration N (1-based) is `MIGRATIONS[N - 1]`. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  CREATE TABLE accounts (
+    account_id TEXT PRIMARY KEY,
+    endpoint_prefix TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL
+  );
+  CREATE TABLE credentials (
+    access_key_id TEXT PRIMARY KEY,
+    secret_access_key TEXT NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts (account_id)
+  );
+  CREATE INDEX credentials_by_account ON credentials (account_id);
+  CREATE TABLE domains (
+    domain_name TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (account_id)
+  );
+  CREATE TABLE registration_codes (
+    account_id TEXT PRIMARY KEY REFERENCES accounts (account_id),
+    code TEXT NOT NULL
+  );
+  CREATE TABLE ca_certificates (
+    account_id TEXT NOT NULL REFERENCES accounts (account_id),
+    certificate_id TEXT NOT NULL,
+    certificate_pem TEXT NOT NULL,
+    status TEXT NOT NULL,
+    certificate_mode TEXT NOT NULL,
+    auto_registration_status TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    registration_config TEXT,
+    template_name TEXT,
+    tags TEXT NOT NULL,
+    creation_date REAL NOT NULL,
+    last_modified_date REAL NOT NULL,
+    customer_version INTEGER NOT NULL,
+    generation_id TEXT NOT NULL,
+    not_before REAL NOT NULL,
+    not_after REAL NOT NULL,
+    PRIMARY KEY (account_id, certificate_id)
+  );
+  CREATE INDEX ca_by_subject ON ca_certificates (account_id, subject);
+  CREATE INDEX ca_by_id ON ca_certificates (certificate_id);
+  CREATE INDEX ca_by_creation ON ca_certificates (account_id, creation_date, certificate_id);
+  CREATE TABLE certificates (
+    account_id TEXT NOT NULL REFERENCES accounts (account_id),
+    certificate_id TEXT NOT NULL,
+    certificate_pem TEXT NOT NULL,
+    status TEXT NOT NULL,
+    certificate_mode TEXT NOT NULL,
+    ca_certificate_id TEXT,
+    previous_owned_by TEXT,
+    creation_date REAL NOT NULL,
+    last_modified_date REAL NOT NULL,
+    customer_version INTEGER NOT NULL,
+    generation_id TEXT NOT NULL,
+    not_before REAL NOT NULL,
+    not_after REAL NOT NULL,
+    transfer_to TEXT,
+    transfer_message TEXT,
+    reject_reason TEXT,
+    transfer_date REAL,
+    accept_date REAL,
+    reject_date REAL,
+    PRIMARY KEY (account_id, certificate_id)
+  );
+  CREATE INDEX certificates_by_id ON certificates (certificate_id);
+  CREATE INDEX certificates_by_creation ON certificates (account_id, creation_date, certificate_id);
+  CREATE INDEX certificates_by_ca ON certificates (account_id, ca_certificate_id, creation_date, certificate_id);
+  CREATE INDEX certificates_offered ON certificates (transfer_to, status);
+  CREATE TABLE thing_principals (
+    account_id TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    thing_name TEXT NOT NULL,
+    PRIMARY KEY (account_id, principal, thing_name)
+  );
+  CREATE TABLE policies (
+    account_id TEXT NOT NULL,
+    policy_name TEXT NOT NULL,
+    policy_document TEXT NOT NULL,
+    policy_version_id TEXT NOT NULL,
+    creation_date REAL NOT NULL,
+    last_modified_date REAL NOT NULL,
+    PRIMARY KEY (account_id, policy_name)
+  );
+  CREATE TABLE policy_targets (
+    account_id TEXT NOT NULL,
+    policy_name TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (account_id, policy_name, target)
+  );
+  CREATE INDEX policy_targets_by_target ON policy_targets (account_id, target);
+  CREATE TABLE events (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL
+  );
+  CREATE INDEX events_by_account ON events (account_id, sequence);
+  `,
+];
+
+/** Bring the database up to the newest schema version; returns the version reached. */
+export function migrate(db: Database.Database): number {
+  const apply = db.transaction(() => {
+    const current = Number(db.pragma('user_version', { simple: true }));
+    if (current > MIGRATIONS.length) {
+      throw new Error(
+        `the database schema (version ${current}) is newer than this certgate (version ${MIGRATIONS.length}); upgrade certgate`,
+      );
+    }
+    for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+      db.exec(MIGRATIONS[version - 1] ?? '');
+      db.pragma(`user_version = ${version}`);
+    }
+    return MIGRATIONS.length;
+  });
+  return apply.immediate();
+}
