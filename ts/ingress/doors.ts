@@ -1,0 +1,88 @@
+/**
+ * The three HTTP front doors turn a request into `authorize(sni, chain)` arguments.
+ * Each throws a {@link RequestError} when the request cannot be read; none decides.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AuthzLimits } from '../authz/limits.js';
+import { decodeEscapedPem, RequestError } from './requestError.js';
+import { xfccClientChain } from './xfcc.js';
+
+/** What a door extracted. */
+export interface AuthzInput {
+  sni: string | null;
+  chain: string[];
+}
+
+function header(headers: IncomingHttpHeaders, name: string, limits: AuthzLimits): string | undefined {
+  const raw = headers[name];
+  const value = Array.isArray(raw) ? raw.join(',') : raw;
+  if (value !== undefined && value.length > limits.maxHeaderBytes) {
+    throw new RequestError('HEADER_TOO_LARGE', 431, `header ${name} exceeds maxHeaderBytes=${limits.maxHeaderBytes}`);
+  }
+  return value;
+}
+
+/**
+ * NGINX `auth_request` (ext-authz.md 4.3–4.5): `X-SSL-Client-Cert:
+ * $ssl_client_escaped_cert` (the leaf only; NGINX omits the header when there is no
+ * certificate) and `X-SSL-Server-Name: $ssl_server_name` (empty/absent without SNI).
+ */
+export function nginxInput(headers: IncomingHttpHeaders, limits: AuthzLimits): AuthzInput {
+  const cert = header(headers, 'x-ssl-client-cert', limits);
+  const sni = header(headers, 'x-ssl-server-name', limits) ?? null;
+  return { sni, chain: cert === undefined || cert === '' ? [] : [decodeEscapedPem(cert)] };
+}
+
+/**
+ * Envoy `http_service` ext_authz (ext-authz.md 2.1–2.2): the certificate travels in
+ * `x-forwarded-client-cert` (Chain= preferred, else Cert=), which must be listed in
+ * `allowed_headers`. SNI comes from `sniHeader` (set by a route's
+ * `request_headers_to_add: %REQUESTED_SERVER_NAME%`) or else the Host (`:authority`)
+ * without its port.
+ */
+export function envoyHttpInput(headers: IncomingHttpHeaders, limits: AuthzLimits, sniHeader: string): AuthzInput {
+  const xfcc = header(headers, 'x-forwarded-client-cert', limits);
+  let pem: string | null = null;
+  if (xfcc !== undefined && xfcc !== '') {
+    try {
+      pem = xfccClientChain(xfcc);
+    } catch (err) {
+      if (err instanceof URIError) throw new RequestError('BAD_REQUEST', 400, 'XFCC Cert/Chain is not valid percent-encoding');
+      throw new RequestError('BAD_REQUEST', 400, err instanceof Error ? err.message : String(err));
+    }
+  }
+  const explicit = header(headers, sniHeader, limits);
+  const sni = explicit !== undefined && explicit !== '' ? explicit : hostWithoutPort(headers.host);
+  return { sni, chain: pem === null ? [] : [pem] };
+}
+
+function hostWithoutPort(host: string | undefined): string | null {
+  if (host === undefined || host === '') return null;
+  if (host.startsWith('[')) return null; // an IPv6 literal is not an SNI
+  const colon = host.lastIndexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+/**
+ * JSON `POST /v1/authorize`: `{ "sni": "host" | null, "certChain": ["PEM", ...] }`,
+ * leaf first. Field types are checked; unknown fields are ignored.
+ */
+export function jsonInput(body: Buffer): AuthzInput {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new RequestError('BAD_REQUEST', 400, 'the body is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new RequestError('BAD_REQUEST', 400, 'the body must be a JSON object');
+  }
+  const { sni, certChain } = parsed as { sni?: unknown; certChain?: unknown };
+  if (sni !== undefined && sni !== null && typeof sni !== 'string') {
+    throw new RequestError('BAD_REQUEST', 400, '"sni" must be a string or null');
+  }
+  if (!Array.isArray(certChain) || !certChain.every((c): c is string => typeof c === 'string')) {
+    throw new RequestError('BAD_REQUEST', 400, '"certChain" must be an array of PEM strings');
+  }
+  return { sni: sni ?? null, chain: certChain };
+}

@@ -1,0 +1,36 @@
+/**
+ * The real Envoy ext_authz protos, shipped inside `@grpc/grpc-js-xds` (ext-authz.md 3).
+ * All four include directories are required; `longs`/`enums` must be the String
+ * constructor (the string "String" silently yields numbers).
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+const require = createRequire(import.meta.url);
+
+/** Entry file of the Authorization service. */
+export const EXTERNAL_AUTH_PROTO = 'envoy/service/auth/v3/external_auth.proto';
+
+/** Loader options verified against Envoy's messages (ext-authz.md 3.2). */
+export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+
+/** The four include directories inside the installed `@grpc/grpc-js-xds`. */
+export function envoyIncludeDirs(): string[] {
+  const root = path.dirname(require.resolve('@grpc/grpc-js-xds/package.json'));
+  return ['deps/envoy-api', 'deps/xds', 'deps/googleapis', 'deps/protoc-gen-validate'].map((d) => path.join(root, d));
+}
+
+let cached: grpc.ServiceClientConstructor | undefined;
+
+/** `envoy.service.auth.v3.Authorization` (its `.service` is the definition a server adds). */
+export function authorizationService(): grpc.ServiceClientConstructor {
+  if (cached !== undefined) return cached;
+  const definition = protoLoader.loadSync(EXTERNAL_AUTH_PROTO, { ...LOADER_OPTIONS, includeDirs: envoyIncludeDirs() });
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+    envoy: { service: { auth: { v3: { Authorization: grpc.ServiceClientConstructor } } } };
+  };
+  cached = pkg.envoy.service.auth.v3.Authorization;
+  return cached;
+}

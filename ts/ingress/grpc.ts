@@ -1,0 +1,161 @@
+/**
+ * Envoy gRPC ext_authz: `envoy.service.auth.v3.Authorization/Check` (ext-authz.md 1),
+ * for the HTTP filter and the network (TCP) filter alike.
+ *
+ * In: `attributes.source.certificate` (URL-encoded leaf PEM, needs
+ * `include_peer_certificate`), SNI from `attributes.tls_session.sni` (needs
+ * `include_tls_session`) or `attributes.destination.service` (network filter), and the
+ * full chain, when a filter put it there, from `metadata_context` namespace
+ * {@link CHAIN_METADATA_NAMESPACE} key `chain` (URL-encoded PEM, leaf first).
+ * Out: allow = status OK + upstream headers + dynamic metadata; deny = a successful RPC
+ * with status PERMISSION_DENIED and a 403 `denied_response`; unavailable = the RPC
+ * fails with UNAVAILABLE, which Envoy counts as an error and (with the default
+ * `failure_mode_allow: false`) refuses — Envoy's way to tell outages from denials.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Authorizer, Decision } from '../authz/decision.js';
+import type { AuthzLimits } from '../authz/limits.js';
+import { reasonKind, type Reason } from '../authz/reasons.js';
+import { DECISION_HEADERS, decisionHeaders } from './answer.js';
+import { decodeEscapedPem, RequestError } from './requestError.js';
+import { authorizationService } from './envoyProtos.js';
+
+/** Dynamic-metadata namespace from which a chain is read (e.g. set by a Lua filter). */
+export const CHAIN_METADATA_NAMESPACE = 'certgate.client_certificate';
+
+// The subset of CheckRequest we read, as proto-loader (defaults: true) produces it:
+// absent messages are null, absent strings ''.
+interface StructValue {
+  stringValue?: string;
+}
+interface Struct {
+  fields?: Record<string, StructValue>;
+}
+interface Peer {
+  certificate?: string;
+  service?: string;
+}
+interface CheckRequest {
+  attributes?: {
+    source?: Peer | null;
+    destination?: Peer | null;
+    tls_session?: { sni?: string } | null;
+    metadata_context?: { filter_metadata?: Record<string, Struct> } | null;
+    request?: { http?: unknown } | null;
+  } | null;
+}
+
+/** Door name for metrics: which Envoy filter shape sent the check. */
+function doorOf(req: CheckRequest): string {
+  return req.attributes?.request?.http ? 'envoy_grpc_http' : 'envoy_grpc_network';
+}
+
+/** Extract `authorize` arguments; throws RequestError for unreadable input. */
+export function checkInput(req: CheckRequest, limits: AuthzLimits): { sni: string | null; chain: string[] } {
+  const a = req.attributes;
+  const sni = a?.tls_session?.sni || a?.destination?.service || null;
+  const chainValue = a?.metadata_context?.filter_metadata?.[CHAIN_METADATA_NAMESPACE]?.fields?.chain?.stringValue;
+  const encoded = chainValue || a?.source?.certificate || '';
+  if (encoded.length > limits.maxHeaderBytes) {
+    throw new RequestError('HEADER_TOO_LARGE', 431, `certificate field exceeds maxHeaderBytes=${limits.maxHeaderBytes}`);
+  }
+  return { sni, chain: encoded === '' ? [] : [decodeEscapedPem(encoded)] };
+}
+
+function struct(values: Record<string, string>): { fields: Record<string, { stringValue: string }> } {
+  // Struct values must be camelCase (`stringValue`) even with keepCase (ext-authz.md 3.2).
+  const fields: Record<string, { stringValue: string }> = {};
+  for (const [k, v] of Object.entries(values)) fields[k] = { stringValue: v };
+  return { fields };
+}
+
+function metadata(decision: Decision): Record<string, string> {
+  const m: Record<string, string> = { reason: decision.reason };
+  if (decision.certificateId !== null) m.certificate_id = decision.certificateId;
+  if (decision.accountId !== null) m.account_id = decision.accountId;
+  if (decision.certificateMode !== null) m.certificate_mode = decision.certificateMode;
+  if (decision.things.length > 0) m.thing_name = decision.things.join(',');
+  return m;
+}
+
+/** The CheckResponse for a decision whose reason is an allow or a deny. */
+export function checkResponse(decision: Decision): Record<string, unknown> {
+  const headers = decisionHeaders(decision);
+  const options = Object.entries(headers).map(([key, value]) => ({
+    header: { key, value },
+    append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+  }));
+  if (decision.allow) {
+    // Strip client-sent copies of any decision header we did not set, so upstream can
+    // trust every x-certgate-* header it sees.
+    const remove = Object.values(DECISION_HEADERS).filter((h) => !(h in headers));
+    return {
+      status: { code: grpc.status.OK, message: '' },
+      ok_response: { headers: options, headers_to_remove: remove },
+      dynamic_metadata: struct(metadata(decision)),
+    };
+  }
+  return {
+    status: { code: grpc.status.PERMISSION_DENIED, message: decision.reason },
+    denied_response: {
+      status: { code: 'Forbidden' },
+      headers: options,
+      body: JSON.stringify({ allow: false, reason: decision.reason }),
+    },
+    dynamic_metadata: struct(metadata(decision)),
+  };
+}
+
+function denial(reason: Reason, message: string): Decision {
+  return { allow: false, reason, certificateId: null, accountId: null, certificateMode: null, things: [], message };
+}
+
+export interface AuthzGrpcOptions {
+  authorizer: Authorizer;
+  limits: AuthzLimits;
+  onRequestError?: (door: string, reason: Reason) => void;
+}
+
+/** Create (not bind) a gRPC server with the Authorization service. */
+export function createAuthzGrpcServer(options: AuthzGrpcOptions): grpc.Server {
+  const server = new grpc.Server({
+    // A CheckRequest carries a few KB of headers and one certificate; bound it like a body.
+    'grpc.max_receive_message_length': options.limits.maxBodyBytes,
+  });
+  server.addService(authorizationService().service, {
+    Check: (call: grpc.ServerUnaryCall<CheckRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      void check(options, call.request).then(
+        (answer) => callback(answer.error, answer.response),
+        (err: unknown) => callback({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) }),
+      );
+    },
+  });
+  return server;
+}
+
+async function check(
+  o: AuthzGrpcOptions,
+  req: CheckRequest,
+): Promise<{ error: grpc.ServiceError | null; response?: Record<string, unknown> }> {
+  const door = doorOf(req);
+  let decision: Decision;
+  try {
+    const input = checkInput(req, o.limits);
+    decision = await o.authorizer.authorize(input.sni, input.chain, door);
+  } catch (err) {
+    if (!(err instanceof RequestError)) throw err;
+    o.onRequestError?.(door, err.reason);
+    decision = denial(err.reason, err.message);
+  }
+  if (reasonKind(decision.reason) === 'unavailable') {
+    const md = new grpc.Metadata();
+    md.set(DECISION_HEADERS.reason, decision.reason);
+    const error = Object.assign(new Error(decision.reason), {
+      code: grpc.status.UNAVAILABLE,
+      details: `${decision.reason}: ${decision.message ?? ''}`,
+      metadata: md,
+    });
+    return { error };
+  }
+  return { error: null, response: checkResponse(decision) };
+}

@@ -1,0 +1,130 @@
+/**
+ * The authorizer's HTTP port (default 127.0.0.1:9441), on node:http rather than a
+ * framework: it is the hot path, and node:http costs ~20 µs of CPU per request against
+ * fastify's ~26–50 µs (performance-baselines.md).
+ *
+ * Routes:
+ *   POST /v1/authorize          JSON door
+ *   ANY  /v1/nginx/auth         NGINX auth_request door
+ *   ANY  /v1/envoy/http[/...]   Envoy http_service door (path_prefix + original path)
+ *   GET  /metrics /healthz /readyz
+ */
+import http from 'node:http';
+import type { Authorizer } from '../authz/decision.js';
+import type { AuthzLimits } from '../authz/limits.js';
+import type { Reason } from '../authz/reasons.js';
+import { decisionHeaders, httpStatus } from './answer.js';
+import { envoyHttpInput, jsonInput, nginxInput, type AuthzInput } from './doors.js';
+import { RequestError } from './requestError.js';
+
+/** The door paths, also used by the examples and the README. */
+export const PATHS = {
+  json: '/v1/authorize',
+  nginx: '/v1/nginx/auth',
+  envoyHttp: '/v1/envoy/http',
+} as const;
+
+export interface AuthzHttpOptions {
+  authorizer: Authorizer;
+  limits: AuthzLimits;
+  /** Header carrying the SNI for the Envoy HTTP door (falls back to Host). */
+  envoySniHeader: string;
+  /** Prometheus exposition for `/metrics`. */
+  metrics: () => Promise<{ contentType: string; body: string }>;
+  /** Whether the process can serve decisions (registry readable, engine loaded). */
+  ready: () => Promise<boolean>;
+  /** Told when a door refuses a request before deciding (bad syntax, limits). */
+  onRequestError?: (door: string, reason: Reason) => void;
+}
+
+const JSON_TYPE = 'application/json';
+
+/** Create (not start) the HTTP server. */
+export function createAuthzHttpServer(options: AuthzHttpOptions): http.Server {
+  // node:http rejects a request whose headers together exceed maxHeaderSize with its own
+  // 431; leave room above maxHeaderBytes so our limit (with its reason) trips first.
+  const server = http.createServer({ maxHeaderSize: options.limits.maxHeaderBytes + 16 * 1024 }, (req, res) => {
+    handle(options, req, res).catch((err: unknown) => {
+      // Only a bug lands here; still answer, and never with an allow.
+      if (!res.headersSent) send(res, 500, { error: err instanceof Error ? err.message : String(err) });
+      else res.destroy();
+    });
+  });
+  // Proxies keep connections open for a long time; outlive their idle timeouts.
+  server.keepAliveTimeout = 75_000;
+  server.headersTimeout = 80_000;
+  return server;
+}
+
+async function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = req.url ?? '/';
+  const path = url.split('?', 1)[0] ?? '/';
+  if (path === PATHS.json) {
+    if (req.method !== 'POST') return send(res, 405, { error: 'use POST' }, { allow: 'POST' });
+    return door(o, 'json', res, async () => jsonInput(await readBody(req, o.limits.maxBodyBytes)));
+  }
+  if (path === PATHS.nginx) return door(o, 'nginx', res, () => Promise.resolve(nginxInput(req.headers, o.limits)));
+  if (path === PATHS.envoyHttp || path.startsWith(`${PATHS.envoyHttp}/`)) {
+    return door(o, 'envoy_http', res, () => Promise.resolve(envoyHttpInput(req.headers, o.limits, o.envoySniHeader)));
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 404, { error: 'not found' });
+  switch (path) {
+    case '/healthz':
+      return send(res, 200, { status: 'ok' });
+    case '/readyz': {
+      const ready = await o.ready().catch(() => false);
+      return send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+    }
+    case '/metrics': {
+      const m = await o.metrics();
+      res.writeHead(200, { 'content-type': m.contentType });
+      res.end(m.body);
+      return;
+    }
+    default:
+      return send(res, 404, { error: 'not found' });
+  }
+}
+
+async function door(o: AuthzHttpOptions, name: string, res: http.ServerResponse, read: () => Promise<AuthzInput>): Promise<void> {
+  let input: AuthzInput;
+  try {
+    input = await read();
+  } catch (err) {
+    if (!(err instanceof RequestError)) throw err;
+    o.onRequestError?.(name, err.reason);
+    return send(res, err.status, { allow: false, reason: err.reason, message: err.message }, { 'x-certgate-reason': err.reason });
+  }
+  const decision = await o.authorizer.authorize(input.sni, input.chain, name);
+  send(res, httpStatus(decision.reason), decision, decisionHeaders(decision));
+}
+
+function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > max) {
+    req.resume();
+    return Promise.reject(new RequestError('BODY_TOO_LARGE', 413, `body of ${declared} bytes exceeds maxBodyBytes=${max}`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        reject(new RequestError('BODY_TOO_LARGE', 413, `body exceeds maxBodyBytes=${max}`));
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: http.ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(payload);
+  res.writeHead(status, { ...headers, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
