@@ -245,7 +245,13 @@ export class Authorizer {
       this.#o.inlineBudgetUs,
       this.#o.verifier.hasPool,
     );
-    const input = { chain: [ctx.chain.leaf, ...ctx.chain.intermediates], anchors: [anchor.chain.leaf], at: ctx.now };
+    const input = {
+      leaf: ctx.chain.leaf,
+      intermediates: [...ctx.chain.intermediates],
+      anchors: [anchor.chain.leaf],
+      at: ctx.now,
+      eku: 'client' as const,
+    };
     const stage: Stage = placement === 'pool' ? 'verify_pool' : 'verify_inline';
     const outcome = await ctx.stages.time(stage, () => this.#o.verifier.verify(input, placement, ctx.deadline - performance.now()));
     if (!outcome.ok) throw new Deny('CHAIN_VERIFICATION_FAILED', `${outcome.code}: ${outcome.message}`);

@@ -11,19 +11,22 @@ import type { Placement } from './placement.js';
 
 /** What the engine's `verifyChain` takes. */
 export interface VerifyChainInput {
-  /** Leaf first, then any presented intermediates, DER. */
-  chain: Uint8Array[];
+  /** The presented leaf, DER. */
+  leaf: Uint8Array;
+  /** Presented intermediates, DER, any order. */
+  intermediates: Uint8Array[];
   /** The registered CA(s) the chain must end at, DER. */
   anchors: Uint8Array[];
   /** Epoch seconds at which validity is judged. */
   at: number;
+  /** The leaf must allow TLS client authentication. */
+  eku: 'client';
 }
 
-/** The engine's positive answer. */
+/** The engine's positive answer (the fields the decision uses). */
 export interface ChainVerified {
-  certificateId: string;
   anchorCertificateId: string;
-  /** Earliest notAfter on the verified path (epoch seconds). */
+  /** Earliest notAfter on the verified path (epoch seconds): the verdict is cacheable until then. */
   notAfter: number;
 }
 

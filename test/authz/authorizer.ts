@@ -1,0 +1,52 @@
+/**
+ * Builds an Authorizer over a test world with the real engine (inline, optionally a real
+ * pool) and a fixed clock, recording every decision event.
+ */
+import { Authorizer, type AuthzRegistry, type DecisionEvent } from '../../ts/authz/decision.js';
+import { Jitr } from '../../ts/authz/jitr.js';
+import { DEFAULT_LIMITS, type AuthzLimits } from '../../ts/authz/limits.js';
+import { Verifier } from '../../ts/authz/verifier.js';
+import { VerifyCache } from '../../ts/authz/verifyCache.js';
+import { loadEngine } from '../../ts/engine/load.js';
+import type { EnginePool } from '../../ts/engine/pool.js';
+import type { Engine, EngineName } from '../../ts/engine/types.js';
+import { DATES } from './pki.js';
+import type { World } from './world.js';
+
+export interface TestAuthorizer {
+  authorizer: Authorizer;
+  events: DecisionEvent[];
+  cache: VerifyCache;
+}
+
+export interface TestAuthorizerOptions {
+  engine?: EngineName | Engine;
+  pool?: EnginePool;
+  limits?: Partial<AuthzLimits>;
+  cacheSize?: number;
+  inlineBudgetUs?: number;
+  registry?: AuthzRegistry;
+  /** Epoch seconds; default DATES.now. */
+  now?: number;
+  jitr?: boolean;
+}
+
+export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): TestAuthorizer {
+  const engine = typeof o.engine === 'object' ? o.engine : loadEngine(o.engine ?? 'native');
+  const cache = new VerifyCache(o.cacheSize ?? 100);
+  const events: DecisionEvent[] = [];
+  const clock = () => (o.now ?? DATES.now) * 1000;
+  const authorizer = new Authorizer({
+    registry: o.registry ?? world.registry,
+    engine,
+    verifier: new Verifier(engine, o.pool),
+    cache,
+    limits: { ...DEFAULT_LIMITS, ...o.limits },
+    inlineBudgetUs: o.inlineBudgetUs ?? 250,
+    clock,
+    region: 'us-east-1',
+    ...(o.jitr === false ? {} : { jitr: new Jitr(world.registry, clock) }),
+    observer: { decided: (e) => events.push(e) },
+  });
+  return { authorizer, events, cache };
+}

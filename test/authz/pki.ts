@@ -1,0 +1,177 @@
+/**
+ * Test PKI: builds real X.509 v3 certificates (DER, signed with node:crypto) with fixed
+ * dates, so tests never depend on today's date and can mint thousands of distinct leaves
+ * quickly (the cold benchmark needs a new leaf per request). Keys are fresh per run;
+ * nothing about the outcome depends on their values.
+ */
+import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+
+// ---- minimal DER writer (X.690) ----
+
+function len(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+const tlv = (tag: number, ...content: Buffer[]): Buffer => {
+  const body = Buffer.concat(content);
+  return Buffer.concat([Buffer.from([tag]), len(body.length), body]);
+};
+const seq = (...c: Buffer[]): Buffer => tlv(0x30, ...c);
+const set = (...c: Buffer[]): Buffer => tlv(0x31, ...c);
+const explicit = (n: number, ...c: Buffer[]): Buffer => tlv(0xa0 + n, ...c);
+const bool = (v: boolean): Buffer => tlv(0x01, Buffer.from([v ? 0xff : 0]));
+const octets = (b: Buffer): Buffer => tlv(0x04, b);
+const bits = (b: Buffer): Buffer => tlv(0x03, Buffer.from([0]), b);
+const utf8 = (s: string): Buffer => tlv(0x0c, Buffer.from(s, 'utf8'));
+const NULL = Buffer.from([0x05, 0x00]);
+
+function integer(value: bigint): Buffer {
+  let hex = value.toString(16);
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  let b = Buffer.from(hex, 'hex');
+  if ((b[0] ?? 0) & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
+  return tlv(0x02, b);
+}
+
+function oid(dotted: string): Buffer {
+  const parts = dotted.split('.').map(Number);
+  const [a = 0, b = 0, ...rest] = parts;
+  const out = [a * 40 + b];
+  for (const p of rest) {
+    const stack = [p & 0x7f];
+    for (let v = Math.floor(p / 128); v > 0; v = Math.floor(v / 128)) stack.unshift((v & 0x7f) | 0x80);
+    out.push(...stack);
+  }
+  return tlv(0x06, Buffer.from(out));
+}
+
+function time(epochSeconds: number): Buffer {
+  const iso = new Date(epochSeconds * 1000).toISOString(); // 2030-01-02T03:04:05.000Z
+  const digits = iso.slice(0, 19).replace(/[-T:]/g, '');
+  const year = Number(iso.slice(0, 4));
+  // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
+  return year < 2050 ? tlv(0x17, Buffer.from(`${digits.slice(2)}Z`)) : tlv(0x18, Buffer.from(`${digits}Z`));
+}
+
+// ---- certificates ----
+
+export type KeyKind = 'rsa2048' | 'p256' | 'p384';
+
+export interface Identity {
+  cn: string;
+  key: { privateKey: KeyObject; publicKey: KeyObject };
+  kind: KeyKind;
+}
+
+/** Fixed validity windows (epoch seconds). */
+export const DATES = {
+  /** 2020-01-01T00:00:00Z */
+  notBefore: 1_577_836_800,
+  /** 2099-12-31T23:59:59Z: valid for any real "now" an e2e test runs at. */
+  notAfter: 4_102_444_799,
+  /** A fixed "now" for unit tests: 2030-06-01T00:00:00Z. */
+  now: 1_906_934_400,
+  /** 2021-01-01T00:00:00Z: an already-expired notAfter. */
+  expired: 1_609_459_200,
+  /** 2090-01-01T00:00:00Z: a notBefore still in the future. */
+  future: 3_786_912_000,
+} as const;
+
+const keyCache = new Map<KeyKind, Identity['key']>();
+
+/** A key pair of `kind`; `shared` reuses one per kind (fast; leaves still differ by serial). */
+export function keyPair(kind: KeyKind, shared = false): Identity['key'] {
+  const hit = shared ? keyCache.get(kind) : undefined;
+  if (hit) return hit;
+  const key =
+    kind === 'rsa2048'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: kind === 'p256' ? 'P-256' : 'P-384' });
+  if (shared) keyCache.set(kind, key);
+  return key;
+}
+
+export function identity(cn: string, kind: KeyKind = 'p256', shared = true): Identity {
+  return { cn, kind, key: keyPair(kind, shared) };
+}
+
+const name = (cn: string): Buffer => seq(set(seq(oid('2.5.4.10'), utf8('certgate tests'))), set(seq(oid('2.5.4.3'), utf8(cn))));
+
+function algorithm(signer: Identity, weak: boolean): { der: Buffer; hash: string } {
+  // sha1WithRSAEncryption: outside the seven algorithms AWS IoT accepts (spec 6.4).
+  if (weak) return { der: seq(oid('1.2.840.113549.1.1.5'), NULL), hash: 'sha1' };
+  if (signer.kind === 'rsa2048') return { der: seq(oid('1.2.840.113549.1.1.11'), NULL), hash: 'sha256' };
+  if (signer.kind === 'p384') return { der: seq(oid('1.2.840.10045.4.3.3')), hash: 'sha384' };
+  return { der: seq(oid('1.2.840.10045.4.3.2')), hash: 'sha256' };
+}
+
+export interface CertOptions {
+  subject: Identity;
+  /** Defaults to the subject (self-signed). */
+  issuer?: Identity;
+  ca?: boolean;
+  serial?: bigint;
+  notBefore?: number;
+  notAfter?: number;
+  /** DNS SANs (server certificates for NGINX). */
+  dns?: string[];
+  /** Extended key usage: client (default for leaves), server, or none (CAs). */
+  eku?: 'client' | 'server';
+  /** Sign with SHA-1 (RSA issuers only): an unsupported algorithm. */
+  sha1?: boolean;
+}
+
+export interface Cert {
+  der: Buffer;
+  pem: string;
+  /** AWS certificateId: lowercase hex SHA-256 of the DER. */
+  id: string;
+  identity: Identity;
+}
+
+let serialCounter = 1000n;
+
+/** Build and sign one certificate. */
+export function certificate(o: CertOptions): Cert {
+  const issuer = o.issuer ?? o.subject;
+  const alg = algorithm(issuer, o.sha1 === true);
+  const exts: Buffer[] = [seq(oid('2.5.29.19'), bool(true), octets(o.ca ? seq(bool(true)) : seq()))];
+  // keyUsage: keyCertSign|cRLSign for CAs, digitalSignature for leaves.
+  exts.push(seq(oid('2.5.29.15'), bool(true), octets(o.ca ? tlv(0x03, Buffer.from([1, 0x06])) : tlv(0x03, Buffer.from([7, 0x80])))));
+  const eku = o.eku ?? (o.ca ? undefined : 'client');
+  if (eku !== undefined) {
+    exts.push(seq(oid('2.5.29.37'), octets(seq(oid(eku === 'client' ? '1.3.6.1.5.5.7.3.2' : '1.3.6.1.5.5.7.3.1')))));
+  }
+  if (o.dns !== undefined) exts.push(seq(oid('2.5.29.17'), octets(seq(...o.dns.map((d) => tlv(0x82, Buffer.from(d)))))));
+  const spki = o.subject.key.publicKey.export({ type: 'spki', format: 'der' });
+  const tbs = seq(
+    explicit(0, integer(2n)),
+    integer(o.serial ?? serialCounter++),
+    alg.der,
+    name(issuer.cn),
+    seq(time(o.notBefore ?? DATES.notBefore), time(o.notAfter ?? DATES.notAfter)),
+    name(o.subject.cn),
+    spki,
+    explicit(3, seq(...exts)),
+  );
+  const signature = sign(alg.hash, tbs, issuer.key.privateKey);
+  const der = seq(tbs, alg.der, bits(signature));
+  return { der, pem: toPem(der), id: createHash('sha256').update(der).digest('hex'), identity: o.subject };
+}
+
+export function toPem(der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+}
+
+/** PKCS#8 PEM of a private key (for curl / NGINX). */
+export function keyPem(id: Identity): string {
+  return id.key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/** The five-character escaping Envoy and NGINX use for PEM in headers (ext-authz.md 1.2). */
+export function escapePem(pem: string): string {
+  return pem.replace(/[\n +/=]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}

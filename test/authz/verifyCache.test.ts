@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { VerifyCache } from '../../ts/authz/verifyCache.js';
+import type { CertificateInfo } from '../../ts/engine/types.js';
+
+const info = (notAfter: number): CertificateInfo => ({
+  certificateId: 'id',
+  subject: 's',
+  issuer: 'i',
+  serialNumber: '01',
+  notBefore: 0,
+  notAfter,
+  signatureAlgorithm: 'ECDSA-WITH-SHA256',
+  publicKey: { type: 'EC', bits: 256 },
+});
+
+describe('the verification cache', () => {
+  it('returns a remembered chain until the leaf notAfter, then forgets it', () => {
+    const cache = new VerifyCache(10);
+    cache.remember('k', info(100));
+    expect(cache.get('k', 100)).toBeDefined();
+    expect(cache.get('k', 101)).toBeUndefined();
+    expect(cache.stats()).toEqual({ hits: 1, misses: 1, size: 0 });
+  });
+
+  it('evicts the least recently used chain when full', () => {
+    const cache = new VerifyCache(2);
+    cache.remember('a', info(100));
+    cache.remember('b', info(100));
+    cache.get('a', 0);
+    cache.remember('c', info(100));
+    expect(cache.get('b', 0)).toBeUndefined();
+    expect(cache.get('a', 0)).toBeDefined();
+    expect(cache.get('c', 0)).toBeDefined();
+  });
+
+  it('bounds a CA verification by the earlier of the path notAfter and the leaf notAfter', () => {
+    const cache = new VerifyCache(2);
+    const entry = cache.remember('a', info(100));
+    cache.markVerified(entry, 'ca', 50);
+    expect(cache.isVerified(entry, 'ca', 50)).toBe(true);
+    expect(cache.isVerified(entry, 'ca', 51)).toBe(false);
+    expect(cache.isVerified(entry, 'other-ca', 10)).toBe(false);
+    cache.markVerified(entry, 'ca2', 500);
+    expect(cache.isVerified(entry, 'ca2', 101)).toBe(false);
+  });
+
+  it('with size 0 stores nothing and always misses', () => {
+    const cache = new VerifyCache(0);
+    cache.remember('a', info(100));
+    expect(cache.get('a', 0)).toBeUndefined();
+    expect(cache.stats().size).toBe(0);
+  });
+
+  it('rejects a negative or fractional size', () => {
+    expect(() => new VerifyCache(-1)).toThrow(RangeError);
+    expect(() => new VerifyCache(1.5)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * A small registry world for authorizer tests: a real SQLite registry in a temp dir,
+ * two accounts, a DEFAULT-mode CA in account A (auto-registration on), an SNI_ONLY CA,
+ * and helpers to register certificates built by `pki.ts`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
+import type { CertificateMode, CertificateStatus, Registry } from '../../ts/registry/types.js';
+import { certificate, identity, type Cert, type Identity } from './pki.js';
+
+export const ACCOUNT_A = '111111111111';
+export const ACCOUNT_B = '222222222222';
+export const PREFIX_A = 'aaaaaaaaaaaaaa';
+export const PREFIX_B = 'bbbbbbbbbbbbbb';
+/** The iot:Data-ATS endpoints (region us-east-1, endpoint domain localhost). */
+export const SNI_A = `${PREFIX_A}-ats.iot.us-east-1.localhost`;
+export const SNI_B = `${PREFIX_B}-ats.iot.us-east-1.localhost`;
+export const CUSTOM_DOMAIN_A = 'devices.example.test';
+
+export interface World {
+  dir: string;
+  dbPath: string;
+  registry: Registry;
+  /** A DEFAULT-mode CA registered ACTIVE in A with auto-registration enabled. */
+  ca: Cert;
+  caIdentity: Identity;
+  /** An RSA CA registered ACTIVE in A, auto-registration disabled. */
+  rsaCa: Cert;
+  rsaCaIdentity: Identity;
+  /** A CA that is not registered anywhere. */
+  rogueCaIdentity: Identity;
+  /** Register `cert` in `accountId`. */
+  register(cert: Cert, o: { accountId?: string; status?: CertificateStatus; mode?: CertificateMode; caId?: string | null }): Promise<void>;
+  setStatus(accountId: string, certificateId: string, status: CertificateStatus): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export async function createWorld(): Promise<World> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'certgate-authz-'));
+  const dbPath = path.join(dir, 'registry.db');
+  const registry = openSqliteRegistry({ path: dbPath });
+  await registry.createAccount({ accountId: ACCOUNT_A, endpointPrefix: PREFIX_A });
+  await registry.createAccount({ accountId: ACCOUNT_B, endpointPrefix: PREFIX_B });
+  await registry.addDomain(ACCOUNT_A, CUSTOM_DOMAIN_A);
+
+  const caIdentity = identity('Fleet CA', 'p256');
+  const ca = certificate({ subject: caIdentity, ca: true });
+  const rsaCaIdentity = identity('RSA Fleet CA', 'rsa2048');
+  const rsaCa = certificate({ subject: rsaCaIdentity, ca: true });
+  const rogueCaIdentity = identity('Fleet CA', 'p256', false);
+  const caRecord = (c: Cert, subject: string, auto: boolean) => ({
+    accountId: ACCOUNT_A,
+    certificateId: c.id,
+    certificatePem: c.pem,
+    notBefore: 1_577_836_800,
+    notAfter: 4_102_444_799,
+    status: 'ACTIVE' as const,
+    certificateMode: 'DEFAULT' as const,
+    autoRegistrationStatus: auto ? ('ENABLE' as const) : ('DISABLE' as const),
+    subject,
+    registrationConfig: null,
+    tags: [],
+  });
+  await registry.insertCaCertificate(caRecord(ca, 'O=certgate tests, CN=Fleet CA', true));
+  await registry.insertCaCertificate(caRecord(rsaCa, 'O=certgate tests, CN=RSA Fleet CA', false));
+
+  return {
+    dir,
+    dbPath,
+    registry,
+    ca,
+    caIdentity,
+    rsaCa,
+    rsaCaIdentity,
+    rogueCaIdentity,
+    async register(cert, o) {
+      await registry.insertCertificate({
+        accountId: o.accountId ?? ACCOUNT_A,
+        certificateId: cert.id,
+        certificatePem: cert.pem,
+        notBefore: 1_577_836_800,
+        notAfter: 4_102_444_799,
+        status: o.status ?? 'ACTIVE',
+        certificateMode: o.mode ?? 'SNI_ONLY',
+        caCertificateId: o.caId ?? null,
+      });
+    },
+    async setStatus(accountId, certificateId, status) {
+      await registry.setCertificateStatus(accountId, certificateId, status, ['ACTIVE', 'INACTIVE', 'PENDING_ACTIVATION', 'PENDING_TRANSFER']);
+    },
+    async dispose() {
+      await registry.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

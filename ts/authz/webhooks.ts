@@ -1,0 +1,157 @@
+/**
+ * Webhook delivery of registry events (JITR registrations, spec 7.3), at least once.
+ *
+ * The durable event log in the registry is the outbox: the deliverer reads it per
+ * account after a cursor, POSTs each event to every configured URL, and advances that
+ * URL's cursor only after a 2xx. Failures are retried with exponential backoff, so an
+ * event is delivered again after a crash or an outage (receivers deduplicate on
+ * `x-certgate-event-sequence`, as AWS event consumers must: spec 7.3 "at-least-once").
+ * Cursors persist in a JSON file next to the database. One deliverer runs per
+ * installation (the cluster primary), since worker processes share the log.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Registry, RegistryEvent } from '../registry/types.js';
+
+export interface WebhookOptions {
+  registry: Pick<Registry, 'listAccounts' | 'listEvents'>;
+  urls: string[];
+  /** File holding the cursors; created on first delivery. */
+  stateFile: string;
+  /** How often the log is polled for events written by other processes. Default 1000 ms. */
+  pollMs?: number;
+  /** Per-POST timeout. Default 5000 ms. */
+  timeoutMs?: number;
+  /** First retry delay, doubled per failure up to 30 s. Default 500 ms. */
+  retryBaseMs?: number;
+  /** Events read per account per round. Default 100. */
+  batch?: number;
+  onError?: (url: string, event: RegistryEvent, error: string) => void;
+}
+
+/** The JSON body POSTed for one event. */
+export interface WebhookBody {
+  sequence: number;
+  accountId: string;
+  topic: string;
+  payload: Record<string, unknown>;
+  createdAt: number;
+}
+
+export class WebhookDeliverer {
+  readonly #o: Required<Omit<WebhookOptions, 'onError'>> & Pick<WebhookOptions, 'onError'>;
+  readonly #cursors: Record<string, number>;
+  readonly #backoff = new Map<string, { until: number; delay: number }>();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  constructor(options: WebhookOptions) {
+    this.#o = { pollMs: 1000, timeoutMs: 5000, retryBaseMs: 500, batch: 100, ...options };
+    this.#cursors = readCursors(options.stateFile);
+  }
+
+  /** Start polling. */
+  start(): void {
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  /** Deliver soon (an event was just appended in this process). */
+  notify(): void {
+    if (this.#running !== undefined) this.#again = true;
+    else this.#schedule(0);
+  }
+
+  /** One full round over every account and URL; resolves when it is done. */
+  async deliverOnce(): Promise<void> {
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = this.#round().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      void this.deliverOnce().then(() => this.#schedule(this.#again ? 0 : this.#o.pollMs));
+    }, ms);
+    this.#timer.unref();
+  }
+
+  async #round(): Promise<void> {
+    this.#again = false;
+    const accounts = await this.#o.registry.listAccounts();
+    for (const url of this.#o.urls) {
+      const wait = this.#backoff.get(url);
+      if (wait !== undefined && Date.now() < wait.until) continue;
+      for (const { accountId } of accounts) {
+        if (!(await this.#deliverAccount(url, accountId))) break;
+      }
+    }
+  }
+
+  /** Deliver one account's pending events to one URL; false when the URL failed. */
+  async #deliverAccount(url: string, accountId: string): Promise<boolean> {
+    const key = `${url} ${accountId}`;
+    const events = await this.#o.registry.listEvents(accountId, this.#cursors[key] ?? 0, this.#o.batch);
+    for (const event of events) {
+      const error = await this.#post(url, event);
+      if (error !== null) {
+        const previous = this.#backoff.get(url)?.delay ?? this.#o.retryBaseMs / 2;
+        const delay = Math.min(previous * 2, 30_000);
+        this.#backoff.set(url, { until: Date.now() + delay, delay });
+        this.#o.onError?.(url, event, error);
+        return false;
+      }
+      this.#backoff.delete(url);
+      this.#cursors[key] = event.sequence;
+      writeCursors(this.#o.stateFile, this.#cursors);
+    }
+    if (events.length === this.#o.batch) this.#again = true;
+    return true;
+  }
+
+  async #post(url: string, event: RegistryEvent): Promise<string | null> {
+    const body: WebhookBody = { ...event };
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-certgate-event-sequence': String(event.sequence) },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.#o.timeoutMs),
+      });
+      await res.arrayBuffer();
+      return res.ok ? null : `HTTP ${res.status}`;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+}
+
+function readCursors(file: string): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new Error(`cannot read webhook cursors ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function writeCursors(file: string, cursors: Record<string, number>): void {
+  // Write-then-rename so a crash never leaves a torn file (at worst a re-delivery).
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, JSON.stringify(cursors));
+  renameSync(tmp, file);
+}

@@ -1,0 +1,131 @@
+/**
+ * `certgate serve` configuration: every setting is a flag with an environment-variable
+ * equivalent (flags win) and a default. The option table below is the single list the
+ * CLI registers, the README documents and `parseServeConfig` validates.
+ */
+import { availableParallelism } from 'node:os';
+import { DEFAULT_LIMITS, type AuthzLimits } from '../authz/limits.js';
+import type { EngineName } from '../engine/types.js';
+import { POOL_DEFAULTS } from '../engine/pool.js';
+
+export interface ServeConfig {
+  db: string;
+  host: string;
+  adminPort: number;
+  authzPort: number;
+  grpcPort: number;
+  /** Server processes (node:cluster); 1 serves in-process. */
+  processes: number;
+  engine: EngineName;
+  /** Pool threads per process; 0 runs every verification inline. */
+  poolThreads: number;
+  poolMaxQueue: number;
+  inlineBudgetUs: number;
+  verifyCacheSize: number;
+  limits: AuthzLimits;
+  envoySniHeader: string;
+  decisionLogSample: number;
+  logLevel: string;
+  webhooks: string[];
+  region: string | undefined;
+  endpointDomain: string | undefined;
+}
+
+/** One option: flag, environment variable, default (as text), help. */
+export interface OptionSpec {
+  key: string;
+  flag: string;
+  env: string;
+  default?: string;
+  help: string;
+}
+
+/** The options, in `--help` order. */
+export const SERVE_OPTIONS: readonly OptionSpec[] = [
+  { key: 'db', flag: '--db <path>', env: 'CERTGATE_DB', default: 'data/certgate.db', help: 'SQLite registry file' },
+  { key: 'host', flag: '--host <address>', env: 'CERTGATE_HOST', default: '127.0.0.1', help: 'address every port binds to' },
+  { key: 'adminPort', flag: '--admin-port <n>', env: 'CERTGATE_ADMIN_PORT', default: '9440', help: 'AWS-IoT-compatible admin API port (0 = any free port)' },
+  { key: 'authzPort', flag: '--authz-port <n>', env: 'CERTGATE_AUTHZ_PORT', default: '9441', help: 'authorizer HTTP port: JSON, NGINX, Envoy HTTP, /metrics, /healthz, /readyz' },
+  { key: 'grpcPort', flag: '--grpc-port <n>', env: 'CERTGATE_GRPC_PORT', default: '9442', help: 'Envoy ext_authz gRPC port' },
+  { key: 'processes', flag: '--processes <n>', env: 'CERTGATE_PROCESSES', help: 'server processes (default: one per core)' },
+  { key: 'engine', flag: '--engine <name>', env: 'CERTGATE_ENGINE', default: 'native', help: 'verification engine: native or wasm' },
+  { key: 'poolThreads', flag: '--pool-threads <n>', env: 'CERTGATE_POOL_THREADS', default: '1', help: 'worker threads per process for heavy verifications (0 = all inline)' },
+  { key: 'poolMaxQueue', flag: '--pool-max-queue <n>', env: 'CERTGATE_POOL_MAX_QUEUE', default: String(POOL_DEFAULTS.maxQueue), help: 'queued verifications per process before QUEUE_FULL' },
+  { key: 'inlineBudgetUs', flag: '--inline-budget-us <n>', env: 'CERTGATE_INLINE_BUDGET_US', default: '250', help: 'verifications estimated above this many µs go to the pool' },
+  { key: 'verifyCacheSize', flag: '--verify-cache-size <n>', env: 'CERTGATE_VERIFY_CACHE_SIZE', default: '10000', help: 'verified chains remembered per process (0 disables)' },
+  { key: 'maxChainLength', flag: '--max-chain-length <n>', env: 'CERTGATE_MAX_CHAIN_LENGTH', default: String(DEFAULT_LIMITS.maxChainLength), help: 'certificates per presented chain' },
+  { key: 'maxCertificateBytes', flag: '--max-certificate-bytes <n>', env: 'CERTGATE_MAX_CERTIFICATE_BYTES', default: String(DEFAULT_LIMITS.maxCertificateBytes), help: 'DER bytes per certificate' },
+  { key: 'maxBodyBytes', flag: '--max-body-bytes <n>', env: 'CERTGATE_MAX_BODY_BYTES', default: String(DEFAULT_LIMITS.maxBodyBytes), help: 'JSON body / gRPC message bytes' },
+  { key: 'maxHeaderBytes', flag: '--max-header-bytes <n>', env: 'CERTGATE_MAX_HEADER_BYTES', default: String(DEFAULT_LIMITS.maxHeaderBytes), help: 'bytes of one certificate header' },
+  { key: 'deadlineMs', flag: '--deadline-ms <n>', env: 'CERTGATE_DEADLINE_MS', default: String(DEFAULT_LIMITS.deadlineMs), help: 'per-request decision deadline' },
+  { key: 'envoySniHeader', flag: '--envoy-sni-header <name>', env: 'CERTGATE_ENVOY_SNI_HEADER', default: 'x-certgate-sni', help: 'header carrying SNI for the Envoy HTTP door' },
+  { key: 'decisionLogSample', flag: '--decision-log-sample <ratio>', env: 'CERTGATE_DECISION_LOG_SAMPLE', default: '0.05', help: 'share of decisions logged (0..1; outages always logged)' },
+  { key: 'logLevel', flag: '--log-level <level>', env: 'CERTGATE_LOG_LEVEL', default: 'info', help: 'pino log level' },
+  { key: 'webhooks', flag: '--webhook <url...>', env: 'CERTGATE_WEBHOOKS', help: 'URL(s) receiving registry events (env: comma-separated)' },
+  { key: 'region', flag: '--region <region>', env: 'CERTGATE_REGION', help: 'region of a newly created database (default us-east-1)' },
+  { key: 'endpointDomain', flag: '--endpoint-domain <domain>', env: 'CERTGATE_ENDPOINT_DOMAIN', help: 'endpoint DNS suffix of a newly created database (default localhost)' },
+];
+
+/** A configuration error: the message names the option and the bad value. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function integer(raw: Record<string, unknown>, key: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const spec = SERVE_OPTIONS.find((o) => o.key === key);
+  const value = String(raw[key] ?? spec?.default ?? '');
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    throw new ConfigError(`${spec?.flag.split(' ')[0] ?? key} must be an integer in [${min}, ${max}], got "${value}"`);
+  }
+  return n;
+}
+
+function text(raw: Record<string, unknown>, key: string): string {
+  const value = raw[key] ?? SERVE_OPTIONS.find((o) => o.key === key)?.default;
+  return String(value ?? '');
+}
+
+/** Validate raw option values (commander output, env already applied). */
+export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
+  const engine = text(raw, 'engine');
+  if (engine !== 'native' && engine !== 'wasm') throw new ConfigError(`--engine must be native or wasm, got "${engine}"`);
+  const sample = Number(text(raw, 'decisionLogSample'));
+  if (!(sample >= 0 && sample <= 1)) throw new ConfigError(`--decision-log-sample must be in [0, 1], got "${text(raw, 'decisionLogSample')}"`);
+  const hooks = raw.webhooks;
+  const webhooks = (Array.isArray(hooks) ? hooks.map(String) : typeof hooks === 'string' ? hooks.split(',') : [])
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  for (const url of webhooks) {
+    if (!/^https?:\/\//.test(url)) throw new ConfigError(`--webhook must be an http(s) URL, got "${url}"`);
+  }
+  return {
+    db: text(raw, 'db'),
+    host: text(raw, 'host'),
+    adminPort: integer(raw, 'adminPort', 0, 65535),
+    authzPort: integer(raw, 'authzPort', 0, 65535),
+    grpcPort: integer(raw, 'grpcPort', 0, 65535),
+    processes: raw.processes === undefined ? availableParallelism() : integer(raw, 'processes', 1, 256),
+    engine,
+    poolThreads: integer(raw, 'poolThreads', 0, 64),
+    poolMaxQueue: integer(raw, 'poolMaxQueue', 0),
+    inlineBudgetUs: integer(raw, 'inlineBudgetUs', 0),
+    verifyCacheSize: integer(raw, 'verifyCacheSize', 0),
+    limits: {
+      maxChainLength: integer(raw, 'maxChainLength', 1, 64),
+      maxCertificateBytes: integer(raw, 'maxCertificateBytes', 256),
+      maxBodyBytes: integer(raw, 'maxBodyBytes', 1024),
+      maxHeaderBytes: integer(raw, 'maxHeaderBytes', 1024),
+      deadlineMs: integer(raw, 'deadlineMs', 1, 600_000),
+    },
+    envoySniHeader: text(raw, 'envoySniHeader').toLowerCase(),
+    decisionLogSample: sample,
+    logLevel: text(raw, 'logLevel'),
+    webhooks,
+    region: raw.region === undefined ? undefined : String(raw.region),
+    endpointDomain: raw.endpointDomain === undefined ? undefined : String(raw.endpointDomain),
+  };
+}
