@@ -83,8 +83,9 @@ export class AuthzMetrics implements DecisionObserver {
     if (pool !== undefined) {
       this.#derived.push(new Gauge({
         name: 'certgate_pool_utilization_ratio',
-        help: 'Share of pool thread time spent running tasks (piscina utilization).',
+        help: 'Share of pool thread time spent running tasks (piscina utilization); averaged across processes.',
         registers,
+        aggregator: 'average',
         collect() {
           this.set(pool.stats().utilization);
         },

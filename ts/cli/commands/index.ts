@@ -4,10 +4,12 @@
  * shared through `group()` from `../group.js`. Add one import and one array entry per module.
  */
 import type { Command } from 'commander';
+import { register as serve } from './serve.js';
 
 type Registrar = (program: Command) => void;
 
 const modules: Registrar[] = [
+  serve,
 ];
 
 /** Add every command to `program`. */
