@@ -269,6 +269,14 @@ export interface OutgoingTransfer {
   creationDate: number;
 }
 
+/** certgate's own issuing CA (CreateKeysAndCertificate, CreateCertificateFromCsr). */
+export interface IssuingCaRecord {
+  certificatePem: string;
+  /** PKCS#8 PEM, stored unencrypted in the registry (protect the database file). */
+  privateKeyPem: string;
+  createdAt: number;
+}
+
 /** Everything the control plane and the CLI use. */
 export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   settings(): Promise<RegistrySettings>;
@@ -361,4 +369,9 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   detachPolicy(accountId: string, policyName: string, target: string): Promise<void>;
   listAttachedPolicies(accountId: string, target: string): Promise<PolicyRecord[]>;
   listPolicyTargets(accountId: string, policyName: string): Promise<string[]>;
+
+  // Issuing CA (one per installation).
+  getIssuingCa(): Promise<IssuingCaRecord | null>;
+  /** Store `candidate` unless an issuing CA exists; returns the stored one (first writer wins). */
+  ensureIssuingCa(candidate: IssuingCaRecord): Promise<IssuingCaRecord>;
 }

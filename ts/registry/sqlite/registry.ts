@@ -13,6 +13,7 @@ import {
   type CertificateRecord,
   type CertificateStatus,
   type Credential,
+  type IssuingCaRecord,
   type NewCaCertificate,
   type NewCertificate,
   type OutgoingTransfer,
@@ -293,6 +294,27 @@ export class SqliteRegistry extends Attachments implements Registry {
   async deleteRegistrationCode(accountId: string): Promise<void> {
     const result = this.sqlite.run('DELETE FROM registration_codes WHERE account_id = ?', accountId);
     if (result.changes === 0) throw new RegistryError('NOT_FOUND', 'The account has no registration code.');
+  }
+
+  // ---- Issuing CA ----
+
+  async getIssuingCa(): Promise<IssuingCaRecord | null> {
+    const row = this.sqlite.get<{ certificate_pem: string; private_key_pem: string; created_at: number }>(
+      'SELECT * FROM issuing_ca WHERE id = 1',
+    );
+    return row ? { certificatePem: row.certificate_pem, privateKeyPem: row.private_key_pem, createdAt: row.created_at } : null;
+  }
+
+  async ensureIssuingCa(candidate: IssuingCaRecord): Promise<IssuingCaRecord> {
+    this.sqlite.run(
+      'INSERT OR IGNORE INTO issuing_ca (id, certificate_pem, private_key_pem, created_at) VALUES (1, ?, ?, ?)',
+      candidate.certificatePem,
+      candidate.privateKeyPem,
+      candidate.createdAt,
+    );
+    const stored = await this.getIssuingCa();
+    if (!stored) throw new Error('the issuing CA vanished after being stored');
+    return stored;
   }
 
   // ---- CA and device certificates, transfers ----

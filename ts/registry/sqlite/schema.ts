@@ -111,6 +111,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_by_account ON events (account_id, sequence);
   `,
+  `
+  CREATE TABLE issuing_ca (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    certificate_pem TEXT NOT NULL,
+    private_key_pem TEXT NOT NULL,
+    created_at REAL NOT NULL
+  );
+  `,
 ];
 
 /** Bring the database up to the newest schema version; returns the version reached. */

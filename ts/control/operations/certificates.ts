@@ -1,0 +1,148 @@
+/** Device certificate operations (spec 3.1, 4.8, 4.9, 4.12-4.16). */
+import { RegistryError, type CaCertificateRecord, type CertificateStatus, type NewCertificate } from '../../registry/types.js';
+import { certificateArn, type ControlContext } from '../context.js';
+import { AwsError, fromRegistryError, invalid } from '../errors.js';
+import { certificateDescription, certificateSummary } from '../format.js';
+import { checkRegistrable, isSignedBy, MAX_CERTIFICATE_PEM_CHARS, parseCertificate, type ParsedCertificate } from '../pki.js';
+import type { Route } from '../router.js';
+import { bodyEnum, bodyString, certificateIdParam, pageRequest, queryBool, queryEnum, type ApiRequest } from '../validate.js';
+
+const ALL_STATUSES = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'] as const;
+/** Statuses an operator may set (spec 3.1): the PENDING_* values are internal, REGISTER_INACTIVE deprecated. */
+const SETTABLE: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'REVOKED'];
+/** Statuses UpdateCertificate may leave: REVOKED is final, PENDING_TRANSFER moves only by the transfer operations. */
+export const UPDATABLE_FROM: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE'];
+/** Statuses DeleteCertificate accepts: not ACTIVE (spec 4.16) and not PENDING_TRANSFER (UNVERIFIED choice). */
+export const DELETABLE_FROM: readonly CertificateStatus[] = ['INACTIVE', 'REVOKED', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE'];
+
+function settable(status: CertificateStatus, member: string): CertificateStatus {
+  if (!SETTABLE.includes(status)) {
+    throw invalid(`${member} ${status} cannot be set by this operation; use ACTIVE, INACTIVE or REVOKED.`);
+  }
+  return status;
+}
+
+/** The initial status of a registration: body `status`, else deprecated `?setAsActive`, else INACTIVE. */
+function initialStatus(req: ApiRequest, allowSetAsActive: boolean): CertificateStatus {
+  const status = bodyEnum(req.body, 'status', ALL_STATUSES);
+  const setAsActive = allowSetAsActive ? queryBool(req, 'setAsActive') : undefined;
+  if (status !== undefined) return settable(status, 'status');
+  return setAsActive ? 'ACTIVE' : 'INACTIVE';
+}
+
+async function insert(ctx: ControlContext, cert: NewCertificate): Promise<Record<string, unknown>> {
+  try {
+    const record = await ctx.registry.insertCertificate(cert);
+    return { certificateArn: certificateArn(ctx, cert.accountId, record.certificateId), certificateId: record.certificateId };
+  } catch (err) {
+    if (err instanceof RegistryError) throw fromRegistryError(err, {}, (id) => certificateArn(ctx, cert.accountId, id));
+    throw err;
+  }
+}
+
+/** The registered CA that directly issued `leaf` (spec 4.8). */
+async function issuingCa(ctx: ControlContext, req: ApiRequest, leaf: ParsedCertificate): Promise<CaCertificateRecord> {
+  const caPem = bodyString(req.body, 'caCertificatePem', { min: 1, max: MAX_CERTIFICATE_PEM_CHARS });
+  if (caPem !== undefined) {
+    const given = parseCertificate(ctx.engine, caPem, 'caCertificatePem');
+    const record = await ctx.registry.getCaCertificate(req.accountId, given.info.certificateId);
+    if (!record) throw new AwsError('CertificateValidationException', 'caCertificatePem is not a CA certificate registered in this account.');
+    if (!isSignedBy(leaf, given)) {
+      throw new AwsError('CertificateValidationException', 'The certificate is not signed by the CA certificate given in caCertificatePem.');
+    }
+    return record;
+  }
+  const candidates = await ctx.registry.findCaCertificatesBySubject(req.accountId, leaf.info.issuer);
+  const signers = candidates.filter((ca) => isSignedBy(leaf, parseCertificate(ctx.engine, ca.certificatePem, 'registered CA')));
+  const [only, ...others] = signers;
+  if (only === undefined) {
+    throw new AwsError(
+      'CertificateValidationException',
+      'The certificate is not signed by a CA certificate registered in this account (register its direct issuer).',
+    );
+  }
+  if (others.length > 0) {
+    throw new AwsError(
+      'CertificateConflictException',
+      `${signers.length} registered CA certificates share the issuer's subject and key; pass caCertificatePem to choose one.`,
+    );
+  }
+  return only;
+}
+
+async function registerCertificate(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
+  const pem = bodyString(req.body, 'certificatePem', { required: true, min: 1, max: MAX_CERTIFICATE_PEM_CHARS }) ?? '';
+  const status = initialStatus(req, true);
+  const leaf = parseCertificate(ctx.engine, pem, 'certificatePem');
+  checkRegistrable(leaf, ctx.now());
+  const ca = await issuingCa(ctx, req, leaf);
+  if (ca.status !== 'ACTIVE') {
+    throw new AwsError('CertificateStateException', `The CA certificate ${ca.certificateId} is ${ca.status}; activate it before registering certificates it signed.`);
+  }
+  return insert(ctx, {
+    accountId: req.accountId,
+    certificateId: leaf.info.certificateId,
+    certificatePem: leaf.pem,
+    notBefore: leaf.info.notBefore,
+    notAfter: leaf.info.notAfter,
+    status,
+    certificateMode: ca.certificateMode,
+    caCertificateId: ca.certificateId,
+  });
+}
+
+async function registerCertificateWithoutCa(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
+  const pem = bodyString(req.body, 'certificatePem', { required: true, min: 1, max: MAX_CERTIFICATE_PEM_CHARS }) ?? '';
+  const status = initialStatus(req, false);
+  const leaf = parseCertificate(ctx.engine, pem, 'certificatePem');
+  checkRegistrable(leaf, ctx.now());
+  return insert(ctx, {
+    accountId: req.accountId,
+    certificateId: leaf.info.certificateId,
+    certificatePem: leaf.pem,
+    notBefore: leaf.info.notBefore,
+    notAfter: leaf.info.notAfter,
+    status,
+    certificateMode: 'SNI_ONLY',
+    caCertificateId: null,
+  });
+}
+
+async function updateCertificate(ctx: ControlContext, req: ApiRequest): Promise<undefined> {
+  const id = certificateIdParam(req, 'certificateId');
+  const to = settable(queryEnum(req, 'newStatus', ALL_STATUSES, true) ?? 'INACTIVE', 'newStatus');
+  await ctx.registry.setCertificateStatus(req.accountId, id, to, UPDATABLE_FROM);
+  return undefined;
+}
+
+async function describeCertificate(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
+  const id = certificateIdParam(req, 'certificateId');
+  const record = await ctx.registry.getCertificateVisibleTo(req.accountId, id);
+  if (!record) throw new AwsError('ResourceNotFoundException', `The certificate ${id} does not exist in this account.`);
+  return { certificateDescription: certificateDescription(ctx, req.accountId, record) };
+}
+
+async function listCertificates(ctx: ControlContext, req: ApiRequest, byCa: boolean): Promise<Record<string, unknown>> {
+  const caId = byCa ? certificateIdParam(req, 'caCertificateId') : undefined;
+  const result = await ctx.registry.listCertificates(req.accountId, pageRequest(req), caId);
+  return { certificates: result.items.map((c) => certificateSummary(ctx, req.accountId, c)), nextMarker: result.nextMarker };
+}
+
+async function deleteCertificate(ctx: ControlContext, req: ApiRequest): Promise<undefined> {
+  const id = certificateIdParam(req, 'certificateId');
+  const force = queryBool(req, 'forceDelete') ?? false;
+  await ctx.registry.deleteCertificate(req.accountId, id, DELETABLE_FROM, force);
+  return undefined;
+}
+
+export function certificateRoutes(ctx: ControlContext): Route[] {
+  return [
+    { method: 'POST', template: '/certificate/register', operation: 'RegisterCertificate', handler: (r) => registerCertificate(ctx, r) },
+    { method: 'POST', template: '/certificate/register-no-ca', operation: 'RegisterCertificateWithoutCA', handler: (r) => registerCertificateWithoutCa(ctx, r) },
+    { method: 'PUT', template: '/certificates/{certificateId}', operation: 'UpdateCertificate', handler: (r) => updateCertificate(ctx, r) },
+    { method: 'GET', template: '/certificates/{certificateId}', operation: 'DescribeCertificate', handler: (r) => describeCertificate(ctx, r) },
+    { method: 'DELETE', template: '/certificates/{certificateId}', operation: 'DeleteCertificate', handler: (r) => deleteCertificate(ctx, r) },
+    { method: 'GET', template: '/certificates', operation: 'ListCertificates', handler: (r) => listCertificates(ctx, r, false) },
+    { method: 'GET', template: '/certificates-by-ca/{caCertificateId}', operation: 'ListCertificatesByCA', handler: (r) => listCertificates(ctx, r, true) },
+  ];
+}

@@ -1,0 +1,96 @@
+/**
+ * CreateKeysAndCertificate and CreateCertificateFromCsr (spec 4.10, 4.11, 5): keys and
+ * randomness from node:crypto, the certificate built and signed by the engine with
+ * certgate's own issuing CA (created on first use and stored in the registry).
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import type { Engine } from '../../engine/types.js';
+import { certificateArn, type ControlContext } from '../context.js';
+import { AwsError } from '../errors.js';
+import type { Route } from '../router.js';
+import { bodyString, queryBool, type ApiRequest } from '../validate.js';
+import { issuingCa, type IssuanceEngine, issuanceEngine } from './issuing-ca.js';
+
+/** Subject of certificates made by CreateKeysAndCertificate, as AWS names them (spec 5). */
+export const GENERATED_SUBJECT = 'CN=AWS IoT Certificate';
+/** AWS IoT model: CSRs are at most 4096 characters (spec 2). */
+export const MAX_CSR_CHARS = 4096;
+/** AWS issues with notBefore about two minutes before creation (spec 2, observed). */
+const BACKDATE_SECONDS = 120;
+
+function requireIssuance(engine: Engine): IssuanceEngine {
+  const issuing = issuanceEngine(engine);
+  if (!issuing) {
+    throw new AwsError('ServiceUnavailableException', `The ${engine.name} engine in this build cannot issue certificates.`);
+  }
+  return issuing;
+}
+
+async function store(ctx: ControlContext, req: ApiRequest, issued: { certificateId: string; certificatePem: string }, notBefore: number, active: boolean): Promise<void> {
+  await ctx.registry.insertCertificate({
+    accountId: req.accountId,
+    certificateId: issued.certificateId,
+    certificatePem: issued.certificatePem,
+    notBefore,
+    // Every AWS-generated certificate ends 2049-12-31T23:59:59Z (spec 5).
+    notAfter: 2524607999,
+    status: active ? 'ACTIVE' : 'INACTIVE',
+    certificateMode: 'DEFAULT',
+    caCertificateId: null,
+  });
+}
+
+async function createKeysAndCertificate(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
+  const active = queryBool(req, 'setAsActive') ?? false;
+  const engine = requireIssuance(ctx.engine);
+  const ca = await issuingCa(ctx, engine);
+  const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
+  const publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const privateKey = keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const notBefore = Math.floor(ctx.now()) - BACKDATE_SECONDS;
+  const issued = engine.issueCertificate({
+    caCertificatePem: ca.certificatePem,
+    caPrivateKeyPem: ca.privateKeyPem,
+    publicKeyPem: publicKey,
+    subject: GENERATED_SUBJECT,
+    serial: randomBytes(20),
+    notBefore,
+  });
+  if (!issued.ok) throw new AwsError('InternalFailureException', `Issuing the certificate failed: ${issued.message}`);
+  await store(ctx, req, issued, notBefore, active);
+  return {
+    certificateArn: certificateArn(ctx, req.accountId, issued.certificateId),
+    certificateId: issued.certificateId,
+    certificatePem: issued.certificatePem,
+    keyPair: { PublicKey: publicKey, PrivateKey: privateKey },
+  };
+}
+
+async function createCertificateFromCsr(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
+  const active = queryBool(req, 'setAsActive') ?? false;
+  const csr = bodyString(req.body, 'certificateSigningRequest', { required: true, min: 1, max: MAX_CSR_CHARS }) ?? '';
+  const engine = requireIssuance(ctx.engine);
+  const ca = await issuingCa(ctx, engine);
+  const notBefore = Math.floor(ctx.now()) - BACKDATE_SECONDS;
+  const issued = engine.issueFromCsr({
+    caCertificatePem: ca.certificatePem,
+    caPrivateKeyPem: ca.privateKeyPem,
+    csrPem: csr,
+    serial: randomBytes(20),
+    notBefore,
+  });
+  if (!issued.ok) throw new AwsError('InvalidRequestException', `The certificate signing request was refused: ${issued.message}`);
+  await store(ctx, req, issued, notBefore, active);
+  return {
+    certificateArn: certificateArn(ctx, req.accountId, issued.certificateId),
+    certificateId: issued.certificateId,
+    certificatePem: issued.certificatePem,
+  };
+}
+
+export function issueRoutes(ctx: ControlContext): Route[] {
+  return [
+    { method: 'POST', template: '/keys-and-certificate', operation: 'CreateKeysAndCertificate', handler: (r) => createKeysAndCertificate(ctx, r) },
+    { method: 'POST', template: '/certificates', operation: 'CreateCertificateFromCsr', handler: (r) => createCertificateFromCsr(ctx, r) },
+  ];
+}

@@ -1,0 +1,70 @@
+/**
+ * certgate's issuing CA for CreateKeysAndCertificate / CreateCertificateFromCsr. It is
+ * created on first use (RSA 2048 key from node:crypto, certificate built by the engine)
+ * and stored in the registry, so every process signs with the same CA.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import type { Engine, Outcome } from '../../engine/types.js';
+import type { IssuingCaRecord } from '../../registry/types.js';
+import type { ControlContext } from '../context.js';
+import { AwsError } from '../errors.js';
+
+/** A certificate the engine issued. */
+export interface Issued {
+  certificateId: string;
+  certificatePem: string;
+}
+
+/**
+ * The issuance functions of the engine (spec 5 profile). Declared here, by the caller,
+ * because the engine contract grows in parallel; `issuanceEngine` checks they exist.
+ */
+export interface IssuanceEngine {
+  issueCertificate(request: {
+    caCertificatePem: string;
+    caPrivateKeyPem: string;
+    publicKeyPem: string;
+    subject: string;
+    serial: Uint8Array;
+    notBefore: number;
+  }): Outcome<Issued>;
+  issueFromCsr(request: { caCertificatePem: string; caPrivateKeyPem: string; csrPem: string; serial: Uint8Array; notBefore: number }): Outcome<Issued>;
+  createIssuingCa(request: { privateKeyPem: string; subject: string; serial: Uint8Array; notBefore: number; notAfter: number }): Outcome<{
+    certificatePem: string;
+  }>;
+}
+
+/** The engine's issuance functions, or null when this build has none. */
+export function issuanceEngine(engine: Engine): IssuanceEngine | null {
+  const candidate = engine as unknown as Partial<IssuanceEngine>;
+  if (
+    typeof candidate.issueCertificate === 'function' &&
+    typeof candidate.issueFromCsr === 'function' &&
+    typeof candidate.createIssuingCa === 'function'
+  ) {
+    return candidate as IssuanceEngine;
+  }
+  return null;
+}
+
+/** Validity of the issuing CA: 2020-01-01 to 2049-12-31T23:59:59Z, covering every certificate it signs (spec 5). */
+const CA_NOT_BEFORE = 1577836800;
+const CA_NOT_AFTER = 2524607999;
+
+/** The stored issuing CA, creating it when the registry has none. */
+export async function issuingCa(ctx: ControlContext, engine: IssuanceEngine): Promise<IssuingCaRecord> {
+  const existing = await ctx.registry.getIssuingCa();
+  if (existing) return existing;
+  const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKeyPem = key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const made = engine.createIssuingCa({
+    privateKeyPem,
+    subject: `CN=certgate issuing CA ${ctx.settings.region},O=certgate`,
+    serial: randomBytes(20),
+    notBefore: CA_NOT_BEFORE,
+    notAfter: CA_NOT_AFTER,
+  });
+  if (!made.ok) throw new AwsError('InternalFailureException', `Creating the issuing CA failed: ${made.message}`);
+  // Another process may have raced us; the registry keeps the first one stored.
+  return ctx.registry.ensureIssuingCa({ certificatePem: made.certificatePem, privateKeyPem, createdAt: ctx.now() });
+}

@@ -1,0 +1,66 @@
+/**
+ * The admin API server: AWS IoT's certificate control plane over rest-json + SigV4.
+ * `certgate serve` (ts/server/) creates it with `createAdminServer` and listens on the
+ * admin address (default 127.0.0.1:9440), never on the authorizer's port.
+ */
+import http from 'node:http';
+import { loadEngine } from '../engine/load.js';
+import type { Engine, EngineName } from '../engine/types.js';
+import type { Registry } from '../registry/types.js';
+import type { ControlContext } from './context.js';
+import { createRequestListener, type AdminLogger } from './http.js';
+import { caRoutes } from './operations/cas.js';
+import { certificateRoutes } from './operations/certificates.js';
+import { endpointRoutes } from './operations/endpoint.js';
+import { issueRoutes } from './operations/issue.js';
+import { principalRoutes } from './operations/principals.js';
+import { transferRoutes } from './operations/transfers.js';
+import type { Route } from './router.js';
+
+/** Default admin address: loopback only, a port apart from the authorizer's. */
+export const DEFAULT_ADMIN_HOST = '127.0.0.1';
+export const DEFAULT_ADMIN_PORT = 9440;
+
+export interface AdminServerOptions {
+  registry: Registry;
+  /** The engine used for parsing and issuance (default: the native build). */
+  engine?: Engine | EngineName;
+  logger?: AdminLogger;
+  /** Request body limit in bytes (default `MAX_REQUEST_BODY_BYTES`). */
+  maxBodyBytes?: number;
+  /** Clock in epoch milliseconds (tests only; default Date.now). */
+  now?: () => number;
+}
+
+/** Every operation of the admin API. */
+export function adminRoutes(ctx: ControlContext): Route[] {
+  return [
+    ...caRoutes(ctx),
+    ...certificateRoutes(ctx),
+    ...issueRoutes(ctx),
+    ...transferRoutes(ctx),
+    ...principalRoutes(ctx),
+    ...endpointRoutes(ctx),
+  ];
+}
+
+/** Create the admin HTTP server (not yet listening): `server.listen(DEFAULT_ADMIN_PORT, DEFAULT_ADMIN_HOST)`. */
+export async function createAdminServer(options: AdminServerOptions): Promise<http.Server> {
+  const engine = typeof options.engine === 'object' ? options.engine : loadEngine(options.engine ?? 'native');
+  const settings = await options.registry.settings();
+  const nowMs = options.now ?? Date.now;
+  const ctx: ControlContext = { registry: options.registry, engine, settings, now: () => nowMs() / 1000 };
+  const listener = createRequestListener({
+    registry: options.registry,
+    routes: adminRoutes(ctx),
+    region: settings.region,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    now: nowMs,
+  });
+  const server = http.createServer(listener);
+  // Admin calls are small; a slow client must not hold a socket forever.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  return server;
+}
