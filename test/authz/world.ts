@@ -18,6 +18,8 @@ export const PREFIX_B = 'bbbbbbbbbbbbbb';
 export const SNI_A = `${PREFIX_A}-ats.iot.us-east-1.localhost`;
 export const SNI_B = `${PREFIX_B}-ats.iot.us-east-1.localhost`;
 export const CUSTOM_DOMAIN_A = 'devices.example.test';
+/** SigV4 credentials of account A for the admin API (AWS CLI / SDK). */
+export const CREDENTIALS_A = { accessKeyId: 'AKIACERTGATETESTA001', secretAccessKey: 'certgate-test-secret-a' };
 
 export interface World {
   dir: string;
@@ -44,6 +46,7 @@ export async function createWorld(): Promise<World> {
   await registry.createAccount({ accountId: ACCOUNT_A, endpointPrefix: PREFIX_A });
   await registry.createAccount({ accountId: ACCOUNT_B, endpointPrefix: PREFIX_B });
   await registry.addDomain(ACCOUNT_A, CUSTOM_DOMAIN_A);
+  await registry.addCredential({ ...CREDENTIALS_A, accountId: ACCOUNT_A });
 
   const caIdentity = identity('Fleet CA', 'p256');
   const ca = certificate({ subject: caIdentity, ca: true });

@@ -2,12 +2,34 @@
  * End to end through the real NGINX: mutual TLS at NGINX (`ssl_verify_client
  * optional_no_ca`), `auth_request` to certgate's NGINX door, the real curl as the device.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../ts/server/node.js';
 import { certificate, identity, keyPem, type Cert } from '../authz/pki.js';
-import { ACCOUNT_A, SNI_A, SNI_B, createWorld, type World } from '../authz/world.js';
+import { ACCOUNT_A, CREDENTIALS_A, SNI_A, SNI_B, createWorld, type World } from '../authz/world.js';
 import { testNode } from '../ingress/node.js';
 import { curl, startNginx, type Nginx } from './nginxHarness.js';
+
+const run = promisify(execFile);
+
+/** `aws iot update-certificate` against certgate's admin port (the real AWS CLI). */
+async function awsRevoke(adminPort: number, certificateId: string): Promise<void> {
+  await run(
+    'aws',
+    ['iot', 'update-certificate', '--certificate-id', certificateId, '--new-status', 'REVOKED', '--endpoint-url', `http://127.0.0.1:${adminPort}`],
+    {
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: CREDENTIALS_A.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CREDENTIALS_A.secretAccessKey,
+        AWS_DEFAULT_REGION: 'us-east-1',
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      },
+    },
+  );
+}
 
 describe('NGINX auth_request in front of certgate', () => {
   let world: World;
@@ -56,9 +78,9 @@ describe('NGINX auth_request in front of certgate', () => {
     expect([r.status, r.headers['x-certgate-reason']]).toEqual([403, 'NO_CERTIFICATE']);
   });
 
-  it('refuses the device on the very next request after its revocation returns', async () => {
+  it('refuses the device on the very next request after `aws iot update-certificate --new-status REVOKED` returns', async () => {
     expect((await curl(nginx, world.dir, SNI_A, device)).status).toBe(200);
-    await world.setStatus(ACCOUNT_A, device.cert.id, 'REVOKED');
+    await awsRevoke(node.ports.admin, device.cert.id);
     const r = await curl(nginx, world.dir, SNI_A, device);
     expect([r.status, r.headers['x-certgate-reason']]).toEqual([403, 'CERTIFICATE_REVOKED']);
   });

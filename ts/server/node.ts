@@ -1,5 +1,6 @@
 /**
- * One serving process: registry + engine (+ pool) + authorizer + its three ports.
+ * One serving process: registry + engine (+ pool) + authorizer + its three ports (admin
+ * API, authorizer HTTP, Envoy gRPC).
  * `certgate serve` runs one of these in-process (`--processes 1`) or one per cluster
  * worker (cluster.ts); tests start it directly with port 0.
  */
@@ -21,10 +22,12 @@ import { AuthzMetrics } from '../metrics/authzMetrics.js';
 import { DecisionLog, fanOut } from '../metrics/decisionLog.js';
 import { openRegistry } from '../registry/open.js';
 import type { Registry, RegistryEvent } from '../registry/types.js';
+import { createAdminServer } from '../control/server.js';
 import type { ServeConfig } from './config.js';
 
 /** The ports a node actually listens on (port 0 resolved). */
 export interface NodePorts {
+  admin: number;
   authz: number;
   grpc: number;
 }
@@ -80,23 +83,26 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     onRequestError,
   });
   const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError });
+  const admin = await createAdminServer({ registry, engine, logger: logger.child({ component: 'admin' }) });
   try {
     const authzPort = await listenHttp(http, config.authzPort, config.host);
     const grpcPort = await bindGrpc(grpcServer, config.grpcPort, config.host);
-    const ports = { authz: authzPort, grpc: grpcPort };
+    const adminPort = await listenHttp(admin, config.adminPort, config.host);
+    const ports = { admin: adminPort, authz: authzPort, grpc: grpcPort };
     return {
       ports,
       registry,
       authorizer,
       metrics,
       async close() {
-        await Promise.all([closeHttp(http), closeGrpc(grpcServer)]);
+        await Promise.all([closeHttp(http), closeHttp(admin), closeGrpc(grpcServer)]);
         await pool?.close();
         await registry.close();
       },
     };
   } catch (err) {
     http.close();
+    admin.close();
     grpcServer.forceShutdown();
     await pool?.close();
     await registry.close();

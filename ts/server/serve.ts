@@ -22,6 +22,7 @@ type ToWorker = { type: 'certgate:metrics'; id: number; body: string; contentTyp
 
 /** What the primary logs once every worker listens (tests and scripts parse it). */
 export interface ListeningLine {
+  admin: string;
   authz: string;
   grpc: string;
   processes: number;
@@ -40,7 +41,7 @@ export async function serve(config: ServeConfig, logger: Logger = createLogger(c
 
 function listeningLine(config: ServeConfig, ports: NodePorts): ListeningLine {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return { authz: `http://${host}:${ports.authz}`, grpc: `${host}:${ports.grpc}`, processes: config.processes };
+  return { admin: `http://${host}:${ports.admin}`, authz: `http://${host}:${ports.authz}`, grpc: `${host}:${ports.grpc}`, processes: config.processes };
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
