@@ -5,11 +5,17 @@
  */
 import type { Command } from 'commander';
 import { register as serve } from './serve.js';
+import { register as account } from './account.js';
+import { register as ca } from './ca.js';
+import { register as cert } from './cert.js';
 
 type Registrar = (program: Command) => void;
 
 const modules: Registrar[] = [
   serve,
+  account,
+  ca,
+  cert,
 ];
 
 /** Add every command to `program`. */

@@ -1,0 +1,125 @@
+/**
+ * `certgate account ...`: operator bootstrap of accounts, credentials and custom domains.
+ * `account create` always prints JSON (scripts capture the generated secret from it).
+ */
+import type { Command } from 'commander';
+import { checkCredential, createAccount, generateCredential } from '../../control/accounts.js';
+import { AwsError } from '../../control/errors.js';
+import { endpointAddress } from '../../control/operations/endpoint.js';
+import { withSession, isoDate, type OperatorOptions } from '../../control/operator.js';
+import { group } from '../group.js';
+import { printJson, printTable } from '../output.js';
+import { action, operatorOptions } from './registry-options.js';
+
+/** DNS names: labels of letters, digits and hyphens, 1..253 chars, lower-cased. */
+const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function domainName(value: string): string {
+  const lower = value.toLowerCase();
+  if (!DOMAIN_PATTERN.test(lower)) throw new AwsError('InvalidRequestException', `${value} is not a valid DNS name.`);
+  return lower;
+}
+
+interface CreateOptions extends OperatorOptions {
+  accountId?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+export function register(program: Command): void {
+  const account = group(program, 'account', 'accounts, their SigV4 credentials and custom domains');
+
+  operatorOptions(
+    account
+      .command('create')
+      .description('create an account with one credential; prints {accountId, endpointPrefix, endpoint, accessKeyId, secretAccessKey} as JSON')
+      .option('--account-id <id>', '12-digit account id (generated when omitted)')
+      .option('--access-key-id <key>', 'access key id (generated when omitted)')
+      .option('--secret-access-key <secret>', 'secret access key (generated when omitted)'),
+    false,
+  ).action(
+    action(async (options: CreateOptions) => {
+      await withSession(options, async (session) => {
+        const created = await createAccount(session.registry, {
+          ...(options.accountId !== undefined ? { accountId: options.accountId } : {}),
+          ...(options.accessKeyId !== undefined ? { accessKeyId: options.accessKeyId } : {}),
+          ...(options.secretAccessKey !== undefined ? { secretAccessKey: options.secretAccessKey } : {}),
+        });
+        const stored = await session.registry.getAccount(created.accountId);
+        const endpoint = stored ? endpointAddress(session.plane.ctx, stored, 'iot:Data-ATS') : null;
+        printJson({ ...created, endpoint, region: session.plane.ctx.settings.region });
+      });
+    }),
+  );
+
+  operatorOptions(account.command('list').description('list accounts with their endpoints and access key ids'), false).action(
+    action(async (options: OperatorOptions) => {
+      await withSession(options, async (session) => {
+        const rows = [];
+        for (const a of await session.registry.listAccounts()) {
+          const keys = (await session.registry.listCredentials(a.accountId)).map((c) => c.accessKeyId);
+          const domains = await session.registry.listDomains(a.accountId);
+          rows.push({
+            accountId: a.accountId,
+            endpointPrefix: a.endpointPrefix,
+            endpoint: endpointAddress(session.plane.ctx, a, 'iot:Data-ATS'),
+            accessKeyIds: keys,
+            domains,
+            createdAt: a.createdAt,
+          });
+        }
+        if (options.json) return printJson({ accounts: rows });
+        printTable(
+          ['ACCOUNT', 'ENDPOINT', 'ACCESS KEYS', 'DOMAINS', 'CREATED'],
+          rows.map((r) => [r.accountId, r.endpoint, r.accessKeyIds.join(','), r.domains.join(',') || '-', isoDate(r.createdAt)]),
+        );
+      });
+    }),
+  );
+
+  operatorOptions(
+    account
+      .command('add-credential')
+      .description('add a SigV4 credential to an account; prints it as JSON')
+      .option('--access-key-id <key>', 'access key id (generated when omitted)')
+      .option('--secret-access-key <secret>', 'secret access key (generated when omitted)'),
+  ).action(
+    action(async (options: CreateOptions & OperatorOptions) => {
+      await withSession(options, async (session) => {
+        const accountId = await session.accountId();
+        if ((options.accessKeyId === undefined) !== (options.secretAccessKey === undefined)) {
+          throw new AwsError('InvalidRequestException', 'Give both --access-key-id and --secret-access-key, or neither.');
+        }
+        const credential =
+          options.accessKeyId !== undefined && options.secretAccessKey !== undefined
+            ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
+            : generateCredential();
+        checkCredential(credential.accessKeyId, credential.secretAccessKey);
+        await session.registry.addCredential({ accountId, ...credential });
+        printJson({ accountId, ...credential });
+      });
+    }),
+  );
+
+  operatorOptions(
+    account.command('add-domain').description('route TLS connections whose SNI is <domain> to the account').argument('<domain>', 'DNS name'),
+  ).action(
+    action(async (domain: string, options: OperatorOptions) => {
+      await withSession(options, async (session) => {
+        const accountId = await session.accountId();
+        const name = domainName(domain);
+        await session.registry.addDomain(accountId, name);
+        if (options.json) printJson({ accountId, domainName: name });
+        else process.stdout.write(`${name} -> account ${accountId}\n`);
+      });
+    }),
+  );
+
+  operatorOptions(account.command('remove-domain').description('stop routing <domain> to the account').argument('<domain>', 'DNS name')).action(
+    action(async (domain: string, options: OperatorOptions) => {
+      await withSession(options, async (session) => {
+        await session.registry.removeDomain(await session.accountId(), domainName(domain));
+      });
+    }),
+  );
+}

@@ -1,0 +1,30 @@
+/**
+ * Options and error handling shared by the operator commands (`account`, `ca`, `cert`):
+ * `--db PATH` (or CERTGATE_DB), `--account ID` (or CERTGATE_ACCOUNT), `--json`.
+ */
+import { Option, type Command } from 'commander';
+import { AwsError } from '../../control/errors.js';
+import { RegistryError } from '../../registry/types.js';
+import { CliError, EXIT } from '../output.js';
+
+/** Add the options every operator command takes. */
+export function operatorOptions(command: Command, withAccount = true): Command {
+  command.addOption(new Option('--db <path>', 'registry database file [env CERTGATE_DB, default data/certgate.db]'));
+  if (withAccount) command.addOption(new Option('--account <id>', '12-digit account id [env CERTGATE_ACCOUNT; default: the only account]'));
+  command.addOption(new Option('--engine <name>', 'certificate engine: native or wasm').default('native'));
+  command.option('--json', 'print JSON instead of a table');
+  return command;
+}
+
+/** Wrap an action so AWS and registry refusals become one-line CLI errors (exit 3). */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      if (err instanceof AwsError) throw new CliError(`${err.errorType}: ${err.message}`, EXIT.failed);
+      if (err instanceof RegistryError) throw new CliError(`${err.code}: ${err.message}`, EXIT.failed);
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Operator bootstrap of accounts and credentials (`certgate account create`). Account
+ * ids are 12 digits; endpoint prefixes 14 lowercase alphanumerics (as AWS shows them,
+ * spec 4.19); access keys look like AWS ones (`AKIA` + 16) so SDK validators accept them.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Account, Registry } from '../registry/types.js';
+import { AwsError } from './errors.js';
+
+const ALNUM_LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const ALNUM_UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function randomString(alphabet: string, length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
+  return out;
+}
+
+export const ACCOUNT_ID_PATTERN = /^[0-9]{12}$/;
+/** Access key ids: 16..128 word characters (IAM's documented constraint). */
+export const ACCESS_KEY_PATTERN = /^[\w]{16,128}$/;
+/** Secrets: at least 16 characters; no whitespace (they travel in env vars and config files). */
+export const SECRET_PATTERN = /^\S{16,128}$/;
+
+export interface NewAccountRequest {
+  accountId?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+export interface CreatedAccount {
+  accountId: string;
+  endpointPrefix: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** Generate a fresh access key pair. */
+export function generateCredential(): { accessKeyId: string; secretAccessKey: string } {
+  return { accessKeyId: `AKIA${randomString(ALNUM_UPPER, 16)}`, secretAccessKey: randomBytes(30).toString('base64') };
+}
+
+/** Check a user-supplied credential pair; throws InvalidRequestException. */
+export function checkCredential(accessKeyId: string, secretAccessKey: string): void {
+  if (!ACCESS_KEY_PATTERN.test(accessKeyId)) throw new AwsError('InvalidRequestException', 'The access key id must be 16-128 letters, digits or underscores.');
+  if (!SECRET_PATTERN.test(secretAccessKey)) throw new AwsError('InvalidRequestException', 'The secret access key must be 16-128 characters without whitespace.');
+}
+
+/** Create an account with one credential, generating what is not given. */
+export async function createAccount(registry: Registry, request: NewAccountRequest): Promise<CreatedAccount> {
+  if ((request.accessKeyId === undefined) !== (request.secretAccessKey === undefined)) {
+    throw new AwsError('InvalidRequestException', 'Give both the access key id and the secret access key, or neither.');
+  }
+  const accountId = request.accountId ?? String(randomInt(100_000_000_000, 999_999_999_999));
+  if (!ACCOUNT_ID_PATTERN.test(accountId)) throw new AwsError('InvalidRequestException', 'The account id must be 12 digits.');
+  const credential =
+    request.accessKeyId !== undefined && request.secretAccessKey !== undefined
+      ? { accessKeyId: request.accessKeyId, secretAccessKey: request.secretAccessKey }
+      : generateCredential();
+  checkCredential(credential.accessKeyId, credential.secretAccessKey);
+  if (await registry.getCredential(credential.accessKeyId)) {
+    throw new AwsError('ResourceAlreadyExistsException', `Access key ${credential.accessKeyId} already exists.`);
+  }
+  const account: Account = await registry.createAccount({ accountId, endpointPrefix: randomString(ALNUM_LOWER, 14) });
+  await registry.addCredential({ accountId, ...credential });
+  return { accountId, endpointPrefix: account.endpointPrefix, ...credential };
+}

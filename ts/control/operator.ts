@@ -1,0 +1,82 @@
+/**
+ * What the operator CLI commands (`certgate account|ca|cert ...`) share: opening the
+ * registry from `--db`/`CERTGATE_DB`, picking the account, and running admin
+ * operations in-process so the CLI obeys the same rules as the API.
+ */
+import { readFileSync } from 'node:fs';
+import { parseEngineName } from '../engine/load.js';
+import { openRegistry, resolveDbPath } from '../registry/open.js';
+import type { Registry } from '../registry/types.js';
+import { AwsError } from './errors.js';
+import { LocalControlPlane, type OperationInput } from './invoke.js';
+
+/** Options every operator command accepts. */
+export interface OperatorOptions {
+  db?: string;
+  account?: string;
+  engine?: string;
+  json?: boolean;
+}
+
+/** An open registry plus the in-process control plane, for one command. */
+export class OperatorSession {
+  private constructor(
+    readonly registry: Registry,
+    readonly plane: LocalControlPlane,
+    private readonly accountOption: string | undefined,
+  ) {}
+
+  static async open(options: OperatorOptions): Promise<OperatorSession> {
+    const registry = openRegistry({ path: resolveDbPath(options.db) });
+    const plane = await LocalControlPlane.open(registry, parseEngineName(options.engine ?? 'native'));
+    return new OperatorSession(registry, plane, options.account ?? process.env['CERTGATE_ACCOUNT']);
+  }
+
+  /** `--account`, else `CERTGATE_ACCOUNT`, else the only account in the registry. */
+  async accountId(): Promise<string> {
+    if (this.accountOption !== undefined) {
+      if (!(await this.registry.getAccount(this.accountOption))) {
+        throw new AwsError('ResourceNotFoundException', `Account ${this.accountOption} does not exist in this registry.`);
+      }
+      return this.accountOption;
+    }
+    const accounts = await this.registry.listAccounts();
+    const [only, ...others] = accounts;
+    if (only === undefined) throw new AwsError('ResourceNotFoundException', 'The registry has no account yet; run `certgate account create` first.');
+    if (others.length > 0) throw new AwsError('InvalidRequestException', 'The registry has several accounts; choose one with --account ID.');
+    return only.accountId;
+  }
+
+  /** Run an AWS operation as the selected account. */
+  async call(operation: string, input: OperationInput = {}): Promise<Record<string, unknown>> {
+    return (await this.plane.invoke(operation, await this.accountId(), input)) ?? {};
+  }
+
+  async close(): Promise<void> {
+    await this.registry.close();
+  }
+}
+
+/** Run `work` with a session, always closing it. */
+export async function withSession<T>(options: OperatorOptions, work: (session: OperatorSession) => Promise<T>): Promise<T> {
+  const session = await OperatorSession.open(options);
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Read a PEM (or any text) file named on the command line. */
+export function readTextFile(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new AwsError('InvalidRequestException', `Cannot read ${what} file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Epoch seconds as an ISO string for tables. */
+export function isoDate(seconds: unknown): string {
+  return typeof seconds === 'number' ? new Date(seconds * 1000).toISOString().replace('.000Z', 'Z') : '-';
+}
