@@ -163,7 +163,7 @@ export class Authorizer {
       let entry = this.#o.cache.get(read.chain.key, now);
       noteCache(entry !== undefined);
       if (entry === undefined) {
-        const parsed = this.#o.engine.inspect(read.chain.leaf);
+        const parsed = this.#inspect(read.chain.leaf);
         if (!parsed.ok) throw new Deny('MALFORMED_CERTIFICATE', `${parsed.code}: ${parsed.message}`);
         entry = this.#o.cache.remember(read.chain.key, parsed);
       }
@@ -236,7 +236,7 @@ export class Authorizer {
   async #verify(ctx: Context, caId: string, caPem: string): Promise<Placement> {
     const anchor = readChain([caPem], this.#o.limits);
     if (!anchor.ok) throw new Deny('CA_NOT_FOUND', `registered CA ${caId} does not decode: ${anchor.message}`);
-    const caKey = this.#o.engine.inspect(anchor.chain.leaf);
+    const caKey = this.#inspect(anchor.chain.leaf);
     if (!caKey.ok) throw new Deny('CA_NOT_FOUND', `registered CA ${caId} does not parse: ${caKey.code}`);
     const placement = placeVerification(
       this.#o.engine.name,
@@ -313,8 +313,17 @@ export class Authorizer {
   #topIssuer(ctx: Context): string | null {
     const top = ctx.chain.intermediates.at(-1);
     if (top === undefined) return ctx.entry.leaf.issuer;
-    const parsed = this.#o.engine.inspect(top);
+    const parsed = this.#inspect(top);
     return parsed.ok ? parsed.issuer : null;
+  }
+
+  /** The engine's parse; a throw (a bug, never a refusal) fails closed as ENGINE_ERROR. */
+  #inspect(der: Uint8Array): ReturnType<Engine['inspect']> {
+    try {
+      return this.#o.engine.inspect(der);
+    } catch (err) {
+      throw new VerifierFailure('ENGINE_ERROR', `engine inspect threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 }
 

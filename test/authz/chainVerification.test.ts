@@ -1,0 +1,76 @@
+/**
+ * CA-registered certificates: the leaf must verify against its registered CA (using
+ * presented intermediates); certificates registered without a CA get no chain check.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ENGINE_NAMES } from '../../ts/engine/types.js';
+import { testAuthorizer } from './authorizer.js';
+import { certificate, identity } from './pki.js';
+import { ACCOUNT_A, SNI_A, createWorld, type World } from './world.js';
+
+describe.each(ENGINE_NAMES)('chain verification with the %s engine', (engineName) => {
+  let world: World;
+  beforeEach(async () => {
+    world = await createWorld();
+  });
+  afterEach(() => world.dispose());
+
+  it('allows a leaf signed by its registered CA and caches the verification', async () => {
+    const leaf = certificate({ subject: identity('device', 'p256'), issuer: world.caIdentity });
+    await world.register(leaf, { caId: world.ca.id, mode: 'DEFAULT' });
+    const { authorizer, events } = testAuthorizer(world, { engine: engineName });
+    expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: true, certificateMode: 'DEFAULT' });
+    expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: true });
+    expect(events[0]?.stages.has('verify_inline')).toBe(true);
+    expect(events[1]?.stages.has('verify_inline')).toBe(false);
+  });
+
+  it('uses presented intermediates between the leaf and the registered CA', async () => {
+    const intermediateId = identity('Fleet Intermediate', 'p256');
+    const intermediate = certificate({ subject: intermediateId, issuer: world.caIdentity, ca: true });
+    const leaf = certificate({ subject: identity('device', 'p256'), issuer: intermediateId });
+    await world.register(leaf, { caId: world.ca.id });
+    const { authorizer } = testAuthorizer(world, { engine: engineName });
+    expect((await authorizer.authorize(SNI_A, [leaf.pem, intermediate.pem])).allow).toBe(true);
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('CHAIN_VERIFICATION_FAILED');
+  });
+
+  it('denies a leaf whose signature is not by the registered CA, even with the same issuer name', async () => {
+    const forged = certificate({ subject: identity('device', 'p256'), issuer: world.rogueCaIdentity });
+    await world.register(forged, { caId: world.ca.id });
+    const { authorizer } = testAuthorizer(world, { engine: engineName });
+    expect((await authorizer.authorize(SNI_A, [forged.pem])).reason).toBe('CHAIN_VERIFICATION_FAILED');
+  });
+
+  it('does not check any chain for a certificate registered without a CA', async () => {
+    const selfSigned = certificate({ subject: identity('standalone', 'p256') });
+    await world.register(selfSigned, { caId: null });
+    const { authorizer, events } = testAuthorizer(world, { engine: engineName });
+    expect((await authorizer.authorize(SNI_A, [selfSigned.pem])).allow).toBe(true);
+    expect(events[0]?.stages.has('verify_inline')).toBe(false);
+  });
+
+  it('keeps allowing registered certificates after their CA is deactivated (spec 3.2)', async () => {
+    const leaf = certificate({ subject: identity('device', 'p256'), issuer: world.caIdentity });
+    await world.register(leaf, { caId: world.ca.id });
+    await world.registry.updateCaCertificate(ACCOUNT_A, world.ca.id, { status: 'INACTIVE' });
+    const { authorizer } = testAuthorizer(world, { engine: engineName });
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).allow).toBe(true);
+  });
+
+  it('denies with CA_NOT_FOUND once the registering CA has been deleted', async () => {
+    const leaf = certificate({ subject: identity('device', 'p256'), issuer: world.rsaCaIdentity });
+    await world.register(leaf, { caId: world.rsaCa.id });
+    await world.registry.updateCaCertificate(ACCOUNT_A, world.rsaCa.id, { status: 'INACTIVE' });
+    await world.registry.deleteCaCertificate(ACCOUNT_A, world.rsaCa.id);
+    const { authorizer } = testAuthorizer(world, { engine: engineName });
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('CA_NOT_FOUND');
+  });
+
+  it('verifies an RSA-2048 CA signature too', async () => {
+    const leaf = certificate({ subject: identity('rsa-device', 'rsa2048'), issuer: world.rsaCaIdentity });
+    await world.register(leaf, { caId: world.rsaCa.id });
+    const { authorizer } = testAuthorizer(world, { engine: engineName });
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).allow).toBe(true);
+  });
+});
