@@ -128,6 +128,12 @@ describe('the Envoy gRPC Check door', () => {
     expect((await check(bad)).res.status.message).toBe('BAD_REQUEST');
   });
 
+  it('rejects a CheckRequest larger than maxBodyBytes with RESOURCE_EXHAUSTED', async () => {
+    const huge = { attributes: { source: { certificate: 'A'.repeat(200 * 1024) }, tls_session: { sni: SNI_A } } };
+    const { err } = await check(huge);
+    expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+  });
+
   it('fails the RPC with UNAVAILABLE when the registry cannot be read', async () => {
     const leaf = certificate({ subject: identity('device', 'p256') });
     await world.register(leaf, {});
