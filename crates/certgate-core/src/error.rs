@@ -1,30 +1,83 @@
+//! The one list of refusal codes. `docs/errors.md` and `ts/engine/errors.ts` mirror it; a
+//! test (`test/engine/errors.test.ts`) checks the three agree.
+
 use core::fmt;
 
-/// Every reason the engine can refuse an input. The string form of each code is the
-/// stable, documented identifier that crosses the binding boundary (see `docs/errors.md`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// The input held no certificate at all.
-    NoCertificate,
-    /// PEM framing was malformed (bad base64, unterminated block).
-    BadPem,
-    /// DER could not be decoded as an X.509 certificate.
-    BadDer,
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident => $name:literal,)*) => {
+        /// Every reason the engine can refuse an input. The string form of each code is the
+        /// stable, documented identifier that crosses the binding boundary.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$variant,)*];
+
+            /// The stable string identifier of this code.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    /// Every code, in documentation order. Used by the consistency test.
-    pub const ALL: &'static [ErrorCode] = &[Self::NoCertificate, Self::BadPem, Self::BadDer];
-
-    /// The stable string identifier of this code.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::NoCertificate => "NO_CERTIFICATE",
-            Self::BadPem => "BAD_PEM",
-            Self::BadDer => "BAD_DER",
-        }
-    }
+error_codes! {
+    /// The input held no certificate at all.
+    NoCertificate => "NO_CERTIFICATE",
+    /// PEM framing was malformed (bad base64, unterminated block, non-text bytes inside).
+    BadPem => "BAD_PEM",
+    /// DER could not be decoded as an X.509 certificate (truncated, trailing bytes, bad extension).
+    BadDer => "BAD_DER",
+    /// The PEM text is longer than `Limits::max_pem_chars`.
+    PemTooLarge => "PEM_TOO_LARGE",
+    /// One certificate is larger than `Limits::max_certificate_bytes`.
+    CertificateTooLarge => "CERTIFICATE_TOO_LARGE",
+    /// More certificates than `Limits::max_chain_certificates` (or `max_anchors`).
+    TooManyCertificates => "TOO_MANY_CERTIFICATES",
+    /// The signature algorithm is not one of the seven AWS IoT accepts (SHA-1, MD5, PSS, Ed25519, unknown).
+    UnsupportedSignatureAlgorithm => "UNSUPPORTED_SIGNATURE_ALGORITHM",
+    /// The public key type, curve or size is not supported.
+    UnsupportedPublicKey => "UNSUPPORTED_PUBLIC_KEY",
+    /// An RSA key is shorter than 2048 bits.
+    RsaKeyTooSmall => "RSA_KEY_TOO_SMALL",
+    /// The signer's key type does not match the signature algorithm (e.g. an EC key with SHA256WITHRSA).
+    KeyAlgorithmMismatch => "KEY_ALGORITHM_MISMATCH",
+    /// The signature does not verify under the issuer's key.
+    BadSignature => "BAD_SIGNATURE",
+    /// A certificate on the path is not valid yet at the validation time.
+    NotYetValid => "NOT_YET_VALID",
+    /// A certificate on the path has expired at the validation time.
+    Expired => "EXPIRED",
+    /// No path leads from the leaf to any of the given anchors.
+    UnknownIssuer => "UNKNOWN_ISSUER",
+    /// An issuing certificate lacks basicConstraints CA:TRUE.
+    NotACa => "NOT_A_CA",
+    /// A CA's pathLenConstraint is exceeded, or the path is deeper than `Limits::max_path_depth`.
+    PathLengthExceeded => "PATH_LENGTH_EXCEEDED",
+    /// An issuing certificate has keyUsage without keyCertSign.
+    MissingKeyCertSign => "MISSING_KEY_CERT_SIGN",
+    /// A name on the path violates a CA's name constraints.
+    NameConstraintViolation => "NAME_CONSTRAINT_VIOLATION",
+    /// A certificate carries a critical extension certgate does not process.
+    UnsupportedCriticalExtension => "UNSUPPORTED_CRITICAL_EXTENSION",
+    /// The EKU policy requires clientAuth and a certificate's extendedKeyUsage excludes it.
+    ClientAuthNotPermitted => "CLIENT_AUTH_NOT_PERMITTED",
+    /// Path building gave up after `Limits::max_signature_checks` (hostile or pathological input).
+    PathBudgetExceeded => "PATH_BUDGET_EXCEEDED",
+    /// The verification certificate's subject CN is not the registration code.
+    RegistrationCodeMismatch => "REGISTRATION_CODE_MISMATCH",
+    /// A certificate signing request could not be decoded or is not signed by its own key.
+    BadCsr => "BAD_CSR",
+    /// A key given for issuance could not be decoded or has the wrong type.
+    BadKey => "BAD_KEY",
+    /// An argument is out of range (serial length, validity order, EKU policy name, time).
+    InvalidArgument => "INVALID_ARGUMENT",
 }
 
 impl fmt::Display for ErrorCode {
@@ -41,8 +94,12 @@ pub struct Error {
 }
 
 impl Error {
-    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+    /// A refusal with `code`; `message` is for people only.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     /// The stable code callers branch on.

@@ -1,20 +1,26 @@
-//! Parsing one certificate into the facts the registry and the authorizer need.
+//! The facts the registry and the operator see about a certificate.
 
-use sha2::{Digest, Sha256};
-use x509_parser::prelude::*;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
 
-use crate::error::{Error, ErrorCode};
+use crate::algorithm::{KeyInfo, SignatureAlgorithm};
+use crate::certificate::{hex, Certificate};
+use crate::error::Error;
+use crate::input::certificates_der;
+use crate::limits::Limits;
+use crate::name::DistinguishedName;
 
 /// The facts certgate records about a certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateInfo {
     /// Lowercase hex SHA-256 of the DER encoding (AWS IoT's certificateId).
     pub certificate_id: String,
-    /// RFC 4514 string form of the subject.
-    pub subject: String,
-    /// RFC 4514 string form of the issuer.
-    pub issuer: String,
-    /// Serial number, lowercase hex without leading zeros stripped.
+    /// X.509 version number (1, 2 or 3).
+    pub version: u32,
+    /// The subject.
+    pub subject: DistinguishedName,
+    /// The issuer.
+    pub issuer: DistinguishedName,
+    /// Serial number as encoded (lowercase hex of the INTEGER's content octets).
     pub serial_number: String,
     /// Start of validity, seconds since the Unix epoch.
     pub not_before: i64,
@@ -22,8 +28,22 @@ pub struct CertificateInfo {
     pub not_after: i64,
     /// The signature algorithm in AWS IoT's naming, or `UNSUPPORTED`.
     pub signature_algorithm: String,
+    /// Dotted OID of the signature algorithm.
+    pub signature_algorithm_oid: String,
     /// The subject public key.
     pub public_key: PublicKeyInfo,
+    /// basicConstraints, when present.
+    pub basic_constraints: Option<BasicConstraintsInfo>,
+    /// keyUsage bit names (RFC 5280 spelling), when present.
+    pub key_usage: Option<Vec<String>>,
+    /// extendedKeyUsage purposes (`clientAuth`, … or dotted OIDs), when present.
+    pub extended_key_usage: Option<Vec<String>>,
+    /// subjectAltName entries, empty when absent.
+    pub subject_alt_names: Vec<AltName>,
+    /// subjectKeyIdentifier as hex, when present.
+    pub subject_key_identifier: Option<String>,
+    /// authorityKeyIdentifier keyIdentifier as hex, when present.
+    pub authority_key_identifier: Option<String>,
 }
 
 /// The kind and size of a subject public key.
@@ -31,48 +51,195 @@ pub struct CertificateInfo {
 pub struct PublicKeyInfo {
     /// `RSA`, `EC`, `DSA` or `UNKNOWN`.
     pub kind: String,
-    /// Key size in bits (modulus for RSA/DSA, field size for EC); 0 when unknown.
+    /// Key size in bits (modulus for RSA, p for DSA, field size for EC); 0 when unknown.
     pub bits: u32,
-    /// Named curve for EC keys (`P-256`, `P-384`, `P-521`).
+    /// Named curve for EC keys (`P-256`, `P-384`, `P-521`, or the dotted OID).
     pub curve: Option<String>,
+    /// Dotted OID of the key algorithm when `kind` is `UNKNOWN`.
+    pub oid: Option<String>,
+}
+
+/// basicConstraints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BasicConstraintsInfo {
+    /// cA.
+    pub ca: bool,
+    /// pathLenConstraint.
+    pub path_len: Option<u32>,
+    /// Whether the extension is marked critical.
+    pub critical: bool,
+}
+
+/// One subjectAltName entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AltName {
+    /// `dns`, `email`, `uri`, `ip`, `directoryName` or `other`.
+    pub kind: &'static str,
+    /// The name as text (IP addresses in their usual notation).
+    pub value: String,
+}
+
+fn public_key(key: &KeyInfo) -> PublicKeyInfo {
+    match key {
+        KeyInfo::Rsa { bits } => PublicKeyInfo {
+            kind: "RSA".into(),
+            bits: *bits,
+            curve: None,
+            oid: None,
+        },
+        KeyInfo::Dsa { bits } => PublicKeyInfo {
+            kind: "DSA".into(),
+            bits: *bits,
+            curve: None,
+            oid: None,
+        },
+        KeyInfo::Ec { curve, curve_oid } => PublicKeyInfo {
+            kind: "EC".into(),
+            bits: match curve.map(|c| c.name()) {
+                Some("P-256") => 256,
+                Some("P-384") => 384,
+                Some("P-521") => 521,
+                _ => 0,
+            },
+            curve: Some(curve.map_or_else(|| curve_oid.clone(), |c| c.name().to_owned())),
+            oid: None,
+        },
+        KeyInfo::Other { oid } => PublicKeyInfo {
+            kind: "UNKNOWN".into(),
+            bits: 0,
+            curve: None,
+            oid: Some(oid.clone()),
+        },
+    }
+}
+
+/// Text form of one GeneralName.
+pub(crate) fn alt_name(name: &GeneralName<'_>) -> AltName {
+    let (kind, value) = match name {
+        GeneralName::DNSName(s) => ("dns", (*s).to_owned()),
+        GeneralName::RFC822Name(s) => ("email", (*s).to_owned()),
+        GeneralName::URI(s) => ("uri", (*s).to_owned()),
+        GeneralName::IPAddress(bytes) => ("ip", ip_text(bytes)),
+        GeneralName::DirectoryName(n) => ("directoryName", DistinguishedName::of(n).rfc4514),
+        other => ("other", format!("{other:?}")),
+    };
+    AltName { kind, value }
+}
+
+fn ip_text(bytes: &[u8]) -> String {
+    if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
+        return core::net::Ipv4Addr::from(v4).to_string();
+    }
+    if let Ok(v6) = <[u8; 16]>::try_from(bytes) {
+        return core::net::Ipv6Addr::from(v6).to_string();
+    }
+    hex(bytes)
+}
+
+fn key_usage_names(ku: &x509_parser::extensions::KeyUsage) -> Vec<String> {
+    let bits = [
+        (ku.digital_signature(), "digitalSignature"),
+        (ku.non_repudiation(), "nonRepudiation"),
+        (ku.key_encipherment(), "keyEncipherment"),
+        (ku.data_encipherment(), "dataEncipherment"),
+        (ku.key_agreement(), "keyAgreement"),
+        (ku.key_cert_sign(), "keyCertSign"),
+        (ku.crl_sign(), "cRLSign"),
+        (ku.encipher_only(), "encipherOnly"),
+        (ku.decipher_only(), "decipherOnly"),
+    ];
+    bits.iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, n)| (*n).to_owned())
+        .collect()
+}
+
+fn eku_names(eku: &x509_parser::extensions::ExtendedKeyUsage<'_>) -> Vec<String> {
+    let known = [
+        (eku.any, "anyExtendedKeyUsage"),
+        (eku.server_auth, "serverAuth"),
+        (eku.client_auth, "clientAuth"),
+        (eku.code_signing, "codeSigning"),
+        (eku.email_protection, "emailProtection"),
+        (eku.time_stamping, "timeStamping"),
+        (eku.ocsp_signing, "OCSPSigning"),
+    ];
+    let mut out: Vec<String> = known
+        .iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, n)| (*n).to_owned())
+        .collect();
+    out.extend(eku.other.iter().map(|o| o.to_id_string()));
+    out
+}
+
+impl CertificateInfo {
+    /// Describe an already decoded certificate.
+    pub fn of(cert: &Certificate<'_>) -> Result<Self, Error> {
+        let x = &cert.x509;
+        let sig_oid = x.signature_algorithm.algorithm.to_id_string();
+        let signature_algorithm = SignatureAlgorithm::from_oid(&sig_oid)
+            .map_or_else(|| String::from("UNSUPPORTED"), |a| a.aws_name().to_owned());
+        let mut info = CertificateInfo {
+            certificate_id: cert.id(),
+            version: x.version().0.saturating_add(1),
+            subject: DistinguishedName::of(x.subject()),
+            issuer: DistinguishedName::of(x.issuer()),
+            serial_number: hex(x.raw_serial()),
+            not_before: cert.not_before(),
+            not_after: cert.not_after(),
+            signature_algorithm,
+            signature_algorithm_oid: sig_oid,
+            public_key: public_key(&KeyInfo::of(x.public_key())?),
+            basic_constraints: None,
+            key_usage: None,
+            extended_key_usage: None,
+            subject_alt_names: Vec::new(),
+            subject_key_identifier: None,
+            authority_key_identifier: None,
+        };
+        for ext in x.iter_extensions() {
+            match ext.parsed_extension() {
+                ParsedExtension::BasicConstraints(bc) => {
+                    info.basic_constraints = Some(BasicConstraintsInfo {
+                        ca: bc.ca,
+                        path_len: bc.path_len_constraint,
+                        critical: ext.critical,
+                    });
+                }
+                ParsedExtension::KeyUsage(ku) => info.key_usage = Some(key_usage_names(ku)),
+                ParsedExtension::ExtendedKeyUsage(eku) => {
+                    info.extended_key_usage = Some(eku_names(eku))
+                }
+                ParsedExtension::SubjectAlternativeName(san) => {
+                    info.subject_alt_names = san.general_names.iter().map(alt_name).collect();
+                }
+                ParsedExtension::SubjectKeyIdentifier(ski) => {
+                    info.subject_key_identifier = Some(hex(ski.0))
+                }
+                ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                    info.authority_key_identifier = aki.key_identifier.as_ref().map(|k| hex(k.0));
+                }
+                _ => {}
+            }
+        }
+        Ok(info)
+    }
 }
 
 /// Parse the first certificate in `input` (PEM text or DER bytes).
-pub fn inspect(input: &[u8]) -> Result<CertificateInfo, Error> {
-    let der = first_der(input)?;
-    let (_, cert) = X509Certificate::from_der(&der)
-        .map_err(|e| Error::new(ErrorCode::BadDer, format!("certificate is not valid DER: {e}")))?;
-    let certificate_id = hex(&Sha256::digest(&der));
-    Ok(CertificateInfo {
-        certificate_id,
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
-        serial_number: hex(cert.raw_serial()),
-        not_before: cert.validity().not_before.timestamp(),
-        not_after: cert.validity().not_after.timestamp(),
-        signature_algorithm: String::from("UNSUPPORTED"),
-        public_key: PublicKeyInfo { kind: String::from("UNKNOWN"), bits: 0, curve: None },
-    })
+pub fn inspect(input: &[u8], limits: &Limits) -> Result<CertificateInfo, Error> {
+    let ders = certificates_der(input, limits)?;
+    let der = ders
+        .first()
+        .ok_or_else(|| Error::new(crate::ErrorCode::NoCertificate, "no certificate"))?;
+    CertificateInfo::of(&Certificate::parse(der, limits)?)
 }
 
-fn first_der(input: &[u8]) -> Result<Vec<u8>, Error> {
-    if input.first() == Some(&0x30) {
-        return Ok(input.to_vec());
-    }
-    for pem in Pem::iter_from_buffer(input) {
-        let pem = pem.map_err(|e| Error::new(ErrorCode::BadPem, format!("malformed PEM: {e}")))?;
-        if pem.label == "CERTIFICATE" {
-            return Ok(pem.contents);
-        }
-    }
-    Err(Error::new(ErrorCode::NoCertificate, "input contains no certificate"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use core::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+/// Parse every certificate in `input` (a PEM bundle, or one DER certificate), in order.
+pub fn inspect_chain(input: &[u8], limits: &Limits) -> Result<Vec<CertificateInfo>, Error> {
+    certificates_der(input, limits)?
+        .iter()
+        .map(|der| Certificate::parse(der, limits).and_then(|c| CertificateInfo::of(&c)))
+        .collect()
 }

@@ -1,17 +1,118 @@
-//! Native engine: converts Node values to bytes, calls `certgate-api`, converts back.
-//! No logic lives here; `certgate-wasm` exposes the same names and shapes.
+//! Native engine: converts Node values to bytes, calls `certgate-api` with the ring
+//! signature backend, converts back. No logic lives here; `certgate-wasm` exposes the
+//! same names and shapes.
 
+use certgate_ring::RingVerifier;
 use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 
-fn to_js<T: serde::Serialize>(value: &T) -> napi::Result<serde_json::Value> {
+type Json = napi::Result<serde_json::Value>;
+
+fn to_js<T: serde::Serialize>(value: &T) -> Json {
     serde_json::to_value(value).map_err(|e| napi::Error::from_reason(e.to_string()))
+}
+
+fn bytes(list: Vec<Uint8Array>) -> Vec<Vec<u8>> {
+    list.iter().map(|a| a.to_vec()).collect()
 }
 
 /// Parse the first certificate of a PEM or DER input.
 #[napi]
-pub fn inspect(input: Uint8Array) -> napi::Result<serde_json::Value> {
+pub fn inspect(input: Uint8Array) -> Json {
     to_js(&certgate_api::inspect(&input))
+}
+
+/// Parse every certificate of a PEM bundle.
+#[napi]
+pub fn inspect_chain(input: Uint8Array) -> Json {
+    to_js(&certgate_api::inspect_chain(&input))
+}
+
+/// Validate a leaf against registered CAs at a time (epoch seconds).
+#[napi]
+pub fn verify_chain(
+    leaf: Uint8Array,
+    intermediates: Vec<Uint8Array>,
+    anchors: Vec<Uint8Array>,
+    at: f64,
+    eku: String,
+) -> Json {
+    to_js(&certgate_api::verify_chain(
+        &RingVerifier,
+        &leaf,
+        &bytes(intermediates),
+        &bytes(anchors),
+        at,
+        &eku,
+    ))
+}
+
+/// Check a CA's proof of possession.
+#[napi]
+pub fn verify_registration_proof(
+    ca: Uint8Array,
+    verification: Uint8Array,
+    registration_code: String,
+    at: f64,
+) -> Json {
+    to_js(&certgate_api::verify_registration_proof(
+        &RingVerifier,
+        &ca,
+        &verification,
+        &registration_code,
+        at,
+    ))
+}
+
+/// Issue a certificate with the AWS profile for a public key.
+#[napi]
+pub fn issue_certificate(
+    public_key: Uint8Array,
+    issuer_certificate: Uint8Array,
+    issuer_key: Uint8Array,
+    serial: Uint8Array,
+    not_before: f64,
+) -> Json {
+    to_js(&certgate_api::issue_certificate(
+        &public_key,
+        &issuer_certificate,
+        &issuer_key,
+        &serial,
+        not_before,
+    ))
+}
+
+/// Issue a certificate for a CSR.
+#[napi]
+pub fn issue_from_csr(
+    csr: Uint8Array,
+    issuer_certificate: Uint8Array,
+    issuer_key: Uint8Array,
+    serial: Uint8Array,
+    not_before: f64,
+) -> Json {
+    to_js(&certgate_api::issue_from_csr(
+        &RingVerifier,
+        &csr,
+        &issuer_certificate,
+        &issuer_key,
+        &serial,
+        not_before,
+    ))
+}
+
+/// Create a self-signed issuing CA certificate.
+#[napi]
+pub fn create_issuing_ca(
+    key: Uint8Array,
+    subject: String,
+    serial: Uint8Array,
+    not_before: f64,
+    not_after: f64,
+) -> Json {
+    to_js(&certgate_api::create_issuing_ca(
+        &key, &subject, &serial, not_before, not_after,
+    ))
 }
 
 /// Every error code the engine can return.

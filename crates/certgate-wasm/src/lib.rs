@@ -1,13 +1,33 @@
-//! WebAssembly engine: converts JS values to bytes, calls `certgate-api`, converts back.
-//! No logic lives here; `certgate-napi` exposes the same names and shapes.
+//! WebAssembly engine: converts JS values to bytes, calls `certgate-api` with the host
+//! signature backend (see `host.rs`), converts back. No logic lives here;
+//! `certgate-napi` exposes the same names and shapes.
+
+mod host;
 
 use wasm_bindgen::prelude::*;
 
 fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
-    // json_compatible: maps become plain objects, like the native engine's output.
+    // json_compatible: maps become plain objects and None becomes null, like the native
+    // engine's serde_json output.
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| JsError::new(&e.to_string()))
+}
+
+fn bytes(list: &[JsValue]) -> Result<Vec<Vec<u8>>, JsError> {
+    list.iter()
+        .map(|v| {
+            v.dyn_ref::<js_sys::Uint8Array>()
+                .map(js_sys::Uint8Array::to_vec)
+                .ok_or_else(|| JsError::new("expected an array of Uint8Array"))
+        })
+        .collect()
+}
+
+/// Install the host signature verifier (`node:crypto`); `undefined` removes it.
+#[wasm_bindgen(js_name = setHostVerifier)]
+pub fn set_host_verifier(function: Option<js_sys::Function>) {
+    host::set(function);
 }
 
 /// Parse the first certificate of a PEM or DER input.
@@ -16,8 +36,105 @@ pub fn inspect(input: &[u8]) -> Result<JsValue, JsError> {
     to_js(&certgate_api::inspect(input))
 }
 
+/// Parse every certificate of a PEM bundle.
+#[wasm_bindgen(js_name = inspectChain)]
+pub fn inspect_chain(input: &[u8]) -> Result<JsValue, JsError> {
+    to_js(&certgate_api::inspect_chain(input))
+}
+
+/// Validate a leaf against registered CAs at a time (epoch seconds).
+#[wasm_bindgen(js_name = verifyChain)]
+pub fn verify_chain(
+    leaf: &[u8],
+    intermediates: Box<[JsValue]>,
+    anchors: Box<[JsValue]>,
+    at: f64,
+    eku: &str,
+) -> Result<JsValue, JsError> {
+    let (intermediates, anchors) = (bytes(&intermediates)?, bytes(&anchors)?);
+    to_js(&certgate_api::verify_chain(
+        &host::HostVerifier,
+        leaf,
+        &intermediates,
+        &anchors,
+        at,
+        eku,
+    ))
+}
+
+/// Check a CA's proof of possession.
+#[wasm_bindgen(js_name = verifyRegistrationProof)]
+pub fn verify_registration_proof(
+    ca: &[u8],
+    verification: &[u8],
+    registration_code: &str,
+    at: f64,
+) -> Result<JsValue, JsError> {
+    to_js(&certgate_api::verify_registration_proof(
+        &host::HostVerifier,
+        ca,
+        verification,
+        registration_code,
+        at,
+    ))
+}
+
+/// Issue a certificate with the AWS profile for a public key.
+#[wasm_bindgen(js_name = issueCertificate)]
+pub fn issue_certificate(
+    public_key: &[u8],
+    issuer_certificate: &[u8],
+    issuer_key: &[u8],
+    serial: &[u8],
+    not_before: f64,
+) -> Result<JsValue, JsError> {
+    to_js(&certgate_api::issue_certificate(
+        public_key,
+        issuer_certificate,
+        issuer_key,
+        serial,
+        not_before,
+    ))
+}
+
+/// Issue a certificate for a CSR.
+#[wasm_bindgen(js_name = issueFromCsr)]
+pub fn issue_from_csr(
+    csr: &[u8],
+    issuer_certificate: &[u8],
+    issuer_key: &[u8],
+    serial: &[u8],
+    not_before: f64,
+) -> Result<JsValue, JsError> {
+    to_js(&certgate_api::issue_from_csr(
+        &host::HostVerifier,
+        csr,
+        issuer_certificate,
+        issuer_key,
+        serial,
+        not_before,
+    ))
+}
+
+/// Create a self-signed issuing CA certificate.
+#[wasm_bindgen(js_name = createIssuingCa)]
+pub fn create_issuing_ca(
+    key: &[u8],
+    subject: &str,
+    serial: &[u8],
+    not_before: f64,
+    not_after: f64,
+) -> Result<JsValue, JsError> {
+    to_js(&certgate_api::create_issuing_ca(
+        key, subject, serial, not_before, not_after,
+    ))
+}
+
 /// Every error code the engine can return.
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> Vec<String> {
-    certgate_api::error_codes().into_iter().map(String::from).collect()
+    certgate_api::error_codes()
+        .into_iter()
+        .map(String::from)
+        .collect()
 }

@@ -1,0 +1,100 @@
+//! A decoded certificate. Only [`Certificate::parse`] builds one, so holding one means
+//! the DER was complete, within limits, and internally consistent.
+
+use sha2::{Digest, Sha256};
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::ParsedExtension;
+use x509_parser::prelude::FromDer;
+
+use crate::error::{Error, ErrorCode};
+use crate::input::check_der_size;
+use crate::limits::Limits;
+
+/// A certificate decoded from DER that borrows the DER.
+pub struct Certificate<'a> {
+    pub(crate) der: &'a [u8],
+    pub(crate) x509: X509Certificate<'a>,
+}
+
+impl<'a> Certificate<'a> {
+    /// Decode one certificate. Refuses trailing bytes, a TBS signature algorithm that
+    /// differs from the outer one (RFC 5280 4.1.1.2), and malformed known extensions.
+    pub fn parse(der: &'a [u8], limits: &Limits) -> Result<Self, Error> {
+        check_der_size(der.len(), limits)?;
+        let (rest, x509) = X509Certificate::from_der(der).map_err(|e| {
+            Error::new(
+                ErrorCode::BadDer,
+                format!("certificate is not valid DER: {e}"),
+            )
+        })?;
+        if !rest.is_empty() {
+            return Err(Error::new(
+                ErrorCode::BadDer,
+                "trailing bytes after the certificate",
+            ));
+        }
+        if x509.signature_algorithm != x509.tbs_certificate.signature {
+            return Err(Error::new(
+                ErrorCode::BadDer,
+                "signatureAlgorithm differs from the TBS signature field",
+            ));
+        }
+        for ext in x509.iter_extensions() {
+            if let ParsedExtension::ParseError { error } = ext.parsed_extension() {
+                return Err(Error::new(
+                    ErrorCode::BadDer,
+                    format!("extension {} is malformed: {error}", ext.oid.to_id_string()),
+                ));
+            }
+        }
+        Ok(Self { der, x509 })
+    }
+
+    /// The DER this certificate was decoded from.
+    pub fn der(&self) -> &'a [u8] {
+        self.der
+    }
+
+    /// AWS IoT's certificateId: lowercase hex SHA-256 of the DER (spec section 2).
+    pub fn id(&self) -> String {
+        hex(&Sha256::digest(self.der))
+    }
+
+    /// notAfter in epoch seconds.
+    pub fn not_after(&self) -> i64 {
+        self.x509.validity().not_after.timestamp()
+    }
+
+    /// notBefore in epoch seconds.
+    pub fn not_before(&self) -> i64 {
+        self.x509.validity().not_before.timestamp()
+    }
+
+    /// Refuse if `at` (epoch seconds) is outside the validity window (both ends inclusive,
+    /// RFC 5280 4.1.2.5).
+    pub(crate) fn check_validity(&self, at: i64) -> Result<(), Error> {
+        if at < self.not_before() {
+            return Err(Error::new(
+                ErrorCode::NotYetValid,
+                format!("certificate {} is not valid yet", self.id()),
+            ));
+        }
+        if at > self.not_after() {
+            return Err(Error::new(
+                ErrorCode::Expired,
+                format!("certificate {} has expired", self.id()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Lowercase hex without separators.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use core::fmt::Write;
+    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}

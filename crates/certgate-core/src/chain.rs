@@ -1,0 +1,360 @@
+//! RFC 5280 section 6 path validation at a caller-given time against caller-given
+//! anchors. Anchors are registered CA certificates and need not be self-signed: AWS IoT's
+//! rule is that the *immediate* issuer of a device certificate is the registered CA
+//! (spec 6.4), so an anchor may well be an intermediate. Because anchors are full
+//! certificates registered as CAs, their validity, basicConstraints, keyUsage, pathLen and
+//! name constraints are enforced too.
+
+use x509_parser::extensions::ParsedExtension;
+
+use crate::algorithm::{KeyInfo, SignatureAlgorithm};
+use crate::certificate::Certificate;
+use crate::error::{Error, ErrorCode};
+use crate::limits::Limits;
+use crate::name_constraints;
+use crate::signature::{self, SignatureVerifier};
+
+/// Which extendedKeyUsage the leaf must allow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EkuPolicy {
+    /// An EKU extension, when present on the leaf, must include clientAuth (or
+    /// anyExtendedKeyUsage). Absent EKU allows every purpose (RFC 5280 4.2.1.12).
+    ClientAuth,
+    /// Like `ClientAuth` for serverAuth; used by the x509-limbo conformance run.
+    ServerAuth,
+    /// Any EKU is accepted.
+    Any,
+}
+
+impl EkuPolicy {
+    /// Parse the binding-level names `client` and `any`.
+    pub fn from_name(name: &str) -> Result<Self, Error> {
+        match name {
+            "client" => Ok(Self::ClientAuth),
+            "any" => Ok(Self::Any),
+            other => Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("EKU policy {other:?} is not client or any"),
+            )),
+        }
+    }
+}
+
+/// The certificates and parameters of one validation.
+#[derive(Clone, Copy, Debug)]
+pub struct ChainInput<'a> {
+    /// The end-entity certificate, DER.
+    pub leaf: &'a [u8],
+    /// Untrusted certificates that may complete the path, DER, any order.
+    pub intermediates: &'a [Vec<u8>],
+    /// Trusted (registered) CA certificates, DER.
+    pub anchors: &'a [Vec<u8>],
+    /// Validation time, seconds since the Unix epoch.
+    pub at: i64,
+    /// EKU requirement on the leaf.
+    pub eku: EkuPolicy,
+}
+
+/// A successfully validated path. Only [`verify_chain`] builds one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedChain {
+    /// certificateId of the leaf.
+    pub leaf_certificate_id: String,
+    /// certificateId of the anchor the path ends at.
+    pub anchor_certificate_id: String,
+    /// certificateIds from the leaf to the anchor, both included.
+    pub path: Vec<String>,
+    /// Earliest notAfter on the path: the verdict may be cached until then.
+    pub not_after: i64,
+}
+
+/// Extensions certgate processes (or that never restrict use); any other extension
+/// marked critical makes the certificate unusable (RFC 5280 4.2).
+const UNDERSTOOD_EXTENSIONS: &[&str] = &[
+    "2.5.29.19", // basicConstraints
+    "2.5.29.15", // keyUsage
+    "2.5.29.37", // extKeyUsage
+    "2.5.29.17", // subjectAltName
+    "2.5.29.18", // issuerAltName
+    "2.5.29.30", // nameConstraints
+    "2.5.29.14", // subjectKeyIdentifier
+    "2.5.29.35", // authorityKeyIdentifier
+    "2.5.29.32", // certificatePolicies: no policy is required, so any policy set is acceptable
+];
+
+fn check_critical_extensions(cert: &Certificate<'_>) -> Result<(), Error> {
+    for ext in cert.x509.iter_extensions().filter(|e| e.critical) {
+        let oid = ext.oid.to_id_string();
+        if !UNDERSTOOD_EXTENSIONS.contains(&oid.as_str()) {
+            return Err(Error::new(
+                ErrorCode::UnsupportedCriticalExtension,
+                format!(
+                    "certificate {} has unsupported critical extension {oid}",
+                    cert.id()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_eku(cert: &Certificate<'_>, policy: EkuPolicy) -> Result<(), Error> {
+    let Some(eku) = cert
+        .x509
+        .iter_extensions()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::ExtendedKeyUsage(eku) => Some(eku),
+            _ => None,
+        })
+    else {
+        return Ok(());
+    };
+    let allowed = match policy {
+        EkuPolicy::Any => true,
+        EkuPolicy::ClientAuth => eku.client_auth || eku.any,
+        EkuPolicy::ServerAuth => eku.server_auth || eku.any,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::ClientAuthNotPermitted,
+            format!("extendedKeyUsage of {} excludes {policy:?}", cert.id()),
+        ))
+    }
+}
+
+/// Checks a certificate must pass to act as an issuer.
+fn check_issuer(ca: &Certificate<'_>, at: i64, sub_cas_below: usize) -> Result<(), Error> {
+    ca.check_validity(at)?;
+    check_critical_extensions(ca)?;
+    let bc = ca
+        .x509
+        .basic_constraints()
+        .map_err(|e| Error::new(ErrorCode::BadDer, e.to_string()))?;
+    let Some(bc) = bc.filter(|bc| bc.value.ca) else {
+        return Err(Error::new(
+            ErrorCode::NotACa,
+            format!("issuer {} is not a CA (basicConstraints cA)", ca.id()),
+        ));
+    };
+    if let Some(max) = bc.value.path_len_constraint {
+        if u32::try_from(sub_cas_below).map_or(true, |n| n > max) {
+            return Err(Error::new(
+                ErrorCode::PathLengthExceeded,
+                format!(
+                    "issuer {} allows {max} intermediates below it; the path has {sub_cas_below}",
+                    ca.id()
+                ),
+            ));
+        }
+    }
+    let ku = ca
+        .x509
+        .key_usage()
+        .map_err(|e| Error::new(ErrorCode::BadDer, e.to_string()))?;
+    if ku.is_some_and(|ku| !ku.value.key_cert_sign()) {
+        return Err(Error::new(
+            ErrorCode::MissingKeyCertSign,
+            format!("issuer {} lacks keyCertSign", ca.id()),
+        ));
+    }
+    Ok(())
+}
+
+fn is_self_issued(cert: &Certificate<'_>) -> bool {
+    cert.x509.subject().as_raw() == cert.x509.issuer().as_raw()
+}
+
+struct Search<'c, 'a> {
+    verifier: &'c dyn SignatureVerifier,
+    anchors: &'c [Certificate<'a>],
+    intermediates: &'c [Certificate<'a>],
+    at: i64,
+    limits: &'c Limits,
+    signature_checks: usize,
+}
+
+/// A node on the path under construction: the anchor flag tells which list it is from.
+type Step = (bool, usize);
+
+impl<'c, 'a> Search<'c, 'a> {
+    fn cert(&self, step: Step) -> Option<&'c Certificate<'a>> {
+        let (anchors, intermediates): (&'c [Certificate<'a>], &'c [Certificate<'a>]) =
+            (self.anchors, self.intermediates);
+        if step.0 {
+            anchors.get(step.1)
+        } else {
+            intermediates.get(step.1)
+        }
+    }
+
+    /// Extend `path` (leaf first) until it reaches an anchor. Returns the anchor step.
+    fn extend(&mut self, leaf: &Certificate<'a>, path: &mut Vec<Step>) -> Result<Step, Error> {
+        let child = match path.last() {
+            Some(step) => self
+                .cert(*step)
+                .ok_or_else(|| Error::new(ErrorCode::UnknownIssuer, "lost path"))?,
+            None => leaf,
+        };
+        if path.len() >= self.limits.max_path_depth.saturating_add(1) {
+            return Err(Error::new(
+                ErrorCode::PathLengthExceeded,
+                "path is deeper than the depth limit",
+            ));
+        }
+        let wanted = child.x509.issuer().as_raw();
+        let candidates: Vec<Step> = (0..self.anchors.len())
+            .map(|i| (true, i))
+            .chain((0..self.intermediates.len()).map(|i| (false, i)))
+            .filter(|s| {
+                self.cert(*s)
+                    .is_some_and(|c| c.x509.subject().as_raw() == wanted && c.der != child.der)
+            })
+            .filter(|s| !path.contains(s))
+            .collect();
+        let mut best: Option<Error> = None;
+        for step in candidates {
+            let Some(issuer) = self.cert(step) else {
+                continue;
+            };
+            match self.try_issuer(leaf, child, issuer, path) {
+                Ok(()) => {}
+                Err(e) if e.code() == ErrorCode::PathBudgetExceeded => return Err(e),
+                Err(e) => {
+                    best.get_or_insert(e);
+                    continue;
+                }
+            }
+            if step.0 {
+                return Ok(step);
+            }
+            path.push(step);
+            match self.extend(leaf, path) {
+                Ok(anchor) => return Ok(anchor),
+                Err(e) if e.code() == ErrorCode::PathBudgetExceeded => return Err(e),
+                Err(e) => {
+                    path.pop();
+                    // A failure further up says more than "unknown issuer" here.
+                    if best
+                        .as_ref()
+                        .is_none_or(|b| b.code() == ErrorCode::UnknownIssuer)
+                    {
+                        best = Some(e);
+                    }
+                }
+            }
+        }
+        Err(best.unwrap_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownIssuer,
+                format!("no given anchor or intermediate issued {}", child.id()),
+            )
+        }))
+    }
+
+    fn try_issuer(
+        &mut self,
+        leaf: &Certificate<'a>,
+        child: &Certificate<'a>,
+        issuer: &Certificate<'a>,
+        path: &[Step],
+    ) -> Result<(), Error> {
+        // Non-self-issued intermediates already between the leaf and this issuer.
+        let sub_cas = path
+            .iter()
+            .filter_map(|s| self.cert(*s))
+            .filter(|c| !is_self_issued(c))
+            .count();
+        check_issuer(issuer, self.at, sub_cas)?;
+        if let Some(nc) = name_constraints::of(&issuer.x509) {
+            name_constraints::check(nc, &leaf.x509)?;
+            // Self-issued intermediates are exempt (RFC 5280 6.1.4 (b) ordering).
+            for below in path
+                .iter()
+                .filter_map(|s| self.cert(*s))
+                .filter(|c| !is_self_issued(c))
+            {
+                name_constraints::check(nc, &below.x509)?;
+            }
+        }
+        if self.signature_checks >= self.limits.max_signature_checks {
+            return Err(Error::new(
+                ErrorCode::PathBudgetExceeded,
+                "too many signature checks for one path search",
+            ));
+        }
+        self.signature_checks = self.signature_checks.saturating_add(1);
+        let algorithm = SignatureAlgorithm::from_identifier(&child.x509.signature_algorithm)?;
+        signature::check(
+            self.verifier,
+            algorithm,
+            issuer.x509.public_key(),
+            child.x509.tbs_certificate.as_ref(),
+            child.x509.signature_value.data.as_ref(),
+        )
+    }
+}
+
+fn parse_all<'a>(ders: &'a [Vec<u8>], limits: &Limits) -> Result<Vec<Certificate<'a>>, Error> {
+    ders.iter().map(|d| Certificate::parse(d, limits)).collect()
+}
+
+/// Validate `input.leaf` up to one of `input.anchors` at `input.at`.
+pub fn verify_chain(
+    verifier: &dyn SignatureVerifier,
+    input: &ChainInput<'_>,
+    limits: &Limits,
+) -> Result<VerifiedChain, Error> {
+    if input.intermediates.len().saturating_add(1) > limits.max_chain_certificates {
+        return Err(Error::new(
+            ErrorCode::TooManyCertificates,
+            format!(
+                "{} intermediates given; the limit is {}",
+                input.intermediates.len(),
+                limits.max_chain_certificates
+            ),
+        ));
+    }
+    if input.anchors.len() > limits.max_anchors {
+        return Err(Error::new(
+            ErrorCode::TooManyCertificates,
+            format!(
+                "{} anchors given; the limit is {}",
+                input.anchors.len(),
+                limits.max_anchors
+            ),
+        ));
+    }
+    let leaf = Certificate::parse(input.leaf, limits)?;
+    let intermediates = parse_all(input.intermediates, limits)?;
+    let anchors = parse_all(input.anchors, limits)?;
+    leaf.check_validity(input.at)?;
+    check_critical_extensions(&leaf)?;
+    KeyInfo::of(leaf.x509.public_key())?.check_policy()?;
+    check_eku(&leaf, input.eku)?;
+    let mut search = Search {
+        verifier,
+        anchors: &anchors,
+        intermediates: &intermediates,
+        at: input.at,
+        limits,
+        signature_checks: 0,
+    };
+    let mut path = Vec::new();
+    let anchor = search.extend(&leaf, &mut path)?;
+    path.push(anchor);
+    let mut ids = vec![leaf.id()];
+    let mut not_after = leaf.not_after();
+    for cert in path.iter().filter_map(|s| search.cert(*s)) {
+        ids.push(cert.id());
+        not_after = not_after.min(cert.not_after());
+    }
+    let anchor_certificate_id = search.cert(anchor).map(Certificate::id).unwrap_or_default();
+    Ok(VerifiedChain {
+        leaf_certificate_id: leaf.id(),
+        anchor_certificate_id,
+        path: ids,
+        not_after,
+    })
+}

@@ -1,0 +1,44 @@
+//! Named resource limits. Every limit has its own error code and a test that trips it.
+
+/// Bounds on the work one call may do, whatever the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest PEM text accepted, in characters. 65,536 is AWS IoT's documented input
+    /// limit for `certificatePem` / `caCertificatePem` (spec section 2).
+    pub max_pem_chars: usize,
+    /// Largest DER certificate accepted. Real client and CA certificates are 0.5–2 KB;
+    /// 16 KiB leaves room for large SAN lists while bounding per-certificate work.
+    pub max_certificate_bytes: usize,
+    /// Most certificates in one chain input (leaf plus intermediates). Devices send the
+    /// leaf and at most a few issuers (spec 6.4); 16 is generous and stops 10,000-entry
+    /// chains before any of them is decoded.
+    pub max_chain_certificates: usize,
+    /// Most trust anchors in one verification (the registry passes the registered CAs
+    /// whose subject matches; AWS allows 10 per subject, spec 4.3).
+    pub max_anchors: usize,
+    /// Most CA certificates between the leaf and the anchor, anchor excluded. webpki
+    /// uses 6 (`MAX_SUB_CA_COUNT`); 8 leaves room for deep enterprise PKIs.
+    pub max_path_depth: usize,
+    /// Most signature verifications one path search may attempt; webpki's
+    /// `Budget::default` uses 100 for the same reason: bounded work on crafted
+    /// chains with many same-named issuers.
+    pub max_signature_checks: usize,
+}
+
+impl Limits {
+    /// The defaults documented on each field.
+    pub const DEFAULT: Limits = Limits {
+        max_pem_chars: 65_536,
+        max_certificate_bytes: 16_384,
+        max_chain_certificates: 16,
+        max_anchors: 64,
+        max_path_depth: 8,
+        max_signature_checks: 100,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
