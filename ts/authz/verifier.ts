@@ -43,7 +43,12 @@ export class VerifierFailure extends Error {
   }
 }
 
-type SyncVerify = (input: VerifyChainInput) => VerifyOutcome;
+/** The engine call: `verifyChain(leaf, intermediates, anchors, at, eku)` (both builds). */
+type SyncVerify = (leaf: Uint8Array, intermediates: Uint8Array[], anchors: Uint8Array[], at: number, eku: string) => VerifyOutcome;
+
+function args(input: VerifyChainInput): Parameters<SyncVerify> {
+  return [input.leaf, input.intermediates, input.anchors, input.at, input.eku];
+}
 
 /** Runs verifications where the placement says. */
 export class Verifier {
@@ -71,14 +76,14 @@ export class Verifier {
       throw new VerifierFailure('ENGINE_UNSUPPORTED', 'the loaded engine has no verifyChain');
     }
     if (placement === 'pool' && this.#pool !== undefined) {
-      const outcome = await this.#pool.call<ChainVerified>('verifyChain' as never, [input], Math.max(1, budgetMs));
+      const outcome = await this.#pool.call<ChainVerified>('verifyChain' as never, args(input), Math.max(1, budgetMs));
       if (!outcome.ok && outcome.code in POOL_REASONS) {
         throw new VerifierFailure(POOL_REASONS[outcome.code as PoolErrorCode], outcome.message);
       }
       return outcome;
     }
     try {
-      return this.#inline(input);
+      return this.#inline(...args(input));
     } catch (err) {
       throw new VerifierFailure('ENGINE_ERROR', `engine threw: ${err instanceof Error ? err.message : String(err)}`);
     }
