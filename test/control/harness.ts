@@ -4,6 +4,8 @@
  * and a runner for the real AWS CLI.
  */
 import { execFile } from 'node:child_process';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -131,4 +133,82 @@ export async function sdkError(promise: Promise<unknown>): Promise<{ name: strin
     return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message, error: err as Record<string, unknown> };
   }
   throw new Error('expected the call to fail, but it succeeded');
+}
+
+function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+/** The hash constructor @smithy/signature-v4 wants, over node:crypto. */
+export class Sha256 {
+  private hash: Hash | Hmac;
+  private readonly secret: Buffer | undefined;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.secret = secret === undefined ? undefined : toBuffer(secret);
+    this.hash = this.fresh();
+  }
+  private fresh(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(toBuffer(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {
+    this.hash = this.fresh();
+  }
+}
+
+
+export interface RawResponse {
+  status: number;
+  errorType: string | null;
+  requestId: string | null;
+  body: string;
+  json: Record<string, unknown> | null;
+}
+
+/** Send a SigV4-signed request (independent signer: @smithy/signature-v4) with an arbitrary body. */
+export async function signedFetch(
+  harness: AdminHarness,
+  account: TestAccount,
+  req: { method: string; path: string; query?: Record<string, string>; body?: string; headers?: Record<string, string> },
+): Promise<RawResponse> {
+  const url = new URL(harness.url);
+  const signer = new SignatureV4({
+    service: 'iot',
+    region: REGION,
+    credentials: { accessKeyId: account.accessKeyId, secretAccessKey: account.secretAccessKey },
+    sha256: Sha256,
+  });
+  const headers: Record<string, string> = { host: url.host, ...(req.headers ?? {}) };
+  if (req.body !== undefined) headers['content-type'] = 'application/json';
+  const signed = await signer.sign({
+    method: req.method,
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: req.path,
+    query: req.query ?? {},
+    headers,
+    ...(req.body !== undefined ? { body: req.body } : {}),
+  });
+  const query = new URLSearchParams(req.query ?? {}).toString();
+  const res = await fetch(`${harness.url}${req.path}${query ? `?${query}` : ''}`, {
+    method: req.method,
+    headers: Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host')),
+    ...(req.body !== undefined ? { body: req.body } : {}),
+  });
+  const body = await res.text();
+  let json: Record<string, unknown> | null = null;
+  try {
+    json = body === '' ? null : (JSON.parse(body) as Record<string, unknown>);
+  } catch {
+    json = null;
+  }
+  return { status: res.status, errorType: res.headers.get('x-amzn-errortype'), requestId: res.headers.get('x-amzn-requestid'), body, json };
 }

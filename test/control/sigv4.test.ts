@@ -1,38 +1,9 @@
 import { request } from 'node:http';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { GetRegistrationCodeCommand, IoTClient } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalQuery, canonicalUri, computeSignature, verifySigV4 } from '../../ts/control/sigv4.js';
-import { ACCOUNT_A, REGION, sdkError, startAdmin, type AdminHarness } from './harness.js';
-
-function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-/** The hash constructor @smithy/signature-v4 wants, over node:crypto. */
-class Sha256 {
-  private hash: Hash | Hmac;
-  private readonly secret: Buffer | undefined;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.secret = secret === undefined ? undefined : toBuffer(secret);
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBuffer(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
+import { ACCOUNT_A, REGION, sdkError, Sha256, startAdmin, type AdminHarness } from './harness.js';
 
 describe('SigV4 canonical form', () => {
   it('reproduces the botocore test vector of the spec', () => {

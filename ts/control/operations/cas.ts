@@ -4,7 +4,7 @@ import { RegistryError, type RegistrationConfig, type Tag } from '../../registry
 import { caCertificateArn, type ControlContext } from '../context.js';
 import { AwsError, fromRegistryError, invalid } from '../errors.js';
 import { caCertificateDescription, caCertificateSummary } from '../format.js';
-import { checkIsCa, checkRegistrable, commonNames, isSignedBy, MAX_CERTIFICATE_PEM_CHARS, parseCertificate } from '../pki.js';
+import { checkIsCa, checkRegistrable, MAX_CERTIFICATE_PEM_CHARS, parseCertificate, proofEngine } from '../pki.js';
 import type { Route } from '../router.js';
 import {
   bodyArray,
@@ -70,21 +70,18 @@ async function registerCaCertificate(ctx: ControlContext, req: ApiRequest): Prom
   checkRegistrable(ca, now);
   if (verificationPem !== undefined) {
     const verification = parseCertificate(ctx.engine, verificationPem, 'verificationCertificate');
-    if (now < verification.info.notBefore || now > verification.info.notAfter) {
-      throw new AwsError('CertificateValidationException', 'The verification certificate is outside its validity period.');
-    }
-    if (!isSignedBy(verification, ca)) {
-      throw new AwsError('CertificateValidationException', 'The verification certificate is not signed by the CA certificate private key.');
-    }
     const code = await ctx.registry.getRegistrationCode(req.accountId);
     if (code === null) {
       throw new AwsError('RegistrationCodeValidationException', 'The account has no registration code; call GetRegistrationCode first.');
     }
-    if (!commonNames(verification).includes(code)) {
-      throw new AwsError(
-        'RegistrationCodeValidationException',
-        "The verification certificate's subject Common Name does not match the account's registration code.",
-      );
+    // The engine checks format, CA flag, validity and the signature before the code, so
+    // REGISTRATION_CODE_MISMATCH means "valid proof, wrong code" (crates/certgate-core/src/proof.rs).
+    const proof = proofEngine(ctx.engine).verifyRegistrationProof(Buffer.from(ca.pem), Buffer.from(verification.pem), code, now);
+    if (!proof.ok) {
+      if (proof.code === 'REGISTRATION_CODE_MISMATCH') {
+        throw new AwsError('RegistrationCodeValidationException', `The verification certificate does not carry the account's registration code: ${proof.message}`);
+      }
+      throw new AwsError('CertificateValidationException', `The verification certificate does not prove possession of the CA key: ${proof.message}`);
     }
   }
   try {

@@ -11,8 +11,6 @@ import type { Route } from '../router.js';
 import { bodyString, queryBool, type ApiRequest } from '../validate.js';
 import { issuingCa, type IssuanceEngine, issuanceEngine } from './issuing-ca.js';
 
-/** Subject of certificates made by CreateKeysAndCertificate, as AWS names them (spec 5). */
-export const GENERATED_SUBJECT = 'CN=AWS IoT Certificate';
 /** AWS IoT model: CSRs are at most 4096 characters (spec 2). */
 export const MAX_CSR_CHARS = 4096;
 /** AWS issues with notBefore about two minutes before creation (spec 2, observed). */
@@ -26,14 +24,16 @@ function requireIssuance(engine: Engine): IssuanceEngine {
   return issuing;
 }
 
-async function store(ctx: ControlContext, req: ApiRequest, issued: { certificateId: string; certificatePem: string }, notBefore: number, active: boolean): Promise<void> {
+/** Record an issued certificate, with the validity the engine actually wrote into it. */
+async function store(ctx: ControlContext, req: ApiRequest, issued: { certificateId: string; certificatePem: string }, active: boolean): Promise<void> {
+  const info = ctx.engine.inspect(Buffer.from(issued.certificatePem, 'utf8'));
+  if (!info.ok) throw new AwsError('InternalFailureException', `The issued certificate does not parse: ${info.message}`);
   await ctx.registry.insertCertificate({
     accountId: req.accountId,
     certificateId: issued.certificateId,
     certificatePem: issued.certificatePem,
-    notBefore,
-    // Every AWS-generated certificate ends 2049-12-31T23:59:59Z (spec 5).
-    notAfter: 2524607999,
+    notBefore: info.notBefore,
+    notAfter: info.notAfter,
     status: active ? 'ACTIVE' : 'INACTIVE',
     certificateMode: 'DEFAULT',
     caCertificateId: null,
@@ -48,16 +48,15 @@ async function createKeysAndCertificate(ctx: ControlContext, req: ApiRequest): P
   const publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const privateKey = keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const notBefore = Math.floor(ctx.now()) - BACKDATE_SECONDS;
-  const issued = engine.issueCertificate({
-    caCertificatePem: ca.certificatePem,
-    caPrivateKeyPem: ca.privateKeyPem,
-    publicKeyPem: publicKey,
-    subject: GENERATED_SUBJECT,
-    serial: randomBytes(20),
+  const issued = engine.issueCertificate(
+    Buffer.from(publicKey, 'utf8'),
+    Buffer.from(ca.certificatePem, 'utf8'),
+    Buffer.from(ca.privateKeyPem, 'utf8'),
+    randomBytes(20),
     notBefore,
-  });
+  );
   if (!issued.ok) throw new AwsError('InternalFailureException', `Issuing the certificate failed: ${issued.message}`);
-  await store(ctx, req, issued, notBefore, active);
+  await store(ctx, req, issued, active);
   return {
     certificateArn: certificateArn(ctx, req.accountId, issued.certificateId),
     certificateId: issued.certificateId,
@@ -72,15 +71,15 @@ async function createCertificateFromCsr(ctx: ControlContext, req: ApiRequest): P
   const engine = requireIssuance(ctx.engine);
   const ca = await issuingCa(ctx, engine);
   const notBefore = Math.floor(ctx.now()) - BACKDATE_SECONDS;
-  const issued = engine.issueFromCsr({
-    caCertificatePem: ca.certificatePem,
-    caPrivateKeyPem: ca.privateKeyPem,
-    csrPem: csr,
-    serial: randomBytes(20),
+  const issued = engine.issueFromCsr(
+    Buffer.from(csr, 'utf8'),
+    Buffer.from(ca.certificatePem, 'utf8'),
+    Buffer.from(ca.privateKeyPem, 'utf8'),
+    randomBytes(20),
     notBefore,
-  });
+  );
   if (!issued.ok) throw new AwsError('InvalidRequestException', `The certificate signing request was refused: ${issued.message}`);
-  await store(ctx, req, issued, notBefore, active);
+  await store(ctx, req, issued, active);
   return {
     certificateArn: certificateArn(ctx, req.accountId, issued.certificateId),
     certificateId: issued.certificateId,

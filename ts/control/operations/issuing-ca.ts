@@ -16,22 +16,16 @@ export interface Issued {
 }
 
 /**
- * The issuance functions of the engine (spec 5 profile). Declared here, by the caller,
- * because the engine contract grows in parallel; `issuanceEngine` checks they exist.
+ * The issuance functions of the engine bindings (crates/certgate-napi, certgate-wasm),
+ * declared here by the caller until `ts/engine/types.ts` lists them; `issuanceEngine`
+ * checks they exist. Inputs are PEM or DER bytes; `serial` is 20 random bytes.
  */
 export interface IssuanceEngine {
-  issueCertificate(request: {
-    caCertificatePem: string;
-    caPrivateKeyPem: string;
-    publicKeyPem: string;
-    subject: string;
-    serial: Uint8Array;
-    notBefore: number;
-  }): Outcome<Issued>;
-  issueFromCsr(request: { caCertificatePem: string; caPrivateKeyPem: string; csrPem: string; serial: Uint8Array; notBefore: number }): Outcome<Issued>;
-  createIssuingCa(request: { privateKeyPem: string; subject: string; serial: Uint8Array; notBefore: number; notAfter: number }): Outcome<{
-    certificatePem: string;
-  }>;
+  /** CreateKeysAndCertificate profile (subject `CN=AWS IoT Certificate`) for an SPKI public key. */
+  issueCertificate(publicKey: Uint8Array, issuerCertificate: Uint8Array, issuerKey: Uint8Array, serial: Uint8Array, notBefore: number): Outcome<Issued>;
+  issueFromCsr(csr: Uint8Array, issuerCertificate: Uint8Array, issuerKey: Uint8Array, serial: Uint8Array, notBefore: number): Outcome<Issued>;
+  /** A self-signed CA for a PKCS#8 key. */
+  createIssuingCa(key: Uint8Array, subject: string, serial: Uint8Array, notBefore: number, notAfter: number): Outcome<Issued>;
 }
 
 /** The engine's issuance functions, or null when this build has none. */
@@ -57,13 +51,13 @@ export async function issuingCa(ctx: ControlContext, engine: IssuanceEngine): Pr
   if (existing) return existing;
   const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateKeyPem = key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const made = engine.createIssuingCa({
-    privateKeyPem,
-    subject: `CN=certgate issuing CA ${ctx.settings.region},O=certgate`,
-    serial: randomBytes(20),
-    notBefore: CA_NOT_BEFORE,
-    notAfter: CA_NOT_AFTER,
-  });
+  const made = engine.createIssuingCa(
+    Buffer.from(privateKeyPem, 'utf8'),
+    `CN=certgate issuing CA ${ctx.settings.region},O=certgate`,
+    randomBytes(20),
+    CA_NOT_BEFORE,
+    CA_NOT_AFTER,
+  );
   if (!made.ok) throw new AwsError('InternalFailureException', `Creating the issuing CA failed: ${made.message}`);
   // Another process may have raced us; the registry keeps the first one stored.
   return ctx.registry.ensureIssuingCa({ certificatePem: made.certificatePem, privateKeyPem, createdAt: ctx.now() });
