@@ -156,7 +156,9 @@ describe('device certificates through @aws-sdk/client-iot', () => {
     const newestFirst = await collect();
     const oldestFirst = await collect(true);
     expect(newestFirst.length).toBe(oldestFirst.length);
-    expect(newestFirst.map((d) => d.getTime())).toEqual([...oldestFirst.map((d) => d.getTime())].sort((x, y) => y - x));
+    const oldest = oldestFirst.map((d) => d.getTime());
+    expect(newestFirst.map((d) => d.getTime())).toEqual(oldest.map((_, i) => oldest[oldest.length - 1 - i]));
+    expect(oldest.every((t, i) => i === 0 || t >= (oldest[i - 1] ?? 0))).toBe(true);
   });
 
   it('lists only the certificates registered under a CA', async () => {

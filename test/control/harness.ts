@@ -185,7 +185,7 @@ export async function signedFetch(
     credentials: { accessKeyId: account.accessKeyId, secretAccessKey: account.secretAccessKey },
     sha256: Sha256,
   });
-  const headers: Record<string, string> = { host: url.host, ...(req.headers ?? {}) };
+  const headers: Record<string, string> = { host: url.host, ...req.headers };
   if (req.body !== undefined) headers['content-type'] = 'application/json';
   const signed = await signer.sign({
     method: req.method,

@@ -78,9 +78,9 @@ describe('endpoints, policies and the event feed', () => {
     await harness.registry.appendEvent(ACCOUNT_A.accountId, '$aws/events/certificates/registered/ca', { n: 2 });
     const all = await signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certgate/events' });
     expect(all.status).toBe(200);
-    expect((all.json?.['events'] as { payload: unknown }[]).map((e) => e.payload)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(((all.json?.['events'] ?? []) as { payload: unknown }[]).map((e) => e.payload)).toEqual([{ n: 1 }, { n: 2 }]);
     const after = await signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certgate/events', query: { afterSequence: String(first.sequence), maxResults: '10' } });
-    expect((after.json?.['events'] as { payload: unknown }[]).map((e) => e.payload)).toEqual([{ n: 2 }]);
+    expect(((after.json?.['events'] ?? []) as { payload: unknown }[]).map((e) => e.payload)).toEqual([{ n: 2 }]);
     expect(after.json?.['nextSequence']).toBeGreaterThan(first.sequence);
     const bad = await signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certgate/events', query: { maxResults: '0' } });
     expect([bad.status, bad.errorType]).toEqual([400, 'InvalidRequestException']);
