@@ -1,33 +1,63 @@
 /**
  * The engine contract: what both the wasm and the native build of `certgate-core`
- * expose, with identical names and shapes. A refusal is data, never an exception.
+ * expose, with identical names and shapes (`crates/certgate-api`). A refusal is data,
+ * never an exception; only invalid argument types throw.
  */
+import type { EngineErrorCode } from './errors.js';
+
+export type { EngineErrorCode } from './errors.js';
 
 export type EngineName = 'native' | 'wasm';
 export const ENGINE_NAMES: readonly EngineName[] = ['native', 'wasm'];
 
-/** Stable engine error codes; mirrors `certgate_core::ErrorCode` (checked by a test). */
-export type EngineErrorCode = string;
-
 export interface Refusal {
   ok: false;
-  code: EngineErrorCode;
+  /** An {@link EngineErrorCode}, or a code of the layer that produced the refusal (e.g. the pool's). */
+  code: EngineErrorCode | (string & {});
   message: string;
 }
 
 export type Outcome<T> = ({ ok: true } & T) | Refusal;
 
+/** One attribute of a distinguished name, in certificate order. */
+export interface NameAttribute {
+  /** RFC 4514 short name (`CN`, `O`, …) or the dotted OID. */
+  name: string;
+  oid: string;
+  value: string;
+}
+
 export interface PublicKeyInfo {
   type: 'RSA' | 'EC' | 'DSA' | 'UNKNOWN';
+  /** Modulus bits (RSA), p bits (DSA), field bits (EC); 0 when unknown. */
   bits: number;
+  /** `P-256`, `P-384`, `P-521`, or the curve OID for other curves. */
   curve?: string;
+  /** Key algorithm OID when `type` is `UNKNOWN`. */
+  oid?: string;
+}
+
+export interface BasicConstraints {
+  ca: boolean;
+  pathLen: number | null;
+  critical: boolean;
+}
+
+export interface AltName {
+  type: 'dns' | 'email' | 'uri' | 'ip' | 'directoryName' | 'other';
+  value: string;
 }
 
 export interface CertificateInfo {
   /** Lowercase hex SHA-256 of the DER (AWS IoT certificateId). */
   certificateId: string;
+  version: number;
+  /** RFC 4514 string (last RDN first). */
   subject: string;
+  subjectAttributes: NameAttribute[];
   issuer: string;
+  issuerAttributes: NameAttribute[];
+  /** Lowercase hex of the serial INTEGER's content octets. */
   serialNumber: string;
   /** Epoch seconds. */
   notBefore: number;
@@ -35,12 +65,71 @@ export interface CertificateInfo {
   notAfter: number;
   /** AWS IoT name (`SHA256WITHRSA` …) or `UNSUPPORTED`. */
   signatureAlgorithm: string;
+  signatureAlgorithmOid: string;
   publicKey: PublicKeyInfo;
+  basicConstraints: BasicConstraints | null;
+  /** RFC 5280 bit names (`digitalSignature`, `keyCertSign`, …). */
+  keyUsage: string[] | null;
+  /** `clientAuth`, `serverAuth`, … or dotted OIDs. */
+  extendedKeyUsage: string[] | null;
+  subjectAltNames: AltName[];
+  /** Hex. */
+  subjectKeyIdentifier: string | null;
+  /** Hex of the keyIdentifier. */
+  authorityKeyIdentifier: string | null;
 }
 
-/** The raw binding surface, identical for `build/native` and `build/wasm`. */
+export interface ChainInfo {
+  certificates: CertificateInfo[];
+}
+
+/** A validated path. */
+export interface VerifiedChain {
+  leafCertificateId: string;
+  /** certificateId of the anchor (registered CA) the path ends at. */
+  anchorCertificateId: string;
+  /** certificateIds from the leaf to the anchor. */
+  path: string[];
+  /** Earliest notAfter on the path, epoch seconds: the verdict is cacheable until then. */
+  notAfter: number;
+}
+
+export interface RegistrationProof {
+  caCertificateId: string;
+  verificationCertificateId: string;
+}
+
+export interface IssuedCertificate {
+  certificateId: string;
+  /** PEM with a trailing newline. */
+  certificatePem: string;
+}
+
+/** `client`: a leaf EKU, when present, must include clientAuth; `any`: no EKU check. */
+export type EkuPolicy = 'client' | 'any';
+
+/**
+ * The raw binding surface, identical for `build/native` and `build/wasm`. Byte inputs
+ * accept PEM text (as UTF-8 bytes) or DER; times are epoch seconds.
+ */
 export interface EngineBinding {
+  /** The first certificate of the input. */
   inspect(input: Uint8Array): Outcome<CertificateInfo>;
+  /** Every certificate of a PEM bundle, in order. */
+  inspectChain(input: Uint8Array): Outcome<ChainInfo>;
+  /**
+   * RFC 5280 path validation of `leaf` (extra PEM blocks after the first count as
+   * intermediates) up to one of `anchors` at `at`.
+   */
+  verifyChain(leaf: Uint8Array, intermediates: Uint8Array[], anchors: Uint8Array[], at: number, eku: EkuPolicy): Outcome<VerifiedChain>;
+  /** RegisterCACertificate proof of possession; `REGISTRATION_CODE_MISMATCH` only when the proof is otherwise valid. */
+  verifyRegistrationProof(ca: Uint8Array, verification: Uint8Array, registrationCode: string, at: number): Outcome<RegistrationProof>;
+  /** CreateKeysAndCertificate profile for an SPKI public key; `serial` is 20 random bytes; issuer key PKCS#8. */
+  issueCertificate(publicKey: Uint8Array, issuerCertificate: Uint8Array, issuerKey: Uint8Array, serial: Uint8Array, notBefore: number): Outcome<IssuedCertificate>;
+  /** CreateCertificateFromCsr: checks the CSR's own signature and key policy, keeps its key and subject. */
+  issueFromCsr(csr: Uint8Array, issuerCertificate: Uint8Array, issuerKey: Uint8Array, serial: Uint8Array, notBefore: number): Outcome<IssuedCertificate>;
+  /** A self-signed issuing CA (CA:TRUE pathLen 0) for a PKCS#8 key and an RFC 4514 subject. */
+  createIssuingCa(key: Uint8Array, subject: string, serial: Uint8Array, notBefore: number, notAfter: number): Outcome<IssuedCertificate>;
   errorCodes(): string[];
 }
 
