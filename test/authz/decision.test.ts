@@ -86,10 +86,11 @@ describe.each(ENGINE_NAMES)('the decision with the %s engine', (engineName) => {
 
     it('denies a certificate registered in two accounts with SNI_REQUIRED', async () => {
       const leaf = device();
-      await world.register(leaf, { accountId: ACCOUNT_A, mode: 'DEFAULT' });
-      await world.register(leaf, { accountId: ACCOUNT_B, mode: 'DEFAULT' });
+      // Only SNI_ONLY certificates can be registered in several accounts (spec 3.3).
+      await world.register(leaf, { accountId: ACCOUNT_A, mode: 'SNI_ONLY' });
+      await world.register(leaf, { accountId: ACCOUNT_B, mode: 'SNI_ONLY' });
       const { authorizer } = testAuthorizer(world, { engine: engineName });
-      expect((await authorizer.authorize(undefined, [leaf.pem])).reason).toBe('SNI_REQUIRED');
+      expect(await authorizer.authorize(undefined, [leaf.pem])).toMatchObject({ reason: 'SNI_REQUIRED', message: 'registered in 2 accounts' });
     });
 
     it('denies an unregistered certificate with CERTIFICATE_NOT_REGISTERED', async () => {

@@ -1,17 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { VerifyCache } from '../../ts/authz/verifyCache.js';
+import { loadEngine } from '../../ts/engine/load.js';
 import type { CertificateInfo } from '../../ts/engine/types.js';
+import { certificate, identity } from './pki.js';
 
-const info = (notAfter: number): CertificateInfo => ({
-  certificateId: 'id',
-  subject: 's',
-  issuer: 'i',
-  serialNumber: '01',
-  notBefore: 0,
-  notAfter,
-  signatureAlgorithm: 'ECDSA-WITH-SHA256',
-  publicKey: { type: 'EC', bits: 256 },
-});
+const parsed = loadEngine('native').inspect(certificate({ subject: identity('cached') }).der);
+if (!parsed.ok) throw new Error(parsed.message);
+/** A real parsed leaf with its notAfter moved to `notAfter`. */
+const info = (notAfter: number): CertificateInfo => ({ ...parsed, notAfter });
 
 describe('the verification cache', () => {
   it('returns a remembered chain until the leaf notAfter, then forgets it', () => {

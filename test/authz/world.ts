@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
 import type { CertificateMode, CertificateStatus, Registry } from '../../ts/registry/types.js';
+import { loadEngine } from '../../ts/engine/load.js';
 import { certificate, identity, type Cert, type Identity } from './pki.js';
 
 export const ACCOUNT_A = '111111111111';
@@ -53,7 +54,12 @@ export async function createWorld(): Promise<World> {
   const rsaCaIdentity = identity('RSA Fleet CA', 'rsa2048');
   const rsaCa = certificate({ subject: rsaCaIdentity, ca: true });
   const rogueCaIdentity = identity('Fleet CA', 'p256', false);
-  const caRecord = (c: Cert, subject: string, auto: boolean) => ({
+  const subjectOf = (c: Cert): string => {
+    const parsed = loadEngine('native').inspect(c.der);
+    if (!parsed.ok) throw new Error(parsed.message);
+    return parsed.subject;
+  };
+  const caRecord = (c: Cert, auto: boolean) => ({
     accountId: ACCOUNT_A,
     certificateId: c.id,
     certificatePem: c.pem,
@@ -62,12 +68,12 @@ export async function createWorld(): Promise<World> {
     status: 'ACTIVE' as const,
     certificateMode: 'DEFAULT' as const,
     autoRegistrationStatus: auto ? ('ENABLE' as const) : ('DISABLE' as const),
-    subject,
+    subject: subjectOf(c),
     registrationConfig: null,
     tags: [],
   });
-  await registry.insertCaCertificate(caRecord(ca, 'O=certgate tests, CN=Fleet CA', true));
-  await registry.insertCaCertificate(caRecord(rsaCa, 'O=certgate tests, CN=RSA Fleet CA', false));
+  await registry.insertCaCertificate(caRecord(ca, true));
+  await registry.insertCaCertificate(caRecord(rsaCa, false));
 
   return {
     dir,

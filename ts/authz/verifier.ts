@@ -76,7 +76,13 @@ export class Verifier {
       throw new VerifierFailure('ENGINE_UNSUPPORTED', 'the loaded engine has no verifyChain');
     }
     if (placement === 'pool' && this.#pool !== undefined) {
-      const outcome = await this.#pool.call<ChainVerified>('verifyChain' as never, args(input), Math.max(1, budgetMs));
+      let outcome: VerifyOutcome;
+      try {
+        // AbortSignal.timeout (inside the pool) takes whole milliseconds only.
+        outcome = await this.#pool.call<ChainVerified>('verifyChain' as never, args(input), Math.max(1, Math.floor(budgetMs)));
+      } catch (err) {
+        throw new VerifierFailure('ENGINE_ERROR', `pool call threw: ${err instanceof Error ? err.message : String(err)}`);
+      }
       if (!outcome.ok && outcome.code in POOL_REASONS) {
         throw new VerifierFailure(POOL_REASONS[outcome.code as PoolErrorCode], outcome.message);
       }
