@@ -4,7 +4,7 @@
  * with a {@link VerifierFailure} naming the fail-closed reason (worker crash, full queue,
  * deadline, engine missing the call).
  */
-import type { Engine, Outcome } from '../engine/types.js';
+import type { Engine, Outcome, VerifiedChain } from '../engine/types.js';
 import type { EnginePool, PoolErrorCode } from '../engine/pool.js';
 import type { Reason } from './reasons.js';
 import type { Placement } from './placement.js';
@@ -23,14 +23,7 @@ export interface VerifyChainInput {
   eku: 'client';
 }
 
-/** The engine's positive answer (the fields the decision uses). */
-export interface ChainVerified {
-  anchorCertificateId: string;
-  /** Earliest notAfter on the verified path (epoch seconds): the verdict is cacheable until then. */
-  notAfter: number;
-}
-
-export type VerifyOutcome = Outcome<ChainVerified>;
+export type VerifyOutcome = Outcome<VerifiedChain>;
 
 /** The verification could not be performed; the decision denies with `reason`. */
 export class VerifierFailure extends Error {
@@ -43,8 +36,7 @@ export class VerifierFailure extends Error {
   }
 }
 
-/** The engine call: `verifyChain(leaf, intermediates, anchors, at, eku)` (both builds). */
-type SyncVerify = (leaf: Uint8Array, intermediates: Uint8Array[], anchors: Uint8Array[], at: number, eku: string) => VerifyOutcome;
+type SyncVerify = Engine['verifyChain'];
 
 function args(input: VerifyChainInput): Parameters<SyncVerify> {
   return [input.leaf, input.intermediates, input.anchors, input.at, input.eku];
@@ -52,11 +44,12 @@ function args(input: VerifyChainInput): Parameters<SyncVerify> {
 
 /** Runs verifications where the placement says. */
 export class Verifier {
+  // Undefined only for an engine object without verifyChain (fails closed).
   readonly #inline: SyncVerify | undefined;
   readonly #pool: EnginePool | undefined;
 
   constructor(engine: Engine, pool?: EnginePool) {
-    const maybe = (engine as Partial<{ verifyChain: SyncVerify }>).verifyChain;
+    const maybe = (engine as Partial<Engine>).verifyChain;
     this.#inline = typeof maybe === 'function' ? maybe.bind(engine) : undefined;
     this.#pool = pool;
   }
@@ -79,7 +72,7 @@ export class Verifier {
       let outcome: VerifyOutcome;
       try {
         // AbortSignal.timeout (inside the pool) takes whole milliseconds only.
-        outcome = await this.#pool.call<ChainVerified>('verifyChain' as never, args(input), Math.max(1, Math.floor(budgetMs)));
+        outcome = await this.#pool.call<VerifiedChain>('verifyChain', args(input), Math.max(1, Math.floor(budgetMs)));
       } catch (err) {
         throw new VerifierFailure('ENGINE_ERROR', `pool call threw: ${err instanceof Error ? err.message : String(err)}`);
       }
