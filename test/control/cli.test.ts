@@ -10,6 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_A, ACCOUNT_B, awsIot, startAdmin, type AdminHarness, type CliResult } from './harness.js';
 import { makeCa, makeDevice, makeSelfSigned, makeVerification, type CaFixture } from './pki-fixtures.js';
 
+/** A JSON list member, or [] when absent. */
+/** A JSON list member, or [] when absent. */
+function rows<T>(value: unknown): T {
+  return (Array.isArray(value) ? value : []) as T;
+}
+
+function failedWith(result: CliResult, errorName: string): void {
+  expect(result.code).toBe(254);
+  expect(result.stderr).toContain(`(${errorName})`);
+}
+
 describe('the AWS CLI against certgate', () => {
   let harness: AdminHarness;
   let dir: string;
@@ -29,11 +40,6 @@ describe('the AWS CLI against certgate', () => {
     const target = path.join(dir, name);
     writeFileSync(target, text);
     return `file://${target}`;
-  }
-
-  function failedWith(result: CliResult, errorName: string): void {
-    expect(result.code).toBe(254);
-    expect(result.stderr).toContain(`(${errorName})`);
   }
 
   it('runs the whole CA and certificate lifecycle with the CLI', async () => {
@@ -82,21 +88,20 @@ describe('the AWS CLI against certgate', () => {
       awsIot(harness, ACCOUNT_A, ['delete-certificate', '--certificate-id', dev1Id]),
     ]);
     // The CLI follows nextMarker itself (default pages of 25); --page-size makes it page by hand.
-    const allIds = (all.json?.['certificates'] as { certificateId: string }[]).map((c) => c.certificateId);
+    const allIds = rows<{ certificateId: string }[]>(all.json?.['certificates']).map((c) => c.certificateId);
     expect(new Set(allIds).size).toBe(27);
     expect(all.json?.['nextMarker']).toBeUndefined();
-    expect((firstPage.json?.['certificates'] as unknown[]).length).toBe(2);
+    expect(rows<unknown[]>(firstPage.json?.['certificates']).length).toBe(2);
     const marker = String(firstPage.json?.['nextMarker']);
     expect(marker).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
     const second = await awsIot(harness, ACCOUNT_A, ['list-certificates', '--page-size', '2', '--ascending-order', '--marker', marker]);
-    const pageIds = [...(firstPage.json?.['certificates'] as { certificateId: string }[]), ...(second.json?.['certificates'] as { certificateId: string }[])].map((c) => c.certificateId);
+    const pageIds = [...rows<{ certificateId: string }[]>(firstPage.json?.['certificates']), ...rows<{ certificateId: string }[]>(second.json?.['certificates'])].map((c) => c.certificateId);
     expect(new Set(pageIds).size).toBe(4);
-    expect((byCa.json?.['certificates'] as unknown[]).length).toBe(3);
+    expect(rows<unknown[]>(byCa.json?.['certificates']).length).toBe(3);
     expect(describedDev.json?.['certificateDescription']).toMatchObject({ status: 'ACTIVE', caCertificateId: caId, certificateMode: 'DEFAULT' });
     // The CLI parses the epoch-second numbers and prints them as ISO dates.
-    expect((describedDev.json?.['certificateDescription'] as Record<string, unknown>)['validity']).toEqual({
-      notBefore: '2024-01-01T00:00:00+00:00',
-      notAfter: '2049-12-31T23:59:59+00:00',
+    expect(describedDev.json?.['certificateDescription']).toMatchObject({
+      validity: { notBefore: '2024-01-01T00:00:00+00:00', notAfter: '2049-12-31T23:59:59+00:00' },
     });
     failedWith(duplicate, 'ResourceAlreadyExistsException');
     failedWith(activeDelete, 'CertificateStateException');
@@ -161,7 +166,7 @@ describe('the AWS CLI against certgate', () => {
       awsIot(harness, ACCOUNT_B, ['describe-ca-certificate', '--certificate-id', 'b'.repeat(64)]),
     ]);
     expect(String(created.json?.['certificatePem'])).toContain('BEGIN CERTIFICATE');
-    expect((created.json?.['keyPair'] as Record<string, string>)['PrivateKey']).toContain('BEGIN RSA PRIVATE KEY');
+    expect(created.json?.['keyPair']).toMatchObject({ PrivateKey: expect.stringContaining('BEGIN RSA PRIVATE KEY') });
     failedWith(badSig, 'InvalidSignatureException');
     failedWith(unknown, 'UnrecognizedClientException');
     failedWith(deleted, 'ResourceNotFoundException');
