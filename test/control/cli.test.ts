@@ -11,7 +11,6 @@ import { ACCOUNT_A, ACCOUNT_B, awsIot, startAdmin, type AdminHarness, type CliRe
 import { makeCa, makeDevice, makeSelfSigned, makeVerification, type CaFixture } from './pki-fixtures.js';
 
 /** A JSON list member, or [] when absent. */
-/** A JSON list member, or [] when absent. */
 function rows<T>(value: unknown): T {
   return (Array.isArray(value) ? value : []) as T;
 }
