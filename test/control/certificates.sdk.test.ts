@@ -98,6 +98,21 @@ describe('device certificates through @aws-sdk/client-iot', () => {
     expect(d?.certificateMode).toBe('SNI_ONLY');
   });
 
+  it('refuses expired, 1024-bit RSA and SHA-1-signed certificates with CertificateValidationException', async () => {
+    const expired = certificate({
+      subject: [['CN', 'old']],
+      key: ecKey(),
+      notBefore: new Date('2019-01-01T00:00:00Z'),
+      notAfter: new Date('2020-01-01T00:00:00Z'),
+    });
+    const weak = certificate({ subject: [['CN', 'weak']], key: rsaKey(1024) });
+    const sha1 = certificate({ subject: [['CN', 'sha1']], key: rsaKey(), hash: 'sha1' });
+    const [e, w, s] = await Promise.all([expired, weak, sha1].map((pem) => sdkError(a.send(new RegisterCertificateWithoutCACommand({ certificatePem: pem })))));
+    expect([e?.name, e?.message]).toEqual(['CertificateValidationException', expect.stringContaining('validity period')]);
+    expect([w?.name, w?.message]).toEqual(['CertificateValidationException', 'The key in the certificate is not valid']);
+    expect([s?.name, s?.message]).toEqual(['CertificateValidationException', expect.stringContaining('signature algorithm is not supported')]);
+  });
+
   it('registers the same certificate without CA in two accounts, each with its own status', async () => {
     const pem = makeSelfSigned(1);
     const inA = await a.send(new RegisterCertificateWithoutCACommand({ certificatePem: pem, status: 'ACTIVE' }));

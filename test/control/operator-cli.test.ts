@@ -1,0 +1,125 @@
+/** The operator CLI (`certgate account|ca|cert`), run in-process against a real SQLite file. */
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../ts/cli/main.js';
+import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
+import { makeCa, makeDevice, makeVerification } from './pki-fixtures.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function certgate(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.env = saved;
+    process.exitCode = undefined;
+  }
+}
+
+describe('certgate operator commands', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'certgate-operator-'));
+  const db = path.join(dir, 'registry.db');
+  const account = '111111111111';
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function file(name: string, text: string): string {
+    const target = path.join(dir, name);
+    writeFileSync(target, text);
+    return target;
+  }
+
+  it('creates accounts with given or generated credentials and prints them as JSON', async () => {
+    const given = await certgate(['account', 'create', '--db', db, '--account-id', account, '--access-key-id', 'AKIDOPERATOR0000001', '--secret-access-key', 'operator-secret-0000001']);
+    expect(given.code).toBe(0);
+    expect(JSON.parse(given.stdout)).toMatchObject({ accountId: account, accessKeyId: 'AKIDOPERATOR0000001', secretAccessKey: 'operator-secret-0000001', region: 'us-east-1' });
+    const generated = await certgate(['account', 'create'], { CERTGATE_DB: db });
+    const created = JSON.parse(generated.stdout) as Record<string, string>;
+    expect(created['accountId']).toMatch(/^\d{12}$/);
+    expect(created['accessKeyId']).toMatch(/^AKIA[A-Z2-7]{16}$/);
+    expect(created['endpoint']).toBe(`${created['endpointPrefix']}-ats.iot.us-east-1.localhost`);
+    const duplicate = await certgate(['account', 'create', '--db', db, '--account-id', account]);
+    expect([duplicate.code, duplicate.stderr]).toEqual([3, expect.stringContaining('already exists')]);
+    const list = await certgate(['account', 'list', '--db', db, '--json']);
+    expect((JSON.parse(list.stdout) as { accounts: unknown[] }).accounts).toHaveLength(2);
+    const table = await certgate(['account', 'list', '--db', db]);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ACCOUNT\s+ENDPOINT/);
+  });
+
+  it('asks for --account when the registry holds several accounts', async () => {
+    const run = await certgate(['cert', 'list', '--db', db]);
+    expect([run.code, run.stderr]).toEqual([3, expect.stringContaining('--account')]);
+  });
+
+  it('registers a CA and device certificates and moves their status', async () => {
+    const ca = makeCa('Operator CA');
+    const code = (await certgate(['ca', 'registration-code', '--db', db, '--account', account])).stdout.trim();
+    expect(code).toMatch(/^[0-9a-f]{64}$/);
+    const caRun = await certgate([
+      'ca', 'register', file('ca.pem', ca.pem), '--verification-cert', file('ver.pem', makeVerification(ca, code)), '--set-as-active', '--db', db, '--account', account,
+    ]);
+    expect(caRun.code).toBe(0);
+    const caId = caRun.stdout.trim();
+    const dev = await certgate(['cert', 'register', file('dev.pem', makeDevice(ca, 1)), '--status', 'ACTIVE', '--db', db, '--account', account]);
+    const devId = dev.stdout.trim();
+    expect(devId).toMatch(/^[0-9a-f]{64}$/);
+    const listed = await certgate(['cert', 'list', '--ca', caId, '--db', db, '--account', account]);
+    expect(listed.stdout).toContain(devId);
+    expect(listed.stdout).toContain('ACTIVE');
+    expect((await certgate(['cert', 'revoke', devId, '--db', db, '--account', account])).code).toBe(0);
+    const reactivate = await certgate(['cert', 'activate', devId, '--db', db, '--account', account]);
+    expect([reactivate.code, reactivate.stderr]).toEqual([3, expect.stringContaining('CertificateStateException')]);
+    const described = await certgate(['cert', 'describe', devId, '--json', '--db', db, '--account', account]);
+    expect(JSON.parse(described.stdout)).toMatchObject({ certificateDescription: { status: 'REVOKED', caCertificateId: caId } });
+    const registry = openSqliteRegistry({ path: db });
+    expect((await registry.getCertificate(account, devId))?.status).toBe('REVOKED');
+    await registry.close();
+    const caList = await certgate(['ca', 'list', '--json', '--db', db, '--account', account]);
+    expect(JSON.parse(caList.stdout)).toMatchObject({ certificates: [{ certificateId: caId, status: 'ACTIVE' }] });
+    const caDelete = await certgate(['ca', 'delete', caId, '--db', db, '--account', account]);
+    expect([caDelete.code, caDelete.stderr]).toEqual([3, expect.stringContaining('CertificateStateException')]);
+  });
+
+  it('attaches a custom domain used for SNI routing', async () => {
+    expect((await certgate(['account', 'add-domain', 'Devices.Example.COM', '--db', db, '--account', account])).code).toBe(0);
+    const registry = openSqliteRegistry({ path: db });
+    expect((await registry.accountForHost('devices.example.com'))?.accountId).toBe(account);
+    await registry.close();
+    const bad = await certgate(['account', 'add-domain', 'not a domain', '--db', db, '--account', account]);
+    expect([bad.code, bad.stderr]).toEqual([3, expect.stringContaining('not a valid DNS name')]);
+  });
+
+  it('creates keys and a certificate into a directory', async () => {
+    const out = path.join(dir, 'keys');
+    const run = await certgate(['cert', 'create', '--out-dir', out, '--set-as-active', '--db', db, '--account', account]);
+    expect(run.code).toBe(0);
+    const id = run.stdout.trim();
+    expect(new Set(readdirSync(out))).toEqual(new Set([`${id}.cert.pem`, `${id}.private.key`, `${id}.public.key`]));
+  });
+
+  it('reports an unreadable input file without touching the registry', async () => {
+    const run = await certgate(['cert', 'register-no-ca', path.join(dir, 'missing.pem'), '--db', db, '--account', account]);
+    expect([run.code, run.stderr]).toEqual([3, expect.stringContaining('Cannot read certificate file')]);
+    expect(existsSync(db)).toBe(true);
+  });
+});
