@@ -97,6 +97,16 @@ describe('CA certificates through @aws-sdk/client-iot', () => {
     expect([failure.name, failure.status]).toEqual(['RegistrationCodeValidationException', 400]);
   });
 
+  it('refuses a DEFAULT-mode registration while the account has no registration code', async () => {
+    await b.send(new DeleteRegistrationCodeCommand({}));
+    const other = makeCa('Root CA without code');
+    const failure = await sdkError(
+      b.send(new RegisterCACertificateCommand({ caCertificate: other.pem, verificationCertificate: makeVerification(other, 'a'.repeat(64)) })),
+    );
+    expect([failure.name, failure.status]).toEqual(['RegistrationCodeValidationException', 400]);
+    expect(failure.message).toContain('GetRegistrationCode');
+  });
+
   it('refuses a proof signed by another key with CertificateValidationException', async () => {
     const { registrationCode = '' } = await a.send(new GetRegistrationCodeCommand({}));
     const other = makeCa('Root CA three');

@@ -5,6 +5,7 @@ import {
   DeletePolicyCommand,
   DescribeEndpointCommand,
   DetachPolicyCommand,
+  DetachThingPrincipalCommand,
   DetachPrincipalPolicyCommand,
   GetPolicyCommand,
   ListAttachedPoliciesCommand,
@@ -69,6 +70,12 @@ describe('endpoints, policies and the event feed', () => {
     await a.send(new CreatePolicyCommand({ policyName: 'lonely', policyDocument: '{}' }));
     const target = `arn:aws:iot:us-east-1:${ACCOUNT_A.accountId}:cert/${'9'.repeat(64)}`;
     const failure = await sdkError(a.send(new AttachPolicyCommand({ policyName: 'lonely', target })));
+    expect([failure.name, failure.status]).toEqual(['ResourceNotFoundException', 404]);
+  });
+
+  it('reports detaching a principal that is not attached as ResourceNotFoundException', async () => {
+    const { certificateArn = '' } = await a.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(2) }));
+    const failure = await sdkError(a.send(new DetachThingPrincipalCommand({ thingName: 'never-attached', principal: certificateArn })));
     expect([failure.name, failure.status]).toEqual(['ResourceNotFoundException', 404]);
   });
 

@@ -1,8 +1,10 @@
 import {
   AcceptCertificateTransferCommand,
   AttachPolicyCommand,
+  AttachThingPrincipalCommand,
   CancelCertificateTransferCommand,
   CreatePolicyCommand,
+  DeleteCertificateCommand,
   DescribeCertificateCommand,
   DetachPolicyCommand,
   ListCertificatesCommand,
@@ -54,7 +56,9 @@ describe('certificate transfer between two accounts through @aws-sdk/client-iot'
     ]);
     expect(outgoing.outgoingCertificates?.[0]?.transferDate).toBeInstanceOf(Date);
     const incoming = await b.send(new ListCertificatesCommand({}));
-    expect(incoming.certificates).toMatchObject([{ certificateId, status: 'PENDING_TRANSFER' }]);
+    expect(incoming.certificates).toMatchObject([{ certificateId, status: 'PENDING_TRANSFER', certificateArn: offer.transferredCertificateArn }]);
+    const pendingDelete = await sdkError(a.send(new DeleteCertificateCommand({ certificateId })));
+    expect([pendingDelete.name, pendingDelete.status]).toEqual(['CertificateStateException', 406]);
     expect((await b.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription?.status).toBe('PENDING_TRANSFER');
     expect((await harness.registry.getCertificate(ACCOUNT_B.accountId, certificateId))).toBeNull();
 
@@ -95,6 +99,17 @@ describe('certificate transfer between two accounts through @aws-sdk/client-iot'
     expect((await b.send(new ListCertificatesCommand({}))).certificates?.map((c) => c.certificateId)).not.toContain(certificateId);
     const notPending = await sdkError(a.send(new CancelCertificateTransferCommand({ certificateId })));
     expect([notPending.name, notPending.status]).toEqual(['InvalidRequestException', 400]);
+  });
+
+  it('refuses to transfer a REVOKED certificate or one attached to a thing', async () => {
+    const revoked = await registerInA(5);
+    await a.send(new UpdateCertificateCommand({ certificateId: revoked.certificateId, newStatus: 'REVOKED' }));
+    const state = await sdkError(a.send(new TransferCertificateCommand({ certificateId: revoked.certificateId, targetAwsAccount: ACCOUNT_B.accountId })));
+    expect([state.name, state.status]).toEqual(['CertificateStateException', 406]);
+    const withThing = await registerInA(6);
+    await a.send(new AttachThingPrincipalCommand({ thingName: 'gateway', principal: withThing.certificateArn }));
+    const conflict = await sdkError(a.send(new TransferCertificateCommand({ certificateId: withThing.certificateId, targetAwsAccount: ACCOUNT_B.accountId })));
+    expect([conflict.name, conflict.status]).toEqual(['TransferConflictException', 409]);
   });
 
   it('refuses bad transfer targets', async () => {
