@@ -149,25 +149,27 @@ describe('device certificates through @aws-sdk/client-iot', () => {
     expect(d?.customerVersion).toBe(4);
   });
 
+  /** Creation dates of every certificate, fetched in pages of 3. */
+  async function collect(ascendingOrder?: boolean): Promise<Date[]> {
+    const dates: Date[] = [];
+    let marker: string | undefined;
+    let pages = 0;
+    do {
+      const page = await a.send(new ListCertificatesCommand({ pageSize: 3, ...(marker ? { marker } : {}), ...(ascendingOrder !== undefined ? { ascendingOrder } : {}) }));
+      expect(page.certificates?.length).toBeLessThanOrEqual(3);
+      for (const c of page.certificates ?? []) {
+        expect(c).toMatchObject({ certificateArn: expect.stringContaining(':cert/'), status: expect.any(String), certificateMode: expect.any(String) });
+        dates.push(c.creationDate ?? new Date(0));
+      }
+      marker = page.nextMarker;
+      pages++;
+    } while (marker);
+    expect(pages).toBeGreaterThan(2);
+    return dates;
+  }
+
   it('pages through certificates newest first by default and oldest first on request', async () => {
     for (let serial = 10; serial < 17; serial++) await a.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(serial) }));
-    const collect = async (ascendingOrder?: boolean): Promise<Date[]> => {
-      const dates: Date[] = [];
-      let marker: string | undefined;
-      let pages = 0;
-      do {
-        const page = await a.send(new ListCertificatesCommand({ pageSize: 3, ...(marker ? { marker } : {}), ...(ascendingOrder !== undefined ? { ascendingOrder } : {}) }));
-        expect(page.certificates?.length).toBeLessThanOrEqual(3);
-        for (const c of page.certificates ?? []) {
-          expect(c).toMatchObject({ certificateArn: expect.stringContaining(':cert/'), status: expect.any(String), certificateMode: expect.any(String) });
-          dates.push(c.creationDate ?? new Date(0));
-        }
-        marker = page.nextMarker;
-        pages++;
-      } while (marker);
-      expect(pages).toBeGreaterThan(2);
-      return dates;
-    };
     const newestFirst = await collect();
     const oldestFirst = await collect(true);
     expect(newestFirst.length).toBe(oldestFirst.length);

@@ -29,9 +29,11 @@ describe('endpoints, policies and the event feed', () => {
     await harness.close();
   });
 
+  async function address(endpointType?: string): Promise<string | undefined> {
+    return (await a.send(new DescribeEndpointCommand(endpointType ? { endpointType } : {}))).endpointAddress;
+  }
+
   it('describes every endpoint type with the account prefix, stable across calls', async () => {
-    const address = async (endpointType?: string) =>
-      (await a.send(new DescribeEndpointCommand(endpointType ? { endpointType } : {}))).endpointAddress;
     const prefix = ACCOUNT_A.endpointPrefix;
     expect(await address('iot:Data-ATS')).toBe(`${prefix}-ats.iot.us-east-1.localhost`);
     expect(await address('iot:Data-ATS')).toBe(`${prefix}-ats.iot.us-east-1.localhost`);
