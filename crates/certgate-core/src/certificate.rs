@@ -33,11 +33,8 @@ impl<'a> Certificate<'a> {
                 "trailing bytes after the certificate",
             ));
         }
-        if x509.signature_algorithm != x509.tbs_certificate.signature {
-            return Err(Error::new(
-                ErrorCode::BadDer,
-                "signatureAlgorithm differs from the TBS signature field",
-            ));
+        if x509.signature_algorithm != x509.tbs_certificate.signature || !strict_outer_der(der) {
+            return Err(Error::new(ErrorCode::BadDer, "outer encoding is not DER, or signatureAlgorithm differs from the TBS signature field"));
         }
         for ext in x509.iter_extensions() {
             if let ParsedExtension::ParseError { error } = ext.parsed_extension() {
@@ -87,6 +84,40 @@ impl<'a> Certificate<'a> {
         }
         Ok(())
     }
+}
+
+#[derive(der::Sequence)]
+struct Outer<'a> {
+    tbs: der::AnyRef<'a>,
+    algorithm: der::AnyRef<'a>,
+    signature: der::asn1::BitStringRef<'a>,
+}
+
+/// x509-parser is lenient outside the signed bytes (it accepts e.g. a non-SEQUENCE tag
+/// on the outer AlgorithmIdentifier), which would let anyone mint differently-encoded
+/// copies of a certificate, each with its own certificateId. The `der` crate decodes
+/// strictly: the outer structure must be DER and the outer AlgorithmIdentifier must be
+/// byte-identical to the TBS one (RFC 5280 4.1.1.2).
+fn strict_outer_der(der: &[u8]) -> bool {
+    use der::{Decode, Encode, Reader, Tag, Tagged};
+    let Ok(outer) = Outer::from_der(der) else {
+        return false;
+    };
+    let tbs_signature = (|| {
+        let mut reader = der::SliceReader::new(outer.tbs.value()).ok()?;
+        let mut field = der::AnyRef::decode(&mut reader).ok()?;
+        if field.tag() != Tag::Integer {
+            // [0] EXPLICIT version came first; the serial follows.
+            field = der::AnyRef::decode(&mut reader).ok()?;
+        }
+        let _serial = field;
+        let signature = der::AnyRef::decode(&mut reader).ok()?;
+        let _ = reader.remaining_len();
+        signature.to_der().ok()
+    })();
+    outer.tbs.tag() == Tag::Sequence
+        && outer.algorithm.tag() == Tag::Sequence
+        && tbs_signature.is_some_and(|t| outer.algorithm.to_der().is_ok_and(|o| o == t))
 }
 
 /// Lowercase hex without separators.
