@@ -28,6 +28,18 @@ describe('SigV4 canonical form', () => {
     expect(canonicalQuery('endpointType=iot%3AData-ATS')).toBe('endpointType=iot%3AData-ATS');
   });
 
+  it('refuses a body whose hash differs from the signed x-amz-content-sha256', async () => {
+    const headers = { host: 'h', 'x-amz-date': '20261127T092703Z', 'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' };
+    const signed = { method: 'POST', rawPath: '/certificate/register-no-ca', rawQuery: '', headers, body: Buffer.alloc(0) };
+    const signature = computeSignature(signed, 'secret', { date: '20261127', region: 'us-east-1', service: 'iot' }, ['host', 'x-amz-content-sha256', 'x-amz-date'], '20261127T092703Z');
+    const authorization = `AWS4-HMAC-SHA256 Credential=AK/20261127/us-east-1/iot/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${signature}`;
+    const at = Date.UTC(2026, 10, 27, 9, 27, 3);
+    const honest = await verifySigV4({ ...signed, headers: { ...headers, authorization } }, async () => 'secret', at);
+    expect(honest.ok).toBe(true);
+    const swapped = await verifySigV4({ ...signed, headers: { ...headers, authorization }, body: Buffer.from('{"certificatePem":"x"}') }, async () => 'secret', at);
+    expect(swapped).toMatchObject({ ok: false, errorType: 'InvalidSignatureException' });
+  });
+
   it('refuses a request without Authorization as MissingAuthenticationTokenException', async () => {
     const result = await verifySigV4({ method: 'GET', rawPath: '/', rawQuery: '', headers: {}, body: Buffer.alloc(0) }, async () => 'x');
     expect(result).toMatchObject({ ok: false, errorType: 'MissingAuthenticationTokenException' });

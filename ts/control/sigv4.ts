@@ -154,6 +154,12 @@ export async function verifySigV4(request: SignedRequest, lookup: SecretLookup, 
   if (!signedHeaders.includes('host')) {
     return refuse('InvalidSignatureException', 'The host header must be signed.');
   }
+  // The signature covers the claimed payload hash; the body must really have it, or a
+  // captured request could be replayed with another body.
+  const claimed = request.headers['x-amz-content-sha256'];
+  if (claimed !== undefined && claimed !== sha256Hex(request.body)) {
+    return refuse('InvalidSignatureException', 'The x-amz-content-sha256 header does not match the SHA-256 of the request body.');
+  }
   const secret = await lookup(accessKeyId);
   if (secret === null) {
     return refuse('UnrecognizedClientException', 'The security token included in the request is invalid.');
