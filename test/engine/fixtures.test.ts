@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostVerify } from '../../ts/engine/host-crypto.js';
 import { loadEngine } from '../../ts/engine/load.js';
 import { projectRoot, wasmModulePath } from '../../ts/paths.js';
-import { ENGINE_NAMES, type Engine, type EngineBinding } from '../../ts/engine/types.js';
+import { ENGINE_NAMES, type Engine, type EngineBinding, type Outcome } from '../../ts/engine/types.js';
 
 type Call = { method: string } & Record<string, unknown>;
 interface Case {
@@ -27,7 +27,7 @@ const b = (s: unknown): Uint8Array => Buffer.from(String(s), 'base64');
 const list = (v: unknown): Uint8Array[] => (v as string[]).map(b);
 
 /** Run one catalogued call with the binding's positional arguments. */
-function run(engine: EngineBinding, c: Call): Record<string, unknown> {
+function run(engine: EngineBinding, c: Call): Outcome<object> {
   switch (c.method) {
     case 'inspect':
       return engine.inspect(b(c.input));
@@ -48,9 +48,9 @@ function run(engine: EngineBinding, c: Call): Record<string, unknown> {
   }
 }
 
-function expectVerdict(c: Case, out: Record<string, unknown>): void {
+function expectVerdict(c: Case, out: Outcome<object>): void {
   if (c.code === undefined) {
-    expect(out, JSON.stringify(out)).toMatchObject({ ok: true, ...(c.fields ?? {}) });
+    expect(out, JSON.stringify(out)).toMatchObject({ ok: true, ...c.fields });
   } else {
     expect(out, JSON.stringify(out)).toMatchObject({ ok: false, code: c.code });
   }
