@@ -3,35 +3,15 @@
  * registration the server acknowledged (HTTP 200) must be in the registry afterwards,
  * both in the file and through a restarted server.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { IoTClient, ListCertificatesCommand, RegisterCertificateWithoutCACommand } from '@aws-sdk/client-iot';
 import { afterAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../ts/paths.js';
 import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
+import { startChild } from './child.js';
 import { ACCOUNT_A, REGION } from './harness.js';
 import { makeSelfSigned } from './pki-fixtures.js';
-
-const VITE_NODE = path.join(projectRoot, 'node_modules', '.bin', 'vite-node');
-const CHILD = path.join(projectRoot, 'test', 'control', 'admin-child.ts');
-
-/** Start the child server; resolves with the process and its URL. */
-function startChild(dbPath: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(VITE_NODE, [CHILD, '--', dbPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: projectRoot });
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening (\d+)/.exec(out);
-      if (match) resolve({ child, url: `http://127.0.0.1:${match[1]}` });
-    });
-    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('exit', (code) => reject(new Error(`admin child exited (${code}) before listening: ${err}`)));
-  });
-}
 
 function client(url: string): IoTClient {
   return new IoTClient({
@@ -97,7 +77,7 @@ describe('durability under kill -9', () => {
       marker = page.nextMarker;
     } while (marker);
     again.destroy();
-    restarted.child.kill('SIGKILL');
+    await restarted.stop();
     for (const id of acknowledged) expect(listed.has(id)).toBe(true);
   });
 });
