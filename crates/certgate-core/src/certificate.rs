@@ -36,6 +36,10 @@ impl<'a> Certificate<'a> {
         if x509.signature_algorithm != x509.tbs_certificate.signature || !strict_outer_der(der) {
             return Err(Error::new(ErrorCode::BadDer, "outer encoding is not DER, or signatureAlgorithm differs from the TBS signature field"));
         }
+        // x509-parser keeps duplicate extensions; RFC 5280 4.2 forbids them.
+        x509.extensions_map()
+            .map_err(|e| Error::new(ErrorCode::BadDer, format!("extensions: {e}")))?;
+        check_serial(x509.raw_serial())?;
         for ext in x509.iter_extensions() {
             if let ParsedExtension::ParseError { error } = ext.parsed_extension() {
                 return Err(Error::new(
@@ -84,6 +88,23 @@ impl<'a> Certificate<'a> {
         }
         Ok(())
     }
+}
+
+/// RFC 5280 4.1.2.2: a positive integer of at most 20 octets. A 20-byte value with its
+/// top bit set needs a leading zero octet, which is allowed (that is what 20 random
+/// bytes become).
+fn check_serial(raw: &[u8]) -> Result<(), Error> {
+    let significant = raw.strip_prefix(&[0]).unwrap_or(raw);
+    if significant.len() > 20 {
+        return Err(Error::new(
+            ErrorCode::BadDer,
+            "serial number is longer than 20 octets",
+        ));
+    }
+    if significant.iter().all(|b| *b == 0) {
+        return Err(Error::new(ErrorCode::BadDer, "serial number is zero"));
+    }
+    Ok(())
 }
 
 #[derive(der::Sequence)]

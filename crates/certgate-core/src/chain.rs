@@ -197,13 +197,27 @@ impl<'c, 'a> Search<'c, 'a> {
                 .ok_or_else(|| Error::new(ErrorCode::UnknownIssuer, "lost path"))?,
             None => leaf,
         };
-        if path.len() >= self.limits.max_path_depth.saturating_add(1) {
+        // Self-issued certificates (key rollover) do not count towards the depth, as
+        // they do not count towards pathLenConstraint (RFC 5280 6.1.4 (l)).
+        let depth = path
+            .iter()
+            .filter_map(|s| self.cert(*s))
+            .filter(|c| !is_self_issued(c))
+            .count();
+        if depth > self.limits.max_path_depth {
             return Err(Error::new(
                 ErrorCode::PathLengthExceeded,
                 "path is deeper than the depth limit",
             ));
         }
         let wanted = child.x509.issuer().as_raw();
+        if child.x509.issuer().iter_attributes().next().is_none() {
+            // An empty issuer name can match nothing (RFC 5280 4.1.2.4: it MUST be non-empty).
+            return Err(Error::new(
+                ErrorCode::UnknownIssuer,
+                format!("certificate {} has an empty issuer name", child.id()),
+            ));
+        }
         let candidates: Vec<Step> = (0..self.anchors.len())
             .map(|i| (true, i))
             .chain((0..self.intermediates.len()).map(|i| (false, i)))
