@@ -9,18 +9,19 @@ import {
   type IoTClient,
 } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINE_NAMES } from '../../ts/engine/types.js';
 import { ACCOUNT_A, ACCOUNT_B, sdkError, startAdmin, type AdminHarness } from './harness.js';
 import { makeCa, makeDevice, makeVerification, type CaFixture } from './pki-fixtures.js';
 import { certificate, rsaKey } from './x509.js';
 
-describe('CA certificates through @aws-sdk/client-iot', () => {
+describe.each(ENGINE_NAMES)('CA certificates through @aws-sdk/client-iot (%s engine)', (engine) => {
   let harness: AdminHarness;
   let a: IoTClient;
   let b: IoTClient;
   let ca: CaFixture;
 
   beforeAll(async () => {
-    harness = await startAdmin();
+    harness = await startAdmin({ engine });
     a = harness.client(ACCOUNT_A);
     b = harness.client(ACCOUNT_B);
     ca = makeCa('Root CA one');

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { createAdminServer } from '../../ts/control/server.js';
+import type { EngineName } from '../../ts/engine/types.js';
 import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
 import type { Registry } from '../../ts/registry/types.js';
 
@@ -47,7 +48,7 @@ export interface AdminHarness {
 }
 
 /** Start a server with accounts A and B. */
-export async function startAdmin(options: { now?: () => number } = {}): Promise<AdminHarness> {
+export async function startAdmin(options: { now?: () => number; engine?: EngineName } = {}): Promise<AdminHarness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-admin-'));
   const dbPath = path.join(dir, 'registry.db');
   const registry = openSqliteRegistry({ path: dbPath, region: REGION });
@@ -55,7 +56,7 @@ export async function startAdmin(options: { now?: () => number } = {}): Promise<
     await registry.createAccount({ accountId: account.accountId, endpointPrefix: account.endpointPrefix });
     await registry.addCredential({ accountId: account.accountId, accessKeyId: account.accessKeyId, secretAccessKey: account.secretAccessKey });
   }
-  const server = await createAdminServer({ registry, engine: 'native', ...(options.now ? { now: options.now } : {}) });
+  const server = await createAdminServer({ registry, engine: options.engine ?? 'native', ...(options.now ? { now: options.now } : {}) });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clients: IoTClient[] = [];

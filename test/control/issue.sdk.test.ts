@@ -6,15 +6,16 @@ import {
   type IoTClient,
 } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINE_NAMES } from '../../ts/engine/types.js';
 import { ACCOUNT_A, ACCOUNT_B, sdkError, startAdmin, type AdminHarness } from './harness.js';
 import { csr, ecKey, privateKeyFromPem, rsaKey } from './x509.js';
 
-describe('certificates issued by certgate through @aws-sdk/client-iot', () => {
+describe.each(ENGINE_NAMES)('certificates issued by certgate through @aws-sdk/client-iot (%s engine)', (engine) => {
   let harness: AdminHarness;
   let a: IoTClient;
 
   beforeAll(async () => {
-    harness = await startAdmin();
+    harness = await startAdmin({ engine });
     a = harness.client(ACCOUNT_A);
   });
   afterAll(async () => {

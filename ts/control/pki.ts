@@ -5,7 +5,7 @@
  * signature checks use node:crypto's `X509Certificate` (OpenSSL).
  */
 import { X509Certificate } from 'node:crypto';
-import type { CertificateInfo, Engine, Outcome } from '../engine/types.js';
+import type { CertificateInfo, Engine } from '../engine/types.js';
 import { AwsError } from './errors.js';
 
 /** AWS IoT model: certificate PEM inputs are at most 65536 characters (spec 2, 8). */
@@ -98,31 +98,4 @@ export function isSignedBy(child: ParsedCertificate, issuer: ParsedCertificate):
   } catch {
     return false;
   }
-}
-
-/**
- * The engine's proof-of-possession check (RegisterCACertificate, spec 4.3), declared here
- * until `ts/engine/types.ts` lists it. `at` is epoch seconds.
- */
-export interface ProofEngine {
-  verifyRegistrationProof(
-    ca: Uint8Array,
-    verification: Uint8Array,
-    registrationCode: string,
-    at: number,
-  ): Outcome<{ caCertificateId: string; verificationCertificateId: string }>;
-}
-
-/** The engine as a `ProofEngine`; a build without the function is a deployment error (503). */
-export function proofEngine(engine: Engine): ProofEngine {
-  const candidate = engine as unknown as Partial<ProofEngine>;
-  if (typeof candidate.verifyRegistrationProof !== 'function') {
-    throw new AwsError('ServiceUnavailableException', `The ${engine.name} engine in this build cannot verify registration proofs; rebuild it.`);
-  }
-  return candidate as ProofEngine;
-}
-
-/** Parse a PEM already stored in the registry (trusted, but re-parsed for signature checks). */
-export function parseStored(engine: Engine, pem: string): ParsedCertificate {
-  return parseCertificate(engine, pem, 'stored certificate');
 }

@@ -4,7 +4,7 @@ import { RegistryError, type RegistrationConfig, type Tag } from '../../registry
 import { caCertificateArn, type ControlContext } from '../context.js';
 import { AwsError, fromRegistryError, invalid } from '../errors.js';
 import { caCertificateDescription, caCertificateSummary } from '../format.js';
-import { checkIsCa, checkRegistrable, MAX_CERTIFICATE_PEM_CHARS, parseCertificate, proofEngine } from '../pki.js';
+import { checkIsCa, checkRegistrable, MAX_CERTIFICATE_PEM_CHARS, parseCertificate } from '../pki.js';
 import type { Route } from '../router.js';
 import {
   bodyArray,
@@ -76,7 +76,7 @@ async function registerCaCertificate(ctx: ControlContext, req: ApiRequest): Prom
     }
     // The engine checks format, CA flag, validity and the signature before the code, so
     // REGISTRATION_CODE_MISMATCH means "valid proof, wrong code" (crates/certgate-core/src/proof.rs).
-    const proof = proofEngine(ctx.engine).verifyRegistrationProof(Buffer.from(ca.pem), Buffer.from(verification.pem), code, now);
+    const proof = ctx.engine.verifyRegistrationProof(Buffer.from(ca.pem), Buffer.from(verification.pem), code, now);
     if (!proof.ok) {
       if (proof.code === 'REGISTRATION_CODE_MISMATCH') {
         throw new AwsError('RegistrationCodeValidationException', `The verification certificate does not carry the account's registration code: ${proof.message}`);

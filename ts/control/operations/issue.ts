@@ -4,25 +4,16 @@
  * certgate's own issuing CA (created on first use and stored in the registry).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import type { Engine } from '../../engine/types.js';
 import { certificateArn, type ControlContext } from '../context.js';
 import { AwsError } from '../errors.js';
 import type { Route } from '../router.js';
 import { bodyString, queryBool, type ApiRequest } from '../validate.js';
-import { issuingCa, type IssuanceEngine, issuanceEngine } from './issuing-ca.js';
+import { issuingCa } from './issuing-ca.js';
 
 /** AWS IoT model: CSRs are at most 4096 characters (spec 2). */
 export const MAX_CSR_CHARS = 4096;
 /** AWS issues with notBefore about two minutes before creation (spec 2, observed). */
 const BACKDATE_SECONDS = 120;
-
-function requireIssuance(engine: Engine): IssuanceEngine {
-  const issuing = issuanceEngine(engine);
-  if (!issuing) {
-    throw new AwsError('ServiceUnavailableException', `The ${engine.name} engine in this build cannot issue certificates.`);
-  }
-  return issuing;
-}
 
 /** Record an issued certificate, with the validity the engine actually wrote into it. */
 async function store(ctx: ControlContext, req: ApiRequest, issued: { certificateId: string; certificatePem: string }, active: boolean): Promise<void> {
@@ -42,13 +33,12 @@ async function store(ctx: ControlContext, req: ApiRequest, issued: { certificate
 
 async function createKeysAndCertificate(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
   const active = queryBool(req, 'setAsActive') ?? false;
-  const engine = requireIssuance(ctx.engine);
-  const ca = await issuingCa(ctx, engine);
+  const ca = await issuingCa(ctx);
   const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
   const publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const privateKey = keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const notBefore = Math.floor(ctx.now()) - BACKDATE_SECONDS;
-  const issued = engine.issueCertificate(
+  const issued = ctx.engine.issueCertificate(
     Buffer.from(publicKey, 'utf8'),
     Buffer.from(ca.certificatePem, 'utf8'),
     Buffer.from(ca.privateKeyPem, 'utf8'),
@@ -68,10 +58,9 @@ async function createKeysAndCertificate(ctx: ControlContext, req: ApiRequest): P
 async function createCertificateFromCsr(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
   const active = queryBool(req, 'setAsActive') ?? false;
   const csr = bodyString(req.body, 'certificateSigningRequest', { required: true, min: 1, max: MAX_CSR_CHARS }) ?? '';
-  const engine = requireIssuance(ctx.engine);
-  const ca = await issuingCa(ctx, engine);
+  const ca = await issuingCa(ctx);
   const notBefore = Math.floor(ctx.now()) - BACKDATE_SECONDS;
-  const issued = engine.issueFromCsr(
+  const issued = ctx.engine.issueFromCsr(
     Buffer.from(csr, 'utf8'),
     Buffer.from(ca.certificatePem, 'utf8'),
     Buffer.from(ca.privateKeyPem, 'utf8'),

@@ -4,54 +4,21 @@
  * and stored in the registry, so every process signs with the same CA.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import type { Engine, Outcome } from '../../engine/types.js';
 import type { IssuingCaRecord } from '../../registry/types.js';
 import type { ControlContext } from '../context.js';
 import { AwsError } from '../errors.js';
-
-/** A certificate the engine issued. */
-export interface Issued {
-  certificateId: string;
-  certificatePem: string;
-}
-
-/**
- * The issuance functions of the engine bindings (crates/certgate-napi, certgate-wasm),
- * declared here by the caller until `ts/engine/types.ts` lists them; `issuanceEngine`
- * checks they exist. Inputs are PEM or DER bytes; `serial` is 20 random bytes.
- */
-export interface IssuanceEngine {
-  /** CreateKeysAndCertificate profile (subject `CN=AWS IoT Certificate`) for an SPKI public key. */
-  issueCertificate(publicKey: Uint8Array, issuerCertificate: Uint8Array, issuerKey: Uint8Array, serial: Uint8Array, notBefore: number): Outcome<Issued>;
-  issueFromCsr(csr: Uint8Array, issuerCertificate: Uint8Array, issuerKey: Uint8Array, serial: Uint8Array, notBefore: number): Outcome<Issued>;
-  /** A self-signed CA for a PKCS#8 key. */
-  createIssuingCa(key: Uint8Array, subject: string, serial: Uint8Array, notBefore: number, notAfter: number): Outcome<Issued>;
-}
-
-/** The engine's issuance functions, or null when this build has none. */
-export function issuanceEngine(engine: Engine): IssuanceEngine | null {
-  const candidate = engine as unknown as Partial<IssuanceEngine>;
-  if (
-    typeof candidate.issueCertificate === 'function' &&
-    typeof candidate.issueFromCsr === 'function' &&
-    typeof candidate.createIssuingCa === 'function'
-  ) {
-    return candidate as IssuanceEngine;
-  }
-  return null;
-}
 
 /** Validity of the issuing CA: 2020-01-01 to 2049-12-31T23:59:59Z, covering every certificate it signs (spec 5). */
 const CA_NOT_BEFORE = 1577836800;
 const CA_NOT_AFTER = 2524607999;
 
 /** The stored issuing CA, creating it when the registry has none. */
-export async function issuingCa(ctx: ControlContext, engine: IssuanceEngine): Promise<IssuingCaRecord> {
+export async function issuingCa(ctx: ControlContext): Promise<IssuingCaRecord> {
   const existing = await ctx.registry.getIssuingCa();
   if (existing) return existing;
   const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateKeyPem = key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const made = engine.createIssuingCa(
+  const made = ctx.engine.createIssuingCa(
     Buffer.from(privateKeyPem, 'utf8'),
     `CN=certgate issuing CA ${ctx.settings.region},O=certgate`,
     randomBytes(20),
