@@ -11,6 +11,7 @@
 
 pub mod build;
 pub mod cases;
+pub mod fuzz;
 pub mod keys;
 pub mod rng;
 pub mod run;
@@ -27,4 +28,26 @@ pub fn cases_json() -> String {
     let mut text = serde_json::to_string_pretty(&cases::all()).expect("cases serialise");
     text.push('\n');
     text
+}
+
+/// Fuzz corpus seeds: the leaf or input bytes of every case that carries one.
+pub fn corpus_seeds() -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    let decode = |s: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .expect("fixture base64")
+    };
+    cases::all()
+        .iter()
+        .filter_map(|c| match &c.call {
+            cases::Call::Inspect { input } | cases::Call::InspectChain { input } => {
+                Some(decode(input))
+            }
+            cases::Call::VerifyChain { leaf, .. } => Some(decode(leaf)),
+            cases::Call::IssueFromCsr { csr, .. } => Some(decode(csr)),
+            _ => None,
+        })
+        .filter(|bytes| bytes.len() <= 8192)
+        .collect()
 }
