@@ -143,8 +143,7 @@ export function listCaCertificates(
   const params = templateName === undefined ? [accountId] : [accountId, templateName];
   return pageOf<CaCertificateRow, CaCertificateRecord>(
     ctx.sqlite,
-    select,
-    params,
+    [{ select, params }],
     page,
     'certificate_id',
     (row) => row.certificate_id,

@@ -183,8 +183,7 @@ export function listCertificates(
   if (caCertificateId !== undefined) {
     return pageOf<CertificateRow, CertificateRecord>(
       ctx.sqlite,
-      'SELECT * FROM certificates WHERE account_id = ? AND ca_certificate_id = ?',
-      [accountId, caCertificateId],
+      [{ select: 'SELECT * FROM certificates WHERE account_id = ? AND ca_certificate_id = ?', params: [accountId, caCertificateId] }],
       page,
       'certificate_id',
       (row) => row.certificate_id,
@@ -193,8 +192,11 @@ export function listCertificates(
   }
   return pageOf<CertificateRow, CertificateRecord>(
     ctx.sqlite,
-    VISIBLE,
-    [accountId, accountId],
+    [
+      { select: 'SELECT * FROM certificates WHERE account_id = ?', params: [accountId] },
+      // Offers to this account (owned by another account, so the arms never overlap).
+      { select: "SELECT * FROM certificates WHERE transfer_to = ? AND status = 'PENDING_TRANSFER' AND account_id <> ?", params: [accountId, accountId] },
+    ],
     page,
     'certificate_id',
     (row) => row.certificate_id,
@@ -352,8 +354,7 @@ export function cancelTransfer(ctx: StoreContext, accountId: string, certificate
 export function listOutgoingTransfers(ctx: StoreContext, accountId: string, page: PageRequest): Page<OutgoingTransfer> {
   return pageOf<CertificateRow, OutgoingTransfer>(
     ctx.sqlite,
-    "SELECT * FROM certificates WHERE account_id = ? AND status = 'PENDING_TRANSFER'",
-    [accountId],
+    [{ select: "SELECT * FROM certificates WHERE account_id = ? AND status = 'PENDING_TRANSFER'", params: [accountId] }],
     page,
     'certificate_id',
     (row) => row.certificate_id,

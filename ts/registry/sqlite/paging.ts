@@ -3,15 +3,22 @@ import { decodeMarker, encodeMarker } from '../pagination.js';
 import type { Page, PageRequest } from '../types.js';
 import type { Sqlite } from './database.js';
 
+/** One SELECT of a paged list: `SELECT * FROM <table> WHERE ...` and its parameters. */
+export interface PageArm {
+  select: string;
+  params: unknown[];
+}
+
 /**
- * Run `select` (a full SELECT with a WHERE clause and `params`) one page at a time,
- * ordered by (`creation_date`, `idColumn`). Fetches one extra row to know whether a
- * next page exists.
+ * Run the union of `arms` one page at a time, ordered by (`creation_date`, `idColumn`).
+ * Each arm gets the keyset condition, and the arms are joined with UNION ALL under one
+ * ORDER BY, so SQLite merges index-ordered arms and stops at the LIMIT instead of sorting
+ * every row of the account (an OR in one WHERE made each page O(n)). Fetches one extra
+ * row to know whether a next page exists.
  */
 export function pageOf<Row extends { creation_date: number }, T>(
   sqlite: Sqlite,
-  select: string,
-  params: unknown[],
+  arms: readonly PageArm[],
   page: PageRequest,
   idColumn: string,
   rowId: (row: Row) => string,
@@ -19,14 +26,19 @@ export function pageOf<Row extends { creation_date: number }, T>(
 ): Page<T> {
   const cmp = page.ascending ? '>' : '<';
   const dir = page.ascending ? 'ASC' : 'DESC';
-  let sql = select;
-  const args = [...params];
-  if (page.marker !== undefined) {
-    const cursor = decodeMarker(page.marker);
-    sql += ` AND (creation_date ${cmp} ? OR (creation_date = ? AND ${idColumn} ${cmp} ?))`;
-    args.push(cursor.creationDate, cursor.creationDate, cursor.id);
+  const cursor = page.marker === undefined ? undefined : decodeMarker(page.marker);
+  const parts: string[] = [];
+  const args: unknown[] = [];
+  for (const arm of arms) {
+    let sql = arm.select;
+    args.push(...arm.params);
+    if (cursor !== undefined) {
+      sql += ` AND (creation_date ${cmp} ? OR (creation_date = ? AND ${idColumn} ${cmp} ?))`;
+      args.push(cursor.creationDate, cursor.creationDate, cursor.id);
+    }
+    parts.push(sql);
   }
-  sql += ` ORDER BY creation_date ${dir}, ${idColumn} ${dir} LIMIT ?`;
+  const sql = `${parts.join(' UNION ALL ')} ORDER BY creation_date ${dir}, ${idColumn} ${dir} LIMIT ?`;
   args.push(page.pageSize + 1);
   const rows = sqlite.all<Row>(sql, ...args);
   const items = rows.slice(0, page.pageSize);
