@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { RegistryError, type Registry } from '../registry/types.js';
+import { RegistryError, type Credential, type Registry } from '../registry/types.js';
 import { AwsError, fromRegistryError, invalid } from './errors.js';
 import { matchRoute, type Route } from './router.js';
 import { verifySigV4 } from './sigv4.js';
@@ -124,20 +124,29 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
         throw err;
       }
       const headers = headerMap(req);
-      const auth = await verifySigV4({ method, rawPath, rawQuery, headers, body: raw }, async (accessKeyId) => {
-        return (await options.registry.getCredential(accessKeyId))?.secretAccessKey ?? null;
-      }, now());
+      let credential: Credential | null = null;
+      const auth = await verifySigV4(
+        { method, rawPath, rawQuery, headers, body: raw },
+        async (accessKeyId) => {
+          credential = await options.registry.getCredential(accessKeyId);
+          return credential?.secretAccessKey ?? null;
+        },
+        now(),
+      );
       if (!auth.ok) throw new AwsError(auth.errorType, auth.message);
       if (auth.region !== options.region) {
-        throw new AwsError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${auth.region}'. This server serves '${options.region}'.`);
+        throw new AwsError(
+          'InvalidSignatureException',
+          `Credential should be scoped to a valid region, not '${auth.region}'. This server serves '${options.region}'.`,
+        );
       }
-      const credential = await options.registry.getCredential(auth.accessKeyId);
-      if (credential === null) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      const accountId = (credential as Credential | null)?.accountId;
+      if (accountId === undefined) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
       const match = matchRoute(options.routes, method, rawPath);
       if (!match) throw new AwsError('UnknownOperationException', `No operation matches ${method} ${rawPath}.`);
       operation = match.route.operation;
       const request: ApiRequest = {
-        accountId: credential.accountId,
+        accountId,
         params: match.params,
         query: new URLSearchParams(rawQuery),
         body: parseJsonBody(raw),
