@@ -246,6 +246,37 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       expect(await registry.listEvents(A, 0, 1)).toHaveLength(1);
     });
 
+    it('keeps the first issuing CA stored when two writers race', async () => {
+      expect(await registry.getIssuingCa()).toBeNull();
+      const first = await registry.ensureIssuingCa({ certificatePem: 'CA 1', privateKeyPem: 'KEY 1', createdAt: 1 });
+      const second = await registry.ensureIssuingCa({ certificatePem: 'CA 2', privateKeyPem: 'KEY 2', createdAt: 2 });
+      expect(first).toEqual({ certificatePem: 'CA 1', privateKeyPem: 'KEY 1', createdAt: 1 });
+      expect(second).toEqual(first);
+    });
+
+    it('lists certificates by CA and shows offers only to the target account', async () => {
+      await registry.insertCaCertificate(ca(A, 100));
+      await registry.insertCertificate(cert(A, 1, { caCertificateId: hex(100), certificateMode: 'DEFAULT' }));
+      await registry.insertCertificate(cert(A, 2));
+      await registry.insertCertificate(cert(B, 3));
+      expect((await registry.listCertificates(A, page(10), hex(100))).items.map((c) => c.certificateId)).toEqual([hex(1)]);
+      await registry.startTransfer(A, hex(2), B, null);
+      expect((await registry.listCertificates(B, page(10))).items.map((c) => c.certificateId)).toEqual([hex(2), hex(3)]);
+      expect((await registry.listCertificates(A, page(10))).items.map((c) => c.certificateId)).toEqual([hex(1), hex(2)]);
+      expect((await registry.getCertificateVisibleTo(B, hex(2)))?.accountId).toBe(A);
+      expect(await registry.getCertificateVisibleTo(B, hex(1))).toBeNull();
+      await refused(registry.insertCertificate(cert(B, 2)), 'ALREADY_EXISTS');
+    });
+
+    it('pages CA certificates with the same markers', async () => {
+      for (let n = 1; n <= 5; n++) await registry.insertCaCertificate(ca(A, 300 + n));
+      const first = await registry.listCaCertificates(A, page(2, false));
+      const second = await registry.listCaCertificates(A, page(2, false, first.nextMarker));
+      const third = await registry.listCaCertificates(A, page(2, false, second.nextMarker));
+      expect([...first.items, ...second.items, ...third.items].map((c) => c.certificateId)).toEqual([305, 304, 303, 302, 301].map(hex));
+      expect(third.nextMarker).toBeUndefined();
+    });
+
     it('refuses to delete a policy that is still attached', async () => {
       await registry.createPolicy(A, 'p', '{"Version":"2012-10-17"}');
       await refused(registry.createPolicy(A, 'p', '{}'), 'ALREADY_EXISTS');
