@@ -8,6 +8,8 @@ import { register as serve } from './serve.js';
 import { register as account } from './account.js';
 import { register as ca } from './ca.js';
 import { register as cert } from './cert.js';
+import { register as certInspect } from './cert-inspect.js';
+import { register as certVerify } from './cert-verify.js';
 
 type Registrar = (program: Command) => void;
 
@@ -16,6 +18,8 @@ const modules: Registrar[] = [
   account,
   ca,
   cert,
+  certInspect,
+  certVerify,
 ];
 
 /** Add every command to `program`. */
