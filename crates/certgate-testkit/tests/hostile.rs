@@ -103,3 +103,83 @@ fn every_single_byte_flip_is_handled_without_panicking() {
         assert!(json["ok"] == false || i < 4, "flip at {i} accepted: {json}");
     }
 }
+
+#[test]
+fn more_anchors_than_the_limit_are_denied() {
+    let k = keys();
+    let root = certificate(&Spec::ca("CN=anchor limit root", 20, RSA256), &k.root, None);
+    let leaf = certificate(
+        &Spec::leaf("CN=anchor limit leaf", 21, RSA256),
+        &k.leaf,
+        Some(&IssuerRef {
+            subject: "CN=anchor limit root",
+            key: &k.root,
+        }),
+    );
+    let anchors = vec![root; Limits::DEFAULT.max_anchors + 1];
+    let input = ChainInput {
+        leaf: &leaf,
+        intermediates: &[],
+        anchors: &anchors,
+        at: AT,
+        eku: EkuPolicy::ClientAuth,
+    };
+    let err =
+        verify_chain(&RingVerifier, &input, &Limits::DEFAULT).expect_err("anchor limit trips");
+    assert_eq!(err.code(), ErrorCode::TooManyCertificates);
+}
+
+#[test]
+fn path_deeper_than_the_depth_limit_is_denied() {
+    let k = keys();
+    // root -> ca-0 -> ca-1 -> ... -> ca-8 -> leaf: nine CAs between leaf and anchor.
+    let root = certificate(&Spec::ca("CN=depth 0", 30, RSA256), &k.root, None);
+    let mut intermediates = Vec::new();
+    for level in 1..=9_u64 {
+        let parent = format!("CN=depth {}", level - 1);
+        let spec = Spec::ca(&format!("CN=depth {level}"), 30 + level, RSA256);
+        intermediates.push(certificate(
+            &spec,
+            &k.root,
+            Some(&IssuerRef {
+                subject: &parent,
+                key: &k.root,
+            }),
+        ));
+    }
+    let leaf = certificate(
+        &Spec::leaf("CN=deep leaf", 50, RSA256),
+        &k.leaf,
+        Some(&IssuerRef {
+            subject: "CN=depth 9",
+            key: &k.root,
+        }),
+    );
+    let input = ChainInput {
+        leaf: &leaf,
+        intermediates: &intermediates,
+        anchors: &[root],
+        at: AT,
+        eku: EkuPolicy::ClientAuth,
+    };
+    let err = verify_chain(&RingVerifier, &input, &Limits::DEFAULT).expect_err("depth limit trips");
+    assert_eq!(err.code(), ErrorCode::PathLengthExceeded);
+    // One level less is within the limit.
+    let shallow = ChainInput {
+        intermediates: &intermediates[..8],
+        ..input
+    };
+    let leaf8 = certificate(
+        &Spec::leaf("CN=deep leaf", 51, RSA256),
+        &k.leaf,
+        Some(&IssuerRef {
+            subject: "CN=depth 8",
+            key: &k.root,
+        }),
+    );
+    let shallow = ChainInput {
+        leaf: &leaf8,
+        ..shallow
+    };
+    assert!(verify_chain(&RingVerifier, &shallow, &Limits::DEFAULT).is_ok());
+}
