@@ -14,10 +14,19 @@ const CERTIFICATE_LABELS: &[&[u8]] = &[b"CERTIFICATE", b"X509 CERTIFICATE"];
 /// An SPKI or CSR label, accepted where the caller asks for that type.
 pub(crate) const CSR_LABELS: &[&[u8]] = &[b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"];
 
-/// Split `input` into DER certificates. A leading `0x30` byte means one DER certificate;
+/// Whether `input` is DER rather than PEM text: a SEQUENCE tag followed by a long-form
+/// or indefinite length byte (every certificate is longer than 127 bytes). Text cannot
+/// start that way (`0` then a byte >= 0x80 is not ASCII), and the decision must never
+/// look inside DER: a DER certificate may carry PEM text in an extension, and reading
+/// that instead would swap the certificate the TLS handshake proved for another one.
+fn is_der(input: &[u8]) -> bool {
+    matches!(input, [0x30, len, ..] if *len >= 0x80)
+}
+
+/// Split `input` into DER certificates. DER input (see `is_der`) is one certificate;
 /// anything else is read as PEM, where text around and between blocks is ignored.
 pub fn certificates_der(input: &[u8], limits: &Limits) -> Result<Vec<Vec<u8>>, Error> {
-    if input.first() == Some(&0x30) {
+    if is_der(input) {
         check_der_size(input.len(), limits)?;
         return Ok(vec![input.to_vec()]);
     }
@@ -44,7 +53,7 @@ pub fn single_der(
     what: &str,
     limits: &Limits,
 ) -> Result<Vec<u8>, Error> {
-    if input.first() == Some(&0x30) {
+    if is_der(input) {
         check_der_size(input.len(), limits)?;
         return Ok(input.to_vec());
     }
@@ -227,8 +236,30 @@ mod tests {
     }
 
     #[test]
+    fn der_with_pem_text_inside_is_read_as_der() {
+        let mut der = vec![0x30, 0x82, 0x00, 0x60];
+        der.extend_from_slice(ONE.as_bytes());
+        assert_eq!(
+            certificates_der(&der, &Limits::DEFAULT).unwrap(),
+            vec![der.clone()]
+        );
+    }
+
+    #[test]
+    fn text_starting_with_a_zero_digit_is_read_as_pem() {
+        let text = format!("0 s:CN=device\n{ONE}");
+        assert_eq!(
+            certificates_der(text.as_bytes(), &Limits::DEFAULT)
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
     fn der_over_the_byte_limit_is_certificate_too_large() {
-        let der = vec![0x30; 16_385];
+        let mut der = vec![0x30; 16_385];
+        der[1] = 0x82;
         assert_eq!(
             certificates_der(&der, &Limits::DEFAULT).unwrap_err().code(),
             ErrorCode::CertificateTooLarge

@@ -131,6 +131,7 @@ rules! {
     issuing_ca_for_rsa_1024_key_is_denied,
     pem_with_crlf_and_surrounding_text_is_accepted,
     der_certificate_is_accepted,
+    der_certificate_carrying_pem_text_is_read_as_itself_is_accepted,
     truncated_der_is_denied,
     der_with_huge_length_is_denied,
     deeply_nested_der_is_denied,

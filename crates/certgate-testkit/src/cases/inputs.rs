@@ -38,6 +38,24 @@ pub(super) fn cases(p: &Pki) -> Vec<Case> {
         }),
     );
     let crlf = pem("CERTIFICATE", &san).replace('\n', "\r\n");
+    // A DER certificate whose private extension holds another certificate's PEM text:
+    // the input must be read as the outer certificate, never the embedded one.
+    let mut carrier = Spec::leaf("CN=pem carrier", 83, SigAlg::Aws(A::RsaSha256));
+    let embedded =
+        der::asn1::OctetString::new(pem("CERTIFICATE", &p.root).into_bytes()).expect("octets");
+    carrier.extra = vec![certgate_core::RawExtension {
+        oid: "1.3.6.1.4.1.55555.2".into(),
+        critical: false,
+        value: der::Encode::to_der(&embedded).expect("encodes"),
+    }];
+    let carrier = certificate(
+        &carrier,
+        &k.leaf,
+        Some(&IssuerRef {
+            subject: ROOT,
+            key: &k.root,
+        }),
+    );
     let mut truncated = p.root.clone();
     truncated.truncate(truncated.len() / 2);
     let mut non_utf8 = pem("CERTIFICATE", &p.root).into_bytes();
@@ -70,6 +88,12 @@ pub(super) fn cases(p: &Pki) -> Vec<Case> {
             p.root.clone(),
             None,
             Some(serde_json::json!({ "publicKey": { "type": "RSA", "bits": 2048 } })),
+        ),
+        inspect_case(
+            "der_certificate_carrying_pem_text_is_read_as_itself_is_accepted",
+            carrier,
+            None,
+            Some(serde_json::json!({ "subject": "CN=pem carrier" })),
         ),
         inspect_case("truncated_der_is_denied", truncated, Some("BAD_DER"), None),
         inspect_case(
