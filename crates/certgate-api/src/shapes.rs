@@ -181,10 +181,10 @@ pub struct Verified {
 impl From<VerifiedChain> for Verified {
     fn from(v: VerifiedChain) -> Self {
         Self {
-            leaf_certificate_id: v.leaf_certificate_id,
-            anchor_certificate_id: v.anchor_certificate_id,
-            path: v.path,
-            not_after: v.not_after,
+            leaf_certificate_id: v.leaf_certificate_id().to_owned(),
+            anchor_certificate_id: v.anchor_certificate_id().to_owned(),
+            path: v.path().to_vec(),
+            not_after: v.not_after(),
         }
     }
 }
@@ -200,8 +200,8 @@ pub struct Proof {
 impl From<RegistrationProof> for Proof {
     fn from(p: RegistrationProof) -> Self {
         Self {
-            ca_certificate_id: p.ca_certificate_id,
-            verification_certificate_id: p.verification_certificate_id,
+            ca_certificate_id: p.ca_certificate_id().to_owned(),
+            verification_certificate_id: p.verification_certificate_id().to_owned(),
         }
     }
 }

@@ -55,17 +55,36 @@ pub struct ChainInput<'a> {
     pub eku: EkuPolicy,
 }
 
-/// A successfully validated path. Only [`verify_chain`] builds one.
+/// A successfully validated path. Only [`verify_chain`] builds one, so holding one
+/// means the path was validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedChain {
+    leaf_certificate_id: String,
+    anchor_certificate_id: String,
+    path: Vec<String>,
+    not_after: i64,
+}
+
+impl VerifiedChain {
     /// certificateId of the leaf.
-    pub leaf_certificate_id: String,
+    pub fn leaf_certificate_id(&self) -> &str {
+        &self.leaf_certificate_id
+    }
+
     /// certificateId of the anchor the path ends at.
-    pub anchor_certificate_id: String,
+    pub fn anchor_certificate_id(&self) -> &str {
+        &self.anchor_certificate_id
+    }
+
     /// certificateIds from the leaf to the anchor, both included.
-    pub path: Vec<String>,
+    pub fn path(&self) -> &[String] {
+        &self.path
+    }
+
     /// Earliest notAfter on the path: the verdict may be cached until then.
-    pub not_after: i64,
+    pub fn not_after(&self) -> i64 {
+        self.not_after
+    }
 }
 
 /// Extensions certgate processes (or that never restrict use); any other extension

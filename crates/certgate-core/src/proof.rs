@@ -9,13 +9,23 @@ use crate::limits::Limits;
 use crate::name::DistinguishedName;
 use crate::signature::{self, SignatureVerifier};
 
-/// What a successful proof establishes.
+/// What a successful proof establishes. Only [`verify_registration_proof`] builds one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegistrationProof {
+    ca_certificate_id: String,
+    verification_certificate_id: String,
+}
+
+impl RegistrationProof {
     /// certificateId of the CA certificate.
-    pub ca_certificate_id: String,
+    pub fn ca_certificate_id(&self) -> &str {
+        &self.ca_certificate_id
+    }
+
     /// certificateId of the verification certificate.
-    pub verification_certificate_id: String,
+    pub fn verification_certificate_id(&self) -> &str {
+        &self.verification_certificate_id
+    }
 }
 
 fn single(input: &[u8], what: &str, limits: &Limits) -> Result<Vec<u8>, Error> {
