@@ -8,6 +8,7 @@ import { register as serve } from './serve.js';
 import { register as account } from './account.js';
 import { register as ca } from './ca.js';
 import { register as cert } from './cert.js';
+import { register as authorize } from './authorize.js';
 import { register as certInspect } from './cert-inspect.js';
 import { register as certVerify } from './cert-verify.js';
 
@@ -18,6 +19,7 @@ const modules: Registrar[] = [
   account,
   ca,
   cert,
+  authorize,
   certInspect,
   certVerify,
 ];

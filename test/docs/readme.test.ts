@@ -1,0 +1,107 @@
+/**
+ * The README's quick start is run, not just read: its shell blocks go through bash
+ * against a real `certgate serve` (the built CLI, a real SQLite file), and the answers
+ * must be the ones the README shows. Its NGINX snippet must be part of the file the
+ * NGINX end-to-end test runs.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../ts/paths.js';
+
+const run = promisify(execFile);
+const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+const cli = path.join(projectRoot, 'bin', 'certgate.js');
+
+/** Fenced blocks of a language, in order. */
+function blocks(lang: string): string[] {
+  return [...readme.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1] ?? '');
+}
+
+function blockStartingWith(lang: string, prefix: string): string {
+  const found = blocks(lang).find((b) => b.startsWith(prefix));
+  if (found === undefined) throw new Error(`README has no \`\`\`${lang} block starting with ${prefix}`);
+  return found;
+}
+
+describe('the README quick start', () => {
+  let dir: string;
+  let server: ChildProcess;
+  let authzUrl: string;
+
+  /** Run a README block in bash, the way a reader pastes it, against our server. */
+  async function paste(script: string, prelude = ''): Promise<string> {
+    const body = script.replaceAll('node bin/certgate.js', `node ${cli}`).replaceAll('http://127.0.0.1:9441', authzUrl);
+    const { stdout } = await run('bash', ['-c', `set -e\nshopt -s expand_aliases\n${prelude}\n${body}`], {
+      cwd: dir,
+      env: { ...process.env, CERTGATE_DB: path.join(dir, 'certgate.db'), CERTGATE_AUTHZ_URL: authzUrl },
+    });
+    return stdout;
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'certgate-readme-'));
+    server = spawn(process.execPath, [cli, 'serve', '--db', path.join(dir, 'certgate.db'), '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', '--processes', '1'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    authzUrl = await new Promise<string>((resolve, reject) => {
+      server.once('exit', (code) => reject(new Error(`certgate serve exited with ${code}`)));
+      createInterface({ input: server.stdout! }).on('line', (line) => {
+        const entry = JSON.parse(line) as { msg?: string; authz?: string };
+        if (entry.msg === 'listening' && entry.authz) resolve(entry.authz);
+      });
+    });
+  });
+
+  afterAll(() => {
+    server?.kill('SIGTERM');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const quickStart = blockStartingWith('sh', 'alias certgate=');
+  const curlBlock = blockStartingWith('sh', 'node -e');
+
+  it('creates an account and a certificate, and the authorizer allows it as shown', async () => {
+    const out = await paste(quickStart);
+    const shown = blockStartingWith('text', 'DECISION').trim().split('\n');
+    const lines = out.trim().split('\n');
+    const table = lines.slice(-2);
+    expect(table[0]).toBe(shown[0]);
+    // The README shows a placeholder for the id; everything before it must match.
+    const fixedPart = (shown[1] ?? '').replace('<your certificate id>', '');
+    expect(table[1]?.startsWith(fixedPart)).toBe(true);
+    expect(table[1]).toMatch(/[0-9a-f]{64}$/);
+  });
+
+  it('answers the curl request with the JSON shown, and denies once the certificate is revoked', async () => {
+    const sni = `SNI=$(node ${cli} account list --json | node -p 'JSON.parse(require("fs").readFileSync(0)).accounts[0].endpoint')`;
+    const shown = JSON.parse(blockStartingWith('json', '{"allow"')) as Record<string, unknown>;
+    const allowed = JSON.parse(await paste(curlBlock, sni)) as Record<string, unknown>;
+    expect({ ...allowed, certificateId: '…' }).toEqual(shown);
+
+    const id = String(allowed['certificateId']);
+    await run(process.execPath, [cli, 'cert', 'revoke', id], { cwd: dir, env: { ...process.env, CERTGATE_DB: path.join(dir, 'certgate.db') } });
+    const denied = JSON.parse(await paste(curlBlock, sni)) as Record<string, unknown>;
+    expect([denied['allow'], denied['reason']]).toEqual([false, 'CERTIFICATE_REVOKED']);
+
+    // `certgate authorize` says the same with its exit code: 1 is a deny.
+    const refused = await paste(`${sni}\nnode ${cli} authorize --json --sni "$SNI" device/*.cert.pem || echo "exit=$?"`);
+    expect(refused).toContain('"reason": "CERTIFICATE_REVOKED"');
+    expect(refused.trim().endsWith('exit=1')).toBe(true);
+  });
+});
+
+describe('the README NGINX snippet', () => {
+  it('is part of the configuration the NGINX end-to-end test runs', () => {
+    const example = readFileSync(path.join(projectRoot, 'examples', 'nginx', 'certgate.conf'), 'utf8');
+    const exampleLines = new Set(example.split('\n').map((l) => l.trim()));
+    const snippet = blockStartingWith('nginx', '');
+    for (const line of snippet.split('\n').map((l) => l.trim()).filter((l) => l !== '' && l !== '}')) {
+      expect(exampleLines, `README line not in examples/nginx/certgate.conf: ${line}`).toContain(line);
+    }
+  });
+});
