@@ -120,25 +120,29 @@ struct Outer<'a> {
 /// strictly: the outer structure must be DER and the outer AlgorithmIdentifier must be
 /// byte-identical to the TBS one (RFC 5280 4.1.1.2).
 fn strict_outer_der(der: &[u8]) -> bool {
-    use der::{Decode, Encode, Reader, Tag, Tagged};
+    use der::{Decode, Encode, Tag, Tagged};
     let Ok(outer) = Outer::from_der(der) else {
         return false;
     };
-    let tbs_signature = (|| {
-        let mut reader = der::SliceReader::new(outer.tbs.value()).ok()?;
-        let mut field = der::AnyRef::decode(&mut reader).ok()?;
-        if field.tag() != Tag::Integer {
-            // [0] EXPLICIT version came first; the serial follows.
-            field = der::AnyRef::decode(&mut reader).ok()?;
-        }
-        let _serial = field;
-        let signature = der::AnyRef::decode(&mut reader).ok()?;
-        let _ = reader.remaining_len();
-        signature.to_der().ok()
-    })();
     outer.tbs.tag() == Tag::Sequence
         && outer.algorithm.tag() == Tag::Sequence
-        && tbs_signature.is_some_and(|t| outer.algorithm.to_der().is_ok_and(|o| o == t))
+        && tbs_signature_der(outer.tbs.value())
+            .is_some_and(|t| outer.algorithm.to_der().is_ok_and(|o| o == t))
+}
+
+/// The DER of the TBSCertificate's `signature` field: the one after the optional `[0]`
+/// version and the serial number (RFC 5280 4.1).
+fn tbs_signature_der(tbs_value: &[u8]) -> Option<Vec<u8>> {
+    use der::{Decode, Encode, Tag, Tagged};
+    let mut reader = der::SliceReader::new(tbs_value).ok()?;
+    let mut field = der::AnyRef::decode(&mut reader).ok()?;
+    if field.tag() != Tag::Integer {
+        field = der::AnyRef::decode(&mut reader).ok()?;
+    }
+    if field.tag() != Tag::Integer {
+        return None;
+    }
+    der::AnyRef::decode(&mut reader).ok()?.to_der().ok()
 }
 
 /// Lowercase hex without separators.
