@@ -29,13 +29,17 @@ export interface TestAuthorizerOptions {
   /** Epoch seconds; default DATES.now. */
   now?: number;
   jitr?: boolean;
+  /** Default 0 here (read every time), so tests see registry changes at once. */
+  configCacheMs?: number;
+  /** Epoch milliseconds; overrides `now`. */
+  clock?: () => number;
 }
 
 export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): TestAuthorizer {
   const engine = typeof o.engine === 'object' ? o.engine : loadEngine(o.engine ?? 'native');
   const cache = new VerifyCache(o.cacheSize ?? 100);
   const events: DecisionEvent[] = [];
-  const clock = () => (o.now ?? DATES.now) * 1000;
+  const clock = o.clock ?? (() => (o.now ?? DATES.now) * 1000);
   const authorizer = new Authorizer({
     registry: o.registry ?? world.registry,
     engine,
@@ -45,6 +49,7 @@ export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): Tes
     inlineBudgetUs: o.inlineBudgetUs ?? 250,
     clock,
     region: 'us-east-1',
+    configCacheMs: o.configCacheMs ?? 0,
     ...(o.jitr === false ? {} : { jitr: new Jitr(world.registry, clock) }),
     observer: { decided: (e) => events.push(e) },
   });

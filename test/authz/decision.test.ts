@@ -142,6 +142,23 @@ describe.each(ENGINE_NAMES)('the decision with the %s engine', (engineName) => {
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('CERTIFICATE_TOO_LARGE');
   });
 
+  it('reuses SNI routing and thing names for configCacheMs but never the status', async () => {
+    const leaf = device();
+    await world.register(leaf, {});
+    let now = DATES.now * 1000;
+    const { authorizer } = testAuthorizer(world, { engine: engineName, configCacheMs: 1000, clock: () => now });
+    expect((await authorizer.authorize(CUSTOM_DOMAIN_A, [leaf.pem])).things).toEqual([]);
+    await world.registry.attachThingPrincipal(ACCOUNT_A, 'late-thing', `arn:aws:iot:us-east-1:${ACCOUNT_A}:cert/${leaf.id}`);
+    await world.registry.removeDomain(ACCOUNT_A, CUSTOM_DOMAIN_A);
+    await world.setStatus(ACCOUNT_A, leaf.id, 'INACTIVE');
+    expect((await authorizer.authorize(CUSTOM_DOMAIN_A, [leaf.pem])).reason).toBe('CERTIFICATE_INACTIVE');
+    await world.setStatus(ACCOUNT_A, leaf.id, 'ACTIVE');
+    expect(await authorizer.authorize(CUSTOM_DOMAIN_A, [leaf.pem])).toMatchObject({ allow: true, things: [] });
+    now += 1001;
+    expect((await authorizer.authorize(CUSTOM_DOMAIN_A, [leaf.pem])).reason).toBe('UNKNOWN_SNI');
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).things).toEqual(['late-thing']);
+  });
+
   it('reads status fresh on every decision even when the chain is cached', async () => {
     const leaf = device();
     await world.register(leaf, {});

@@ -25,6 +25,8 @@ import { placeVerification, type Placement } from './placement.js';
 import { Verifier, VerifierFailure } from './verifier.js';
 import { autoRegisters, type Jitr } from './jitr.js';
 import { StageClock, type Stage } from './stages.js';
+import { ConfigCache } from './configCache.js';
+import type { Account } from '../registry/types.js';
 
 /** The answer. Plain data: it crosses process and protocol boundaries unchanged. */
 export interface Decision {
@@ -85,6 +87,11 @@ export interface AuthorizerOptions {
   region: string;
   jitr?: Jitr;
   observer?: DecisionObserver;
+  /**
+   * How long SNI routing and thing names may be reused (ms; 0 = read every time). Status
+   * is never cached. Default 1000.
+   */
+  configCacheMs?: number;
 }
 
 /** Thrown inside a decision to stop with a reason; never escapes `authorize`. */
@@ -107,9 +114,13 @@ interface Context {
 
 export class Authorizer {
   readonly #o: Required<Omit<AuthorizerOptions, 'jitr' | 'observer'>> & Pick<AuthorizerOptions, 'jitr' | 'observer'>;
+  readonly #routes: ConfigCache<Account | null>;
+  readonly #things: ConfigCache<string[]>;
 
   constructor(options: AuthorizerOptions) {
-    this.#o = { clock: Date.now, ...options };
+    this.#o = { clock: Date.now, configCacheMs: 1000, ...options };
+    this.#routes = new ConfigCache(this.#o.configCacheMs);
+    this.#things = new ConfigCache(this.#o.configCacheMs);
   }
 
   /**
@@ -196,7 +207,7 @@ export class Authorizer {
       if (only.certificateMode === 'SNI_ONLY') throw new Deny('SNI_REQUIRED', 'SNI_ONLY certificate without SNI');
       return only;
     }
-    const account = await ctx.stages.time('registry', () => registry.accountForHost(sni));
+    const account = await ctx.stages.time('registry', () => this.#routes.get(sni, this.#o.clock(), () => registry.accountForHost(sni)));
     if (account === null) throw new Deny('UNKNOWN_SNI', `no account serves "${sni}"`);
     const record = await ctx.stages.time('registry', () => registry.getCertificate(account.accountId, id));
     if (record !== null) return record;
@@ -221,7 +232,9 @@ export class Authorizer {
       }
     }
     const principal = `arn:aws:iot:${this.#o.region}:${record.accountId}:cert/${record.certificateId}`;
-    const things = await ctx.stages.time('registry', () => this.#o.registry.listPrincipalThings(record.accountId, principal));
+    const things = await ctx.stages.time('registry', () =>
+      this.#things.get(principal, this.#o.clock(), () => this.#o.registry.listPrincipalThings(record.accountId, principal)),
+    );
     return {
       allow: true,
       reason: 'CERTIFICATE_ACTIVE',

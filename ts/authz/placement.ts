@@ -3,7 +3,7 @@
  *
  * The numbers (bench + `../shared/spec/performance-baselines.md`, 2 vCPU, Node 20):
  * handing one task to the pool costs 80–100 µs of latency and 30–38 µs of main-thread
- * CPU, more than a native RSA-2048 verify (17–30 µs) or a native P-256 verify (~60 µs).
+ * CPU, more than a whole cold RSA-2048 (25–40 µs) or P-256 (45–65 µs) chain step.
  * The server already runs one process per core, so the pool adds no cores; it only keeps
  * long verifications from stalling every other request on the event loop. So a
  * verification goes to the pool when its estimated cost exceeds `inlineBudgetUs`
@@ -16,24 +16,25 @@ import type { EngineName, PublicKeyInfo } from '../engine/types.js';
 export type Placement = 'inline' | 'pool';
 
 /**
- * Estimated µs for one signature check by the signer's key, per engine. From the
- * baselines table: native RSA-2048 17–33, RSA-3072 36, RSA-4096 64, P-256 58–62,
- * P-384 740–825, P-521 505, DSA-2048 215; wasm RSA 430–664, P-256 ~280–600,
- * P-384 1500–3000, others 10–30× native.
+ * Estimated µs for one cold `verifyChain` step (parse both certificates, check one
+ * signature by the signer's key), per engine, from `bench/README.md` "Cold verify":
+ * native (ring, RustCrypto for P-521/DSA) RSA 25, P-256 45, P-384 486, P-521 425,
+ * DSA 5935; wasm (signatures through node:crypto) RSA 39, P-256 64, P-384 430,
+ * P-521 980, DSA 270. Larger RSA keys scale roughly with the modulus.
  */
 export function signatureCostUs(engine: EngineName, key: PublicKeyInfo): number {
-  const native = nativeCost(key);
-  return engine === 'native' ? native : Math.max(native * 10, 450);
-}
-
-function nativeCost(key: PublicKeyInfo): number {
+  const wasm = engine === 'wasm';
   switch (key.type) {
-    case 'RSA':
-      return key.bits <= 2048 ? 30 : key.bits <= 3072 ? 40 : 70;
+    case 'RSA': {
+      const base = wasm ? 40 : 25;
+      return key.bits <= 2048 ? base : key.bits <= 3072 ? base * 1.6 : base * 2.6;
+    }
     case 'EC':
-      return key.bits <= 256 ? 65 : key.bits <= 384 ? 800 : 520;
+      if (key.bits <= 256) return wasm ? 65 : 45;
+      if (key.bits <= 384) return wasm ? 430 : 490;
+      return wasm ? 980 : 425;
     case 'DSA':
-      return 220;
+      return wasm ? 270 : 5935;
     default:
       return 1000;
   }

@@ -22,6 +22,7 @@ export interface ServeConfig {
   poolMaxQueue: number;
   inlineBudgetUs: number;
   verifyCacheSize: number;
+  configCacheMs: number;
   limits: AuthzLimits;
   envoySniHeader: string;
   decisionLogSample: number;
@@ -53,6 +54,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'poolMaxQueue', flag: '--pool-max-queue <n>', env: 'CERTGATE_POOL_MAX_QUEUE', default: String(POOL_DEFAULTS.maxQueue), help: 'queued verifications per process before QUEUE_FULL' },
   { key: 'inlineBudgetUs', flag: '--inline-budget-us <n>', env: 'CERTGATE_INLINE_BUDGET_US', default: '250', help: 'verifications estimated above this many µs go to the pool' },
   { key: 'verifyCacheSize', flag: '--verify-cache-size <n>', env: 'CERTGATE_VERIFY_CACHE_SIZE', default: '10000', help: 'verified chains remembered per process (0 disables)' },
+  { key: 'configCacheMs', flag: '--config-cache-ms <n>', env: 'CERTGATE_CONFIG_CACHE_MS', default: '1000', help: 'reuse SNI routing and thing names this long (0 = read every time; status is never cached)' },
   { key: 'maxChainLength', flag: '--max-chain-length <n>', env: 'CERTGATE_MAX_CHAIN_LENGTH', default: String(DEFAULT_LIMITS.maxChainLength), help: 'certificates per presented chain' },
   { key: 'maxCertificateBytes', flag: '--max-certificate-bytes <n>', env: 'CERTGATE_MAX_CERTIFICATE_BYTES', default: String(DEFAULT_LIMITS.maxCertificateBytes), help: 'DER bytes per certificate' },
   { key: 'maxBodyBytes', flag: '--max-body-bytes <n>', env: 'CERTGATE_MAX_BODY_BYTES', default: String(DEFAULT_LIMITS.maxBodyBytes), help: 'JSON body / gRPC message bytes' },
@@ -114,6 +116,7 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     poolMaxQueue: integer(raw, 'poolMaxQueue', 0),
     inlineBudgetUs: integer(raw, 'inlineBudgetUs', 0),
     verifyCacheSize: integer(raw, 'verifyCacheSize', 0),
+    configCacheMs: integer(raw, 'configCacheMs', 0, 3_600_000),
     limits: {
       maxChainLength: integer(raw, 'maxChainLength', 1, 64),
       maxCertificateBytes: integer(raw, 'maxCertificateBytes', 256),

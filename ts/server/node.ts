@@ -68,6 +68,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     cache,
     limits: config.limits,
     inlineBudgetUs: config.inlineBudgetUs,
+    configCacheMs: config.configCacheMs,
     region,
     jitr: new Jitr(registry, Date.now, hooks.onEvent),
     observer: fanOut(metrics, new DecisionLog(logger.child({ component: 'decision' }), config.decisionLogSample)),
