@@ -192,6 +192,8 @@ struct Search<'c, 'a> {
     at: i64,
     limits: &'c Limits,
     signature_checks: usize,
+    /// Name constraint comparisons left.
+    name_comparisons: usize,
 }
 
 /// A node on the path under construction: the anchor flag tells which list it is from.
@@ -301,14 +303,15 @@ impl<'c, 'a> Search<'c, 'a> {
             .count();
         check_issuer(issuer, self.at, sub_cas)?;
         if let Some(nc) = name_constraints::of(&issuer.x509) {
-            name_constraints::check(nc, &leaf.x509)?;
+            name_constraints::check(nc, &leaf.x509, &mut self.name_comparisons)?;
             // Self-issued intermediates are exempt (RFC 5280 6.1.4 (b) ordering).
-            for below in path
+            let below: Vec<&Certificate<'a>> = path
                 .iter()
                 .filter_map(|s| self.cert(*s))
                 .filter(|c| !is_self_issued(c))
-            {
-                name_constraints::check(nc, &below.x509)?;
+                .collect();
+            for cert in below {
+                name_constraints::check(nc, &cert.x509, &mut self.name_comparisons)?;
             }
         }
         if self.signature_checks >= self.limits.max_signature_checks {
@@ -373,6 +376,7 @@ pub fn verify_chain(
         at: input.at,
         limits,
         signature_checks: 0,
+        name_comparisons: limits.max_name_constraint_comparisons,
     };
     let mut path = Vec::new();
     let anchor = search.extend(&leaf, &mut path)?;

@@ -68,7 +68,8 @@ error_codes! {
     UnsupportedCriticalExtension => "UNSUPPORTED_CRITICAL_EXTENSION",
     /// The EKU policy requires clientAuth and a certificate's extendedKeyUsage excludes it.
     ClientAuthNotPermitted => "CLIENT_AUTH_NOT_PERMITTED",
-    /// Path building gave up after `Limits::max_signature_checks` (hostile or pathological input).
+    /// Path building gave up after `Limits::max_signature_checks` signature checks or
+    /// `Limits::max_name_constraint_comparisons` name comparisons (hostile input).
     PathBudgetExceeded => "PATH_BUDGET_EXCEEDED",
     /// The verification certificate's subject CN is not the registration code.
     RegistrationCodeMismatch => "REGISTRATION_CODE_MISMATCH",

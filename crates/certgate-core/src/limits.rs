@@ -23,6 +23,9 @@ pub struct Limits {
     /// `Budget::default` uses 100 for the same reason: bounded work on crafted
     /// chains with many same-named issuers.
     pub max_signature_checks: usize,
+    /// Most name/subtree comparisons while applying name constraints in one path
+    /// search; webpki's `Budget` uses the same 250,000.
+    pub max_name_constraint_comparisons: usize,
 }
 
 impl Limits {
@@ -34,6 +37,7 @@ impl Limits {
         max_anchors: 64,
         max_path_depth: 8,
         max_signature_checks: 100,
+        max_name_constraint_comparisons: 250_000,
     };
 }
 

@@ -18,8 +18,14 @@ pub(crate) fn of<'a, 'b>(ca: &'b X509Certificate<'a>) -> Option<&'b NameConstrai
         })
 }
 
-/// Refuse if any name of `cert` falls outside `nc`.
-pub(crate) fn check(nc: &NameConstraints<'_>, cert: &X509Certificate<'_>) -> Result<(), Error> {
+/// Refuse if any name of `cert` falls outside `nc`. `budget` counts name/subtree
+/// comparisons left for the whole path search; crafted certificates with hundreds of
+/// names and subtrees would otherwise cost quadratic time.
+pub(crate) fn check(
+    nc: &NameConstraints<'_>,
+    cert: &X509Certificate<'_>,
+    budget: &mut usize,
+) -> Result<(), Error> {
     let mut names: Vec<GeneralName<'_>> = Vec::new();
     // RFC 5280 6.1.3 (b): the subject DN is checked as a directoryName when non-empty,
     // and emailAddress attributes in it as rfc822Names.
@@ -39,6 +45,15 @@ pub(crate) fn check(nc: &NameConstraints<'_>, cert: &X509Certificate<'_>) -> Res
             names.extend(san.general_names.iter().cloned());
         }
     }
+    let subtrees = nc.excluded_subtrees.as_ref().map_or(0, Vec::len)
+        + nc.permitted_subtrees.as_ref().map_or(0, Vec::len);
+    let cost = names.len().saturating_mul(subtrees);
+    *budget = budget.checked_sub(cost).ok_or_else(|| {
+        Error::new(
+            ErrorCode::PathBudgetExceeded,
+            "too many name constraint comparisons for one path search",
+        )
+    })?;
     for name in &names {
         let excluded = nc.excluded_subtrees.as_deref().unwrap_or_default();
         for subtree in excluded.iter().filter(|s| same_form(&s.base, name)) {

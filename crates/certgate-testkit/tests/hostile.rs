@@ -183,3 +183,38 @@ fn path_deeper_than_the_depth_limit_is_denied() {
     };
     assert!(verify_chain(&RingVerifier, &shallow, &Limits::DEFAULT).is_ok());
 }
+
+#[test]
+fn quadratic_name_constraint_work_exhausts_the_comparison_budget() {
+    let k = keys();
+    let subject = "CN=many subtrees";
+    let mut ca = Spec::ca(subject, 60, RSA256);
+    ca.permitted_dns = (0..600).map(|i| format!("p{i}.example")).collect();
+    let ca = certificate(&ca, &k.root, None);
+    let mut leaf = Spec::leaf("CN=many names", 61, RSA256);
+    leaf.dns_names = (0..500).map(|i| format!("n{i}.p0.example")).collect();
+    let leaf = certificate(
+        &leaf,
+        &k.leaf,
+        Some(&IssuerRef {
+            subject,
+            key: &k.root,
+        }),
+    );
+    let input = ChainInput {
+        leaf: &leaf,
+        intermediates: &[],
+        anchors: &[ca],
+        at: AT,
+        eku: EkuPolicy::ClientAuth,
+    };
+    let err = verify_chain(&RingVerifier, &input, &Limits::DEFAULT).expect_err("budget trips");
+    assert_eq!(err.code(), ErrorCode::PathBudgetExceeded);
+    // With a budget large enough the same chain is judged on its merits (all names are
+    // under p0.example, which is permitted).
+    let generous = Limits {
+        max_name_constraint_comparisons: 1_000_000,
+        ..Limits::DEFAULT
+    };
+    assert!(verify_chain(&RingVerifier, &input, &generous).is_ok());
+}
