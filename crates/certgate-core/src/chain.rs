@@ -249,34 +249,52 @@ impl<'c, 'a> Search<'c, 'a> {
             .filter(|s| !path.contains(s))
             .collect();
         let mut best: Option<Error> = None;
+        // A failure further up the path says more than "unknown issuer" here.
+        let note = |best: &mut Option<Error>, e: Error| {
+            if best
+                .as_ref()
+                .is_none_or(|b| b.code() == ErrorCode::UnknownIssuer)
+            {
+                *best = Some(e);
+            }
+        };
         for step in candidates {
             let Some(issuer) = self.cert(step) else {
                 continue;
             };
-            match self.try_issuer(leaf, child, issuer, path) {
-                Ok(()) => {}
-                Err(e) if e.code() == ErrorCode::PathBudgetExceeded => return Err(e),
-                Err(e) => {
-                    best.get_or_insert(e);
-                    continue;
+            if let Err(e) = self.check_candidate(leaf, issuer, path) {
+                if e.code() == ErrorCode::PathBudgetExceeded {
+                    return Err(e);
                 }
+                note(&mut best, e);
+                continue;
             }
             if step.0 {
-                return Ok(step);
+                match self.check_signature(child, issuer) {
+                    Ok(()) => return Ok(step),
+                    Err(e) if e.code() == ErrorCode::PathBudgetExceeded => return Err(e),
+                    Err(e) => {
+                        note(&mut best, e);
+                        continue;
+                    }
+                }
             }
+            // Top down: the issuer's own path to an anchor is validated before the
+            // child's signature by the issuer is checked. A forged intermediate then
+            // fails at its first signature check, made with a registered CA's key, so
+            // an attacker cannot make certgate spend time on key types they choose
+            // (a DSA-2048 check costs milliseconds natively, bench/README.md).
+            let mark = path.len();
             path.push(step);
-            match self.extend(leaf, path) {
+            let result = self
+                .extend(leaf, path)
+                .and_then(|anchor| self.check_signature(child, issuer).map(|()| anchor));
+            match result {
                 Ok(anchor) => return Ok(anchor),
                 Err(e) if e.code() == ErrorCode::PathBudgetExceeded => return Err(e),
                 Err(e) => {
-                    path.pop();
-                    // A failure further up says more than "unknown issuer" here.
-                    if best
-                        .as_ref()
-                        .is_none_or(|b| b.code() == ErrorCode::UnknownIssuer)
-                    {
-                        best = Some(e);
-                    }
+                    path.truncate(mark);
+                    note(&mut best, e);
                 }
             }
         }
@@ -288,10 +306,12 @@ impl<'c, 'a> Search<'c, 'a> {
         }))
     }
 
-    fn try_issuer(
+    /// Constraints an issuer must meet before any signature is checked: validity,
+    /// CA flag, pathLen, keyUsage, critical extensions and its name constraints over
+    /// every certificate below it.
+    fn check_candidate(
         &mut self,
         leaf: &Certificate<'a>,
-        child: &Certificate<'a>,
         issuer: &Certificate<'a>,
         path: &[Step],
     ) -> Result<(), Error> {
@@ -314,6 +334,15 @@ impl<'c, 'a> Search<'c, 'a> {
                 name_constraints::check(nc, &cert.x509, &mut self.name_comparisons)?;
             }
         }
+        Ok(())
+    }
+
+    /// Check `child`'s signature with `issuer`'s key, within the signature budget.
+    fn check_signature(
+        &mut self,
+        child: &Certificate<'a>,
+        issuer: &Certificate<'a>,
+    ) -> Result<(), Error> {
         if self.signature_checks >= self.limits.max_signature_checks {
             return Err(Error::new(
                 ErrorCode::PathBudgetExceeded,

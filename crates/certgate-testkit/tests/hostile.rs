@@ -218,3 +218,63 @@ fn quadratic_name_constraint_work_exhausts_the_comparison_budget() {
     };
     assert!(verify_chain(&RingVerifier, &input, &generous).is_ok());
 }
+
+/// Counts the signature checks that reach the arithmetic, per algorithm.
+struct Counting(std::cell::RefCell<Vec<certgate_core::SignatureAlgorithm>>);
+
+impl certgate_core::SignatureVerifier for Counting {
+    fn verify(&self, data: &certgate_core::SignedData<'_>) -> bool {
+        self.0.borrow_mut().push(data.algorithm);
+        certgate_core::SignatureVerifier::verify(&RingVerifier, data)
+    }
+}
+
+#[test]
+fn forged_intermediates_fail_at_the_registered_ca_key_before_their_own_keys_are_used() {
+    let k = keys();
+    let root_subject = "CN=forgery root";
+    let root = certificate(&Spec::ca(root_subject, 70, RSA256), &k.root, None);
+    // Intermediates naming the registered root as issuer but signed by another key,
+    // each holding a DSA key (the slowest to verify natively).
+    let evil = "CN=forged intermediate";
+    let intermediates: Vec<Vec<u8>> = (0..10)
+        .map(|i| {
+            certificate(
+                &Spec::ca(evil, 71 + i, RSA256),
+                &k.dsa,
+                Some(&IssuerRef {
+                    subject: root_subject,
+                    key: &k.impostor,
+                }),
+            )
+        })
+        .collect();
+    let dsa = SigAlg::Aws(certgate_core::SignatureAlgorithm::DsaSha256);
+    let leaf = certificate(
+        &Spec::leaf("CN=forged leaf", 90, dsa),
+        &k.leaf,
+        Some(&IssuerRef {
+            subject: evil,
+            key: &k.dsa,
+        }),
+    );
+    let counting = Counting(std::cell::RefCell::new(Vec::new()));
+    let input = ChainInput {
+        leaf: &leaf,
+        intermediates: &intermediates,
+        anchors: &[root],
+        at: AT,
+        eku: EkuPolicy::ClientAuth,
+    };
+    let err = verify_chain(&counting, &input, &Limits::DEFAULT).expect_err("forgery is refused");
+    assert_eq!(err.code(), ErrorCode::BadSignature);
+    let checks = counting.0.borrow();
+    assert_eq!(
+        checks.len(),
+        10,
+        "one check per forged intermediate, by the root's key"
+    );
+    assert!(checks
+        .iter()
+        .all(|a| *a == certgate_core::SignatureAlgorithm::RsaSha256));
+}
