@@ -9,10 +9,17 @@ if (!parsed.ok) throw new Error(parsed.message);
 /** A real parsed leaf with its notAfter moved to `notAfter`. */
 const info = (notAfter: number): CertificateInfo => ({ ...parsed, notAfter });
 
+/** Remember `key` with a parsed leaf expiring at `notAfter`. */
+function rememberLeaf(cache: VerifyCache, key: string, notAfter: number) {
+  const entry = cache.remember(key, parsed.ok ? parsed.certificateId : '');
+  cache.setLeaf(entry, info(notAfter));
+  return entry;
+}
+
 describe('the verification cache', () => {
   it('returns a remembered chain until the leaf notAfter, then forgets it', () => {
     const cache = new VerifyCache(10);
-    cache.remember('k', info(100));
+    rememberLeaf(cache, 'k', 100);
     expect(cache.get('k', 100)).toBeDefined();
     expect(cache.get('k', 101)).toBeUndefined();
     expect(cache.stats()).toEqual({ hits: 1, misses: 1, size: 0 });
@@ -20,10 +27,10 @@ describe('the verification cache', () => {
 
   it('evicts the least recently used chain when full', () => {
     const cache = new VerifyCache(2);
-    cache.remember('a', info(100));
-    cache.remember('b', info(100));
+    rememberLeaf(cache, 'a', 100);
+    rememberLeaf(cache, 'b', 100);
     cache.get('a', 0);
-    cache.remember('c', info(100));
+    rememberLeaf(cache, 'c', 100);
     expect(cache.get('b', 0)).toBeUndefined();
     expect(cache.get('a', 0)).toBeDefined();
     expect(cache.get('c', 0)).toBeDefined();
@@ -31,7 +38,7 @@ describe('the verification cache', () => {
 
   it('bounds a CA verification by the earlier of the path notAfter and the leaf notAfter', () => {
     const cache = new VerifyCache(2);
-    const entry = cache.remember('a', info(100));
+    const entry = rememberLeaf(cache, 'a', 100);
     cache.markVerified(entry, 'ca', 50);
     expect(cache.isVerified(entry, 'ca', 50)).toBe(true);
     expect(cache.isVerified(entry, 'ca', 51)).toBe(false);
@@ -40,9 +47,17 @@ describe('the verification cache', () => {
     expect(cache.isVerified(entry, 'ca2', 101)).toBe(false);
   });
 
+  it('keeps an entry whose leaf was never parsed until evicted, its verifications until their notAfter', () => {
+    const cache = new VerifyCache(2);
+    const entry = cache.remember('a', 'id');
+    cache.markVerified(entry, 'ca', 50);
+    expect(cache.get('a', 1_000_000)).toBe(entry);
+    expect(cache.isVerified(entry, 'ca', 51)).toBe(false);
+  });
+
   it('with size 0 stores nothing and always misses', () => {
     const cache = new VerifyCache(0);
-    cache.remember('a', info(100));
+    rememberLeaf(cache, 'a', 100);
     expect(cache.get('a', 0)).toBeUndefined();
     expect(cache.stats().size).toBe(0);
   });

@@ -11,7 +11,12 @@ import type { Reason } from './reasons.js';
 export interface PresentedChain {
   readonly leaf: Buffer;
   readonly intermediates: readonly Buffer[];
-  /** Hex SHA-256 over every certificate (length-prefixed): the verification cache key. */
+  /** The leaf's certificateId: lowercase hex SHA-256 of its DER (AWS IoT's id). */
+  readonly leafId: string;
+  /**
+   * The verification cache key: the leafId for a lone leaf, else hex SHA-256 over every
+   * certificate, length-prefixed.
+   */
   readonly key: string;
 }
 
@@ -70,7 +75,8 @@ export function readChain(parts: readonly (string | Uint8Array)[], limits: Authz
       };
     }
   }
-  return { ok: true, chain: { leaf, intermediates, key: chainKey(ders) } };
+  const leafId = createHash('sha256').update(leaf).digest('hex');
+  return { ok: true, chain: { leaf, intermediates, leafId, key: intermediates.length === 0 ? leafId : chainKey(ders) } };
 }
 
 function chainKey(ders: readonly Buffer[]): string {

@@ -4,15 +4,16 @@
  * requests into calls and decisions into answers.
  *
  * Order of work, cheapest first, and why:
- *   1. decode and bound the chain (limits), hash it;
- *   2. parse the leaf (µs in the Rust engine) or take it from the verification cache;
- *   3. validity window and signature algorithm;
- *   4. SNI → account, then the certificate's registration **in that account** — read
+ *   1. decode and bound the chain (limits); hash the leaf (its certificateId) and the
+ *      chain (the verification-cache key);
+ *   2. SNI → account, then the certificate's registration **in that account** — read
  *      fresh from the registry on every call (no status cache: revocation is immediate);
- *   5. for a CA-registered certificate, the chain verification against that CA, from the
- *      cache or run inline / on the pool (placement.ts); after a pool hop the status is
- *      read again so that an allow always reflects a status read after all the waiting;
- *   6. JITR for unknown certificates whose issuer is an auto-registering CA.
+ *   3. status; then for a certificate registered without a CA its validity and algorithm
+ *      (parsed once per cached chain), for a CA-registered one `verifyChain` against that
+ *      CA (validity, algorithm, signature), from the cache or run inline / on the pool
+ *      (placement.ts); after a pool hop the status is read again so that an allow always
+ *      reflects a status read after all the waiting;
+ *   4. JITR for unknown certificates whose issuer is an auto-registering CA.
  * Every failure on the way is a deny with its own reason; nothing throws out of here.
  */
 import type { Engine, CertificateInfo } from '../engine/types.js';
@@ -26,6 +27,7 @@ import { Verifier, VerifierFailure } from './verifier.js';
 import { autoRegisters, type Jitr } from './jitr.js';
 import { StageClock, type Stage } from './stages.js';
 import { ConfigCache } from './configCache.js';
+import { Anchors, type Anchor } from './anchors.js';
 import type { Account } from '../registry/types.js';
 
 /** The answer. Plain data: it crosses process and protocol boundaries unchanged. */
@@ -116,11 +118,13 @@ export class Authorizer {
   readonly #o: Required<Omit<AuthorizerOptions, 'jitr' | 'observer'>> & Pick<AuthorizerOptions, 'jitr' | 'observer'>;
   readonly #routes: ConfigCache<Account | null>;
   readonly #things: ConfigCache<string[]>;
+  readonly #anchors: Anchors;
 
   constructor(options: AuthorizerOptions) {
     this.#o = { clock: Date.now, configCacheMs: 1000, ...options };
     this.#routes = new ConfigCache(this.#o.configCacheMs);
     this.#things = new ConfigCache(this.#o.configCacheMs);
+    this.#anchors = new Anchors(this.#o.registry, this.#o.engine, this.#o.configCacheMs);
   }
 
   /**
@@ -171,17 +175,11 @@ export class Authorizer {
       const read = readChain(certChain, this.#o.limits);
       if (!read.ok) throw new Deny(read.reason, read.message);
       const now = Math.floor(this.#o.clock() / 1000);
-      let entry = this.#o.cache.get(read.chain.key, now);
-      noteCache(entry !== undefined);
-      if (entry === undefined) {
-        const parsed = this.#inspect(read.chain.leaf);
-        if (!parsed.ok) throw new Deny('MALFORMED_CERTIFICATE', `${parsed.code}: ${parsed.message}`);
-        entry = this.#o.cache.remember(read.chain.key, parsed);
-      }
+      const cached = this.#o.cache.get(read.chain.key, now);
+      noteCache(cached !== undefined);
+      const entry = cached ?? this.#o.cache.remember(read.chain.key, read.chain.leafId);
       stages.stop();
-      const leaf = entry.leaf;
-      certificateId = leaf.certificateId;
-      checkLeaf(leaf, now);
+      certificateId = entry.certificateId;
       const ctx: Context = { chain: read.chain, entry, now, stages, deadline };
       const record = await this.#route(normaliseSni(sni), ctx);
       return await this.#finish(record, ctx);
@@ -193,16 +191,35 @@ export class Authorizer {
     }
   }
 
-  /** Steps 4 and 6: the registration the decision is about, or a Deny. */
+  /**
+   * The parsed leaf, parsed once per cached chain and only when needed: registrations
+   * without a CA (validity and algorithm are all there is to check), unknown certificates
+   * (MALFORMED_CERTIFICATE or JITR), and explaining a failed verification. A CA-registered
+   * leaf is parsed by `verifyChain` itself, which checks the same rules.
+   */
+  #leaf(ctx: Context): CertificateInfo {
+    if (ctx.entry.leaf !== undefined) return ctx.entry.leaf;
+    ctx.stages.start('parse');
+    const parsed = this.#inspect(ctx.chain.leaf);
+    ctx.stages.stop();
+    if (!parsed.ok) throw new Deny('MALFORMED_CERTIFICATE', `${parsed.code}: ${parsed.message}`);
+    this.#o.cache.setLeaf(ctx.entry, parsed);
+    return parsed;
+  }
+
+  /** Step 4: the registration the decision is about, or a Deny (after JITR if it applies). */
   async #route(sni: string | null, ctx: Context): Promise<CertificateRecord> {
     const { registry } = this.#o;
-    const id = ctx.entry.leaf.certificateId;
+    const id = ctx.entry.certificateId;
     if (sni === null) {
       // Spec 6.3: without SNI only a DEFAULT-mode certificate registered in exactly one
       // account can be routed; JITR needs SNI (spec 6.3 last point).
       const found = await ctx.stages.time('registry', () => registry.findCertificateRegistrations(id));
       const [only, ...more] = found;
-      if (only === undefined) throw new Deny('CERTIFICATE_NOT_REGISTERED', 'no SNI and no account holds the certificate');
+      if (only === undefined) {
+        checkLeaf(this.#leaf(ctx), ctx.now);
+        throw new Deny('CERTIFICATE_NOT_REGISTERED', 'no SNI and no account holds the certificate');
+      }
       if (more.length > 0) throw new Deny('SNI_REQUIRED', `registered in ${found.length} accounts`);
       if (only.certificateMode === 'SNI_ONLY') throw new Deny('SNI_REQUIRED', 'SNI_ONLY certificate without SNI');
       return only;
@@ -211,19 +228,23 @@ export class Authorizer {
     if (account === null) throw new Deny('UNKNOWN_SNI', `no account serves "${sni}"`);
     const record = await ctx.stages.time('registry', () => registry.getCertificate(account.accountId, id));
     if (record !== null) return record;
+    checkLeaf(this.#leaf(ctx), ctx.now);
     await this.#justInTime(account.accountId, ctx);
     throw new Deny('CERTIFICATE_NOT_REGISTERED', 'the certificate is not registered in the account');
   }
 
-  /** Steps 4–5 for a found registration: status, chain, fresh status after a pool hop. */
+  /** Step 5: status, then the leaf or chain rules, then status again after a pool hop. */
   async #finish(found: CertificateRecord, ctx: Context): Promise<Decision> {
     let record = found;
     if (record.status !== 'ACTIVE') await this.#refuseStatus(record, ctx);
     const caId = record.caCertificateId;
-    if (caId !== null && !this.#o.cache.isVerified(ctx.entry, caId, ctx.now)) {
-      const ca = await ctx.stages.time('registry', () => this.#o.registry.getCaCertificate(record.accountId, caId));
-      if (ca === null) throw new Deny('CA_NOT_FOUND', `registered CA ${caId} is gone`, record);
-      const placement = await this.#verify(ctx, caId, ca.certificatePem);
+    if (caId === null) {
+      // Registered without a CA: no chain is evaluated (AWS semantics, spec 6.4).
+      checkLeaf(this.#leaf(ctx), ctx.now);
+    } else if (!this.#o.cache.isVerified(ctx.entry, caId, ctx.now)) {
+      const anchor = await ctx.stages.time('registry', () => this.#anchors.get(record.accountId, caId, this.#o.clock()));
+      if (!anchor.ok) throw new Deny('CA_NOT_FOUND', anchor.message, record);
+      const placement = await this.#verify(ctx, anchor.anchor, record);
       if (placement === 'pool') {
         const fresh = await ctx.stages.time('registry', () => this.#o.registry.getCertificate(record.accountId, record.certificateId));
         if (fresh === null) throw new Deny('CERTIFICATE_NOT_REGISTERED', 'deleted while verifying');
@@ -245,15 +266,15 @@ export class Authorizer {
     };
   }
 
-  /** Verify the chain against one registered CA, caching success. Returns where it ran. */
-  async #verify(ctx: Context, caId: string, caPem: string): Promise<Placement> {
-    const anchor = readChain([caPem], this.#o.limits);
-    if (!anchor.ok) throw new Deny('CA_NOT_FOUND', `registered CA ${caId} does not decode: ${anchor.message}`);
-    const caKey = this.#inspect(anchor.chain.leaf);
-    if (!caKey.ok) throw new Deny('CA_NOT_FOUND', `registered CA ${caId} does not parse: ${caKey.code}`);
+  /**
+   * Verify the chain against one registered CA, caching success. A failure is explained
+   * with the leaf's own rule when it is the leaf's fault (expired, algorithm, garbage),
+   * else CHAIN_VERIFICATION_FAILED with the engine's code. Returns where it ran.
+   */
+  async #verify(ctx: Context, anchor: Anchor, record?: CertificateRecord): Promise<Placement> {
     const placement = placeVerification(
       this.#o.engine.name,
-      caKey.publicKey,
+      anchor.publicKey,
       1 + ctx.chain.intermediates.length,
       this.#o.inlineBudgetUs,
       this.#o.verifier.hasPool,
@@ -261,14 +282,17 @@ export class Authorizer {
     const input = {
       leaf: ctx.chain.leaf,
       intermediates: [...ctx.chain.intermediates],
-      anchors: [anchor.chain.leaf],
+      anchors: [anchor.der],
       at: ctx.now,
       eku: 'client' as const,
     };
     const stage: Stage = placement === 'pool' ? 'verify_pool' : 'verify_inline';
     const outcome = await ctx.stages.time(stage, () => this.#o.verifier.verify(input, placement, ctx.deadline - performance.now()));
-    if (!outcome.ok) throw new Deny('CHAIN_VERIFICATION_FAILED', `${outcome.code}: ${outcome.message}`);
-    this.#o.cache.markVerified(ctx.entry, caId, outcome.notAfter);
+    if (!outcome.ok) {
+      checkLeaf(this.#leaf(ctx), ctx.now);
+      throw new Deny('CHAIN_VERIFICATION_FAILED', `${outcome.code}: ${outcome.message}`, record);
+    }
+    this.#o.cache.markVerified(ctx.entry, anchor.certificateId, outcome.notAfter);
     return placement;
   }
 
@@ -308,14 +332,16 @@ export class Authorizer {
     const cas = await ctx.stages.time('registry', () => this.#o.registry.findCaCertificatesBySubject(accountId, issuer));
     for (const ca of cas) {
       if (!autoRegisters(ca)) continue;
+      const anchor = this.#anchors.fromRecord(ca);
+      if (!anchor.ok) continue;
       try {
-        await this.#verify(ctx, ca.certificateId, ca.certificatePem);
+        await this.#verify(ctx, anchor.anchor);
       } catch (err) {
         // A candidate that does not verify is just not the issuer; try the next one.
         if (err instanceof Deny) continue;
         throw err;
       }
-      const leaf = ctx.entry.leaf;
+      const leaf = this.#leaf(ctx);
       await ctx.stages.time('registry', () =>
         jitr.register({ certificateId: leaf.certificateId, der: ctx.chain.leaf, notBefore: leaf.notBefore, notAfter: leaf.notAfter }, ca),
       );
@@ -325,7 +351,7 @@ export class Authorizer {
 
   #topIssuer(ctx: Context): string | null {
     const top = ctx.chain.intermediates.at(-1);
-    if (top === undefined) return ctx.entry.leaf.issuer;
+    if (top === undefined) return this.#leaf(ctx).issuer;
     const parsed = this.#inspect(top);
     return parsed.ok ? parsed.issuer : null;
   }

@@ -12,11 +12,17 @@ import type { CertificateInfo } from '../engine/types.js';
 
 /** What one chain hash remembers. */
 export interface CachedChain {
-  readonly leaf: CertificateInfo;
-  /** Registered CA certificateId → epoch seconds until which that verification holds. */
+  /** The leaf's certificateId (SHA-256 of its DER). */
+  readonly certificateId: string;
+  /** The parsed leaf, once something needed it (no-CA registrations, JITR, denials). */
+  leaf: CertificateInfo | undefined;
+  /**
+   * Registered CA certificateId → epoch seconds until which that verification holds (the
+   * earliest notAfter on the verified path; the engine checked validity at verification).
+   */
   readonly verifiedBy: Map<string, number>;
-  /** Epoch seconds: the leaf's notAfter. */
-  readonly expiresAt: number;
+  /** Epoch seconds after which the entry is dropped: the leaf's notAfter once known. */
+  expiresAt: number;
 }
 
 export interface CacheStats {
@@ -60,11 +66,11 @@ export class VerifyCache {
     return entry;
   }
 
-  /** Remember the parsed leaf of a chain; returns the (possibly existing) entry. */
-  remember(key: string, leaf: CertificateInfo): CachedChain {
+  /** Start remembering a chain by its leaf's certificateId; returns the (possibly existing) entry. */
+  remember(key: string, certificateId: string): CachedChain {
     const existing = this.#entries.get(key);
     if (existing !== undefined) return existing;
-    const entry: CachedChain = { leaf, verifiedBy: new Map(), expiresAt: leaf.notAfter };
+    const entry: CachedChain = { certificateId, leaf: undefined, verifiedBy: new Map(), expiresAt: Number.POSITIVE_INFINITY };
     if (this.#capacity === 0) return entry;
     if (this.#entries.size >= this.#capacity) {
       const oldest = this.#entries.keys().next();
@@ -72,6 +78,12 @@ export class VerifyCache {
     }
     this.#entries.set(key, entry);
     return entry;
+  }
+
+  /** Attach the parsed leaf; the entry then expires at the leaf's notAfter. */
+  setLeaf(entry: CachedChain, leaf: CertificateInfo): void {
+    entry.leaf = leaf;
+    entry.expiresAt = Math.min(entry.expiresAt, leaf.notAfter);
   }
 
   /** Record that the chain verified against `caCertificateId`, valid until `until`. */
