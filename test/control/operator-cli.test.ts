@@ -50,14 +50,20 @@ describe('certgate operator commands', () => {
   }
 
   it('creates accounts with given or generated credentials and prints them as JSON', async () => {
-    const given = await certgate(['account', 'create', '--db', db, '--account-id', account, '--access-key-id', 'AKIDOPERATOR0000001', '--secret-access-key', 'operator-secret-0000001']);
+    const given = await certgate([
+      'account', 'create', '--db', db, '--account-id', account, '--access-key-id', 'AKIDOPERATOR0000001', '--secret-access-key', 'operator-secret-0000001',
+      '--region', 'eu-west-1', '--endpoint-domain', 'iot.example.net',
+    ]);
     expect(given.code).toBe(0);
-    expect(JSON.parse(given.stdout)).toMatchObject({ accountId: account, accessKeyId: 'AKIDOPERATOR0000001', secretAccessKey: 'operator-secret-0000001', region: 'us-east-1' });
+    const first = JSON.parse(given.stdout) as Record<string, string>;
+    expect(first).toMatchObject({ accountId: account, accessKeyId: 'AKIDOPERATOR0000001', secretAccessKey: 'operator-secret-0000001', region: 'eu-west-1' });
+    expect(first['endpoint']).toBe(`${first['endpointPrefix']}-ats.iot.eu-west-1.iot.example.net`);
     const generated = await certgate(['account', 'create'], { CERTGATE_DB: db });
     const created = JSON.parse(generated.stdout) as Record<string, string>;
     expect(created['accountId']).toMatch(/^\d{12}$/);
     expect(created['accessKeyId']).toMatch(/^AKIA[A-Z2-7]{16}$/);
-    expect(created['endpoint']).toBe(`${created['endpointPrefix']}-ats.iot.us-east-1.localhost`);
+    // The region and domain were fixed when the database was created.
+    expect(created['endpoint']).toBe(`${created['endpointPrefix']}-ats.iot.eu-west-1.iot.example.net`);
     const duplicate = await certgate(['account', 'create', '--db', db, '--account-id', account]);
     expect([duplicate.code, duplicate.stderr]).toEqual([3, expect.stringContaining('already exists')]);
     const list = await certgate(['account', 'list', '--db', db, '--json']);

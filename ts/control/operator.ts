@@ -13,6 +13,9 @@ import { LocalControlPlane, type OperationInput } from './invoke.js';
 /** Options every operator command accepts. */
 export interface OperatorOptions {
   db?: string;
+  /** Region and endpoint domain of a database created by this command (ignored otherwise). */
+  region?: string;
+  endpointDomain?: string;
   account?: string;
   engine?: string;
   json?: boolean;
@@ -27,7 +30,13 @@ export class OperatorSession {
   ) {}
 
   static async open(options: OperatorOptions): Promise<OperatorSession> {
-    const registry = openRegistry({ path: resolveDbPath(options.db) });
+    const region = options.region ?? process.env['CERTGATE_REGION'];
+    const endpointDomain = options.endpointDomain ?? process.env['CERTGATE_ENDPOINT_DOMAIN'];
+    const registry = openRegistry({
+      path: resolveDbPath(options.db),
+      ...(region !== undefined ? { region } : {}),
+      ...(endpointDomain !== undefined ? { endpointDomain } : {}),
+    });
     const plane = await LocalControlPlane.open(registry, parseEngineName(options.engine ?? 'native'));
     return new OperatorSession(registry, plane, options.account ?? process.env['CERTGATE_ACCOUNT']);
   }

@@ -35,10 +35,16 @@ export function register(program: Command): void {
       .description('create an account with one credential; prints {accountId, endpointPrefix, endpoint, accessKeyId, secretAccessKey} as JSON')
       .option('--account-id <id>', '12-digit account id (generated when omitted)')
       .option('--access-key-id <key>', 'access key id (generated when omitted)')
-      .option('--secret-access-key <secret>', 'secret access key (generated when omitted)'),
+      .option('--secret-access-key <secret>', 'secret access key (generated when omitted)')
+      .option('--region <region>', 'region of a newly created database [env CERTGATE_REGION, default us-east-1]')
+      .option('--endpoint-domain <domain>', 'endpoint DNS suffix of a newly created database [env CERTGATE_ENDPOINT_DOMAIN, default localhost]'),
     false,
   ).action(
     action(async (options: CreateOptions) => {
+      if (options.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(options.region)) {
+        throw new AwsError('InvalidRequestException', `${options.region} is not a region name like us-east-1.`);
+      }
+      if (options.endpointDomain !== undefined) options.endpointDomain = domainName(options.endpointDomain);
       await withSession(options, async (session) => {
         const created = await createAccount(session.registry, {
           ...(options.accountId !== undefined ? { accountId: options.accountId } : {}),
