@@ -81,6 +81,23 @@ describe('endpoints, policies and the event feed', () => {
     expect([failure.name, failure.status]).toEqual(['ResourceNotFoundException', 404]);
   });
 
+  it('attaches, lists and removes custom domains for SNI routing', async () => {
+    const added = await signedFetch(harness, ACCOUNT_A, { method: 'PUT', path: '/certgate/domains/MQTT.Example.ORG' });
+    expect([added.status, added.json]).toEqual([200, { domainName: 'mqtt.example.org' }]);
+    expect((await harness.registry.accountForHost('mqtt.example.org'))?.accountId).toBe(ACCOUNT_A.accountId);
+    const taken = await signedFetch(harness, ACCOUNT_B, { method: 'PUT', path: '/certgate/domains/mqtt.example.org' });
+    expect([taken.status, taken.errorType]).toEqual([409, 'ResourceAlreadyExistsException']);
+    const listed = await signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certgate/domains' });
+    expect(listed.json).toEqual({ domainNames: ['mqtt.example.org'] });
+    const bad = await signedFetch(harness, ACCOUNT_A, { method: 'PUT', path: '/certgate/domains/bad_name!' });
+    expect([bad.status, bad.errorType]).toEqual([400, 'InvalidRequestException']);
+    const removed = await signedFetch(harness, ACCOUNT_A, { method: 'DELETE', path: '/certgate/domains/mqtt.example.org' });
+    expect(removed.status).toBe(200);
+    expect(await harness.registry.accountForHost('mqtt.example.org')).toBeNull();
+    const again = await signedFetch(harness, ACCOUNT_A, { method: 'DELETE', path: '/certgate/domains/mqtt.example.org' });
+    expect([again.status, again.errorType]).toEqual([404, 'ResourceNotFoundException']);
+  });
+
   it('serves the account event feed in order after a cursor', async () => {
     const first = await harness.registry.appendEvent(ACCOUNT_A.accountId, '$aws/events/certificates/registered/ca', { n: 1 });
     await harness.registry.appendEvent(ACCOUNT_B.accountId, 'other', { n: 0 });

@@ -11,6 +11,7 @@ import type { ControlContext } from './context.js';
 import { createRequestListener, type AdminLogger } from './http.js';
 import { caRoutes } from './operations/cas.js';
 import { certificateRoutes } from './operations/certificates.js';
+import { domainRoutes } from './operations/domains.js';
 import { endpointRoutes } from './operations/endpoint.js';
 import { issueRoutes } from './operations/issue.js';
 import { principalRoutes } from './operations/principals.js';
@@ -41,6 +42,7 @@ export function adminRoutes(ctx: ControlContext): Route[] {
     ...transferRoutes(ctx),
     ...principalRoutes(ctx),
     ...endpointRoutes(ctx),
+    ...domainRoutes(ctx),
   ];
 }
 

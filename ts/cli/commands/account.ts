@@ -5,20 +5,12 @@
 import type { Command } from 'commander';
 import { checkCredential, createAccount, generateCredential } from '../../control/accounts.js';
 import { AwsError } from '../../control/errors.js';
+import { domainName } from '../../control/operations/domains.js';
 import { endpointAddress } from '../../control/operations/endpoint.js';
 import { withSession, isoDate, type OperatorOptions } from '../../control/operator.js';
 import { group } from '../group.js';
 import { printJson, printTable } from '../output.js';
 import { action, operatorOptions } from './registry-options.js';
-
-/** DNS names: labels of letters, digits and hyphens, 1..253 chars, lower-cased. */
-const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-
-function domainName(value: string): string {
-  const lower = value.toLowerCase();
-  if (!DOMAIN_PATTERN.test(lower)) throw new AwsError('InvalidRequestException', `${value} is not a valid DNS name.`);
-  return lower;
-}
 
 interface CreateOptions extends OperatorOptions {
   accountId?: string;

@@ -1,0 +1,52 @@
+/**
+ * Custom domains (certgate extension): TLS connections whose SNI is one of these names are
+ * routed to the account, like AWS IoT domain configurations. Also `certgate account add-domain`.
+ */
+import type { ControlContext } from '../context.js';
+import { invalid } from '../errors.js';
+import type { Route } from '../router.js';
+import type { ApiRequest } from '../validate.js';
+
+/** DNS names: labels of letters, digits and hyphens, at most 253 characters. */
+const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** Lower-case and check a DNS name; throws InvalidRequestException. */
+export function domainName(value: string): string {
+  const lower = value.toLowerCase();
+  if (!DOMAIN_PATTERN.test(lower)) throw invalid(`${value.slice(0, 260)} is not a valid DNS name.`);
+  return lower;
+}
+
+function param(req: ApiRequest): string {
+  return domainName(req.params['domainName'] ?? '');
+}
+
+export function domainRoutes(ctx: ControlContext): Route[] {
+  return [
+    {
+      method: 'PUT',
+      template: '/certgate/domains/{domainName}',
+      operation: 'AddDomain',
+      handler: async (r) => {
+        const name = param(r);
+        await ctx.registry.addDomain(r.accountId, name);
+        return { domainName: name };
+      },
+    },
+    {
+      method: 'DELETE',
+      template: '/certgate/domains/{domainName}',
+      operation: 'RemoveDomain',
+      handler: async (r) => {
+        await ctx.registry.removeDomain(r.accountId, param(r));
+        return undefined;
+      },
+    },
+    {
+      method: 'GET',
+      template: '/certgate/domains',
+      operation: 'ListDomains',
+      handler: async (r) => ({ domainNames: await ctx.registry.listDomains(r.accountId) }),
+    },
+  ];
+}
