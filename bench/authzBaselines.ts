@@ -1,0 +1,115 @@
+/**
+ * The servers certgate is compared with, served the same way as `certgate serve`
+ * (node:cluster, one process per core, loopback, keep-alive):
+ *
+ *   bare-http          node:http answering POST /v1/authorize with a constant allow
+ *   naive-http <db>    what a user would write with node:crypto: parse the leaf with
+ *                      X509Certificate, look it up in the same registry, verify against
+ *                      the registered CA with X509Certificate.verify, no cache
+ *   bare-grpc          grpc-js Authorization/Check (real Envoy protos) answering OK
+ *
+ * Run as `vite-node bench/authzBaselines.ts` with `BENCH_MODE=<mode>` (and `BENCH_DB`);
+ * the primary prints one JSON line `{"port": N}` once every worker listens on the shared
+ * port. Workers are forked through vite-node too (they are TypeScript).
+ */
+import cluster from 'node:cluster';
+import { X509Certificate } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { authorizationService } from '../ts/ingress/envoyProtos.js';
+import { openRegistry } from '../ts/registry/open.js';
+import type { Registry } from '../ts/registry/types.js';
+
+const PROCESSES = 2;
+const mode = process.env.BENCH_MODE ?? 'bare-http';
+const db = process.env.BENCH_DB ?? '';
+
+const ALLOW = JSON.stringify({ allow: true, reason: 'CERTIFICATE_ACTIVE' });
+
+function readJson(req: http.IncomingMessage): Promise<{ sni?: string; certChain?: string[] }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { sni?: string; certChain?: string[] });
+      } catch (err) {
+        reject(err);
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+/** The naive authorizer: correct, uncached, node:crypto for every certificate. */
+async function naiveDecide(registry: Registry, sni: string, pems: string[]): Promise<boolean> {
+  const [leafPem = '', ...intermediatePems] = pems;
+  const leaf = new X509Certificate(leafPem);
+  const certificateId = leaf.fingerprint256.replaceAll(':', '').toLowerCase();
+  const now = Date.now();
+  if (now < Date.parse(leaf.validFrom) || now > Date.parse(leaf.validTo)) return false;
+  const account = await registry.accountForHost(sni.toLowerCase());
+  if (account === null) return false;
+  const record = await registry.getCertificate(account.accountId, certificateId);
+  if (record === null || record.status !== 'ACTIVE') return false;
+  if (record.caCertificateId === null) return true;
+  const ca = await registry.getCaCertificate(account.accountId, record.caCertificateId);
+  if (ca === null) return false;
+  // Walk the presented chain: each certificate issued and signed by the next, the last
+  // one by the registered CA.
+  const path = [leaf, ...intermediatePems.map((p) => new X509Certificate(p)), new X509Certificate(ca.certificatePem)];
+  for (let i = 0; i + 1 < path.length; i++) {
+    const child = path[i] as X509Certificate;
+    const issuer = path[i + 1] as X509Certificate;
+    if (!child.checkIssued(issuer) || !child.verify(issuer.publicKey)) return false;
+  }
+  return true;
+}
+
+function httpServer(registry: Registry | null): http.Server {
+  return http.createServer((req, res) => {
+    void readJson(req).then(async (body) => {
+      const allow = registry === null ? true : await naiveDecide(registry, body.sni ?? '', body.certChain ?? []);
+      const text = allow ? ALLOW : JSON.stringify({ allow: false });
+      res.writeHead(allow ? 200 : 403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+  });
+}
+
+async function worker(): Promise<number> {
+  if (mode === 'bare-grpc') {
+    const server = new grpc.Server();
+    server.addService(authorizationService().service, {
+      Check: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { status: { code: 0, message: '' }, ok_response: {} }),
+    });
+    return new Promise((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
+  }
+  const registry = mode === 'naive-http' ? openRegistry({ path: db }) : null;
+  const server = httpServer(registry);
+  server.keepAliveTimeout = 75_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+if (cluster.isPrimary) {
+  const viteNode = createRequire(import.meta.url).resolve('vite-node/vite-node.mjs');
+  cluster.setupPrimary({ exec: viteNode, args: [fileURLToPath(import.meta.url)] });
+  let ready = 0;
+  cluster.on('message', (_w, message: { port: number }) => {
+    if (++ready === PROCESSES) process.stdout.write(`${JSON.stringify({ port: message.port })}\n`);
+  });
+  for (let i = 0; i < PROCESSES; i++) cluster.fork();
+  process.on('SIGTERM', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill();
+    process.exit(0);
+  });
+} else {
+  const port = await worker();
+  process.send?.({ port });
+}
