@@ -3,13 +3,14 @@
 //! same names and shapes.
 
 use certgate_ring::RingVerifier;
-use napi::bindgen_prelude::Uint8Array;
+use napi::bindgen_prelude::{Env, Uint8Array, Unknown};
 use napi_derive::napi;
 
-type Json = napi::Result<serde_json::Value>;
+type Json<'env> = napi::Result<Unknown<'env>>;
 
-fn to_js<T: serde::Serialize>(value: &T) -> Json {
-    serde_json::to_value(value).map_err(|e| napi::Error::from_reason(e.to_string()))
+/// Serialise straight into JavaScript values (no intermediate `serde_json::Value`).
+fn to_js<'env, T: serde::Serialize>(env: &Env, value: &T) -> Json<'env> {
+    env.to_js_value(value)
 }
 
 fn bytes(list: Vec<Uint8Array>) -> Vec<Vec<u8>> {
@@ -18,101 +19,119 @@ fn bytes(list: Vec<Uint8Array>) -> Vec<Vec<u8>> {
 
 /// Parse the first certificate of a PEM or DER input.
 #[napi]
-pub fn inspect(input: Uint8Array) -> Json {
-    to_js(&certgate_api::inspect(&input))
+pub fn inspect<'env>(env: &Env, input: Uint8Array) -> Json<'env> {
+    to_js(env, &certgate_api::inspect(&input))
 }
 
 /// Parse every certificate of a PEM bundle.
 #[napi]
-pub fn inspect_chain(input: Uint8Array) -> Json {
-    to_js(&certgate_api::inspect_chain(&input))
+pub fn inspect_chain<'env>(env: &Env, input: Uint8Array) -> Json<'env> {
+    to_js(env, &certgate_api::inspect_chain(&input))
 }
 
 /// Validate a leaf against registered CAs at a time (epoch seconds).
 #[napi]
-pub fn verify_chain(
+pub fn verify_chain<'env>(
+    env: &Env,
     leaf: Uint8Array,
     intermediates: Vec<Uint8Array>,
     anchors: Vec<Uint8Array>,
     at: f64,
     eku: String,
-) -> Json {
-    to_js(&certgate_api::verify_chain(
-        &RingVerifier,
-        &leaf,
-        &bytes(intermediates),
-        &bytes(anchors),
-        at,
-        &eku,
-    ))
+) -> Json<'env> {
+    to_js(
+        env,
+        &certgate_api::verify_chain(
+            &RingVerifier,
+            &leaf,
+            &bytes(intermediates),
+            &bytes(anchors),
+            at,
+            &eku,
+        ),
+    )
 }
 
 /// Check a CA's proof of possession.
 #[napi]
-pub fn verify_registration_proof(
+pub fn verify_registration_proof<'env>(
+    env: &Env,
     ca: Uint8Array,
     verification: Uint8Array,
     registration_code: String,
     at: f64,
-) -> Json {
-    to_js(&certgate_api::verify_registration_proof(
-        &RingVerifier,
-        &ca,
-        &verification,
-        &registration_code,
-        at,
-    ))
+) -> Json<'env> {
+    to_js(
+        env,
+        &certgate_api::verify_registration_proof(
+            &RingVerifier,
+            &ca,
+            &verification,
+            &registration_code,
+            at,
+        ),
+    )
 }
 
 /// Issue a certificate with the AWS profile for a public key.
 #[napi]
-pub fn issue_certificate(
+pub fn issue_certificate<'env>(
+    env: &Env,
     public_key: Uint8Array,
     issuer_certificate: Uint8Array,
     issuer_key: Uint8Array,
     serial: Uint8Array,
     not_before: f64,
-) -> Json {
-    to_js(&certgate_api::issue_certificate(
-        &public_key,
-        &issuer_certificate,
-        &issuer_key,
-        &serial,
-        not_before,
-    ))
+) -> Json<'env> {
+    to_js(
+        env,
+        &certgate_api::issue_certificate(
+            &public_key,
+            &issuer_certificate,
+            &issuer_key,
+            &serial,
+            not_before,
+        ),
+    )
 }
 
 /// Issue a certificate for a CSR.
 #[napi]
-pub fn issue_from_csr(
+pub fn issue_from_csr<'env>(
+    env: &Env,
     csr: Uint8Array,
     issuer_certificate: Uint8Array,
     issuer_key: Uint8Array,
     serial: Uint8Array,
     not_before: f64,
-) -> Json {
-    to_js(&certgate_api::issue_from_csr(
-        &RingVerifier,
-        &csr,
-        &issuer_certificate,
-        &issuer_key,
-        &serial,
-        not_before,
-    ))
+) -> Json<'env> {
+    to_js(
+        env,
+        &certgate_api::issue_from_csr(
+            &RingVerifier,
+            &csr,
+            &issuer_certificate,
+            &issuer_key,
+            &serial,
+            not_before,
+        ),
+    )
 }
 
 /// Create a self-signed issuing CA certificate.
 #[napi]
-pub fn create_issuing_ca(
+pub fn create_issuing_ca<'env>(
+    env: &Env,
     key: Uint8Array,
     subject: String,
     serial: Uint8Array,
     not_before: f64,
     not_after: f64,
-) -> Json {
-    to_js(&certgate_api::create_issuing_ca(
-        &key, &subject, &serial, not_before, not_after,
-    ))
+) -> Json<'env> {
+    to_js(
+        env,
+        &certgate_api::create_issuing_ca(&key, &subject, &serial, not_before, not_after),
+    )
 }
 
 /// Every error code the engine can return.
