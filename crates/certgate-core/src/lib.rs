@@ -20,6 +20,7 @@ mod limits;
 mod name;
 mod name_constraints;
 mod proof;
+mod rules;
 mod signature;
 
 pub use algorithm::{Curve, HashAlgorithm, KeyFamily, KeyInfo, SignatureAlgorithm};

@@ -1,0 +1,110 @@
+//! Rules each certificate on a path must satisfy on its own (RFC 5280 6.1.3–6.1.4),
+//! independent of how the path was found.
+
+use x509_parser::extensions::ParsedExtension;
+
+use crate::certificate::Certificate;
+use crate::chain::EkuPolicy;
+use crate::error::{Error, ErrorCode};
+
+/// Extensions certgate processes (or that never restrict use); any other extension
+/// marked critical makes the certificate unusable (RFC 5280 4.2).
+const UNDERSTOOD_EXTENSIONS: &[&str] = &[
+    "2.5.29.19", // basicConstraints
+    "2.5.29.15", // keyUsage
+    "2.5.29.37", // extKeyUsage
+    "2.5.29.17", // subjectAltName
+    "2.5.29.18", // issuerAltName
+    "2.5.29.30", // nameConstraints
+    "2.5.29.14", // subjectKeyIdentifier
+    "2.5.29.35", // authorityKeyIdentifier
+    "2.5.29.32", // certificatePolicies: no policy is required, so any policy set is acceptable
+];
+
+pub(crate) fn check_critical_extensions(cert: &Certificate<'_>) -> Result<(), Error> {
+    for ext in cert.x509.iter_extensions().filter(|e| e.critical) {
+        let oid = ext.oid.to_id_string();
+        if !UNDERSTOOD_EXTENSIONS.contains(&oid.as_str()) {
+            return Err(Error::new(
+                ErrorCode::UnsupportedCriticalExtension,
+                format!(
+                    "certificate {} has unsupported critical extension {oid}",
+                    cert.id()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_eku(cert: &Certificate<'_>, policy: EkuPolicy) -> Result<(), Error> {
+    let Some(eku) = cert
+        .x509
+        .iter_extensions()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::ExtendedKeyUsage(eku) => Some(eku),
+            _ => None,
+        })
+    else {
+        return Ok(());
+    };
+    let allowed = match policy {
+        EkuPolicy::Any => true,
+        EkuPolicy::ClientAuth => eku.client_auth || eku.any,
+        EkuPolicy::ServerAuth => eku.server_auth || eku.any,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::ClientAuthNotPermitted,
+            format!("extendedKeyUsage of {} excludes {policy:?}", cert.id()),
+        ))
+    }
+}
+
+/// Checks a certificate must pass to act as an issuer.
+pub(crate) fn check_issuer(
+    ca: &Certificate<'_>,
+    at: i64,
+    sub_cas_below: usize,
+) -> Result<(), Error> {
+    ca.check_validity(at)?;
+    check_critical_extensions(ca)?;
+    let bc = ca
+        .x509
+        .basic_constraints()
+        .map_err(|e| Error::new(ErrorCode::BadDer, e.to_string()))?;
+    let Some(bc) = bc.filter(|bc| bc.value.ca) else {
+        return Err(Error::new(
+            ErrorCode::NotACa,
+            format!("issuer {} is not a CA (basicConstraints cA)", ca.id()),
+        ));
+    };
+    if let Some(max) = bc.value.path_len_constraint {
+        if u32::try_from(sub_cas_below).map_or(true, |n| n > max) {
+            return Err(Error::new(
+                ErrorCode::PathLengthExceeded,
+                format!(
+                    "issuer {} allows {max} intermediates below it; the path has {sub_cas_below}",
+                    ca.id()
+                ),
+            ));
+        }
+    }
+    let ku = ca
+        .x509
+        .key_usage()
+        .map_err(|e| Error::new(ErrorCode::BadDer, e.to_string()))?;
+    if ku.is_some_and(|ku| !ku.value.key_cert_sign()) {
+        return Err(Error::new(
+            ErrorCode::MissingKeyCertSign,
+            format!("issuer {} lacks keyCertSign", ca.id()),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn is_self_issued(cert: &Certificate<'_>) -> bool {
+    cert.x509.subject().as_raw() == cert.x509.issuer().as_raw()
+}
