@@ -22,18 +22,19 @@ const leaf = Buffer.from(chain.leaf, 'base64');
 const anchors = chain.anchors.map((a) => Buffer.from(a, 'base64'));
 
 loadEngine('wasm');
+type HostVerifier = (algorithm: string, spki: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean | undefined;
 const wasm = createRequire(import.meta.url)(wasmModulePath) as EngineBinding & {
-  setHostVerifier(fn: ((...args: unknown[]) => unknown) | undefined): void;
+  setHostVerifier(fn: HostVerifier | undefined): void;
 };
 
 describe('the wasm engine signature seam', () => {
   afterEach(() => wasm.setHostVerifier(hostVerify));
 
   it('asks the host verifier with the AWS algorithm name and the signer SPKI', () => {
-    const seen: unknown[][] = [];
-    wasm.setHostVerifier((...args: unknown[]) => {
+    const seen: Parameters<HostVerifier>[] = [];
+    wasm.setHostVerifier((...args) => {
       seen.push(args);
-      return hostVerify(...(args as Parameters<typeof hostVerify>));
+      return hostVerify(...args);
     });
     expect(wasm.verifyChain(leaf, [], anchors, chain.at, 'client')).toMatchObject({ ok: true });
     expect(seen).toHaveLength(1);
