@@ -4,6 +4,12 @@
 //! (spec 6.4), so an anchor may well be an intermediate. Because anchors are full
 //! certificates registered as CAs, their validity, basicConstraints, keyUsage, pathLen and
 //! name constraints are enforced too.
+//!
+//! rustls-webpki was considered for path building. It has no DSA (one of AWS IoT's seven
+//! algorithms), and it selects verification algorithms by the exact bytes of the SPKI
+//! AlgorithmIdentifier, which for DSA carry per-key domain parameters, so no DSA
+//! verifier could be plugged in. The search here follows webpki's shape instead:
+//! bounded depth, a signature budget, and certificates parsed once per call.
 
 use crate::algorithm::{KeyInfo, SignatureAlgorithm};
 use crate::certificate::Certificate;
