@@ -149,6 +149,13 @@ async function fixtures(dir: string): Promise<Fixtures> {
   return { db, warm, cold, coldViaIntermediate, intermediate, warmup, warmupViaIntermediate };
 }
 
+function median(xs: number[]): number {
+  // A typed array sorts numerically and is a copy, leaving `xs` alone.
+  const sorted = Float64Array.from(xs);
+  sorted.sort();
+  return sorted[Math.floor(xs.length / 2)] ?? NaN;
+}
+
 async function httpRun(origin: string, bodies: (i: number) => string, maxRequests = Infinity): Promise<LoadResult> {
   return closedLoopHttp({ origin, path: '/v1/authorize', body: bodies, connections: CONNECTIONS, maxRequests, durationMs: DURATION_MS, check: expectAllow });
 }
@@ -205,7 +212,6 @@ async function main(): Promise<void> {
       log(`round ${round + 1}: http bare ${fmt(bareHttp)} | certgate ${fmt(cgHttp)}`);
       log(`round ${round + 1}: grpc bare ${fmt(bareGrpc)} | certgate ${fmt(cgGrpc)}`);
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
     const httpRatio = median(pairs.map((p) => p.http[1].rps / p.http[0].rps));
     const grpcRatio = median(pairs.map((p) => p.grpc[1].rps / p.grpc[0].rps));
     const bareRps = median(pairs.map((p) => p.http[0].rps));

@@ -11,14 +11,14 @@ import { testAuthorizer } from './authorizer.js';
 import { certificate, DATES, identity } from './pki.js';
 import { ACCOUNT_A, SNI_A, createWorld, type World } from './world.js';
 
+const newDevice = (w: World) => certificate({ subject: identity('new-device', 'p256'), issuer: w.caIdentity });
+
 describe('just-in-time registration', () => {
   let world: World;
   beforeEach(async () => {
     world = await createWorld();
   });
   afterEach(() => world.dispose());
-
-  const newDevice = (w: World) => certificate({ subject: identity('new-device', 'p256'), issuer: w.caIdentity });
 
   it('registers an unknown certificate of an auto-registering CA as PENDING_ACTIVATION, logs the event and refuses', async () => {
     const leaf = newDevice(world);

@@ -40,6 +40,13 @@ export interface World {
   dispose(): Promise<void>;
 }
 
+/** The subject as the engine prints it (what the control plane stores for a CA). */
+function subjectOf(c: Cert): string {
+  const parsed = loadEngine('native').inspect(c.der);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.subject;
+}
+
 export async function createWorld(): Promise<World> {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-authz-'));
   const dbPath = path.join(dir, 'registry.db');
@@ -54,11 +61,6 @@ export async function createWorld(): Promise<World> {
   const rsaCaIdentity = identity('RSA Fleet CA', 'rsa2048');
   const rsaCa = certificate({ subject: rsaCaIdentity, ca: true });
   const rogueCaIdentity = identity('Fleet CA', 'p256', false);
-  const subjectOf = (c: Cert): string => {
-    const parsed = loadEngine('native').inspect(c.der);
-    if (!parsed.ok) throw new Error(parsed.message);
-    return parsed.subject;
-  };
   const caRecord = (c: Cert, auto: boolean) => ({
     accountId: ACCOUNT_A,
     certificateId: c.id,

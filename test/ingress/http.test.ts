@@ -28,6 +28,8 @@ describe('the authorizer HTTP port', () => {
     await world.dispose();
   });
 
+  const nginx = (headers: Record<string, string>) => request(`${base}/v1/nginx/auth`, { headers });
+  const envoy = (path: string, headers: Record<string, string>) => request(`${base}/v1/envoy/http${path}`, { method: 'POST', headers });
   const post = (body: unknown) =>
     request(`${base}/v1/authorize`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
 
@@ -81,8 +83,6 @@ describe('the authorizer HTTP port', () => {
   });
 
   describe('NGINX auth_request', () => {
-    const nginx = (headers: Record<string, string>) => request(`${base}/v1/nginx/auth`, { headers });
-
     it('allows with 200 and decision headers for auth_request_set', async () => {
       const res = await nginx({ 'x-ssl-client-cert': escapePem(leaf.pem), 'x-ssl-server-name': SNI_A });
       expect(res.statusCode).toBe(200);
@@ -112,8 +112,6 @@ describe('the authorizer HTTP port', () => {
   });
 
   describe('Envoy http_service', () => {
-    const envoy = (path: string, headers: Record<string, string>) => request(`${base}/v1/envoy/http${path}`, { method: 'POST', headers });
-
     it('allows exactly 200 from XFCC Cert= with SNI from the configured header, on any original path', async () => {
       const res = await envoy('/things/pump-7?x=1', {
         'x-forwarded-client-cert': `Hash=ab;Cert="${escapePem(leaf.pem)}";Subject="CN=device";URI=`,

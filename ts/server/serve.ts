@@ -92,7 +92,6 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
   let announced = false;
   const listening = new Map<number, NodePorts>();
 
-  const fork = (): Worker => cluster.fork();
   cluster.on('message', (worker: Worker, message: ToPrimary) => {
     if (message.type === 'certgate:listening') {
       listening.set(worker.id, message.ports);
@@ -111,9 +110,9 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
     listening.delete(worker.id);
     if (stopping) return;
     logger.error({ worker: worker.process.pid, code, signal }, 'server process died; starting a replacement');
-    fork();
+    cluster.fork();
   });
-  for (let i = 0; i < config.processes; i++) fork();
+  for (let i = 0; i < config.processes; i++) cluster.fork();
 
   const signal = await untilSignal();
   stopping = true;
@@ -137,8 +136,9 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
 }
 
 async function serveWorker(config: ServeConfig, logger: Logger): Promise<void> {
-  // Constructing one registers prom-client's worker-side reply to the primary's scrape.
-  new AggregatorRegistry();
+  // Constructing one registers prom-client's worker-side reply to the primary's scrape;
+  // the instance itself is not needed.
+  void new AggregatorRegistry();
   let next = 0;
   const pending = new Map<number, (m: { body: string; contentType: string }) => void>();
   const askPrimary = () =>
