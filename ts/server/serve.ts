@@ -97,7 +97,10 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
       listening.set(worker.id, message.ports);
       if (!announced && listening.size === config.processes) {
         announced = true;
-        logger.info(listeningLine(config, message.ports), 'listening');
+        const workers = Object.values(cluster.workers ?? {}).map((w) => w?.process.pid);
+        logger.info({ ...listeningLine(config, message.ports), workers }, 'listening');
+      } else if (announced) {
+        logger.info({ worker: worker.process.pid }, 'replacement server process listening');
       }
     } else if (message.type === 'certgate:metrics') {
       aggregator.clusterMetrics().then(
