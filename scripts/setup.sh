@@ -63,8 +63,9 @@ echo "node $(node --version), $(cargo --version)"
 
 apt_install build-essential pkg-config
 if [ "$PURPOSE" = test ]; then
-  # Real peers the test suite drives: NGINX with auth_request, the AWS CLI, curl.
-  apt_install nginx awscli curl openssl
+  # Real peers the test suite drives: NGINX with auth_request, the AWS CLI, curl,
+  # and PostgreSQL (test/registry/postgres.test.ts starts its own server).
+  apt_install nginx awscli curl openssl postgresql
 fi
 
 # ---------------------------------------------------------------------------- npm

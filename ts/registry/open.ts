@@ -1,8 +1,10 @@
 /**
- * Choosing and opening the registry backend. Today only SQLite exists; the database
- * path comes from `--db PATH`, else `CERTGATE_DB`, else `data/certgate.db` under the
- * working directory.
+ * Choosing and opening the registry backend. The location comes from `--db`, else
+ * `CERTGATE_DB`, else `data/certgate.db` under the working directory: a
+ * `postgres://` or `postgresql://` URL opens the PostgreSQL backend (several sidecars
+ * sharing one registry); anything else is a SQLite file path.
  */
+import { openPostgresRegistry } from './postgres/registry.js';
 import { openSqliteRegistry, type SqliteRegistryOptions } from './sqlite/registry.js';
 import type { Registry } from './types.js';
 
@@ -14,7 +16,19 @@ export function resolveDbPath(explicit?: string, env: NodeJS.ProcessEnv = proces
   return explicit ?? env['CERTGATE_DB'] ?? DEFAULT_DB_PATH;
 }
 
-/** Open the registry at `options.path`. */
+/** Whether `db` names a PostgreSQL database rather than a SQLite file. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(?:ql)?:\/\//i.test(db);
+}
+
+/** Open the registry at `options.path` (a SQLite file path or a PostgreSQL URL). */
 export function openRegistry(options: SqliteRegistryOptions): Registry {
+  if (isPostgresUrl(options.path)) {
+    return openPostgresRegistry({
+      connectionString: options.path,
+      ...(options.region === undefined ? {} : { region: options.region }),
+      ...(options.endpointDomain === undefined ? {} : { endpointDomain: options.endpointDomain }),
+    });
+  }
   return openSqliteRegistry(options);
 }

@@ -1,0 +1,168 @@
+/**
+ * The PostgreSQL connection pool and the one way every write runs: a SERIALIZABLE
+ * transaction, retried when PostgreSQL reports that it had to abort it to keep the
+ * history serializable.
+ *
+ * Why SERIALIZABLE (and not `SELECT ... FOR UPDATE`): most registry rules are checks of
+ * rows that do not exist yet ("no other account holds this CA in DEFAULT mode", "fewer
+ * than 10 CAs with this subject", "the account does not hold this certificate"), and
+ * row locks cannot lock an absent row. Under SERIALIZABLE, PostgreSQL's predicate locks
+ * see those read-then-insert patterns across every connection and every host, and abort
+ * one side of a conflicting pair (SQLSTATE 40001); rerunning it then sees the winner's
+ * row and refuses with the same `RegistryError` the SQLite backend gives. This keeps the
+ * transaction bodies the same check-then-write code as SQLite's `BEGIN IMMEDIATE`
+ * (which serialises all writers), with the unique indexes of the schema as a second
+ * line of defence. Event sequence numbers additionally take an advisory lock (see
+ * `registry.ts`), because a sequence must also follow commit order.
+ */
+import pg from 'pg';
+
+/**
+ * Connections per pool (pg's own default is also 10; we choose it deliberately).
+ * `certgate serve` opens one pool per process (one process per core by default), and
+ * several sidecars share one server whose `max_connections` defaults to 100, so the
+ * product sidecars x processes x pool size must stay below it: e.g. 3 sidecars x
+ * 2 processes x 10 = 60. Each registry call holds a connection for one short query or
+ * one short transaction, so 10 in flight per process is ample.
+ */
+export const DEFAULT_POOL_SIZE = 10;
+
+/**
+ * How long a call waits for a free pooled connection (or a new one) before failing.
+ * The authorizer must answer (deny) rather than hang when the server is unreachable;
+ * 5 s matches the SQLite backend's busy timeout.
+ */
+export const CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * How many times a write transaction is attempted when PostgreSQL aborts it for a
+ * serialization conflict, deadlock or concurrent unique insert. Registry transactions
+ * are a few statements long, so conflicts are rare; 20 attempts with jittered backoff
+ * (up to ~1.3 s in total) only run out under a pathological storm, and then the
+ * caller sees the database error rather than a wrong answer.
+ */
+export const WRITE_ATTEMPTS = 20;
+
+/** SQLSTATEs after which rerunning the whole transaction is correct. */
+const RETRYABLE = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '23505', // unique_violation: a concurrent insert won; the rerun's checks name it properly
+]);
+
+/** Something that answers SQL: the pool (autocommit) or one transaction's client. */
+export interface Queryable {
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
+  /** Returns the number of rows the statement changed. */
+  run(sql: string, params?: readonly unknown[]): Promise<number>;
+}
+
+function over(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+      return (await client.query(sql, params as unknown[])).rows as T[];
+    },
+    async get<T>(sql: string, params: readonly unknown[] = []): Promise<T | undefined> {
+      return (await client.query(sql, params as unknown[])).rows[0] as T | undefined;
+    },
+    async run(sql: string, params: readonly unknown[] = []): Promise<number> {
+      return (await client.query(sql, params as unknown[])).rowCount ?? 0;
+    },
+  };
+}
+
+/**
+ * `url` with any password replaced by `***`, for messages and logs. The connection
+ * string is otherwise never logged.
+ */
+export function redactConnectionString(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+    return parsed.toString();
+  } catch {
+    return '<unparseable PostgreSQL URL>';
+  }
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A bounded pool plus autocommit reads and retried serializable writes. */
+export class Pg implements Queryable {
+  private readonly pool: pg.Pool;
+  private readonly direct: Queryable;
+
+  constructor(connectionString: string, poolSize: number = DEFAULT_POOL_SIZE) {
+    this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    // An idle pooled connection that the server drops (restart, failover) emits 'error'
+    // on the pool; pg has already discarded it and the next query opens a new one.
+    // Without a listener the event would crash the process.
+    this.pool.on('error', () => undefined);
+    this.direct = over(this.pool);
+  }
+
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.direct.all<T>(sql, params);
+  }
+
+  get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+    return this.direct.get<T>(sql, params);
+  }
+
+  run(sql: string, params?: readonly unknown[]): Promise<number> {
+    return this.direct.run(sql, params);
+  }
+
+  /**
+   * Run `fn` in a SERIALIZABLE transaction that is committed (durably:
+   * `synchronous_commit` is forced on for it) before the promise resolves. `fn` may run
+   * several times, so it must have no effect outside the transaction. An error thrown
+   * by `fn` that is not a retryable SQLSTATE rolls back and propagates unchanged.
+   */
+  async write<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit TO on');
+        const result = await fn(over(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          // The connection itself failed: do not return it to the pool.
+          broken = rollbackError as Error;
+        }
+        const state = sqlState(error);
+        if (state === undefined || !RETRYABLE.has(state) || attempt >= WRITE_ATTEMPTS) throw error;
+      } finally {
+        client.release(broken);
+      }
+      // Jittered exponential backoff, capped at 128 ms, so racing writers spread out.
+      await sleep(Math.random() * Math.min(128, 2 ** attempt));
+    }
+  }
+
+  /** Run `fn` on one connection outside any transaction the pool manages (migrations). */
+  async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

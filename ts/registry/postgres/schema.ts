@@ -1,0 +1,176 @@
+/**
+ * Versioned schema migrations for the PostgreSQL registry, the same idea as the SQLite
+ * backend's `PRAGMA user_version`: the one-row table `certgate_schema` records how many
+ * migrations have run; each runs once, in one transaction with the DDL (PostgreSQL DDL
+ * is transactional), under a transaction-scoped advisory lock so several sidecars
+ * opening a fresh database at the same moment apply it exactly once.
+ * Append new migrations; never edit a released one.
+ *
+ * Column names and meanings match the SQLite schema so both backends share the row
+ * mapping (`../sqlite/rows.ts`). Differences, each deliberate:
+ * - Text columns are `COLLATE "C"`: SQLite orders TEXT bytewise, and lists and
+ *   pagination markers must order identically whatever locale the database was created
+ *   with.
+ * - Timestamps are `double precision` epoch seconds (SQLite REAL), so records carry the
+ *   same fractional seconds.
+ * - A partial unique index states the one-DEFAULT-owner-per-CA rule declaratively, as a
+ *   second line of defence behind the serializable check (`database.ts`). The device
+ *   certificate DEFAULT rule has no such index because JITR inserts without it, exactly
+ *   as in SQLite.
+ */
+import type pg from 'pg';
+
+const TEXT = 'TEXT COLLATE "C"';
+
+/** Migration N (1-based) is `MIGRATIONS[N - 1]`. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE settings (
+    key ${TEXT} PRIMARY KEY,
+    value ${TEXT} NOT NULL
+  );
+  CREATE TABLE accounts (
+    account_id ${TEXT} PRIMARY KEY,
+    endpoint_prefix ${TEXT} NOT NULL UNIQUE,
+    created_at double precision NOT NULL
+  );
+  CREATE TABLE credentials (
+    access_key_id ${TEXT} PRIMARY KEY,
+    secret_access_key ${TEXT} NOT NULL,
+    account_id ${TEXT} NOT NULL REFERENCES accounts (account_id)
+  );
+  CREATE INDEX credentials_by_account ON credentials (account_id);
+  CREATE TABLE domains (
+    domain_name ${TEXT} PRIMARY KEY,
+    account_id ${TEXT} NOT NULL REFERENCES accounts (account_id)
+  );
+  CREATE TABLE registration_codes (
+    account_id ${TEXT} PRIMARY KEY REFERENCES accounts (account_id),
+    code ${TEXT} NOT NULL
+  );
+  CREATE TABLE ca_certificates (
+    account_id ${TEXT} NOT NULL REFERENCES accounts (account_id),
+    certificate_id ${TEXT} NOT NULL,
+    certificate_pem ${TEXT} NOT NULL,
+    status ${TEXT} NOT NULL,
+    certificate_mode ${TEXT} NOT NULL,
+    auto_registration_status ${TEXT} NOT NULL,
+    subject ${TEXT} NOT NULL,
+    registration_config ${TEXT},
+    template_name ${TEXT},
+    tags ${TEXT} NOT NULL,
+    creation_date double precision NOT NULL,
+    last_modified_date double precision NOT NULL,
+    customer_version integer NOT NULL,
+    generation_id ${TEXT} NOT NULL,
+    not_before double precision NOT NULL,
+    not_after double precision NOT NULL,
+    PRIMARY KEY (account_id, certificate_id)
+  );
+  CREATE INDEX ca_by_subject ON ca_certificates (account_id, subject);
+  CREATE INDEX ca_by_id ON ca_certificates (certificate_id);
+  CREATE INDEX ca_by_creation ON ca_certificates (account_id, creation_date, certificate_id);
+  -- One DEFAULT-mode owner per CA certificate in the installation (spec 3.3).
+  CREATE UNIQUE INDEX ca_one_default_owner ON ca_certificates (certificate_id) WHERE certificate_mode = 'DEFAULT';
+  CREATE TABLE certificates (
+    account_id ${TEXT} NOT NULL REFERENCES accounts (account_id),
+    certificate_id ${TEXT} NOT NULL,
+    certificate_pem ${TEXT} NOT NULL,
+    status ${TEXT} NOT NULL,
+    certificate_mode ${TEXT} NOT NULL,
+    ca_certificate_id ${TEXT},
+    previous_owned_by ${TEXT},
+    creation_date double precision NOT NULL,
+    last_modified_date double precision NOT NULL,
+    customer_version integer NOT NULL,
+    generation_id ${TEXT} NOT NULL,
+    not_before double precision NOT NULL,
+    not_after double precision NOT NULL,
+    transfer_to ${TEXT},
+    transfer_message ${TEXT},
+    reject_reason ${TEXT},
+    transfer_date double precision,
+    accept_date double precision,
+    reject_date double precision,
+    PRIMARY KEY (account_id, certificate_id)
+  );
+  CREATE INDEX certificates_by_id ON certificates (certificate_id);
+  CREATE INDEX certificates_by_creation ON certificates (account_id, creation_date, certificate_id);
+  CREATE INDEX certificates_by_ca ON certificates (account_id, ca_certificate_id, creation_date, certificate_id);
+  CREATE INDEX certificates_offered ON certificates (transfer_to, status);
+  CREATE TABLE thing_principals (
+    account_id ${TEXT} NOT NULL,
+    principal ${TEXT} NOT NULL,
+    thing_name ${TEXT} NOT NULL,
+    PRIMARY KEY (account_id, principal, thing_name)
+  );
+  CREATE TABLE policies (
+    account_id ${TEXT} NOT NULL,
+    policy_name ${TEXT} NOT NULL,
+    policy_document ${TEXT} NOT NULL,
+    policy_version_id ${TEXT} NOT NULL,
+    creation_date double precision NOT NULL,
+    last_modified_date double precision NOT NULL,
+    PRIMARY KEY (account_id, policy_name)
+  );
+  CREATE TABLE policy_targets (
+    account_id ${TEXT} NOT NULL,
+    policy_name ${TEXT} NOT NULL,
+    target ${TEXT} NOT NULL,
+    PRIMARY KEY (account_id, policy_name, target)
+  );
+  CREATE INDEX policy_targets_by_target ON policy_targets (account_id, target);
+  CREATE TABLE events (
+    sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id ${TEXT} NOT NULL,
+    topic ${TEXT} NOT NULL,
+    payload ${TEXT} NOT NULL,
+    created_at double precision NOT NULL
+  );
+  CREATE INDEX events_by_account ON events (account_id, sequence);
+  `,
+  `
+  CREATE TABLE issuing_ca (
+    id integer PRIMARY KEY CHECK (id = 1),
+    certificate_pem ${TEXT} NOT NULL,
+    private_key_pem ${TEXT} NOT NULL,
+    created_at double precision NOT NULL
+  );
+  `,
+];
+
+/**
+ * Advisory lock keys (one 64-bit key space per database). Arbitrary constants
+ * ("certgate" in ASCII, then a suffix per purpose), chosen not to collide with other
+ * applications' small integers.
+ */
+export const ADVISORY_LOCKS = {
+  migrate: 0x6365727467617465n,
+  events: 0x6365727467617466n,
+} as const;
+
+/** Bring the database up to the newest schema version; returns the version reached. */
+export async function migrate(client: pg.PoolClient): Promise<number> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.migrate.toString()]);
+    await client.query('CREATE TABLE IF NOT EXISTS certgate_schema (version integer NOT NULL)');
+    const row = (await client.query<{ version: number }>('SELECT version FROM certgate_schema')).rows[0];
+    const current = row?.version ?? 0;
+    if (row === undefined) await client.query('INSERT INTO certgate_schema (version) VALUES (0)');
+    if (current > MIGRATIONS.length) {
+      throw new Error(
+        `the database schema (version ${current}) is newer than this certgate (version ${MIGRATIONS.length}); upgrade certgate`,
+      );
+    }
+    for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+      await client.query(MIGRATIONS[version - 1] ?? '');
+      await client.query('UPDATE certgate_schema SET version = $1', [version]);
+    }
+    await client.query('COMMIT');
+    return MIGRATIONS.length;
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  }
+}
