@@ -14,9 +14,10 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../ts/paths.js';
-import { openRegistry } from '../../ts/registry/open.js';
+import { isPostgresUrl, openRegistry } from '../../ts/registry/open.js';
 import { redactConnectionString } from '../../ts/registry/postgres/database.js';
-import { openPostgresRegistry, type PostgresRegistry } from '../../ts/registry/postgres/registry.js';
+import { openPostgresRegistry, PostgresRegistry } from '../../ts/registry/postgres/registry.js';
+import { SqliteRegistry } from '../../ts/registry/sqlite/registry.js';
 import { MIGRATIONS } from '../../ts/registry/postgres/schema.js';
 import { RegistryError, type NewCaCertificate, type NewCertificate, type Registry } from '../../ts/registry/types.js';
 import { registryContract } from './contract.js';
@@ -90,6 +91,22 @@ function tally(results: PromiseSettledResult<unknown>[], code: string): { won: n
 }
 
 describe('postgres registry database', () => {
+  it('opens PostgreSQL for postgres:// and postgresql:// URLs and SQLite for anything else', async () => {
+    expect(['postgres://h/db', 'postgresql://u@h/db', 'POSTGRES://h/db'].map(isPostgresUrl)).toEqual([true, true, true]);
+    expect(['data/certgate.db', '/var/lib/postgres/x.db', 'postgres.db', 'file:postgres://x'].map(isPostgresUrl)).toEqual([false, false, false, false]);
+    const name = await server.createDatabase();
+    const pgRegistry = openRegistry({ path: server.url(name).replace(/^postgres:/, 'postgresql:') });
+    expect(pgRegistry).toBeInstanceOf(PostgresRegistry);
+    expect(await pgRegistry.listAccounts()).toEqual([]);
+    await pgRegistry.close();
+    await server.dropDatabase(name);
+    const dir = mkdtempSync(path.join(tmpdir(), 'certgate-open-'));
+    const sqliteRegistry = openRegistry({ path: path.join(dir, 'registry.db') });
+    expect(sqliteRegistry).toBeInstanceOf(SqliteRegistry);
+    await sqliteRegistry.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('applies each migration exactly once when several sidecars open a fresh database together', async () => {
     const name = await server.createDatabase();
     const openers = Array.from({ length: 4 }, () => openPostgresRegistry({ connectionString: server.url(name), poolSize: 2 }));
