@@ -41,8 +41,13 @@ interface Server {
   line: Record<string, unknown>;
 }
 
+/** Every server still running, killed if the run fails half way. */
+const children = new Set<ChildProcess>();
+
 function start(command: string, args: string[], env: Record<string, string>, ready: (line: Record<string, unknown>) => boolean): Promise<Server> {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -252,6 +257,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    for (const child of children) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 }

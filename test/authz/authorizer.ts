@@ -5,6 +5,7 @@
 import { Authorizer, type AuthzRegistry, type DecisionEvent } from '../../ts/authz/decision.js';
 import { Jitr } from '../../ts/authz/jitr.js';
 import { DEFAULT_LIMITS, type AuthzLimits } from '../../ts/authz/limits.js';
+import { DEFAULT_INLINE_BUDGET_US } from '../../ts/authz/placement.js';
 import { Verifier } from '../../ts/authz/verifier.js';
 import { VerifyCache } from '../../ts/authz/verifyCache.js';
 import { loadEngine } from '../../ts/engine/load.js';
@@ -46,7 +47,7 @@ export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): Tes
     verifier: new Verifier(engine, o.pool),
     cache,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
-    inlineBudgetUs: o.inlineBudgetUs ?? 250,
+    inlineBudgetUs: o.inlineBudgetUs ?? DEFAULT_INLINE_BUDGET_US,
     clock,
     region: 'us-east-1',
     configCacheMs: o.configCacheMs ?? 0,

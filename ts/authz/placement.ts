@@ -5,15 +5,22 @@
  * handing one task to the pool costs 80–100 µs of latency and 30–38 µs of main-thread
  * CPU, more than a whole cold RSA-2048 (25–40 µs) or P-256 (45–65 µs) chain step.
  * The server already runs one process per core, so the pool adds no cores; it only keeps
- * long verifications from stalling every other request on the event loop. So a
- * verification goes to the pool when its estimated cost exceeds `inlineBudgetUs`
- * (default 250 µs: a stall the p99 target of 2 ms absorbs several times over) and
- * inline otherwise. `docs/authorizer.md` explains the policy with the measurements.
+ * long verifications from stalling every other request on the event loop. Measured
+ * (`bench/authzPlacement.ts`: 4,000 warm req/s plus 300 cold P-384 req/s, 2 processes
+ * on 2 cores) sending P-384 (~0.5 ms) to the pool made warm p99 worse (5.3–7.7 ms vs
+ * 4.1–4.7 ms inline) and cold P-384 p99 worse (11–16 ms vs 5–6 ms): the hop and the
+ * extra thread competing for the same two cores cost more than the stall. So a
+ * verification goes to the pool only when its estimated cost exceeds `inlineBudgetUs`
+ * (default {@link DEFAULT_INLINE_BUDGET_US}), which today means native DSA (~6 ms).
+ * `docs/authorizer.md` explains the policy with the measurements.
  */
 import type { EngineName, PublicKeyInfo } from '../engine/types.js';
 
 /** Where one verification runs. */
 export type Placement = 'inline' | 'pool';
+
+/** Default inline budget (µs): above every measured chain step except native DSA. */
+export const DEFAULT_INLINE_BUDGET_US = 1000;
 
 /**
  * Estimated µs for one cold `verifyChain` step (parse both certificates, check one

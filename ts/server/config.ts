@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_LIMITS, type AuthzLimits } from '../authz/limits.js';
 import type { EngineName } from '../engine/types.js';
 import { POOL_DEFAULTS } from '../engine/pool.js';
+import { DEFAULT_INLINE_BUDGET_US } from '../authz/placement.js';
 
 export interface ServeConfig {
   db: string;
@@ -52,7 +53,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'engine', flag: '--engine <name>', env: 'CERTGATE_ENGINE', default: 'native', help: 'verification engine: native or wasm' },
   { key: 'poolThreads', flag: '--pool-threads <n>', env: 'CERTGATE_POOL_THREADS', default: '1', help: 'worker threads per process for heavy verifications (0 = all inline)' },
   { key: 'poolMaxQueue', flag: '--pool-max-queue <n>', env: 'CERTGATE_POOL_MAX_QUEUE', default: String(POOL_DEFAULTS.maxQueue), help: 'queued verifications per process before QUEUE_FULL' },
-  { key: 'inlineBudgetUs', flag: '--inline-budget-us <n>', env: 'CERTGATE_INLINE_BUDGET_US', default: '250', help: 'verifications estimated above this many µs go to the pool' },
+  { key: 'inlineBudgetUs', flag: '--inline-budget-us <n>', env: 'CERTGATE_INLINE_BUDGET_US', default: String(DEFAULT_INLINE_BUDGET_US), help: 'verifications estimated above this many µs go to the pool' },
   { key: 'verifyCacheSize', flag: '--verify-cache-size <n>', env: 'CERTGATE_VERIFY_CACHE_SIZE', default: '10000', help: 'verified chains remembered per process (0 disables)' },
   { key: 'configCacheMs', flag: '--config-cache-ms <n>', env: 'CERTGATE_CONFIG_CACHE_MS', default: '1000', help: 'reuse SNI routing and thing names this long (0 = read every time; status is never cached)' },
   { key: 'maxChainLength', flag: '--max-chain-length <n>', env: 'CERTGATE_MAX_CHAIN_LENGTH', default: String(DEFAULT_LIMITS.maxChainLength), help: 'certificates per presented chain' },

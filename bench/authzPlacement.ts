@@ -1,0 +1,137 @@
+/**
+ * What the inline-vs-pool policy buys: warm requests (RSA chains, cache hits) at a fixed
+ * rate while a second stream sends cold P-384 chains (~0.5 ms of verification each,
+ * Served by `certgate serve --processes 2` with `--inline-budget-us 250` (P-384 goes to
+ * the pool) and with `--pool-threads 0` (everything inline), twice each in alternating
+ * order. Both streams are open loop, so a stalled event loop shows up as latency.
+ * Run: `npm run build:ts && npx vite-node bench/authzPlacement.ts`. The result set the
+ * default inline budget (`ts/authz/placement.ts`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { projectRoot } from '../ts/paths.js';
+import { openSqliteRegistry } from '../ts/registry/sqlite/registry.js';
+import { certificate, identity, type Cert, type Identity } from '../test/authz/pki.js';
+import { openLoopHttp, type LoadResult } from './authzLoad.js';
+
+const ACCOUNT = '111111111111';
+const PREFIX = 'placementbench';
+const SNI = `${PREFIX}-ats.iot.us-east-1.localhost`;
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
+const WARM_RATE = Number(process.env.BENCH_WARM_RATE ?? 4000);
+const COLD_RATE = Number(process.env.BENCH_COLD_RATE ?? 300);
+
+async function registerCa(registry: ReturnType<typeof openSqliteRegistry>, ca: Cert, subject: string): Promise<void> {
+  await registry.insertCaCertificate({
+    accountId: ACCOUNT,
+    certificateId: ca.id,
+    certificatePem: ca.pem,
+    notBefore: 1_577_836_800,
+    notAfter: 4_102_444_799,
+    status: 'ACTIVE',
+    certificateMode: 'DEFAULT',
+    autoRegistrationStatus: 'DISABLE',
+    subject,
+    registrationConfig: null,
+    tags: [],
+  });
+}
+
+async function fixtures(dir: string): Promise<{ db: string; warm: Cert[]; cold: Cert[] }> {
+  const db = path.join(dir, 'placement.db');
+  const registry = openSqliteRegistry({ path: db });
+  await registry.createAccount({ accountId: ACCOUNT, endpointPrefix: PREFIX });
+  const rsaCa: Identity = identity('RSA CA', 'rsa2048', false);
+  const p384Ca: Identity = identity('P-384 CA', 'p384', false);
+  const rsaCaCert = certificate({ subject: rsaCa, ca: true });
+  const p384CaCert = certificate({ subject: p384Ca, ca: true });
+  await registerCa(registry, rsaCaCert, 'CN=RSA CA,O=certgate tests');
+  await registerCa(registry, p384CaCert, 'CN=P-384 CA,O=certgate tests');
+  const leafKey = identity('device', 'p256', false);
+  const warm = Array.from({ length: 16 }, () => certificate({ subject: leafKey, issuer: rsaCa }));
+  const cold = Array.from({ length: (Math.ceil((COLD_RATE * DURATION_MS) / 1000) + 1) * 8 + 16 }, () =>
+    certificate({ subject: leafKey, issuer: p384Ca }),
+  );
+  for (const [c, ca] of [...warm.map((c) => [c, rsaCaCert] as const), ...cold.map((c) => [c, p384CaCert] as const)]) {
+    await registry.insertCertificate({
+      accountId: ACCOUNT,
+      certificateId: c.id,
+      certificatePem: c.pem,
+      notBefore: 1_577_836_800,
+      notAfter: 4_102_444_799,
+      status: 'ACTIVE',
+      certificateMode: 'DEFAULT',
+      caCertificateId: ca.id,
+    });
+  }
+  await registry.close();
+  return { db, warm, cold };
+}
+
+function serve(db: string, extra: string[]): Promise<{ child: ChildProcess; authz: string }> {
+  const args = ['serve', '--db', db, '--processes', '2', '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', '--decision-log-sample', '0', ...extra];
+  const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'certgate.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.includes('"listening"'));
+      if (line) resolve({ child, authz: (JSON.parse(line) as { authz: string }).authz });
+    });
+    child.once('exit', (code) => reject(new Error(`certgate serve exited with ${code}`)));
+  });
+}
+
+/** Non-allow answers by reason (overload sheds with DEADLINE_EXCEEDED / QUEUE_FULL). */
+const refused = new Map<string, number>();
+const allow = (status: number, body: string) => {
+  if (status === 200) return;
+  const reason = (JSON.parse(body) as { reason?: string }).reason ?? String(status);
+  if (!['DEADLINE_EXCEEDED', 'QUEUE_FULL'].includes(reason)) throw new Error(`expected an allow or a shed, got ${status} ${body.slice(0, 200)}`);
+  refused.set(reason, (refused.get(reason) ?? 0) + 1);
+};
+const fmt = (r: LoadResult) => `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms (n=${r.requests})`;
+const children = new Set<ChildProcess>();
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'certgate-placement-'));
+  try {
+    const { db, warm, cold } = await fixtures(dir);
+    process.stdout.write(`warm RSA stream ${WARM_RATE} req/s + cold P-384 stream ${COLD_RATE} req/s, ${DURATION_MS} ms, open loop\n`);
+    let offset = 0;
+    const variants = [
+      ['--inline-budget-us 250 (P-384 on the pool)', ['--inline-budget-us', '250']],
+      ['--pool-threads 0 (all inline)', ['--pool-threads', '0']],
+    ] as const;
+    // Twice, in alternating order: the machine is shared.
+    for (const [label, extra] of [...variants, ...[...variants].reverse()]) {
+      const server = await serve(db, [...extra]);
+      const base = offset;
+      const load = (rate: number, body: (i: number) => string) =>
+        openLoopHttp({ origin: server.authz, path: '/v1/authorize', body, connections: 32, durationMs: DURATION_MS, rate, check: allow });
+      const warmBody = (i: number) => JSON.stringify({ sni: SNI, certChain: [(warm[i % warm.length] as Cert).pem] });
+      const coldBody = (i: number) => JSON.stringify({ sni: SNI, certChain: [(cold[base + i] as Cert).pem] });
+      const perRun = Math.ceil((COLD_RATE * DURATION_MS) / 1000) + 1;
+      // Warm up both paths (JIT, pool threads loading their engine) with other cold leaves.
+      const warmupCold = (i: number) => JSON.stringify({ sni: SNI, certChain: [(cold[base + perRun + i] as Cert).pem] });
+      await Promise.all([load(WARM_RATE, warmBody), load(COLD_RATE, warmupCold)]);
+      refused.clear();
+      const [w, c] = await Promise.all([load(WARM_RATE, warmBody), load(COLD_RATE, coldBody)]);
+      const shed = [...refused].map(([reason, n]) => `${n} × ${reason}`).join(', ') || 'none';
+      offset += 2 * perRun;
+      process.stdout.write(`${label}\n  warm: ${fmt(w)}\n  cold P-384: ${fmt(c)}\n  shed: ${shed}\n`);
+      const exited = new Promise((r) => server.child.once('exit', r));
+      server.child.kill('SIGTERM');
+      await exited;
+    }
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
