@@ -44,7 +44,7 @@ export interface OptionSpec {
 
 /** The options, in `--help` order. */
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
-  { key: 'db', flag: '--db <path>', env: 'CERTGATE_DB', default: 'data/certgate.db', help: 'SQLite registry file' },
+  { key: 'db', flag: '--db <path|url>', env: 'CERTGATE_DB', default: 'data/certgate.db', help: 'SQLite registry file, or a postgres:// URL' },
   { key: 'host', flag: '--host <address>', env: 'CERTGATE_HOST', default: '127.0.0.1', help: 'address every port binds to' },
   { key: 'adminPort', flag: '--admin-port <n>', env: 'CERTGATE_ADMIN_PORT', default: '9440', help: 'AWS-IoT-compatible admin API port (0 = any free port)' },
   { key: 'authzPort', flag: '--authz-port <n>', env: 'CERTGATE_AUTHZ_PORT', default: '9441', help: 'authorizer HTTP port: JSON, NGINX, Envoy HTTP, /metrics, /healthz, /readyz' },

@@ -20,7 +20,7 @@ import { createAuthzGrpcServer } from '../ingress/grpc.js';
 import { createAuthzHttpServer } from '../ingress/http.js';
 import { AuthzMetrics } from '../metrics/authzMetrics.js';
 import { DecisionLog, fanOut } from '../metrics/decisionLog.js';
-import { openRegistry } from '../registry/open.js';
+import { isPostgresUrl, openRegistry } from '../registry/open.js';
 import type { Registry, RegistryEvent } from '../registry/types.js';
 import { createAdminServer } from '../control/server.js';
 import type { ServeConfig } from './config.js';
@@ -50,7 +50,7 @@ export interface NodeHooks {
 
 /** Start a serving process. */
 export async function startNode(config: ServeConfig, logger: Logger, hooks: NodeHooks = {}): Promise<RunningNode> {
-  mkdirSync(path.dirname(path.resolve(config.db)), { recursive: true });
+  if (!isPostgresUrl(config.db)) mkdirSync(path.dirname(path.resolve(config.db)), { recursive: true });
   const registry = openRegistry({
     path: config.db,
     ...(config.region === undefined ? {} : { region: config.region }),

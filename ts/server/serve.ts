@@ -12,7 +12,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import pino, { type Logger } from 'pino';
 import { WebhookDeliverer } from '../authz/webhooks.js';
-import { openRegistry } from '../registry/open.js';
+import { isPostgresUrl, openRegistry } from '../registry/open.js';
 import type { ServeConfig } from './config.js';
 import { startNode, type NodePorts, type RunningNode } from './node.js';
 
@@ -62,7 +62,8 @@ function deliverer(config: ServeConfig, logger: Logger): { deliverer: WebhookDel
   const d = new WebhookDeliverer({
     registry,
     urls: config.webhooks,
-    stateFile: `${config.db}.webhooks.json`,
+    // Next to a SQLite file; for a PostgreSQL registry, in the working directory.
+    stateFile: isPostgresUrl(config.db) ? 'certgate-webhooks.json' : `${config.db}.webhooks.json`,
     onError: (url, event, error) => logger.warn({ url, sequence: event.sequence, error }, 'webhook delivery failed; will retry'),
   });
   d.start();
