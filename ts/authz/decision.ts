@@ -17,7 +17,7 @@
  * Every failure on the way is a deny with its own reason; nothing throws out of here.
  */
 import type { Engine, CertificateInfo } from '../engine/types.js';
-import type { CertificateMode, CertificateRecord, RegistryReader } from '../registry/types.js';
+import type { Account, CertificateMode, CertificateRecord, RegistryReader } from '../registry/types.js';
 import { readChain, type PresentedChain } from './chain.js';
 import type { AuthzLimits } from './limits.js';
 import type { Reason } from './reasons.js';
@@ -28,7 +28,6 @@ import { autoRegisters, type Jitr } from './jitr.js';
 import { StageClock, type Stage } from './stages.js';
 import { ConfigCache } from './configCache.js';
 import { Anchors, type Anchor } from './anchors.js';
-import type { Account } from '../registry/types.js';
 
 /** The answer. Plain data: it crosses process and protocol boundaries unchanged. */
 export interface Decision {
