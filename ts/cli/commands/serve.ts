@@ -12,7 +12,8 @@ export function register(program: Command): void {
     .command('serve')
     .description('serve the admin API (default :9440), the authorizer over HTTP (:9441) and gRPC (:9442)');
   for (const spec of SERVE_OPTIONS) {
-    const option = new Option(spec.flag, `${spec.help} [env ${spec.env}]`).env(spec.env);
+    // commander prints the environment variable itself.
+    const option = new Option(spec.flag, spec.help).env(spec.env);
     if (spec.default !== undefined) option.default(spec.default);
     command.addOption(option);
   }
