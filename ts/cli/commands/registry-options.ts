@@ -9,7 +9,7 @@ import { CliError, EXIT } from '../output.js';
 
 /** Add the options every operator command takes. */
 export function operatorOptions(command: Command, withAccount = true): Command {
-  command.addOption(new Option('--db <path>', 'registry database file [env CERTGATE_DB, default data/certgate.db]'));
+  command.addOption(new Option('--db <path>', 'registry: SQLite file or postgres:// URL [env CERTGATE_DB, default data/certgate.db]'));
   if (withAccount) command.addOption(new Option('--account <id>', '12-digit account id [env CERTGATE_ACCOUNT; default: the only account]'));
   command.addOption(new Option('--engine <name>', 'certificate engine: native or wasm').default('native'));
   command.option('--json', 'print JSON instead of a table');
