@@ -5,22 +5,12 @@
  * signature checks use node:crypto's `X509Certificate` (OpenSSL).
  */
 import { X509Certificate } from 'node:crypto';
+import { AWS_SIGNATURE_ALGORITHMS } from '../engine/algorithms.js';
 import type { CertificateInfo, Engine } from '../engine/types.js';
 import { AwsError } from './errors.js';
 
 /** AWS IoT model: certificate PEM inputs are at most 65536 characters (spec 2, 8). */
 export const MAX_CERTIFICATE_PEM_CHARS = 65536;
-
-/** Signature algorithms AWS IoT accepts on registered certificates (spec 6.4). */
-export const ACCEPTED_SIGNATURE_ALGORITHMS: readonly string[] = [
-  'SHA256WITHRSA',
-  'SHA384WITHRSA',
-  'SHA512WITHRSA',
-  'DSA_WITH_SHA256',
-  'ECDSA-WITH-SHA256',
-  'ECDSA-WITH-SHA384',
-  'ECDSA-WITH-SHA512',
-];
 
 /** Smallest RSA (and DSA) modulus accepted: "The key in the certificate is not valid" below it (spec 6.4). */
 export const MIN_RSA_BITS = 2048;
@@ -73,7 +63,7 @@ export function checkRegistrable(cert: ParsedCertificate, nowSeconds: number): v
       `The certificate is outside its validity period (${new Date(info.notBefore * 1000).toISOString()} to ${new Date(info.notAfter * 1000).toISOString()}).`,
     );
   }
-  if (!ACCEPTED_SIGNATURE_ALGORITHMS.includes(info.signatureAlgorithm)) {
+  if (!AWS_SIGNATURE_ALGORITHMS.has(info.signatureAlgorithm)) {
     throw invalidCert(`The certificate signature algorithm is not supported (${info.signatureAlgorithm}).`);
   }
   const key = cert.x509.publicKey;
