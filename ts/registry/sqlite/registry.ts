@@ -29,6 +29,7 @@ import * as certs from './certificates.js';
 import { Sqlite } from './database.js';
 import { accountFromRow, caCertificateFromRow, certificateFromRow, type AccountRow, type CaCertificateRow, type CertificateRow } from './rows.js';
 import { Attachments } from './attachments.js';
+import { CommittedReads } from './committedReads.js';
 
 /** Options for `openSqliteRegistry`. Settings apply only when the file is created. */
 export interface SqliteRegistryOptions {
@@ -46,10 +47,13 @@ export function openSqliteRegistry(options: SqliteRegistryOptions): SqliteRegist
 
 export class SqliteRegistry extends Attachments implements Registry {
   private readonly fixed: RegistrySettings;
+  /** The authorizer's certificate reads, reused while nothing was committed (committedReads.ts). */
+  private readonly reads: CommittedReads;
 
   constructor(options: SqliteRegistryOptions) {
     const sqlite = new Sqlite(options.path);
     super(sqlite);
+    this.reads = new CommittedReads(sqlite.db);
     sqlite.write(() => {
       const insert = 'INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)';
       sqlite.run(insert, 'region', options.region ?? DEFAULT_SETTINGS.region);
@@ -97,18 +101,22 @@ export class SqliteRegistry extends Attachments implements Registry {
   }
 
   async getCertificate(accountId: string, certificateId: string): Promise<CertificateRecord | null> {
-    const row = this.sqlite.get<CertificateRow>(
-      'SELECT * FROM certificates WHERE account_id = ? AND certificate_id = ?',
-      accountId,
-      certificateId,
-    );
-    return row ? certificateFromRow(row) : null;
+    return this.reads.get(`get\0${accountId}\0${certificateId}`, () => {
+      const row = this.sqlite.get<CertificateRow>(
+        'SELECT * FROM certificates WHERE account_id = ? AND certificate_id = ?',
+        accountId,
+        certificateId,
+      );
+      return row ? certificateFromRow(row) : null;
+    });
   }
 
   async findCertificateRegistrations(certificateId: string): Promise<CertificateRecord[]> {
-    return this.sqlite
-      .all<CertificateRow>('SELECT * FROM certificates WHERE certificate_id = ? ORDER BY account_id', certificateId)
-      .map(certificateFromRow);
+    return this.reads.get(`find\0${certificateId}`, () =>
+      this.sqlite
+        .all<CertificateRow>('SELECT * FROM certificates WHERE certificate_id = ? ORDER BY account_id', certificateId)
+        .map(certificateFromRow),
+    );
   }
 
   async getCaCertificate(accountId: string, caCertificateId: string): Promise<CaCertificateRecord | null> {

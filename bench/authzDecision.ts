@@ -1,0 +1,142 @@
+/**
+ * In-process cost of one decision (no HTTP, no load generator): `Authorizer.authorize`
+ * wired as `certgate serve` wires it (SQLite registry, native engine, metrics and a
+ * sampled-off decision log), warm (16 certificates repeated, cache hits) and cold (a new
+ * RSA-2048 leaf per call), plus the registry reads and chain decoding on their own.
+ * Sequential calls, so the numbers are CPU per decision. Feeds the "Where the time goes"
+ * table in bench/README.md. Run: `npx vite-node bench/authzDecision.ts`.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { Authorizer } from '../ts/authz/decision.js';
+import { readChain } from '../ts/authz/chain.js';
+import { DEFAULT_LIMITS } from '../ts/authz/limits.js';
+import { Verifier } from '../ts/authz/verifier.js';
+import { VerifyCache } from '../ts/authz/verifyCache.js';
+import { loadEngine } from '../ts/engine/load.js';
+import type { EngineName } from '../ts/engine/types.js';
+import { AuthzMetrics } from '../ts/metrics/authzMetrics.js';
+import { DecisionLog, fanOut } from '../ts/metrics/decisionLog.js';
+import { openSqliteRegistry } from '../ts/registry/sqlite/registry.js';
+import { certificate, identity, type Cert } from '../test/authz/pki.js';
+
+const ACCOUNT = '111111111111';
+const PREFIX = 'benchbenchbenc';
+const SNI = `${PREFIX}-ats.iot.us-east-1.localhost`;
+const COLD = Number(process.env.BENCH_COLD_CERTS ?? 4000);
+const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 200_000);
+
+/**
+ * With `BENCH_PROFILE=dir`, each timed loop also writes a V8 CPU profile there (only the
+ * loop, not the fixtures), for `node --cpu-prof`-style analysis.
+ */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
+
+async function profiled<T>(name: string, run: () => Promise<T>): Promise<T> {
+  if (PROFILE_DIR === undefined) return run();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  const result = await run();
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(path.join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+  session.disconnect();
+  return result;
+}
+
+/** µs per call of `fn`, run `n` times sequentially (awaited when it returns a promise). */
+async function perCall(n: number, fn: (i: number) => unknown): Promise<number> {
+  const t = performance.now();
+  for (let i = 0; i < n; i++) {
+    const r = fn(i);
+    if (r instanceof Promise) await r;
+  }
+  return ((performance.now() - t) * 1000) / n;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'certgate-decision-'));
+  try {
+    const registry = openSqliteRegistry({ path: path.join(dir, 'bench.db') });
+    await registry.createAccount({ accountId: ACCOUNT, endpointPrefix: PREFIX });
+    const caId = identity('Bench CA', 'rsa2048', false);
+    const ca = certificate({ subject: caId, ca: true });
+    await registry.insertCaCertificate({
+      accountId: ACCOUNT,
+      certificateId: ca.id,
+      certificatePem: ca.pem,
+      notBefore: 1_577_836_800,
+      notAfter: 4_102_444_799,
+      status: 'ACTIVE',
+      certificateMode: 'DEFAULT',
+      autoRegistrationStatus: 'DISABLE',
+      subject: 'CN=Bench CA,O=certgate tests',
+      registrationConfig: null,
+      tags: [],
+    });
+    const leafKey = identity('bench-device', 'rsa2048', false);
+    const mint = (n: number) => Array.from({ length: n }, () => certificate({ subject: leafKey, issuer: caId }));
+    const warm = mint(16);
+    const cold = mint(COLD * 3);
+    for (const c of [...warm, ...cold]) {
+      await registry.insertCertificate({
+        accountId: ACCOUNT,
+        certificateId: c.id,
+        certificatePem: c.pem,
+        notBefore: 1_577_836_800,
+        notAfter: 4_102_444_799,
+        status: 'ACTIVE',
+        certificateMode: 'DEFAULT',
+        caCertificateId: ca.id,
+      });
+    }
+    const pems = (set: Cert[]) => set.map((c) => [c.pem]);
+    const warmChains = pems(warm);
+    const coldChains = pems(cold);
+
+    const row = (label: string, us: number) => process.stdout.write(`${label.padEnd(48)} ${us.toFixed(2)} µs\n`);
+    row('readChain (PEM decode, SHA-256)', await perCall(WARM_CALLS, (i) => readChain(warmChains[i % 16] ?? [], DEFAULT_LIMITS)));
+    const ids = warm.map((c) => c.id);
+    row('registry.getCertificate', await perCall(WARM_CALLS, (i) => registry.getCertificate(ACCOUNT, ids[i % 16] ?? '')));
+
+    const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
+    for (const engineName of ['native', 'wasm'] as EngineName[]) {
+      const engine = loadEngine(engineName);
+      const cache = new VerifyCache(100_000);
+      const metrics = new AuthzMetrics({ cache, processMetrics: false });
+      const authorizer = new Authorizer({
+        registry,
+        engine,
+        verifier: new Verifier(engine),
+        cache,
+        limits: DEFAULT_LIMITS,
+        inlineBudgetUs: 1000,
+        region: 'us-east-1',
+        observer: fanOut(metrics, new DecisionLog(logger, 0)),
+      });
+      const check = (d: { allow: boolean; reason: string }) => {
+        if (!d.allow) throw new Error(`expected an allow, got ${d.reason}`);
+      };
+      const warmCall = async (i: number) => check(await authorizer.authorize(SNI, warmChains[i % 16] ?? [], 'json'));
+      await perCall(20_000, warmCall);
+      row(`authorize warm (${engineName})`, await profiled(`warm-${engineName}`, () => perCall(WARM_CALLS, warmCall)));
+      // Each engine gets its own third of the cold leaves: the first COLD warm the JIT.
+      const base = engineName === 'native' ? 0 : COLD;
+      const coldCall = async (i: number) => check(await authorizer.authorize(SNI, coldChains[base + i] ?? [], 'json'));
+      await perCall(COLD / 2, coldCall);
+      row(
+        `authorize cold (${engineName}, leaf → CA)`,
+        await profiled(`cold-${engineName}`, () => perCall(COLD / 2, (i) => coldCall(COLD / 2 + i))),
+      );
+    }
+    await registry.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
