@@ -58,6 +58,12 @@ async function perCall(n: number, fn: (i: number) => unknown): Promise<number> {
   return ((performance.now() - t) * 1000) / n;
 }
 
+const pems = (set: Cert[]) => set.map((c) => [c.pem]);
+const row = (label: string, us: number) => process.stdout.write(`${label.padEnd(48)} ${us.toFixed(2)} µs\n`);
+const check = (d: { allow: boolean; reason: string }) => {
+  if (!d.allow) throw new Error(`expected an allow, got ${d.reason}`);
+};
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-decision-'));
   try {
@@ -94,11 +100,9 @@ async function main(): Promise<void> {
         caCertificateId: ca.id,
       });
     }
-    const pems = (set: Cert[]) => set.map((c) => [c.pem]);
     const warmChains = pems(warm);
     const coldChains = pems(cold);
 
-    const row = (label: string, us: number) => process.stdout.write(`${label.padEnd(48)} ${us.toFixed(2)} µs\n`);
     row('readChain (PEM decode, SHA-256)', await perCall(WARM_CALLS, (i) => readChain(warmChains[i % 16] ?? [], DEFAULT_LIMITS)));
     const ids = warm.map((c) => c.id);
     row('registry.getCertificate', await perCall(WARM_CALLS, (i) => registry.getCertificate(ACCOUNT, ids[i % 16] ?? '')));
@@ -118,9 +122,6 @@ async function main(): Promise<void> {
         region: 'us-east-1',
         observer: fanOut(metrics, new DecisionLog(logger, 0)),
       });
-      const check = (d: { allow: boolean; reason: string }) => {
-        if (!d.allow) throw new Error(`expected an allow, got ${d.reason}`);
-      };
       const warmCall = async (i: number) => check(await authorizer.authorize(SNI, warmChains[i % 16] ?? [], 'json'));
       await perCall(20_000, warmCall);
       row(`authorize warm (${engineName})`, await profiled(`warm-${engineName}`, () => perCall(WARM_CALLS, warmCall)));
