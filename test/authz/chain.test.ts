@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readChain } from '../../ts/authz/chain.js';
+import { pemToDers, readChain } from '../../ts/authz/chain.js';
 import { DEFAULT_LIMITS } from '../../ts/authz/limits.js';
 import { certificate, identity } from './pki.js';
 
@@ -14,6 +14,33 @@ describe('reading a presented chain', () => {
     expect(r.chain.intermediates).toEqual([ca.der]);
     const alone = readChain([leaf.pem], DEFAULT_LIMITS);
     expect(alone.ok && alone.chain.key).not.toBe(r.chain.key);
+  });
+
+  it('finds PEM blocks exactly where the pattern BEGIN([^-]*)END does', () => {
+    const pattern = /-----BEGIN CERTIFICATE-----([^-]*)-----END CERTIFICATE-----/g;
+    const reference = (text: string) => {
+      const bodies = [...text.matchAll(pattern)].map((m) => m[1] ?? '');
+      if (bodies.length === 0) return 'none';
+      return bodies.some((b) => !/^[A-Za-z0-9+/=\s]*$/.test(b)) ? 'bad' : bodies.map((b) => Buffer.from(b, 'base64').toString('hex'));
+    };
+    const ours = (text: string) => {
+      const r = pemToDers(text);
+      return typeof r === 'string' ? (r.startsWith('no ') ? 'none' : 'bad') : r.map((d) => d.toString('hex'));
+    };
+    const begin = '-----BEGIN CERTIFICATE-----';
+    for (const text of [
+      leaf.pem + ca.pem,
+      `junk ${begin} not-a-body ${leaf.pem}`,
+      `${begin}${begin}${leaf.pem}`,
+      `${begin}QUJD-----END CERTIFICATE--`,
+      `${begin}QUJD-----END CERTIFICATE----- trailing ${begin}`,
+      `${begin}QU JD\n-----END CERTIFICATE-----`,
+      `${begin}Q!JD-----END CERTIFICATE-----`,
+      '-----BEGIN PRIVATE KEY-----QUJD-----END PRIVATE KEY-----',
+      '',
+    ]) {
+      expect(ours(text)).toEqual(reference(text));
+    }
   });
 
   it('gives PEM and DER of the same chain the same key', () => {

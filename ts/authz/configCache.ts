@@ -24,6 +24,13 @@ export class ConfigCache<T> {
     this.#max = max;
   }
 
+  /** The cached value for `key` if present and fresh (a synchronous hit), else undefined. */
+  peek(key: string, now: number): T | undefined {
+    if (this.#ttlMs === 0) return undefined;
+    const hit = this.#entries.get(key);
+    return hit !== undefined && now < hit.until ? hit.value : undefined;
+  }
+
   /** The cached value for `key`, or `load()`'s (then remembered). */
   async get(key: string, now: number, load: () => Promise<T>): Promise<T> {
     if (this.#ttlMs === 0) return load();
