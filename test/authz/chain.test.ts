@@ -3,6 +3,12 @@ import { pemToDers, readChain } from '../../ts/authz/chain.js';
 import { DEFAULT_LIMITS } from '../../ts/authz/limits.js';
 import { certificate, identity } from './pki.js';
 
+/** pemToDers' answer as 'none', 'bad' or the DER hex of each block. */
+function ours(text: string): string | string[] {
+  const r = pemToDers(text);
+  return typeof r === 'string' ? (r.startsWith('no ') ? 'none' : 'bad') : r.map((d) => d.toString('hex'));
+}
+
 describe('reading a presented chain', () => {
   const leaf = certificate({ subject: identity('leaf') });
   const ca = certificate({ subject: identity('ca'), ca: true });
@@ -22,10 +28,6 @@ describe('reading a presented chain', () => {
       const bodies = [...text.matchAll(pattern)].map((m) => m[1] ?? '');
       if (bodies.length === 0) return 'none';
       return bodies.some((b) => !/^[A-Za-z0-9+/=\s]*$/.test(b)) ? 'bad' : bodies.map((b) => Buffer.from(b, 'base64').toString('hex'));
-    };
-    const ours = (text: string) => {
-      const r = pemToDers(text);
-      return typeof r === 'string' ? (r.startsWith('no ') ? 'none' : 'bad') : r.map((d) => d.toString('hex'));
     };
     const begin = '-----BEGIN CERTIFICATE-----';
     for (const text of [
