@@ -35,3 +35,17 @@ export function decisionHeaders(decision: Decision): Record<string, string> {
   if (decision.things.length > 0) h[DECISION_HEADERS.thingName] = decision.things.join(',');
   return h;
 }
+
+/**
+ * The same headers as {@link decisionHeaders}, as the flat `[name, value, ...]` list
+ * `writeHead` also takes: the HTTP doors append to it and skip building and spreading an
+ * object per response.
+ */
+export function decisionHeaderList(decision: Decision): string[] {
+  const h: string[] = [DECISION_HEADERS.reason, decision.reason];
+  if (decision.certificateId !== null) h.push(DECISION_HEADERS.certificateId, decision.certificateId);
+  if (decision.accountId !== null) h.push(DECISION_HEADERS.accountId, decision.accountId);
+  if (decision.certificateMode !== null) h.push(DECISION_HEADERS.certificateMode, decision.certificateMode);
+  if (decision.things.length > 0) h.push(DECISION_HEADERS.thingName, decision.things.join(','));
+  return h;
+}

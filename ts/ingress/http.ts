@@ -13,7 +13,7 @@ import http from 'node:http';
 import type { Authorizer } from '../authz/decision.js';
 import type { AuthzLimits } from '../authz/limits.js';
 import type { Reason } from '../authz/reasons.js';
-import { decisionHeaders, httpStatus } from './answer.js';
+import { decisionHeaderList, httpStatus } from './answer.js';
 import { envoyHttpInput, jsonInput, nginxInput, type AuthzInput } from './doors.js';
 import { RequestError } from './requestError.js';
 
@@ -60,7 +60,7 @@ async function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.
   const url = req.url ?? '/';
   const path = url.split('?', 1)[0] ?? '/';
   if (path === PATHS.json) {
-    if (req.method !== 'POST') return send(res, 405, { error: 'use POST' }, { allow: 'POST' });
+    if (req.method !== 'POST') return send(res, 405, { error: 'use POST' }, ['allow', 'POST']);
     return door(o, 'json', res, async () => jsonInput(await readBody(req, o.limits.maxBodyBytes)));
   }
   if (path === PATHS.nginx) return door(o, 'nginx', res, () => Promise.resolve(nginxInput(req.headers, o.limits)));
@@ -93,10 +93,10 @@ async function door(o: AuthzHttpOptions, name: string, res: http.ServerResponse,
   } catch (err) {
     if (!(err instanceof RequestError)) throw err;
     o.onRequestError?.(name, err.reason);
-    return send(res, err.status, { allow: false, reason: err.reason, message: err.message }, { 'x-certgate-reason': err.reason });
+    return send(res, err.status, { allow: false, reason: err.reason, message: err.message }, ['x-certgate-reason', err.reason]);
   }
   const decision = await o.authorizer.authorize(input.sni, input.chain, name);
-  send(res, httpStatus(decision.reason), decision, decisionHeaders(decision));
+  send(res, httpStatus(decision.reason), decision, decisionHeaderList(decision));
 }
 
 function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
@@ -123,8 +123,10 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
-function send(res: http.ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+/** Answer with JSON; `headers` is a flat `[name, value, ...]` list (taken over, appended to). */
+function send(res: http.ServerResponse, status: number, payload: unknown, headers: string[] = []): void {
   const text = JSON.stringify(payload);
-  res.writeHead(status, { ...headers, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) });
+  headers.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(text)));
+  res.writeHead(status, headers);
   res.end(text);
 }
