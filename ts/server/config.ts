@@ -98,8 +98,11 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
   if (engine !== 'native' && engine !== 'wasm') throw new ConfigError(`--engine must be native or wasm, got "${engine}"`);
   const sample = Number(text(raw, 'decisionLogSample'));
   if (!(sample >= 0 && sample <= 1)) throw new ConfigError(`--decision-log-sample must be in [0, 1], got "${text(raw, 'decisionLogSample')}"`);
+  // Repeated flags give an array; CERTGATE_WEBHOOKS arrives as one comma-separated value
+  // (commander wraps an environment value of a variadic option in an array).
   const hooks = raw.webhooks;
-  const webhooks = (Array.isArray(hooks) ? hooks.map(String) : typeof hooks === 'string' ? hooks.split(',') : [])
+  const webhooks = (Array.isArray(hooks) ? hooks.map(String) : typeof hooks === 'string' ? [hooks] : [])
+    .flatMap((u) => u.split(','))
     .map((u) => u.trim())
     .filter((u) => u !== '');
   for (const url of webhooks) {

@@ -3,9 +3,25 @@
  * gRPC port. Every option also reads an environment variable (see `--help`).
  */
 import { Option, type Command } from 'commander';
-import { ConfigError, parseServeConfig, SERVE_OPTIONS } from '../../server/config.js';
+import { ConfigError, parseServeConfig, SERVE_OPTIONS, type ServeConfig } from '../../server/config.js';
 import { serve } from '../../server/serve.js';
 import { CliError, EXIT } from '../output.js';
+
+/**
+ * Turn commander's parsed options into a serve configuration. Commander names each value
+ * after its flag (`--webhook` → `webhook`), which need not equal the configuration key
+ * (`webhooks`), so every value is looked up by its option's attribute name.
+ */
+export function serveConfigFromOptions(options: Record<string, unknown>): ServeConfig {
+  const raw: Record<string, unknown> = {};
+  for (const spec of SERVE_OPTIONS) raw[spec.key] = options[new Option(spec.flag).attributeName()];
+  try {
+    return parseServeConfig(raw);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
+    throw err;
+  }
+}
 
 export function register(program: Command): void {
   const command = program
@@ -18,13 +34,6 @@ export function register(program: Command): void {
     command.addOption(option);
   }
   command.action(async (options: Record<string, unknown>) => {
-    let config;
-    try {
-      config = parseServeConfig(options);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
-      throw err;
-    }
-    await serve(config);
+    await serve(serveConfigFromOptions(options));
   });
 }

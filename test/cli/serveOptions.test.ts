@@ -1,0 +1,56 @@
+/**
+ * `certgate serve` flags and environment variables, parsed by the real commander program
+ * (only the final `serve(config)` call is replaced), so a flag whose value never reaches
+ * the configuration fails here.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ServeConfig } from '../../ts/server/config.js';
+import { buildProgram } from '../../ts/cli/main.js';
+import { serveConfigFromOptions } from '../../ts/cli/commands/serve.js';
+
+async function parse(argv: string[]): Promise<ServeConfig> {
+  const program = buildProgram();
+  const serve = program.commands.find((c) => c.name() === 'serve');
+  if (!serve) throw new Error('no serve command');
+  let captured: ServeConfig | undefined;
+  serve.action((options: Record<string, unknown>) => {
+    captured = serveConfigFromOptions(options);
+  });
+  await program.parseAsync(['serve', ...argv], { from: 'user' });
+  if (!captured) throw new Error('serve action did not run');
+  return captured;
+}
+
+describe('certgate serve options', () => {
+  afterEach(() => {
+    delete process.env['CERTGATE_WEBHOOKS'];
+  });
+
+  it('passes every --webhook URL to the configuration', async () => {
+    const config = await parse(['--webhook', 'http://127.0.0.1:1/a', '--webhook', 'https://hooks.example/b']);
+    expect(config.webhooks).toEqual(['http://127.0.0.1:1/a', 'https://hooks.example/b']);
+  });
+
+  it('reads CERTGATE_WEBHOOKS as a comma-separated list', async () => {
+    process.env['CERTGATE_WEBHOOKS'] = 'http://127.0.0.1:1/a,http://127.0.0.1:2/b';
+    const config = await parse([]);
+    expect(config.webhooks).toEqual(['http://127.0.0.1:1/a', 'http://127.0.0.1:2/b']);
+  });
+
+  it('keeps safe defaults: loopback, no webhooks', async () => {
+    const config = await parse([]);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.webhooks).toEqual([]);
+  });
+
+  it('refuses a webhook that is not an http(s) URL as a usage error', async () => {
+    await expect(parse(['--webhook', 'file:///etc/passwd'])).rejects.toMatchObject({ exitCode: 2 });
+  });
+
+  it('reaches the configuration for every documented flag', async () => {
+    const config = await parse(['--verify-cache-size', '7', '--deadline-ms', '55', '--envoy-sni-header', 'x-sni', '--max-chain-length', '3']);
+    expect(config).toMatchObject({ verifyCacheSize: 7, envoySniHeader: 'x-sni' });
+    expect(JSON.stringify(config)).toContain('55');
+    expect(JSON.stringify(config)).toContain('"maxChainLength":3');
+  });
+});
