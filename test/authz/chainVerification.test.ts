@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENGINE_NAMES } from '../../ts/engine/types.js';
 import { testAuthorizer } from './authorizer.js';
-import { certificate, identity } from './pki.js';
+import { DATES, certificate, identity } from './pki.js';
 import { ACCOUNT_A, SNI_A, createWorld, type World } from './world.js';
 
 describe.each(ENGINE_NAMES)('chain verification with the %s engine', (engineName) => {
@@ -64,6 +64,20 @@ describe.each(ENGINE_NAMES)('chain verification with the %s engine', (engineName
     await world.registry.updateCaCertificate(ACCOUNT_A, world.rsaCa.id, { status: 'INACTIVE' });
     await world.registry.deleteCaCertificate(ACCOUNT_A, world.rsaCa.id);
     const { authorizer } = testAuthorizer(world, { engine: engineName });
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('CA_NOT_FOUND');
+  });
+
+  it('denies a chain whose verification is cached once its CA is deleted, after the config-cache TTL', async () => {
+    const leaf = certificate({ subject: identity('device', 'p256'), issuer: world.rsaCaIdentity });
+    await world.register(leaf, { caId: world.rsaCa.id });
+    let nowMs = DATES.now * 1000;
+    const { authorizer, events } = testAuthorizer(world, { engine: engineName, configCacheMs: 1000, clock: () => nowMs });
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).allow).toBe(true);
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).allow).toBe(true);
+    expect(events[1]?.cacheHit).toBe(true);
+    await world.registry.updateCaCertificate(ACCOUNT_A, world.rsaCa.id, { status: 'INACTIVE' });
+    await world.registry.deleteCaCertificate(ACCOUNT_A, world.rsaCa.id);
+    nowMs += 1001;
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('CA_NOT_FOUND');
   });
 

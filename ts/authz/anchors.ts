@@ -37,6 +37,11 @@ export class Anchors {
     });
   }
 
+  /** The cached answer of `get`, if still fresh: lets the warm path skip an await. */
+  peek(accountId: string, caCertificateId: string, nowMs: number): AnchorResult | undefined {
+    return this.#records.peek(`${accountId}/${caCertificateId}`, nowMs);
+  }
+
   /** Parse a CA record already read (JITR candidates). */
   fromRecord(ca: CaCertificateRecord): AnchorResult {
     const ders = pemToDers(ca.certificatePem);

@@ -241,9 +241,15 @@ export class Authorizer {
     if (caId === null) {
       // Registered without a CA: no chain is evaluated (AWS semantics, spec 6.4).
       checkLeaf(this.#leaf(ctx), ctx.now);
-    } else if (!this.#o.cache.isVerified(ctx.entry, caId, ctx.now)) {
-      const anchor = await ctx.stages.time('registry', () => this.#anchors.get(record.accountId, caId, ctx.nowMs));
+    } else {
+      // The registering CA must still exist even when the chain's verification is cached:
+      // a deleted CA denies in every process alike (after the config-cache TTL).
+      const { accountId } = record;
+      const anchor =
+        this.#anchors.peek(accountId, caId, ctx.nowMs) ??
+        (await ctx.stages.time('registry', () => this.#anchors.get(accountId, caId, ctx.nowMs)));
       if (!anchor.ok) throw new Deny('CA_NOT_FOUND', anchor.message, record);
+      if (this.#o.cache.isVerified(ctx.entry, caId, ctx.now)) return this.#allow(record, ctx);
       const placement = await this.#verify(ctx, anchor.anchor, record);
       if (placement === 'pool') {
         const fresh = await ctx.stages.time('registry', () => this.#o.registry.getCertificate(record.accountId, record.certificateId));
@@ -252,6 +258,11 @@ export class Authorizer {
         if (record.status !== 'ACTIVE') await this.#refuseStatus(record, ctx);
       }
     }
+    return this.#allow(record, ctx);
+  }
+
+  /** The allow answer for an ACTIVE registration, with the certificate's things. */
+  async #allow(record: CertificateRecord, ctx: Context): Promise<Decision> {
     const principal = `arn:aws:iot:${this.#o.region}:${record.accountId}:cert/${record.certificateId}`;
     let things = this.#things.peek(principal, ctx.nowMs);
     if (things === undefined) {
