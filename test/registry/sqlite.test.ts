@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -18,6 +18,20 @@ registryContract('sqlite', async () => {
 });
 
 describe('sqlite registry file', () => {
+  it('creates its directory and files readable by the owner only (they hold secrets and the CA key)', async () => {
+    const { file: base, dispose } = tempDb();
+    const file = path.join(path.dirname(base), 'fresh', 'dir', 'registry.db');
+    const registry = openSqliteRegistry({ path: file });
+    await registry.createAccount({ accountId: '111111111111', endpointPrefix: 'aaaaaaaaaaaaaa' });
+    const mode = (p: string): number => statSync(p).mode & 0o777;
+    expect(mode(path.dirname(file))).toBe(0o700);
+    expect(mode(file)).toBe(0o600);
+    expect(mode(`${file}-wal`)).toBe(0o600);
+    expect(mode(`${file}-shm`)).toBe(0o600);
+    await registry.close();
+    await dispose();
+  });
+
   it('uses WAL with full synchronous commits and records the schema version', async () => {
     const { file, dispose } = tempDb();
     const registry = openSqliteRegistry({ path: file });

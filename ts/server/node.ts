@@ -4,8 +4,6 @@
  * `certgate serve` runs one of these in-process (`--processes 1`) or one per cluster
  * worker (cluster.ts); tests start it directly with port 0.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -20,7 +18,7 @@ import { createAuthzGrpcServer } from '../ingress/grpc.js';
 import { createAuthzHttpServer } from '../ingress/http.js';
 import { AuthzMetrics } from '../metrics/authzMetrics.js';
 import { DecisionLog, fanOut } from '../metrics/decisionLog.js';
-import { isPostgresUrl, openRegistry } from '../registry/open.js';
+import { openRegistry } from '../registry/open.js';
 import type { Registry, RegistryEvent } from '../registry/types.js';
 import { createAdminServer } from '../control/server.js';
 import type { ServeConfig } from './config.js';
@@ -50,7 +48,7 @@ export interface NodeHooks {
 
 /** Start a serving process. */
 export async function startNode(config: ServeConfig, logger: Logger, hooks: NodeHooks = {}): Promise<RunningNode> {
-  if (!isPostgresUrl(config.db)) mkdirSync(path.dirname(path.resolve(config.db)), { recursive: true });
+  // The SQLite opener creates the file's directory itself, owner-only (it holds secrets).
   const registry = openRegistry({
     path: config.db,
     ...(config.region === undefined ? {} : { region: config.region }),

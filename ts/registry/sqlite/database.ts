@@ -3,7 +3,7 @@
  * must share, plus a prepared-statement cache (the authorizer's reads are the hot path).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { migrate } from './schema.js';
 
@@ -13,13 +13,25 @@ import { migrate } from './schema.js';
  */
 export const BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * Create a new database file readable by its owner only, in a directory (created if
+ * needed) that only its owner can enter: the file holds SigV4 secrets and the issuing
+ * CA's private key. SQLite gives the -wal and -shm files the main file's mode. An
+ * existing file keeps the mode its operator chose.
+ */
+function createPrivately(file: string): void {
+  const resolved = path.resolve(file);
+  mkdirSync(path.dirname(resolved), { recursive: true, mode: 0o700 });
+  if (!existsSync(resolved)) closeSync(openSync(resolved, 'a', 0o600));
+}
+
 /** An open database and its statement cache. */
 export class Sqlite {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (file !== ':memory:') createPrivately(file);
     this.db = new Database(file);
     // busy_timeout first: the WAL switch and the migration may wait for another process.
     this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
