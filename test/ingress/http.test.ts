@@ -122,9 +122,9 @@ describe('the authorizer HTTP port', () => {
       await res.body.dump();
     });
 
-    it('falls back to the Host header (without port) for SNI', async () => {
+    it('never takes SNI from the client-chosen Host when the SNI header is absent', async () => {
       const res = await envoy('', { 'x-forwarded-client-cert': `Hash=ab;Cert="${escapePem(leaf.pem)}"`, host: `${SNI_A}:443` });
-      expect(res.statusCode).toBe(200);
+      expect([res.statusCode, res.headers['x-certgate-reason']]).toEqual([403, 'SNI_REQUIRED']);
       await res.body.dump();
     });
 

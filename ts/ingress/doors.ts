@@ -33,12 +33,17 @@ export function nginxInput(headers: IncomingHttpHeaders, limits: AuthzLimits): A
   return { sni, chain: cert === undefined || cert === '' ? [] : [decodeEscapedPem(cert)] };
 }
 
+/** `--envoy-sni-header` value that takes SNI from the Host (`:authority`) instead of a header. */
+export const SNI_FROM_AUTHORITY = ':authority';
+
 /**
  * Envoy `http_service` ext_authz (ext-authz.md 2.1–2.2): the certificate travels in
  * `x-forwarded-client-cert` (Chain= preferred, else Cert=), which must be listed in
- * `allowed_headers`. SNI comes from `sniHeader` (set by a route's
- * `request_headers_to_add: %REQUESTED_SERVER_NAME%`) or else the Host (`:authority`)
- * without its port.
+ * `allowed_headers`. SNI comes from `sniHeader` (set from the TLS SNI by the proxy, see
+ * examples/envoy), or, when `sniHeader` is `:authority`, from the Host without its port.
+ * There is deliberately no fallback from the header to the Host: the Host is chosen by
+ * the client, so a device that sent no SNI would otherwise be routed, and an SNI_ONLY
+ * certificate allowed, by whatever Host it claims.
  */
 export function envoyHttpInput(headers: IncomingHttpHeaders, limits: AuthzLimits, sniHeader: string): AuthzInput {
   const xfcc = header(headers, 'x-forwarded-client-cert', limits);
@@ -51,9 +56,12 @@ export function envoyHttpInput(headers: IncomingHttpHeaders, limits: AuthzLimits
       throw new RequestError('BAD_REQUEST', 400, err instanceof Error ? err.message : String(err));
     }
   }
-  const explicit = header(headers, sniHeader, limits);
-  const sni = explicit !== undefined && explicit !== '' ? explicit : hostWithoutPort(headers.host);
+  const sni = sniHeader === SNI_FROM_AUTHORITY ? hostWithoutPort(headers.host) : nonEmpty(header(headers, sniHeader, limits));
   return { sni, chain: pem === null ? [] : [pem] };
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value === '' ? null : value;
 }
 
 function hostWithoutPort(host: string | undefined): string | null {

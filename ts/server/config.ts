@@ -61,7 +61,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxBodyBytes', flag: '--max-body-bytes <n>', env: 'CERTGATE_MAX_BODY_BYTES', default: String(DEFAULT_LIMITS.maxBodyBytes), help: 'JSON body / gRPC message bytes' },
   { key: 'maxHeaderBytes', flag: '--max-header-bytes <n>', env: 'CERTGATE_MAX_HEADER_BYTES', default: String(DEFAULT_LIMITS.maxHeaderBytes), help: 'bytes of one certificate header' },
   { key: 'deadlineMs', flag: '--deadline-ms <n>', env: 'CERTGATE_DEADLINE_MS', default: String(DEFAULT_LIMITS.deadlineMs), help: 'per-request decision deadline' },
-  { key: 'envoySniHeader', flag: '--envoy-sni-header <name>', env: 'CERTGATE_ENVOY_SNI_HEADER', default: 'x-certgate-sni', help: 'header carrying SNI for the Envoy HTTP door' },
+  { key: 'envoySniHeader', flag: '--envoy-sni-header <name>', env: 'CERTGATE_ENVOY_SNI_HEADER', default: 'x-certgate-sni', help: 'header carrying SNI for the Envoy HTTP door (":authority" = take the Host; no fallback between them)' },
   { key: 'decisionLogSample', flag: '--decision-log-sample <ratio>', env: 'CERTGATE_DECISION_LOG_SAMPLE', default: '0.05', help: 'share of decisions logged (0..1; outages always logged)' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'CERTGATE_LOG_LEVEL', default: 'info', help: 'pino log level' },
   { key: 'webhooks', flag: '--webhook <url...>', env: 'CERTGATE_WEBHOOKS', help: 'URL(s) receiving registry events (env: comma-separated)' },
