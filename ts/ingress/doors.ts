@@ -23,13 +23,25 @@ function header(headers: IncomingHttpHeaders, name: string, limits: AuthzLimits)
 }
 
 /**
+ * Node joins repeated headers with ", ". Neither an escaped PEM nor a host name contains
+ * a comma, so one here means the header came more than once: refuse rather than read two
+ * certificates (or two names) as one chain.
+ */
+function single(value: string | undefined, name: string): string | undefined {
+  if (value !== undefined && value.includes(',')) {
+    throw new RequestError('BAD_REQUEST', 400, `${name} must be sent once`);
+  }
+  return value;
+}
+
+/**
  * NGINX `auth_request` (ext-authz.md 4.3–4.5): `X-SSL-Client-Cert:
  * $ssl_client_escaped_cert` (the leaf only; NGINX omits the header when there is no
  * certificate) and `X-SSL-Server-Name: $ssl_server_name` (empty/absent without SNI).
  */
 export function nginxInput(headers: IncomingHttpHeaders, limits: AuthzLimits): AuthzInput {
-  const cert = header(headers, 'x-ssl-client-cert', limits);
-  const sni = header(headers, 'x-ssl-server-name', limits) ?? null;
+  const cert = single(header(headers, 'x-ssl-client-cert', limits), 'X-SSL-Client-Cert');
+  const sni = single(header(headers, 'x-ssl-server-name', limits), 'X-SSL-Server-Name') ?? null;
   return { sni, chain: cert === undefined || cert === '' ? [] : [decodeEscapedPem(cert)] };
 }
 

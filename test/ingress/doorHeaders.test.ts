@@ -1,7 +1,7 @@
-/** Where the Envoy HTTP door takes SNI from: the configured header, or `:authority` — never both. */
+/** Door header parsing: where SNI comes from (Envoy HTTP), and headers that must come once (NGINX). */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../ts/authz/limits.js';
-import { envoyHttpInput, SNI_FROM_AUTHORITY } from '../../ts/ingress/doors.js';
+import { envoyHttpInput, nginxInput, SNI_FROM_AUTHORITY } from '../../ts/ingress/doors.js';
 
 describe('the Envoy HTTP door SNI source', () => {
   it('reads the configured header', () => {
@@ -18,5 +18,16 @@ describe('the Envoy HTTP door SNI source', () => {
     const input = envoyHttpInput({ 'x-certgate-sni': 'a.example', host: 'b.example:8443' }, DEFAULT_LIMITS, SNI_FROM_AUTHORITY);
     expect(input.sni).toBe('b.example');
     expect(envoyHttpInput({ host: '[::1]:443' }, DEFAULT_LIMITS, SNI_FROM_AUTHORITY).sni).toBeNull();
+  });
+});
+
+describe('the NGINX door headers', () => {
+  it('refuses a certificate header sent twice instead of reading two certificates as a chain', () => {
+    expect(() => nginxInput({ 'x-ssl-client-cert': 'A%0A, B%0A', 'x-ssl-server-name': 'a.example' }, DEFAULT_LIMITS)).toThrow(
+      expect.objectContaining({ reason: 'BAD_REQUEST' }),
+    );
+    expect(() => nginxInput({ 'x-ssl-client-cert': 'A%0A', 'x-ssl-server-name': 'a.example, b.example' }, DEFAULT_LIMITS)).toThrow(
+      expect.objectContaining({ reason: 'BAD_REQUEST' }),
+    );
   });
 });
