@@ -123,6 +123,15 @@ describe('certgate operator commands', () => {
     expect(new Set(readdirSync(out))).toEqual(new Set([`${id}.cert.pem`, `${id}.private.key`, `${id}.public.key`]));
   });
 
+  it('creates nothing when --out-dir cannot hold the private key', async () => {
+    const blocker = file('not-a-directory', 'x');
+    const before = (await certgate(['cert', 'list', '--json', '--db', db, '--account', account])).stdout;
+    const run = await certgate(['cert', 'create', '--out-dir', blocker, '--db', db, '--account', account]);
+    expect([run.code, run.stderr]).toEqual([3, expect.stringContaining('nothing was created')]);
+    const after = (await certgate(['cert', 'list', '--json', '--db', db, '--account', account])).stdout;
+    expect(after).toBe(before);
+  });
+
   it('reports an unreadable input file without touching the registry', async () => {
     const run = await certgate(['cert', 'register-no-ca', path.join(dir, 'missing.pem'), '--db', db, '--account', account]);
     expect([run.code, run.stderr]).toEqual([3, expect.stringContaining('Cannot read certificate file')]);

@@ -2,17 +2,27 @@
  * `certgate cert ...`: device certificates (create, register, status, describe, list,
  * delete, transfer). `cert inspect` / `cert verify` live in the engine's command file.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isoDate, readTextFile, withSession, type OperatorOptions } from '../../control/operator.js';
 import { group } from '../group.js';
-import { printJson, printTable } from '../output.js';
+import { CliError, printJson, printTable } from '../output.js';
 import { action, operatorOptions } from './registry-options.js';
 
 interface RegisterOptions extends OperatorOptions {
   caCert?: string;
   status?: string;
+}
+
+/** Create `dir` (owner-only) and prove it is writable, or fail before anything is issued. */
+function prepareOutDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new CliError(`cannot write to --out-dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; nothing was created`);
+  }
 }
 
 export function register(program: Command): void {
@@ -26,12 +36,14 @@ export function register(program: Command): void {
       .option('--out-dir <dir>', 'write <id>.cert.pem, <id>.private.key, <id>.public.key there'),
   ).action(
     action(async (options: OperatorOptions & { setAsActive?: boolean; outDir?: string }) => {
+      // Make sure the key can be written before a certificate exists: the private key is
+      // returned once, and a registered certificate without it is useless.
+      if (options.outDir) prepareOutDir(options.outDir);
       await withSession(options, async (session) => {
         const out = await session.call('CreateKeysAndCertificate', { query: { setAsActive: options.setAsActive ? 'true' : undefined } });
         const id = String(out['certificateId']);
         const keys = (out['keyPair'] ?? {}) as { PublicKey?: string; PrivateKey?: string };
         if (options.outDir) {
-          mkdirSync(options.outDir, { recursive: true });
           writeFileSync(path.join(options.outDir, `${id}.cert.pem`), String(out['certificatePem']));
           writeFileSync(path.join(options.outDir, `${id}.private.key`), keys.PrivateKey ?? '', { mode: 0o600 });
           writeFileSync(path.join(options.outDir, `${id}.public.key`), keys.PublicKey ?? '');
