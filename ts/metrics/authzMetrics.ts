@@ -3,9 +3,11 @@
  * and reason; latency of the whole decision and of each stage; verification-cache hits
  * and misses; pool utilization and queue depth; Node process metrics.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DecisionEvent, DecisionObserver } from '../authz/decision.js';
 import { reasonKind, type Reason } from '../authz/reasons.js';
+import type { Stage } from '../authz/stages.js';
+import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './fastMetrics.js';
 import type { VerifyCache } from '../authz/verifyCache.js';
 import type { EnginePool } from '../engine/pool.js';
 
@@ -24,34 +26,38 @@ export interface AuthzMetricsOptions {
 
 export class AuthzMetrics implements DecisionObserver {
   readonly registry = new Registry();
-  readonly #decisions: Counter<'door' | 'result' | 'reason'>;
-  readonly #duration: Histogram<'door' | 'result'>;
-  readonly #stage: Histogram<'stage'>;
+  readonly #decisions: FastCounter<'door' | 'result' | 'reason'>;
+  readonly #duration: FastHistogram<'door' | 'result'>;
+  readonly #stage: FastHistogram<'stage'>;
+  // Bound series per label combination (fastMetrics.ts: no label hashing per decision).
+  readonly #decisionSeries = new Map<string, CounterSeries>();
+  readonly #durationSeries = new Map<string, HistogramSeries>();
+  readonly #stageSeries = new Map<Stage, HistogramSeries>();
   /** Metrics computed at scrape time from the cache and the pool. */
   readonly #derived: (Counter | Gauge)[] = [];
 
   constructor(options: AuthzMetricsOptions) {
     const registers = [this.registry];
-    this.#decisions = new Counter({
-      name: 'certgate_decisions_total',
-      help: 'Authorization decisions by front door, result (allow, deny, unavailable) and reason code.',
-      labelNames: ['door', 'result', 'reason'],
+    this.#decisions = new FastCounter(
+      'certgate_decisions_total',
+      'Authorization decisions by front door, result (allow, deny, unavailable) and reason code.',
+      ['door', 'result', 'reason'],
       registers,
-    });
-    this.#duration = new Histogram({
-      name: 'certgate_decision_duration_seconds',
-      help: 'Whole-decision latency inside certgate, by front door and result.',
-      labelNames: ['door', 'result'],
-      buckets: BUCKETS,
+    );
+    this.#duration = new FastHistogram(
+      'certgate_decision_duration_seconds',
+      'Whole-decision latency inside certgate, by front door and result.',
+      ['door', 'result'],
+      BUCKETS,
       registers,
-    });
-    this.#stage = new Histogram({
-      name: 'certgate_decision_stage_duration_seconds',
-      help: 'Time per decision stage: parse, registry, verify_inline, verify_pool (includes queue wait).',
-      labelNames: ['stage'],
-      buckets: BUCKETS,
+    );
+    this.#stage = new FastHistogram(
+      'certgate_decision_stage_duration_seconds',
+      'Time per decision stage: parse, registry, verify_inline, verify_pool (includes queue wait).',
+      ['stage'],
+      BUCKETS,
       registers,
-    });
+    );
     const cache = options.cache;
     this.#derived.push(new Counter({
       name: 'certgate_verify_cache_hits_total',
@@ -111,15 +117,39 @@ export class AuthzMetrics implements DecisionObserver {
   }
 
   decided(event: DecisionEvent): void {
-    const result = reasonKind(event.decision.reason);
-    this.#decisions.inc({ door: event.door, result, reason: event.decision.reason });
-    this.#duration.observe({ door: event.door, result }, event.seconds);
-    for (const [stage, seconds] of event.stages) this.#stage.observe({ stage }, seconds);
+    const { door } = event;
+    const { reason } = event.decision;
+    this.#count(door, reason);
+    const key = `${door}\u0000${reason}`;
+    let duration = this.#durationSeries.get(key);
+    if (duration === undefined) {
+      duration = this.#duration.series({ door, result: reasonKind(reason) });
+      this.#durationSeries.set(key, duration);
+    }
+    duration.observe(event.seconds);
+    for (const [stage, seconds] of event.stages) {
+      let series = this.#stageSeries.get(stage);
+      if (series === undefined) {
+        series = this.#stage.series({ stage });
+        this.#stageSeries.set(stage, series);
+      }
+      series.observe(seconds);
+    }
   }
 
   /** A door refused the request before a decision (bad syntax, a limit). */
   requestError(door: string, reason: Reason): void {
-    this.#decisions.inc({ door, result: reasonKind(reason), reason });
+    this.#count(door, reason);
+  }
+
+  #count(door: string, reason: Reason): void {
+    const key = `${door}\u0000${reason}`;
+    let series = this.#decisionSeries.get(key);
+    if (series === undefined) {
+      series = this.#decisions.series({ door, result: reasonKind(reason), reason });
+      this.#decisionSeries.set(key, series);
+    }
+    series.inc();
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {
