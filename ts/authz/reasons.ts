@@ -14,7 +14,7 @@ export const REASONS = {
   CERTIFICATE_ACTIVE: { kind: 'allow', text: 'the certificate is registered and ACTIVE in the account the SNI routes to' },
 
   NO_CERTIFICATE: { kind: 'deny', text: 'the client presented no certificate' },
-  MALFORMED_CERTIFICATE: { kind: 'deny', text: 'a presented certificate could not be decoded or parsed' },
+  MALFORMED_CERTIFICATE: { kind: 'deny', text: 'a presented certificate could not be decoded, or the leaf could not be parsed' },
   CHAIN_TOO_LONG: { kind: 'deny', text: 'more certificates were presented than maxChainLength allows' },
   CERTIFICATE_TOO_LARGE: { kind: 'deny', text: 'a presented certificate exceeds maxCertificateBytes' },
   UNSUPPORTED_SIGNATURE_ALGORITHM: {
