@@ -52,6 +52,14 @@ describe.each(ENGINE_NAMES)('the decision with the %s engine', (engineName) => {
     });
   });
 
+  it.each(['.', '   ', ` ${'x'}`, '\t'])('routes the non-name SNI %j nowhere (UNKNOWN_SNI), not to "no SNI"', async (sni) => {
+    const leaf = device();
+    await world.register(leaf, {});
+    const { authorizer } = testAuthorizer(world, { engine: engineName });
+    expect((await authorizer.authorize(sni, [leaf.pem])).reason).toBe('UNKNOWN_SNI');
+    expect((await authorizer.authorize(` ${SNI_A}`, [leaf.pem])).reason).toBe('UNKNOWN_SNI');
+  });
+
   it("denies a certificate presented at another account's endpoint", async () => {
     const leaf = device();
     await world.register(leaf, { accountId: ACCOUNT_A });

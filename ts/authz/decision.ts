@@ -392,9 +392,12 @@ function checkLeaf(leaf: CertificateInfo, now: number): void {
 
 /** Lower-case, drop one trailing dot; empty means no SNI. */
 export function normaliseSni(sni: string | null | undefined): string | null {
-  if (sni === null || sni === undefined) return null;
-  const host = sni.trim().toLowerCase().replace(/\.$/, '');
-  return host === '' ? null : host;
+  // Only an absent or empty SNI is "no SNI". Anything else is a name to route, compared
+  // case-insensitively without one trailing dot; a value that is not a host name (".",
+  // blanks, surrounding spaces) routes nowhere (UNKNOWN_SNI) rather than to "no SNI".
+  if (sni === null || sni === undefined || sni === '') return null;
+  const lower = sni.toLowerCase();
+  return lower.length > 1 && lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
 function deny(reason: Reason, certificateId: string | null, message?: string, record?: CertificateRecord): Decision {
