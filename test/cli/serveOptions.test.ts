@@ -54,3 +54,11 @@ describe('certgate serve options', () => {
     expect(JSON.stringify(config)).toContain('"maxChainLength":3');
   });
 });
+
+describe('the loopback check behind the --host warning', () => {
+  it('knows loopback from the network', async () => {
+    const { isLoopback } = await import('../../ts/server/serve.js');
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) expect(isLoopback(host)).toBe(true);
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', '192.168.1.2', '127.0.0.1.example']) expect(isLoopback(host)).toBe(false);
+  });
+});

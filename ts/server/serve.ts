@@ -34,9 +34,22 @@ export function createLogger(config: ServeConfig): Logger {
 
 /** Run until a signal; resolves after a graceful shutdown. */
 export async function serve(config: ServeConfig, logger: Logger = createLogger(config)): Promise<void> {
+  if (cluster.isPrimary && !isLoopback(config.host)) {
+    // Allowed (a sidecar in its own network namespace needs it), but never silently: the
+    // admin API speaks plain HTTP and its SigV4 credentials can change the registry.
+    logger.warn(
+      { host: config.host },
+      'listening beyond loopback: the admin API (plain HTTP) and the authorizer are reachable from the network; restrict access and put TLS in front',
+    );
+  }
   if (config.processes === 1) return serveInProcess(config, logger);
   if (cluster.isPrimary) return servePrimary(config, logger);
   return serveWorker(config, logger);
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function listeningLine(config: ServeConfig, ports: NodePorts): ListeningLine {
