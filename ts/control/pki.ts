@@ -64,7 +64,9 @@ export function checkRegistrable(cert: ParsedCertificate, nowSeconds: number): v
     );
   }
   if (!AWS_SIGNATURE_ALGORITHMS.has(info.signatureAlgorithm)) {
-    throw invalidCert(`The certificate signature algorithm is not supported (${info.signatureAlgorithm}).`);
+    throw invalidCert(
+      `The certificate signature algorithm is not supported: OID ${info.signatureAlgorithmOid} (accepted: ${[...AWS_SIGNATURE_ALGORITHMS].join(', ')}).`,
+    );
   }
   const key = cert.x509.publicKey;
   const type = key.asymmetricKeyType;
