@@ -72,6 +72,11 @@ describe('certgate operator commands', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^ACCOUNT\s+ENDPOINT/);
   });
 
+  it('names a duplicate account with the AWS error name, like the API', async () => {
+    const run = await certgate(['account', 'create', '--db', db, '--account-id', account]);
+    expect([run.code, run.stderr]).toEqual([3, expect.stringMatching(/^certgate: ResourceAlreadyExistsException: /)]);
+  });
+
   it('asks for --account when the registry holds several accounts', async () => {
     const run = await certgate(['cert', 'list', '--db', db]);
     expect([run.code, run.stderr]).toEqual([3, expect.stringContaining('--account')]);

@@ -3,7 +3,7 @@
  * `--db PATH` (or CERTGATE_DB), `--account ID` (or CERTGATE_ACCOUNT), `--json`.
  */
 import { Option, type Command } from 'commander';
-import { AwsError } from '../../control/errors.js';
+import { AwsError, fromRegistryError } from '../../control/errors.js';
 import { RegistryError } from '../../registry/types.js';
 import { CliError, EXIT } from '../output.js';
 
@@ -23,7 +23,11 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
       await fn(...args);
     } catch (err) {
       if (err instanceof AwsError) throw new CliError(`${err.errorType}: ${err.message}`, EXIT.failed);
-      if (err instanceof RegistryError) throw new CliError(`${err.code}: ${err.message}`, EXIT.failed);
+      if (err instanceof RegistryError) {
+        // Same names as the API answers with (e.g. ResourceAlreadyExistsException).
+        const aws = fromRegistryError(err);
+        throw new CliError(`${aws.errorType}: ${aws.message}`, EXIT.failed);
+      }
       throw err;
     }
   };
