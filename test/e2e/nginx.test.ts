@@ -10,13 +10,14 @@ import { certificate, identity, keyPem, type Cert } from '../authz/pki.js';
 import { ACCOUNT_A, CREDENTIALS_A, SNI_A, SNI_B, createWorld, type World } from '../authz/world.js';
 import { testNode } from '../ingress/node.js';
 import { curl, startNginx, type Nginx } from './nginxHarness.js';
+import { AWS_CLI } from '../control/harness.js';
 
 const run = promisify(execFile);
 
 /** `aws iot update-certificate` against certgate's admin port (the real AWS CLI). */
 async function awsRevoke(adminPort: number, certificateId: string): Promise<void> {
   await run(
-    'aws',
+    AWS_CLI,
     ['iot', 'update-certificate', '--certificate-id', certificateId, '--new-status', 'REVOKED', '--endpoint-url', `http://127.0.0.1:${adminPort}`],
     {
       env: {
