@@ -33,6 +33,8 @@ step "oxlint"
 npx oxlint --deny-warnings ts test bench
 
 step "vitest"
-npx vitest run
+npx vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json
+# One plain closing line with the totals.
+node -e 'const r = require("./build/vitest.json"); console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)'
 
 step "all checks passed in $(( $(date +%s) - T0 ))s"
