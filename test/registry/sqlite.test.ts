@@ -12,6 +12,11 @@ function tempDb(): { file: string; dispose: () => Promise<void> } {
   return { file: path.join(dir, 'registry.db'), dispose: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Permission bits of a file. */
+function mode(file: string): number {
+  return statSync(file).mode & 0o777;
+}
+
 registryContract('sqlite', async () => {
   const { file, dispose } = tempDb();
   return { registry: openSqliteRegistry({ path: file }), dispose };
@@ -23,7 +28,6 @@ describe('sqlite registry file', () => {
     const file = path.join(path.dirname(base), 'fresh', 'dir', 'registry.db');
     const registry = openSqliteRegistry({ path: file });
     await registry.createAccount({ accountId: '111111111111', endpointPrefix: 'aaaaaaaaaaaaaa' });
-    const mode = (p: string): number => statSync(p).mode & 0o777;
     expect(mode(path.dirname(file))).toBe(0o700);
     expect(mode(file)).toBe(0o600);
     expect(mode(`${file}-wal`)).toBe(0o600);
