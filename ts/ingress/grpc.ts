@@ -19,6 +19,7 @@ import { reasonKind, type Reason } from '../authz/reasons.js';
 import { DECISION_HEADERS, decisionHeaders } from './answer.js';
 import { decodeEscapedPem, RequestError } from './requestError.js';
 import { authorizationService } from './envoyProtos.js';
+import { EncodedAnswers } from './encodedAnswers.js';
 
 /** Dynamic-metadata namespace from which a chain is read (e.g. set by a Lua filter). */
 export const CHAIN_METADATA_NAMESPACE = 'certgate.client_certificate';
@@ -122,9 +123,13 @@ export function createAuthzGrpcServer(options: AuthzGrpcOptions): grpc.Server {
     // A CheckRequest carries a few KB of headers and one certificate; bound it like a body.
     'grpc.max_receive_message_length': options.limits.maxBodyBytes,
   });
-  server.addService(authorizationService().service, {
+  const service = authorizationService().service;
+  const encodeCheck = service.Check?.responseSerialize;
+  if (encodeCheck === undefined) throw new Error('the Authorization service has no Check method');
+  const answers = new EncodedAnswers(checkResponse, (value) => encodeCheck(value));
+  server.addService(answers.wrap(service, 'Check'), {
     Check: (call: grpc.ServerUnaryCall<CheckRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      void check(options, call.request).then(
+      void check(options, answers, call.request).then(
         (answer) => callback(answer.error, answer.response),
         (err: unknown) => callback({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) }),
       );
@@ -135,6 +140,7 @@ export function createAuthzGrpcServer(options: AuthzGrpcOptions): grpc.Server {
 
 async function check(
   o: AuthzGrpcOptions,
+  answers: EncodedAnswers,
   req: CheckRequest,
 ): Promise<{ error: grpc.ServiceError | null; response?: Record<string, unknown> }> {
   const door = doorOf(req);
@@ -157,5 +163,5 @@ async function check(
     });
     return { error };
   }
-  return { error: null, response: checkResponse(decision) };
+  return { error: null, response: answers.response(decision) };
 }

@@ -1,0 +1,58 @@
+/**
+ * gRPC answers encoded once per distinct answer (ts/ingress/encodedAnswers.ts): the bytes
+ * are exactly what the method's own serializer produces for that decision, and answers
+ * differing in any field the response shows never share bytes.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../ts/authz/decision.js';
+import { EncodedAnswers } from '../../ts/ingress/encodedAnswers.js';
+import { authorizationService } from '../../ts/ingress/envoyProtos.js';
+import { checkResponse } from '../../ts/ingress/grpc.js';
+
+const ALLOW: Decision = {
+  allow: true,
+  reason: 'CERTIFICATE_ACTIVE',
+  certificateId: 'a'.repeat(64),
+  accountId: '111111111111',
+  certificateMode: 'DEFAULT',
+  things: ['pump-7'],
+};
+const VARIANTS: Decision[] = [
+  ALLOW,
+  { ...ALLOW, certificateId: 'b'.repeat(64) },
+  { ...ALLOW, accountId: '222222222222' },
+  { ...ALLOW, certificateMode: 'SNI_ONLY' },
+  { ...ALLOW, things: [] },
+  { ...ALLOW, things: ['pump-7', 'pump-8'] },
+  { ...ALLOW, allow: false, reason: 'CERTIFICATE_REVOKED' },
+  { ...ALLOW, allow: false, reason: 'CERTIFICATE_INACTIVE' },
+];
+
+describe('encoded gRPC answers', () => {
+  const encode = authorizationService().service.Check?.responseSerialize;
+  if (encode === undefined) throw new Error('no Check method');
+
+  it('encodes each answer exactly as the Check serializer does, and equal answers once', () => {
+    const answers = new EncodedAnswers(checkResponse, (v) => encode(v));
+    for (const decision of VARIANTS) {
+      const first = answers.serialize(answers.response(decision));
+      const again = answers.serialize(answers.response({ ...decision, things: [...decision.things], message: 'ignored' }));
+      expect(first.equals(encode(checkResponse(decision)))).toBe(true);
+      expect(again).toBe(first);
+    }
+  });
+
+  it('never gives two different answers the same bytes', () => {
+    const answers = new EncodedAnswers(checkResponse, (v) => encode(v));
+    const encoded = VARIANTS.map((d) => answers.serialize(answers.response(d)).toString('hex'));
+    expect(new Set(encoded).size).toBe(VARIANTS.length);
+  });
+
+  it('keeps at most its bound of answers', () => {
+    const answers = new EncodedAnswers(checkResponse, (v) => encode(v), 2);
+    const first = answers.response(VARIANTS[0] as Decision);
+    answers.response(VARIANTS[1] as Decision);
+    answers.response(VARIANTS[2] as Decision);
+    expect(answers.response(VARIANTS[0] as Decision)).not.toBe(first);
+  });
+});
