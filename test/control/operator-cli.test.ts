@@ -72,6 +72,13 @@ describe('certgate operator commands', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^ACCOUNT\s+ENDPOINT/);
   });
 
+  it('refuses to answer from a registry file that does not exist (a mistyped --db)', async () => {
+    const typo = path.join(dir, 'typo', 'registry.db');
+    const run = await certgate(['cert', 'list', '--db', typo]);
+    expect([run.code, run.stderr]).toEqual([3, expect.stringContaining(`No registry at ${typo}`)]);
+    expect(existsSync(path.dirname(typo))).toBe(false);
+  });
+
   it('names a duplicate account with the AWS error name, like the API', async () => {
     const run = await certgate(['account', 'create', '--db', db, '--account-id', account]);
     expect([run.code, run.stderr]).toEqual([3, expect.stringMatching(/^certgate: ResourceAlreadyExistsException: /)]);

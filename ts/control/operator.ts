@@ -3,9 +3,9 @@
  * registry from `--db`/`CERTGATE_DB`, picking the account, and running admin
  * operations in-process so the CLI obeys the same rules as the API.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseEngineName } from '../engine/load.js';
-import { openRegistry, resolveDbPath } from '../registry/open.js';
+import { isPostgresUrl, openRegistry, resolveDbPath } from '../registry/open.js';
 import type { Registry } from '../registry/types.js';
 import { AwsError } from './errors.js';
 import { LocalControlPlane, type OperationInput } from './invoke.js';
@@ -19,6 +19,8 @@ export interface OperatorOptions {
   account?: string;
   engine?: string;
   json?: boolean;
+  /** Create the SQLite file when it does not exist (`account create` only). */
+  createRegistry?: boolean;
 }
 
 /** An open registry plus the in-process control plane, for one command. */
@@ -32,8 +34,14 @@ export class OperatorSession {
   static async open(options: OperatorOptions): Promise<OperatorSession> {
     const region = options.region ?? process.env['CERTGATE_REGION'];
     const endpointDomain = options.endpointDomain ?? process.env['CERTGATE_ENDPOINT_DOMAIN'];
+    const dbPath = resolveDbPath(options.db);
+    // Only `account create` starts a registry; any other command on a missing file is a
+    // mistyped --db / CERTGATE_DB, and would otherwise answer from an empty registry.
+    if (!options.createRegistry && !isPostgresUrl(dbPath) && !existsSync(dbPath)) {
+      throw new AwsError('ResourceNotFoundException', `No registry at ${dbPath}; check --db / CERTGATE_DB, or create one with \`certgate account create\`.`);
+    }
     const registry = openRegistry({
-      path: resolveDbPath(options.db),
+      path: dbPath,
       ...(region !== undefined ? { region } : {}),
       ...(endpointDomain !== undefined ? { endpointDomain } : {}),
     });

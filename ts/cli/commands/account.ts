@@ -37,7 +37,7 @@ export function register(program: Command): void {
         throw new AwsError('InvalidRequestException', `${options.region} is not a region name like us-east-1.`);
       }
       if (options.endpointDomain !== undefined) options.endpointDomain = domainName(options.endpointDomain);
-      await withSession(options, async (session) => {
+      await withSession({ ...options, createRegistry: true }, async (session) => {
         const created = await createAccount(session.registry, {
           ...(options.accountId !== undefined ? { accountId: options.accountId } : {}),
           ...(options.accessKeyId !== undefined ? { accessKeyId: options.accessKeyId } : {}),
