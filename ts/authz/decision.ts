@@ -16,6 +16,7 @@
  *   4. JITR for unknown certificates whose issuer is an auto-registering CA.
  * Every failure on the way is a deny with its own reason; nothing throws out of here.
  */
+import { AWS_SIGNATURE_ALGORITHMS } from '../engine/algorithms.js';
 import type { Engine, CertificateInfo } from '../engine/types.js';
 import type { Account, CertificateMode, CertificateRecord, RegistryReader } from '../registry/types.js';
 import { readChain, type PresentedChain } from './chain.js';
@@ -42,17 +43,6 @@ export interface Decision {
   /** A detail for logs (engine code, limit hit); never certificate contents. */
   message?: string;
 }
-
-/** The seven signature algorithms AWS IoT accepts (spec 6.4), in the engine's naming. */
-export const SUPPORTED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
-  'SHA256WITHRSA',
-  'SHA384WITHRSA',
-  'SHA512WITHRSA',
-  'DSA_WITH_SHA256',
-  'ECDSA-WITH-SHA256',
-  'ECDSA-WITH-SHA384',
-  'ECDSA-WITH-SHA512',
-]);
 
 /** What the registry must offer the authorizer: reads, plus principal → things. */
 export interface AuthzRegistry extends RegistryReader {
@@ -383,7 +373,7 @@ export class Authorizer {
 
 /** Step 3: validity window and algorithm (cached or fresh, always against `now`). */
 function checkLeaf(leaf: CertificateInfo, now: number): void {
-  if (!SUPPORTED_SIGNATURE_ALGORITHMS.has(leaf.signatureAlgorithm)) {
+  if (!AWS_SIGNATURE_ALGORITHMS.has(leaf.signatureAlgorithm)) {
     throw new Deny('UNSUPPORTED_SIGNATURE_ALGORITHM', leaf.signatureAlgorithm);
   }
   if (now < leaf.notBefore) throw new Deny('CERTIFICATE_NOT_YET_VALID');
