@@ -120,6 +120,35 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       expect(await registry.getCertificate(B, hex(1))).toBeNull();
     });
 
+    it("gives the authorizer a registration's standing: status, mode, CA and sorted thing names, per account", async () => {
+      const { region } = await registry.settings();
+      const arn = (account: string) => `arn:aws:iot:${region}:${account}:cert/${hex(1)}`;
+      await registry.insertCertificate(cert(A, 1, { status: 'ACTIVE', caCertificateId: hex(100) }));
+      await registry.insertCertificate(cert(B, 1));
+      await registry.attachThingPrincipal(A, 'thing-b', arn(A));
+      await registry.attachThingPrincipal(A, 'Thing-c', arn(A));
+      await registry.attachThingPrincipal(A, 'thing-a', arn(A));
+      await registry.attachThingPrincipal(B, 'other-account-thing', arn(B));
+      const standing = { accountId: A, certificateId: hex(1), status: 'ACTIVE', certificateMode: 'SNI_ONLY', caCertificateId: hex(100) };
+      expect(await registry.getCertificateStanding(A, hex(1))).toEqual({ ...standing, things: ['Thing-c', 'thing-a', 'thing-b'] });
+      expect(await registry.getCertificateStanding(B, hex(1))).toMatchObject({ status: 'INACTIVE', caCertificateId: null, things: ['other-account-thing'] });
+      expect(await registry.getCertificateStanding(A, hex(2))).toBeNull();
+      await registry.setCertificateStatus(A, hex(1), 'REVOKED', ['ACTIVE']);
+      await registry.detachThingPrincipal(A, 'thing-b', arn(A));
+      expect(await registry.getCertificateStanding(A, hex(1))).toEqual({ ...standing, status: 'REVOKED', things: ['Thing-c', 'thing-a'] });
+      // A registry that offers the synchronous form answers the same.
+      if (registry.getCertificateStandingSync) {
+        expect(registry.getCertificateStandingSync(A, hex(1))).toEqual(await registry.getCertificateStanding(A, hex(1)));
+      }
+    });
+
+    it('does not show a certificate offered by transfer as the receiving account\'s standing', async () => {
+      await registry.insertCertificate(cert(A, 1));
+      await registry.startTransfer(A, hex(1), B, null);
+      expect(await registry.getCertificateStanding(B, hex(1))).toBeNull();
+      expect(await registry.getCertificateStanding(A, hex(1))).toMatchObject({ status: 'PENDING_TRANSFER' });
+    });
+
     it('allows an SNI_ONLY certificate in two accounts but a DEFAULT one in only one', async () => {
       await registry.insertCertificate(cert(A, 1));
       await registry.insertCertificate(cert(B, 1));

@@ -19,7 +19,15 @@ const ACCOUNT = '111111111111';
 const ID = 'c'.repeat(64);
 const FROM: CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_ACTIVATION', 'PENDING_TRANSFER'];
 
-describe('sqlite registry certificate reads', () => {
+/** Run `script` (CommonJS, better-sqlite3 available) in another Node process with the file as argv[1]. */
+function inOtherProcess(script: string, ...args: string[]): void {
+  execFileSync(process.execPath, ['-e', script, ...args], { cwd: projectRoot, stdio: 'pipe' });
+}
+
+describe.each([
+  ['the mapped wal-index header', true],
+  ['SQLite on every read', false],
+])('sqlite registry certificate reads, checked through %s', (_label, watchWalIndex) => {
   let dir: string;
   let file: string;
   let registry: SqliteRegistry;
@@ -27,7 +35,7 @@ describe('sqlite registry certificate reads', () => {
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'certgate-reads-'));
     file = path.join(dir, 'registry.db');
-    registry = openSqliteRegistry({ path: file });
+    registry = openSqliteRegistry({ path: file, watchWalIndex });
     await registry.createAccount({ accountId: ACCOUNT, endpointPrefix: 'aaaaaaaaaaaaaa' });
     await registry.insertCertificate({
       accountId: ACCOUNT,
@@ -43,6 +51,11 @@ describe('sqlite registry certificate reads', () => {
   afterEach(async () => {
     await registry.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('uses the check it was asked for', () => {
+    // The native addon is built before the tests run, so the header watch must be live.
+    expect(registry.watchesWalIndex).toBe(watchWalIndex);
   });
 
   it('sees a revoke made through the same registry instance on the next read', async () => {
@@ -67,7 +80,43 @@ describe('sqlite registry certificate reads', () => {
     expect((await registry.getCertificate(ACCOUNT, ID))?.status).toBe('ACTIVE');
     const script = `const db = require('better-sqlite3')(process.argv[1]); db.pragma('busy_timeout = 5000');
       db.prepare("UPDATE certificates SET status = 'REVOKED' WHERE certificate_id = ?").run(process.argv[2]); db.close();`;
-    execFileSync(process.execPath, ['-e', script, file, ID], { cwd: projectRoot });
+    inOtherProcess(script, file, ID);
+    expect((await registry.getCertificate(ACCOUNT, ID))?.status).toBe('REVOKED');
+  });
+
+  it('sees each of many commits by another process, standing and status alike', async () => {
+    // Alternating writes: a check that missed any commit would return the previous value.
+    const script = `const db = require('better-sqlite3')(process.argv[1]); db.pragma('busy_timeout = 5000');
+      db.prepare("UPDATE certificates SET status = ? WHERE certificate_id = ?").run(process.argv[3], process.argv[2]); db.close();`;
+    for (const status of ['INACTIVE', 'ACTIVE', 'REVOKED', 'ACTIVE']) {
+      expect((await registry.getCertificateStanding(ACCOUNT, ID))?.status).not.toBe(status);
+      inOtherProcess(script, file, ID, status);
+      expect((await registry.getCertificateStanding(ACCOUNT, ID))?.status).toBe(status);
+      expect(registry.getCertificateStandingSync(ACCOUNT, ID)?.status).toBe(status);
+    }
+  });
+
+  it('sees a thing attached by another registry instance in the next standing', async () => {
+    expect((await registry.getCertificateStanding(ACCOUNT, ID))?.things).toEqual([]);
+    const other = openSqliteRegistry({ path: file });
+    await other.attachThingPrincipal(ACCOUNT, 'thing-b', `arn:aws:iot:us-east-1:${ACCOUNT}:cert/${ID}`);
+    await other.attachThingPrincipal(ACCOUNT, 'thing-a', `arn:aws:iot:us-east-1:${ACCOUNT}:cert/${ID}`);
+    await other.close();
+    expect((await registry.getCertificateStanding(ACCOUNT, ID))?.things).toEqual(['thing-a', 'thing-b']);
+  });
+
+  it('cannot be bypassed: while it is open, no other connection may write without the wal-index or leave WAL mode', async () => {
+    expect((await registry.getCertificate(ACCOUNT, ID))?.status).toBe('ACTIVE');
+    const exclusive = `const db = require('better-sqlite3')(process.argv[1], { timeout: 0 }); db.pragma('locking_mode = EXCLUSIVE');
+      db.prepare("UPDATE certificates SET status = 'REVOKED'").run(); db.close();`;
+    const leaveWal = `const db = require('better-sqlite3')(process.argv[1], { timeout: 0 }); db.pragma('journal_mode = DELETE'); db.close();`;
+    expect(() => inOtherProcess(exclusive, file)).toThrow(/database is locked/);
+    expect(() => inOtherProcess(leaveWal, file)).toThrow(/database is locked/);
+    expect((await registry.getCertificate(ACCOUNT, ID))?.status).toBe('ACTIVE');
+    // The refusals come from this open connection: once it is closed, the same write works.
+    await registry.close();
+    inOtherProcess(exclusive, file);
+    registry = openSqliteRegistry({ path: file, watchWalIndex });
     expect((await registry.getCertificate(ACCOUNT, ID))?.status).toBe('REVOKED');
   });
 

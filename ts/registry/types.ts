@@ -78,6 +78,20 @@ export interface CertificateRecord {
   transfer: TransferData;
 }
 
+/** A registration as the authorizer sees it on every decision. */
+export interface CertificateStanding {
+  accountId: string;
+  certificateId: string;
+  status: CertificateStatus;
+  certificateMode: CertificateMode;
+  caCertificateId: string | null;
+  /**
+   * Things the certificate is attached to in the account (its ARN as AWS principal),
+   * sorted by name.
+   */
+  things: readonly string[];
+}
+
 /** JITP provisioning configuration attached to a CA (AWS `registrationConfig`). */
 export interface RegistrationConfig {
   templateBody?: string;
@@ -116,8 +130,24 @@ export interface RegistryReader {
    * `<prefix>-ats.iot.<region>.<domain>`) or custom domain is `host` (already lower-cased).
    */
   accountForHost(host: string): Promise<Account | null>;
+  /**
+   * Synchronous forms of the reads a decision makes, offered by registries that answer
+   * without waiting on I/O (the embedded SQLite registry): with all three present the
+   * authorizer decides a request whose chain verification is cached without a single
+   * `await`. Same answers and the same exactness as the async forms.
+   */
+  accountForHostSync?(host: string): Account | null;
+  getCaCertificateSync?(accountId: string, caCertificateId: string): CaCertificateRecord | null;
   /** The certificate as owned by the account (a certificate offered to it by transfer is not returned). */
   getCertificate(accountId: string, certificateId: string): Promise<CertificateRecord | null>;
+  /**
+   * What a decision needs of a registration (status, mode, CA, thing names), read fresh:
+   * a status change committed before this call starts is always seen. Owned
+   * registrations only, like {@link getCertificate}.
+   */
+  getCertificateStanding(accountId: string, certificateId: string): Promise<CertificateStanding | null>;
+  /** See {@link accountForHostSync}. */
+  getCertificateStandingSync?(accountId: string, certificateId: string): CertificateStanding | null;
   /** Every account's registration of this certificate (for connections without SNI). */
   findCertificateRegistrations(certificateId: string): Promise<CertificateRecord[]>;
   getCaCertificate(accountId: string, caCertificateId: string): Promise<CaCertificateRecord | null>;

@@ -21,6 +21,7 @@ import {
   type CertificateFacts,
   type CertificateMode,
   type CertificateRecord,
+  type CertificateStanding,
   type CertificateStatus,
   type Credential,
   type IssuingCaRecord,
@@ -157,6 +158,25 @@ export class PostgresRegistry extends Attachments implements Registry {
     await this.ready();
     const row = await this.db.get<CertificateRow>('SELECT * FROM certificates WHERE account_id = $1 AND certificate_id = $2', [accountId, certificateId]);
     return row ? certificateFromRow(row) : null;
+  }
+
+  async getCertificateStanding(accountId: string, certificateId: string): Promise<CertificateStanding | null> {
+    const settings = await this.region();
+    const row = await this.db.get<{ status: string; certificate_mode: string; ca_certificate_id: string | null; things: string[] }>(
+      `SELECT status, certificate_mode, ca_certificate_id,
+         ARRAY(SELECT thing_name FROM thing_principals WHERE account_id = $1 AND principal = $3 ORDER BY thing_name COLLATE "C") AS things
+       FROM certificates WHERE account_id = $1 AND certificate_id = $2`,
+      [accountId, certificateId, `arn:aws:iot:${settings.region}:${accountId}:cert/${certificateId}`],
+    );
+    if (row === undefined) return null;
+    return {
+      accountId,
+      certificateId,
+      status: row.status as CertificateStatus,
+      certificateMode: row.certificate_mode as CertificateMode,
+      caCertificateId: row.ca_certificate_id,
+      things: row.things,
+    };
   }
 
   async findCertificateRegistrations(certificateId: string): Promise<CertificateRecord[]> {

@@ -11,6 +11,7 @@ import {
   type CertificateFacts,
   type CertificateMode,
   type CertificateRecord,
+  type CertificateStanding,
   type CertificateStatus,
   type Credential,
   type IssuingCaRecord,
@@ -36,6 +37,11 @@ export interface SqliteRegistryOptions {
   path: string;
   region?: string;
   endpointDomain?: string;
+  /**
+   * Check "nothing committed since" through the mapped wal-index header (default true
+   * when the native addon is built); false asks SQLite on every read. Both are exact.
+   */
+  watchWalIndex?: boolean;
 }
 
 export const DEFAULT_SETTINGS: RegistrySettings = { region: 'us-east-1', endpointDomain: 'localhost' };
@@ -53,7 +59,7 @@ export class SqliteRegistry extends Attachments implements Registry {
   constructor(options: SqliteRegistryOptions) {
     const sqlite = new Sqlite(options.path);
     super(sqlite);
-    this.reads = new CommittedReads(sqlite.db);
+    this.reads = new CommittedReads(sqlite.db, undefined, { useWalIndex: options.watchWalIndex !== false });
     sqlite.write(() => {
       const insert = 'INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)';
       sqlite.run(insert, 'region', options.region ?? DEFAULT_SETTINGS.region);
@@ -61,6 +67,11 @@ export class SqliteRegistry extends Attachments implements Registry {
     });
     const value = (key: string): string => sqlite.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', key)?.value ?? '';
     this.fixed = Object.freeze({ region: value('region'), endpointDomain: value('endpoint_domain') });
+  }
+
+  /** Whether certificate reads are checked through the mapped wal-index header. */
+  get watchesWalIndex(): boolean {
+    return this.reads.watchesWalIndex;
   }
 
   private get ctx(): certs.StoreContext {
@@ -86,6 +97,10 @@ export class SqliteRegistry extends Attachments implements Registry {
   // ---- RegistryReader (the authorizer's hot path) ----
 
   async accountForHost(host: string): Promise<Account | null> {
+    return this.accountForHostSync(host);
+  }
+
+  accountForHostSync(host: string): Account | null {
     const custom = this.sqlite.get<AccountRow>(
       'SELECT a.* FROM domains d JOIN accounts a ON a.account_id = d.account_id WHERE d.domain_name = ?',
       host,
@@ -111,6 +126,33 @@ export class SqliteRegistry extends Attachments implements Registry {
     });
   }
 
+  async getCertificateStanding(accountId: string, certificateId: string): Promise<CertificateStanding | null> {
+    return this.getCertificateStandingSync(accountId, certificateId);
+  }
+
+  getCertificateStandingSync(accountId: string, certificateId: string): CertificateStanding | null {
+    return this.reads.get(`standing\0${accountId}\0${certificateId}`, () => {
+      // One statement for both (each statement is a WAL read transaction of its own);
+      // only the columns a decision reads, not the PEM.
+      const row = this.sqlite.get<{ status: string; certificate_mode: string; ca_certificate_id: string | null; things: string | null }>(
+        `SELECT status, certificate_mode, ca_certificate_id,
+           (SELECT group_concat(thing_name, ',') FROM thing_principals WHERE account_id = @account AND principal = @principal) AS things
+         FROM certificates WHERE account_id = @account AND certificate_id = @id`,
+        { account: accountId, id: certificateId, principal: this.certificateArn(accountId, certificateId) },
+      );
+      if (row === undefined) return null;
+      return {
+        accountId,
+        certificateId,
+        status: row.status as CertificateStatus,
+        certificateMode: row.certificate_mode as CertificateMode,
+        caCertificateId: row.ca_certificate_id,
+        // AWS thing names are [a-zA-Z0-9:_-]+: a comma cannot be part of one.
+        things: row.things === null ? [] : sortedNames(row.things.split(',')),
+      };
+    });
+  }
+
   async findCertificateRegistrations(certificateId: string): Promise<CertificateRecord[]> {
     return this.reads.get(`find\0${certificateId}`, () =>
       this.sqlite
@@ -120,6 +162,10 @@ export class SqliteRegistry extends Attachments implements Registry {
   }
 
   async getCaCertificate(accountId: string, caCertificateId: string): Promise<CaCertificateRecord | null> {
+    return this.getCaCertificateSync(accountId, caCertificateId);
+  }
+
+  getCaCertificateSync(accountId: string, caCertificateId: string): CaCertificateRecord | null {
     const row = this.sqlite.get<CaCertificateRow>(
       'SELECT * FROM ca_certificates WHERE account_id = ? AND certificate_id = ?',
       accountId,
@@ -374,4 +420,9 @@ export class SqliteRegistry extends Attachments implements Registry {
   async listOutgoingTransfers(accountId: string, page: PageRequest): Promise<Page<OutgoingTransfer>> {
     return certs.listOutgoingTransfers(this.ctx, accountId, page);
   }
+}
+
+/** Names in code-unit order (the order of `ORDER BY` under SQLite's default BINARY collation for ASCII). */
+function sortedNames(names: string[]): string[] {
+  return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
