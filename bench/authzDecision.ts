@@ -119,7 +119,6 @@ async function main(): Promise<void> {
         cache,
         limits: DEFAULT_LIMITS,
         inlineBudgetUs: 1000,
-        region: 'us-east-1',
         observer: fanOut(metrics, new DecisionLog(logger, 0)),
       });
       const warmCall = async (i: number) => check(await authorizer.authorize(SNI, warmChains[i % 16] ?? [], 'json'));

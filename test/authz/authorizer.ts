@@ -49,7 +49,6 @@ export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): Tes
     limits: { ...DEFAULT_LIMITS, ...o.limits },
     inlineBudgetUs: o.inlineBudgetUs ?? DEFAULT_INLINE_BUDGET_US,
     clock,
-    region: 'us-east-1',
     configCacheMs: o.configCacheMs ?? 0,
     ...(o.jitr === false ? {} : { jitr: new Jitr(world.registry, clock) }),
     observer: { decided: (e) => events.push(e) },

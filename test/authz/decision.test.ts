@@ -150,7 +150,7 @@ describe.each(ENGINE_NAMES)('the decision with the %s engine', (engineName) => {
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('CERTIFICATE_TOO_LARGE');
   });
 
-  it('reuses SNI routing and thing names for configCacheMs but never the status', async () => {
+  it('reuses SNI routing for configCacheMs but never the status or the thing names', async () => {
     const leaf = device();
     await world.register(leaf, {});
     let now = DATES.now * 1000;
@@ -161,7 +161,7 @@ describe.each(ENGINE_NAMES)('the decision with the %s engine', (engineName) => {
     await world.setStatus(ACCOUNT_A, leaf.id, 'INACTIVE');
     expect((await authorizer.authorize(CUSTOM_DOMAIN_A, [leaf.pem])).reason).toBe('CERTIFICATE_INACTIVE');
     await world.setStatus(ACCOUNT_A, leaf.id, 'ACTIVE');
-    expect(await authorizer.authorize(CUSTOM_DOMAIN_A, [leaf.pem])).toMatchObject({ allow: true, things: [] });
+    expect(await authorizer.authorize(CUSTOM_DOMAIN_A, [leaf.pem])).toMatchObject({ allow: true, things: ['late-thing'] });
     now += 1001;
     expect((await authorizer.authorize(CUSTOM_DOMAIN_A, [leaf.pem])).reason).toBe('UNKNOWN_SNI');
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).things).toEqual(['late-thing']);

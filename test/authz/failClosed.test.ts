@@ -50,8 +50,18 @@ describe('failing closed', () => {
     expect(reasonKind(d.reason)).toBe('unavailable');
   });
 
+  it('denies with REGISTRY_ERROR when the registry fails after the same chain was allowed (cached path)', async () => {
+    const { authorizer } = testAuthorizer(world);
+    for (const pem of [leaf.pem, caLeaf.pem]) expect(await authorizer.authorize(SNI_A, [pem])).toMatchObject({ allow: true });
+    // Everything but the standing is now at hand; the registry read must still happen.
+    expect(authorizer.authorizeNow(SNI_A, [caLeaf.pem])).toMatchObject({ allow: true });
+    await world.registry.close();
+    expect(authorizer.authorizeNow(SNI_A, [caLeaf.pem])).toBeUndefined();
+    for (const pem of [leaf.pem, caLeaf.pem]) expect(await authorizer.authorize(SNI_A, [pem])).toMatchObject({ allow: false, reason: 'REGISTRY_ERROR' });
+  });
+
   it('denies with DEADLINE_EXCEEDED when the decision outlives deadlineMs', async () => {
-    const registry = slowed(world.registry as AuthzRegistry, 'getCertificate', 200);
+    const registry = slowed(world.registry as AuthzRegistry, 'getCertificateStanding', 200);
     const { authorizer } = testAuthorizer(world, { registry, limits: { deadlineMs: 20 } });
     expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'DEADLINE_EXCEEDED' });
   });

@@ -33,7 +33,15 @@ export class Anchors {
   get(accountId: string, caCertificateId: string, nowMs: number): Promise<AnchorResult> {
     return this.#records.get(`${accountId}/${caCertificateId}`, nowMs, async () => {
       const ca = await this.#registry.getCaCertificate(accountId, caCertificateId);
-      return ca === null ? { ok: false, message: `registered CA ${caCertificateId} is gone` } : this.fromRecord(ca);
+      return ca === null ? gone(caCertificateId) : this.fromRecord(ca);
+    });
+  }
+
+  /** {@link get} over a synchronous read of the CA record. */
+  getSync(accountId: string, caCertificateId: string, nowMs: number, read: (accountId: string, caCertificateId: string) => CaCertificateRecord | null): AnchorResult {
+    return this.#records.getSync(`${accountId}/${caCertificateId}`, nowMs, () => {
+      const ca = read(accountId, caCertificateId);
+      return ca === null ? gone(caCertificateId) : this.fromRecord(ca);
     });
   }
 
@@ -51,4 +59,8 @@ export class Anchors {
     if (!parsed.ok) return { ok: false, message: `registered CA ${ca.certificateId} does not parse: ${parsed.code}` };
     return { ok: true, anchor: { certificateId: ca.certificateId, der, publicKey: parsed.publicKey } };
   }
+}
+
+function gone(caCertificateId: string): AnchorResult {
+  return { ok: false, message: `registered CA ${caCertificateId} is gone` };
 }

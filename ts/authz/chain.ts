@@ -113,3 +113,41 @@ function chainKey(ders: readonly Buffer[]): string {
   }
   return hash.digest('hex');
 }
+
+/**
+ * {@link readChain} with a bounded memo of successful reads of single-text chains, keyed
+ * by the exact text (a device reconnecting presents the same PEM; NGINX and Envoy send
+ * the chain as one text). Refusals are not remembered; texts longer than `maxChars` are
+ * not kept. A hit returns the same frozen result object, so the decoded buffers must be
+ * treated as read-only (they are: the engines only read them). On overflow the oldest
+ * entry is dropped.
+ */
+export class ChainMemo {
+  readonly #limits: AuthzLimits;
+  readonly #max: number;
+  readonly #maxChars: number;
+  readonly #entries = new Map<string, ChainResult>();
+
+  constructor(limits: AuthzLimits, max: number, maxChars: number) {
+    if (!Number.isInteger(max) || max < 0) throw new RangeError(`chain memo size must be an integer >= 0, got ${max}`);
+    this.#limits = limits;
+    this.#max = max;
+    this.#maxChars = maxChars;
+  }
+
+  read(parts: readonly (string | Uint8Array)[]): ChainResult {
+    const text = parts.length === 1 ? parts[0] : undefined;
+    if (typeof text !== 'string' || this.#max === 0 || text.length > this.#maxChars) return readChain(parts, this.#limits);
+    const hit = this.#entries.get(text);
+    if (hit !== undefined) return hit;
+    const result = readChain(parts, this.#limits);
+    if (!result.ok) return result;
+    if (this.#entries.size >= this.#max) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+    Object.freeze(result.chain.intermediates);
+    this.#entries.set(text, Object.freeze(result));
+    return result;
+  }
+}

@@ -18,8 +18,8 @@
  */
 import { AWS_SIGNATURE_ALGORITHMS } from '../engine/algorithms.js';
 import type { Engine, CertificateInfo } from '../engine/types.js';
-import type { Account, CertificateMode, CertificateRecord, RegistryReader } from '../registry/types.js';
-import { readChain, type PresentedChain } from './chain.js';
+import type { Account, CaCertificateRecord, CertificateMode, CertificateStanding, RegistryReader } from '../registry/types.js';
+import { ChainMemo, type ChainResult, type PresentedChain } from './chain.js';
 import type { AuthzLimits } from './limits.js';
 import type { Reason } from './reasons.js';
 import type { CachedChain, VerifyCache } from './verifyCache.js';
@@ -28,7 +28,7 @@ import { Verifier, VerifierFailure } from './verifier.js';
 import { autoRegisters, type Jitr } from './jitr.js';
 import { StageClock, type Stage } from './stages.js';
 import { ConfigCache } from './configCache.js';
-import { Anchors, type Anchor } from './anchors.js';
+import { Anchors, type Anchor, type AnchorResult } from './anchors.js';
 import { Deadlines } from './deadline.js';
 
 /** The answer. Plain data: it crosses process and protocol boundaries unchanged. */
@@ -44,10 +44,8 @@ export interface Decision {
   message?: string;
 }
 
-/** What the registry must offer the authorizer: reads, plus principal → things. */
-export interface AuthzRegistry extends RegistryReader {
-  listPrincipalThings(accountId: string, principal: string): Promise<string[]>;
-}
+/** What the registry must offer the authorizer. */
+export type AuthzRegistry = RegistryReader;
 
 /** One finished decision, as metrics and the decision log see it. */
 export interface DecisionEvent {
@@ -75,15 +73,31 @@ export interface AuthorizerOptions {
   inlineBudgetUs: number;
   /** Epoch milliseconds; tests pass a fixed clock. */
   clock?: () => number;
-  /** AWS region used in certificate ARNs (principal of thing attachments). */
-  region: string;
   jitr?: Jitr;
   observer?: DecisionObserver;
   /**
-   * How long SNI routing and thing names may be reused (ms; 0 = read every time). Status
-   * is never cached. Default 1000.
+   * How long SNI routing and registered CA certificates may be reused (ms; 0 = read
+   * every time). Status and thing names are never cached. Default 1000.
    */
   configCacheMs?: number;
+  /** Decoded presented chains remembered by their exact text (0 = off). Default {@link CHAIN_MEMO_SIZE}. */
+  chainMemoSize?: number;
+}
+
+/**
+ * Presented chains remembered decoded, by their exact PEM text: a device reconnecting
+ * sends the same text, and base64-decoding plus hashing it is ~2 µs of a ~5 µs cached
+ * decision. Only texts of up to {@link CHAIN_MEMO_MAX_CHARS} are kept, so the memo holds
+ * at most ~4 MB of text per process.
+ */
+export const CHAIN_MEMO_SIZE = 1024;
+export const CHAIN_MEMO_MAX_CHARS = 4096;
+
+/** The registry's synchronous reads, when it has them (see RegistryReader.accountForHostSync). */
+interface SyncReads {
+  host: (host: string) => Account | null;
+  standing: (accountId: string, certificateId: string) => CertificateStanding | null;
+  ca: (accountId: string, caCertificateId: string) => CaCertificateRecord | null;
 }
 
 /** Thrown inside a decision to stop with a reason; never escapes `authorize`. */
@@ -92,7 +106,7 @@ class Deny {
     readonly reason: Reason,
     readonly message?: string,
     /** The registration the deny is about, when one was found. */
-    readonly record?: CertificateRecord,
+    readonly record?: CertificateStanding,
   ) {}
 }
 
@@ -110,24 +124,84 @@ interface Context {
 export class Authorizer {
   readonly #o: Required<Omit<AuthorizerOptions, 'jitr' | 'observer'>> & Pick<AuthorizerOptions, 'jitr' | 'observer'>;
   readonly #routes: ConfigCache<Account | null>;
-  readonly #things: ConfigCache<string[]>;
   readonly #anchors: Anchors;
   readonly #deadlines: Deadlines<Decision>;
+  readonly #chains: ChainMemo;
+  readonly #now: SyncReads | undefined;
 
   constructor(options: AuthorizerOptions) {
-    this.#o = { clock: Date.now, configCacheMs: 1000, ...options };
+    this.#o = { clock: Date.now, configCacheMs: 1000, chainMemoSize: CHAIN_MEMO_SIZE, ...options };
     const { deadlineMs } = this.#o.limits;
     this.#deadlines = new Deadlines(deadlineMs, () => deny('DEADLINE_EXCEEDED', null, `decision exceeded deadlineMs=${deadlineMs}`));
     this.#routes = new ConfigCache(this.#o.configCacheMs);
-    this.#things = new ConfigCache(this.#o.configCacheMs);
     this.#anchors = new Anchors(this.#o.registry, this.#o.engine, this.#o.configCacheMs);
+    this.#chains = new ChainMemo(this.#o.limits, this.#o.chainMemoSize, CHAIN_MEMO_MAX_CHARS);
+    const { registry: r } = this.#o;
+    this.#now =
+      r.accountForHostSync && r.getCertificateStandingSync && r.getCaCertificateSync
+        ? { host: r.accountForHostSync.bind(r), standing: r.getCertificateStandingSync.bind(r), ca: r.getCaCertificateSync.bind(r) }
+        : undefined;
   }
 
   /**
    * Decide for a presented chain (PEM strings or DER, leaf first) and an SNI (null or ''
    * when none was sent). `door` labels metrics and logs. Never rejects.
    */
-  async authorize(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api'): Promise<Decision> {
+  authorize(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api'): Promise<Decision> {
+    const now = this.authorizeNow(sni, certChain, door);
+    return now === undefined ? this.#authorizeFully(sni, certChain, door) : Promise.resolve(now);
+  }
+
+  /**
+   * The allow for a request whose every input is already at hand, decided synchronously
+   * (no `await`, so no deadline is needed); undefined when anything is missing, and the
+   * caller then awaits {@link authorize}. Doors call this first to skip a promise per
+   * request. Only what is a pure function of the bytes, or configuration within its TTL,
+   * is reused; the standing (status, things) is read from the registry as always.
+   */
+  authorizeNow(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api'): Decision | undefined {
+    const reads = this.#now;
+    if (reads === undefined) return undefined;
+    const started = performance.now();
+    const stages = new StageClock();
+    stages.start('parse');
+    const read = this.#chains.read(certChain);
+    if (!read.ok) return undefined;
+    const nowMs = this.#o.clock();
+    const now = Math.floor(nowMs / 1000);
+    const entry = this.#o.cache.get(read.chain.key, now);
+    stages.stop();
+    const host = normaliseSni(sni);
+    if (entry === undefined || host === null) return undefined;
+    const since = performance.now();
+    let standing: CertificateStanding | null;
+    let anchor: AnchorResult | undefined;
+    try {
+      const account = this.#routes.getSync(host, nowMs, () => reads.host(host));
+      if (account === null) return undefined;
+      standing = reads.standing(account.accountId, entry.certificateId);
+      const caId = standing?.caCertificateId ?? null;
+      if (standing !== null && caId !== null) anchor = this.#anchors.getSync(standing.accountId, caId, nowMs, reads.ca);
+    } catch {
+      // The full path reads again and denies with the failure's reason if it recurs.
+      return undefined;
+    }
+    stages.since('registry', since);
+    // Only an allow is decided here; every refusal is left to the full path, which
+    // explains it (and runs JITR re-emission for PENDING_ACTIVATION).
+    if (standing === null || standing.status !== 'ACTIVE') return undefined;
+    const caId = standing.caCertificateId;
+    if (caId === null) {
+      if (entry.leaf === undefined || leafRefusal(entry.leaf, now) !== undefined) return undefined;
+    } else if (anchor === undefined || !anchor.ok || !this.#o.cache.isVerified(entry, caId, now)) {
+      return undefined;
+    }
+    const decision = allow(standing);
+    this.#o.observer?.decided({ door, sni: host, decision, seconds: (performance.now() - started) / 1000, stages: stages.totals(), cacheHit: true });
+    return decision;
+  }
+
+  async #authorizeFully(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door: string): Promise<Decision> {
     const stages = new StageClock();
     const started = performance.now();
     const probe = { cacheHit: false };
@@ -154,7 +228,7 @@ export class Authorizer {
     let certificateId: string | null = null;
     try {
       stages.start('parse');
-      const read = readChain(certChain, this.#o.limits);
+      const read: ChainResult = this.#chains.read(certChain);
       if (!read.ok) throw new Deny(read.reason, read.message);
       const nowMs = this.#o.clock();
       const now = Math.floor(nowMs / 1000);
@@ -191,7 +265,7 @@ export class Authorizer {
   }
 
   /** Step 4: the registration the decision is about, or a Deny (after JITR if it applies). */
-  async #route(sni: string | null, ctx: Context): Promise<CertificateRecord> {
+  async #route(sni: string | null, ctx: Context): Promise<CertificateStanding> {
     const { registry } = this.#o;
     const id = ctx.entry.certificateId;
     if (sni === null) {
@@ -205,7 +279,9 @@ export class Authorizer {
       }
       if (more.length > 0) throw new Deny('SNI_REQUIRED', `registered in ${found.length} accounts`);
       if (only.certificateMode === 'SNI_ONLY') throw new Deny('SNI_REQUIRED', 'SNI_ONLY certificate without SNI');
-      return only;
+      const standing = await ctx.stages.time('registry', () => registry.getCertificateStanding(only.accountId, id));
+      if (standing === null) throw new Deny('CERTIFICATE_NOT_REGISTERED', 'deleted while deciding');
+      return standing;
     }
     // Awaited steps are timed by hand (not StageClock.time): one async wrapper less each.
     const since = performance.now();
@@ -215,7 +291,7 @@ export class Authorizer {
       ctx.stages.since('registry', since);
       throw new Deny('UNKNOWN_SNI', `no account serves "${sni}"`);
     }
-    const record = await registry.getCertificate(account.accountId, id);
+    const record = await registry.getCertificateStanding(account.accountId, id);
     ctx.stages.since('registry', since);
     if (record !== null) return record;
     checkLeaf(this.#leaf(ctx), ctx.now);
@@ -224,7 +300,7 @@ export class Authorizer {
   }
 
   /** Step 5: status, then the leaf or chain rules, then status again after a pool hop. */
-  async #finish(found: CertificateRecord, ctx: Context): Promise<Decision> {
+  async #finish(found: CertificateStanding, ctx: Context): Promise<Decision> {
     let record = found;
     if (record.status !== 'ACTIVE') await this.#refuseStatus(record, ctx);
     const caId = record.caCertificateId;
@@ -239,36 +315,16 @@ export class Authorizer {
         this.#anchors.peek(accountId, caId, ctx.nowMs) ??
         (await ctx.stages.time('registry', () => this.#anchors.get(accountId, caId, ctx.nowMs)));
       if (!anchor.ok) throw new Deny('CA_NOT_FOUND', anchor.message, record);
-      if (this.#o.cache.isVerified(ctx.entry, caId, ctx.now)) return this.#allow(record, ctx);
+      if (this.#o.cache.isVerified(ctx.entry, caId, ctx.now)) return allow(record);
       const placement = await this.#verify(ctx, anchor.anchor, record);
       if (placement === 'pool') {
-        const fresh = await ctx.stages.time('registry', () => this.#o.registry.getCertificate(record.accountId, record.certificateId));
+        const fresh = await ctx.stages.time('registry', () => this.#o.registry.getCertificateStanding(record.accountId, record.certificateId));
         if (fresh === null) throw new Deny('CERTIFICATE_NOT_REGISTERED', 'deleted while verifying');
         record = fresh;
         if (record.status !== 'ACTIVE') await this.#refuseStatus(record, ctx);
       }
     }
-    return this.#allow(record, ctx);
-  }
-
-  /** The allow answer for an ACTIVE registration, with the certificate's things. */
-  async #allow(record: CertificateRecord, ctx: Context): Promise<Decision> {
-    const principal = `arn:aws:iot:${this.#o.region}:${record.accountId}:cert/${record.certificateId}`;
-    let things = this.#things.peek(principal, ctx.nowMs);
-    if (things === undefined) {
-      const since = performance.now();
-      const { accountId } = record;
-      things = await this.#things.get(principal, ctx.nowMs, () => this.#o.registry.listPrincipalThings(accountId, principal));
-      ctx.stages.since('registry', since);
-    }
-    return {
-      allow: true,
-      reason: 'CERTIFICATE_ACTIVE',
-      certificateId: record.certificateId,
-      accountId: record.accountId,
-      certificateMode: record.certificateMode,
-      things,
-    };
+    return allow(record);
   }
 
   /**
@@ -276,7 +332,7 @@ export class Authorizer {
    * with the leaf's own rule when it is the leaf's fault (expired, algorithm, garbage),
    * else CHAIN_VERIFICATION_FAILED with the engine's code. Returns where it ran.
    */
-  async #verify(ctx: Context, anchor: Anchor, record?: CertificateRecord): Promise<Placement> {
+  async #verify(ctx: Context, anchor: Anchor, record?: CertificateStanding): Promise<Placement> {
     const placement = placeVerification(
       this.#o.engine.name,
       anchor.publicKey,
@@ -302,7 +358,7 @@ export class Authorizer {
   }
 
   /** A non-ACTIVE status: re-emit JITR for a pending certificate, then deny. */
-  async #refuseStatus(record: CertificateRecord, ctx: Context): Promise<never> {
+  async #refuseStatus(record: CertificateStanding, ctx: Context): Promise<never> {
     switch (record.status) {
       case 'REVOKED':
         throw new Deny('CERTIFICATE_REVOKED', undefined, record);
@@ -372,12 +428,29 @@ export class Authorizer {
 }
 
 /** Step 3: validity window and algorithm (cached or fresh, always against `now`). */
+function leafRefusal(leaf: CertificateInfo, now: number): Reason | undefined {
+  if (!AWS_SIGNATURE_ALGORITHMS.has(leaf.signatureAlgorithm)) return 'UNSUPPORTED_SIGNATURE_ALGORITHM';
+  if (now < leaf.notBefore) return 'CERTIFICATE_NOT_YET_VALID';
+  if (now > leaf.notAfter) return 'CERTIFICATE_EXPIRED';
+  return undefined;
+}
+
 function checkLeaf(leaf: CertificateInfo, now: number): void {
-  if (!AWS_SIGNATURE_ALGORITHMS.has(leaf.signatureAlgorithm)) {
-    throw new Deny('UNSUPPORTED_SIGNATURE_ALGORITHM', leaf.signatureAlgorithm);
-  }
-  if (now < leaf.notBefore) throw new Deny('CERTIFICATE_NOT_YET_VALID');
-  if (now > leaf.notAfter) throw new Deny('CERTIFICATE_EXPIRED');
+  const refusal = leafRefusal(leaf, now);
+  if (refusal === 'UNSUPPORTED_SIGNATURE_ALGORITHM') throw new Deny(refusal, leaf.signatureAlgorithm);
+  if (refusal !== undefined) throw new Deny(refusal);
+}
+
+/** The allow answer for an ACTIVE registration, with the certificate's things. */
+function allow(record: CertificateStanding): Decision {
+  return {
+    allow: true,
+    reason: 'CERTIFICATE_ACTIVE',
+    certificateId: record.certificateId,
+    accountId: record.accountId,
+    certificateMode: record.certificateMode,
+    things: [...record.things],
+  };
 }
 
 /** Lower-case, drop one trailing dot; empty means no SNI. */
@@ -390,7 +463,7 @@ export function normaliseSni(sni: string | null | undefined): string | null {
   return lower.length > 1 && lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
-function deny(reason: Reason, certificateId: string | null, message?: string, record?: CertificateRecord): Decision {
+function deny(reason: Reason, certificateId: string | null, message?: string, record?: CertificateStanding): Decision {
   const d: Decision = {
     allow: false,
     reason,

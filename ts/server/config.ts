@@ -55,7 +55,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'poolMaxQueue', flag: '--pool-max-queue <n>', env: 'CERTGATE_POOL_MAX_QUEUE', default: String(POOL_DEFAULTS.maxQueue), help: 'queued verifications per process before QUEUE_FULL' },
   { key: 'inlineBudgetUs', flag: '--inline-budget-us <n>', env: 'CERTGATE_INLINE_BUDGET_US', default: String(DEFAULT_INLINE_BUDGET_US), help: 'verifications estimated above this many µs go to the pool' },
   { key: 'verifyCacheSize', flag: '--verify-cache-size <n>', env: 'CERTGATE_VERIFY_CACHE_SIZE', default: '10000', help: 'verified chains remembered per process (0 disables)' },
-  { key: 'configCacheMs', flag: '--config-cache-ms <n>', env: 'CERTGATE_CONFIG_CACHE_MS', default: '1000', help: 'reuse SNI routing and thing names this long (0 = read every time; status is never cached)' },
+  { key: 'configCacheMs', flag: '--config-cache-ms <n>', env: 'CERTGATE_CONFIG_CACHE_MS', default: '1000', help: 'reuse SNI routing and registered CAs this long (0 = read every time; status and thing names are never cached)' },
   { key: 'maxChainLength', flag: '--max-chain-length <n>', env: 'CERTGATE_MAX_CHAIN_LENGTH', default: String(DEFAULT_LIMITS.maxChainLength), help: 'certificates per presented chain' },
   { key: 'maxCertificateBytes', flag: '--max-certificate-bytes <n>', env: 'CERTGATE_MAX_CERTIFICATE_BYTES', default: String(DEFAULT_LIMITS.maxCertificateBytes), help: 'DER bytes per certificate' },
   { key: 'maxBodyBytes', flag: '--max-body-bytes <n>', env: 'CERTGATE_MAX_BODY_BYTES', default: String(DEFAULT_LIMITS.maxBodyBytes), help: 'JSON body / gRPC message bytes' },

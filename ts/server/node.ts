@@ -54,7 +54,8 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     ...(config.region === undefined ? {} : { region: config.region }),
     ...(config.endpointDomain === undefined ? {} : { endpointDomain: config.endpointDomain }),
   });
-  const { region } = await registry.settings();
+  // Fail at start, not at the first request, when the registry cannot be read.
+  await registry.settings();
   const engine = loadEngine(config.engine);
   const pool = config.poolThreads > 0 ? new EnginePool({ engine: config.engine, threads: config.poolThreads, maxQueue: config.poolMaxQueue }) : undefined;
   const cache = new VerifyCache(config.verifyCacheSize);
@@ -67,7 +68,6 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     limits: config.limits,
     inlineBudgetUs: config.inlineBudgetUs,
     configCacheMs: config.configCacheMs,
-    region,
     jitr: new Jitr(registry, Date.now, hooks.onEvent),
     observer: fanOut(metrics, new DecisionLog(logger.child({ component: 'decision' }), config.decisionLogSample)),
   });
