@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pemToDers, readChain } from '../../ts/authz/chain.js';
+import { ChainMemo, PROBE_CHARS, pemToDers, readChain } from '../../ts/authz/chain.js';
 import { DEFAULT_LIMITS } from '../../ts/authz/limits.js';
 import { certificate, identity } from './pki.js';
 
@@ -63,5 +63,45 @@ describe('reading a presented chain', () => {
       ok: false,
       reason: 'CERTIFICATE_TOO_LARGE',
     });
+  });
+});
+
+describe('the decoded-chain memo', () => {
+  const ca = certificate({ subject: identity('ca'), ca: true });
+  const leafA = certificate({ subject: identity('leaf-a'), issuer: identity('ca') });
+  const leafB = certificate({ subject: identity('leaf-b'), issuer: identity('ca') });
+  const leafId = (r: ReturnType<ChainMemo['read']>) => (r.ok ? r.chain.leafId : r.reason);
+
+  it('answers a repeated text with the same result, and refusals afresh', () => {
+    const memo = new ChainMemo(DEFAULT_LIMITS, 8, 8192);
+    const first = memo.read([leafA.pem]);
+    expect(memo.read([leafA.pem])).toBe(first);
+    expect(leafId(first)).toBe(leafA.id);
+    expect(memo.read(['not a certificate'])).toMatchObject({ ok: false, reason: 'MALFORMED_CERTIFICATE' });
+    expect(memo.read(['not a certificate'])).toMatchObject({ ok: false, reason: 'MALFORMED_CERTIFICATE' });
+  });
+
+  it('never mistakes one text for another that ends the same way and has the same length', () => {
+    // Same length (text before the first block is ignored, so it pads), same last
+    // PROBE_CHARS characters (the shared CA block), different leaf.
+    const width = Math.max(leafA.pem.length, leafB.pem.length) + 1;
+    const one = `${'#'.repeat(width - leafA.pem.length)}${leafA.pem}${ca.pem}`;
+    const other = `${'#'.repeat(width - leafB.pem.length)}${leafB.pem}${ca.pem}`;
+    expect(one.length).toBe(other.length);
+    expect(one.slice(-PROBE_CHARS)).toBe(other.slice(-PROBE_CHARS));
+    const memo = new ChainMemo(DEFAULT_LIMITS, 8, 8192);
+    for (let round = 0; round < 3; round++) {
+      expect(leafId(memo.read([one]))).toBe(leafA.id);
+      expect(leafId(memo.read([other]))).toBe(leafB.id);
+    }
+  });
+
+  it('keeps at most its bound and decodes texts over the size limit every time', () => {
+    const memo = new ChainMemo(DEFAULT_LIMITS, 1, leafA.pem.length);
+    const a = memo.read([leafA.pem]);
+    memo.read([leafB.pem]);
+    expect(memo.read([leafA.pem])).not.toBe(a);
+    const long = memo.read([leafA.pem + ca.pem]);
+    expect(memo.read([leafA.pem + ca.pem])).not.toBe(long);
   });
 });

@@ -115,18 +115,23 @@ function chainKey(ders: readonly Buffer[]): string {
 }
 
 /**
- * {@link readChain} with a bounded memo of successful reads of single-text chains, keyed
- * by the exact text (a device reconnecting presents the same PEM; NGINX and Envoy send
- * the chain as one text). Refusals are not remembered; texts longer than `maxChars` are
- * not kept. A hit returns the same frozen result object, so the decoded buffers must be
- * treated as read-only (they are: the engines only read them). On overflow the oldest
- * entry is dropped.
+ * {@link readChain} with a bounded memo of successful reads of single-text chains (a
+ * device reconnecting presents the same PEM; NGINX and Envoy send the chain as one
+ * text). Refusals are not remembered; texts longer than `maxChars` are not kept. On
+ * overflow the oldest entry is dropped.
+ *
+ * Entries are found by a short probe — the text's length and its last
+ * {@link PROBE_CHARS} characters (the end of the signature and the END line) — because
+ * hashing a whole ~1.7 KB text for a Map lookup cost more than the rest of the lookup;
+ * a hit is then confirmed by comparing the whole text, so two texts that share a probe
+ * can only evict each other, never be mistaken for each other. A hit returns the same
+ * frozen result object: the decoded buffers are read-only (the engines only read them).
  */
 export class ChainMemo {
   readonly #limits: AuthzLimits;
   readonly #max: number;
   readonly #maxChars: number;
-  readonly #entries = new Map<string, ChainResult>();
+  readonly #entries = new Map<string, { text: string; result: ChainResult }>();
 
   constructor(limits: AuthzLimits, max: number, maxChars: number) {
     if (!Number.isInteger(max) || max < 0) throw new RangeError(`chain memo size must be an integer >= 0, got ${max}`);
@@ -138,16 +143,20 @@ export class ChainMemo {
   read(parts: readonly (string | Uint8Array)[]): ChainResult {
     const text = parts.length === 1 ? parts[0] : undefined;
     if (typeof text !== 'string' || this.#max === 0 || text.length > this.#maxChars) return readChain(parts, this.#limits);
-    const hit = this.#entries.get(text);
-    if (hit !== undefined) return hit;
+    const probe = `${text.length}:${text.slice(-PROBE_CHARS)}`;
+    const hit = this.#entries.get(probe);
+    if (hit !== undefined && hit.text === text) return hit.result;
     const result = readChain(parts, this.#limits);
     if (!result.ok) return result;
-    if (this.#entries.size >= this.#max) {
+    if (hit === undefined && this.#entries.size >= this.#max) {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
     Object.freeze(result.chain.intermediates);
-    this.#entries.set(text, Object.freeze(result));
+    this.#entries.set(probe, { text, result: Object.freeze(result) });
     return result;
   }
 }
+
+/** Characters at the end of a chain text that, with its length, find its memo entry. */
+export const PROBE_CHARS = 96;

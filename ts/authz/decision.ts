@@ -31,7 +31,10 @@ import { ConfigCache } from './configCache.js';
 import { Anchors, type Anchor, type AnchorResult } from './anchors.js';
 import { Deadlines } from './deadline.js';
 
-/** The answer. Plain data: it crosses process and protocol boundaries unchanged. */
+/**
+ * The answer. Plain data: it crosses process and protocol boundaries unchanged. Allow
+ * answers are frozen and may be shared between requests.
+ */
 export interface Decision {
   allow: boolean;
   reason: Reason;
@@ -441,16 +444,28 @@ function checkLeaf(leaf: CertificateInfo, now: number): void {
   if (refusal !== undefined) throw new Deny(refusal);
 }
 
+/**
+ * Allow answers by the standing they were made from. A registry that reuses a standing
+ * object while nothing changed (SQLite, committedReads.ts) then gets the same frozen
+ * answer back, and the doors can reuse its encoding (ts/ingress/http.ts).
+ */
+const allows = new WeakMap<CertificateStanding, Decision>();
+
 /** The allow answer for an ACTIVE registration, with the certificate's things. */
 function allow(record: CertificateStanding): Decision {
-  return {
-    allow: true,
-    reason: 'CERTIFICATE_ACTIVE',
-    certificateId: record.certificateId,
-    accountId: record.accountId,
-    certificateMode: record.certificateMode,
-    things: [...record.things],
-  };
+  let decision = allows.get(record);
+  if (decision === undefined) {
+    decision = Object.freeze({
+      allow: true,
+      reason: 'CERTIFICATE_ACTIVE',
+      certificateId: record.certificateId,
+      accountId: record.accountId,
+      certificateMode: record.certificateMode,
+      things: Object.freeze([...record.things]) as string[],
+    });
+    allows.set(record, decision);
+  }
+  return decision;
 }
 
 /** Lower-case, drop one trailing dot; empty means no SNI. */

@@ -10,7 +10,7 @@
  *   GET  /metrics /healthz /readyz
  */
 import http from 'node:http';
-import type { Authorizer } from '../authz/decision.js';
+import type { Authorizer, Decision } from '../authz/decision.js';
 import type { AuthzLimits } from '../authz/limits.js';
 import type { Reason } from '../authz/reasons.js';
 import { decisionHeaderList, httpStatus } from './answer.js';
@@ -96,7 +96,36 @@ async function door(o: AuthzHttpOptions, name: string, res: http.ServerResponse,
     return send(res, err.status, { allow: false, reason: err.reason, message: err.message }, ['x-certgate-reason', err.reason]);
   }
   const decision = await o.authorizer.authorize(input.sni, input.chain, name);
-  send(res, httpStatus(decision.reason), decision, decisionHeaderList(decision));
+  const answer = encoded(decision);
+  // Frozen: node:http only reads the list (a write would throw, not corrupt a shared answer).
+  res.writeHead(answer.status, answer.headers as string[]);
+  res.end(answer.body);
+}
+
+interface EncodedAnswer {
+  status: number;
+  /** Complete flat header list; never mutated (several responses may share it). */
+  headers: readonly string[];
+  body: string;
+}
+
+/**
+ * Each decision encoded once: allow answers are shared frozen objects for as long as the
+ * registration is unchanged (decision.ts), so a warm request reuses the JSON body and
+ * the header list instead of building both again.
+ */
+const answers = new WeakMap<Decision, EncodedAnswer>();
+
+function encoded(decision: Decision): EncodedAnswer {
+  let answer = answers.get(decision);
+  if (answer === undefined) {
+    const body = JSON.stringify(decision);
+    const headers = decisionHeaderList(decision);
+    headers.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(body)));
+    answer = { status: httpStatus(decision.reason), headers: Object.freeze(headers), body };
+    answers.set(decision, answer);
+  }
+  return answer;
 }
 
 function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
