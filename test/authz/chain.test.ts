@@ -66,11 +66,12 @@ describe('reading a presented chain', () => {
   });
 });
 
+const leafId = (r: ReturnType<ChainMemo['read']>) => (r.ok ? r.chain.leafId : r.reason);
+
 describe('the decoded-chain memo', () => {
   const ca = certificate({ subject: identity('ca'), ca: true });
   const leafA = certificate({ subject: identity('leaf-a'), issuer: identity('ca') });
   const leafB = certificate({ subject: identity('leaf-b'), issuer: identity('ca') });
-  const leafId = (r: ReturnType<ChainMemo['read']>) => (r.ok ? r.chain.leafId : r.reason);
 
   it('answers a repeated text with the same result, and refusals afresh', () => {
     const memo = new ChainMemo(DEFAULT_LIMITS, 8, 8192);

@@ -1,9 +1,9 @@
 //! Native engine: converts Node values to bytes, calls `certgate-api` with the ring
 //! signature backend, converts back. No logic lives here; `certgate-wasm` exposes the
 //! same names and shapes. The addon also carries one registry helper that needs native
-//! code, [`wal_index::WalIndex`] (not part of the engine).
+//! code, [`wal_index::map_wal_index_header`] (not part of the engine).
 
-mod wal_index;
+pub mod wal_index;
 
 use certgate_ring::RingVerifier;
 use napi::bindgen_prelude::{Env, Uint8Array, Unknown};

@@ -14,75 +14,51 @@
 use std::fs::File;
 
 use memmap2::{Mmap, MmapOptions};
+use napi::bindgen_prelude::{ArrayBuffer, Env};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
-/// Size of one copy of the header (`WalIndexHdr`).
-const HEADER: usize = 48;
+/// Bytes mapped: both copies of the header (`WalIndexHdr`, 48 bytes each).
+const MAPPED: usize = 96;
 
-/// The mapped header of one database's wal-index and the header last marked.
-#[napi]
-pub struct WalIndex {
-    map: Mmap,
-    mark: Option<[u8; HEADER]>,
+fn failure(path: &str, what: impl std::fmt::Display) -> Error {
+    Error::new(Status::GenericFailure, format!("{path}: {what}"))
 }
 
+/// An `ArrayBuffer` over the live header bytes of the wal-index file at `path` (the
+/// database path plus `-shm`), mapped read-only: JavaScript reads the current header
+/// without a call into native code (`ts/registry/sqlite/walIndex.ts` compares it with a
+/// mark). Writing to the buffer faults; only that module holds it. The caller's own
+/// connection must have the database open in WAL mode, which keeps the file from being
+/// truncated (SQLite truncates it only when no connection has it open), and must stop
+/// reading the buffer before closing that connection.
 #[napi]
-impl WalIndex {
-    /// Map the wal-index file at `path` (the database path plus `-shm`). The database
-    /// must be open in WAL mode by the caller's own connection, which keeps the file at
-    /// its size: SQLite truncates it only when no connection has it open.
-    #[napi(factory)]
-    pub fn open(path: String) -> Result<Self> {
-        let file = File::open(&path)
-            .map_err(|e| Error::new(Status::GenericFailure, format!("{path}: {e}")))?;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::new(Status::GenericFailure, format!("{path}: {e}")))?
-            .len();
-        if len < 2 * 48 {
-            return Err(Error::new(
-                Status::GenericFailure,
-                format!("{path} is {len} bytes, too short for a wal-index header"),
-            ));
-        }
-        // SAFETY: a read-only shared mapping of the header's bytes. Other processes
-        // change them while mapped; they are only ever read through volatile reads
-        // (`current`), never through references, and the file cannot shrink below them
-        // while the caller's connection is open (see above).
-        let map = unsafe { MmapOptions::new().len(2 * HEADER).map(&file) }
-            .map_err(|e| Error::new(Status::GenericFailure, format!("{path}: {e}")))?;
-        Ok(Self { map, mark: None })
+pub fn map_wal_index_header<'env>(env: &'env Env, path: String) -> Result<ArrayBuffer<'env>> {
+    let file = File::open(&path).map_err(|e| failure(&path, e))?;
+    let len = file.metadata().map_err(|e| failure(&path, e))?.len();
+    if len < 96 {
+        return Err(failure(
+            &path,
+            format!("{len} bytes, too short for a wal-index header"),
+        ));
     }
-
-    /// Remember the current header. False (and nothing remembered) when it cannot be
-    /// read whole right now.
-    #[napi]
-    pub fn mark(&mut self) -> bool {
-        self.mark = self.current();
-        self.mark.is_some()
+    // SAFETY: a read-only shared mapping of the first MAPPED bytes, which exist (checked
+    // above) and stay (see the function's contract). Other processes change them while
+    // mapped; Rust code never reads them, JavaScript reads them with Atomics.load.
+    let map: Mmap =
+        unsafe { MmapOptions::new().len(MAPPED).map(&file) }.map_err(|e| failure(&path, e))?;
+    let data = map.as_ptr().cast_mut();
+    // SAFETY: `data` points at MAPPED bytes owned by `map`, which the finalizer keeps
+    // alive until the ArrayBuffer is collected and then unmaps.
+    let buffer =
+        unsafe { ArrayBuffer::from_external(env, data, MAPPED, map, |_env, map: Mmap| drop(map)) }?;
+    // Some runtimes refuse external buffers and napi-rs then copies: a copy would never
+    // change, which would hide every commit. Refuse instead.
+    if !std::ptr::eq(buffer.as_ptr(), data.cast_const()) {
+        return Err(failure(
+            &path,
+            "this runtime copies external buffers, so the header cannot be watched",
+        ));
     }
-
-    /// True only when a header was marked and the current header equals it: nothing
-    /// has committed since the mark.
-    #[napi]
-    pub fn unchanged(&self) -> bool {
-        match (self.mark, self.current()) {
-            (Some(mark), Some(now)) => mark == now,
-            _ => false,
-        }
-    }
-}
-
-impl WalIndex {
-    /// The header if both copies agree and it is initialised (`isInit`, byte 12).
-    fn current(&self) -> Option<[u8; HEADER]> {
-        let base = self.map.as_ptr();
-        // SAFETY: `base` points at 2 * HEADER mapped bytes (checked in `open`); volatile
-        // reads because another process writes them.
-        let first: [u8; HEADER] = unsafe { std::ptr::read_volatile(base.cast()) };
-        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
-        let second: [u8; HEADER] = unsafe { std::ptr::read_volatile(base.add(HEADER).cast()) };
-        (first == second && first.get(12) == Some(&1)).then_some(first)
-    }
+    Ok(buffer)
 }

@@ -6,8 +6,8 @@
  *
  * How "nothing changed" is known:
  * - First, without a system call (~0.1 µs): the wal-index header, which every commit by
- *   any connection rewrites before it returns, is still byte-equal to the one marked at
- *   the last full check (walIndex.ts; the native addon maps it). Only when it differs,
+ *   any connection rewrites before it returns, is still equal to the one marked at the
+ *   last full check (walIndex.ts; the native addon maps it). Only when it differs,
  *   or cannot be watched, does the full check run (~1.4–2.6 µs, a WAL read transaction):
  * - `PRAGMA data_version` changes whenever *another* connection (this process or any
  *   other) commits to the file (sqlite.org/pragma.html#pragma_data_version). It does
@@ -56,6 +56,11 @@ export class CommittedReads {
   /** Whether the no-system-call check is in use. */
   get watchesWalIndex(): boolean {
     return this.#wal !== undefined;
+  }
+
+  /** Stop using the wal-index watch; call before closing the connection. */
+  close(): void {
+    this.#wal?.close();
   }
 
   /**

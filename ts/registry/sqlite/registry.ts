@@ -91,6 +91,7 @@ export class SqliteRegistry extends Attachments implements Registry {
   }
 
   async close(): Promise<void> {
+    this.reads.close();
     this.sqlite.close();
   }
 
@@ -136,7 +137,7 @@ export class SqliteRegistry extends Attachments implements Registry {
       // only the columns a decision reads, not the PEM.
       const row = this.sqlite.get<{ status: string; certificate_mode: string; ca_certificate_id: string | null; things: string | null }>(
         `SELECT status, certificate_mode, ca_certificate_id,
-           (SELECT group_concat(thing_name, ',') FROM thing_principals WHERE account_id = @account AND principal = @principal) AS things
+           (SELECT group_concat(thing_name, ',' ORDER BY thing_name) FROM thing_principals WHERE account_id = @account AND principal = @principal) AS things
          FROM certificates WHERE account_id = @account AND certificate_id = @id`,
         { account: accountId, id: certificateId, principal: this.certificateArn(accountId, certificateId) },
       );
@@ -148,7 +149,7 @@ export class SqliteRegistry extends Attachments implements Registry {
         certificateMode: row.certificate_mode as CertificateMode,
         caCertificateId: row.ca_certificate_id,
         // AWS thing names are [a-zA-Z0-9:_-]+: a comma cannot be part of one.
-        things: row.things === null ? [] : sortedNames(row.things.split(',')),
+        things: row.things === null ? [] : row.things.split(','),
       };
     });
   }
@@ -420,9 +421,4 @@ export class SqliteRegistry extends Attachments implements Registry {
   async listOutgoingTransfers(accountId: string, page: PageRequest): Promise<Page<OutgoingTransfer>> {
     return certs.listOutgoingTransfers(this.ctx, accountId, page);
   }
-}
-
-/** Names in code-unit order (the order of `ORDER BY` under SQLite's default BINARY collation for ASCII). */
-function sortedNames(names: string[]): string[] {
-  return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
