@@ -317,15 +317,22 @@ pub fn verify_chain(
     let mut path = Vec::new();
     let anchor = search.extend(&leaf, &mut path)?;
     path.push(anchor);
-    let mut ids = vec![leaf.id()];
+    // Each id is a SHA-256 of a whole certificate: computed once per certificate.
+    let leaf_certificate_id = leaf.id();
+    let mut ids = vec![leaf_certificate_id.clone()];
     let mut not_after = leaf.not_after();
     for cert in path.iter().filter_map(|s| search.cert(*s)) {
         ids.push(cert.id());
         not_after = not_after.min(cert.not_after());
     }
-    let anchor_certificate_id = search.cert(anchor).map(Certificate::id).unwrap_or_default();
+    // The anchor is the path's last step.
+    let anchor_certificate_id = if search.cert(anchor).is_some() {
+        ids.last().cloned().unwrap_or_default()
+    } else {
+        String::new()
+    };
     Ok(VerifiedChain {
-        leaf_certificate_id: leaf.id(),
+        leaf_certificate_id,
         anchor_certificate_id,
         path: ids,
         not_after,
