@@ -7,6 +7,11 @@
  *                      X509Certificate, look it up in the same registry, verify against
  *                      the registered CA with X509Certificate.verify, no cache
  *   bare-grpc          grpc-js Authorization/Check (real Envoy protos) answering OK
+ *   floor-http <db>    not a contender but a bound: node:http plus only the signature work
+ *                      of a cold request — the native engine's verifyChain of the leaf
+ *                      against the registered CA (read once at start) — with no registry
+ *                      read, routing or cache. No authorizer that checks the chain on
+ *                      every cold request, served this way, can be faster.
  *
  * Run as `vite-node bench/authzBaselines.ts` with `BENCH_MODE=<mode>` (and `BENCH_DB`);
  * the primary prints one JSON line `{"port": N}` once every worker listens on the shared
@@ -19,6 +24,8 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import { pemToDers } from '../ts/authz/chain.js';
+import { loadEngine } from '../ts/engine/load.js';
 import { authorizationService } from '../ts/ingress/envoyProtos.js';
 import { openRegistry } from '../ts/registry/open.js';
 import type { Registry } from '../ts/registry/types.js';
@@ -69,10 +76,28 @@ async function naiveDecide(registry: Registry, sni: string, pems: string[]): Pro
   return true;
 }
 
-function httpServer(registry: Registry | null): http.Server {
+/** The floor: the engine's chain verification alone, against a CA read once. */
+async function floorDecider(registry: Registry): Promise<(pems: string[]) => boolean> {
+  const engine = loadEngine('native');
+  const account = await registry.accountForHost(process.env.BENCH_SNI ?? '');
+  const [ca] = account === null ? [] : (await registry.listCaCertificates(account.accountId, { pageSize: 1, ascending: true })).items;
+  const caDers = ca === undefined ? 'no CA' : pemToDers(ca.certificatePem);
+  if (typeof caDers === 'string') throw new Error(`floor-http: the bench registry has no CA for BENCH_SNI (${caDers})`);
+  return (pems) => {
+    const ders = pems.flatMap((p) => {
+      const d = pemToDers(p);
+      return typeof d === 'string' ? [] : d;
+    });
+    const [leaf, ...intermediates] = ders;
+    return leaf !== undefined && engine.verifyChain(leaf, intermediates, caDers, Math.floor(Date.now() / 1000), 'client').ok;
+  };
+}
+
+function httpServer(registry: Registry | null, floor: ((pems: string[]) => boolean) | null): http.Server {
   return http.createServer((req, res) => {
     void readJson(req).then(async (body) => {
-      const allow = registry === null ? true : await naiveDecide(registry, body.sni ?? '', body.certChain ?? []);
+      const chain = body.certChain ?? [];
+      const allow = floor !== null ? floor(chain) : registry === null ? true : await naiveDecide(registry, body.sni ?? '', chain);
       const text = allow ? ALLOW : JSON.stringify({ allow: false });
       res.writeHead(allow ? 200 : 403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);
@@ -90,8 +115,9 @@ async function worker(): Promise<number> {
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
     );
   }
-  const registry = mode === 'naive-http' ? openRegistry({ path: db }) : null;
-  const server = httpServer(registry);
+  const registry = mode === 'naive-http' || mode === 'floor-http' ? openRegistry({ path: db }) : null;
+  const floor = mode === 'floor-http' && registry !== null ? await floorDecider(registry) : null;
+  const server = httpServer(registry, floor);
   server.keepAliveTimeout = 75_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
