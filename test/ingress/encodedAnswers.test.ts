@@ -50,9 +50,20 @@ describe('encoded gRPC answers', () => {
 
   it('keeps at most its bound of answers', () => {
     const answers = new EncodedAnswers(checkResponse, (v) => encode(v), 2);
-    const first = answers.response(VARIANTS[0] as Decision);
-    answers.response(VARIANTS[1] as Decision);
-    answers.response(VARIANTS[2] as Decision);
-    expect(answers.response(VARIANTS[0] as Decision)).not.toBe(first);
+    // Equal copies: found by their fields (the bounded map), not by object identity.
+    const copy = (i: number) => ({ ...(VARIANTS[i] as Decision) });
+    const first = answers.response(copy(0));
+    answers.response(copy(1));
+    answers.response(copy(2));
+    expect(answers.response(copy(0))).not.toBe(first);
+    expect(answers.response(copy(0))).toEqual(first);
+  });
+
+  it('answers a shared decision object from its first response', () => {
+    const answers = new EncodedAnswers(checkResponse, (v) => encode(v), 1);
+    const shared = VARIANTS[0] as Decision;
+    const first = answers.response(shared);
+    answers.response({ ...(VARIANTS[1] as Decision) });
+    expect(answers.response(shared)).toBe(first);
   });
 });

@@ -20,6 +20,8 @@ export class EncodedAnswers {
   readonly #max: number;
   readonly #responses = new Map<string, Record<string, unknown>>();
   readonly #bytes = new WeakMap<object, Buffer>();
+  /** Allow decisions are shared objects (decision.ts): found without building the key. */
+  readonly #byDecision = new WeakMap<Decision, Record<string, unknown>>();
 
   /** `build` makes the response for a decision; `encode` is the method's own serializer. */
   constructor(build: (decision: Decision) => Record<string, unknown>, encode: (value: unknown) => Buffer, max = ENCODED_ANSWERS_MAX) {
@@ -30,6 +32,8 @@ export class EncodedAnswers {
 
   /** The (shared, frozen) response for `decision`. */
   response(decision: Decision): Record<string, unknown> {
+    const known = this.#byDecision.get(decision);
+    if (known !== undefined) return known;
     // Thing names are [a-zA-Z0-9:_-]+ and ids hex/digits: NUL cannot occur inside a field.
     const key = `${decision.allow}\u0000${decision.reason}\u0000${decision.certificateId}\u0000${decision.accountId}\u0000${decision.certificateMode}\u0000${decision.things.join('\u0000')}`;
     let response = this.#responses.get(key);
@@ -41,6 +45,7 @@ export class EncodedAnswers {
       }
       this.#responses.set(key, response);
     }
+    this.#byDecision.set(decision, response);
     return response;
   }
 
