@@ -38,6 +38,8 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
 const CONNECTIONS = 32;
 /** Cold requests that warm up each freshly started server before its timed cold run. */
 const WARMUP = 1500;
+/** Which parts to run: `warm` (HTTP, gRPC, open loop) and/or `cold`; both by default. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'warm,cold').split(','));
 /** Alternating rounds of the warm HTTP and gRPC comparisons. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
@@ -241,6 +243,7 @@ async function main(): Promise<void> {
     );
 
     // ---- warm HTTP and gRPC: all four servers up at once, measured in alternation ----
+    if (PARTS.has('warm')) {
     // The machine is shared, so each pair is measured ROUNDS times back to back and the
     // median of the per-round ratios is reported.
     const [bare, bareGrpcServer, cg] = await Promise.all([baseline('bare-http', db), baseline('bare-grpc', db), certgate(db, [])]);
@@ -268,12 +271,12 @@ async function main(): Promise<void> {
       });
     const bareGrpcAddress = `127.0.0.1:${String(bareGrpcServer.line.port)}`;
     const cgGrpcAddress = String(cg.line.grpc);
-    const pairs: { http: [Measured, Measured]; grpc: [LoadResult, LoadResult] }[] = [];
+    const pairs: { http: [Measured, Measured]; grpc: [Measured, Measured] }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const bareHttp = await timedHttp(bare, warmBody);
       const cgHttp = await timedHttp(cg, warmBody);
-      const bareGrpc = await grpcLoad(bareGrpcAddress);
-      const cgGrpc = await grpcLoad(cgGrpcAddress);
+      const bareGrpc = await measured(bareGrpcServer, () => grpcLoad(bareGrpcAddress));
+      const cgGrpc = await measured(cg, () => grpcLoad(cgGrpcAddress));
       pairs.push({ http: [bareHttp, cgHttp], grpc: [bareGrpc, cgGrpc] });
       log(`round ${round + 1}: http bare ${fmt(bareHttp)} | certgate ${fmt(cgHttp)}`);
       log(`round ${round + 1}: grpc bare ${fmt(bareGrpc)} | certgate ${fmt(cgGrpc)}`);
@@ -302,8 +305,10 @@ async function main(): Promise<void> {
     const own = await openLoop(cgOrigin, cgRps / 2);
     log(`warm  certgate open loop at ${Math.round(cgRps / 2)} req/s (half of its own maximum): p50 ${own.p50Ms.toFixed(2)} ms, p99 ${own.p99Ms.toFixed(2)} ms (${late(own)})`);
     await Promise.all([stop(bare), stop(cg)]);
+    }
 
     // ---- cold: a new leaf per request; each server starts with an empty cache ----
+    if (!PARTS.has('cold')) return;
     const direct = (set: Cert[]) => {
       const bodies = set.map(body);
       return (i: number) => bodies[i] ?? '';
