@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ChainMemo, PROBE_CHARS, pemToDers, readChain } from '../../ts/authz/chain.js';
+import { ChainMemo, pemToDers, readChain } from '../../ts/authz/chain.js';
+import { PROBE_CHARS } from '../../ts/authz/textMemo.js';
 import { DEFAULT_LIMITS } from '../../ts/authz/limits.js';
 import { certificate, identity } from './pki.js';
 
@@ -98,7 +99,8 @@ describe('the decoded-chain memo', () => {
   });
 
   it('keeps at most its bound and decodes texts over the size limit every time', () => {
-    const memo = new ChainMemo(DEFAULT_LIMITS, 1, leafA.pem.length);
+    // ECDSA signatures vary in length: the limit must admit both leaves.
+    const memo = new ChainMemo(DEFAULT_LIMITS, 1, Math.max(leafA.pem.length, leafB.pem.length));
     const a = memo.read([leafA.pem]);
     memo.read([leafB.pem]);
     expect(memo.read([leafA.pem])).not.toBe(a);

@@ -28,6 +28,9 @@ const VARIANTS: Decision[] = [
   { ...ALLOW, allow: false, reason: 'CERTIFICATE_INACTIVE' },
 ];
 
+/** An equal copy of a variant (a different object). */
+const copy = (i: number): Decision => ({ ...(VARIANTS[i] as Decision) });
+
 describe('encoded gRPC answers', () => {
   const encode = authorizationService().service.Check?.responseSerialize;
   if (encode === undefined) throw new Error('no Check method');
@@ -51,7 +54,6 @@ describe('encoded gRPC answers', () => {
   it('keeps at most its bound of answers', () => {
     const answers = new EncodedAnswers(checkResponse, (v) => encode(v), 2);
     // Equal copies: found by their fields (the bounded map), not by object identity.
-    const copy = (i: number) => ({ ...(VARIANTS[i] as Decision) });
     const first = answers.response(copy(0));
     answers.response(copy(1));
     answers.response(copy(2));

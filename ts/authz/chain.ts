@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type { AuthzLimits } from './limits.js';
 import type { Reason } from './reasons.js';
+import { TextMemo } from './textMemo.js';
 
 /** A decoded chain, leaf first. */
 export interface PresentedChain {
@@ -117,46 +118,28 @@ function chainKey(ders: readonly Buffer[]): string {
 /**
  * {@link readChain} with a bounded memo of successful reads of single-text chains (a
  * device reconnecting presents the same PEM; NGINX and Envoy send the chain as one
- * text). Refusals are not remembered; texts longer than `maxChars` are not kept. On
- * overflow the oldest entry is dropped.
- *
- * Entries are found by a short probe — the text's length and its last
- * {@link PROBE_CHARS} characters (the end of the signature and the END line) — because
- * hashing a whole ~1.7 KB text for a Map lookup cost more than the rest of the lookup;
- * a hit is then confirmed by comparing the whole text, so two texts that share a probe
- * can only evict each other, never be mistaken for each other. A hit returns the same
- * frozen result object: the decoded buffers are read-only (the engines only read them).
+ * text), found by a short probe and confirmed by the whole text ({@link TextMemo}).
+ * Refusals are not remembered. A hit returns the same frozen result object: the decoded
+ * buffers are read-only (the engines only read them).
  */
 export class ChainMemo {
   readonly #limits: AuthzLimits;
-  readonly #max: number;
-  readonly #maxChars: number;
-  readonly #entries = new Map<string, { text: string; result: ChainResult }>();
+  readonly #memo: TextMemo<ChainResult>;
 
   constructor(limits: AuthzLimits, max: number, maxChars: number) {
-    if (!Number.isInteger(max) || max < 0) throw new RangeError(`chain memo size must be an integer >= 0, got ${max}`);
     this.#limits = limits;
-    this.#max = max;
-    this.#maxChars = maxChars;
+    this.#memo = new TextMemo(max, maxChars);
   }
 
   read(parts: readonly (string | Uint8Array)[]): ChainResult {
     const text = parts.length === 1 ? parts[0] : undefined;
-    if (typeof text !== 'string' || this.#max === 0 || text.length > this.#maxChars) return readChain(parts, this.#limits);
-    const probe = `${text.length}:${text.slice(-PROBE_CHARS)}`;
-    const hit = this.#entries.get(probe);
-    if (hit !== undefined && hit.text === text) return hit.result;
+    if (typeof text !== 'string') return readChain(parts, this.#limits);
+    const hit = this.#memo.get(text);
+    if (hit !== undefined) return hit;
     const result = readChain(parts, this.#limits);
     if (!result.ok) return result;
-    if (hit === undefined && this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
     Object.freeze(result.chain.intermediates);
-    this.#entries.set(probe, { text, result: Object.freeze(result) });
+    this.#memo.set(text, Object.freeze(result));
     return result;
   }
 }
-
-/** Characters at the end of a chain text that, with its length, find its memo entry. */
-export const PROBE_CHARS = 96;

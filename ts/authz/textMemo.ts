@@ -1,0 +1,46 @@
+/**
+ * A bounded memo keyed by long texts (certificate PEMs, escaped or not) that does not
+ * hash the whole text on every lookup: entries are found by a short probe — the text's
+ * length and its last {@link PROBE_CHARS} characters (for a PEM, the end of the
+ * signature and the END line) — and a hit is confirmed by comparing the whole text.
+ * Hashing a ~1.7 KB string for a Map lookup costs more than the rest of the lookup; a
+ * comparison of two equal strings is a memcmp. Two texts that share a probe can only
+ * evict each other, never be mistaken for each other. Texts longer than `maxChars` are
+ * not kept; on overflow the oldest entry is dropped.
+ */
+export class TextMemo<T> {
+  readonly #max: number;
+  readonly #maxChars: number;
+  readonly #entries = new Map<string, { text: string; value: T }>();
+
+  constructor(max: number, maxChars: number) {
+    if (!Number.isInteger(max) || max < 0) throw new RangeError(`memo size must be an integer >= 0, got ${max}`);
+    this.#max = max;
+    this.#maxChars = maxChars;
+  }
+
+  /** The value remembered for exactly `text`, if any. */
+  get(text: string): T | undefined {
+    if (this.#max === 0 || text.length > this.#maxChars) return undefined;
+    const hit = this.#entries.get(probe(text));
+    return hit !== undefined && hit.text === text ? hit.value : undefined;
+  }
+
+  /** Remember `value` for `text` (ignored when the text is too long or the memo is off). */
+  set(text: string, value: T): void {
+    if (this.#max === 0 || text.length > this.#maxChars) return;
+    const key = probe(text);
+    if (!this.#entries.has(key) && this.#entries.size >= this.#max) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, { text, value });
+  }
+}
+
+/** Characters at the end of a text that, with its length, find its entry. */
+export const PROBE_CHARS = 96;
+
+function probe(text: string): string {
+  return `${text.length}:${text.slice(-PROBE_CHARS)}`;
+}
