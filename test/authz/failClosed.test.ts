@@ -63,7 +63,8 @@ describe('failing closed', () => {
   it('denies with DEADLINE_EXCEEDED when the decision outlives deadlineMs', async () => {
     const registry = slowed(world.registry as AuthzRegistry, 'getCertificateStanding', 200);
     const { authorizer } = testAuthorizer(world, { registry, limits: { deadlineMs: 20 } });
-    expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'DEADLINE_EXCEEDED' });
+    // What was known when time ran out is in the answer: the leaf had parsed.
+    expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'DEADLINE_EXCEEDED', certificateId: leaf.id });
   });
 
   it('denies with ENGINE_ERROR when the engine throws instead of answering', async () => {

@@ -23,7 +23,14 @@ describe('just-in-time registration', () => {
   it('registers an unknown certificate of an auto-registering CA as PENDING_ACTIVATION, logs the event and refuses', async () => {
     const leaf = newDevice(world);
     const { authorizer } = testAuthorizer(world);
-    expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'JITR_REGISTERED', certificateId: leaf.id });
+    // The answer names the registration it just made.
+    expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({
+      allow: false,
+      reason: 'JITR_REGISTERED',
+      certificateId: leaf.id,
+      accountId: ACCOUNT_A,
+      certificateMode: 'DEFAULT',
+    });
     const record = await world.registry.getCertificate(ACCOUNT_A, leaf.id);
     expect(record).toMatchObject({ status: 'PENDING_ACTIVATION', caCertificateId: world.ca.id, certificateMode: 'DEFAULT' });
     const events = await world.registry.listEvents(ACCOUNT_A, 0, 10);

@@ -13,6 +13,7 @@
 
 interface Pending<T> {
   readonly at: number;
+  readonly expired: () => T;
   settle: ((value: T) => void) | null;
 }
 
@@ -28,10 +29,14 @@ export class Deadlines<T> {
     this.#expired = expired;
   }
 
-  /** `work`'s value, or the expired answer if `work` takes longer than the deadline from `startedAt` (performance.now()). */
-  race(work: Promise<T>, startedAt: number): Promise<T> {
+  /**
+   * `work`'s value, or the expired answer if `work` takes longer than the deadline from
+   * `startedAt` (performance.now()). `expired` replaces the constructor's answer for this
+   * call (to say what was known when time ran out).
+   */
+  race(work: Promise<T>, startedAt: number, expired: () => T = this.#expired): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const pending: Pending<T> = { at: startedAt + this.#ms, settle: resolve };
+      const pending: Pending<T> = { at: startedAt + this.#ms, expired, settle: resolve };
       this.#pending.add(pending);
       if (this.#timer === undefined) this.#timer = setTimeout(() => this.#fire(), this.#ms);
       work.then(
@@ -63,7 +68,7 @@ export class Deadlines<T> {
       this.#pending.delete(pending);
       const settle = pending.settle;
       pending.settle = null;
-      settle?.(this.#expired());
+      settle?.(pending.expired());
     }
   }
 }

@@ -113,6 +113,12 @@ class Deny {
   ) {}
 }
 
+/** What a decision in progress has learnt, for the metrics and a deadline answer. */
+interface Probe {
+  cacheHit: boolean;
+  certificateId: string | null;
+}
+
 interface Context {
   readonly chain: PresentedChain;
   readonly entry: CachedChain;
@@ -207,9 +213,12 @@ export class Authorizer {
   async #authorizeFully(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door: string): Promise<Decision> {
     const stages = new StageClock();
     const started = performance.now();
-    const probe = { cacheHit: false };
+    const probe: Probe = { cacheHit: false, certificateId: null };
     const work = this.#decide(sni, certChain, stages, started + this.#o.limits.deadlineMs, probe);
-    const decision = await this.#deadlines.race(work, started);
+    const { deadlineMs } = this.#o.limits;
+    const decision = await this.#deadlines.race(work, started, () =>
+      deny('DEADLINE_EXCEEDED', probe.certificateId, `decision exceeded deadlineMs=${deadlineMs}`),
+    );
     this.#o.observer?.decided({
       door,
       sni: normaliseSni(sni),
@@ -226,7 +235,7 @@ export class Authorizer {
     certChain: readonly (string | Uint8Array)[],
     stages: StageClock,
     deadline: number,
-    probe: { cacheHit: boolean },
+    probe: Probe,
   ): Promise<Decision> {
     let certificateId: string | null = null;
     try {
@@ -240,6 +249,7 @@ export class Authorizer {
       const entry = cached ?? this.#o.cache.remember(read.chain.key, read.chain.leafId);
       stages.stop();
       certificateId = entry.certificateId;
+      probe.certificateId = certificateId;
       const ctx: Context = { chain: read.chain, entry, now, nowMs, stages, deadline };
       const record = await this.#route(normaliseSni(sni), ctx);
       return await this.#finish(record, ctx);
@@ -409,7 +419,14 @@ export class Authorizer {
       await ctx.stages.time('registry', () =>
         jitr.register({ certificateId: leaf.certificateId, der: ctx.chain.leaf, notBefore: leaf.notBefore, notAfter: leaf.notAfter }, ca),
       );
-      throw new Deny('JITR_REGISTERED', `registered as PENDING_ACTIVATION under CA ${ca.certificateId}`);
+      throw new Deny('JITR_REGISTERED', `registered as PENDING_ACTIVATION under CA ${ca.certificateId}`, {
+        accountId,
+        certificateId: leaf.certificateId,
+        status: 'PENDING_ACTIVATION',
+        certificateMode: ca.certificateMode,
+        caCertificateId: ca.certificateId,
+        things: [],
+      });
     }
   }
 
