@@ -61,8 +61,8 @@ describe('the authorizer HTTP port', () => {
       expect(types.statusCode).toBe(400);
       await types.body.dump();
       const get = await request(`${base}/v1/authorize`);
-      expect(get.statusCode).toBe(405);
-      await get.body.dump();
+      expect([get.statusCode, get.headers.allow, get.headers['x-certgate-reason']]).toEqual([405, 'POST', 'BAD_REQUEST']);
+      expect(await get.body.json()).toEqual({ allow: false, reason: 'BAD_REQUEST', message: 'use POST' });
     });
 
     it('answers 413 BODY_TOO_LARGE above maxBodyBytes', async () => {

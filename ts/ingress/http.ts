@@ -60,7 +60,12 @@ async function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.
   const url = req.url ?? '/';
   const path = url.split('?', 1)[0] ?? '/';
   if (path === PATHS.json) {
-    if (req.method !== 'POST') return send(res, 405, { error: 'use POST' }, ['allow', 'POST']);
+    if (req.method !== 'POST') {
+      // Refused like any unreadable request (same answer shape, counted in metrics).
+      o.onRequestError?.('json', 'BAD_REQUEST');
+      req.resume();
+      return send(res, 405, { allow: false, reason: 'BAD_REQUEST', message: 'use POST' }, ['allow', 'POST', 'x-certgate-reason', 'BAD_REQUEST']);
+    }
     return door(o, 'json', res, async () => jsonInput(await readBody(req, o.limits.maxBodyBytes)));
   }
   if (path === PATHS.nginx) return door(o, 'nginx', res, () => Promise.resolve(nginxInput(req.headers, o.limits)));
