@@ -35,6 +35,16 @@ describe.each(ENGINE_NAMES)('chain verification with the %s engine', (engineName
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('CHAIN_VERIFICATION_FAILED');
   });
 
+  it('names a presented intermediate that is not a certificate', async () => {
+    const leaf = certificate({ subject: identity('device', 'p256'), issuer: world.caIdentity });
+    await world.register(leaf, { caId: world.ca.id, mode: 'DEFAULT' });
+    const { authorizer } = testAuthorizer(world, { engine: engineName });
+    const garbage = '-----BEGIN CERTIFICATE-----\nAAAAAAAA\n-----END CERTIFICATE-----\n';
+    const d = await authorizer.authorize(SNI_A, [leaf.pem + garbage]);
+    expect(d).toMatchObject({ allow: false, reason: 'CHAIN_VERIFICATION_FAILED', certificateId: leaf.id });
+    expect(d.message).toMatch(/^NO_CERTIFICATE: intermediate 1: input is neither DER/);
+  });
+
   it('denies a leaf whose signature is not by the registered CA, even with the same issuer name', async () => {
     const forged = certificate({ subject: identity('device', 'p256'), issuer: world.rogueCaIdentity });
     await world.register(forged, { caId: world.ca.id });

@@ -29,7 +29,9 @@ fn epoch(at: f64) -> Result<i64, Error> {
 }
 
 /// Every certificate of each input (PEM bundles are flattened; DER is one certificate).
-fn flatten(inputs: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, Error> {
+/// Every certificate of several inputs; an error names the input (`what` and its
+/// position from 1), so a caller can tell which one was refused.
+fn flatten(inputs: &[Vec<u8>], what: &str) -> Result<Vec<Vec<u8>>, Error> {
     if inputs.len() > LIMITS.max_chain_certificates.max(LIMITS.max_anchors) {
         return Err(Error::new(
             ErrorCode::TooManyCertificates,
@@ -37,8 +39,10 @@ fn flatten(inputs: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, Error> {
         ));
     }
     let mut out = Vec::new();
-    for input in inputs {
-        out.extend(certificates_der(input, &LIMITS)?);
+    for (position, input) in (1..).zip(inputs) {
+        let ders = certificates_der(input, &LIMITS)
+            .map_err(|e| Error::new(e.code(), format!("{what} {position}: {}", e.message())))?;
+        out.extend(ders);
     }
     Ok(out)
 }
@@ -77,8 +81,8 @@ pub fn verify_chain(
             .next()
             .ok_or_else(|| Error::new(ErrorCode::NoCertificate, "no leaf certificate"))?;
         let mut all_intermediates: Vec<Vec<u8>> = leaf_chain.collect();
-        all_intermediates.extend(flatten(intermediates)?);
-        let anchors = flatten(anchors)?;
+        all_intermediates.extend(flatten(intermediates, "intermediate")?);
+        let anchors = flatten(anchors, "anchor")?;
         let input = ChainInput {
             leaf: &leaf,
             intermediates: &all_intermediates,

@@ -39,7 +39,7 @@ pub fn certificates_der(input: &[u8], limits: &Limits) -> Result<Vec<Vec<u8>>, E
     if blocks.is_empty() {
         return Err(Error::new(
             ErrorCode::NoCertificate,
-            "input contains no CERTIFICATE block",
+            "input is neither DER (a certificate SEQUENCE) nor PEM with a CERTIFICATE block",
         ));
     }
     Ok(blocks)
