@@ -1,5 +1,6 @@
 /** The operator CLI (`certgate account|ca|cert`), run in-process against a real SQLite file. */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -133,6 +134,23 @@ describe('certgate operator commands', () => {
     expect(run.code).toBe(0);
     const id = run.stdout.trim();
     expect(new Set(readdirSync(out))).toEqual(new Set([`${id}.cert.pem`, `${id}.private.key`, `${id}.public.key`]));
+  });
+
+  it('issues a certificate for a CSR: JSON by default, the id with --out, never over an existing file', async () => {
+    const csr = path.join(dir, 'device.csr');
+    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'device.key'), '-out', csr, '-subj', '/CN=csr-device'], { stdio: 'ignore' });
+    const json = await certgate(['cert', 'create-from-csr', csr, '--db', db, '--account', account]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ certificateId: expect.stringMatching(/^[0-9a-f]{64}$/), certificatePem: expect.stringContaining('BEGIN CERTIFICATE') });
+    const pem = path.join(dir, 'issued.pem');
+    const quiet = await certgate(['cert', 'create-from-csr', csr, '--out', pem, '--db', db, '--account', account]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(readFileSync(pem, 'utf8')).toContain('BEGIN CERTIFICATE');
+    const before = (await certgate(['cert', 'list', '--json', '--db', db, '--account', account])).stdout;
+    const again = await certgate(['cert', 'create-from-csr', csr, '--out', pem, '--db', db, '--account', account]);
+    expect([again.code, again.stderr]).toEqual([2, expect.stringContaining('already exists')]);
+    expect((await certgate(['cert', 'list', '--json', '--db', db, '--account', account])).stdout).toBe(before);
   });
 
   it('creates nothing when --out-dir cannot hold the private key', async () => {

@@ -24,13 +24,14 @@ export function register(program: Command): void {
   operatorOptions(
     account
       .command('create')
-      .description('create an account with one credential; prints {accountId, endpointPrefix, endpoint, accessKeyId, secretAccessKey} as JSON')
+      .description('create an account with one credential; always prints {accountId, endpointPrefix, accessKeyId, secretAccessKey, endpoint, region} as JSON (the secret is shown only here)')
       .option('--account-id <id>', '12-digit account id (generated when omitted)')
       .option('--access-key-id <key>', 'access key id (generated when omitted)')
       .option('--secret-access-key <secret>', 'secret access key (generated when omitted)')
       .option('--region <region>', 'region of a newly created database [env CERTGATE_REGION, default us-east-1]')
       .option('--endpoint-domain <domain>', 'endpoint DNS suffix of a newly created database [env CERTGATE_ENDPOINT_DOMAIN, default localhost]'),
     false,
+    'json',
   ).action(
     action(async (options: CreateOptions) => {
       if (options.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(options.region)) {

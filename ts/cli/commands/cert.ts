@@ -2,12 +2,12 @@
  * `certgate cert ...`: device certificates (create, register, status, describe, list,
  * delete, transfer). `cert inspect` / `cert verify` live in the engine's command file.
  */
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isoDate, readTextFile, withSession, type OperatorOptions } from '../../control/operator.js';
 import { group } from '../group.js';
-import { CliError, printJson, printTable } from '../output.js';
+import { CliError, EXIT, printJson, printTable } from '../output.js';
 import { action, operatorOptions } from './registry-options.js';
 
 interface RegisterOptions extends OperatorOptions {
@@ -57,17 +57,22 @@ export function register(program: Command): void {
   operatorOptions(
     cert
       .command('create-from-csr')
-      .description('issue a certificate for a CSR (CreateCertificateFromCsr)')
+      .description('issue a certificate for a CSR (CreateCertificateFromCsr); prints the JSON answer, or with --out only the certificate id')
       .argument('<csr.pem>', 'PKCS#10 request')
-      .option('--set-as-active', 'create as ACTIVE (default INACTIVE)'),
+      .option('--set-as-active', 'create as ACTIVE (default INACTIVE)')
+      .option('--out <file>', 'write the certificate PEM to this new file (refused if it exists)'),
   ).action(
-    action(async (file: string, options: OperatorOptions & { setAsActive?: boolean }) => {
+    action(async (file: string, options: OperatorOptions & { setAsActive?: boolean; out?: string }) => {
+      const csr = readTextFile(file, 'CSR');
+      if (options.out !== undefined && existsSync(options.out)) throw new CliError(`${options.out} already exists; not overwriting it`, EXIT.usage);
       await withSession(options, async (session) => {
         const out = await session.call('CreateCertificateFromCsr', {
           query: { setAsActive: options.setAsActive ? 'true' : undefined },
-          body: { certificateSigningRequest: readTextFile(file, 'CSR') },
+          body: { certificateSigningRequest: csr },
         });
-        printJson(out);
+        if (options.out !== undefined) writeFileSync(options.out, String(out['certificatePem']), { flag: 'wx' });
+        if (options.json || options.out === undefined) printJson(out);
+        else process.stdout.write(`${String(out['certificateId'])}\n`);
       });
     }),
   );
@@ -176,7 +181,7 @@ export function register(program: Command): void {
       .command('transfer')
       .description('offer an INACTIVE certificate to another account')
       .argument('<id>', 'certificate id')
-      .requiredOption('--to <account>', 'target account id')
+      .requiredOption('--to <account>', 'target account id (required)')
       .option('--message <text>', 'transfer message'),
   ).action(
     action(async (id: string, options: OperatorOptions & { to: string; message?: string }) => {

@@ -8,11 +8,14 @@ import { RegistryError } from '../../registry/types.js';
 import { CliError, EXIT } from '../output.js';
 
 /** Add the options every operator command takes. */
-export function operatorOptions(command: Command, withAccount = true): Command {
+export function operatorOptions(command: Command, withAccount = true, output: 'table' | 'json' = 'table'): Command {
   command.addOption(new Option('--db <path>', 'registry: SQLite file or postgres:// URL [env CERTGATE_DB, default data/certgate.db]'));
   if (withAccount) command.addOption(new Option('--account <id>', '12-digit account id [env CERTGATE_ACCOUNT; default: the only account]'));
   command.addOption(new Option('--engine <name>', 'certificate engine: native or wasm').default('native'));
-  command.option('--json', 'print JSON instead of a table');
+  // A command whose answer is always JSON (it carries a secret scripts must capture)
+  // still accepts --json, but does not advertise it as a choice.
+  const json = new Option('--json', 'print JSON instead of a table');
+  command.addOption(output === 'json' ? json.hideHelp() : json);
   return command;
 }
 
