@@ -65,7 +65,7 @@ describe('bad input to the admin API', () => {
   });
 
   it('answers unknown query values with InvalidRequestException', async () => {
-    await expect400({ method: 'PUT', path: `/certificates/${knownId}`, query: { newStatus: 'BROKEN' } }, 'InvalidRequestException', 'newStatus must be one of');
+    await expect400({ method: 'PUT', path: `/certificates/${knownId}`, query: { newStatus: 'BROKEN' } }, 'InvalidRequestException', 'newStatus must be one of ACTIVE, INACTIVE, REVOKED (got');
     await expect400({ method: 'PUT', path: `/certificates/${knownId}` }, 'InvalidRequestException', 'newStatus is required');
     await expect400({ method: 'GET', path: '/certificates', query: { isAscendingOrder: 'maybe' } }, 'InvalidRequestException', 'true or false');
     await expect400({ method: 'GET', path: '/certificates', query: { pageSize: '251' } }, 'InvalidRequestException', 'from 1 to 250');

@@ -61,11 +61,15 @@ export function queryString(
   return value;
 }
 
-export function queryEnum<T extends string>(request: ApiRequest, name: string, values: readonly T[], required = false): T | undefined {
+/**
+ * A query value from `values`. `listed` is what the refusal names (default all of
+ * `values`): an operation that takes only some model values names only those.
+ */
+export function queryEnum<T extends string>(request: ApiRequest, name: string, values: readonly T[], required = false, listed: readonly string[] = values): T | undefined {
   const value = queryString(request, name, { required });
   if (value === undefined) return undefined;
   if (!(values as readonly string[]).includes(value)) {
-    throw invalid(`Query parameter ${name} must be one of ${values.join(', ')} (got ${JSON.stringify(value.slice(0, 64))}).`);
+    throw invalid(`Query parameter ${name} must be one of ${listed.join(', ')} (got ${JSON.stringify(value.slice(0, 64))}).`);
   }
   return value as T;
 }
@@ -118,11 +122,12 @@ export function bodyBool(body: Record<string, unknown>, name: string): boolean |
   return value;
 }
 
-export function bodyEnum<T extends string>(body: Record<string, unknown>, name: string, values: readonly T[]): T | undefined {
+/** A body value from `values`; `listed` as in {@link queryEnum}. */
+export function bodyEnum<T extends string>(body: Record<string, unknown>, name: string, values: readonly T[], listed: readonly string[] = values): T | undefined {
   const value = bodyString(body, name);
   if (value === undefined) return undefined;
   if (!(values as readonly string[]).includes(value)) {
-    throw invalid(`${name} must be one of ${values.join(', ')} (got ${JSON.stringify(value.slice(0, 64))}).`);
+    throw invalid(`${name} must be one of ${listed.join(', ')} (got ${JSON.stringify(value.slice(0, 64))}).`);
   }
   return value as T;
 }

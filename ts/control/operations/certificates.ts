@@ -24,7 +24,7 @@ function settable(status: CertificateStatus, member: string): CertificateStatus 
 
 /** The initial status of a registration: body `status`, else deprecated `?setAsActive`, else INACTIVE. */
 function initialStatus(req: ApiRequest, allowSetAsActive: boolean): CertificateStatus {
-  const status = bodyEnum(req.body, 'status', ALL_STATUSES);
+  const status = bodyEnum(req.body, 'status', ALL_STATUSES, SETTABLE);
   const setAsActive = allowSetAsActive ? queryBool(req, 'setAsActive') : undefined;
   if (status !== undefined) return settable(status, 'status');
   return setAsActive ? 'ACTIVE' : 'INACTIVE';
@@ -110,7 +110,7 @@ async function registerCertificateWithoutCa(ctx: ControlContext, req: ApiRequest
 
 async function updateCertificate(ctx: ControlContext, req: ApiRequest): Promise<undefined> {
   const id = certificateIdParam(req, 'certificateId');
-  const to = settable(queryEnum(req, 'newStatus', ALL_STATUSES, true) ?? 'INACTIVE', 'newStatus');
+  const to = settable(queryEnum(req, 'newStatus', ALL_STATUSES, true, SETTABLE) ?? 'INACTIVE', 'newStatus');
   await ctx.registry.setCertificateStatus(req.accountId, id, to, UPDATABLE_FROM);
   return undefined;
 }
