@@ -65,6 +65,11 @@ describe('certgate operator commands', () => {
     expect(created['accessKeyId']).toMatch(/^AKIA[A-Z2-7]{16}$/);
     // The region and domain were fixed when the database was created.
     expect(created['endpoint']).toBe(`${created['endpointPrefix']}-ats.iot.eu-west-1.iot.example.net`);
+    // Asking an existing registry for another region is refused, and creates nothing.
+    const otherRegion = await certgate(['account', 'create', '--db', db, '--region', 'us-west-2']);
+    expect([otherRegion.code, otherRegion.stderr]).toEqual([3, expect.stringContaining('was created with --region eu-west-1')]);
+    const after = await certgate(['account', 'list', '--db', db, '--json']);
+    expect((JSON.parse(after.stdout) as { accounts: unknown[] }).accounts).toHaveLength(2);
     const duplicate = await certgate(['account', 'create', '--db', db, '--account-id', account]);
     expect([duplicate.code, duplicate.stderr]).toEqual([3, expect.stringContaining('already exists')]);
     const list = await certgate(['account', 'list', '--db', db, '--json']);

@@ -45,6 +45,18 @@ export class OperatorSession {
       ...(region !== undefined ? { region } : {}),
       ...(endpointDomain !== undefined ? { endpointDomain } : {}),
     });
+    // The region and endpoint domain are fixed when a registry is created; a flag that
+    // asks for other values on an existing one would otherwise be ignored in silence.
+    const settings = await registry.settings();
+    for (const [flag, asked, fixed] of [
+      ['--region', options.region, settings.region],
+      ['--endpoint-domain', options.endpointDomain, settings.endpointDomain],
+    ] as const) {
+      if (asked !== undefined && asked !== fixed) {
+        await registry.close();
+        throw new AwsError('InvalidRequestException', `The registry at ${dbPath} was created with ${flag} ${fixed}; ${flag} only applies to a new registry.`);
+      }
+    }
     const plane = await LocalControlPlane.open(registry, parseEngineName(options.engine ?? 'native'));
     return new OperatorSession(registry, plane, options.account ?? process.env['CERTGATE_ACCOUNT']);
   }
