@@ -148,4 +148,12 @@ describe('the authorizer HTTP port', () => {
     expect(metrics).toContain('certgate_verify_cache_misses_total');
     expect(metrics).toContain('process_cpu_seconds_total');
   });
+
+  it('refuses to start over a registry created for another region or endpoint domain', async () => {
+    await expect(testNode(world, { region: 'eu-west-1' })).rejects.toThrow(/created with --region us-east-1, not eu-west-1/);
+    await expect(testNode(world, { endpointDomain: 'iot.example.net' })).rejects.toThrow(/created with --endpoint-domain localhost/);
+    // The values it was created with are fine.
+    const same = await testNode(world, { region: 'us-east-1', endpointDomain: 'localhost' });
+    await same.close();
+  });
 });

@@ -65,8 +65,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'decisionLogSample', flag: '--decision-log-sample <ratio>', env: 'CERTGATE_DECISION_LOG_SAMPLE', default: '0.05', help: 'share of decisions logged (0..1; outages always logged)' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'CERTGATE_LOG_LEVEL', default: 'info', help: 'pino log level' },
   { key: 'webhooks', flag: '--webhook <url...>', env: 'CERTGATE_WEBHOOKS', help: 'URL(s) receiving registry events (env: comma-separated)' },
-  { key: 'region', flag: '--region <region>', env: 'CERTGATE_REGION', help: 'region of a newly created database (default us-east-1)' },
-  { key: 'endpointDomain', flag: '--endpoint-domain <domain>', env: 'CERTGATE_ENDPOINT_DOMAIN', help: 'endpoint DNS suffix of a newly created database (default localhost)' },
+  { key: 'region', flag: '--region <region>', env: 'CERTGATE_REGION', help: 'region of a newly created database (default us-east-1); an existing one created with another is refused' },
+  { key: 'endpointDomain', flag: '--endpoint-domain <domain>', env: 'CERTGATE_ENDPOINT_DOMAIN', help: 'endpoint DNS suffix of a newly created database (default localhost); an existing one created with another is refused' },
 ];
 
 /** A configuration error: the message names the option and the bad value. */

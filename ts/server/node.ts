@@ -54,8 +54,19 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     ...(config.region === undefined ? {} : { region: config.region }),
     ...(config.endpointDomain === undefined ? {} : { endpointDomain: config.endpointDomain }),
   });
-  // Fail at start, not at the first request, when the registry cannot be read.
-  await registry.settings();
+  // Fail at start, not at the first request, when the registry cannot be read — or was
+  // created for another region or endpoint domain than this configuration names (the
+  // values are fixed at creation; a mismatch would route SNI differently than intended).
+  const settings = await registry.settings();
+  for (const [flag, asked, fixed] of [
+    ['--region', config.region, settings.region],
+    ['--endpoint-domain', config.endpointDomain, settings.endpointDomain],
+  ] as const) {
+    if (asked !== undefined && asked !== fixed) {
+      await registry.close();
+      throw new Error(`the registry at ${config.db} was created with ${flag} ${fixed}, not ${asked}; ${flag} (and its environment variable) only applies to a new registry`);
+    }
+  }
   const engine = loadEngine(config.engine);
   const pool = config.poolThreads > 0 ? new EnginePool({ engine: config.engine, threads: config.poolThreads, maxQueue: config.poolMaxQueue }) : undefined;
   const cache = new VerifyCache(config.verifyCacheSize);
