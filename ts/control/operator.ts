@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEngineName } from '../engine/load.js';
-import { isPostgresUrl, openRegistry, resolveDbPath } from '../registry/open.js';
+import { isPostgresUrl, openRegistry, resolveDbPath, settingsMismatch } from '../registry/open.js';
 import type { Registry } from '../registry/types.js';
 import { AwsError } from './errors.js';
 import { LocalControlPlane, type OperationInput } from './invoke.js';
@@ -47,15 +47,10 @@ export class OperatorSession {
     });
     // The region and endpoint domain are fixed when a registry is created; a flag that
     // asks for other values on an existing one would otherwise be ignored in silence.
-    const settings = await registry.settings();
-    for (const [flag, asked, fixed] of [
-      ['--region', options.region, settings.region],
-      ['--endpoint-domain', options.endpointDomain, settings.endpointDomain],
-    ] as const) {
-      if (asked !== undefined && asked !== fixed) {
-        await registry.close();
-        throw new AwsError('InvalidRequestException', `The registry at ${dbPath} was created with ${flag} ${fixed}; ${flag} only applies to a new registry.`);
-      }
+    const mismatch = settingsMismatch(dbPath, await registry.settings(), options);
+    if (mismatch !== undefined) {
+      await registry.close();
+      throw new AwsError('InvalidRequestException', mismatch);
     }
     const plane = await LocalControlPlane.open(registry, parseEngineName(options.engine ?? 'native'));
     return new OperatorSession(registry, plane, options.account ?? process.env['CERTGATE_ACCOUNT']);

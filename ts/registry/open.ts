@@ -6,7 +6,7 @@
  */
 import { openPostgresRegistry } from './postgres/registry.js';
 import { openSqliteRegistry, type SqliteRegistryOptions } from './sqlite/registry.js';
-import type { Registry } from './types.js';
+import type { Registry, RegistrySettings } from './types.js';
 
 /** The default database file when neither `--db` nor `CERTGATE_DB` is given. */
 export const DEFAULT_DB_PATH = 'data/certgate.db';
@@ -31,4 +31,18 @@ export function openRegistry(options: SqliteRegistryOptions): Registry {
     });
   }
   return openSqliteRegistry(options);
+}
+
+/**
+ * Why a registry cannot be used with the region and endpoint domain a command asked for
+ * (they are fixed when a registry is created), or undefined when it can.
+ */
+export function settingsMismatch(at: string, fixed: RegistrySettings, asked: { region?: string | undefined; endpointDomain?: string | undefined }): string | undefined {
+  for (const [flag, want, have] of [
+    ['--region', asked.region, fixed.region],
+    ['--endpoint-domain', asked.endpointDomain, fixed.endpointDomain],
+  ] as const) {
+    if (want !== undefined && want !== have) return `The registry at ${at} was created with ${flag} ${have}, not ${want}; ${flag} only applies to a new registry.`;
+  }
+  return undefined;
 }

@@ -18,7 +18,7 @@ import { createAuthzGrpcServer } from '../ingress/grpc.js';
 import { createAuthzHttpServer } from '../ingress/http.js';
 import { AuthzMetrics } from '../metrics/authzMetrics.js';
 import { DecisionLog, fanOut } from '../metrics/decisionLog.js';
-import { openRegistry } from '../registry/open.js';
+import { openRegistry, settingsMismatch } from '../registry/open.js';
 import type { Registry, RegistryEvent } from '../registry/types.js';
 import { createAdminServer } from '../control/server.js';
 import type { ServeConfig } from './config.js';
@@ -57,15 +57,10 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
   // Fail at start, not at the first request, when the registry cannot be read — or was
   // created for another region or endpoint domain than this configuration names (the
   // values are fixed at creation; a mismatch would route SNI differently than intended).
-  const settings = await registry.settings();
-  for (const [flag, asked, fixed] of [
-    ['--region', config.region, settings.region],
-    ['--endpoint-domain', config.endpointDomain, settings.endpointDomain],
-  ] as const) {
-    if (asked !== undefined && asked !== fixed) {
-      await registry.close();
-      throw new Error(`the registry at ${config.db} was created with ${flag} ${fixed}, not ${asked}; ${flag} (and its environment variable) only applies to a new registry`);
-    }
+  const mismatch = settingsMismatch(config.db, await registry.settings(), config);
+  if (mismatch !== undefined) {
+    await registry.close();
+    throw new Error(`${mismatch} (The environment variables CERTGATE_REGION and CERTGATE_ENDPOINT_DOMAIN count as the flags.)`);
   }
   const engine = loadEngine(config.engine);
   const pool = config.poolThreads > 0 ? new EnginePool({ engine: config.engine, threads: config.poolThreads, maxQueue: config.poolMaxQueue }) : undefined;

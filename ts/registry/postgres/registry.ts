@@ -36,7 +36,7 @@ import {
   type RegistrySettings,
 } from '../types.js';
 import { DEFAULT_SETTINGS } from '../sqlite/registry.js';
-import { accountFromRow, caCertificateFromRow, certificateFromRow, type AccountRow, type CaCertificateRow, type CertificateRow } from '../sqlite/rows.js';
+import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from '../sqlite/rows.js';
 import { Attachments } from './attachments.js';
 import * as cas from './cas.js';
 import * as certs from './certificates.js';
@@ -162,21 +162,13 @@ export class PostgresRegistry extends Attachments implements Registry {
 
   async getCertificateStanding(accountId: string, certificateId: string): Promise<CertificateStanding | null> {
     const settings = await this.region();
-    const row = await this.db.get<{ status: string; certificate_mode: string; ca_certificate_id: string | null; things: string[] }>(
+    const row = await this.db.get<StandingRow & { things: string[] }>(
       `SELECT status, certificate_mode, ca_certificate_id,
          ARRAY(SELECT thing_name FROM thing_principals WHERE account_id = $1 AND principal = $3 ORDER BY thing_name COLLATE "C") AS things
        FROM certificates WHERE account_id = $1 AND certificate_id = $2`,
       [accountId, certificateId, `arn:aws:iot:${settings.region}:${accountId}:cert/${certificateId}`],
     );
-    if (row === undefined) return null;
-    return {
-      accountId,
-      certificateId,
-      status: row.status as CertificateStatus,
-      certificateMode: row.certificate_mode as CertificateMode,
-      caCertificateId: row.ca_certificate_id,
-      things: row.things,
-    };
+    return row === undefined ? null : standingFromRow(accountId, certificateId, row, row.things);
   }
 
   async findCertificateRegistrations(certificateId: string): Promise<CertificateRecord[]> {

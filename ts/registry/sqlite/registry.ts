@@ -28,7 +28,7 @@ import {
 import * as cas from './cas.js';
 import * as certs from './certificates.js';
 import { Sqlite } from './database.js';
-import { accountFromRow, caCertificateFromRow, certificateFromRow, type AccountRow, type CaCertificateRow, type CertificateRow } from './rows.js';
+import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from './rows.js';
 import { Attachments } from './attachments.js';
 import { CommittedReads } from './committedReads.js';
 
@@ -135,22 +135,15 @@ export class SqliteRegistry extends Attachments implements Registry {
     return this.reads.get(`standing\0${accountId}\0${certificateId}`, () => {
       // One statement for both (each statement is a WAL read transaction of its own);
       // only the columns a decision reads, not the PEM.
-      const row = this.sqlite.get<{ status: string; certificate_mode: string; ca_certificate_id: string | null; things: string | null }>(
+      const row = this.sqlite.get<StandingRow & { things: string | null }>(
         `SELECT status, certificate_mode, ca_certificate_id,
            (SELECT group_concat(thing_name, ',' ORDER BY thing_name) FROM thing_principals WHERE account_id = @account AND principal = @principal) AS things
          FROM certificates WHERE account_id = @account AND certificate_id = @id`,
         { account: accountId, id: certificateId, principal: this.certificateArn(accountId, certificateId) },
       );
       if (row === undefined) return null;
-      return {
-        accountId,
-        certificateId,
-        status: row.status as CertificateStatus,
-        certificateMode: row.certificate_mode as CertificateMode,
-        caCertificateId: row.ca_certificate_id,
-        // AWS thing names are [a-zA-Z0-9:_-]+: a comma cannot be part of one.
-        things: row.things === null ? [] : row.things.split(','),
-      };
+      // AWS thing names are [a-zA-Z0-9:_-]+: a comma cannot be part of one.
+      return standingFromRow(accountId, certificateId, row, row.things === null ? [] : row.things.split(','));
     });
   }
 

@@ -6,6 +6,7 @@ import type {
   CaStatus,
   CertificateMode,
   CertificateRecord,
+  CertificateStanding,
   CertificateStatus,
   PolicyRecord,
   RegistrationConfig,
@@ -126,5 +127,23 @@ export function policyFromRow(row: PolicyRow): PolicyRecord {
     policyVersionId: row.policy_version_id,
     creationDate: row.creation_date,
     lastModifiedDate: row.last_modified_date,
+  };
+}
+
+/** The columns of a registration's standing (both backends select these). */
+export interface StandingRow {
+  status: string;
+  certificate_mode: string;
+  ca_certificate_id: string | null;
+}
+
+export function standingFromRow(accountId: string, certificateId: string, row: StandingRow, things: readonly string[]): CertificateStanding {
+  return {
+    accountId,
+    certificateId,
+    status: row.status as CertificateStatus,
+    certificateMode: row.certificate_mode as CertificateMode,
+    caCertificateId: row.ca_certificate_id,
+    things,
   };
 }
