@@ -26,11 +26,10 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { authorizationService } from '../ts/ingress/envoyProtos.js';
 import { projectRoot } from '../ts/paths.js';
-import { openSqliteRegistry } from '../ts/registry/sqlite/registry.js';
 import { certificate, escapePem, identity, type Cert } from '../test/authz/pki.js';
 import { closedLoopGrpc, closedLoopHttp, openLoopHttp, type LoadResult } from './authzLoad.js';
+import { BenchRegistry } from './fixtures.js';
 
-const ACCOUNT = '111111111111';
 const PREFIX = 'benchbenchbenc';
 const SNI = `${PREFIX}-ats.iot.us-east-1.localhost`;
 const COLD = Number(process.env.BENCH_COLD_CERTS ?? 8000);
@@ -166,49 +165,24 @@ interface Fixtures {
 
 async function fixtures(dir: string): Promise<Fixtures> {
   const db = path.join(dir, 'bench.db');
-  const registry = openSqliteRegistry({ path: db });
-  await registry.createAccount({ accountId: ACCOUNT, endpointPrefix: PREFIX });
-  const caId = identity('Bench CA', 'rsa2048', false);
-  const ca = certificate({ subject: caId, ca: true });
-  await registry.insertCaCertificate({
-    accountId: ACCOUNT,
-    certificateId: ca.id,
-    certificatePem: ca.pem,
-    notBefore: 1_577_836_800,
-    notAfter: 4_102_444_799,
-    status: 'ACTIVE',
-    certificateMode: 'DEFAULT',
-    autoRegistrationStatus: 'DISABLE',
-    subject: 'CN=Bench CA,O=certgate tests',
-    registrationConfig: null,
-    tags: [],
-  });
-  // Distinct leaves (serials differ) sharing one RSA-2048 key: each still needs a full
-  // parse and an RSA signature check, and minting them stays fast.
+  const bench = await BenchRegistry.create(db, PREFIX);
+  const ca = await bench.ca('Bench CA', 'rsa2048');
   const leafKey = identity('bench-device', 'rsa2048', false);
-  const mint = (n: number) => Array.from({ length: n }, () => certificate({ subject: leafKey, issuer: caId }));
-  const warm = mint(16);
-  const cold = mint(COLD);
   const intermediateId = identity('Bench Intermediate', 'rsa2048', false);
-  const intermediate = certificate({ subject: intermediateId, issuer: caId, ca: true });
-  const viaIntermediate = (n: number) => Array.from({ length: n }, () => certificate({ subject: leafKey, issuer: intermediateId }));
-  const coldViaIntermediate = viaIntermediate(COLD);
-  const warmup = mint(WARMUP);
-  const warmupViaIntermediate = viaIntermediate(WARMUP);
-  for (const c of [...warm, ...cold, ...coldViaIntermediate, ...warmup, ...warmupViaIntermediate]) {
-    await registry.insertCertificate({
-      accountId: ACCOUNT,
-      certificateId: c.id,
-      certificatePem: c.pem,
-      notBefore: 1_577_836_800,
-      notAfter: 4_102_444_799,
-      status: 'ACTIVE',
-      certificateMode: 'DEFAULT',
-      caCertificateId: ca.id,
-    });
-  }
-  await registry.close();
-  return { db, warm, cold, coldViaIntermediate, intermediate, warmup, warmupViaIntermediate };
+  const intermediate = certificate({ subject: intermediateId, issuer: ca.identity, ca: true });
+  const direct = (n: number) => bench.leaves(n, leafKey, ca.identity, ca.cert);
+  const viaIntermediate = (n: number) => bench.leaves(n, leafKey, intermediateId, ca.cert);
+  const result = {
+    db,
+    warm: await direct(16),
+    cold: await direct(COLD),
+    coldViaIntermediate: await viaIntermediate(COLD),
+    intermediate,
+    warmup: await direct(WARMUP),
+    warmupViaIntermediate: await viaIntermediate(WARMUP),
+  };
+  await bench.close();
+  return result;
 }
 
 function median(xs: number[]): number {

@@ -20,10 +20,9 @@ import { loadEngine } from '../ts/engine/load.js';
 import type { EngineName } from '../ts/engine/types.js';
 import { AuthzMetrics } from '../ts/metrics/authzMetrics.js';
 import { DecisionLog, fanOut } from '../ts/metrics/decisionLog.js';
-import { openSqliteRegistry } from '../ts/registry/sqlite/registry.js';
-import { certificate, identity, type Cert } from '../test/authz/pki.js';
+import { identity, type Cert } from '../test/authz/pki.js';
+import { ACCOUNT, BenchRegistry } from './fixtures.js';
 
-const ACCOUNT = '111111111111';
 const PREFIX = 'benchbenchbenc';
 const SNI = `${PREFIX}-ats.iot.us-east-1.localhost`;
 const COLD = Number(process.env.BENCH_COLD_CERTS ?? 4000);
@@ -67,39 +66,12 @@ const check = (d: { allow: boolean; reason: string }) => {
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-decision-'));
   try {
-    const registry = openSqliteRegistry({ path: path.join(dir, 'bench.db') });
-    await registry.createAccount({ accountId: ACCOUNT, endpointPrefix: PREFIX });
-    const caId = identity('Bench CA', 'rsa2048', false);
-    const ca = certificate({ subject: caId, ca: true });
-    await registry.insertCaCertificate({
-      accountId: ACCOUNT,
-      certificateId: ca.id,
-      certificatePem: ca.pem,
-      notBefore: 1_577_836_800,
-      notAfter: 4_102_444_799,
-      status: 'ACTIVE',
-      certificateMode: 'DEFAULT',
-      autoRegistrationStatus: 'DISABLE',
-      subject: 'CN=Bench CA,O=certgate tests',
-      registrationConfig: null,
-      tags: [],
-    });
+    const bench = await BenchRegistry.create(path.join(dir, 'bench.db'), PREFIX);
+    const { registry } = bench;
+    const ca = await bench.ca('Bench CA', 'rsa2048');
     const leafKey = identity('bench-device', 'rsa2048', false);
-    const mint = (n: number) => Array.from({ length: n }, () => certificate({ subject: leafKey, issuer: caId }));
-    const warm = mint(16);
-    const cold = mint(COLD * 3);
-    for (const c of [...warm, ...cold]) {
-      await registry.insertCertificate({
-        accountId: ACCOUNT,
-        certificateId: c.id,
-        certificatePem: c.pem,
-        notBefore: 1_577_836_800,
-        notAfter: 4_102_444_799,
-        status: 'ACTIVE',
-        certificateMode: 'DEFAULT',
-        caCertificateId: ca.id,
-      });
-    }
+    const warm = await bench.leaves(16, leafKey, ca.identity, ca.cert);
+    const cold = await bench.leaves(COLD * 3, leafKey, ca.identity, ca.cert);
     const warmChains = pems(warm);
     const coldChains = pems(cold);
 

@@ -12,61 +12,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../ts/paths.js';
-import { openSqliteRegistry } from '../ts/registry/sqlite/registry.js';
-import { certificate, identity, type Cert, type Identity } from '../test/authz/pki.js';
+import { identity, type Cert } from '../test/authz/pki.js';
 import { openLoopHttp, type LoadResult } from './authzLoad.js';
+import { BenchRegistry } from './fixtures.js';
 
-const ACCOUNT = '111111111111';
 const PREFIX = 'placementbench';
 const SNI = `${PREFIX}-ats.iot.us-east-1.localhost`;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
 const WARM_RATE = Number(process.env.BENCH_WARM_RATE ?? 4000);
 const COLD_RATE = Number(process.env.BENCH_COLD_RATE ?? 300);
 
-async function registerCa(registry: ReturnType<typeof openSqliteRegistry>, ca: Cert, subject: string): Promise<void> {
-  await registry.insertCaCertificate({
-    accountId: ACCOUNT,
-    certificateId: ca.id,
-    certificatePem: ca.pem,
-    notBefore: 1_577_836_800,
-    notAfter: 4_102_444_799,
-    status: 'ACTIVE',
-    certificateMode: 'DEFAULT',
-    autoRegistrationStatus: 'DISABLE',
-    subject,
-    registrationConfig: null,
-    tags: [],
-  });
-}
-
 async function fixtures(dir: string): Promise<{ db: string; warm: Cert[]; cold: Cert[] }> {
   const db = path.join(dir, 'placement.db');
-  const registry = openSqliteRegistry({ path: db });
-  await registry.createAccount({ accountId: ACCOUNT, endpointPrefix: PREFIX });
-  const rsaCa: Identity = identity('RSA CA', 'rsa2048', false);
-  const p384Ca: Identity = identity('P-384 CA', 'p384', false);
-  const rsaCaCert = certificate({ subject: rsaCa, ca: true });
-  const p384CaCert = certificate({ subject: p384Ca, ca: true });
-  await registerCa(registry, rsaCaCert, 'CN=RSA CA,O=certgate tests');
-  await registerCa(registry, p384CaCert, 'CN=P-384 CA,O=certgate tests');
+  const bench = await BenchRegistry.create(db, PREFIX);
+  const rsaCa = await bench.ca('RSA CA', 'rsa2048');
+  const p384Ca = await bench.ca('P-384 CA', 'p384');
   const leafKey = identity('device', 'p256', false);
-  const warm = Array.from({ length: 16 }, () => certificate({ subject: leafKey, issuer: rsaCa }));
-  const cold = Array.from({ length: (Math.ceil((COLD_RATE * DURATION_MS) / 1000) + 1) * 8 + 16 }, () =>
-    certificate({ subject: leafKey, issuer: p384Ca }),
-  );
-  for (const [c, ca] of [...warm.map((w) => [w, rsaCaCert] as const), ...cold.map((k) => [k, p384CaCert] as const)]) {
-    await registry.insertCertificate({
-      accountId: ACCOUNT,
-      certificateId: c.id,
-      certificatePem: c.pem,
-      notBefore: 1_577_836_800,
-      notAfter: 4_102_444_799,
-      status: 'ACTIVE',
-      certificateMode: 'DEFAULT',
-      caCertificateId: ca.id,
-    });
-  }
-  await registry.close();
+  const warm = await bench.leaves(16, leafKey, rsaCa.identity, rsaCa.cert);
+  const cold = await bench.leaves((Math.ceil((COLD_RATE * DURATION_MS) / 1000) + 1) * 8 + 16, leafKey, p384Ca.identity, p384Ca.cert);
+  await bench.close();
   return { db, warm, cold };
 }
 
