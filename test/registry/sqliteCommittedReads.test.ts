@@ -5,7 +5,7 @@
  * this process, from another process, and never a rolled-back write.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,20 @@ describe.each([
   it('uses the check it was asked for', () => {
     // The native addon is built before the tests run, so the header watch must be live.
     expect(registry.watchesWalIndex).toBe(watchWalIndex);
+  });
+
+  it('watches a database opened through a symlink (SQLite keeps -shm beside the real file)', async () => {
+    const link = path.join(dir, 'link.db');
+    symlinkSync(file, link);
+    const linked = openSqliteRegistry({ path: link, watchWalIndex });
+    try {
+      expect(linked.watchesWalIndex).toBe(watchWalIndex);
+      expect((await linked.getCertificateStanding(ACCOUNT, ID))?.status).toBe('ACTIVE');
+      await registry.setCertificateStatus(ACCOUNT, ID, 'REVOKED', FROM);
+      expect((await linked.getCertificateStanding(ACCOUNT, ID))?.status).toBe('REVOKED');
+    } finally {
+      await linked.close();
+    }
   });
 
   it('sees a revoke made through the same registry instance on the next read', async () => {

@@ -14,7 +14,7 @@
  * copies still equal the mark. Anything else — a write under way, an uninitialised
  * index — reads as changed.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import { nativeAddonPath } from '../../paths.js';
@@ -89,5 +89,12 @@ export function watchWalIndex(db: Database.Database): WalIndexWatch | undefined 
   const mode = db.pragma('journal_mode', { simple: true }) as string;
   const map = loadAddon()?.mapWalIndexHeader;
   if (mode !== 'wal' || map === undefined) return undefined;
-  return new WalIndexWatch(map(`${db.name}-shm`));
+  try {
+    // SQLite keeps the -shm file next to the database file itself, a symlink resolved.
+    return new WalIndexWatch(map(`${realpathSync(db.name)}-shm`));
+  } catch {
+    // Not watchable here (an unusual VFS or file system): every read asks SQLite, which
+    // is as exact, only slower.
+    return undefined;
+  }
 }
