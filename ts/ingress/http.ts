@@ -44,11 +44,16 @@ export function createAuthzHttpServer(options: AuthzHttpOptions): http.Server {
   // node:http rejects a request whose headers together exceed maxHeaderSize with its own
   // 431; leave room above maxHeaderBytes so our limit (with its reason) trips first.
   const server = http.createServer({ maxHeaderSize: options.limits.maxHeaderBytes + 16 * 1024 }, (req, res) => {
-    handle(options, req, res).catch((err: unknown) => {
-      // Only a bug lands here; still answer, and never with an allow.
+    // Only a bug lands in onBug; still answer, and never with an allow.
+    const onBug = (err: unknown) => {
       if (!res.headersSent) send(res, 500, { error: err instanceof Error ? err.message : String(err) });
       else res.destroy();
-    });
+    };
+    try {
+      handle(options, req, res)?.catch(onBug);
+    } catch (err) {
+      onBug(err);
+    }
   });
   // Proxies keep connections open for a long time; outlive their idle timeouts.
   server.keepAliveTimeout = 75_000;
@@ -56,55 +61,83 @@ export function createAuthzHttpServer(options: AuthzHttpOptions): http.Server {
   return server;
 }
 
-async function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+/**
+ * Route one request. Returns a promise only when something is awaited (the JSON body, a
+ * decision that is not at hand, readiness, metrics): a cached allow from the NGINX or
+ * Envoy door is answered synchronously, and the JSON door's only wait is its body.
+ */
+function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
   const url = req.url ?? '/';
-  const path = url.split('?', 1)[0] ?? '/';
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
   if (path === PATHS.json) {
     if (req.method !== 'POST') {
       // Refused like any unreadable request (same answer shape, counted in metrics).
       o.onRequestError?.('json', 'BAD_REQUEST');
       req.resume();
-      return send(res, 405, { allow: false, reason: 'BAD_REQUEST', message: 'use POST' }, ['allow', 'POST', 'x-certgate-reason', 'BAD_REQUEST']);
+      send(res, 405, { allow: false, reason: 'BAD_REQUEST', message: 'use POST' }, ['allow', 'POST', 'x-certgate-reason', 'BAD_REQUEST']);
+      return undefined;
     }
-    return door(o, 'json', res, async () => jsonInput(await readBody(req, o.limits.maxBodyBytes)));
+    return readBody(req, o.limits.maxBodyBytes).then(
+      (body) => door(o, 'json', res, () => jsonInput(body)),
+      (err: unknown) => refuse(o, 'json', res, err),
+    );
   }
-  if (path === PATHS.nginx) return door(o, 'nginx', res, () => Promise.resolve(nginxInput(req.headers, o.limits)));
+  if (path === PATHS.nginx) return door(o, 'nginx', res, () => nginxInput(req.headers, o.limits));
   if (path === PATHS.envoyHttp || path.startsWith(`${PATHS.envoyHttp}/`)) {
-    return door(o, 'envoy_http', res, () => Promise.resolve(envoyHttpInput(req.headers, o.limits, o.envoySniHeader)));
+    return door(o, 'envoy_http', res, () => envoyHttpInput(req.headers, o.limits, o.envoySniHeader));
   }
-  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 404, { error: 'not found' });
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    send(res, 404, { error: 'not found' });
+    return undefined;
+  }
   switch (path) {
     case '/healthz':
-      return send(res, 200, { status: 'ok' });
-    case '/readyz': {
-      const ready = await o.ready().catch(() => false);
-      return send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
-    }
-    case '/metrics': {
-      const m = await o.metrics();
-      res.writeHead(200, { 'content-type': m.contentType });
-      res.end(m.body);
-      return;
-    }
+      send(res, 200, { status: 'ok' });
+      return undefined;
+    case '/readyz':
+      return o.ready().then(
+        (ready) => send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' }),
+        () => send(res, 503, { status: 'not ready' }),
+      );
+    case '/metrics':
+      return o.metrics().then((m) => {
+        res.writeHead(200, { 'content-type': m.contentType });
+        res.end(m.body);
+      });
     default:
-      return send(res, 404, { error: 'not found' });
+      send(res, 404, { error: 'not found' });
+      return undefined;
   }
 }
 
-async function door(o: AuthzHttpOptions, name: string, res: http.ServerResponse, read: () => Promise<AuthzInput>): Promise<void> {
+/** Read a door's input and answer its decision; a promise only when the decision is awaited. */
+function door(o: AuthzHttpOptions, name: string, res: http.ServerResponse, read: () => AuthzInput): Promise<void> | undefined {
   let input: AuthzInput;
   try {
-    input = await read();
+    input = read();
   } catch (err) {
-    if (!(err instanceof RequestError)) throw err;
-    o.onRequestError?.(name, err.reason);
-    return send(res, err.status, { allow: false, reason: err.reason, message: err.message }, ['x-certgate-reason', err.reason]);
+    refuse(o, name, res, err);
+    return undefined;
   }
-  const decision = await o.authorizer.authorize(input.sni, input.chain, name);
-  const answer = encoded(decision);
+  const decision = o.authorizer.decide(input.sni, input.chain, name);
+  if (decision instanceof Promise) return decision.then((d) => answer(res, d));
+  answer(res, decision);
+  return undefined;
+}
+
+/** Answer an unreadable request (a RequestError) like a deny; anything else is a bug. */
+function refuse(o: AuthzHttpOptions, name: string, res: http.ServerResponse, err: unknown): void {
+  if (!(err instanceof RequestError)) throw err;
+  o.onRequestError?.(name, err.reason);
+  send(res, err.status, { allow: false, reason: err.reason, message: err.message }, ['x-certgate-reason', err.reason]);
+}
+
+function answer(res: http.ServerResponse, decision: Decision): void {
+  const { status, headers, body } = encoded(decision);
   // Frozen: node:http only reads the list (a write would throw, not corrupt a shared answer).
-  res.writeHead(answer.status, answer.headers as string[]);
-  res.end(answer.body);
+  res.writeHead(status, headers as string[]);
+  res.end(body);
 }
 
 interface EncodedAnswer {
@@ -122,15 +155,15 @@ interface EncodedAnswer {
 const answers = new WeakMap<Decision, EncodedAnswer>();
 
 function encoded(decision: Decision): EncodedAnswer {
-  let answer = answers.get(decision);
-  if (answer === undefined) {
+  let known = answers.get(decision);
+  if (known === undefined) {
     const body = JSON.stringify(decision);
     const headers = decisionHeaderList(decision);
     headers.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(body)));
-    answer = { status: httpStatus(decision.reason), headers: Object.freeze(headers), body };
-    answers.set(decision, answer);
+    known = { status: httpStatus(decision.reason), headers: Object.freeze(headers), body };
+    answers.set(decision, known);
   }
-  return answer;
+  return known;
 }
 
 function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
