@@ -30,6 +30,8 @@ export interface TestAuthorizerOptions {
   /** Epoch seconds; default DATES.now. */
   now?: number;
   jitr?: boolean;
+  /** Jitr's reemitIntervalMs (default 0: every attempt). */
+  jitrReemitIntervalMs?: number;
   /** Default 0 here (read every time), so tests see registry changes at once. */
   configCacheMs?: number;
   /** Epoch milliseconds; overrides `now`. */
@@ -50,7 +52,7 @@ export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): Tes
     inlineBudgetUs: o.inlineBudgetUs ?? DEFAULT_INLINE_BUDGET_US,
     clock,
     configCacheMs: o.configCacheMs ?? 0,
-    ...(o.jitr === false ? {} : { jitr: new Jitr(world.registry, clock) }),
+    ...(o.jitr === false ? {} : { jitr: new Jitr(world.registry, clock, undefined, o.jitrReemitIntervalMs ?? 0) }),
     observer: { decided: (e) => events.push(e) },
   });
   return { authorizer, events, cache };

@@ -58,6 +58,24 @@ describe('just-in-time registration', () => {
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).allow).toBe(true);
   });
 
+  it('spaces re-emissions for one pending certificate by jitrReemitIntervalMs, per certificate', async () => {
+    const leaf = newDevice(world);
+    const other = newDevice(world);
+    let now = DATES.now * 1000;
+    const { authorizer } = testAuthorizer(world, { clock: () => now, jitrReemitIntervalMs: 10_000 });
+    for (const pem of [leaf.pem, other.pem]) expect((await authorizer.authorize(SNI_A, [pem])).reason).toBe('JITR_REGISTERED');
+    for (let i = 0; i < 3; i++) {
+      for (const pem of [leaf.pem, other.pem]) expect((await authorizer.authorize(SNI_A, [pem])).reason).toBe('CERTIFICATE_PENDING_ACTIVATION');
+    }
+    // Only the two registrations: every later attempt came within 10 s of its certificate's event.
+    expect(await world.registry.listEvents(ACCOUNT_A, 0, 20)).toHaveLength(2);
+    now += 10_000;
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('CERTIFICATE_PENDING_ACTIVATION');
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('CERTIFICATE_PENDING_ACTIVATION');
+    const events = await world.registry.listEvents(ACCOUNT_A, 0, 20);
+    expect(events.map((e) => e.payload['certificateId'])).toEqual([leaf.id, other.id, leaf.id]);
+  });
+
   it('does not register when the CA has auto-registration disabled, or without SNI, or with a forged signature', async () => {
     const { authorizer } = testAuthorizer(world);
     const underRsaCa = certificate({ subject: identity('d1', 'p256'), issuer: world.rsaCaIdentity });

@@ -392,7 +392,7 @@ export class Authorizer {
         const jitr = this.#o.jitr;
         if (caId !== null && jitr !== undefined) {
           const ca = await ctx.stages.time('registry', () => this.#o.registry.getCaCertificate(record.accountId, caId));
-          if (ca !== null && autoRegisters(ca)) await ctx.stages.time('registry', () => jitr.emit(record.accountId, record.certificateId, caId));
+          if (ca !== null && autoRegisters(ca)) await ctx.stages.time('registry', () => jitr.reemit(record.accountId, record.certificateId, caId));
         }
         throw new Deny('CERTIFICATE_PENDING_ACTIVATION', undefined, record);
       }

@@ -24,16 +24,55 @@ export interface JitrLeaf {
   notAfter: number;
 }
 
+/** Certificates whose last re-emission time is remembered (for `reemitIntervalMs`). */
+const REEMITTED_MAX = 10_000;
+
 export class Jitr {
   readonly #writer: RegistryAuthorizerWriter;
   readonly #clock: () => number;
   readonly #onEvent: ((event: RegistryEvent) => void) | undefined;
+  readonly #reemitIntervalMs: number;
+  /** `${accountId}/${certificateId}` → epoch ms of this process's last re-emission. */
+  readonly #reemitted = new Map<string, number>();
 
-  /** `onEvent` is told after each append (the webhook deliverer wakes up on it). */
-  constructor(writer: RegistryAuthorizerWriter, clock: () => number, onEvent?: (event: RegistryEvent) => void) {
+  /**
+   * `onEvent` is told after each append (the webhook deliverer wakes up on it).
+   * `reemitIntervalMs` (default 0: every attempt, as spec 7.1 describes) spaces the
+   * re-emissions for one still-pending certificate in this process: each is a durable,
+   * synced write, and a device retrying in a tight loop would otherwise write one per
+   * attempt.
+   */
+  constructor(writer: RegistryAuthorizerWriter, clock: () => number, onEvent?: (event: RegistryEvent) => void, reemitIntervalMs = 0) {
+    if (!Number.isInteger(reemitIntervalMs) || reemitIntervalMs < 0) throw new RangeError(`JITR re-emit interval must be an integer >= 0 ms, got ${reemitIntervalMs}`);
     this.#writer = writer;
     this.#clock = clock;
     this.#onEvent = onEvent;
+    this.#reemitIntervalMs = reemitIntervalMs;
+  }
+
+  /**
+   * Re-emit the event for a certificate still PENDING_ACTIVATION, unless this process
+   * emitted one for it (registration included) less than `reemitIntervalMs` ago.
+   * Returns the event, or undefined when spaced out.
+   */
+  async reemit(accountId: string, certificateId: string, caCertificateId: string): Promise<RegistryEvent | undefined> {
+    if (this.#reemitIntervalMs > 0) {
+      const last = this.#reemitted.get(`${accountId}/${certificateId}`);
+      if (last !== undefined && this.#clock() - last < this.#reemitIntervalMs) return undefined;
+    }
+    return this.emit(accountId, certificateId, caCertificateId);
+  }
+
+  /** Remember when this process last emitted for a certificate (bounded, oldest dropped). */
+  #emitted(accountId: string, certificateId: string): void {
+    if (this.#reemitIntervalMs === 0) return;
+    const key = `${accountId}/${certificateId}`;
+    this.#reemitted.delete(key);
+    if (this.#reemitted.size >= REEMITTED_MAX) {
+      const oldest = this.#reemitted.keys().next();
+      if (oldest.done !== true) this.#reemitted.delete(oldest.value);
+    }
+    this.#reemitted.set(key, this.#clock());
   }
 
   /** Register `leaf` in the CA's account as PENDING_ACTIVATION and emit the event. */
@@ -58,6 +97,7 @@ export class Jitr {
       awsAccountId: accountId,
       certificateRegistrationTimestamp: null,
     });
+    this.#emitted(accountId, certificateId);
     this.#onEvent?.(event);
     return event;
   }

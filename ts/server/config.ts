@@ -29,6 +29,8 @@ export interface ServeConfig {
   decisionLogSample: number;
   logLevel: string;
   webhooks: string[];
+  /** Minimum ms between two JITR re-emissions for one pending certificate, per process (0 = every attempt). */
+  jitrReemitIntervalMs: number;
   region: string | undefined;
   endpointDomain: string | undefined;
 }
@@ -65,6 +67,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'decisionLogSample', flag: '--decision-log-sample <ratio>', env: 'CERTGATE_DECISION_LOG_SAMPLE', default: '0.05', help: 'share of decisions logged (0..1; outages always logged)' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'CERTGATE_LOG_LEVEL', default: 'info', help: 'pino log level' },
   { key: 'webhooks', flag: '--webhook <url...>', env: 'CERTGATE_WEBHOOKS', help: 'URL(s) receiving registry events (env: comma-separated)' },
+  { key: 'jitrReemitIntervalMs', flag: '--jitr-reemit-interval-ms <n>', env: 'CERTGATE_JITR_REEMIT_INTERVAL_MS', default: '0', help: 'space re-emitted JITR events of one pending certificate by this much per process (0 = every attempt, as AWS IoT does)' },
   { key: 'region', flag: '--region <region>', env: 'CERTGATE_REGION', help: 'region of a newly created database (default us-east-1); an existing one created with another is refused' },
   { key: 'endpointDomain', flag: '--endpoint-domain <domain>', env: 'CERTGATE_ENDPOINT_DOMAIN', help: 'endpoint DNS suffix of a newly created database (default localhost); an existing one created with another is refused' },
 ];
@@ -132,6 +135,7 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     decisionLogSample: sample,
     logLevel: text(raw, 'logLevel'),
     webhooks,
+    jitrReemitIntervalMs: integer(raw, 'jitrReemitIntervalMs', 0, 86_400_000),
     region: raw.region === undefined ? undefined : String(raw.region),
     endpointDomain: raw.endpointDomain === undefined ? undefined : String(raw.endpointDomain),
   };

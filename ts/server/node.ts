@@ -74,7 +74,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     limits: config.limits,
     inlineBudgetUs: config.inlineBudgetUs,
     configCacheMs: config.configCacheMs,
-    jitr: new Jitr(registry, Date.now, hooks.onEvent),
+    jitr: new Jitr(registry, Date.now, hooks.onEvent, config.jitrReemitIntervalMs),
     observer: fanOut(metrics, new DecisionLog(logger.child({ component: 'decision' }), config.decisionLogSample)),
   });
   const onRequestError = (door: string, reason: Parameters<AuthzMetrics['requestError']>[1]) => metrics.requestError(door, reason);
