@@ -8,13 +8,14 @@ import { Deadlines } from '../../ts/authz/deadline.js';
 
 const never = new Promise<string>(() => {});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const expired = () => 'expired';
 
 describe('shared deadline timer', () => {
   it('expires each pending decision at its own deadline, oldest first', async () => {
-    const deadlines = new Deadlines(40, () => 'expired');
+    const deadlines = new Deadlines<string>(40);
     const settled: { name: string; value: string; afterMs: number }[] = [];
     const track = (name: string, startedAt: number, work: Promise<string>) =>
-      deadlines.race(work, startedAt).then((value) => settled.push({ name, value, afterMs: performance.now() - startedAt }));
+      deadlines.race(work, startedAt, expired).then((value) => settled.push({ name, value, afterMs: performance.now() - startedAt }));
     const first = track('first', performance.now(), never);
     await sleep(20);
     const second = track('second', performance.now(), never);
@@ -30,9 +31,9 @@ describe('shared deadline timer', () => {
   });
 
   it('passes a rejection of the work through and keeps serving later decisions', async () => {
-    const deadlines = new Deadlines(30, () => 'expired');
-    await expect(deadlines.race(Promise.reject(new Error('bug')), performance.now())).rejects.toThrow('bug');
-    await expect(deadlines.race(never, performance.now())).resolves.toBe('expired');
-    await expect(deadlines.race(Promise.resolve('ok'), performance.now())).resolves.toBe('ok');
+    const deadlines = new Deadlines<string>(30);
+    await expect(deadlines.race(Promise.reject(new Error('bug')), performance.now(), expired)).rejects.toThrow('bug');
+    await expect(deadlines.race(never, performance.now(), expired)).resolves.toBe('expired');
+    await expect(deadlines.race(Promise.resolve('ok'), performance.now(), expired)).resolves.toBe('ok');
   });
 });

@@ -19,22 +19,20 @@ interface Pending<T> {
 
 export class Deadlines<T> {
   readonly #ms: number;
-  readonly #expired: () => T;
   readonly #pending = new Set<Pending<T>>();
   #timer: NodeJS.Timeout | undefined;
 
-  /** Each call to {@link race} settles with `expired()` if `ms` pass first. */
-  constructor(ms: number, expired: () => T) {
+  /** Every call to {@link race} gets `ms` from its start. */
+  constructor(ms: number) {
     this.#ms = ms;
-    this.#expired = expired;
   }
 
   /**
-   * `work`'s value, or the expired answer if `work` takes longer than the deadline from
-   * `startedAt` (performance.now()). `expired` replaces the constructor's answer for this
-   * call (to say what was known when time ran out).
+   * `work`'s value, or `expired()` if `work` takes longer than the deadline from
+   * `startedAt` (performance.now()); `expired` is asked only then, so it can say what was
+   * known when time ran out.
    */
-  race(work: Promise<T>, startedAt: number, expired: () => T = this.#expired): Promise<T> {
+  race(work: Promise<T>, startedAt: number, expired: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const pending: Pending<T> = { at: startedAt + this.#ms, expired, settle: resolve };
       this.#pending.add(pending);
