@@ -1,5 +1,6 @@
 /** What every operation handler shares: the registry, the engine, settings, clock, ARNs. */
 import type { Engine } from '../engine/types.js';
+import { certificateArn as arnOf } from '../registry/arn.js';
 import type { Registry, RegistrySettings } from '../registry/types.js';
 
 export interface ControlContext {
@@ -12,7 +13,7 @@ export interface ControlContext {
 
 /** ARNs in the installation's region (partition `aws`, spec 2). */
 export function certificateArn(ctx: ControlContext, accountId: string, certificateId: string): string {
-  return `arn:aws:iot:${ctx.settings.region}:${accountId}:cert/${certificateId}`;
+  return arnOf(ctx.settings.region, accountId, certificateId);
 }
 
 export function caCertificateArn(ctx: ControlContext, accountId: string, certificateId: string): string {

@@ -37,6 +37,7 @@ import {
 } from '../types.js';
 import { DEFAULT_SETTINGS } from '../sqlite/registry.js';
 import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from '../sqlite/rows.js';
+import { certificateArn } from '../arn.js';
 import { Attachments } from './attachments.js';
 import * as cas from './cas.js';
 import * as certs from './certificates.js';
@@ -119,7 +120,7 @@ export class PostgresRegistry extends Attachments implements Registry {
     return {
       db: this.db,
       now: () => Date.now() / 1000,
-      certificateArn: (accountId, certificateId) => `arn:aws:iot:${settings.region}:${accountId}:cert/${certificateId}`,
+      certificateArn: (accountId, certificateId) => certificateArn(settings.region, accountId, certificateId),
     };
   }
 
@@ -161,12 +162,12 @@ export class PostgresRegistry extends Attachments implements Registry {
   }
 
   async getCertificateStanding(accountId: string, certificateId: string): Promise<CertificateStanding | null> {
-    const settings = await this.region();
+    const { region } = await this.region();
     const row = await this.db.get<StandingRow & { things: string[] }>(
       `SELECT status, certificate_mode, ca_certificate_id,
          ARRAY(SELECT thing_name FROM thing_principals WHERE account_id = $1 AND principal = $3 ORDER BY thing_name COLLATE "C") AS things
        FROM certificates WHERE account_id = $1 AND certificate_id = $2`,
-      [accountId, certificateId, `arn:aws:iot:${settings.region}:${accountId}:cert/${certificateId}`],
+      [accountId, certificateId, certificateArn(region, accountId, certificateId)],
     );
     return row === undefined ? null : standingFromRow(accountId, certificateId, row, row.things);
   }

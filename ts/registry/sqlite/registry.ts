@@ -31,6 +31,7 @@ import { Sqlite } from './database.js';
 import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from './rows.js';
 import { Attachments } from './attachments.js';
 import { CommittedReads } from './committedReads.js';
+import { certificateArn } from '../arn.js';
 
 /** Options for `openSqliteRegistry`. Settings apply only when the file is created. */
 export interface SqliteRegistryOptions {
@@ -83,7 +84,7 @@ export class SqliteRegistry extends Attachments implements Registry {
   }
 
   protected certificateArn(accountId: string, certificateId: string): string {
-    return `arn:aws:iot:${this.fixed.region}:${accountId}:cert/${certificateId}`;
+    return certificateArn(this.fixed.region, accountId, certificateId);
   }
 
   async settings(): Promise<RegistrySettings> {
