@@ -73,9 +73,8 @@ function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.Server
   if (path === PATHS.json) {
     if (req.method !== 'POST') {
       // Refused like any unreadable request (same answer shape, counted in metrics).
-      o.onRequestError?.('json', 'BAD_REQUEST');
       req.resume();
-      send(res, 405, { allow: false, reason: 'BAD_REQUEST', message: 'use POST' }, ['allow', 'POST', 'x-certgate-reason', 'BAD_REQUEST']);
+      refuse(o, 'json', res, new RequestError('BAD_REQUEST', 405, 'use POST'), ['allow', 'POST']);
       return undefined;
     }
     return readBody(req, o.limits.maxBodyBytes).then(
@@ -126,11 +125,14 @@ function door(o: AuthzHttpOptions, name: string, res: http.ServerResponse, read:
   return undefined;
 }
 
-/** Answer an unreadable request (a RequestError) like a deny; anything else is a bug. */
-function refuse(o: AuthzHttpOptions, name: string, res: http.ServerResponse, err: unknown): void {
+/**
+ * Answer an unreadable request (a RequestError) like a deny, with `headers` added;
+ * anything else is a bug.
+ */
+function refuse(o: AuthzHttpOptions, name: string, res: http.ServerResponse, err: unknown, headers: string[] = []): void {
   if (!(err instanceof RequestError)) throw err;
   o.onRequestError?.(name, err.reason);
-  send(res, err.status, { allow: false, reason: err.reason, message: err.message }, ['x-certgate-reason', err.reason]);
+  send(res, err.status, { allow: false, reason: err.reason, message: err.message }, [...headers, 'x-certgate-reason', err.reason]);
 }
 
 function answer(res: http.ServerResponse, decision: Decision): void {

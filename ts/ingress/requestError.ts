@@ -8,7 +8,7 @@ import { TextMemo } from '../authz/textMemo.js';
 export class RequestError extends Error {
   constructor(
     readonly reason: Reason,
-    readonly status: 400 | 403 | 413 | 431,
+    readonly status: 400 | 403 | 405 | 413 | 431,
     message: string,
   ) {
     super(message);
@@ -35,4 +35,3 @@ export function decodeEscapedPem(value: string): string {
   decodedPems.set(value, decoded);
   return decoded;
 }
-
