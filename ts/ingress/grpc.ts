@@ -129,51 +129,42 @@ export function createAuthzGrpcServer(options: AuthzGrpcOptions): grpc.Server {
   const answers = new EncodedAnswers(checkResponse, (value) => encodeCheck(value));
   server.addService(answers.wrap(service, 'Check'), {
     Check: (call: grpc.ServerUnaryCall<CheckRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      const cached = checkNow(options, answers, call.request);
-      if (cached !== undefined) {
-        callback(null, cached);
+      const reply = (decision: Decision) => {
+        const answer = answerOf(answers, decision);
+        callback(answer.error, answer.response);
+      };
+      // Only a bug lands here; still answer, and never with an allow.
+      const internal = (err: unknown) => callback({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) });
+      let decided: Decision | Promise<Decision>;
+      try {
+        decided = check(options, call.request);
+      } catch (err) {
+        internal(err);
         return;
       }
-      void check(options, answers, call.request).then(
-        (answer) => callback(answer.error, answer.response),
-        (err: unknown) => callback({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) }),
-      );
+      // A cached allow is decided, and answered, synchronously (Authorizer.decide).
+      if (decided instanceof Promise) decided.then(reply, internal);
+      else reply(decided);
     },
   });
   return server;
 }
 
-/**
- * The answer for a request the authorizer can allow without waiting (everything cached,
- * see Authorizer.authorizeNow), else undefined and `check` decides (and reports any
- * unreadable input).
- */
-function checkNow(o: AuthzGrpcOptions, answers: EncodedAnswers, req: CheckRequest): Record<string, unknown> | undefined {
-  let input: { sni: string | null; chain: string[] };
-  try {
-    input = checkInput(req, o.limits);
-  } catch {
-    return undefined;
-  }
-  const decision = o.authorizer.authorizeNow(input.sni, input.chain, doorOf(req));
-  return decision === undefined ? undefined : answers.response(decision);
-}
-
-async function check(
-  o: AuthzGrpcOptions,
-  answers: EncodedAnswers,
-  req: CheckRequest,
-): Promise<{ error: grpc.ServiceError | null; response?: Record<string, unknown> }> {
+/** The decision for one CheckRequest; unreadable input is refused like a deny. */
+function check(o: AuthzGrpcOptions, req: CheckRequest): Decision | Promise<Decision> {
   const door = doorOf(req);
-  let decision: Decision;
   try {
     const input = checkInput(req, o.limits);
-    decision = await o.authorizer.authorize(input.sni, input.chain, door);
+    return o.authorizer.decide(input.sni, input.chain, door);
   } catch (err) {
     if (!(err instanceof RequestError)) throw err;
     o.onRequestError?.(door, err.reason);
-    decision = denial(err.reason, err.message);
+    return denial(err.reason, err.message);
   }
+}
+
+/** A decision as the Check answer: UNAVAILABLE for our own failures, else the CheckResponse. */
+function answerOf(answers: EncodedAnswers, decision: Decision): { error: grpc.ServiceError | null; response?: Record<string, unknown> } {
   if (reasonKind(decision.reason) === 'unavailable') {
     const md = new grpc.Metadata();
     md.set(DECISION_HEADERS.reason, decision.reason);
