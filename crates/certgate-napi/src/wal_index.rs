@@ -36,7 +36,7 @@ fn failure(path: &str, what: impl std::fmt::Display) -> Error {
 pub fn map_wal_index_header<'env>(env: &'env Env, path: String) -> Result<ArrayBuffer<'env>> {
     let file = File::open(&path).map_err(|e| failure(&path, e))?;
     let len = file.metadata().map_err(|e| failure(&path, e))?.len();
-    if len < 96 {
+    if usize::try_from(len).is_ok_and(|len| len < MAPPED) {
         return Err(failure(
             &path,
             format!("{len} bytes, too short for a wal-index header"),
