@@ -22,13 +22,34 @@ export function envoyIncludeDirs(): string[] {
   return ['deps/envoy-api', 'deps/xds', 'deps/googleapis', 'deps/protoc-gen-validate'].map((d) => path.join(root, d));
 }
 
+/** The gRPC health-checking proto, as shipped in `grpc-health-check` (grpcHealth.ts). */
+export const HEALTH_PROTO = 'health/v1/health.proto';
+
+/** The include directory of {@link HEALTH_PROTO}. */
+export function healthIncludeDir(): string {
+  return path.dirname(path.dirname(path.dirname(require.resolve('grpc-health-check/proto/health/v1/health.proto'))));
+}
+
+let definition: protoLoader.PackageDefinition | undefined;
+
+/**
+ * Every service the gRPC port serves (Authorization and Health), loaded once: the
+ * Authorization service is built from it and server reflection describes it.
+ */
+export function grpcPackageDefinition(): protoLoader.PackageDefinition {
+  definition ??= protoLoader.loadSync([EXTERNAL_AUTH_PROTO, HEALTH_PROTO], {
+    ...LOADER_OPTIONS,
+    includeDirs: [...envoyIncludeDirs(), healthIncludeDir()],
+  });
+  return definition;
+}
+
 let cached: grpc.ServiceClientConstructor | undefined;
 
 /** `envoy.service.auth.v3.Authorization` (its `.service` is the definition a server adds). */
 export function authorizationService(): grpc.ServiceClientConstructor {
   if (cached !== undefined) return cached;
-  const definition = protoLoader.loadSync(EXTERNAL_AUTH_PROTO, { ...LOADER_OPTIONS, includeDirs: envoyIncludeDirs() });
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+  const pkg = grpc.loadPackageDefinition(grpcPackageDefinition()) as unknown as {
     envoy: { service: { auth: { v3: { Authorization: grpc.ServiceClientConstructor } } } };
   };
   cached = pkg.envoy.service.auth.v3.Authorization;

@@ -15,6 +15,7 @@ import { VerifyCache } from '../authz/verifyCache.js';
 import { loadEngine } from '../engine/load.js';
 import { EnginePool } from '../engine/pool.js';
 import { createAuthzGrpcServer } from '../ingress/grpc.js';
+import { GrpcHealth } from '../ingress/grpcHealth.js';
 import { createAuthzHttpServer } from '../ingress/http.js';
 import { AuthzMetrics } from '../metrics/authzMetrics.js';
 import { DecisionLog, fanOut } from '../metrics/decisionLog.js';
@@ -78,16 +79,18 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     observer: fanOut(metrics, new DecisionLog(logger.child({ component: 'decision' }), config.decisionLogSample)),
   });
   const onRequestError = (door: string, reason: Parameters<AuthzMetrics['requestError']>[1]) => metrics.requestError(door, reason);
+  // Ready when the registry answers a read (HTTP /readyz and gRPC health alike).
+  const ready = async () => (await registry.accountForHost('readyz.invalid')) === null;
+  const health = new GrpcHealth(ready);
   const http = createAuthzHttpServer({
     authorizer,
     limits: config.limits,
     envoySniHeader: config.envoySniHeader,
     metrics: hooks.metrics ?? (() => metrics.exposition()),
-    // Ready when the registry answers a read.
-    ready: async () => (await registry.accountForHost('readyz.invalid')) === null,
+    ready,
     onRequestError,
   });
-  const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError });
+  const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError, health });
   const admin = await createAdminServer({ registry, engine, logger: logger.child({ component: 'admin' }) });
   try {
     const authzPort = await listenHttp(http, config.authzPort, config.host);
@@ -100,6 +103,8 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
       authorizer,
       metrics,
       async close() {
+        // Health watchers hear NOT_SERVING before the port stops taking calls.
+        health.drain();
         await Promise.all([closeHttp(http), closeHttp(admin), closeGrpc(grpcServer)]);
         await pool?.close();
         await registry.close();
