@@ -163,6 +163,15 @@ export function createAuthzGrpcServer(options: AuthzGrpcOptions): grpc.Server {
 
 type ReflectionHandlers = Record<string, grpc.UntypedHandleCall>;
 
+/** The services (v1, v1alpha) a ReflectionService over `pkg` would add, with their handlers. */
+function reflectionServices(pkg: protoLoader.PackageDefinition): { definition: grpc.ServiceDefinition; handlers: ReflectionHandlers }[] {
+  const services: { definition: grpc.ServiceDefinition; handlers: ReflectionHandlers }[] = [];
+  new ReflectionService(pkg).addToServer({
+    addService: (definition, handlers) => services.push({ definition, handlers: handlers as ReflectionHandlers }),
+  });
+  return services;
+}
+
 /**
  * Server reflection, built on its first use: indexing Envoy's ~400 proto files takes
  * 0.6–1.8 s of CPU here, which no process should pay at start-up or in front of a
@@ -170,19 +179,12 @@ type ReflectionHandlers = Record<string, grpc.UntypedHandleCall>;
  * health proto; their handlers delegate to the full one, made when a client first asks.
  */
 function addLazyReflection(server: grpc.Server): void {
-  const capture = (pkg: protoLoader.PackageDefinition) => {
-    const services: { definition: grpc.ServiceDefinition; handlers: ReflectionHandlers }[] = [];
-    new ReflectionService(pkg).addToServer({
-      addService: (definition, handlers) => services.push({ definition, handlers: handlers as ReflectionHandlers }),
-    });
-    return services;
-  };
-  let full: ReturnType<typeof capture> | undefined;
-  capture(protoLoader.loadSync(HEALTH_PROTO, { includeDirs: [healthIncludeDir()] })).forEach(({ definition }, index) => {
+  let full: ReturnType<typeof reflectionServices> | undefined;
+  reflectionServices(protoLoader.loadSync(HEALTH_PROTO, { includeDirs: [healthIncludeDir()] })).forEach(({ definition }, index) => {
     const handlers: ReflectionHandlers = {};
     for (const method of Object.keys(definition)) {
       handlers[method] = ((call: grpc.ServerDuplexStream<unknown, unknown>) => {
-        full ??= capture(grpcPackageDefinition());
+        full ??= reflectionServices(grpcPackageDefinition());
         const handler = full[index]?.handlers[method] as grpc.handleBidiStreamingCall<unknown, unknown> | undefined;
         if (handler === undefined) call.destroy(new Error(`reflection method ${method} is missing`));
         else handler(call);
