@@ -66,6 +66,8 @@ if [ "$PURPOSE" = test ]; then
   # Real peers the test suite drives: NGINX with auth_request, the AWS CLI, curl,
   # and PostgreSQL (test/registry/postgres.test.ts starts its own server).
   apt_install nginx awscli curl openssl postgresql
+  # Prometheus and promtool check the shipped ops/ rules and dashboard (test/ops).
+  apt_install prometheus
 fi
 
 # ---------------------------------------------------------------------------- npm
