@@ -35,6 +35,19 @@ function dashboardQueries(): { panel: string; expr: string }[] {
   return dashboard.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, expr: t.expr.replaceAll('$job', 'certgate') })));
 }
 
+/** How many series a Prometheus instant query returns (0 while the server is starting). */
+async function resultCount(promBase: string, expr: string): Promise<number> {
+  try {
+    const res = await request(`${promBase}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const body = (await res.body.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+    if (body.status !== 'success') throw new Error(`${expr}: ${body.error ?? body.status}`);
+    return body.data?.result.length ?? 0;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ECONNREFUSED') return 0;
+    throw err;
+  }
+}
+
 describe('ops/prometheus with promtool', () => {
   it('the example configuration and the rules pass promtool check', async () => {
     const config = await run('promtool', ['check', 'config', EXAMPLE]);
@@ -63,7 +76,7 @@ describe('Prometheus scraping a live certgate with the shipped rules', () => {
   let dir: string;
   let promBase: string;
   let traffic: Promise<void>;
-  let stop = false;
+  const stop = new AbortController();
 
   beforeAll(async () => {
     world = await createWorld();
@@ -88,7 +101,7 @@ describe('Prometheus scraping a live certgate with the shipped rules', () => {
     const base = `http://127.0.0.1:${node.ports.authz}`;
     const until = Date.now() + 60_000;
     traffic = (async () => {
-      while (!stop && Date.now() < until) {
+      while (!stop.signal.aborted && Date.now() < until) {
         for (const sni of [SNI_A, SNI_A, SNI_B]) {
           const res = await request(`${base}/v1/authorize`, { method: 'POST', body: JSON.stringify({ sni, certChain: [leaf.pem] }) });
           await res.body.dump();
@@ -99,7 +112,7 @@ describe('Prometheus scraping a live certgate with the shipped rules', () => {
   });
 
   afterAll(async () => {
-    stop = true;
+    stop.abort();
     await traffic;
     prometheus?.kill('SIGTERM');
     await node?.close();
@@ -108,19 +121,8 @@ describe('Prometheus scraping a live certgate with the shipped rules', () => {
   });
 
   it('every dashboard query returns data', async () => {
-    const query = async (expr: string): Promise<number> => {
-      try {
-        const res = await request(`${promBase}/api/v1/query?query=${encodeURIComponent(expr)}`);
-        const body = (await res.body.json()) as { status: string; error?: string; data?: { result: unknown[] } };
-        if (body.status !== 'success') throw new Error(`${expr}: ${body.error ?? body.status}`);
-        return body.data?.result.length ?? 0;
-      } catch (err) {
-        if (err instanceof Error && /ECONNREFUSED/.test(String((err as { code?: string }).code ?? err.message))) return 0;
-        throw err;
-      }
-    };
     for (const { panel, expr } of dashboardQueries()) {
-      await expect.poll(() => query(expr), { timeout: 45_000, interval: 1000, message: `${panel}: ${expr}` }).toBeGreaterThan(0);
+      await expect.poll(() => resultCount(promBase, expr), { timeout: 45_000, interval: 1000, message: `${panel}: ${expr}` }).toBeGreaterThan(0);
     }
   }, 120_000);
 });

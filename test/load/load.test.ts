@@ -1,0 +1,198 @@
+/**
+ * `certgate load` against a real serving node: the built CLI (as a user runs it) through
+ * each door, answers checked against the registry, open-loop latency charged from the
+ * intended send time, thresholds as exit codes, several generator processes, usage errors.
+ */
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFleet, type Device } from '../../ts/load/fleet.js';
+import { runLoad } from '../../ts/load/run.js';
+import { httpDoorTarget } from '../../ts/load/targets.js';
+import { projectRoot } from '../../ts/paths.js';
+import type { RunningNode } from '../../ts/server/node.js';
+import { certificate, identity } from '../authz/pki.js';
+import { ACCOUNT_A, SNI_A, createWorld, type World } from '../authz/world.js';
+import { testNode } from '../ingress/node.js';
+
+const CLI = path.join(projectRoot, 'bin', 'certgate.js');
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function certgate(args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 90_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 99, stdout, stderr });
+    });
+  });
+}
+
+interface SummaryJson {
+  requests: number;
+  outcomes: Record<string, number>;
+  reasons: Record<string, number>;
+  wrong: number;
+  errorRate: number;
+  latencyUs: { p50: number; p99: number; max: number };
+  thresholds: { passed: boolean; failures: string[] };
+}
+
+describe('certgate load against a real authorizer', () => {
+  let world: World;
+  let node: RunningNode;
+  let dir: string;
+  let fleetDir: string;
+  let wrongFleetDir: string;
+  const ALLOWED = 40;
+  const REVOKED = 10;
+
+  beforeAll(async () => {
+    world = await createWorld();
+    const devices: Device[] = [];
+    const key = identity('device', 'p256');
+    for (let i = 0; i < ALLOWED + REVOKED; i++) {
+      const leaf = certificate({ subject: { ...key, cn: `device-${i}` } });
+      const revoked = i >= ALLOWED;
+      await world.register(leaf, { status: revoked ? 'REVOKED' : 'ACTIVE' });
+      devices.push({ certificateId: leaf.id, certificatePem: leaf.pem, expect: revoked ? 'deny' : 'allow' });
+    }
+    node = await testNode(world);
+    dir = mkdtempSync(path.join(tmpdir(), 'certgate-load-'));
+    fleetDir = path.join(dir, 'fleet');
+    writeFleet(fleetDir, { sni: SNI_A, accountId: ACCOUNT_A, devices });
+    // The same fleet, but it claims a revoked device should be allowed.
+    wrongFleetDir = path.join(dir, 'wrong');
+    writeFleet(wrongFleetDir, { sni: SNI_A, accountId: ACCOUNT_A, devices: devices.map((d, i) => (i === ALLOWED ? { ...d, expect: 'allow' as const } : d)) });
+  });
+
+  afterAll(async () => {
+    await node?.close();
+    await world?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const url = () => `http://127.0.0.1:${node.ports.authz}`;
+
+  it.each(['json', 'nginx', 'envoy-http'])('sends a steady mix through the %s door and every answer is right', async (door) => {
+    const r = await certgate(['load', '--fleet', fleetDir, '--url', url(), '--door', door, '--warm-share', '0.7', '--cold-share', '0.1', '--revoked-share', '0.2', '--warm-devices', '20', '--requests', '400', '--connections', '8', '--json', '--max-error-rate', '0']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as SummaryJson;
+    expect(s.requests).toBe(400);
+    expect(s.wrong).toBe(0);
+    expect(s.outcomes.allow).toBeGreaterThan(0);
+    expect(s.outcomes.deny).toBeGreaterThan(0);
+    expect((s.outcomes.allow ?? 0) + (s.outcomes.deny ?? 0)).toBe(400);
+    expect(s.reasons.CERTIFICATE_REVOKED).toBe(s.outcomes.deny);
+    expect(s.thresholds.passed).toBe(true);
+  });
+
+  it.each(['http', 'network'])("sends Envoy CheckRequests shaped like the %s filter's to the gRPC door", async (shape) => {
+    const r = await certgate(['load', '--fleet', fleetDir, '--grpc', `127.0.0.1:${node.ports.grpc}`, '--grpc-shape', shape, '--revoked-share', '0.5', '--warm-share', '0.5', '--requests', '200', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as SummaryJson;
+    expect(s.requests).toBe(200);
+    expect(s.wrong).toBe(0);
+    expect(s.outcomes.allow).toBeGreaterThan(0);
+    expect(s.outcomes.deny).toBeGreaterThan(0);
+    expect((s.outcomes.error ?? 0) + (s.outcomes.unavailable ?? 0)).toBe(0);
+  });
+
+  it('counts an answer that contradicts the fleet as wrong, and --max-error-rate 0 then exits 1', async () => {
+    const r = await certgate(['load', '--fleet', wrongFleetDir, '--url', url(), '--profile', 'storm']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/wrong answer: [0-9a-f]{64}: expected allow, got deny \(CERTIFICATE_REVOKED\)/);
+    const gated = await certgate(['load', '--fleet', wrongFleetDir, '--url', url(), '--profile', 'storm', '--max-error-rate', '0', '--json']);
+    expect(gated.code).toBe(1);
+    const s = JSON.parse(gated.stdout) as SummaryJson;
+    expect(s.requests).toBe(ALLOWED + REVOKED);
+    expect(s.wrong).toBe(1);
+    expect(s.thresholds.failures).toEqual(['1 wrong answer(s): the authorizer contradicted the registry', 'error rate 0.0200 > --max-error-rate 0']);
+    expect(gated.stderr).toBe('');
+  });
+
+  it('runs a reconnect storm from two generator processes: every device exactly once', async () => {
+    const r = await certgate(['load', '--fleet', fleetDir, '--url', url(), '--profile', 'storm', '--workers', '2', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as SummaryJson;
+    expect(s.requests).toBe(ALLOWED + REVOKED);
+    expect(s.outcomes.allow).toBe(ALLOWED);
+    expect(s.outcomes.deny).toBe(REVOKED);
+  });
+
+  it('holds an open-loop rate and exits 1 when --max-p99 is exceeded', async () => {
+    const r = await certgate(['load', '--fleet', fleetDir, '--url', url(), '--rate', '200', '--duration', '2s', '--json', '--max-p99', '1us']);
+    expect(r.code).toBe(1);
+    const s = JSON.parse(r.stdout) as SummaryJson;
+    // 200/s for 2 s, released on a 1 ms grid.
+    expect(s.requests).toBeGreaterThanOrEqual(380);
+    expect(s.requests).toBeLessThanOrEqual(402);
+    expect(s.thresholds.failures[0]).toMatch(/^p99 .* > --max-p99 0\.00 ms/);
+  });
+
+  it('refuses bad usage with exit 2 and a specific message', async () => {
+    const two = await certgate(['load', '--fleet', fleetDir, '--url', url(), '--grpc', '127.0.0.1:1']);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/choose one target: --url, --grpc or --tls-url/);
+    const duration = await certgate(['load', '--fleet', fleetDir, '--duration', 'soon']);
+    expect(duration.code).toBe(2);
+    expect(duration.stderr).toMatch(/--duration must be a duration such as 500us, 2ms, 1.5s or 2m, got "soon"/);
+    const missing = await certgate(['load', '--fleet', path.join(dir, 'nope')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*nope\/fleet\.json: ENOENT/);
+    const cold = await certgate(['load', '--fleet', fleetDir, '--cold-share', '1', '--warm-share', '0', '--warm-devices', '1000']);
+    expect(cold.code).toBe(3);
+    expect(cold.stderr).toMatch(/cold share > 0 but every allowed device is in the warm set/);
+  });
+});
+
+describe('open-loop latency is charged from the intended send time', () => {
+  let server: Server;
+  let base: string;
+  let stalled = false;
+
+  beforeAll(async () => {
+    // A door that answers at once, except for one 300 ms stall.
+    server = createServer((req, res) => {
+      req.resume();
+      const answer = () => {
+        res.writeHead(200, { 'x-certgate-reason': 'CERTIFICATE_ACTIVE' });
+        res.end('{}');
+      };
+      if (!stalled && Date.now() - startedAt > 300) {
+        stalled = true;
+        setTimeout(answer, 300);
+      } else answer();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  let startedAt = Date.now();
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('a stall shows in the open loop p99 (requests queued behind it), as coordinated-omission-free tools measure', async () => {
+    const leaf = certificate({ subject: identity('device', 'p256') });
+    const fleet = { sni: SNI_A, accountId: ACCOUNT_A, devices: [{ certificateId: leaf.id, certificatePem: leaf.pem, expect: 'allow' as const }] };
+    // One connection: everything due during the stall waits behind it.
+    const target = httpDoorTarget(base, 'json', 1);
+    startedAt = Date.now();
+    stalled = false;
+    const { stats } = await runLoad({ target, fleet, profile: 'steady', mix: { warm: 1, cold: 0, revoked: 0 }, warmDevices: 1, connections: 1000, rate: 500, durationMs: 1200 });
+    await target.close();
+    const s = stats.summary(1.2);
+    expect(stalled).toBe(true);
+    // ~150 requests were due during the 300 ms stall: the slowest waited ~300 ms, and more
+    // than 1 % of all requests waited over 100 ms. A closed loop would show one slow request.
+    expect(s.latencyUs.max).toBeGreaterThan(250_000);
+    expect(s.latencyUs.p99).toBeGreaterThan(100_000);
+    expect(s.requests).toBeGreaterThan(500);
+  });
+});
