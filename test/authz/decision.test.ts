@@ -92,13 +92,24 @@ describe.each(ENGINE_NAMES)('the decision with the %s engine', (engineName) => {
       expect((await authorizer.authorize(null, [leaf.pem])).reason).toBe('SNI_REQUIRED');
     });
 
-    it('denies a certificate registered in two accounts with SNI_REQUIRED', async () => {
+    it('denies a certificate registered only in SNI_ONLY mode, in two accounts, with SNI_REQUIRED', async () => {
       const leaf = device();
-      // Only SNI_ONLY certificates can be registered in several accounts (spec 3.3).
       await world.register(leaf, { accountId: ACCOUNT_A, mode: 'SNI_ONLY' });
       await world.register(leaf, { accountId: ACCOUNT_B, mode: 'SNI_ONLY' });
       const { authorizer } = testAuthorizer(world, { engine: engineName });
-      expect(await authorizer.authorize(undefined, [leaf.pem])).toMatchObject({ reason: 'SNI_REQUIRED', message: 'registered in 2 accounts' });
+      expect(await authorizer.authorize(undefined, [leaf.pem])).toMatchObject({ reason: 'SNI_REQUIRED', message: 'SNI_ONLY certificate without SNI (registered in 2 account(s))' });
+    });
+
+    it("routes no SNI to the one DEFAULT registration, whatever SNI_ONLY registrations another account added (issue 14, defect 2)", async () => {
+      const leaf = device();
+      // B registered A's device from public material (SNI_ONLY), before and after A did.
+      await world.register(leaf, { accountId: ACCOUNT_B, mode: 'SNI_ONLY' });
+      await world.register(leaf, { accountId: ACCOUNT_A, mode: 'DEFAULT' });
+      const { authorizer } = testAuthorizer(world, { engine: engineName });
+      expect(await authorizer.authorize(null, [leaf.pem])).toMatchObject({ allow: true, accountId: ACCOUNT_A, certificateMode: 'DEFAULT' });
+      expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: true, accountId: ACCOUNT_A });
+      // B's registration answers only on B's endpoint.
+      expect(await authorizer.authorize(SNI_B, [leaf.pem])).toMatchObject({ allow: true, accountId: ACCOUNT_B, certificateMode: 'SNI_ONLY' });
     });
 
     it('denies an unregistered certificate with CERTIFICATE_NOT_REGISTERED', async () => {

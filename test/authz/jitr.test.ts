@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebhookDeliverer, type WebhookBody } from '../../ts/authz/webhooks.js';
 import { testAuthorizer } from './authorizer.js';
 import { certificate, DATES, identity } from './pki.js';
-import { ACCOUNT_A, SNI_A, createWorld, type World } from './world.js';
+import { ACCOUNT_A, ACCOUNT_B, SNI_A, createWorld, type World } from './world.js';
 
 const newDevice = (w: World) => certificate({ subject: identity('new-device', 'p256'), issuer: w.caIdentity });
 
@@ -46,6 +46,26 @@ describe('just-in-time registration', () => {
         certificateRegistrationTimestamp: null,
       },
     });
+  });
+
+  it('does not register a certificate another account holds in DEFAULT mode: one rule on every path (issue 14, defect 2)', async () => {
+    const leaf = newDevice(world);
+    await world.register(leaf, { accountId: ACCOUNT_B, mode: 'DEFAULT', status: 'INACTIVE' });
+    const { authorizer } = testAuthorizer(world);
+    const d = await authorizer.authorize(SNI_A, [leaf.pem]);
+    expect(d).toMatchObject({ allow: false, reason: 'CERTIFICATE_NOT_REGISTERED' });
+    expect(d.message).toMatch(/already registered in DEFAULT mode by another account/);
+    expect(await world.registry.getCertificate(ACCOUNT_A, leaf.id)).toBeNull();
+    expect(await world.registry.listEvents(ACCOUNT_A, 0, 10)).toEqual([]);
+    expect((await world.registry.findCertificateRegistrations(leaf.id)).map((r) => [r.accountId, r.certificateMode])).toEqual([[ACCOUNT_B, 'DEFAULT']]);
+  });
+
+  it('registers a certificate that another account holds only in SNI_ONLY mode (a squatter cannot block JITR)', async () => {
+    const leaf = newDevice(world);
+    await world.register(leaf, { accountId: ACCOUNT_B, mode: 'SNI_ONLY' });
+    const { authorizer } = testAuthorizer(world);
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('JITR_REGISTERED');
+    expect(await world.registry.getCertificate(ACCOUNT_A, leaf.id)).toMatchObject({ status: 'PENDING_ACTIVATION', certificateMode: 'DEFAULT' });
   });
 
   it('re-emits the event on each attempt while still PENDING_ACTIVATION, and allows once activated', async () => {

@@ -127,9 +127,13 @@ describe('device certificates through @aws-sdk/client-iot', () => {
     expect((await sdkError(b.send(new RegisterCertificateWithoutCACommand({ certificatePem: pem })))).name).toBe('ResourceAlreadyExistsException');
   });
 
-  it('refuses to register a DEFAULT-mode certificate of account A in account B without CA', async () => {
-    const failure = await sdkError(b.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeDevice(ca, 1) })));
-    expect(failure.name).toBe('ResourceAlreadyExistsException');
+  it("registers account A's DEFAULT-mode certificate in account B only in SNI_ONLY mode, leaving A its owner", async () => {
+    const { certificateId = '' } = await b.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeDevice(ca, 1) }));
+    const regs = await harness.registry.findCertificateRegistrations(certificateId);
+    expect(regs.map((r) => [r.accountId, r.certificateMode])).toEqual([
+      [ACCOUNT_A.accountId, 'DEFAULT'],
+      [ACCOUNT_B.accountId, 'SNI_ONLY'],
+    ]);
   });
 
   it('moves status along the legal transitions only; REVOKED is final', async () => {

@@ -133,6 +133,22 @@ describe('certgate operator commands', () => {
     expect([bad.code, bad.stderr]).toEqual([3, expect.stringContaining('not a valid DNS name')]);
   });
 
+  it("refuses another account's endpoint (any form, case or trailing dot) as a custom domain (issue 14, defect 1)", async () => {
+    const listed = JSON.parse((await certgate(['account', 'list', '--db', db, '--json'])).stdout) as { accounts: { accountId: string; endpoint: string; endpointPrefix: string }[] };
+    const victim = listed.accounts.find((a) => a.accountId === account);
+    const other = listed.accounts.find((a) => a.accountId !== account);
+    if (!victim || !other) throw new Error('expected two accounts');
+    const apex = 'iot.eu-west-1.iot.example.net';
+    for (const name of [victim.endpoint, `${victim.endpointPrefix}.${apex}`, `${victim.endpointPrefix}.jobs.${apex}`, `${victim.endpoint.toUpperCase()}.`]) {
+      const run = await certgate(['account', 'add-domain', name, '--db', db, '--account', other.accountId]);
+      expect([run.code, run.stderr]).toEqual([3, expect.stringContaining(`InvalidRequestException: The domain ${name.toLowerCase().replace(/\.$/, '')} is inside this installation's endpoint namespace`)]);
+    }
+    const registry = openSqliteRegistry({ path: db });
+    expect(await registry.listDomains(other.accountId)).toEqual([]);
+    expect((await registry.accountForHost(victim.endpoint))?.accountId).toBe(account);
+    await registry.close();
+  });
+
   it('creates keys and a certificate into a directory', async () => {
     const out = path.join(dir, 'keys');
     const run = await certgate(['cert', 'create', '--out-dir', out, '--set-as-active', '--db', db, '--account', account]);

@@ -5,8 +5,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryError, type NewCaCertificate, type NewCertificate, type Registry, type RegistryErrorCode } from '../../ts/registry/types.js';
 
-/** Creates a fresh empty registry and (optionally) disposes of it. */
-export type RegistryFactory = () => Promise<{ registry: Registry; dispose?: () => Promise<void> }>;
+/**
+ * Creates a fresh empty registry and (optionally) disposes of it. `plantDomain` writes a
+ * custom-domain row straight into the backend's table, bypassing `addDomain`'s checks,
+ * as a registry written before a rule existed may hold one.
+ */
+export type RegistryFactory = () => Promise<{
+  registry: Registry;
+  dispose?: () => Promise<void>;
+  plantDomain: (accountId: string, domainName: string) => Promise<void>;
+}>;
 
 const A = '111111111111';
 const B = '222222222222';
@@ -61,11 +69,13 @@ export function registryContract(name: string, factory: RegistryFactory): void {
   describe(`registry contract: ${name}`, () => {
     let registry: Registry;
     let dispose: (() => Promise<void>) | undefined;
+    let plantDomain: (accountId: string, domainName: string) => Promise<void>;
 
     beforeEach(async () => {
       const made = await factory();
       registry = made.registry;
       dispose = made.dispose;
+      plantDomain = made.plantDomain;
       await registry.createAccount({ accountId: A, endpointPrefix: 'aaaaaaaaaaaaaa' });
       await registry.createAccount({ accountId: B, endpointPrefix: 'bbbbbbbbbbbbbb' });
     });
@@ -101,6 +111,36 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       await registry.removeDomain(B, 'devices.example.com');
       expect(await registry.accountForHost('devices.example.com')).toBeNull();
       await refused(registry.removeDomain(B, 'devices.example.com'), 'NOT_FOUND');
+    });
+
+    it("refuses every custom domain inside the installation's endpoint namespace (issue 14, defect 1)", async () => {
+      const { region, endpointDomain } = await registry.settings();
+      const apex = `iot.${region}.${endpointDomain}`;
+      for (const host of [
+        `aaaaaaaaaaaaaa-ats.${apex}`,
+        `aaaaaaaaaaaaaa.${apex}`,
+        `aaaaaaaaaaaaaa.credentials.${apex}`,
+        `aaaaaaaaaaaaaa.jobs.${apex}`,
+        `zzzzzzzzzzzzzz-ats.${apex}`,
+        apex,
+        `AAAAAAAAAAAAAA-ATS.${apex.toUpperCase()}.`,
+      ]) {
+        const error = await refused(registry.addDomain(B, host), 'RESERVED_DOMAIN');
+        expect(error.message).toContain(apex);
+      }
+      expect(await registry.listDomains(B)).toEqual([]);
+      expect((await registry.accountForHost(`aaaaaaaaaaaaaa-ats.${apex}`))?.accountId).toBe(A);
+      // A row planted before the rule existed is never consulted for an endpoint host:
+      // built-in endpoints are routed first. Its holder (or the operator) can remove it.
+      await plantDomain(B, `aaaaaaaaaaaaaa-ats.${apex}`);
+      expect((await registry.accountForHost(`aaaaaaaaaaaaaa-ats.${apex}`))?.accountId).toBe(A);
+      if (registry.accountForHostSync) expect(registry.accountForHostSync(`aaaaaaaaaaaaaa-ats.${apex}`)?.accountId).toBe(A);
+      await plantDomain(B, `aaaaaaaaaaaaaa.credentials.${apex}`);
+      expect(await registry.accountForHost(`aaaaaaaaaaaaaa.credentials.${apex}`)).toBeNull();
+      await registry.removeDomain(B, `aaaaaaaaaaaaaa-ats.${apex}`);
+      // A name that merely ends like the apex without being under it is an ordinary domain.
+      await registry.addDomain(B, `not${apex}`);
+      expect((await registry.accountForHost(`not${apex}`))?.accountId).toBe(B);
     });
 
     it('keeps one registration code per account until it is deleted', async () => {
@@ -149,14 +189,35 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       expect(await registry.getCertificateStanding(A, hex(1))).toMatchObject({ status: 'PENDING_TRANSFER' });
     });
 
-    it('allows an SNI_ONLY certificate in two accounts but a DEFAULT one in only one', async () => {
+    it('holds a certificate in DEFAULT mode in one account at most, next to any number of SNI_ONLY registrations', async () => {
+      await registry.createAccount({ accountId: '333333333333', endpointPrefix: 'cccccccccccccc' });
       await registry.insertCertificate(cert(A, 1));
       await registry.insertCertificate(cert(B, 1));
       expect((await registry.findCertificateRegistrations(hex(1))).map((r) => r.accountId)).toEqual([A, B]);
+      // An SNI_ONLY registration elsewhere (made from public material alone) does not keep
+      // the owner from registering the certificate in DEFAULT mode (issue 14, defect 2).
+      await registry.insertCertificate(cert(B, 2));
       await registry.insertCertificate(cert(A, 2, { certificateMode: 'DEFAULT' }));
-      await refused(registry.insertCertificate(cert(B, 2)), 'ALREADY_EXISTS');
-      await registry.insertCertificate(cert(A, 3));
-      await refused(registry.insertCertificate(cert(B, 3, { certificateMode: 'DEFAULT' })), 'ALREADY_EXISTS');
+      await registry.insertCertificate(cert('333333333333', 2));
+      // The first DEFAULT registration may come after SNI_ONLY ones; a second is refused,
+      // with the true reason.
+      await registry.insertCertificate(cert('333333333333', 1, { certificateMode: 'DEFAULT' }));
+      await registry.insertCertificate(cert(A, 3, { certificateMode: 'DEFAULT' }));
+      const taken = await refused(registry.insertCertificate(cert(B, 3, { certificateMode: 'DEFAULT' })), 'ALREADY_EXISTS');
+      expect(taken.message).toMatch(/already registered in DEFAULT mode by another account/);
+      expect(taken.detail).toBe(hex(3));
+    });
+
+    it('applies the same DEFAULT-owner rule to JITR as to every other registration', async () => {
+      const facts = (n: number) => ({ certificateId: hex(n), certificatePem: 'PEM\n', notBefore: 1, notAfter: 2 });
+      await registry.insertCertificate(cert(B, 7, { certificateMode: 'DEFAULT' }));
+      const error = await refused(registry.registerPendingActivation(A, facts(7), hex(100), 'DEFAULT'), 'ALREADY_EXISTS');
+      expect(error.message).toMatch(/already registered in DEFAULT mode by another account/);
+      expect(await registry.getCertificate(A, hex(7))).toBeNull();
+      // SNI_ONLY next to it is allowed, and a squatter's SNI_ONLY row does not block DEFAULT.
+      expect((await registry.registerPendingActivation(A, facts(7), hex(100), 'SNI_ONLY')).created).toBe(true);
+      await registry.insertCertificate(cert(B, 8));
+      expect((await registry.registerPendingActivation(A, facts(8), hex(100), 'DEFAULT')).record.certificateMode).toBe('DEFAULT');
     });
 
     it('moves status only along allowed transitions and bumps the version', async () => {

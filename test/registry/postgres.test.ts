@@ -33,7 +33,10 @@ afterAll(async () => {
 
 registryContract('postgres', async () => {
   const name = await server.createDatabase();
-  return { registry: openPostgresRegistry({ connectionString: server.url(name) }), dispose: () => server.dropDatabase(name) };
+  const plantDomain = async (accountId: string, domainName: string): Promise<void> => {
+    await sql(name, 'INSERT INTO domains (domain_name, account_id) VALUES ($1, $2)', [domainName, accountId]);
+  };
+  return { registry: openPostgresRegistry({ connectionString: server.url(name) }), dispose: () => server.dropDatabase(name), plantDomain };
 });
 
 const A = '111111111111';

@@ -19,7 +19,15 @@ function mode(file: string): number {
 
 registryContract('sqlite', async () => {
   const { file, dispose } = tempDb();
-  return { registry: openSqliteRegistry({ path: file }), dispose };
+  const plantDomain = async (accountId: string, domainName: string): Promise<void> => {
+    const db = new Database(file);
+    try {
+      db.prepare('INSERT INTO domains (domain_name, account_id) VALUES (?, ?)').run(domainName, accountId);
+    } finally {
+      db.close();
+    }
+  };
+  return { registry: openSqliteRegistry({ path: file }), dispose, plantDomain };
 });
 
 describe('sqlite registry file', () => {

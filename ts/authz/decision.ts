@@ -18,7 +18,7 @@
  */
 import { AWS_SIGNATURE_ALGORITHMS } from '../engine/algorithms.js';
 import type { Engine, CertificateInfo } from '../engine/types.js';
-import type { Account, CaCertificateRecord, CertificateMode, CertificateStanding, RegistryReader } from '../registry/types.js';
+import { RegistryError, type Account, type CaCertificateRecord, type CertificateMode, type CertificateStanding, type RegistryReader } from '../registry/types.js';
 import { ChainMemo, type ChainResult, type PresentedChain } from './chain.js';
 import type { AuthzLimits } from './limits.js';
 import type { Reason } from './reasons.js';
@@ -290,16 +290,17 @@ export class Authorizer {
     const { registry } = this.#o;
     const id = ctx.entry.certificateId;
     if (sni === null) {
-      // Spec 6.3: without SNI only a DEFAULT-mode certificate registered in exactly one
-      // account can be routed; JITR needs SNI (spec 6.3 last point).
+      // Spec 6.3: without SNI only the certificate's one DEFAULT-mode registration can be
+      // routed (SNI_ONLY registrations in other accounts need SNI and do not make it
+      // ambiguous: registry/rules.ts); JITR needs SNI (spec 6.3 last point).
       const found = await ctx.stages.time('registry', () => registry.findCertificateRegistrations(id));
-      const [only, ...more] = found;
-      if (only === undefined) {
+      if (found.length === 0) {
         checkLeaf(this.#leaf(ctx), ctx.now);
         throw new Deny('CERTIFICATE_NOT_REGISTERED', 'no SNI and no account holds the certificate');
       }
-      if (more.length > 0) throw new Deny('SNI_REQUIRED', `registered in ${found.length} accounts`);
-      if (only.certificateMode === 'SNI_ONLY') throw new Deny('SNI_REQUIRED', 'SNI_ONLY certificate without SNI');
+      const [only, ...more] = found.filter((r) => r.certificateMode === 'DEFAULT');
+      if (only === undefined) throw new Deny('SNI_REQUIRED', `SNI_ONLY certificate without SNI (registered in ${found.length} account(s))`);
+      if (more.length > 0) throw new Deny('SNI_REQUIRED', `registered in DEFAULT mode in ${more.length + 1} accounts`);
       const standing = await ctx.stages.time('registry', () => registry.getCertificateStanding(only.accountId, id));
       if (standing === null) throw new Deny('CERTIFICATE_NOT_REGISTERED', 'deleted while deciding');
       return standing;
@@ -424,9 +425,15 @@ export class Authorizer {
         throw err;
       }
       const leaf = this.#leaf(ctx);
-      await ctx.stages.time('registry', () =>
-        jitr.register({ certificateId: leaf.certificateId, der: ctx.chain.leaf, notBefore: leaf.notBefore, notAfter: leaf.notAfter }, ca),
-      );
+      try {
+        await ctx.stages.time('registry', () =>
+          jitr.register({ certificateId: leaf.certificateId, der: ctx.chain.leaf, notBefore: leaf.notBefore, notAfter: leaf.notAfter }, ca),
+        );
+      } catch (err) {
+        // The multi-account rule (registry/rules.ts) refuses JITR like any other path.
+        if (err instanceof RegistryError && err.code === 'ALREADY_EXISTS') throw new Deny('CERTIFICATE_NOT_REGISTERED', `JITR refused: ${err.message}`);
+        throw err;
+      }
       throw new Deny('JITR_REGISTERED', `registered as PENDING_ACTIVATION under CA ${ca.certificateId}`, {
         accountId,
         certificateId: leaf.certificateId,

@@ -26,7 +26,7 @@ export const REASONS = {
   UNKNOWN_SNI: { kind: 'deny', text: 'the SNI names no account data endpoint or custom domain' },
   SNI_REQUIRED: {
     kind: 'deny',
-    text: 'no SNI was sent and the certificate is SNI_ONLY or registered in more than one account',
+    text: 'no SNI was sent and the certificate has no single DEFAULT-mode registration (SNI_ONLY only, or DEFAULT in more than one account)',
   },
   CERTIFICATE_NOT_REGISTERED: { kind: 'deny', text: 'the leaf is not registered in the account' },
   CERTIFICATE_INACTIVE: { kind: 'deny', text: 'the certificate status is INACTIVE (or the deprecated REGISTER_INACTIVE)' },

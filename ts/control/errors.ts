@@ -74,6 +74,7 @@ export function fromRegistryError(
     THINGS_ATTACHED: 'DeleteConflictException',
     POLICIES_ATTACHED: 'DeleteConflictException',
     POLICY_IN_USE: 'DeleteConflictException',
+    RESERVED_DOMAIN: 'InvalidRequestException',
   };
   const name = error.detail === 'TRANSFER_COMPLETED' ? 'TransferAlreadyCompletedException' : (overrides[error.code] ?? defaults[error.code]);
   const extra: Record<string, string> = {};

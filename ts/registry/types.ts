@@ -185,7 +185,9 @@ export interface RegistryAuthorizerWriter {
   /**
    * JITR: record `facts` in `accountId` as PENDING_ACTIVATION under `caCertificateId`
    * with `mode` (the CA's). Idempotent: when the account already holds the certificate,
-   * nothing changes and the existing record is returned with `created: false`.
+   * nothing changes and the existing record is returned with `created: false`. Throws
+   * ALREADY_EXISTS when the registration breaks the multi-account rule (rules.ts), like
+   * `insertCertificate`.
    */
   registerPendingActivation(
     accountId: string,
@@ -229,7 +231,9 @@ export type RegistryErrorCode =
   /** Policies are still attached. */
   | 'POLICIES_ATTACHED'
   /** The policy still has targets (policy delete). */
-  | 'POLICY_IN_USE';
+  | 'POLICY_IN_USE'
+  // tenancy (issue 14): a custom domain inside the installation's endpoint namespace.
+  | 'RESERVED_DOMAIN';
 
 /** A refused registry write. Callers branch on `code`, never on the message. */
 export class RegistryError extends Error {
@@ -321,7 +325,10 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   addCredential(credential: Credential): Promise<void>;
   getCredential(accessKeyId: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
-  /** Attach a custom domain (lower-case DNS name) for SNI routing. Throws NOT_FOUND / ALREADY_EXISTS. */
+  /**
+   * Attach a custom domain (lower-case DNS name) for SNI routing. Throws NOT_FOUND /
+   * ALREADY_EXISTS, or RESERVED_DOMAIN for a name in the endpoint namespace (endpoints.ts).
+   */
   addDomain(accountId: string, domainName: string): Promise<void>;
   /** Throws NOT_FOUND when the account does not hold the domain. */
   removeDomain(accountId: string, domainName: string): Promise<void>;
@@ -344,7 +351,10 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   listCaCertificates(accountId: string, page: PageRequest, templateName?: string): Promise<Page<CaCertificateRecord>>;
 
   // Device certificates.
-  /** Throws ALREADY_EXISTS when the account already holds (or is being offered) the certificate. */
+  /**
+   * Throws ALREADY_EXISTS when the account already holds (or is being offered) the
+   * certificate, or when the registration breaks the multi-account rule (rules.ts).
+   */
   insertCertificate(cert: NewCertificate): Promise<CertificateRecord>;
   /**
    * Compare-and-set the status: throws NOT_FOUND, or STATE when the current status is

@@ -101,7 +101,7 @@ export function register(program: Command): void {
   );
 
   operatorOptions(
-    account.command('add-domain').description('route TLS connections whose SNI is <domain> to the account').argument('<domain>', 'DNS name'),
+    account.command('add-domain').description('route TLS connections whose SNI is <domain> to the account (names under the endpoint namespace iot.<region>.<endpoint-domain> are refused)').argument('<domain>', 'DNS name'),
   ).action(
     action(async (domain: string, options: OperatorOptions) => {
       await withSession(options, async (session) => {

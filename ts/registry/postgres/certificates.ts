@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   RegistryError,
+  type CertificateMode,
   type CertificateRecord,
   type CertificateStatus,
   type NewCertificate,
@@ -15,6 +16,7 @@ import {
   type PageRequest,
 } from '../types.js';
 import { certificateFromRow, type CertificateRow } from '../sqlite/rows.js';
+import { registrationRefusal, type OtherRegistration } from '../rules.js';
 import type { Pg, Queryable } from './database.js';
 import { pageOf } from './paging.js';
 
@@ -65,27 +67,31 @@ export async function insertRow(ctx: StoreContext, tx: Queryable, cert: NewCerti
   return reload(tx, cert.accountId, cert.certificateId);
 }
 
+/** The certificate's registrations in accounts other than `accountId`. */
+async function otherRegistrations(tx: Queryable, accountId: string, certificateId: string): Promise<OtherRegistration[]> {
+  const rows = await tx.all<{ account_id: string; certificate_mode: string }>(
+    'SELECT account_id, certificate_mode FROM certificates WHERE certificate_id = $1 AND account_id <> $2',
+    [certificateId, accountId],
+  );
+  return rows.map((row) => ({ accountId: row.account_id, certificateMode: row.certificate_mode as CertificateMode }));
+}
+
 /**
- * Register a device certificate. A DEFAULT-mode certificate is unique in the region; an
- * SNI_ONLY one may sit in several accounts, but not next to a DEFAULT registration
- * (spec 3.3).
+ * The multi-account rule (`../rules.ts`) for a new registration of `certificateId` in
+ * `accountId`; throws its refusal. Run inside the caller's write transaction.
  */
+export async function checkRegistration(tx: Queryable, accountId: string, mode: CertificateMode, certificateId: string): Promise<void> {
+  const refusal = registrationRefusal(accountId, mode, certificateId, await otherRegistrations(tx, accountId, certificateId));
+  if (refusal) throw refusal;
+}
+
+/** Register a device certificate (the multi-account rule is in `../rules.ts`). */
 export function insertCertificate(ctx: StoreContext, cert: NewCertificate): Promise<CertificateRecord> {
   return ctx.db.write(async (tx) => {
     const exists = new RegistryError('ALREADY_EXISTS', 'The certificate is already provisioned or registered', cert.certificateId);
     if (await owned(tx, cert.accountId, cert.certificateId)) throw exists;
     if (await tx.get(OFFERED, [cert.certificateId, cert.accountId])) throw exists;
-    const elsewhere = await tx.all<CertificateRow>('SELECT * FROM certificates WHERE certificate_id = $1 AND account_id <> $2', [
-      cert.certificateId,
-      cert.accountId,
-    ]);
-    if (elsewhere.some((row) => cert.certificateMode === 'DEFAULT' || row.certificate_mode === 'DEFAULT')) {
-      throw new RegistryError(
-        'ALREADY_EXISTS',
-        'The certificate is already registered in DEFAULT mode in another account; only SNI_ONLY certificates may be registered in several accounts',
-        cert.certificateId,
-      );
-    }
+    await checkRegistration(tx, cert.accountId, cert.certificateMode, cert.certificateId);
     return insertRow(ctx, tx, cert);
   });
 }
@@ -220,6 +226,10 @@ async function offeredTo(tx: Queryable, targetAccountId: string, certificateId: 
 export function acceptTransfer(ctx: StoreContext, accountId: string, certificateId: string, setAsActive: boolean): Promise<CertificateRecord> {
   return ctx.db.write(async (tx) => {
     const row = await offeredTo(tx, accountId, certificateId);
+    // The registration moves: the rule holds for its new owner against every other account.
+    const others = (await otherRegistrations(tx, accountId, certificateId)).filter((o) => o.accountId !== row.account_id);
+    const refusal = registrationRefusal(accountId, row.certificate_mode as CertificateMode, certificateId, others);
+    if (refusal) throw refusal;
     const now = ctx.now();
     await tx.run(
       `UPDATE certificates SET account_id = $1, previous_owned_by = $2, status = $3, accept_date = $4,

@@ -38,6 +38,8 @@ import {
 import { DEFAULT_SETTINGS } from '../sqlite/registry.js';
 import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from '../sqlite/rows.js';
 import { certificateArn } from '../arn.js';
+import { endpointRoute } from '../endpoints.js';
+import { reservedDomain } from '../rules.js';
 import { Attachments } from './attachments.js';
 import * as cas from './cas.js';
 import * as certs from './certificates.js';
@@ -141,18 +143,19 @@ export class PostgresRegistry extends Attachments implements Registry {
 
   async accountForHost(host: string): Promise<Account | null> {
     const settings = await this.region();
+    // Built-in endpoints first: a host in the installation's endpoint namespace is never
+    // looked up among custom domains (endpoints.ts).
+    const route = endpointRoute(host, settings);
+    if (route.builtIn) {
+      if (route.prefix === null) return null;
+      const row = await this.db.get<AccountRow>('SELECT * FROM accounts WHERE endpoint_prefix = $1', [route.prefix]);
+      return row ? accountFromRow(row) : null;
+    }
     const custom = await this.db.get<AccountRow>(
       'SELECT a.* FROM domains d JOIN accounts a ON a.account_id = d.account_id WHERE d.domain_name = $1',
       [host],
     );
-    if (custom) return accountFromRow(custom);
-    const suffix = `.iot.${settings.region}.${settings.endpointDomain}`;
-    if (!host.endsWith(suffix)) return null;
-    const label = host.slice(0, host.length - suffix.length);
-    if (label.includes('.')) return null;
-    const prefix = label.endsWith('-ats') ? label.slice(0, -4) : label;
-    const row = await this.db.get<AccountRow>('SELECT * FROM accounts WHERE endpoint_prefix = $1', [prefix]);
-    return row ? accountFromRow(row) : null;
+    return custom ? accountFromRow(custom) : null;
   }
 
   async getCertificate(accountId: string, certificateId: string): Promise<CertificateRecord | null> {
@@ -213,6 +216,8 @@ export class PostgresRegistry extends Attachments implements Registry {
         facts.certificateId,
       ]);
       if (existing) return { record: certificateFromRow(existing), created: false };
+      // JITR obeys the same multi-account rule as every other registration path.
+      await certs.checkRegistration(tx, accountId, mode, facts.certificateId);
       const record = await certs.insertRow(ctx, tx, { ...facts, accountId, status: 'PENDING_ACTIVATION', certificateMode: mode, caCertificateId });
       return { record, created: true };
     });
@@ -313,9 +318,11 @@ export class PostgresRegistry extends Attachments implements Registry {
   }
 
   async addDomain(accountId: string, domainName: string): Promise<void> {
-    await this.ready();
+    const settings = await this.region();
     await this.db.write(async (tx) => {
       await requireAccount(tx, accountId);
+      const reserved = reservedDomain(domainName, settings);
+      if (reserved) throw reserved;
       if (await tx.get('SELECT 1 FROM domains WHERE domain_name = $1', [domainName])) {
         throw new RegistryError('ALREADY_EXISTS', `The domain ${domainName} is already attached to an account.`, domainName);
       }

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   RegistryError,
+  type CertificateMode,
   type CertificateRecord,
   type CertificateStatus,
   type NewCertificate,
@@ -9,6 +10,7 @@ import {
   type Page,
   type PageRequest,
 } from '../types.js';
+import { registrationRefusal, type OtherRegistration } from '../rules.js';
 import type { Sqlite } from './database.js';
 import { pageOf } from './paging.js';
 import { certificateFromRow, type CertificateRow } from './rows.js';
@@ -80,11 +82,27 @@ export function insertRow(ctx: StoreContext, cert: NewCertificate): CertificateR
   return reload(ctx, cert.accountId, cert.certificateId);
 }
 
+/** The certificate's registrations in accounts other than `accountId`. */
+function otherRegistrations(ctx: StoreContext, accountId: string, certificateId: string): OtherRegistration[] {
+  return ctx.sqlite
+    .all<{ account_id: string; certificate_mode: string }>(
+      'SELECT account_id, certificate_mode FROM certificates WHERE certificate_id = ? AND account_id <> ?',
+      certificateId,
+      accountId,
+    )
+    .map((row) => ({ accountId: row.account_id, certificateMode: row.certificate_mode as CertificateMode }));
+}
+
 /**
- * Register a device certificate. A DEFAULT-mode certificate is unique in the region; an
- * SNI_ONLY one may sit in several accounts, but not next to a DEFAULT registration
- * (spec 3.3).
+ * The multi-account rule (`../rules.ts`) for a new registration of `certificateId` in
+ * `accountId`; throws its refusal. Run inside the caller's write transaction.
  */
+export function checkRegistration(ctx: StoreContext, accountId: string, mode: CertificateMode, certificateId: string): void {
+  const refusal = registrationRefusal(accountId, mode, certificateId, otherRegistrations(ctx, accountId, certificateId));
+  if (refusal) throw refusal;
+}
+
+/** Register a device certificate (the multi-account rule is in `../rules.ts`). */
 export function insertCertificate(ctx: StoreContext, cert: NewCertificate): CertificateRecord {
   return ctx.sqlite.write(() => {
     const exists = new RegistryError(
@@ -99,18 +117,7 @@ export function insertCertificate(ctx: StoreContext, cert: NewCertificate): Cert
       cert.accountId,
     );
     if (offered) throw exists;
-    const elsewhere = ctx.sqlite.all<CertificateRow>(
-      'SELECT * FROM certificates WHERE certificate_id = ? AND account_id <> ?',
-      cert.certificateId,
-      cert.accountId,
-    );
-    if (elsewhere.some((row) => cert.certificateMode === 'DEFAULT' || row.certificate_mode === 'DEFAULT')) {
-      throw new RegistryError(
-        'ALREADY_EXISTS',
-        'The certificate is already registered in DEFAULT mode in another account; only SNI_ONLY certificates may be registered in several accounts',
-        cert.certificateId,
-      );
-    }
+    checkRegistration(ctx, cert.accountId, cert.certificateMode, cert.certificateId);
     return insertRow(ctx, cert);
   });
 }
@@ -289,6 +296,10 @@ function offeredTo(ctx: StoreContext, targetAccountId: string, certificateId: st
 export function acceptTransfer(ctx: StoreContext, accountId: string, certificateId: string, setAsActive: boolean): CertificateRecord {
   return ctx.sqlite.write(() => {
     const row = offeredTo(ctx, accountId, certificateId);
+    // The registration moves: the rule holds for its new owner against every other account.
+    const others = otherRegistrations(ctx, accountId, certificateId).filter((o) => o.accountId !== row.account_id);
+    const refusal = registrationRefusal(accountId, row.certificate_mode as CertificateMode, certificateId, others);
+    if (refusal) throw refusal;
     ctx.sqlite.run(
       `UPDATE certificates SET account_id = ?, previous_owned_by = ?, status = ?, accept_date = ?,
          last_modified_date = ?, customer_version = customer_version + 1, generation_id = ?

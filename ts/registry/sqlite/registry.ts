@@ -32,6 +32,8 @@ import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromR
 import { Attachments } from './attachments.js';
 import { CommittedReads } from './committedReads.js';
 import { certificateArn } from '../arn.js';
+import { endpointRoute } from '../endpoints.js';
+import { reservedDomain } from '../rules.js';
 
 /** Options for `openSqliteRegistry`. Settings apply only when the file is created. */
 export interface SqliteRegistryOptions {
@@ -103,18 +105,19 @@ export class SqliteRegistry extends Attachments implements Registry {
   }
 
   accountForHostSync(host: string): Account | null {
+    // Built-in endpoints first: a host in the installation's endpoint namespace is never
+    // looked up among custom domains (endpoints.ts).
+    const route = endpointRoute(host, this.fixed);
+    if (route.builtIn) {
+      if (route.prefix === null) return null;
+      const row = this.sqlite.get<AccountRow>('SELECT * FROM accounts WHERE endpoint_prefix = ?', route.prefix);
+      return row ? accountFromRow(row) : null;
+    }
     const custom = this.sqlite.get<AccountRow>(
       'SELECT a.* FROM domains d JOIN accounts a ON a.account_id = d.account_id WHERE d.domain_name = ?',
       host,
     );
-    if (custom) return accountFromRow(custom);
-    const suffix = `.iot.${this.fixed.region}.${this.fixed.endpointDomain}`;
-    if (!host.endsWith(suffix)) return null;
-    const label = host.slice(0, host.length - suffix.length);
-    if (label.includes('.')) return null;
-    const prefix = label.endsWith('-ats') ? label.slice(0, -4) : label;
-    const row = this.sqlite.get<AccountRow>('SELECT * FROM accounts WHERE endpoint_prefix = ?', prefix);
-    return row ? accountFromRow(row) : null;
+    return custom ? accountFromRow(custom) : null;
   }
 
   async getCertificate(accountId: string, certificateId: string): Promise<CertificateRecord | null> {
@@ -194,6 +197,8 @@ export class SqliteRegistry extends Attachments implements Registry {
         facts.certificateId,
       );
       if (existing) return { record: certificateFromRow(existing), created: false };
+      // JITR obeys the same multi-account rule as every other registration path.
+      certs.checkRegistration(this.ctx, accountId, mode, facts.certificateId);
       const record = certs.insertRow(this.ctx, {
         ...facts,
         accountId,
@@ -299,6 +304,8 @@ export class SqliteRegistry extends Attachments implements Registry {
   async addDomain(accountId: string, domainName: string): Promise<void> {
     this.sqlite.write(() => {
       this.requireAccount(accountId);
+      const reserved = reservedDomain(domainName, this.fixed);
+      if (reserved) throw reserved;
       if (this.sqlite.get('SELECT 1 FROM domains WHERE domain_name = ?', domainName)) {
         throw new RegistryError('ALREADY_EXISTS', `The domain ${domainName} is already attached to an account.`, domainName);
       }
