@@ -55,6 +55,29 @@ describe('certgate serve options', () => {
   });
 });
 
+describe('admission, shedding and metrics flags', () => {
+  it('reach the configuration, with documented defaults', async () => {
+    const defaults = await parse([]);
+    expect(defaults.metricsPort).toBeUndefined();
+    expect(defaults.admission).toEqual({ maxConnections: 1024, headersTimeoutMs: 5000, requestTimeoutMs: 10_000 });
+    expect(defaults.shedding).toEqual({ maxInFlight: 64, shedAfterMs: 5 });
+    const set = await parse([
+      '--metrics-port', '0', '--max-connections', '9', '--headers-timeout-ms', '700',
+      '--request-timeout-ms', '900', '--max-in-flight', '3', '--shed-after-ms', '0',
+    ]);
+    expect(set).toMatchObject({
+      metricsPort: 0,
+      admission: { maxConnections: 9, headersTimeoutMs: 700, requestTimeoutMs: 900 },
+      shedding: { maxInFlight: 3, shedAfterMs: 0 },
+    });
+  });
+
+  it('refuses a header timeout longer than the request timeout, and a zero in-flight bound, as usage errors', async () => {
+    await expect(parse(['--headers-timeout-ms', '5000', '--request-timeout-ms', '1000'])).rejects.toMatchObject({ exitCode: 2 });
+    await expect(parse(['--max-in-flight', '0'])).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
+
 describe('the loopback check behind the --host warning', () => {
   it('knows loopback from the network', async () => {
     const { isLoopback } = await import('../../ts/server/serve.js');

@@ -30,6 +30,7 @@ import { StageClock, type Stage } from './stages.js';
 import { ConfigCache } from './configCache.js';
 import { Anchors, type Anchor, type AnchorResult } from './anchors.js';
 import { Deadlines } from './deadline.js';
+import type { Shedder } from './shedding.js';
 
 /**
  * The answer. Plain data: it crosses process and protocol boundaries unchanged. Allow
@@ -85,6 +86,8 @@ export interface AuthorizerOptions {
   configCacheMs?: number;
   /** Decoded presented chains remembered by their exact text (0 = off). Default {@link CHAIN_MEMO_SIZE}. */
   chainMemoSize?: number;
+  /** Load shedding (shedding.ts): past it every decision is `OVERLOADED`. Default: none. */
+  shedder?: Shedder;
 }
 
 /**
@@ -131,7 +134,7 @@ interface Context {
 }
 
 export class Authorizer {
-  readonly #o: Required<Omit<AuthorizerOptions, 'jitr' | 'observer'>> & Pick<AuthorizerOptions, 'jitr' | 'observer'>;
+  readonly #o: Required<Omit<AuthorizerOptions, 'jitr' | 'observer' | 'shedder'>> & Pick<AuthorizerOptions, 'jitr' | 'observer' | 'shedder'>;
   readonly #routes: ConfigCache<Account | null>;
   readonly #anchors: Anchors;
   readonly #deadlines: Deadlines<Decision>;
@@ -166,7 +169,18 @@ export class Authorizer {
    * doors' hot path.
    */
   decide(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api'): Decision | Promise<Decision> {
-    return this.authorizeNow(sni, certChain, door) ?? this.#authorizeFully(sni, certChain, door);
+    const shedder = this.#o.shedder;
+    if (shedder === undefined) return this.authorizeNow(sni, certChain, door) ?? this.#authorizeFully(sni, certChain, door);
+    const refusal = shedder.refusal();
+    if (refusal !== undefined) return this.#overloaded(sni, door, refusal);
+    return this.authorizeNow(sni, certChain, door) ?? shedder.track(this.#authorizeFully(sni, certChain, door));
+  }
+
+  /** The refusal of a shed request: decided without reading anything. */
+  #overloaded(sni: string | null | undefined, door: string, message: string): Decision {
+    const decision = deny('OVERLOADED', null, message);
+    this.#o.observer?.decided({ door, sni: normaliseSni(sni), decision, seconds: 0, stages: new Map(), cacheHit: false });
+    return decision;
   }
 
   /**

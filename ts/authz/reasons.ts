@@ -52,6 +52,10 @@ export const REASONS = {
   WORKER_FAILED: { kind: 'unavailable', text: 'the pool worker running the verification crashed; it is replaced' },
   QUEUE_FULL: { kind: 'unavailable', text: 'the verification pool queue is at maxQueue; the request is shed' },
   DEADLINE_EXCEEDED: { kind: 'unavailable', text: 'the decision took longer than the per-request deadline' },
+  OVERLOADED: {
+    kind: 'unavailable',
+    text: 'the process is past capacity (maxInFlight decisions in progress, or the request waited over shedAfterMs to be read); the request is shed at once',
+  },
 
   BAD_REQUEST: { kind: 'deny', text: 'the front door could not read the request (bad JSON, bad XFCC, wrong field types)' },
   BODY_TOO_LARGE: { kind: 'deny', text: 'the request body exceeds maxBodyBytes' },

@@ -6,7 +6,8 @@
  *   0  success / allowed / verified
  *   1  a negative answer (denied, not verified)
  *   2  usage error (bad flags or arguments)
- *   3  the operation failed (bad input file, registry error, service error)
+ *   3  the operation failed (bad input file, registry error, service error; `serve`: start-up failed)
+ *   4  `serve` took the service down: replacements of a dead server process failed to start
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';

@@ -6,6 +6,8 @@ export const EXIT = {
   negative: 1,
   usage: 2,
   failed: 3,
+  /** `certgate serve` took itself down: a dead server process could not be replaced. */
+  serviceDown: 4,
 } as const;
 
 /** An error the CLI reports as one line on stderr with a specific exit code. */

@@ -7,7 +7,7 @@ import http from 'node:http';
 import { RegistryError, type Credential, type Registry } from '../registry/types.js';
 import { AwsError, fromRegistryError, invalid } from './errors.js';
 import { matchRoute, type Route } from './router.js';
-import { verifySigV4 } from './sigv4.js';
+import { verifySigV4Body, verifySigV4Headers } from './sigv4.js';
 import type { ApiRequest } from './validate.js';
 
 /**
@@ -113,6 +113,33 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
     let operation = 'unknown';
 
     const handle = async (): Promise<void> => {
+      const headers = headerMap(req);
+      let credential: Credential | null = null;
+      // Everything the headers alone can refuse (unsigned, unknown key, expired, wrong
+      // region) is refused before a byte of the body is read: an unauthenticated client
+      // must not make the server hold its body. The unread body is discarded as it
+      // arrives (never buffered) and the connection closed after the answer.
+      const claim = await verifySigV4Headers(
+        { method, rawPath, rawQuery, headers },
+        async (accessKeyId) => {
+          credential = await options.registry.getCredential(accessKeyId);
+          return credential?.secretAccessKey ?? null;
+        },
+        now(),
+      );
+      const refused = !claim.ok
+        ? new AwsError(claim.errorType, claim.message)
+        : claim.claim.region !== options.region
+          ? new AwsError(
+              'InvalidSignatureException',
+              `Credential should be scoped to a valid region, not '${claim.claim.region}'. This server serves '${options.region}'.`,
+            )
+          : undefined;
+      if (refused !== undefined || !claim.ok) {
+        res.setHeader('connection', 'close');
+        req.resume();
+        throw refused;
+      }
       let raw: Buffer;
       try {
         raw = await readBody(req, limit);
@@ -123,23 +150,8 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
         }
         throw err;
       }
-      const headers = headerMap(req);
-      let credential: Credential | null = null;
-      const auth = await verifySigV4(
-        { method, rawPath, rawQuery, headers, body: raw },
-        async (accessKeyId) => {
-          credential = await options.registry.getCredential(accessKeyId);
-          return credential?.secretAccessKey ?? null;
-        },
-        now(),
-      );
+      const auth = verifySigV4Body({ method, rawPath, rawQuery, headers, body: raw }, claim.claim);
       if (!auth.ok) throw new AwsError(auth.errorType, auth.message);
-      if (auth.region !== options.region) {
-        throw new AwsError(
-          'InvalidSignatureException',
-          `Credential should be scoped to a valid region, not '${auth.region}'. This server serves '${options.region}'.`,
-        );
-      }
       const accountId = (credential as Credential | null)?.accountId;
       if (accountId === undefined) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
       const match = matchRoute(options.routes, method, rawPath);

@@ -17,6 +17,7 @@ import { issueRoutes } from './operations/issue.js';
 import { principalRoutes } from './operations/principals.js';
 import { transferRoutes } from './operations/transfers.js';
 import type { Route } from './router.js';
+import { admissionServerOptions, capConnections, DEFAULT_ADMISSION, type AdmissionLimits } from '../server/admission.js';
 
 /** Default admin address: loopback only, a port apart from the authorizer's. */
 export const DEFAULT_ADMIN_HOST = '127.0.0.1';
@@ -31,6 +32,8 @@ export interface AdminServerOptions {
   maxBodyBytes?: number;
   /** Clock in epoch milliseconds (tests only; default Date.now). */
   now?: () => number;
+  /** Connection cap and header/request timeouts (default `DEFAULT_ADMISSION`). */
+  admission?: AdmissionLimits;
 }
 
 /** Every operation of the admin API. */
@@ -60,9 +63,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     now: nowMs,
   });
-  const server = http.createServer(listener);
-  // Admin calls are small; a slow client must not hold a socket forever.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
-  return server;
+  // Admin calls are small; a slow client must not hold a socket (or its body) for long.
+  const admission = options.admission ?? DEFAULT_ADMISSION;
+  return capConnections(http.createServer(admissionServerOptions(admission), listener), admission);
 }

@@ -117,8 +117,38 @@ export function computeSignature(
   return createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
 }
 
+/**
+ * What the headers of a signed request claim, checked as far as possible without its
+ * body (the secret is looked up): the rest is {@link verifySigV4Body}.
+ */
+export interface SigV4Claim {
+  accessKeyId: string;
+  date: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+  signature: string;
+  amzDate: string;
+  secret: string;
+}
+
 /** Verify the request's SigV4 `Authorization` header against the stored secret. */
 export async function verifySigV4(request: SignedRequest, lookup: SecretLookup, nowMs: number = Date.now()): Promise<SigV4Result> {
+  const claim = await verifySigV4Headers(request, lookup, nowMs);
+  return claim.ok ? verifySigV4Body(request, claim.claim) : claim;
+}
+
+/**
+ * Every check that needs only the headers: the Authorization syntax, the service, the
+ * date and clock skew, the signed host, and that the access key exists. The admin API
+ * runs it before reading a body, so an unsigned, unknown-key or expired request is
+ * refused without the server holding its body (issue 14).
+ */
+export async function verifySigV4Headers(
+  request: Omit<SignedRequest, 'body'>,
+  lookup: SecretLookup,
+  nowMs: number = Date.now(),
+): Promise<{ ok: true; claim: SigV4Claim } | SigV4Refusal> {
   const authorization = request.headers['authorization'];
   if (authorization === undefined || authorization === '') {
     return refuse('MissingAuthenticationTokenException', 'Missing Authentication Token');
@@ -154,15 +184,21 @@ export async function verifySigV4(request: SignedRequest, lookup: SecretLookup, 
   if (!signedHeaders.includes('host')) {
     return refuse('InvalidSignatureException', 'The host header must be signed.');
   }
+  const secret = await lookup(accessKeyId);
+  if (secret === null) {
+    return refuse('UnrecognizedClientException', 'The security token included in the request is invalid.');
+  }
+  return { ok: true, claim: { accessKeyId, date, region, service, signedHeaders, signature, amzDate, secret } };
+}
+
+/** The checks that need the body: the claimed payload hash, then the signature itself. */
+export function verifySigV4Body(request: SignedRequest, claim: SigV4Claim): SigV4Result {
+  const { accessKeyId, date, region, service, signedHeaders, signature, amzDate, secret } = claim;
   // The signature covers the claimed payload hash; the body must really have it, or a
   // captured request could be replayed with another body.
   const claimed = request.headers['x-amz-content-sha256'];
   if (claimed !== undefined && claimed !== sha256Hex(request.body)) {
     return refuse('InvalidSignatureException', 'The x-amz-content-sha256 header does not match the SHA-256 of the request body.');
-  }
-  const secret = await lookup(accessKeyId);
-  if (secret === null) {
-    return refuse('UnrecognizedClientException', 'The security token included in the request is invalid.');
   }
   const expected = computeSignature(request, secret, { date, region, service }, signedHeaders, amzDate);
   const given = Buffer.from(signature, 'utf8');

@@ -16,6 +16,7 @@ import type { Reason } from '../authz/reasons.js';
 import { decisionHeaderList, httpStatus } from './answer.js';
 import { envoyHttpInput, jsonInput, nginxInput, type AuthzInput } from './doors.js';
 import { RequestError } from './requestError.js';
+import { admissionServerOptions, capConnections, type AdmissionLimits } from '../server/admission.js';
 
 /** The door paths, also used by the examples and the README. */
 export const PATHS = {
@@ -29,8 +30,10 @@ export interface AuthzHttpOptions {
   limits: AuthzLimits;
   /** Header carrying the SNI for the Envoy HTTP door (falls back to Host). */
   envoySniHeader: string;
-  /** Prometheus exposition for `/metrics`. */
-  metrics: () => Promise<{ contentType: string; body: string }>;
+  /** Prometheus exposition for `/metrics`; undefined when it is served on its own port (`--metrics-port`). */
+  metrics: (() => Promise<{ contentType: string; body: string }>) | undefined;
+  /** Connection cap and header/request timeouts (ts/server/admission.ts). */
+  admission: AdmissionLimits;
   /** Whether the process can serve decisions (registry readable, engine loaded). */
   ready: () => Promise<boolean>;
   /** Told when a door refuses a request before deciding (bad syntax, limits). */
@@ -43,7 +46,8 @@ const JSON_TYPE = 'application/json';
 export function createAuthzHttpServer(options: AuthzHttpOptions): http.Server {
   // node:http rejects a request whose headers together exceed maxHeaderSize with its own
   // 431; leave room above maxHeaderBytes so our limit (with its reason) trips first.
-  const server = http.createServer({ maxHeaderSize: options.limits.maxHeaderBytes + 16 * 1024 }, (req, res) => {
+  const serverOptions = { ...admissionServerOptions(options.admission), maxHeaderSize: options.limits.maxHeaderBytes + 16 * 1024 };
+  const server = http.createServer(serverOptions, (req, res) => {
     // Only a bug lands in onBug; still answer, and never with an allow.
     const onBug = (err: unknown) => {
       if (!res.headersSent) send(res, 500, { error: err instanceof Error ? err.message : String(err) });
@@ -55,10 +59,11 @@ export function createAuthzHttpServer(options: AuthzHttpOptions): http.Server {
       onBug(err);
     }
   });
-  // Proxies keep connections open for a long time; outlive their idle timeouts.
+  // Proxies keep connections open for a long time; outlive their idle timeouts. (An idle
+  // keep-alive connection is not subject to headersTimeout: its clock starts with the
+  // next request's first byte; test/ingress/admission.test.ts.)
   server.keepAliveTimeout = 75_000;
-  server.headersTimeout = 80_000;
-  return server;
+  return capConnections(server, options.admission);
 }
 
 /**
@@ -100,10 +105,17 @@ function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.Server
         () => send(res, 503, { status: 'not ready' }),
       );
     case '/metrics':
-      return o.metrics().then((m) => {
-        res.writeHead(200, { 'content-type': m.contentType });
-        res.end(m.body);
-      });
+      if (o.metrics === undefined) {
+        send(res, 404, { error: 'metrics are served on the --metrics-port listener' });
+        return undefined;
+      }
+      return o.metrics().then(
+        (m) => {
+          res.writeHead(200, { 'content-type': m.contentType });
+          res.end(m.body);
+        },
+        (err: unknown) => send(res, 503, { error: err instanceof Error ? err.message : String(err) }),
+      );
     default:
       send(res, 404, { error: 'not found' });
       return undefined;

@@ -8,6 +8,8 @@ import { DEFAULT_LIMITS, type AuthzLimits } from '../authz/limits.js';
 import type { EngineName } from '../engine/types.js';
 import { POOL_DEFAULTS } from '../engine/pool.js';
 import { DEFAULT_INLINE_BUDGET_US } from '../authz/placement.js';
+import { DEFAULT_SHEDDING, type SheddingLimits } from '../authz/shedding.js';
+import { DEFAULT_ADMISSION, type AdmissionLimits } from './admission.js';
 
 export interface ServeConfig {
   db: string;
@@ -33,6 +35,12 @@ export interface ServeConfig {
   jitrReemitIntervalMs: number;
   region: string | undefined;
   endpointDomain: string | undefined;
+  /** Port of a `/metrics`-only listener (cluster: served by the primary); undefined = on the authorizer port. */
+  metricsPort: number | undefined;
+  /** Admission control of the HTTP ports (authorizer, admin, metrics). */
+  admission: AdmissionLimits;
+  /** Load shedding of the authorizer (ts/authz/shedding.ts). */
+  shedding: SheddingLimits;
 }
 
 /** One option: flag, environment variable, default (as text), help. */
@@ -68,6 +76,12 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'logLevel', flag: '--log-level <level>', env: 'CERTGATE_LOG_LEVEL', default: 'info', help: 'pino log level' },
   { key: 'webhooks', flag: '--webhook <url...>', env: 'CERTGATE_WEBHOOKS', help: 'URL(s) receiving registry events (env: comma-separated)' },
   { key: 'jitrReemitIntervalMs', flag: '--jitr-reemit-interval-ms <n>', env: 'CERTGATE_JITR_REEMIT_INTERVAL_MS', default: '0', help: 'space re-emitted JITR events of one pending certificate by this much per process (0 = every attempt, as AWS IoT does)' },
+  { key: 'metricsPort', flag: '--metrics-port <n>', env: 'CERTGATE_METRICS_PORT', help: 'serve /metrics on this port instead of the authorizer port, from the supervising process, off the decision path (0 = any free port)' },
+  { key: 'maxConnections', flag: '--max-connections <n>', env: 'CERTGATE_MAX_CONNECTIONS', default: String(DEFAULT_ADMISSION.maxConnections), help: 'open connections per HTTP port (authorizer, admin, metrics) per process; more are closed on accept' },
+  { key: 'headersTimeoutMs', flag: '--headers-timeout-ms <n>', env: 'CERTGATE_HEADERS_TIMEOUT_MS', default: String(DEFAULT_ADMISSION.headersTimeoutMs), help: 'time a client gets to send a request\'s headers (HTTP ports)' },
+  { key: 'requestTimeoutMs', flag: '--request-timeout-ms <n>', env: 'CERTGATE_REQUEST_TIMEOUT_MS', default: String(DEFAULT_ADMISSION.requestTimeoutMs), help: 'time a client gets to send a whole request, body included (HTTP ports)' },
+  { key: 'maxInFlight', flag: '--max-in-flight <n>', env: 'CERTGATE_MAX_IN_FLIGHT', default: String(DEFAULT_SHEDDING.maxInFlight), help: 'decisions in progress per process; more are refused at once with OVERLOADED (503 / UNAVAILABLE)' },
+  { key: 'shedAfterMs', flag: '--shed-after-ms <n>', env: 'CERTGATE_SHED_AFTER_MS', default: String(DEFAULT_SHEDDING.shedAfterMs), help: 'refuse with OVERLOADED a request read this long into one busy event-loop turn (it already waited that long; 0 = off)' },
   { key: 'region', flag: '--region <region>', env: 'CERTGATE_REGION', help: 'region of a newly created database (default us-east-1); an existing one created with another is refused' },
   { key: 'endpointDomain', flag: '--endpoint-domain <domain>', env: 'CERTGATE_ENDPOINT_DOMAIN', help: 'endpoint DNS suffix of a newly created database (default localhost); an existing one created with another is refused' },
 ];
@@ -111,6 +125,11 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
   for (const url of webhooks) {
     if (!/^https?:\/\//.test(url)) throw new ConfigError(`--webhook must be an http(s) URL, got "${url}"`);
   }
+  const headersTimeoutMs = integer(raw, 'headersTimeoutMs', 100, 600_000);
+  const requestTimeoutMs = integer(raw, 'requestTimeoutMs', 100, 600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`--headers-timeout-ms (${headersTimeoutMs}) must not exceed --request-timeout-ms (${requestTimeoutMs})`);
+  }
   return {
     db: text(raw, 'db'),
     host: text(raw, 'host'),
@@ -138,5 +157,15 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     jitrReemitIntervalMs: integer(raw, 'jitrReemitIntervalMs', 0, 86_400_000),
     region: raw.region === undefined ? undefined : String(raw.region),
     endpointDomain: raw.endpointDomain === undefined ? undefined : String(raw.endpointDomain),
+    metricsPort: raw.metricsPort === undefined ? undefined : integer(raw, 'metricsPort', 0, 65535),
+    admission: {
+      maxConnections: integer(raw, 'maxConnections', 1, 1_000_000),
+      headersTimeoutMs,
+      requestTimeoutMs,
+    },
+    shedding: {
+      maxInFlight: integer(raw, 'maxInFlight', 1, 1_000_000),
+      shedAfterMs: integer(raw, 'shedAfterMs', 0, 60_000),
+    },
   };
 }

@@ -22,6 +22,8 @@ import { DecisionLog, fanOut } from '../metrics/decisionLog.js';
 import { openRegistry, settingsMismatch } from '../registry/open.js';
 import type { Registry, RegistryEvent } from '../registry/types.js';
 import { createAdminServer } from '../control/server.js';
+import { Shedder } from '../authz/shedding.js';
+import { createMetricsServer } from './metricsServer.js';
 import type { ServeConfig } from './config.js';
 
 /** The ports a node actually listens on (port 0 resolved). */
@@ -29,6 +31,8 @@ export interface NodePorts {
   admin: number;
   authz: number;
   grpc: number;
+  /** The `--metrics-port` listener of this process, when it has one. */
+  metrics?: number;
 }
 
 export interface RunningNode {
@@ -43,6 +47,8 @@ export interface RunningNode {
 export interface NodeHooks {
   /** Replaces local `/metrics` (cluster workers ask the primary for the aggregate). */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** `--metrics-port` is served by another process (the cluster primary): no metrics listener here. */
+  metricsElsewhere?: boolean;
   /** Told after this process appends a registry event (JITR). */
   onEvent?: (event: RegistryEvent) => void;
 }
@@ -77,26 +83,32 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     configCacheMs: config.configCacheMs,
     jitr: new Jitr(registry, Date.now, hooks.onEvent, config.jitrReemitIntervalMs),
     observer: fanOut(metrics, new DecisionLog(logger.child({ component: 'decision' }), config.decisionLogSample)),
+    shedder: new Shedder(config.shedding),
   });
   const onRequestError = (door: string, reason: Parameters<AuthzMetrics['requestError']>[1]) => metrics.requestError(door, reason);
   // Ready when the registry answers a read (HTTP /readyz and gRPC health alike).
   const ready = async () => (await registry.accountForHost('readyz.invalid')) === null;
   const health = new GrpcHealth(ready);
+  const exposition = hooks.metrics ?? (() => metrics.exposition());
+  const ownMetricsPort = config.metricsPort !== undefined && hooks.metricsElsewhere !== true;
+  const metricsServer = ownMetricsPort ? createMetricsServer(exposition, config.admission) : undefined;
   const http = createAuthzHttpServer({
     authorizer,
     limits: config.limits,
+    admission: config.admission,
     envoySniHeader: config.envoySniHeader,
-    metrics: hooks.metrics ?? (() => metrics.exposition()),
+    metrics: config.metricsPort === undefined ? exposition : undefined,
     ready,
     onRequestError,
   });
   const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError, health });
-  const admin = await createAdminServer({ registry, engine, logger: logger.child({ component: 'admin' }) });
+  const admin = await createAdminServer({ registry, engine, logger: logger.child({ component: 'admin' }), admission: config.admission });
   try {
     const authzPort = await listenHttp(http, config.authzPort, config.host);
     const grpcPort = await bindGrpc(grpcServer, config.grpcPort, config.host);
     const adminPort = await listenHttp(admin, config.adminPort, config.host);
-    const ports = { admin: adminPort, authz: authzPort, grpc: grpcPort };
+    const ports: NodePorts = { admin: adminPort, authz: authzPort, grpc: grpcPort };
+    if (metricsServer !== undefined) ports.metrics = await listenHttp(metricsServer, config.metricsPort ?? 0, config.host);
     return {
       ports,
       registry,
@@ -105,7 +117,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
       async close() {
         // Health watchers hear NOT_SERVING before the port stops taking calls.
         health.drain();
-        await Promise.all([closeHttp(http), closeHttp(admin), closeGrpc(grpcServer)]);
+        await Promise.all([closeHttp(http), closeHttp(admin), closeGrpc(grpcServer), ...(metricsServer ? [closeHttp(metricsServer)] : [])]);
         await pool?.close();
         await registry.close();
       },
@@ -113,6 +125,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
   } catch (err) {
     http.close();
     admin.close();
+    metricsServer?.close();
     grpcServer.forceShutdown();
     await pool?.close();
     await registry.close();
@@ -120,7 +133,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
   }
 }
 
-function listenHttp(server: Server, port: number, host: string): Promise<number> {
+export function listenHttp(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -137,7 +150,7 @@ function bindGrpc(server: grpc.Server, port: number, host: string): Promise<numb
   });
 }
 
-function closeHttp(server: Server): Promise<void> {
+export function closeHttp(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     // Idle keep-alive connections would hold close() open until they time out.

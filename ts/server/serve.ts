@@ -5,26 +5,55 @@
  *
  * The primary forks the workers, logs the ports they actually bound (port 0 picks a free
  * port; cluster workers share one listening socket per port), replaces a worker that
- * dies, aggregates `/metrics` across workers, and runs the one webhook deliverer.
+ * dies, aggregates `/metrics` across workers (clusterMetrics.ts; on `--metrics-port` it
+ * serves them itself), and runs the one webhook deliverer.
  * SIGTERM/SIGINT drain gracefully: stop accepting, finish in-flight requests, exit.
+ *
+ * Failures are loud, never a process that runs without ports (docs/authorizer.md
+ * "Processes and failures"):
+ * - a start-up failure (busy port, unreadable registry, …) of any process stops the
+ *   service and exits {@link EXIT.failed} with the first process's error;
+ * - a worker that dies is replaced; when {@link REPLACEMENT_ATTEMPTS} replacements in a
+ *   row fail to start, the service drains the remaining workers and exits
+ *   {@link EXIT.serviceDown}: a supervisor (systemd, Kubernetes) restarts it or alerts,
+ *   instead of a service left silently at reduced capacity.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
+import { EventEmitter, once } from 'node:events';
+import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { WebhookDeliverer } from '../authz/webhooks.js';
+import { CliError, EXIT } from '../cli/output.js';
 import { isPostgresUrl, openRegistry } from '../registry/open.js';
+import { ClusterMetrics, METRICS_WAIT_MS, type CollectReply, type CollectRequest, type Exposition } from './clusterMetrics.js';
 import type { ServeConfig } from './config.js';
-import { startNode, type NodePorts, type RunningNode } from './node.js';
+import { createMetricsServer } from './metricsServer.js';
+import { closeHttp, listenHttp, startNode, type NodePorts, type RunningNode } from './node.js';
+
+/**
+ * Replacements of a dead worker tried in a row before the service is taken down. A
+ * replacement that cannot start has hit something that will not pass by itself (the
+ * registry file replaced or unreadable, resources exhausted); three tries, spaced by
+ * {@link REPLACEMENT_BACKOFF_MS} × the failures so far, ride out a momentary one.
+ */
+export const REPLACEMENT_ATTEMPTS = 3;
+export const REPLACEMENT_BACKOFF_MS = 250;
 
 /** IPC messages between primary and workers. */
-type ToPrimary = { type: 'certgate:listening'; ports: NodePorts } | { type: 'certgate:metrics'; id: number };
-type ToWorker = { type: 'certgate:metrics'; id: number; body: string; contentType: string } | { type: 'certgate:shutdown' };
+type ToPrimary =
+  | { type: 'certgate:listening'; ports: NodePorts }
+  | { type: 'certgate:start-failed'; error: string }
+  | { type: 'certgate:metrics'; id: number }
+  | CollectReply;
+type ToWorker = { type: 'certgate:metrics'; id: number; body: string; contentType: string } | { type: 'certgate:shutdown' } | CollectRequest;
 
 /** What the primary logs once every worker listens (tests and scripts parse it). */
 export interface ListeningLine {
   admin: string;
   authz: string;
   grpc: string;
+  /** Where `/metrics` is served: the authorizer port, or `--metrics-port`. */
+  metrics: string;
   processes: number;
 }
 
@@ -54,7 +83,13 @@ export function isLoopback(host: string): boolean {
 
 function listeningLine(config: ServeConfig, ports: NodePorts): ListeningLine {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return { admin: `http://${host}:${ports.admin}`, authz: `http://${host}:${ports.authz}`, grpc: `${host}:${ports.grpc}`, processes: config.processes };
+  return {
+    admin: `http://${host}:${ports.admin}`,
+    authz: `http://${host}:${ports.authz}`,
+    grpc: `${host}:${ports.grpc}`,
+    metrics: `http://${host}:${ports.metrics ?? ports.authz}/metrics`,
+    processes: config.processes,
+  };
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -99,41 +134,99 @@ async function serveInProcess(config: ServeConfig, logger: Logger): Promise<void
   await hooks?.close();
 }
 
+
 async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> {
   const hooks = deliverer(config, logger);
-  const aggregator = new AggregatorRegistry();
   let stopping = false;
   let announced = false;
+  let failedReplacements = 0;
   const listening = new Map<number, NodePorts>();
+  const startErrors = new Map<number, string>();
+  const metrics = new ClusterMetrics({
+    workers: () => [...listening.keys()].map((id) => cluster.workers?.[id]).filter((w): w is Worker => w !== undefined),
+  });
+  const failures = new EventEmitter();
+  const failed = once(failures, 'fatal').then(([error]) => error as CliError);
+  const fatal = (error: CliError) => {
+    if (!stopping) failures.emit('fatal', error);
+    stopping = true;
+  };
+
+  // The primary serves --metrics-port itself: scrapes never reach a worker's event loop.
+  let metricsServer: Server | undefined;
+  let metricsPort: number | undefined;
+  if (config.metricsPort !== undefined) {
+    metricsServer = createMetricsServer(() => metrics.exposition(), config.admission);
+    try {
+      metricsPort = await listenHttp(metricsServer, config.metricsPort, config.host);
+    } catch (err) {
+      await hooks?.close();
+      throw new CliError(`start-up failed: metrics port ${config.metricsPort}: ${err instanceof Error ? err.message : String(err)}`, EXIT.failed);
+    }
+  }
 
   cluster.on('message', (worker: Worker, message: ToPrimary) => {
-    if (message.type === 'certgate:listening') {
-      listening.set(worker.id, message.ports);
-      if (!announced && listening.size === config.processes) {
-        announced = true;
-        const workers = Object.values(cluster.workers ?? {}).map((w) => w?.process.pid);
-        logger.info({ ...listeningLine(config, message.ports), workers }, 'listening');
-      } else if (announced) {
-        logger.info({ worker: worker.process.pid }, 'replacement server process listening');
-      }
-    } else if (message.type === 'certgate:metrics') {
-      aggregator.clusterMetrics().then(
-        (body) => worker.send({ type: 'certgate:metrics', id: message.id, body, contentType: aggregator.contentType } satisfies ToWorker),
-        (err: unknown) => logger.warn({ err }, 'metrics aggregation failed'),
-      );
+    switch (message.type) {
+      case 'certgate:listening':
+        listening.set(worker.id, message.ports);
+        if (!announced && listening.size === config.processes) {
+          announced = true;
+          const workers = Object.values(cluster.workers ?? {}).map((w) => w?.process.pid);
+          const ports = metricsPort === undefined ? message.ports : { ...message.ports, metrics: metricsPort };
+          logger.info({ ...listeningLine(config, ports), workers }, 'listening');
+        } else if (announced) {
+          failedReplacements = 0;
+          logger.info({ worker: worker.process.pid }, 'replacement server process listening');
+        }
+        break;
+      case 'certgate:start-failed':
+        startErrors.set(worker.id, message.error);
+        break;
+      case 'certgate:metrics':
+        // Always answered: the aggregate waits at most METRICS_WAIT_MS per worker.
+        void metrics.exposition().then((m) => {
+          if (worker.isConnected()) worker.send({ type: 'certgate:metrics', id: message.id, body: m.body, contentType: m.contentType } satisfies ToWorker);
+        });
+        break;
+      case 'certgate:collected':
+        metrics.reply(worker.id, message);
+        break;
     }
   });
   cluster.on('exit', (worker, code, signal) => {
-    listening.delete(worker.id);
+    const wasListening = listening.delete(worker.id);
+    metrics.forget(worker.id);
     if (stopping) return;
-    logger.error({ worker: worker.process.pid, code, signal }, 'server process died; starting a replacement');
-    cluster.fork();
+    const why = startErrors.get(worker.id) ?? `the process exited (${signal ?? `code ${code}`}) before listening`;
+    if (!announced) {
+      fatal(new CliError(`start-up failed: ${why}`, EXIT.failed));
+      return;
+    }
+    if (wasListening) {
+      logger.error({ worker: worker.process.pid, code, signal }, 'server process died; starting a replacement');
+    } else {
+      failedReplacements++;
+      logger.error({ worker: worker.process.pid, error: why, attempt: failedReplacements, of: REPLACEMENT_ATTEMPTS }, 'replacement server process failed to start');
+      if (failedReplacements >= REPLACEMENT_ATTEMPTS) {
+        fatal(
+          new CliError(
+            `${REPLACEMENT_ATTEMPTS} replacements of a dead server process failed to start in a row (last: ${why}); taking the service down`,
+            EXIT.serviceDown,
+          ),
+        );
+        return;
+      }
+    }
+    setTimeout(() => {
+      if (!stopping) cluster.fork();
+    }, REPLACEMENT_BACKOFF_MS * failedReplacements);
   });
   for (let i = 0; i < config.processes; i++) cluster.fork();
 
-  const signal = await untilSignal();
+  const outcome = await Promise.race([untilSignal().then((signal) => ({ signal })), failed.then((error) => ({ error }))]);
   stopping = true;
-  logger.info({ signal }, 'shutting down');
+  if ('error' in outcome) logger.fatal({ error: outcome.error.message, exitCode: outcome.error.exitCode }, 'stopping the service');
+  else logger.info({ signal: outcome.signal }, 'shutting down');
   const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
   await Promise.all(
     workers.map(
@@ -145,23 +238,32 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
             clearTimeout(kill);
             resolve();
           });
-          w.send({ type: 'certgate:shutdown' } satisfies ToWorker);
+          if (w.isConnected()) w.send({ type: 'certgate:shutdown' } satisfies ToWorker);
+          else w.kill('SIGTERM');
         }),
     ),
   );
+  if (metricsServer !== undefined) await closeHttp(metricsServer);
   await hooks?.close();
+  if ('error' in outcome) throw outcome.error;
 }
 
 async function serveWorker(config: ServeConfig, logger: Logger): Promise<void> {
-  // Constructing one registers prom-client's worker-side reply to the primary's scrape;
-  // the instance itself is not needed.
-  void new AggregatorRegistry();
   let next = 0;
-  const pending = new Map<number, (m: { body: string; contentType: string }) => void>();
+  const pending = new Map<number, (m: Exposition) => void>();
+  // The primary always answers within METRICS_WAIT_MS; the extra second covers IPC and
+  // aggregation, so a scrape never waits on a primary that cannot answer.
   const askPrimary = () =>
-    new Promise<{ body: string; contentType: string }>((resolve) => {
+    new Promise<Exposition>((resolve, reject) => {
       const id = next++;
-      pending.set(id, resolve);
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error('the supervising process did not send the aggregated metrics in time'));
+      }, METRICS_WAIT_MS + 1000);
+      pending.set(id, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
       process.send?.({ type: 'certgate:metrics', id } satisfies ToPrimary);
     });
   let node: RunningNode | undefined;
@@ -177,14 +279,24 @@ async function serveWorker(config: ServeConfig, logger: Logger): Promise<void> {
       else if (message.type === 'certgate:metrics') {
         pending.get(message.id)?.(message);
         pending.delete(message.id);
+      } else if (message.type === 'certgate:collect') {
+        const local = node === undefined ? Promise.resolve([]) : node.metrics.registry.getMetricsAsJSON();
+        void local.then((metrics) => process.send?.({ type: 'certgate:collected', id: message.id, metrics } satisfies ToPrimary));
       }
     });
     // The primary coordinates shutdown; a signal sent to the whole group is ignored here.
     process.on('SIGINT', () => undefined);
     process.on('SIGTERM', stop);
   });
-  node = await startNode(config, logger, { metrics: askPrimary });
-  AggregatorRegistry.setRegistries([node.metrics.registry]);
+  try {
+    node = await startNode(config, logger, { metrics: askPrimary, metricsElsewhere: true });
+  } catch (err) {
+    // Tell the primary why, then leave: a worker that cannot serve must not linger
+    // (its IPC channel would keep it alive without a port).
+    const error = err instanceof Error ? err.message : String(err);
+    process.send?.({ type: 'certgate:start-failed', error } satisfies ToPrimary, () => process.exit(EXIT.failed));
+    return new Promise<void>(() => undefined);
+  }
   process.send?.({ type: 'certgate:listening', ports: node.ports } satisfies ToPrimary);
   await stopped;
   process.exit(0);

@@ -33,6 +33,18 @@ export function register(program: Command): void {
     if (spec.default !== undefined) option.default(spec.default);
     command.addOption(option);
   }
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  certgate serve --db data/certgate.db                 # one process per core, default ports
+  certgate serve --processes 1 --authz-port 0 --admin-port 0 --grpc-port 0
+  certgate serve --metrics-port 9443                   # scrapes off the decision path
+  certgate serve --max-in-flight 32 --max-connections 512
+
+Exit codes: 0 drained after SIGTERM/SIGINT, 2 bad flags, 3 start-up failed (busy port,
+unreadable registry, ...), 4 taken down: 3 replacements of a dead server process failed.`,
+  );
   command.action(async (options: Record<string, unknown>) => {
     await serve(serveConfigFromOptions(options));
   });

@@ -1,0 +1,108 @@
+/**
+ * `/metrics` with several processes (issue 14, defect 5): a worker that does not answer
+ * (stopped, or killed) no longer hangs the scrape; many scrapers share one aggregation;
+ * `--metrics-port` serves the aggregate from the primary, off the decision path.
+ */
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRICS_WAIT_MS } from '../../ts/server/clusterMetrics.js';
+import { ANY_PORTS, createDatabase, startServe, type LogLine, type ServeProcess } from './serveProcess.js';
+
+/** A scrape on a connection of its own (the cluster hands each new connection to the next worker). */
+function scrape(url: string, timeoutMs: number): Promise<{ status: number; body: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - started }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+function gauge(body: string, name: string): number {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(body);
+  if (!m) throw new Error(`${name} not in the exposition`);
+  return Number(m[1]);
+}
+
+/** The bound a scrape must answer within: the primary's wait plus IPC and aggregation. */
+const BOUND_MS = METRICS_WAIT_MS + 1500;
+
+describe.each([
+  ['on the authorizer port (default)', [] as string[]],
+  ['on --metrics-port', ['--metrics-port', '0']],
+])('/metrics %s with two processes', (_, extra) => {
+  let dir: string;
+  let serve: ServeProcess;
+  let line: LogLine;
+  let metricsUrl: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'certgate-metrics-'));
+    const db = path.join(dir, 'r.db');
+    await createDatabase(db);
+    serve = startServe(['--db', db, '--processes', '2', ...ANY_PORTS, ...extra]);
+    line = await serve.waitFor((l) => l.msg === 'listening');
+    metricsUrl = String(line.metrics);
+    if (extra.length > 0) {
+      expect(metricsUrl).not.toBe(`${line.authz}/metrics`);
+      // Kept off the authorizer port.
+      expect((await scrape(`${line.authz}/metrics`, 5000)).status).toBe(404);
+    } else {
+      expect(metricsUrl).toBe(`${line.authz}/metrics`);
+    }
+  });
+  afterAll(() => {
+    serve.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('16 concurrent scrapers cost one aggregation', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // past any earlier aggregate's reuse
+    const answers = await Promise.all(Array.from({ length: 16 }, () => scrape(metricsUrl, 10_000)));
+    expect(answers.map((a) => a.status)).toEqual(Array(16).fill(200));
+    const counts = new Set(answers.map((a) => gauge(a.body, 'certgate_metrics_aggregations_total')));
+    expect(counts.size).toBe(1);
+    expect(answers.every((a) => gauge(a.body, 'certgate_metrics_processes') === 2)).toBe(true);
+    expect(answers.every((a) => gauge(a.body, 'certgate_metrics_processes_missing') === 0)).toBe(true);
+    // Both processes' metrics are in it (one process_cpu series summed over both).
+    expect(answers[0]?.body).toMatch(/^certgate_decisions_total|^# HELP certgate_decisions_total/m);
+  });
+
+  it('answers within the bound, saying so, while a worker does not answer', async () => {
+    const stopped = line.workers?.[0] ?? 0;
+    process.kill(stopped, 'SIGSTOP');
+    try {
+      await new Promise((r) => setTimeout(r, 1100));
+      // On the authorizer port one of two new connections lands on the live worker.
+      const tries = Array.from({ length: 2 }, () => scrape(metricsUrl, BOUND_MS + 1000));
+      const answer = await Promise.any(tries);
+      tries.forEach((t) => t.catch(() => undefined));
+      expect(answer.status).toBe(200);
+      expect(answer.ms).toBeLessThan(BOUND_MS);
+      expect(gauge(answer.body, 'certgate_metrics_processes')).toBe(2);
+      expect(gauge(answer.body, 'certgate_metrics_processes_missing')).toBe(1);
+    } finally {
+      process.kill(stopped, 'SIGCONT');
+    }
+  });
+
+  it('answers within the bound right after a worker is killed', async () => {
+    await new Promise((r) => setTimeout(r, 1100));
+    const victim = line.workers?.[1] ?? 0;
+    process.kill(victim, 'SIGKILL');
+    const tries = Array.from({ length: 2 }, () => scrape(metricsUrl, BOUND_MS + 1000));
+    const answer = await Promise.any(tries);
+    tries.forEach((t) => t.catch(() => undefined));
+    expect(answer.status).toBe(200);
+    expect(answer.ms).toBeLessThan(BOUND_MS);
+    await serve.waitFor((l) => l.msg === 'replacement server process listening');
+  });
+});
