@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, type AuthzLimits } from '../authz/limits.js';
 import type { EngineName } from '../engine/types.js';
 import { POOL_DEFAULTS } from '../engine/pool.js';
 import { DEFAULT_INLINE_BUDGET_US } from '../authz/placement.js';
+import { MasterKeyError, readMasterKeyFile, type MasterKey } from '../registry/secrets.js';
 
 export interface ServeConfig {
   db: string;
@@ -33,6 +34,8 @@ export interface ServeConfig {
   jitrReemitIntervalMs: number;
   region: string | undefined;
   endpointDomain: string | undefined;
+  /** branch secrets: the master key read from `--master-key-file` (docs/api.md "Secrets at rest"). */
+  masterKey: MasterKey | undefined;
 }
 
 /** One option: flag, environment variable, default (as text), help. */
@@ -70,6 +73,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'jitrReemitIntervalMs', flag: '--jitr-reemit-interval-ms <n>', env: 'CERTGATE_JITR_REEMIT_INTERVAL_MS', default: '0', help: 'space re-emitted JITR events of one pending certificate by this much per process (0 = every attempt, as AWS IoT does)' },
   { key: 'region', flag: '--region <region>', env: 'CERTGATE_REGION', help: 'region of a newly created database (default us-east-1); an existing one created with another is refused' },
   { key: 'endpointDomain', flag: '--endpoint-domain <domain>', env: 'CERTGATE_ENDPOINT_DOMAIN', help: 'endpoint DNS suffix of a newly created database (default localhost); an existing one created with another is refused' },
+  { key: 'masterKeyFile', flag: '--master-key-file <file>', env: 'CERTGATE_MASTER_KEY_FILE', help: "32 random bytes (raw or base64) encrypting the registry's secrets; a clear registry is encrypted in place. Without it an encrypted registry still authorizes, but the admin API cannot verify SigV4 (503)" },
 ];
 
 /** A configuration error: the message names the option and the bad value. */
@@ -93,6 +97,17 @@ function integer(raw: Record<string, unknown>, key: string, min: number, max = N
 function text(raw: Record<string, unknown>, key: string): string {
   const value = raw[key] ?? SERVE_OPTIONS.find((o) => o.key === key)?.default;
   return String(value ?? '');
+}
+
+function masterKey(raw: Record<string, unknown>): MasterKey | undefined {
+  const file = raw.masterKeyFile;
+  if (file === undefined || file === '') return undefined;
+  try {
+    return readMasterKeyFile(String(file));
+  } catch (err) {
+    if (err instanceof MasterKeyError) throw new ConfigError(`--master-key-file: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Validate raw option values (commander output, env already applied). */
@@ -138,5 +153,6 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     jitrReemitIntervalMs: integer(raw, 'jitrReemitIntervalMs', 0, 86_400_000),
     region: raw.region === undefined ? undefined : String(raw.region),
     endpointDomain: raw.endpointDomain === undefined ? undefined : String(raw.endpointDomain),
+    masterKey: masterKey(raw),
   };
 }
