@@ -107,7 +107,8 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     onRequestError,
   });
   const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError });
-  const admin = await createAdminServer({ registry, engine, logger: logger.child({ component: 'admin' }) });
+  const adminOptions = { registry, engine, logger: logger.child({ component: 'admin' }) };
+  const admin: Server = config.adminTls === undefined ? await createAdminServer(adminOptions) : await createAdminServer({ ...adminOptions, tls: config.adminTls });
   try {
     const authzPort = await listenHttp(http, config.authzPort, config.host);
     const grpcPort = await bindGrpc(grpcServer, config.grpcPort, config.host);

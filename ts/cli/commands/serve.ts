@@ -33,6 +33,19 @@ export function register(program: Command): void {
     if (spec.default !== undefined) option.default(spec.default);
     command.addOption(option);
   }
+  command.addHelpText(
+    'after',
+    `
+A non-loopback --host needs --admin-tls-cert and --admin-tls-key (or --danger-plain-admin).
+A boolean flag's environment variable counts as set whatever its value.
+
+Examples:
+  certgate serve                                   # loopback, ./data/certgate.db
+  certgate serve --master-key-file /etc/certgate/master.key
+  certgate serve --host 0.0.0.0 --admin-tls-cert admin.pem --admin-tls-key admin.key \\
+    --master-key-file /etc/certgate/master.key --db postgres://certgate@db/certgate
+  CERTGATE_DB=/var/lib/certgate/registry.db CERTGATE_PROCESSES=2 certgate serve`,
+  );
   command.action(async (options: Record<string, unknown>) => {
     await serve(serveConfigFromOptions(options));
   });
