@@ -75,6 +75,10 @@ export function fromRegistryError(
     POLICIES_ATTACHED: 'DeleteConflictException',
     POLICY_IN_USE: 'DeleteConflictException',
     RESERVED_DOMAIN: 'InvalidRequestException',
+    // branch secrets: this process cannot read the secret the call needs (docs/api.md "Secrets at rest").
+    SECRETS_LOCKED: 'ServiceUnavailableException',
+    MASTER_KEY_MISMATCH: 'InternalFailureException',
+    SECRET_TAMPERED: 'InternalFailureException',
   };
   const name = error.detail === 'TRANSFER_COMPLETED' ? 'TransferAlreadyCompletedException' : (overrides[error.code] ?? defaults[error.code]);
   const extra: Record<string, string> = {};

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEngineName } from '../engine/load.js';
 import { isPostgresUrl, openRegistry, resolveDbPath, settingsMismatch } from '../registry/open.js';
+import { resolveMasterKey } from '../registry/secrets.js';
 import type { Registry } from '../registry/types.js';
 import { AwsError } from './errors.js';
 import { LocalControlPlane, type OperationInput } from './invoke.js';
@@ -19,6 +20,8 @@ export interface OperatorOptions {
   account?: string;
   engine?: string;
   json?: boolean;
+  /** `--master-key-file` (else CERTGATE_MASTER_KEY_FILE): needed for commands that read or write a secret of an encrypted registry. */
+  masterKeyFile?: string;
   /** Create the SQLite file when it does not exist (`account create` only). */
   createRegistry?: boolean;
 }
@@ -40,14 +43,22 @@ export class OperatorSession {
     if (!options.createRegistry && !isPostgresUrl(dbPath) && !existsSync(dbPath)) {
       throw new AwsError('ResourceNotFoundException', `No registry at ${dbPath}; check --db / CERTGATE_DB, or create one with \`certgate account create\`.`);
     }
+    const masterKey = resolveMasterKey(options.masterKeyFile);
     const registry = openRegistry({
       path: dbPath,
+      ...(masterKey !== undefined ? { masterKey } : {}),
       ...(region !== undefined ? { region } : {}),
       ...(endpointDomain !== undefined ? { endpointDomain } : {}),
     });
     // The region and endpoint domain are fixed when a registry is created; a flag that
     // asks for other values on an existing one would otherwise be ignored in silence.
-    const mismatch = settingsMismatch(dbPath, await registry.settings(), options);
+    let mismatch: string | undefined;
+    try {
+      mismatch = settingsMismatch(dbPath, await registry.settings(), options);
+    } catch (err) {
+      await registry.close();
+      throw err;
+    }
     if (mismatch !== undefined) {
       await registry.close();
       throw new AwsError('InvalidRequestException', mismatch);

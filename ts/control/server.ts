@@ -4,6 +4,7 @@
  * admin address (default 127.0.0.1:9440), never on the authorizer's port.
  */
 import http from 'node:http';
+import https from 'node:https';
 import { loadEngine } from '../engine/load.js';
 import type { Engine, EngineName } from '../engine/types.js';
 import type { Registry } from '../registry/types.js';
@@ -34,6 +35,8 @@ export interface AdminServerOptions {
   now?: () => number;
   /** Connection cap and header/request timeouts (default `DEFAULT_ADMISSION`). */
   admission?: AdmissionLimits;
+  /** Serve HTTPS with this PEM certificate chain and key (`--admin-tls-cert/--admin-tls-key`). */
+  tls?: { cert: Buffer | string; key: Buffer | string };
 }
 
 /** Every operation of the admin API. */
@@ -49,8 +52,13 @@ export function adminRoutes(ctx: ControlContext): Route[] {
   ];
 }
 
-/** Create the admin HTTP server (not yet listening): `server.listen(DEFAULT_ADMIN_PORT, DEFAULT_ADMIN_HOST)`. */
-export async function createAdminServer(options: AdminServerOptions): Promise<http.Server> {
+/**
+ * Create the admin server (not yet listening): `server.listen(DEFAULT_ADMIN_PORT, DEFAULT_ADMIN_HOST)`.
+ * HTTPS with `options.tls`, plain HTTP without (loopback, or `--danger-plain-admin`).
+ */
+export async function createAdminServer(options: AdminServerOptions & { tls: NonNullable<AdminServerOptions['tls']> }): Promise<https.Server>;
+export async function createAdminServer(options: AdminServerOptions): Promise<http.Server>;
+export async function createAdminServer(options: AdminServerOptions): Promise<http.Server | https.Server> {
   const engine = typeof options.engine === 'object' ? options.engine : loadEngine(options.engine ?? 'native');
   const settings = await options.registry.settings();
   const nowMs = options.now ?? Date.now;
@@ -65,5 +73,9 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
   });
   // Admin calls are small; a slow client must not hold a socket (or its body) for long.
   const admission = options.admission ?? DEFAULT_ADMISSION;
-  return capConnections(http.createServer(admissionServerOptions(admission), listener), admission);
+  const server =
+    options.tls === undefined
+      ? http.createServer(admissionServerOptions(admission), listener)
+      : https.createServer({ ...admissionServerOptions(admission), cert: options.tls.cert, key: options.tls.key }, listener);
+  return capConnections(server, admission);
 }

@@ -28,6 +28,7 @@ export function openRegistry(options: SqliteRegistryOptions): Registry {
       connectionString: options.path,
       ...(options.region === undefined ? {} : { region: options.region }),
       ...(options.endpointDomain === undefined ? {} : { endpointDomain: options.endpointDomain }),
+      ...(options.masterKey === undefined ? {} : { masterKey: options.masterKey }),
     });
   }
   return openSqliteRegistry(options);

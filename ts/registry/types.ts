@@ -13,6 +13,8 @@
  * AWS wire protocol and certificate checks.
  */
 
+import type { ResealReport, SecretRewrite } from './secrets.js';
+
 export type CertificateStatus =
   | 'ACTIVE'
   | 'INACTIVE'
@@ -233,7 +235,14 @@ export type RegistryErrorCode =
   /** The policy still has targets (policy delete). */
   | 'POLICY_IN_USE'
   // tenancy (issue 14): a custom domain inside the installation's endpoint namespace.
-  | 'RESERVED_DOMAIN';
+  | 'RESERVED_DOMAIN'
+  // branch secrets: secrets at rest (ts/registry/secrets.ts).
+  /** The registry's secrets are encrypted and this process was given no master key. */
+  | 'SECRETS_LOCKED'
+  /** The master key given is not the one the registry's secrets are encrypted with. */
+  | 'MASTER_KEY_MISMATCH'
+  /** A stored secret does not authenticate (altered, or copied from another row). */
+  | 'SECRET_TAMPERED';
 
 /** A refused registry write. Callers branch on `code`, never on the message. */
 export class RegistryError extends Error {
@@ -306,7 +315,10 @@ export interface OutgoingTransfer {
 /** certgate's own issuing CA (CreateKeysAndCertificate, CreateCertificateFromCsr). */
 export interface IssuingCaRecord {
   certificatePem: string;
-  /** PKCS#8 PEM, stored unencrypted in the registry (protect the database file). */
+  /**
+   * PKCS#8 PEM. Encrypted at rest when the registry has a master key
+   * (`ts/registry/secrets.ts`); records always carry it opened.
+   */
   privateKeyPem: string;
   createdAt: number;
 }
@@ -414,4 +426,13 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   getIssuingCa(): Promise<IssuingCaRecord | null>;
   /** Store `candidate` unless an issuing CA exists; returns the stored one (first writer wins). */
   ensureIssuingCa(candidate: IssuingCaRecord): Promise<IssuingCaRecord>;
+
+  // Secrets at rest (branch secrets; ts/registry/secrets.ts).
+  /** The id of the master key the registry's secrets are encrypted with; null when they are stored in clear. */
+  secretsKeyId(): Promise<string | null>;
+  /**
+   * Rewrite every stored secret (credentials, issuing CA keys) in one transaction, as
+   * `plan` says (seal a clear registry, or re-wrap under a new master key).
+   */
+  rewriteSecrets(plan: SecretRewrite): Promise<ResealReport>;
 }

@@ -3,13 +3,16 @@
  * equivalent (flags win) and a default. The option table below is the single list the
  * CLI registers, the README documents and `parseServeConfig` validates.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { createSecureContext } from 'node:tls';
 import { DEFAULT_LIMITS, type AuthzLimits } from '../authz/limits.js';
 import type { EngineName } from '../engine/types.js';
 import { POOL_DEFAULTS } from '../engine/pool.js';
 import { DEFAULT_INLINE_BUDGET_US } from '../authz/placement.js';
 import { DEFAULT_SHEDDING, type SheddingLimits } from '../authz/shedding.js';
 import { DEFAULT_ADMISSION, type AdmissionLimits } from './admission.js';
+import { MasterKeyError, readMasterKeyFile, type MasterKey } from '../registry/secrets.js';
 
 export interface ServeConfig {
   db: string;
@@ -41,6 +44,17 @@ export interface ServeConfig {
   admission: AdmissionLimits;
   /** Load shedding of the authorizer (ts/authz/shedding.ts). */
   shedding: SheddingLimits;
+  /** branch secrets: the master key read from `--master-key-file` (docs/api.md "Secrets at rest"). */
+  masterKey: MasterKey | undefined;
+  /** branch secrets: certificate chain and key (PEM) the admin API serves HTTPS with; undefined: plain HTTP. */
+  adminTls: { cert: Buffer; key: Buffer } | undefined;
+  /** branch secrets: accept a plain-HTTP admin API on a non-loopback --host. */
+  dangerPlainAdmin: boolean;
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** One option: flag, environment variable, default (as text), help. */
@@ -84,6 +98,10 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'shedAfterMs', flag: '--shed-after-ms <n>', env: 'CERTGATE_SHED_AFTER_MS', default: String(DEFAULT_SHEDDING.shedAfterMs), help: 'refuse with OVERLOADED a request read this long into one busy event-loop turn (it already waited that long; 0 = off)' },
   { key: 'region', flag: '--region <region>', env: 'CERTGATE_REGION', help: 'region of a newly created database (default us-east-1); an existing one created with another is refused' },
   { key: 'endpointDomain', flag: '--endpoint-domain <domain>', env: 'CERTGATE_ENDPOINT_DOMAIN', help: 'endpoint DNS suffix of a newly created database (default localhost); an existing one created with another is refused' },
+  { key: 'adminTlsCert', flag: '--admin-tls-cert <file>', env: 'CERTGATE_ADMIN_TLS_CERT', help: 'serve the admin API over HTTPS with this PEM certificate chain (with --admin-tls-key)' },
+  { key: 'adminTlsKey', flag: '--admin-tls-key <file>', env: 'CERTGATE_ADMIN_TLS_KEY', help: 'PEM private key of --admin-tls-cert' },
+  { key: 'dangerPlainAdmin', flag: '--danger-plain-admin', env: 'CERTGATE_DANGER_PLAIN_ADMIN', help: 'DANGER: allow the admin API in plain HTTP on a non-loopback --host (SigV4-signed requests, readable and replayable for 5 minutes by anyone on the path)' },
+  { key: 'masterKeyFile', flag: '--master-key-file <file>', env: 'CERTGATE_MASTER_KEY_FILE', help: "32 random bytes (raw or base64) encrypting the registry's secrets; a clear registry is encrypted in place. Without it an encrypted registry still authorizes, but the admin API cannot verify SigV4 (503)" },
 ];
 
 /** A configuration error: the message names the option and the bad value. */
@@ -107,6 +125,56 @@ function integer(raw: Record<string, unknown>, key: string, min: number, max = N
 function text(raw: Record<string, unknown>, key: string): string {
   const value = raw[key] ?? SERVE_OPTIONS.find((o) => o.key === key)?.default;
   return String(value ?? '');
+}
+
+function masterKey(raw: Record<string, unknown>): MasterKey | undefined {
+  const file = raw.masterKeyFile;
+  if (file === undefined || file === '') return undefined;
+  try {
+    return readMasterKeyFile(String(file));
+  } catch (err) {
+    if (err instanceof MasterKeyError) throw new ConfigError(`--master-key-file: ${err.message}`);
+    throw err;
+  }
+}
+
+function readPem(file: string, flag: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`${flag}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * The admin API's transport. A non-loopback --host needs HTTPS (`--admin-tls-cert` and
+ * `--admin-tls-key`), or the explicit `--danger-plain-admin`: the API changes the
+ * registry, and its requests would otherwise cross the network readable.
+ */
+function adminTransport(raw: Record<string, unknown>, host: string): Pick<ServeConfig, 'adminTls' | 'dangerPlainAdmin'> {
+  const certFile = raw.adminTlsCert === undefined || raw.adminTlsCert === '' ? undefined : String(raw.adminTlsCert);
+  const keyFile = raw.adminTlsKey === undefined || raw.adminTlsKey === '' ? undefined : String(raw.adminTlsKey);
+  // A boolean flag arrives as true; its environment variable as text.
+  const danger = raw.dangerPlainAdmin === true || raw.dangerPlainAdmin === 'true' || raw.dangerPlainAdmin === '1';
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError('--admin-tls-cert and --admin-tls-key go together: give both or neither');
+  }
+  let adminTls: ServeConfig['adminTls'];
+  if (certFile !== undefined && keyFile !== undefined) {
+    adminTls = { cert: readPem(certFile, '--admin-tls-cert'), key: readPem(keyFile, '--admin-tls-key') };
+    try {
+      // Parses both and checks that the key belongs to the certificate, as the server would at its first handshake.
+      createSecureContext(adminTls);
+    } catch (err) {
+      throw new ConfigError(`--admin-tls-cert/--admin-tls-key: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (adminTls === undefined && !danger && !isLoopback(host)) {
+    throw new ConfigError(
+      `--host ${host} is not loopback: the admin API would take SigV4-signed requests in plain HTTP from the network. Give --admin-tls-cert and --admin-tls-key, or --danger-plain-admin to accept that`,
+    );
+  }
+  return { adminTls, dangerPlainAdmin: danger };
 }
 
 /** Validate raw option values (commander output, env already applied). */
@@ -167,5 +235,7 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
       maxInFlight: integer(raw, 'maxInFlight', 1, 1_000_000),
       shedAfterMs: integer(raw, 'shedAfterMs', 0, 60_000),
     },
+    masterKey: masterKey(raw),
+    ...adminTransport(raw, text(raw, 'host')),
   };
 }

@@ -60,14 +60,33 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     path: config.db,
     ...(config.region === undefined ? {} : { region: config.region }),
     ...(config.endpointDomain === undefined ? {} : { endpointDomain: config.endpointDomain }),
+    ...(config.masterKey === undefined ? {} : { masterKey: config.masterKey }),
   });
   // Fail at start, not at the first request, when the registry cannot be read — or was
   // created for another region or endpoint domain than this configuration names (the
   // values are fixed at creation; a mismatch would route SNI differently than intended).
-  const mismatch = settingsMismatch(config.db, await registry.settings(), config);
+  let mismatch: string | undefined;
+  let sealedWith: string | null;
+  try {
+    mismatch = settingsMismatch(config.db, await registry.settings(), config);
+    sealedWith = await registry.secretsKeyId();
+  } catch (err) {
+    await registry.close();
+    throw err;
+  }
   if (mismatch !== undefined) {
     await registry.close();
     throw new Error(`${mismatch} (The environment variables CERTGATE_REGION and CERTGATE_ENDPOINT_DOMAIN count as the flags.)`);
+  }
+  // Secrets at rest (docs/api.md): the authorizer never reads a secret, so it serves
+  // either way; the admin API needs the key to verify SigV4 once secrets are encrypted.
+  if (sealedWith !== null && config.masterKey === undefined) {
+    logger.warn(
+      { masterKeyId: sealedWith },
+      "the registry's secrets are encrypted and no --master-key-file was given: the authorizer serves, the admin API answers ServiceUnavailableException",
+    );
+  } else if (sealedWith === null) {
+    logger.warn("the registry's secrets (SigV4 secret keys, issuing CA key) are stored in clear: give --master-key-file to encrypt them");
   }
   const engine = loadEngine(config.engine);
   const pool = config.poolThreads > 0 ? new EnginePool({ engine: config.engine, threads: config.poolThreads, maxQueue: config.poolMaxQueue }) : undefined;
@@ -102,7 +121,8 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     onRequestError,
   });
   const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError, health });
-  const admin = await createAdminServer({ registry, engine, logger: logger.child({ component: 'admin' }), admission: config.admission });
+  const adminOptions = { registry, engine, logger: logger.child({ component: 'admin' }), admission: config.admission };
+  const admin: Server = config.adminTls === undefined ? await createAdminServer(adminOptions) : await createAdminServer({ ...adminOptions, tls: config.adminTls });
   try {
     const authzPort = await listenHttp(http, config.authzPort, config.host);
     const grpcPort = await bindGrpc(grpcServer, config.grpcPort, config.host);

@@ -26,7 +26,7 @@ import { WebhookDeliverer } from '../authz/webhooks.js';
 import { CliError, EXIT } from '../cli/output.js';
 import { isPostgresUrl, openRegistry } from '../registry/open.js';
 import { ClusterMetrics, METRICS_WAIT_MS, type CollectReply, type CollectRequest, type Exposition } from './clusterMetrics.js';
-import type { ServeConfig } from './config.js';
+import { isLoopback, type ServeConfig } from './config.js';
 import { createMetricsServer } from './metricsServer.js';
 import { closeHttp, listenHttp, startNode, type NodePorts, type RunningNode } from './node.js';
 
@@ -64,11 +64,13 @@ export function createLogger(config: ServeConfig): Logger {
 /** Run until a signal; resolves after a graceful shutdown. */
 export async function serve(config: ServeConfig, logger: Logger = createLogger(config)): Promise<void> {
   if (cluster.isPrimary && !isLoopback(config.host)) {
-    // Allowed (a sidecar in its own network namespace needs it), but never silently: the
-    // admin API speaks plain HTTP and its SigV4 credentials can change the registry.
+    // Allowed (a sidecar in its own network namespace needs it), but never silently. A
+    // plain admin API here needed --danger-plain-admin (config.ts).
     logger.warn(
-      { host: config.host },
-      'listening beyond loopback: the admin API (plain HTTP) and the authorizer are reachable from the network; restrict access and put TLS in front',
+      { host: config.host, adminTls: config.adminTls !== undefined },
+      config.adminTls === undefined
+        ? 'listening beyond loopback with --danger-plain-admin: the admin API speaks plain HTTP to the network; the authorizer is reachable too; restrict access'
+        : 'listening beyond loopback: the admin API (HTTPS) and the authorizer are reachable from the network; restrict access',
     );
   }
   if (config.processes === 1) return serveInProcess(config, logger);
@@ -76,15 +78,13 @@ export async function serve(config: ServeConfig, logger: Logger = createLogger(c
   return serveWorker(config, logger);
 }
 
-/** Whether `host` only accepts connections from this machine. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+/** Whether `host` only accepts connections from this machine (defined in config.ts). */
+export { isLoopback };
 
 function listeningLine(config: ServeConfig, ports: NodePorts): ListeningLine {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
-    admin: `http://${host}:${ports.admin}`,
+    admin: `${config.adminTls === undefined ? 'http' : 'https'}://${host}:${ports.admin}`,
     authz: `http://${host}:${ports.authz}`,
     grpc: `${host}:${ports.grpc}`,
     metrics: `http://${host}:${ports.metrics ?? ports.authz}/metrics`,

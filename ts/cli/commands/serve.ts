@@ -36,11 +36,18 @@ export function register(program: Command): void {
   command.addHelpText(
     'after',
     `
+A non-loopback --host needs --admin-tls-cert and --admin-tls-key (or --danger-plain-admin).
+A boolean flag's environment variable counts as set whatever its value.
+
 Examples:
-  certgate serve --db data/certgate.db                 # one process per core, default ports
+  certgate serve                                   # loopback, ./data/certgate.db, one process per core
   certgate serve --processes 1 --authz-port 0 --admin-port 0 --grpc-port 0
-  certgate serve --metrics-port 9443                   # scrapes off the decision path
+  certgate serve --metrics-port 9443               # scrapes off the decision path
   certgate serve --max-in-flight 32 --max-connections 512
+  certgate serve --master-key-file /etc/certgate/master.key
+  certgate serve --host 0.0.0.0 --admin-tls-cert admin.pem --admin-tls-key admin.key \\
+    --master-key-file /etc/certgate/master.key --db postgres://certgate@db/certgate
+  CERTGATE_DB=/var/lib/certgate/registry.db CERTGATE_PROCESSES=2 certgate serve
 
 Exit codes: 0 drained after SIGTERM/SIGINT, 2 bad flags, 3 start-up failed (busy port,
 unreadable registry, ...), 4 taken down: 3 replacements of a dead server process failed.`,

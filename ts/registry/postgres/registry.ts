@@ -45,6 +45,7 @@ import * as cas from './cas.js';
 import * as certs from './certificates.js';
 import { DEFAULT_POOL_SIZE, Pg, redactConnectionString, type Queryable } from './database.js';
 import { ADVISORY_LOCKS, migrate } from './schema.js';
+import { binding, sealingRewrite, secretBox, type MasterKey, type ResealReport, type SecretBox, type SecretRewrite } from '../secrets.js';
 
 /** Options for `openPostgresRegistry`. Settings apply only when the database is first set up. */
 export interface PostgresRegistryOptions {
@@ -54,6 +55,8 @@ export interface PostgresRegistryOptions {
   endpointDomain?: string;
   /** Connections in this process's pool; default `DEFAULT_POOL_SIZE`. */
   poolSize?: number;
+  /** The operator's master key; see `SqliteRegistryOptions.masterKey`. */
+  masterKey?: MasterKey;
 }
 
 /** Open (migrating in the background if needed) the PostgreSQL registry. */
@@ -75,22 +78,29 @@ interface EventRow {
   created_at: number;
 }
 
-const credentialFromRow = (row: CredentialRow): Credential => ({
+const credentialFromRow = (row: CredentialRow, box: SecretBox): Credential => ({
   accessKeyId: row.access_key_id,
-  secretAccessKey: row.secret_access_key,
+  secretAccessKey: box.read(row.secret_access_key, binding.credential(row.access_key_id)),
   accountId: row.account_id,
 });
+
+/** The sealing key id as a column of a query, so a secret and the state it was stored under are read in one snapshot. */
+const SEALED_WITH = '(SELECT key_id FROM secrets_sealing WHERE id = 1) AS sealed_with';
 
 export class PostgresRegistry extends Attachments implements Registry {
   private fixed: RegistrySettings | undefined;
   private readonly opening: Promise<RegistrySettings>;
+  private readonly masterKey: MasterKey | undefined;
 
   constructor(options: PostgresRegistryOptions) {
     const db = new Pg(options.connectionString, options.poolSize ?? DEFAULT_POOL_SIZE);
     super(db);
+    this.masterKey = options.masterKey;
     this.opening = this.open(options).then(
       (settings) => (this.fixed = settings),
       (error: unknown) => {
+        // A refusal of the master key is already specific; keep its code for callers.
+        if (error instanceof RegistryError) throw error;
         const reason = error instanceof Error ? error.message : String(error);
         throw new Error(`cannot open the PostgreSQL registry at ${redactConnectionString(options.connectionString)}: ${reason}`, { cause: error });
       },
@@ -101,13 +111,24 @@ export class PostgresRegistry extends Attachments implements Registry {
 
   private async open(options: PostgresRegistryOptions): Promise<RegistrySettings> {
     await this.db.withClient(migrate);
-    return this.db.write(async (tx) => {
+    const settings = await this.db.write(async (tx) => {
       const insert = 'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING';
       await tx.run(insert, ['region', options.region ?? DEFAULT_SETTINGS.region]);
       await tx.run(insert, ['endpoint_domain', options.endpointDomain ?? DEFAULT_SETTINGS.endpointDomain]);
       const value = async (key: string) => (await tx.get<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]))?.value ?? '';
       return Object.freeze({ region: await value('region'), endpointDomain: await value('endpoint_domain') });
     });
+    // With a key, seal what is still clear (a registry from before sealing) in place.
+    if (options.masterKey !== undefined) await this.rewriteSecretsNow(sealingRewrite(options.masterKey));
+    return settings;
+  }
+
+  private box(sealedWith: string | null | undefined): SecretBox {
+    return secretBox(this.masterKey, sealedWith ?? null);
+  }
+
+  private async sealedWith(tx: Queryable): Promise<string | null> {
+    return (await tx.get<{ key_id: string }>('SELECT key_id FROM secrets_sealing WHERE id = 1'))?.key_id ?? null;
   }
 
   protected override async ready(): Promise<void> {
@@ -300,7 +321,7 @@ export class PostgresRegistry extends Attachments implements Registry {
       }
       await tx.run('INSERT INTO credentials (access_key_id, secret_access_key, account_id) VALUES ($1, $2, $3)', [
         credential.accessKeyId,
-        credential.secretAccessKey,
+        this.box(await this.sealedWith(tx)).store(credential.secretAccessKey, binding.credential(credential.accessKeyId)),
         credential.accountId,
       ]);
     });
@@ -308,13 +329,17 @@ export class PostgresRegistry extends Attachments implements Registry {
 
   async getCredential(accessKeyId: string): Promise<Credential | null> {
     await this.ready();
-    const row = await this.db.get<CredentialRow>('SELECT * FROM credentials WHERE access_key_id = $1', [accessKeyId]);
-    return row ? credentialFromRow(row) : null;
+    const row = await this.db.get<CredentialRow & { sealed_with: string | null }>(`SELECT *, ${SEALED_WITH} FROM credentials WHERE access_key_id = $1`, [accessKeyId]);
+    return row ? credentialFromRow(row, this.box(row.sealed_with)) : null;
   }
 
   async listCredentials(accountId: string): Promise<Credential[]> {
     await this.ready();
-    return (await this.db.all<CredentialRow>('SELECT * FROM credentials WHERE account_id = $1 ORDER BY access_key_id', [accountId])).map(credentialFromRow);
+    const rows = await this.db.all<CredentialRow & { sealed_with: string | null }>(
+      `SELECT *, ${SEALED_WITH} FROM credentials WHERE account_id = $1 ORDER BY access_key_id`,
+      [accountId],
+    );
+    return rows.map((row) => credentialFromRow(row, this.box(row.sealed_with)));
   }
 
   async addDomain(accountId: string, domainName: string): Promise<void> {
@@ -369,19 +394,76 @@ export class PostgresRegistry extends Attachments implements Registry {
 
   async getIssuingCa(): Promise<IssuingCaRecord | null> {
     await this.ready();
-    const row = await this.db.get<{ certificate_pem: string; private_key_pem: string; created_at: number }>('SELECT * FROM issuing_ca WHERE id = 1');
-    return row ? { certificatePem: row.certificate_pem, privateKeyPem: row.private_key_pem, createdAt: row.created_at } : null;
+    const row = await this.db.get<{ certificate_pem: string; private_key_pem: string; created_at: number; sealed_with: string | null }>(
+      `SELECT *, ${SEALED_WITH} FROM issuing_ca WHERE id = 1`,
+    );
+    if (!row) return null;
+    const privateKeyPem = this.box(row.sealed_with).read(row.private_key_pem, binding.installationIssuingCa());
+    return { certificatePem: row.certificate_pem, privateKeyPem, createdAt: row.created_at };
   }
 
   async ensureIssuingCa(candidate: IssuingCaRecord): Promise<IssuingCaRecord> {
     await this.ready();
-    await this.db.run(
-      'INSERT INTO issuing_ca (id, certificate_pem, private_key_pem, created_at) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING',
-      [candidate.certificatePem, candidate.privateKeyPem, candidate.createdAt],
-    );
+    await this.db.write(async (tx) => {
+      await tx.run('INSERT INTO issuing_ca (id, certificate_pem, private_key_pem, created_at) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING', [
+        candidate.certificatePem,
+        this.box(await this.sealedWith(tx)).store(candidate.privateKeyPem, binding.installationIssuingCa()),
+        candidate.createdAt,
+      ]);
+    });
     const stored = await this.getIssuingCa();
     if (!stored) throw new Error('the issuing CA vanished after being stored');
     return stored;
+  }
+
+  // ---- Secrets at rest ----
+
+  async secretsKeyId(): Promise<string | null> {
+    await this.ready();
+    return this.sealedWith(this.db);
+  }
+
+  async rewriteSecrets(plan: SecretRewrite): Promise<ResealReport> {
+    await this.ready();
+    return this.rewriteSecretsNow(plan);
+  }
+
+  /** One serializable transaction over every stored secret (also run while opening). */
+  private async rewriteSecretsNow(plan: SecretRewrite): Promise<ResealReport> {
+    const report = await this.rewriteInTransaction(plan);
+    // The replaced values live on in dead row versions until the table is rewritten:
+    // VACUUM FULL writes new table files without them (the tables are small).
+    if (report.secrets > 0) for (const table of ['credentials', 'issuing_ca']) await this.db.run(`VACUUM FULL ${table}`);
+    return report;
+  }
+
+  private async rewriteInTransaction(plan: SecretRewrite): Promise<ResealReport> {
+    return this.db.write(async (tx) => {
+      const current = await this.sealedWith(tx);
+      plan.check(current);
+      let secrets = 0;
+      const rewrite = (stored: string, bind: string): string => {
+        const next = plan.rewrite(stored, bind);
+        if (next !== stored) secrets += 1;
+        return next;
+      };
+      for (const row of await tx.all<{ access_key_id: string; secret_access_key: string }>('SELECT access_key_id, secret_access_key FROM credentials')) {
+        const next = rewrite(row.secret_access_key, binding.credential(row.access_key_id));
+        if (next !== row.secret_access_key) await tx.run('UPDATE credentials SET secret_access_key = $1 WHERE access_key_id = $2', [next, row.access_key_id]);
+      }
+      const ca = await tx.get<{ private_key_pem: string }>('SELECT private_key_pem FROM issuing_ca WHERE id = 1');
+      if (ca) {
+        const next = rewrite(ca.private_key_pem, binding.installationIssuingCa());
+        if (next !== ca.private_key_pem) await tx.run('UPDATE issuing_ca SET private_key_pem = $1 WHERE id = 1', [next]);
+      }
+      if (current !== plan.keyId || secrets > 0) {
+        await tx.run(
+          'INSERT INTO secrets_sealing (id, key_id, sealed_at) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id, sealed_at = excluded.sealed_at',
+          [plan.keyId, Date.now() / 1000],
+        );
+      }
+      return { secrets, keyId: plan.keyId };
+    });
   }
 
   // ---- CA and device certificates, transfers ----

@@ -137,6 +137,15 @@ export const MIGRATIONS: readonly string[] = [
     created_at double precision NOT NULL
   );
   `,
+  // branch secrets: the id of the master key the registry's secrets (credentials,
+  // issuing CA keys) are encrypted with (ts/registry/secrets.ts); no row: stored in clear.
+  `
+  CREATE TABLE secrets_sealing (
+    id integer PRIMARY KEY CHECK (id = 1),
+    key_id ${TEXT} NOT NULL,
+    sealed_at double precision NOT NULL
+  );
+  `,
 ];
 
 /**

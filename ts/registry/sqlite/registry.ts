@@ -34,6 +34,7 @@ import { CommittedReads } from './committedReads.js';
 import { certificateArn } from '../arn.js';
 import { endpointRoute } from '../endpoints.js';
 import { reservedDomain } from '../rules.js';
+import { binding, sealingRewrite, secretBox, type MasterKey, type ResealReport, type SecretBox, type SecretRewrite } from '../secrets.js';
 
 /** Options for `openSqliteRegistry`. Settings apply only when the file is created. */
 export interface SqliteRegistryOptions {
@@ -45,6 +46,12 @@ export interface SqliteRegistryOptions {
    * when the native addon is built); false asks SQLite on every read. Both are exact.
    */
   watchWalIndex?: boolean;
+  /**
+   * The operator's master key (`--master-key-file`). Given, the registry's secrets are
+   * encrypted with it, a clear registry being sealed in place when it is opened; absent,
+   * a sealed registry refuses every call that needs a secret (SECRETS_LOCKED).
+   */
+  masterKey?: MasterKey;
 }
 
 export const DEFAULT_SETTINGS: RegistrySettings = { region: 'us-east-1', endpointDomain: 'localhost' };
@@ -58,6 +65,7 @@ export class SqliteRegistry extends Attachments implements Registry {
   private readonly fixed: RegistrySettings;
   /** The authorizer's certificate reads, reused while nothing was committed (committedReads.ts). */
   private readonly reads: CommittedReads;
+  private readonly masterKey: MasterKey | undefined;
 
   constructor(options: SqliteRegistryOptions) {
     const sqlite = new Sqlite(options.path);
@@ -70,6 +78,23 @@ export class SqliteRegistry extends Attachments implements Registry {
     });
     const value = (key: string): string => sqlite.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', key)?.value ?? '';
     this.fixed = Object.freeze({ region: value('region'), endpointDomain: value('endpoint_domain') });
+    this.masterKey = options.masterKey;
+    // With a key, seal what is still clear (a registry from before sealing) in place.
+    if (options.masterKey !== undefined) {
+      try {
+        this.rewriteSecretsSync(sealingRewrite(options.masterKey));
+      } catch (err) {
+        this.reads.close();
+        sqlite.close();
+        throw err;
+      }
+    }
+  }
+
+  /** The secret box for the registry's sealing state as of now (call inside the transaction that uses it). */
+  private box(): SecretBox {
+    const row = this.sqlite.get<{ key_id: string }>('SELECT key_id FROM secrets_sealing WHERE id = 1');
+    return secretBox(this.masterKey, row?.key_id ?? null);
   }
 
   /** Whether certificate reads are checked through the mapped wal-index header. */
@@ -278,7 +303,7 @@ export class SqliteRegistry extends Attachments implements Registry {
       this.sqlite.run(
         'INSERT INTO credentials (access_key_id, secret_access_key, account_id) VALUES (?, ?, ?)',
         credential.accessKeyId,
-        credential.secretAccessKey,
+        this.box().store(credential.secretAccessKey, binding.credential(credential.accessKeyId)),
         credential.accountId,
       );
     });
@@ -289,16 +314,21 @@ export class SqliteRegistry extends Attachments implements Registry {
       'SELECT * FROM credentials WHERE access_key_id = ?',
       accessKeyId,
     );
-    return row ? { accessKeyId: row.access_key_id, secretAccessKey: row.secret_access_key, accountId: row.account_id } : null;
+    return row ? this.credentialFromRow(row, this.box()) : null;
   }
 
   async listCredentials(accountId: string): Promise<Credential[]> {
+    const box = this.box();
     return this.sqlite
       .all<{ access_key_id: string; secret_access_key: string; account_id: string }>(
         'SELECT * FROM credentials WHERE account_id = ? ORDER BY access_key_id',
         accountId,
       )
-      .map((row) => ({ accessKeyId: row.access_key_id, secretAccessKey: row.secret_access_key, accountId: row.account_id }));
+      .map((row) => this.credentialFromRow(row, box));
+  }
+
+  private credentialFromRow(row: { access_key_id: string; secret_access_key: string; account_id: string }, box: SecretBox): Credential {
+    return { accessKeyId: row.access_key_id, secretAccessKey: box.read(row.secret_access_key, binding.credential(row.access_key_id)), accountId: row.account_id };
   }
 
   async addDomain(accountId: string, domainName: string): Promise<void> {
@@ -358,19 +388,77 @@ export class SqliteRegistry extends Attachments implements Registry {
     const row = this.sqlite.get<{ certificate_pem: string; private_key_pem: string; created_at: number }>(
       'SELECT * FROM issuing_ca WHERE id = 1',
     );
-    return row ? { certificatePem: row.certificate_pem, privateKeyPem: row.private_key_pem, createdAt: row.created_at } : null;
+    if (!row) return null;
+    const privateKeyPem = this.box().read(row.private_key_pem, binding.installationIssuingCa());
+    return { certificatePem: row.certificate_pem, privateKeyPem, createdAt: row.created_at };
   }
 
   async ensureIssuingCa(candidate: IssuingCaRecord): Promise<IssuingCaRecord> {
-    this.sqlite.run(
-      'INSERT OR IGNORE INTO issuing_ca (id, certificate_pem, private_key_pem, created_at) VALUES (1, ?, ?, ?)',
-      candidate.certificatePem,
-      candidate.privateKeyPem,
-      candidate.createdAt,
-    );
+    this.sqlite.write(() => {
+      this.sqlite.run(
+        'INSERT OR IGNORE INTO issuing_ca (id, certificate_pem, private_key_pem, created_at) VALUES (1, ?, ?, ?)',
+        candidate.certificatePem,
+        this.box().store(candidate.privateKeyPem, binding.installationIssuingCa()),
+        candidate.createdAt,
+      );
+    });
     const stored = await this.getIssuingCa();
     if (!stored) throw new Error('the issuing CA vanished after being stored');
     return stored;
+  }
+
+  // ---- Secrets at rest ----
+
+  async secretsKeyId(): Promise<string | null> {
+    return this.sqlite.get<{ key_id: string }>('SELECT key_id FROM secrets_sealing WHERE id = 1')?.key_id ?? null;
+  }
+
+  async rewriteSecrets(plan: SecretRewrite): Promise<ResealReport> {
+    return this.rewriteSecretsSync(plan);
+  }
+
+  private rewriteSecretsSync(plan: SecretRewrite): ResealReport {
+    // secure_delete zeroes the bytes of the replaced values in the file; the checkpoint
+    // below then drops the WAL frames that still held them (complete when no other
+    // process is reading at that moment; `certgate registry encrypt` on an idle registry).
+    this.sqlite.db.pragma('secure_delete = ON');
+    try {
+      const report = this.rewriteInTransaction(plan);
+      if (report.secrets > 0) this.sqlite.db.pragma('wal_checkpoint(TRUNCATE)');
+      return report;
+    } finally {
+      this.sqlite.db.pragma('secure_delete = OFF');
+    }
+  }
+
+  private rewriteInTransaction(plan: SecretRewrite): ResealReport {
+    return this.sqlite.write(() => {
+      const current = this.sqlite.get<{ key_id: string }>('SELECT key_id FROM secrets_sealing WHERE id = 1')?.key_id ?? null;
+      plan.check(current);
+      let secrets = 0;
+      const rewrite = (stored: string, bind: string): string => {
+        const next = plan.rewrite(stored, bind);
+        if (next !== stored) secrets += 1;
+        return next;
+      };
+      for (const row of this.sqlite.all<{ access_key_id: string; secret_access_key: string }>('SELECT access_key_id, secret_access_key FROM credentials')) {
+        const next = rewrite(row.secret_access_key, binding.credential(row.access_key_id));
+        if (next !== row.secret_access_key) this.sqlite.run('UPDATE credentials SET secret_access_key = ? WHERE access_key_id = ?', next, row.access_key_id);
+      }
+      const ca = this.sqlite.get<{ private_key_pem: string }>('SELECT private_key_pem FROM issuing_ca WHERE id = 1');
+      if (ca) {
+        const next = rewrite(ca.private_key_pem, binding.installationIssuingCa());
+        if (next !== ca.private_key_pem) this.sqlite.run('UPDATE issuing_ca SET private_key_pem = ? WHERE id = 1', next);
+      }
+      if (current !== plan.keyId || secrets > 0) {
+        this.sqlite.run(
+          'INSERT INTO secrets_sealing (id, key_id, sealed_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id, sealed_at = excluded.sealed_at',
+          plan.keyId,
+          Date.now() / 1000,
+        );
+      }
+      return { secrets, keyId: plan.keyId };
+    });
   }
 
   // ---- CA and device certificates, transfers ----

@@ -1,0 +1,167 @@
+/**
+ * Secrets at rest through the operator CLI (in-process `main`) and the admin API (the
+ * real AWS SDK) on a real SQLite file: `registry encrypt`, `registry rotate-master-key`,
+ * `registry secrets`, commands refused without the key, and an admin API that verifies
+ * SigV4 with encrypted secrets when it has the key and answers 503 naming the option
+ * when it does not.
+ */
+import { CreateKeysAndCertificateCommand, IoTClient, ListCACertificatesCommand } from '@aws-sdk/client-iot';
+import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../ts/cli/main.js';
+import { createAdminServer } from '../../ts/control/server.js';
+import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
+import { readMasterKeyFile } from '../../ts/registry/secrets.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function certgate(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.env = saved;
+    process.exitCode = undefined;
+  }
+}
+
+const ACCOUNT = '123456789012';
+const ACCESS_KEY = 'AKIDSECRETSTEST00001';
+const SECRET = 'secrets-test-secret-key-0000000001';
+
+async function listen(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function client(endpoint: string): IoTClient {
+  return new IoTClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET }, maxAttempts: 1 });
+}
+
+describe('secrets at rest through the CLI and the admin API', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'certgate-secrets-cli-'));
+  const db = path.join(dir, 'registry.db');
+  const keyFile = path.join(dir, 'master.key');
+  const newKeyFile = path.join(dir, 'master.new.key');
+  writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`);
+  writeFileSync(newKeyFile, randomBytes(32));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates a clear registry, then encrypts it in place with `registry encrypt`', async () => {
+    const created = await certgate(['account', 'create', '--db', db, '--account-id', ACCOUNT, '--access-key-id', ACCESS_KEY, '--secret-access-key', SECRET]);
+    expect(created.code).toBe(0);
+    expect(readFileSync(db).includes(SECRET)).toBe(true);
+    expect(JSON.parse((await certgate(['registry', 'secrets', '--db', db, '--json'])).stdout)).toEqual({ encrypted: false, keyId: null });
+
+    const missing = await certgate(['registry', 'encrypt', '--db', db]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--master-key-file FILE (or CERTGATE_MASTER_KEY_FILE) is required');
+    const encrypted = await certgate(['registry', 'encrypt', '--db', db, '--json'], { CERTGATE_MASTER_KEY_FILE: keyFile });
+    expect(encrypted.code).toBe(0);
+    const keyId = readMasterKeyFile(keyFile).id;
+    expect(JSON.parse(encrypted.stdout)).toEqual({ secrets: 1, keyId, encrypted: true });
+    expect(readFileSync(db).includes(SECRET)).toBe(false);
+    const table = await certgate(['registry', 'secrets', '--db', db]);
+    expect(table.stdout).toMatch(new RegExp(`encrypted\\s+${keyId}`));
+  });
+
+  it('refuses commands that need a secret without the key, naming the option; others still work', async () => {
+    const refused = await certgate(['account', 'add-credential', '--db', db]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("ServiceUnavailableException: The registry's secrets are encrypted and no master key was given: pass --master-key-file FILE");
+    const added = await certgate(['account', 'add-credential', '--db', db, '--master-key-file', keyFile]);
+    expect(added.code).toBe(0);
+    const { secretAccessKey } = JSON.parse(added.stdout) as { secretAccessKey: string };
+    expect(readFileSync(db).includes(secretAccessKey)).toBe(false);
+    // Reading certificates needs no secret.
+    expect((await certgate(['cert', 'list', '--db', db])).code).toBe(0);
+  });
+
+  it('refuses a malformed key file as a usage error and a wrong key as a failure', async () => {
+    const bad = path.join(dir, 'bad.key');
+    writeFileSync(bad, 'too short');
+    const malformed = await certgate(['account', 'add-credential', '--db', db, '--master-key-file', bad]);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('must hold 32 random bytes, raw or base64');
+    const wrong = await certgate(['account', 'add-credential', '--db', db, '--master-key-file', newKeyFile]);
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toContain('is not the one this registry');
+  });
+
+  it('verifies SigV4 through the SDK with encrypted secrets, and answers 503 naming the option without the key', async () => {
+    const key = readMasterKeyFile(keyFile);
+    const withKey = openSqliteRegistry({ path: db, masterKey: key });
+    const server = await createAdminServer({ registry: withKey, engine: 'native' });
+    const sdk = client(await listen(server));
+    try {
+      expect((await sdk.send(new ListCACertificatesCommand({}))).certificates).toEqual([]);
+      // The issuing CA is made on first use and its key stored encrypted.
+      const issued = await sdk.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+      expect(issued.certificateId).toMatch(/^[0-9a-f]{64}$/);
+      const stored = (await withKey.getIssuingCa())?.privateKeyPem ?? '';
+      const body = stored.split('\n')[1] ?? '';
+      expect(body.length).toBeGreaterThan(40);
+      expect(readFileSync(db).includes(body)).toBe(false);
+    } finally {
+      sdk.destroy();
+      server.closeAllConnections();
+      server.close();
+      await withKey.close();
+    }
+
+    const locked = openSqliteRegistry({ path: db });
+    const lockedServer = await createAdminServer({ registry: locked, engine: 'native' });
+    const lockedSdk = client(await listen(lockedServer));
+    try {
+      const error = await lockedSdk.send(new ListCACertificatesCommand({})).then(
+        () => null,
+        (e: unknown) => e as { name: string; message: string; $metadata: { httpStatusCode: number } },
+      );
+      expect(error?.name).toBe('ServiceUnavailableException');
+      expect(error?.$metadata.httpStatusCode).toBe(503);
+      expect(error?.message).toContain('--master-key-file');
+    } finally {
+      lockedSdk.destroy();
+      lockedServer.closeAllConnections();
+      lockedServer.close();
+      await locked.close();
+    }
+  });
+
+  it('rotates the master key: the new key works, the old one is refused', async () => {
+    const rotated = await certgate(['registry', 'rotate-master-key', '--db', db, '--old-key-file', keyFile, '--new-key-file', newKeyFile, '--json']);
+    expect(rotated.code).toBe(0);
+    expect(JSON.parse(rotated.stdout)).toMatchObject({ secrets: 3, keyId: readMasterKeyFile(newKeyFile).id });
+    expect((await certgate(['account', 'add-credential', '--db', db, '--master-key-file', newKeyFile])).code).toBe(0);
+    const old = await certgate(['account', 'add-credential', '--db', db, '--master-key-file', keyFile]);
+    expect(old.code).toBe(3);
+    expect(old.stderr).toContain('is not the one this registry');
+    const again = await certgate(['registry', 'rotate-master-key', '--db', db, '--old-key-file', keyFile, '--new-key-file', newKeyFile]);
+    expect(again.code).toBe(3);
+    const same = await certgate(['registry', 'rotate-master-key', '--db', db, '--old-key-file', newKeyFile, '--new-key-file', newKeyFile]);
+    expect(same.code).toBe(2);
+  });
+});
