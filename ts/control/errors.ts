@@ -27,6 +27,8 @@ export const ERROR_STATUS = {
   IncompleteSignatureException: 403,
   InvalidSignatureException: 403,
   UnrecognizedClientException: 403,
+  // A read-only access key called a write operation (branch keys).
+  AccessDeniedException: 403,
   // No route matches the method and path (API Gateway's name for it).
   UnknownOperationException: 404,
 } as const;
@@ -74,6 +76,7 @@ export function fromRegistryError(
     THINGS_ATTACHED: 'DeleteConflictException',
     POLICIES_ATTACHED: 'DeleteConflictException',
     POLICY_IN_USE: 'DeleteConflictException',
+    LAST_FULL_ACCESS_KEY: 'DeleteConflictException',
   };
   const name = error.detail === 'TRANSFER_COMPLETED' ? 'TransferAlreadyCompletedException' : (overrides[error.code] ?? defaults[error.code]);
   const extra: Record<string, string> = {};

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { RegistryError, type Credential, type Registry } from '../registry/types.js';
+import { isReadOperation, readOnlyRefusal } from './access.js';
 import { AwsError, fromRegistryError, invalid } from './errors.js';
 import { matchRoute, type Route } from './router.js';
 import { verifySigV4 } from './sigv4.js';
@@ -97,6 +98,13 @@ function parseJsonBody(raw: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** An INACTIVE key is refused as AWS refuses one, saying why (its holder proved the secret). */
+function checkKeyActive(caller: Credential): void {
+  if (caller.status !== 'ACTIVE') {
+    throw new AwsError('UnrecognizedClientException', `The security token included in the request is invalid: access key ${caller.accessKeyId} is inactive.`);
+  }
+}
+
 /** Build the request listener of the admin server. */
 export function createRequestListener(options: HttpEdgeOptions): http.RequestListener {
   const limit = options.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
@@ -140,11 +148,14 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
           `Credential should be scoped to a valid region, not '${auth.region}'. This server serves '${options.region}'.`,
         );
       }
-      const accountId = (credential as Credential | null)?.accountId;
-      if (accountId === undefined) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      const caller = credential as Credential | null;
+      const accountId = caller?.accountId;
+      if (caller === null || accountId === undefined) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      checkKeyActive(caller);
       const match = matchRoute(options.routes, method, rawPath);
       if (!match) throw new AwsError('UnknownOperationException', `No operation matches ${method} ${rawPath}.`);
       operation = match.route.operation;
+      if (caller.scope === 'READ_ONLY' && !isReadOperation(operation)) throw readOnlyRefusal(caller.accessKeyId, operation);
       const request: ApiRequest = {
         accountId,
         params: match.params,

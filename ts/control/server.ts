@@ -14,6 +14,7 @@ import { certificateRoutes } from './operations/certificates.js';
 import { domainRoutes } from './operations/domains.js';
 import { endpointRoutes } from './operations/endpoint.js';
 import { issueRoutes } from './operations/issue.js';
+import { keyRoutes } from './operations/keys.js';
 import { principalRoutes } from './operations/principals.js';
 import { transferRoutes } from './operations/transfers.js';
 import type { Route } from './router.js';
@@ -43,6 +44,7 @@ export function adminRoutes(ctx: ControlContext): Route[] {
     ...principalRoutes(ctx),
     ...endpointRoutes(ctx),
     ...domainRoutes(ctx),
+    ...keyRoutes(ctx),
   ];
 }
 
