@@ -9,7 +9,8 @@ export const ERROR_STATUS = {
   InvalidRequestException: 400,
   CertificateValidationException: 400,
   RegistrationCodeValidationException: 400,
-  ThrottlingException: 400,
+  // AWS's front doors answer throttling with 429; SDKs retry it by name and by status.
+  ThrottlingException: 429,
   UnauthorizedException: 401,
   ResourceNotFoundException: 404,
   CertificateStateException: 406,

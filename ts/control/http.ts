@@ -9,6 +9,7 @@ import { isReadOperation, readOnlyRefusal } from './access.js';
 import { AwsError, fromRegistryError, invalid } from './errors.js';
 import { matchRoute, type Route } from './router.js';
 import { verifySigV4 } from './sigv4.js';
+import { throttled, type KeyRateLimiter } from './throttle.js';
 import type { ApiRequest } from './validate.js';
 
 /**
@@ -32,6 +33,8 @@ export interface HttpEdgeOptions {
   maxBodyBytes?: number;
   /** Clock for SigV4 skew checks (tests). */
   now?: () => number;
+  /** Per-access-key rate limit (branch keys); absent = none. */
+  rateLimiter?: KeyRateLimiter;
 }
 
 function send(res: http.ServerResponse, status: number, body: Record<string, unknown> | undefined, errorType?: string): void {
@@ -152,6 +155,11 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
       const accountId = caller?.accountId;
       if (caller === null || accountId === undefined) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
       checkKeyActive(caller);
+      const turn = options.rateLimiter?.take(caller.accessKeyId);
+      if (turn !== undefined && !turn.ok) {
+        res.setHeader('retry-after', String(Math.ceil(turn.retryAfterMs / 1000)));
+        throw throttled(caller.accessKeyId, turn.retryAfterMs);
+      }
       const match = matchRoute(options.routes, method, rawPath);
       if (!match) throw new AwsError('UnknownOperationException', `No operation matches ${method} ${rawPath}.`);
       operation = match.route.operation;

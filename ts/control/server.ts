@@ -18,6 +18,7 @@ import { keyRoutes } from './operations/keys.js';
 import { principalRoutes } from './operations/principals.js';
 import { transferRoutes } from './operations/transfers.js';
 import type { Route } from './router.js';
+import { DEFAULT_ADMIN_RATE_LIMIT, KeyRateLimiter } from './throttle.js';
 
 /** Default admin address: loopback only, a port apart from the authorizer's. */
 export const DEFAULT_ADMIN_HOST = '127.0.0.1';
@@ -32,6 +33,8 @@ export interface AdminServerOptions {
   maxBodyBytes?: number;
   /** Clock in epoch milliseconds (tests only; default Date.now). */
   now?: () => number;
+  /** Requests per second per access key (`--admin-rate-limit`); 0 = no limit. Default `DEFAULT_ADMIN_RATE_LIMIT`. */
+  adminRateLimit?: number;
 }
 
 /** Every operation of the admin API. */
@@ -61,6 +64,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     now: nowMs,
+    rateLimiter: new KeyRateLimiter(options.adminRateLimit ?? DEFAULT_ADMIN_RATE_LIMIT),
   });
   const server = http.createServer(listener);
   // Admin calls are small; a slow client must not hold a socket forever.

@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, type AuthzLimits } from '../authz/limits.js';
 import type { EngineName } from '../engine/types.js';
 import { POOL_DEFAULTS } from '../engine/pool.js';
 import { DEFAULT_INLINE_BUDGET_US } from '../authz/placement.js';
+import { DEFAULT_ADMIN_RATE_LIMIT } from '../control/throttle.js';
 
 export interface ServeConfig {
   db: string;
@@ -33,6 +34,8 @@ export interface ServeConfig {
   jitrReemitIntervalMs: number;
   region: string | undefined;
   endpointDomain: string | undefined;
+  /** Admin API requests per second per access key and process; 0 = no limit (branch keys). */
+  adminRateLimit: number;
 }
 
 /** One option: flag, environment variable, default (as text), help. */
@@ -70,6 +73,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'jitrReemitIntervalMs', flag: '--jitr-reemit-interval-ms <n>', env: 'CERTGATE_JITR_REEMIT_INTERVAL_MS', default: '0', help: 'space re-emitted JITR events of one pending certificate by this much per process (0 = every attempt, as AWS IoT does)' },
   { key: 'region', flag: '--region <region>', env: 'CERTGATE_REGION', help: 'region of a newly created database (default us-east-1); an existing one created with another is refused' },
   { key: 'endpointDomain', flag: '--endpoint-domain <domain>', env: 'CERTGATE_ENDPOINT_DOMAIN', help: 'endpoint DNS suffix of a newly created database (default localhost); an existing one created with another is refused' },
+  { key: 'adminRateLimit', flag: '--admin-rate-limit <n>', env: 'CERTGATE_ADMIN_RATE_LIMIT', default: String(DEFAULT_ADMIN_RATE_LIMIT), help: 'admin API requests per second per access key and process, beyond which ThrottlingException (HTTP 429) (0 = no limit)' },
 ];
 
 /** A configuration error: the message names the option and the bad value. */
@@ -138,5 +142,6 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     jitrReemitIntervalMs: integer(raw, 'jitrReemitIntervalMs', 0, 86_400_000),
     region: raw.region === undefined ? undefined : String(raw.region),
     endpointDomain: raw.endpointDomain === undefined ? undefined : String(raw.endpointDomain),
+    adminRateLimit: integer(raw, 'adminRateLimit', 0, 1_000_000),
   };
 }

@@ -88,7 +88,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     onRequestError,
   });
   const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError });
-  const admin = await createAdminServer({ registry, engine, logger: logger.child({ component: 'admin' }) });
+  const admin = await createAdminServer({ registry, engine, logger: logger.child({ component: 'admin' }), adminRateLimit: config.adminRateLimit });
   try {
     const authzPort = await listenHttp(http, config.authzPort, config.host);
     const grpcPort = await bindGrpc(grpcServer, config.grpcPort, config.host);
