@@ -72,7 +72,8 @@ describe('@aws-sdk/client-iot against a throttling server', () => {
       const warm = harness.client(ACCOUNT_B);
       await warm.send(new ListCertificatesCommand({}));
       const drain = await Promise.all(Array.from({ length: 3 }, () => signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certificates' })));
-      expect(drain.map((r) => r.status).sort()).toEqual([200, 429, 429]);
+      expect(drain.filter((r) => r.status === 200)).toHaveLength(1);
+      expect(drain.filter((r) => r.status === 429)).toHaveLength(2);
       const refused = await sdkError(once.send(new ListCertificatesCommand({})));
       expect(refused).toMatchObject({ name: 'ThrottlingException', status: 429 });
       expect(refused.message).toContain(`Rate exceeded for access key ${ACCOUNT_A.accessKeyId}`);

@@ -373,5 +373,36 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       expect((failed?.reason as RegistryError | undefined)?.code).toBe('LAST_FULL_ACCESS_KEY');
       expect((await registry.listCredentials(A)).filter((k) => k.status === 'ACTIVE')).toHaveLength(1);
     });
+
+    // branch keys: the audit log.
+    it('keeps audit rows per account, in sequence order, paged with afterSequence', async () => {
+      const before = Date.now() / 1000 - 1;
+      const written = [];
+      for (let i = 0; i < 5; i++) {
+        written.push(
+          await registry.appendAudit({
+            accountId: i === 2 ? B : A,
+            accessKeyId: i === 3 ? null : `AKIAAUDIT${i}`,
+            operation: `Op${i}`,
+            resource: i === 4 ? null : `certificateId=${hex(i)}`,
+            result: i === 1 ? 'ResourceNotFoundException' : 'OK',
+            requestId: i === 4 ? null : `req-${i}`,
+          }),
+        );
+      }
+      for (let i = 1; i < written.length; i++) expect(written[i]!.sequence).toBeGreaterThan(written[i - 1]!.sequence);
+      const all = await registry.listAudit(A, 0, 100);
+      expect(all).toEqual(written.filter((w) => w.accountId === A));
+      expect(all[0]).toMatchObject({ accountId: A, accessKeyId: 'AKIAAUDIT0', operation: 'Op0', resource: `certificateId=${hex(0)}`, result: 'OK', requestId: 'req-0' });
+      expect(all[0]!.time).toBeGreaterThan(before);
+      expect(all.find((e) => e.operation === 'Op3')?.accessKeyId).toBeNull();
+      expect(all.find((e) => e.operation === 'Op4')).toMatchObject({ resource: null, requestId: null });
+      expect((await registry.listAudit(B, 0, 100)).map((e) => e.operation)).toEqual(['Op2']);
+      const first = await registry.listAudit(A, 0, 2);
+      const second = await registry.listAudit(A, first[first.length - 1]!.sequence, 2);
+      const third = await registry.listAudit(A, second[second.length - 1]!.sequence, 2);
+      expect([...first, ...second, ...third].map((e) => e.operation)).toEqual(['Op0', 'Op1', 'Op3', 'Op4']);
+      expect(third).toHaveLength(0);
+    });
   });
 }

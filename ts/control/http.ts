@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { RegistryError, type Credential, type Registry } from '../registry/types.js';
 import { isReadOperation, readOnlyRefusal } from './access.js';
+import { runAudited } from './audit.js';
 import { AwsError, fromRegistryError, invalid } from './errors.js';
 import { matchRoute, type Route } from './router.js';
 import { verifySigV4 } from './sigv4.js';
@@ -162,16 +163,14 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
       }
       const match = matchRoute(options.routes, method, rawPath);
       if (!match) throw new AwsError('UnknownOperationException', `No operation matches ${method} ${rawPath}.`);
-      operation = match.route.operation;
-      if (caller.scope === 'READ_ONLY' && !isReadOperation(operation)) throw readOnlyRefusal(caller.accessKeyId, operation);
-      const request: ApiRequest = {
-        accountId,
-        params: match.params,
-        query: new URLSearchParams(rawQuery),
-        body: parseJsonBody(raw),
-        headers,
-      };
-      const output = await match.route.handler(request);
+      const { route, params } = match;
+      operation = route.operation;
+      // A write, refused or not, is in the audit log before the answer leaves (audit.ts).
+      const output = await runAudited(options.registry, { accountId, accessKeyId: caller.accessKeyId, operation, params, requestId }, async () => {
+        if (caller.scope === 'READ_ONLY' && !isReadOperation(route.operation)) throw readOnlyRefusal(caller.accessKeyId, route.operation);
+        const request: ApiRequest = { accountId, params, query: new URLSearchParams(rawQuery), body: parseJsonBody(raw), headers };
+        return route.handler(request);
+      });
       send(res, 200, output);
     };
 

@@ -15,6 +15,7 @@ import { domainRoutes } from './operations/domains.js';
 import { endpointRoutes } from './operations/endpoint.js';
 import { issueRoutes } from './operations/issue.js';
 import { keyRoutes } from './operations/keys.js';
+import { auditRoutes } from './operations/audit.js';
 import { principalRoutes } from './operations/principals.js';
 import { transferRoutes } from './operations/transfers.js';
 import type { Route } from './router.js';
@@ -48,6 +49,7 @@ export function adminRoutes(ctx: ControlContext): Route[] {
     ...endpointRoutes(ctx),
     ...domainRoutes(ctx),
     ...keyRoutes(ctx),
+    ...auditRoutes(ctx),
   ];
 }
 

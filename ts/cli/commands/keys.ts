@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { createAccessKey } from '../../control/accounts.js';
+import { runAudited } from '../../control/audit.js';
 import { withSession, isoDate, type OperatorOptions } from '../../control/operator.js';
 import { group } from '../group.js';
 import { printJson, printTable } from '../output.js';
@@ -57,12 +58,17 @@ export function register(program: Command): void {
     action(async (options: CreateKeyOptions) => {
       await withSession(options, async (session) => {
         const accountId = await session.accountId();
-        const created = await createAccessKey(session.registry, accountId, {
-          scope: options.readOnly ? 'READ_ONLY' : 'FULL',
-          ...(options.accessKeyId !== undefined ? { accessKeyId: options.accessKeyId } : {}),
-          ...(options.secretAccessKey !== undefined ? { secretAccessKey: options.secretAccessKey } : {}),
-        });
-        printJson(created);
+        // Not session.call: only the operator may choose the id and secret (the API generates
+        // them), so this runs createAccessKey itself, audited as the API's CreateAccessKey.
+        const call = { accountId, accessKeyId: null, operation: 'CreateAccessKey', params: {}, requestId: null };
+        const out = await runAudited(session.registry, call, async () => ({
+          accessKey: await createAccessKey(session.registry, accountId, {
+            scope: options.readOnly ? 'READ_ONLY' : 'FULL',
+            ...(options.accessKeyId !== undefined ? { accessKeyId: options.accessKeyId } : {}),
+            ...(options.secretAccessKey !== undefined ? { secretAccessKey: options.secretAccessKey } : {}),
+          }),
+        }));
+        printJson(out?.['accessKey']);
       });
     }),
   );
