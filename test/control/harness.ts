@@ -48,7 +48,7 @@ export interface AdminHarness {
 }
 
 /** Start a server with accounts A and B. */
-export async function startAdmin(options: { now?: () => number; engine?: EngineName } = {}): Promise<AdminHarness> {
+export async function startAdmin(options: { now?: () => number; engine?: EngineName; adminRateLimit?: number } = {}): Promise<AdminHarness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-admin-'));
   const dbPath = path.join(dir, 'registry.db');
   const registry = openSqliteRegistry({ path: dbPath, region: REGION });
@@ -56,7 +56,14 @@ export async function startAdmin(options: { now?: () => number; engine?: EngineN
     await registry.createAccount({ accountId: account.accountId, endpointPrefix: account.endpointPrefix });
     await registry.addCredential({ accountId: account.accountId, accessKeyId: account.accessKeyId, secretAccessKey: account.secretAccessKey });
   }
-  const server = await createAdminServer({ registry, engine: options.engine ?? 'native', ...(options.now ? { now: options.now } : {}) });
+  const server = await createAdminServer({
+    registry,
+    engine: options.engine ?? 'native',
+    ...(options.now ? { now: options.now } : {}),
+    // Off unless a test asks: clients here make one attempt (maxAttempts: 1), so a
+    // throttled call would fail a test that is not about throttling.
+    adminRateLimit: options.adminRateLimit ?? 0,
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clients: IoTClient[] = [];
@@ -171,6 +178,7 @@ export interface RawResponse {
   requestId: string | null;
   body: string;
   json: Record<string, unknown> | null;
+  headers: Headers;
 }
 
 /** Send a SigV4-signed request (independent signer: @smithy/signature-v4) with an arbitrary body. */
@@ -211,5 +219,5 @@ export async function signedFetch(
   } catch {
     json = null;
   }
-  return { status: res.status, errorType: res.headers.get('x-amzn-errortype'), requestId: res.headers.get('x-amzn-requestid'), body, json };
+  return { status: res.status, errorType: res.headers.get('x-amzn-errortype'), requestId: res.headers.get('x-amzn-requestid'), body, json, headers: res.headers };
 }

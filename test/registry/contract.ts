@@ -94,7 +94,7 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       await registry.addCredential({ accountId: A, accessKeyId: 'AKIAONE', secretAccessKey: 's1' });
       await refused(registry.addCredential({ accountId: B, accessKeyId: 'AKIAONE', secretAccessKey: 's2' }), 'ALREADY_EXISTS');
       await refused(registry.addCredential({ accountId: '999999999999', accessKeyId: 'AKIATWO', secretAccessKey: 's' }), 'NOT_FOUND');
-      expect(await registry.getCredential('AKIAONE')).toEqual({ accountId: A, accessKeyId: 'AKIAONE', secretAccessKey: 's1' });
+      expect(await registry.getCredential('AKIAONE')).toMatchObject({ accountId: A, accessKeyId: 'AKIAONE', secretAccessKey: 's1', scope: 'FULL', status: 'ACTIVE' });
       expect(await registry.getCredential('AKIANONE')).toBeNull();
     });
 
@@ -377,6 +377,93 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       await refused(registry.detachPolicy(A, 'p', 'arn:x'), 'NOT_FOUND');
       await registry.deletePolicy(A, 'p');
       expect(await registry.getPolicy(A, 'p')).toBeNull();
+    });
+
+    // branch keys: several keys per account, read-only keys, rotation, deletion.
+    it('keeps several keys per account, with scope, status and creation date', async () => {
+      const before = Date.now() / 1000 - 1;
+      await registry.addCredential({ accountId: A, accessKeyId: 'AKIAFULL1', secretAccessKey: 's1' });
+      await registry.addCredential({ accountId: A, accessKeyId: 'AKIAREAD1', secretAccessKey: 's2', scope: 'READ_ONLY' });
+      await registry.addCredential({ accountId: B, accessKeyId: 'AKIAFULLB', secretAccessKey: 's3' });
+      const keys = await registry.listCredentials(A);
+      expect(keys.map((k) => [k.accessKeyId, k.scope, k.status])).toEqual([
+        ['AKIAFULL1', 'FULL', 'ACTIVE'],
+        ['AKIAREAD1', 'READ_ONLY', 'ACTIVE'],
+      ]);
+      for (const k of keys) expect(k.createdAt).toBeGreaterThan(before);
+    });
+
+    it('rotates a key: both work, the old one is deactivated, then deleted; the last active full key stays', async () => {
+      await registry.addCredential({ accountId: A, accessKeyId: 'AKIAOLD', secretAccessKey: 's1' });
+      await registry.addCredential({ accountId: A, accessKeyId: 'AKIAREAD', secretAccessKey: 's2', scope: 'READ_ONLY' });
+      await registry.addCredential({ accountId: B, accessKeyId: 'AKIAOTHER', secretAccessKey: 's3' });
+      // A read-only key does not count: the old full key is still the last one.
+      const last = await refused(registry.updateCredentialStatus(A, 'AKIAOLD', 'INACTIVE'), 'LAST_FULL_ACCESS_KEY');
+      expect(last.message).toContain('AKIAOLD');
+      await refused(registry.deleteCredential(A, 'AKIAOLD'), 'LAST_FULL_ACCESS_KEY');
+      // Another account's key is not found from this one, and is not changed.
+      await refused(registry.updateCredentialStatus(A, 'AKIAOTHER', 'INACTIVE'), 'NOT_FOUND');
+      await refused(registry.deleteCredential(A, 'AKIAOTHER'), 'NOT_FOUND');
+      await refused(registry.deleteCredential(A, 'AKIANONE'), 'NOT_FOUND');
+      expect((await registry.getCredential('AKIAOTHER'))?.status).toBe('ACTIVE');
+
+      await registry.addCredential({ accountId: A, accessKeyId: 'AKIANEW', secretAccessKey: 's4' });
+      expect((await registry.updateCredentialStatus(A, 'AKIAOLD', 'INACTIVE')).status).toBe('INACTIVE');
+      expect((await registry.getCredential('AKIAOLD'))?.status).toBe('INACTIVE');
+      // The new key is now the last active full one.
+      await refused(registry.updateCredentialStatus(A, 'AKIANEW', 'INACTIVE'), 'LAST_FULL_ACCESS_KEY');
+      expect((await registry.getCredential('AKIANEW'))?.status).toBe('ACTIVE');
+      // Inactive and read-only keys may always go.
+      await registry.deleteCredential(A, 'AKIAOLD');
+      await registry.deleteCredential(A, 'AKIAREAD');
+      expect(await registry.getCredential('AKIAOLD')).toBeNull();
+      expect((await registry.listCredentials(A)).map((k) => k.accessKeyId)).toEqual(['AKIANEW']);
+      // Reactivating needs no second key.
+      await registry.addCredential({ accountId: A, accessKeyId: 'AKIASPARE', secretAccessKey: 's5' });
+      await registry.updateCredentialStatus(A, 'AKIASPARE', 'INACTIVE');
+      expect((await registry.updateCredentialStatus(A, 'AKIASPARE', 'ACTIVE')).status).toBe('ACTIVE');
+    });
+
+    it('never removes both of the last two full keys when two removals race', async () => {
+      await registry.addCredential({ accountId: A, accessKeyId: 'AKIARACE1', secretAccessKey: 's1' });
+      await registry.addCredential({ accountId: A, accessKeyId: 'AKIARACE2', secretAccessKey: 's2' });
+      const results = await Promise.allSettled([registry.deleteCredential(A, 'AKIARACE1'), registry.updateCredentialStatus(A, 'AKIARACE2', 'INACTIVE')]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(failed?.reason).toBeInstanceOf(RegistryError);
+      expect((failed?.reason as RegistryError | undefined)?.code).toBe('LAST_FULL_ACCESS_KEY');
+      expect((await registry.listCredentials(A)).filter((k) => k.status === 'ACTIVE')).toHaveLength(1);
+    });
+
+    // branch keys: the audit log.
+    it('keeps audit rows per account, in sequence order, paged with afterSequence', async () => {
+      const before = Date.now() / 1000 - 1;
+      const written = [];
+      for (let i = 0; i < 5; i++) {
+        written.push(
+          await registry.appendAudit({
+            accountId: i === 2 ? B : A,
+            accessKeyId: i === 3 ? null : `AKIAAUDIT${i}`,
+            operation: `Op${i}`,
+            resource: i === 4 ? null : `certificateId=${hex(i)}`,
+            result: i === 1 ? 'ResourceNotFoundException' : 'OK',
+            requestId: i === 4 ? null : `req-${i}`,
+          }),
+        );
+      }
+      for (let i = 1; i < written.length; i++) expect(written[i]!.sequence).toBeGreaterThan(written[i - 1]!.sequence);
+      const all = await registry.listAudit(A, 0, 100);
+      expect(all).toEqual(written.filter((w) => w.accountId === A));
+      expect(all[0]).toMatchObject({ accountId: A, accessKeyId: 'AKIAAUDIT0', operation: 'Op0', resource: `certificateId=${hex(0)}`, result: 'OK', requestId: 'req-0' });
+      expect(all[0]!.time).toBeGreaterThan(before);
+      expect(all.find((e) => e.operation === 'Op3')?.accessKeyId).toBeNull();
+      expect(all.find((e) => e.operation === 'Op4')).toMatchObject({ resource: null, requestId: null });
+      expect((await registry.listAudit(B, 0, 100)).map((e) => e.operation)).toEqual(['Op2']);
+      const first = await registry.listAudit(A, 0, 2);
+      const second = await registry.listAudit(A, first[first.length - 1]!.sequence, 2);
+      const third = await registry.listAudit(A, second[second.length - 1]!.sequence, 2);
+      expect([...first, ...second, ...third].map((e) => e.operation)).toEqual(['Op0', 'Op1', 'Op3', 'Op4']);
+      expect(third).toHaveLength(0);
     });
   });
 }

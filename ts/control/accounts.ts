@@ -4,7 +4,7 @@
  * spec 4.19); access keys look like AWS ones (`AKIA` + 16) so SDK validators accept them.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import type { Account, Registry } from '../registry/types.js';
+import type { AccessKeyScope, AccessKeyStatus, Account, Credential, Registry } from '../registry/types.js';
 import { AwsError } from './errors.js';
 
 const ALNUM_LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -64,4 +64,42 @@ export async function createAccount(registry: Registry, request: NewAccountReque
   const account: Account = await registry.createAccount({ accountId, endpointPrefix: randomString(ALNUM_LOWER, 14) });
   await registry.addCredential({ accountId, ...credential });
   return { accountId, endpointPrefix: account.endpointPrefix, ...credential };
+}
+
+/** A new access key as returned once to its creator (the only time the secret is shown). */
+export interface CreatedAccessKey {
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  scope: AccessKeyScope;
+  status: AccessKeyStatus;
+  createDate: number;
+}
+
+/**
+ * Add an access key to an account (CreateAccessKey, `certgate account key create`).
+ * The id and secret are generated unless the operator CLI supplies both.
+ */
+export async function createAccessKey(
+  registry: Registry,
+  accountId: string,
+  request: { scope?: AccessKeyScope; accessKeyId?: string; secretAccessKey?: string } = {},
+): Promise<CreatedAccessKey> {
+  if ((request.accessKeyId === undefined) !== (request.secretAccessKey === undefined)) {
+    throw new AwsError('InvalidRequestException', 'Give both the access key id and the secret access key, or neither.');
+  }
+  const credential =
+    request.accessKeyId !== undefined && request.secretAccessKey !== undefined
+      ? { accessKeyId: request.accessKeyId, secretAccessKey: request.secretAccessKey }
+      : generateCredential();
+  checkCredential(credential.accessKeyId, credential.secretAccessKey);
+  await registry.addCredential({ accountId, ...credential, scope: request.scope ?? 'FULL' });
+  const stored = await registry.getCredential(credential.accessKeyId);
+  if (!stored) throw new Error('access key vanished after it was added');
+  return { accountId, ...credential, scope: stored.scope, status: stored.status, createDate: stored.createdAt };
+}
+
+/** An access key as listed: never its secret. */
+export function describeAccessKey(key: Credential): Record<string, unknown> {
+  return { accessKeyId: key.accessKeyId, scope: key.scope, status: key.status, createDate: key.createdAt };
 }

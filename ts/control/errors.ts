@@ -9,7 +9,8 @@ export const ERROR_STATUS = {
   InvalidRequestException: 400,
   CertificateValidationException: 400,
   RegistrationCodeValidationException: 400,
-  ThrottlingException: 400,
+  // AWS's front doors answer throttling with 429; SDKs retry it by name and by status.
+  ThrottlingException: 429,
   UnauthorizedException: 401,
   ResourceNotFoundException: 404,
   CertificateStateException: 406,
@@ -27,6 +28,8 @@ export const ERROR_STATUS = {
   IncompleteSignatureException: 403,
   InvalidSignatureException: 403,
   UnrecognizedClientException: 403,
+  // A read-only access key called a write operation (branch keys).
+  AccessDeniedException: 403,
   // No route matches the method and path (API Gateway's name for it).
   UnknownOperationException: 404,
 } as const;
@@ -79,6 +82,7 @@ export function fromRegistryError(
     SECRETS_LOCKED: 'ServiceUnavailableException',
     MASTER_KEY_MISMATCH: 'InternalFailureException',
     SECRET_TAMPERED: 'InternalFailureException',
+    LAST_FULL_ACCESS_KEY: 'DeleteConflictException',
   };
   const name = error.detail === 'TRANSFER_COMPLETED' ? 'TransferAlreadyCompletedException' : (overrides[error.code] ?? defaults[error.code]);
   const extra: Record<string, string> = {};

@@ -5,9 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { RegistryError, type Credential, type Registry } from '../registry/types.js';
+import { isReadOperation, readOnlyRefusal } from './access.js';
+import { runAudited } from './audit.js';
 import { AwsError, fromRegistryError, invalid } from './errors.js';
 import { matchRoute, type Route } from './router.js';
 import { verifySigV4Body, verifySigV4Headers } from './sigv4.js';
+import { throttled, type KeyRateLimiter } from './throttle.js';
 import type { ApiRequest } from './validate.js';
 
 /**
@@ -31,6 +34,8 @@ export interface HttpEdgeOptions {
   maxBodyBytes?: number;
   /** Clock for SigV4 skew checks (tests). */
   now?: () => number;
+  /** Per-access-key rate limit (branch keys); absent = none. */
+  rateLimiter?: KeyRateLimiter;
 }
 
 function send(res: http.ServerResponse, status: number, body: Record<string, unknown> | undefined, errorType?: string): void {
@@ -97,6 +102,13 @@ function parseJsonBody(raw: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** An INACTIVE key is refused as AWS refuses one, saying why (its holder proved the secret). */
+function checkKeyActive(caller: Credential): void {
+  if (caller.status !== 'ACTIVE') {
+    throw new AwsError('UnrecognizedClientException', `The security token included in the request is invalid: access key ${caller.accessKeyId} is inactive.`);
+  }
+}
+
 /** Build the request listener of the admin server. */
 export function createRequestListener(options: HttpEdgeOptions): http.RequestListener {
   const limit = options.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
@@ -152,19 +164,26 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
       }
       const auth = verifySigV4Body({ method, rawPath, rawQuery, headers, body: raw }, claim.claim);
       if (!auth.ok) throw new AwsError(auth.errorType, auth.message);
-      const accountId = (credential as Credential | null)?.accountId;
-      if (accountId === undefined) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      // The region was checked with the headers, before the body was read.
+      const caller = credential as Credential | null;
+      const accountId = caller?.accountId;
+      if (caller === null || accountId === undefined) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      checkKeyActive(caller);
+      const turn = options.rateLimiter?.take(caller.accessKeyId);
+      if (turn !== undefined && !turn.ok) {
+        res.setHeader('retry-after', String(Math.ceil(turn.retryAfterMs / 1000)));
+        throw throttled(caller.accessKeyId, turn.retryAfterMs);
+      }
       const match = matchRoute(options.routes, method, rawPath);
       if (!match) throw new AwsError('UnknownOperationException', `No operation matches ${method} ${rawPath}.`);
-      operation = match.route.operation;
-      const request: ApiRequest = {
-        accountId,
-        params: match.params,
-        query: new URLSearchParams(rawQuery),
-        body: parseJsonBody(raw),
-        headers,
-      };
-      const output = await match.route.handler(request);
+      const { route, params } = match;
+      operation = route.operation;
+      // A write, refused or not, is in the audit log before the answer leaves (audit.ts).
+      const output = await runAudited(options.registry, { accountId, accessKeyId: caller.accessKeyId, operation, params, requestId }, async () => {
+        if (caller.scope === 'READ_ONLY' && !isReadOperation(route.operation)) throw readOnlyRefusal(caller.accessKeyId, route.operation);
+        const request: ApiRequest = { accountId, params, query: new URLSearchParams(rawQuery), body: parseJsonBody(raw), headers };
+        return route.handler(request);
+      });
       send(res, 200, output);
     };
 

@@ -5,6 +5,7 @@
 import { loadEngine } from '../engine/load.js';
 import type { Engine, EngineName } from '../engine/types.js';
 import { RegistryError, type Registry } from '../registry/types.js';
+import { runAudited } from './audit.js';
 import type { ControlContext } from './context.js';
 import { AwsError, fromRegistryError } from './errors.js';
 import { adminRoutes } from './server.js';
@@ -39,7 +40,11 @@ export class LocalControlPlane {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(input.query ?? {})) if (v !== undefined) query.set(k, v);
     try {
-      return await route.handler({ accountId, params: input.params ?? {}, query, body: input.body ?? {}, headers: input.headers ?? {} });
+      const params = input.params ?? {};
+      // Writes by the operator CLI are audited too, with no access key (audit.ts).
+      return await runAudited(this.ctx.registry, { accountId, accessKeyId: null, operation, params, requestId: null }, () =>
+        route.handler({ accountId, params, query, body: input.body ?? {}, headers: input.headers ?? {} }),
+      );
     } catch (err) {
       if (err instanceof RegistryError) throw fromRegistryError(err);
       throw err;

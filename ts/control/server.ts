@@ -15,10 +15,13 @@ import { certificateRoutes } from './operations/certificates.js';
 import { domainRoutes } from './operations/domains.js';
 import { endpointRoutes } from './operations/endpoint.js';
 import { issueRoutes } from './operations/issue.js';
+import { keyRoutes } from './operations/keys.js';
+import { auditRoutes } from './operations/audit.js';
 import { principalRoutes } from './operations/principals.js';
 import { transferRoutes } from './operations/transfers.js';
 import type { Route } from './router.js';
 import { admissionServerOptions, capConnections, DEFAULT_ADMISSION, type AdmissionLimits } from '../server/admission.js';
+import { DEFAULT_ADMIN_RATE_LIMIT, KeyRateLimiter } from './throttle.js';
 
 /** Default admin address: loopback only, a port apart from the authorizer's. */
 export const DEFAULT_ADMIN_HOST = '127.0.0.1';
@@ -37,6 +40,8 @@ export interface AdminServerOptions {
   admission?: AdmissionLimits;
   /** Serve HTTPS with this PEM certificate chain and key (`--admin-tls-cert/--admin-tls-key`). */
   tls?: { cert: Buffer | string; key: Buffer | string };
+  /** Requests per second per access key (`--admin-rate-limit`); 0 = no limit. Default `DEFAULT_ADMIN_RATE_LIMIT`. */
+  adminRateLimit?: number;
 }
 
 /** Every operation of the admin API. */
@@ -49,6 +54,8 @@ export function adminRoutes(ctx: ControlContext): Route[] {
     ...principalRoutes(ctx),
     ...endpointRoutes(ctx),
     ...domainRoutes(ctx),
+    ...keyRoutes(ctx),
+    ...auditRoutes(ctx),
   ];
 }
 
@@ -70,6 +77,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     now: nowMs,
+    rateLimiter: new KeyRateLimiter(options.adminRateLimit ?? DEFAULT_ADMIN_RATE_LIMIT),
   });
   // Admin calls are small; a slow client must not hold a socket (or its body) for long.
   const admission = options.admission ?? DEFAULT_ADMISSION;

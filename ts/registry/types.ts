@@ -35,11 +35,48 @@ export interface Account {
   createdAt: number;
 }
 
+/** What a key may call: everything, or only List*, Describe* and Get* operations (`ts/control/access.ts`). */
+export type AccessKeyScope = 'FULL' | 'READ_ONLY';
+/** An INACTIVE key is refused at SigV4 as an unknown one would be; it can be reactivated. */
+export type AccessKeyStatus = 'ACTIVE' | 'INACTIVE';
+
 export interface Credential {
   accessKeyId: string;
   secretAccessKey: string;
   accountId: string;
+  scope: AccessKeyScope;
+  status: AccessKeyStatus;
+  /** Epoch seconds; 0 for keys created before certgate recorded key dates. */
+  createdAt: number;
 }
+
+/** A key to add: FULL and ACTIVE unless said otherwise. */
+export interface NewCredential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  accountId: string;
+  scope?: AccessKeyScope;
+}
+
+/** One audit row: an admin write (or refused write) as the registry keeps it. Never holds a secret. */
+export interface AuditEntry {
+  /** Increasing in commit order across the registry; the listing cursor. */
+  sequence: number;
+  accountId: string;
+  /** Epoch seconds. */
+  time: number;
+  /** The calling access key; null for the operator CLI (local, no key). */
+  accessKeyId: string | null;
+  /** The AWS (or certgate) operation name. */
+  operation: string;
+  /** What was acted on (`certificateId=...`), null when nothing names it. */
+  resource: string | null;
+  /** `OK`, or the error name the caller received. */
+  result: string;
+  requestId: string | null;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'sequence' | 'time'>;
 
 /** Installation-wide settings, fixed when the database is created. */
 export interface RegistrySettings {
@@ -242,7 +279,9 @@ export type RegistryErrorCode =
   /** The master key given is not the one the registry's secrets are encrypted with. */
   | 'MASTER_KEY_MISMATCH'
   /** A stored secret does not authenticate (altered, or copied from another row). */
-  | 'SECRET_TAMPERED';
+  | 'SECRET_TAMPERED'
+  /** The change would leave the account without an ACTIVE FULL access key. */
+  | 'LAST_FULL_ACCESS_KEY';
 
 /** A refused registry write. Callers branch on `code`, never on the message. */
 export class RegistryError extends Error {
@@ -334,9 +373,21 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   getAccount(accountId: string): Promise<Account | null>;
   listAccounts(): Promise<Account[]>;
   /** Throws NOT_FOUND (account) or ALREADY_EXISTS (access key id). */
-  addCredential(credential: Credential): Promise<void>;
+  addCredential(credential: NewCredential): Promise<void>;
   getCredential(accessKeyId: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
+  /**
+   * Activate or deactivate a key of the account. NOT_FOUND unless the account holds it;
+   * LAST_FULL_ACCESS_KEY when it would leave the account without an ACTIVE FULL key.
+   */
+  updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus): Promise<Credential>;
+  /** Delete a key of the account; same refusals as `updateCredentialStatus`. */
+  deleteCredential(accountId: string, accessKeyId: string): Promise<void>;
+
+  // Audit log of admin writes.
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** The account's audit rows with `sequence > afterSequence`, oldest first, at most `limit`. */
+  listAudit(accountId: string, afterSequence: number, limit: number): Promise<AuditEntry[]>;
   /**
    * Attach a custom domain (lower-case DNS name) for SNI routing. Throws NOT_FOUND /
    * ALREADY_EXISTS, or RESERVED_DOMAIN for a name in the endpoint namespace (endpoints.ts).

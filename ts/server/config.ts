@@ -13,6 +13,7 @@ import { DEFAULT_INLINE_BUDGET_US } from '../authz/placement.js';
 import { DEFAULT_SHEDDING, type SheddingLimits } from '../authz/shedding.js';
 import { DEFAULT_ADMISSION, type AdmissionLimits } from './admission.js';
 import { MasterKeyError, readMasterKeyFile, type MasterKey } from '../registry/secrets.js';
+import { DEFAULT_ADMIN_RATE_LIMIT } from '../control/throttle.js';
 
 export interface ServeConfig {
   db: string;
@@ -50,6 +51,8 @@ export interface ServeConfig {
   adminTls: { cert: Buffer; key: Buffer } | undefined;
   /** branch secrets: accept a plain-HTTP admin API on a non-loopback --host. */
   dangerPlainAdmin: boolean;
+  /** Admin API requests per second per access key and process; 0 = no limit (branch keys). */
+  adminRateLimit: number;
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -102,6 +105,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'adminTlsKey', flag: '--admin-tls-key <file>', env: 'CERTGATE_ADMIN_TLS_KEY', help: 'PEM private key of --admin-tls-cert' },
   { key: 'dangerPlainAdmin', flag: '--danger-plain-admin', env: 'CERTGATE_DANGER_PLAIN_ADMIN', help: 'DANGER: allow the admin API in plain HTTP on a non-loopback --host (SigV4-signed requests, readable and replayable for 5 minutes by anyone on the path)' },
   { key: 'masterKeyFile', flag: '--master-key-file <file>', env: 'CERTGATE_MASTER_KEY_FILE', help: "32 random bytes (raw or base64) encrypting the registry's secrets; a clear registry is encrypted in place. Without it an encrypted registry still authorizes, but the admin API cannot verify SigV4 (503)" },
+  { key: 'adminRateLimit', flag: '--admin-rate-limit <n>', env: 'CERTGATE_ADMIN_RATE_LIMIT', default: String(DEFAULT_ADMIN_RATE_LIMIT), help: 'admin API requests per second per access key and process, beyond which ThrottlingException (HTTP 429) (0 = no limit)' },
 ];
 
 /** A configuration error: the message names the option and the bad value. */
@@ -237,5 +241,6 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     },
     masterKey: masterKey(raw),
     ...adminTransport(raw, text(raw, 'host')),
+    adminRateLimit: integer(raw, 'adminRateLimit', 0, 1_000_000),
   };
 }

@@ -121,7 +121,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     onRequestError,
   });
   const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError, health });
-  const adminOptions = { registry, engine, logger: logger.child({ component: 'admin' }), admission: config.admission };
+  const adminOptions = { registry, engine, logger: logger.child({ component: 'admin' }), admission: config.admission, adminRateLimit: config.adminRateLimit };
   const admin: Server = config.adminTls === undefined ? await createAdminServer(adminOptions) : await createAdminServer({ ...adminOptions, tls: config.adminTls });
   try {
     const authzPort = await listenHttp(http, config.authzPort, config.host);

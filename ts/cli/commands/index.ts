@@ -6,6 +6,8 @@
 import type { Command } from 'commander';
 import { register as serve } from './serve.js';
 import { register as account } from './account.js';
+import { register as keys } from './keys.js';
+import { register as audit } from './audit.js';
 import { register as ca } from './ca.js';
 import { register as cert } from './cert.js';
 import { register as authorize } from './authorize.js';
@@ -19,6 +21,8 @@ type Registrar = (program: Command) => void;
 const modules: Registrar[] = [
   serve,
   account,
+  keys,
+  audit,
   ca,
   cert,
   authorize,

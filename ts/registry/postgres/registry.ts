@@ -40,6 +40,9 @@ import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromR
 import { certificateArn } from '../arn.js';
 import { endpointRoute } from '../endpoints.js';
 import { reservedDomain } from '../rules.js';
+import type { AccessKeyStatus, AuditEntry, NewAuditEntry, NewCredential } from '../types.js';
+import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from '../sqlite/rows.js';
+import { lastFullKey } from '../keys.js';
 import { Attachments } from './attachments.js';
 import * as cas from './cas.js';
 import * as certs from './certificates.js';
@@ -64,12 +67,6 @@ export function openPostgresRegistry(options: PostgresRegistryOptions): Postgres
   return new PostgresRegistry(options);
 }
 
-interface CredentialRow {
-  access_key_id: string;
-  secret_access_key: string;
-  account_id: string;
-}
-
 interface EventRow {
   sequence: string;
   account_id: string;
@@ -78,10 +75,10 @@ interface EventRow {
   created_at: number;
 }
 
-const credentialFromRow = (row: CredentialRow, box: SecretBox): Credential => ({
-  accessKeyId: row.access_key_id,
+/** A stored key with its secret opened (secrets at rest: ../secrets.ts). */
+const openCredential = (row: CredentialRow, box: SecretBox): Credential => ({
+  ...credentialFromRow(row),
   secretAccessKey: box.read(row.secret_access_key, binding.credential(row.access_key_id)),
-  accountId: row.account_id,
 });
 
 /** The sealing key id as a column of a query, so a secret and the state it was stored under are read in one snapshot. */
@@ -312,17 +309,20 @@ export class PostgresRegistry extends Attachments implements Registry {
     return (await this.db.all<AccountRow>('SELECT * FROM accounts ORDER BY account_id')).map(accountFromRow);
   }
 
-  async addCredential(credential: Credential): Promise<void> {
+  async addCredential(credential: NewCredential): Promise<void> {
     await this.ready();
     await this.db.write(async (tx) => {
       await requireAccount(tx, credential.accountId);
       if (await tx.get('SELECT 1 FROM credentials WHERE access_key_id = $1', [credential.accessKeyId])) {
         throw new RegistryError('ALREADY_EXISTS', `Access key ${credential.accessKeyId} already exists.`, credential.accessKeyId);
       }
-      await tx.run('INSERT INTO credentials (access_key_id, secret_access_key, account_id) VALUES ($1, $2, $3)', [
+      await tx.run('INSERT INTO credentials (access_key_id, secret_access_key, account_id, scope, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [
         credential.accessKeyId,
         this.box(await this.sealedWith(tx)).store(credential.secretAccessKey, binding.credential(credential.accessKeyId)),
         credential.accountId,
+        credential.scope ?? 'FULL',
+        'ACTIVE',
+        Date.now() / 1000,
       ]);
     });
   }
@@ -330,7 +330,7 @@ export class PostgresRegistry extends Attachments implements Registry {
   async getCredential(accessKeyId: string): Promise<Credential | null> {
     await this.ready();
     const row = await this.db.get<CredentialRow & { sealed_with: string | null }>(`SELECT *, ${SEALED_WITH} FROM credentials WHERE access_key_id = $1`, [accessKeyId]);
-    return row ? credentialFromRow(row, this.box(row.sealed_with)) : null;
+    return row ? openCredential(row, this.box(row.sealed_with)) : null;
   }
 
   async listCredentials(accountId: string): Promise<Credential[]> {
@@ -339,7 +339,57 @@ export class PostgresRegistry extends Attachments implements Registry {
       `SELECT *, ${SEALED_WITH} FROM credentials WHERE account_id = $1 ORDER BY access_key_id`,
       [accountId],
     );
-    return rows.map((row) => credentialFromRow(row, this.box(row.sealed_with)));
+    return rows.map((row) => openCredential(row, this.box(row.sealed_with)));
+  }
+
+  async updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus): Promise<Credential> {
+    await this.ready();
+    return this.db.write(async (tx) => {
+      await keepOneFullKey(tx, accountId, accessKeyId, status === 'INACTIVE');
+      const row = await tx.get<CredentialRow>('UPDATE credentials SET status = $1 WHERE account_id = $2 AND access_key_id = $3 RETURNING *', [
+        status,
+        accountId,
+        accessKeyId,
+      ]);
+      if (!row) throw new Error('UPDATE ... RETURNING returned no row');
+      return openCredential(row, this.box(await this.sealedWith(tx)));
+    });
+  }
+
+  async deleteCredential(accountId: string, accessKeyId: string): Promise<void> {
+    await this.ready();
+    await this.db.write(async (tx) => {
+      await keepOneFullKey(tx, accountId, accessKeyId, true);
+      await tx.run('DELETE FROM credentials WHERE account_id = $1 AND access_key_id = $2', [accountId, accessKeyId]);
+    });
+  }
+
+  // ---- Audit log ----
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    await this.ready();
+    const time = Date.now() / 1000;
+    // Sequence order must be commit order (readers page with "after N"): the advisory
+    // lock is taken before the number is drawn, as for events.
+    const row = await this.db.write(async (tx) => {
+      await tx.run('SELECT pg_advisory_xact_lock($1::bigint)', [ADVISORY_LOCKS.audit.toString()]);
+      return tx.get<{ sequence: string }>(
+        'INSERT INTO audit_log (account_id, time, access_key_id, operation, resource, result, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING sequence',
+        [entry.accountId, time, entry.accessKeyId, entry.operation, entry.resource, entry.result, entry.requestId],
+      );
+    });
+    if (!row) throw new Error('INSERT ... RETURNING returned no row');
+    return { sequence: Number(row.sequence), time, ...entry };
+  }
+
+  async listAudit(accountId: string, afterSequence: number, limit: number): Promise<AuditEntry[]> {
+    await this.ready();
+    const rows = await this.db.all<AuditRow>('SELECT * FROM audit_log WHERE account_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3', [
+      accountId,
+      afterSequence,
+      limit,
+    ]);
+    return rows.map(auditFromRow);
   }
 
   async addDomain(accountId: string, domainName: string): Promise<void> {
@@ -516,4 +566,18 @@ async function requireAccount(tx: Queryable, accountId: string): Promise<void> {
   if (!(await tx.get('SELECT 1 FROM accounts WHERE account_id = $1', [accountId]))) {
     throw new RegistryError('NOT_FOUND', `Account ${accountId} does not exist.`);
   }
+}
+
+/** Inside a write: NOT_FOUND unless the account holds the key; LAST_FULL_ACCESS_KEY if `removing` it would leave no ACTIVE FULL key. */
+async function keepOneFullKey(tx: Queryable, accountId: string, accessKeyId: string, removing: boolean): Promise<void> {
+  const key = await tx.get<CredentialRow>('SELECT * FROM credentials WHERE account_id = $1 AND access_key_id = $2', [accountId, accessKeyId]);
+  if (!key) throw new RegistryError('NOT_FOUND', `Access key ${accessKeyId} does not exist in account ${accountId}.`);
+  if (!removing || key.scope !== 'FULL' || key.status !== 'ACTIVE') return;
+  // SERIALIZABLE (database.ts): two transactions each removing one of the last two keys
+  // read each other's row, and PostgreSQL aborts one; its rerun sees one key left.
+  const others = await tx.get<{ n: string }>(
+    "SELECT count(*) AS n FROM credentials WHERE account_id = $1 AND access_key_id <> $2 AND scope = 'FULL' AND status = 'ACTIVE'",
+    [accountId, accessKeyId],
+  );
+  if (Number(others?.n ?? 0) === 0) throw lastFullKey(accountId, accessKeyId);
 }

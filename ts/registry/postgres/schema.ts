@@ -146,6 +146,23 @@ export const MIGRATIONS: readonly string[] = [
     sealed_at double precision NOT NULL
   );
   `,
+  // branch keys: access key scope/status/date, and the audit log of admin writes.
+  `
+  ALTER TABLE credentials ADD COLUMN scope ${TEXT} NOT NULL DEFAULT 'FULL' CHECK (scope IN ('FULL', 'READ_ONLY'));
+  ALTER TABLE credentials ADD COLUMN status ${TEXT} NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'INACTIVE'));
+  ALTER TABLE credentials ADD COLUMN created_at double precision NOT NULL DEFAULT 0;
+  CREATE TABLE audit_log (
+    sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id ${TEXT} NOT NULL,
+    time double precision NOT NULL,
+    access_key_id ${TEXT},
+    operation ${TEXT} NOT NULL,
+    resource ${TEXT},
+    result ${TEXT} NOT NULL,
+    request_id ${TEXT}
+  );
+  CREATE INDEX audit_by_account ON audit_log (account_id, sequence);
+  `,
 ];
 
 /**
@@ -156,6 +173,8 @@ export const MIGRATIONS: readonly string[] = [
 export const ADVISORY_LOCKS = {
   migrate: 0x6365727467617465n,
   events: 0x6365727467617466n,
+  // branch keys: audit rows, whose sequence is a cursor like events'.
+  audit: 0x636572746761746bn,
 } as const;
 
 /** Bring the database up to the newest schema version; returns the version reached. */

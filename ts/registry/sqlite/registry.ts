@@ -35,6 +35,9 @@ import { certificateArn } from '../arn.js';
 import { endpointRoute } from '../endpoints.js';
 import { reservedDomain } from '../rules.js';
 import { binding, sealingRewrite, secretBox, type MasterKey, type ResealReport, type SecretBox, type SecretRewrite } from '../secrets.js';
+import type { AccessKeyStatus, AuditEntry, NewAuditEntry, NewCredential } from '../types.js';
+import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from './rows.js';
+import { lastFullKey } from '../keys.js';
 
 /** Options for `openSqliteRegistry`. Settings apply only when the file is created. */
 export interface SqliteRegistryOptions {
@@ -294,41 +297,92 @@ export class SqliteRegistry extends Attachments implements Registry {
     return this.sqlite.all<AccountRow>('SELECT * FROM accounts ORDER BY account_id').map(accountFromRow);
   }
 
-  async addCredential(credential: Credential): Promise<void> {
+  async addCredential(credential: NewCredential): Promise<void> {
     this.sqlite.write(() => {
       this.requireAccount(credential.accountId);
       if (this.sqlite.get('SELECT 1 FROM credentials WHERE access_key_id = ?', credential.accessKeyId)) {
         throw new RegistryError('ALREADY_EXISTS', `Access key ${credential.accessKeyId} already exists.`, credential.accessKeyId);
       }
       this.sqlite.run(
-        'INSERT INTO credentials (access_key_id, secret_access_key, account_id) VALUES (?, ?, ?)',
+        'INSERT INTO credentials (access_key_id, secret_access_key, account_id, scope, status, created_at) VALUES (?, ?, ?, ?, ?, ?)',
         credential.accessKeyId,
         this.box().store(credential.secretAccessKey, binding.credential(credential.accessKeyId)),
         credential.accountId,
+        credential.scope ?? 'FULL',
+        'ACTIVE',
+        Date.now() / 1000,
       );
     });
   }
 
   async getCredential(accessKeyId: string): Promise<Credential | null> {
-    const row = this.sqlite.get<{ access_key_id: string; secret_access_key: string; account_id: string }>(
-      'SELECT * FROM credentials WHERE access_key_id = ?',
-      accessKeyId,
-    );
+    const row = this.sqlite.get<CredentialRow>('SELECT * FROM credentials WHERE access_key_id = ?', accessKeyId);
     return row ? this.credentialFromRow(row, this.box()) : null;
   }
 
   async listCredentials(accountId: string): Promise<Credential[]> {
     const box = this.box();
     return this.sqlite
-      .all<{ access_key_id: string; secret_access_key: string; account_id: string }>(
-        'SELECT * FROM credentials WHERE account_id = ? ORDER BY access_key_id',
-        accountId,
-      )
+      .all<CredentialRow>('SELECT * FROM credentials WHERE account_id = ? ORDER BY access_key_id', accountId)
       .map((row) => this.credentialFromRow(row, box));
   }
 
-  private credentialFromRow(row: { access_key_id: string; secret_access_key: string; account_id: string }, box: SecretBox): Credential {
-    return { accessKeyId: row.access_key_id, secretAccessKey: box.read(row.secret_access_key, binding.credential(row.access_key_id)), accountId: row.account_id };
+  /** A stored key with its secret opened (secrets at rest: ../secrets.ts). */
+  private credentialFromRow(row: CredentialRow, box: SecretBox): Credential {
+    return { ...credentialFromRow(row), secretAccessKey: box.read(row.secret_access_key, binding.credential(row.access_key_id)) };
+  }
+
+  async updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus): Promise<Credential> {
+    return this.sqlite.write(() => {
+      this.keepOneFullKey(accountId, accessKeyId, status === 'INACTIVE');
+      this.sqlite.run('UPDATE credentials SET status = ? WHERE account_id = ? AND access_key_id = ?', status, accountId, accessKeyId);
+      const row = this.sqlite.get<CredentialRow>('SELECT * FROM credentials WHERE access_key_id = ?', accessKeyId);
+      if (!row) throw new Error('access key vanished inside its transaction');
+      return this.credentialFromRow(row, this.box());
+    });
+  }
+
+  async deleteCredential(accountId: string, accessKeyId: string): Promise<void> {
+    this.sqlite.write(() => {
+      this.keepOneFullKey(accountId, accessKeyId, true);
+      this.sqlite.run('DELETE FROM credentials WHERE account_id = ? AND access_key_id = ?', accountId, accessKeyId);
+    });
+  }
+
+  /** Inside a write: NOT_FOUND unless the account holds the key; LAST_FULL_ACCESS_KEY if `removing` it would leave no ACTIVE FULL key. */
+  private keepOneFullKey(accountId: string, accessKeyId: string, removing: boolean): void {
+    const key = this.sqlite.get<CredentialRow>('SELECT * FROM credentials WHERE account_id = ? AND access_key_id = ?', accountId, accessKeyId);
+    if (!key) throw new RegistryError('NOT_FOUND', `Access key ${accessKeyId} does not exist in account ${accountId}.`);
+    if (!removing || key.scope !== 'FULL' || key.status !== 'ACTIVE') return;
+    const others = this.sqlite.get<{ n: number }>(
+      "SELECT count(*) AS n FROM credentials WHERE account_id = ? AND access_key_id <> ? AND scope = 'FULL' AND status = 'ACTIVE'",
+      accountId,
+      accessKeyId,
+    );
+    if ((others?.n ?? 0) === 0) throw lastFullKey(accountId, accessKeyId);
+  }
+
+  // ---- Audit log ----
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    const time = Date.now() / 1000;
+    const result = this.sqlite.run(
+      'INSERT INTO audit_log (account_id, time, access_key_id, operation, resource, result, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      entry.accountId,
+      time,
+      entry.accessKeyId,
+      entry.operation,
+      entry.resource,
+      entry.result,
+      entry.requestId,
+    );
+    return { sequence: Number(result.lastInsertRowid), time, ...entry };
+  }
+
+  async listAudit(accountId: string, afterSequence: number, limit: number): Promise<AuditEntry[]> {
+    return this.sqlite
+      .all<AuditRow>('SELECT * FROM audit_log WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', accountId, afterSequence, limit)
+      .map(auditFromRow);
   }
 
   async addDomain(accountId: string, domainName: string): Promise<void> {

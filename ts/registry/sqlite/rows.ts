@@ -12,6 +12,7 @@ import type {
   RegistrationConfig,
   Tag,
 } from '../types.js';
+import type { AccessKeyScope, AccessKeyStatus, AuditEntry, Credential } from '../types.js';
 
 export interface AccountRow {
   account_id: string;
@@ -147,3 +148,45 @@ export function standingFromRow(accountId: string, certificateId: string, row: S
     things,
   };
 }
+
+// branch keys: access keys and audit rows (both backends).
+export interface CredentialRow {
+  access_key_id: string;
+  secret_access_key: string;
+  account_id: string;
+  scope: string;
+  status: string;
+  created_at: number;
+}
+
+export const credentialFromRow = (row: CredentialRow): Credential => ({
+  accessKeyId: row.access_key_id,
+  secretAccessKey: row.secret_access_key,
+  accountId: row.account_id,
+  scope: row.scope as AccessKeyScope,
+  status: row.status as AccessKeyStatus,
+  createdAt: row.created_at,
+});
+
+export interface AuditRow {
+  /** PostgreSQL returns bigint as a string. */
+  sequence: number | string;
+  account_id: string;
+  time: number;
+  access_key_id: string | null;
+  operation: string;
+  resource: string | null;
+  result: string;
+  request_id: string | null;
+}
+
+export const auditFromRow = (row: AuditRow): AuditEntry => ({
+  sequence: Number(row.sequence),
+  accountId: row.account_id,
+  time: row.time,
+  accessKeyId: row.access_key_id,
+  operation: row.operation,
+  resource: row.resource,
+  result: row.result,
+  requestId: row.request_id,
+});

@@ -128,6 +128,23 @@ export const MIGRATIONS: readonly string[] = [
     sealed_at REAL NOT NULL
   );
   `,
+  // branch keys: access key scope/status/date, and the audit log of admin writes.
+  `
+  ALTER TABLE credentials ADD COLUMN scope TEXT NOT NULL DEFAULT 'FULL' CHECK (scope IN ('FULL', 'READ_ONLY'));
+  ALTER TABLE credentials ADD COLUMN status TEXT NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'INACTIVE'));
+  ALTER TABLE credentials ADD COLUMN created_at REAL NOT NULL DEFAULT 0;
+  CREATE TABLE audit_log (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT NOT NULL,
+    time REAL NOT NULL,
+    access_key_id TEXT,
+    operation TEXT NOT NULL,
+    resource TEXT,
+    result TEXT NOT NULL,
+    request_id TEXT
+  );
+  CREATE INDEX audit_by_account ON audit_log (account_id, sequence);
+  `,
 ];
 
 /** Bring the database up to the newest schema version; returns the version reached. */

@@ -1,0 +1,158 @@
+/**
+ * The audit log of admin writes (branch keys), through the real @aws-sdk/client-iot:
+ * who, what, when and result for successful and refused writes, reads left out, the
+ * account boundary, pagination, the operator CLI, and no secret in any row.
+ */
+import {
+  CreateKeysAndCertificateCommand,
+  CreatePolicyCommand,
+  DeleteCertificateCommand,
+  ListCertificatesCommand,
+  RegisterCertificateWithoutCACommand,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../ts/cli/main.js';
+import { ACCOUNT_A, ACCOUNT_B, sdkError, signedFetch, startAdmin, type AdminHarness, type TestAccount } from './harness.js';
+import { makeSelfSigned } from './pki-fixtures.js';
+
+interface Row {
+  sequence: number;
+  time: number;
+  accessKeyId?: string;
+  operation: string;
+  resource?: string;
+  result: string;
+  requestId?: string;
+}
+
+/** Run the certgate CLI in-process; stdout captured. */
+async function run(args: string[]): Promise<{ code: number; stdout: string }> {
+  let stdout = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    return { code: await main(args), stdout };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+describe('the audit log of admin writes', () => {
+  let harness: AdminHarness;
+  const secrets: string[] = [ACCOUNT_A.secretAccessKey, ACCOUNT_B.secretAccessKey];
+  let reader: TestAccount;
+  let certificateId = '';
+
+  async function auditOf(account: TestAccount, query: Record<string, string> = {}): Promise<{ auditEvents: Row[]; nextSequence: number }> {
+    const res = await signedFetch(harness, account, { method: 'GET', path: '/certgate/audit', query });
+    expect(res.status).toBe(200);
+    return res.json as unknown as { auditEvents: Row[]; nextSequence: number };
+  }
+
+  beforeAll(async () => {
+    harness = await startAdmin();
+    const a = harness.client(ACCOUNT_A);
+    const created = await signedFetch(harness, ACCOUNT_A, { method: 'POST', path: '/certgate/access-keys', body: '{"readOnly":true}' });
+    const key = created.json?.['accessKey'] as Record<string, string>;
+    reader = { ...ACCOUNT_A, accessKeyId: key['accessKeyId'] ?? '', secretAccessKey: key['secretAccessKey'] ?? '' };
+    secrets.push(reader.secretAccessKey);
+
+    await a.send(new CreatePolicyCommand({ policyName: 'audited', policyDocument: '{"Version":"2012-10-17"}' }));
+    await sdkError(a.send(new CreatePolicyCommand({ policyName: 'audited', policyDocument: '{}' })));
+    const registered = await a.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(7), status: 'INACTIVE' }));
+    certificateId = registered.certificateId ?? '';
+    await a.send(new UpdateCertificateCommand({ certificateId, newStatus: 'ACTIVE' }));
+    await a.send(new ListCertificatesCommand({}));
+    const issued = await a.send(new CreateKeysAndCertificateCommand({ setAsActive: false }));
+    secrets.push(issued.keyPair?.PrivateKey ?? 'missing private key', issued.keyPair?.PrivateKey?.split('\n')[1] ?? 'missing key line');
+    await sdkError(harness.client(reader).send(new DeleteCertificateCommand({ certificateId })));
+    await signedFetch(harness, ACCOUNT_A, { method: 'POST', path: '/policies/bad', body: '{not json' });
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('records who, what, when and the result of every write, refused ones too, and no read', async () => {
+    const started = Date.now() / 1000 - 60;
+    const rows = (await auditOf(ACCOUNT_A)).auditEvents;
+    expect(rows.map((r) => [r.accessKeyId, r.operation, r.result])).toEqual([
+      [ACCOUNT_A.accessKeyId, 'CreateAccessKey', 'OK'],
+      [ACCOUNT_A.accessKeyId, 'CreatePolicy', 'OK'],
+      [ACCOUNT_A.accessKeyId, 'CreatePolicy', 'ResourceAlreadyExistsException'],
+      [ACCOUNT_A.accessKeyId, 'RegisterCertificateWithoutCA', 'OK'],
+      [ACCOUNT_A.accessKeyId, 'UpdateCertificate', 'OK'],
+      [ACCOUNT_A.accessKeyId, 'CreateKeysAndCertificate', 'OK'],
+      [reader.accessKeyId, 'DeleteCertificate', 'AccessDeniedException'],
+      [ACCOUNT_A.accessKeyId, 'CreatePolicy', 'InvalidRequestException'],
+    ]);
+    expect(rows[0]?.resource).toBe(`accessKeyId=${reader.accessKeyId}`);
+    expect(rows[1]?.resource).toBe('policyName=audited');
+    expect(rows[3]?.resource).toBe(`certificateId=${certificateId}`);
+    expect(rows[4]?.resource).toBe(`certificateId=${certificateId}`);
+    expect(rows[6]?.resource).toBe(`certificateId=${certificateId}`);
+    for (const r of rows) {
+      expect(r.time).toBeGreaterThan(started);
+      expect(r.time).toBeLessThanOrEqual(Date.now() / 1000);
+      expect(r.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    // The policy the read-only key tried to delete is untouched; B sees none of A's rows.
+    expect((await auditOf(ACCOUNT_B)).auditEvents).toEqual([]);
+  });
+
+  it('pages with afterSequence and maxResults, and refuses bad paging input', async () => {
+    const all = (await auditOf(ACCOUNT_A)).auditEvents;
+    const seen: Row[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await auditOf(ACCOUNT_A, { afterSequence: String(after), maxResults: '3' });
+      if (page.auditEvents.length === 0) break;
+      expect(page.auditEvents.length).toBeLessThanOrEqual(3);
+      seen.push(...page.auditEvents);
+      after = page.nextSequence;
+    }
+    expect(seen).toEqual(all);
+    const bad = await signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certgate/audit', query: { maxResults: '0' } });
+    expect(bad).toMatchObject({ status: 400, errorType: 'InvalidRequestException' });
+    // A read-only key may read the log.
+    expect((await auditOf(reader)).auditEvents).toEqual(all);
+  });
+
+  it('lists the log with certgate audit list, and records operator CLI writes without a key', async () => {
+    const created = await run(['account', 'key', 'create', '--db', harness.dbPath, '--account', ACCOUNT_A.accountId]);
+    expect(created.code).toBe(0);
+    const cliKey = JSON.parse(created.stdout) as { accessKeyId: string; secretAccessKey: string };
+    secrets.push(cliKey.secretAccessKey);
+    const table = await run(['audit', 'list', '--db', harness.dbPath, '--account', ACCOUNT_A.accountId]);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^SEQ\s+TIME\s+ACCESS KEY\s+OPERATION\s+RESOURCE\s+RESULT$/);
+    expect(lines[lines.length - 1]).toMatch(new RegExp(`^\\d+\\s+\\S+Z\\s+-\\s+CreateAccessKey\\s+accessKeyId=${cliKey.accessKeyId}\\s+OK$`));
+    const json = JSON.parse((await run(['audit', 'list', '--db', harness.dbPath, '--account', ACCOUNT_A.accountId, '--json', '--max', '2'])).stdout) as { auditEvents: Row[] };
+    expect(json.auditEvents).toHaveLength(2);
+    const help = await run(['audit', 'list', '--help']);
+    expect(help.stdout).toContain('Examples:');
+  });
+
+  it('never stores a secret: no audit row contains a secret key or private key used here', () => {
+    const db = new Database(harness.dbPath, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT * FROM audit_log').all() as Record<string, unknown>[];
+      expect(rows.length).toBeGreaterThanOrEqual(9);
+      const text = rows.map((r) => Object.values(r).join('\u0000')).join('\n');
+      expect(secrets.length).toBeGreaterThanOrEqual(6);
+      for (const secret of secrets) {
+        expect(secret.length).toBeGreaterThanOrEqual(16);
+        expect(text).not.toContain(secret);
+      }
+    } finally {
+      db.close();
+    }
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * The audit log of admin writes (branch keys): every operation that is not a read
+ * (`access.ts`), successful or refused, leaves one durable registry row naming who (the
+ * access key id; null for the operator CLI), what (operation and resource), when and
+ * the result (`OK` or the error name the caller received). The response is sent only
+ * after the row is durable; if the row cannot be written the caller gets
+ * InternalFailureException (the write itself may have been committed) and the failure
+ * is logged.
+ *
+ * Rows never contain secrets: the resource is built only from path parameters and a
+ * fixed list of id members of the output (never the body, headers or other output).
+ */
+import { RegistryError, type NewAuditEntry, type Registry } from '../registry/types.js';
+import { isReadOperation } from './access.js';
+import { AwsError, fromRegistryError } from './errors.js';
+
+/** Output members that name the resource a write created. */
+const OUTPUT_IDS = ['certificateId', 'caCertificateId', 'policyName', 'domainName'] as const;
+
+/** What the operation acted on, e.g. `certificateId=ab12...`; null when nothing names it. */
+export function auditResource(params: Record<string, string>, output: Record<string, unknown> | undefined): string | null {
+  const parts = Object.entries(params).map(([k, v]) => `${k}=${v}`);
+  for (const name of OUTPUT_IDS) {
+    const value = output?.[name];
+    if (typeof value === 'string' && params[name] === undefined) parts.push(`${name}=${value}`);
+  }
+  const key = output?.['accessKey'];
+  const keyId = key !== null && typeof key === 'object' ? (key as Record<string, unknown>)['accessKeyId'] : undefined;
+  if (typeof keyId === 'string' && params['accessKeyId'] === undefined) parts.push(`accessKeyId=${keyId}`);
+  return parts.length === 0 ? null : parts.join(' ');
+}
+
+/** The error name a caller receives for `err` (as `http.ts` answers it). */
+export function resultName(err: unknown): string {
+  if (err instanceof AwsError) return err.errorType;
+  if (err instanceof RegistryError) return fromRegistryError(err).errorType;
+  return 'InternalFailureException';
+}
+
+export interface AuditedCall {
+  accountId: string;
+  accessKeyId: string | null;
+  operation: string;
+  params: Record<string, string>;
+  requestId: string | null;
+}
+
+/** Run `fn` (the operation); for a write, record its outcome before returning or rethrowing. */
+export async function runAudited(
+  registry: Registry,
+  call: AuditedCall,
+  fn: () => Promise<Record<string, unknown> | undefined>,
+): Promise<Record<string, unknown> | undefined> {
+  if (isReadOperation(call.operation)) return fn();
+  const entry = (resource: string | null, result: string): NewAuditEntry => ({
+    accountId: call.accountId,
+    accessKeyId: call.accessKeyId,
+    operation: call.operation,
+    resource,
+    result,
+    requestId: call.requestId,
+  });
+  let output: Record<string, unknown> | undefined;
+  try {
+    output = await fn();
+  } catch (err) {
+    await registry.appendAudit(entry(auditResource(call.params, undefined), resultName(err)));
+    throw err;
+  }
+  await registry.appendAudit(entry(auditResource(call.params, output), 'OK'));
+  return output;
+}
