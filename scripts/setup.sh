@@ -66,6 +66,8 @@ if [ "$PURPOSE" = test ]; then
   # Real peers the test suite drives: NGINX with auth_request, the AWS CLI, curl,
   # and PostgreSQL (test/registry/postgres.test.ts starts its own server).
   apt_install nginx awscli curl openssl postgresql
+  # MQTT devices end to end (test/e2e/mqtt.test.ts): NGINX stream + njs, the Mosquitto broker.
+  apt_install libnginx-mod-stream libnginx-mod-stream-js mosquitto mosquitto-clients
 fi
 
 # ---------------------------------------------------------------------------- npm
