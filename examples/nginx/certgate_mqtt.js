@@ -73,8 +73,10 @@ function parseConnect(b) {
 
 /** UTF-8 bytes (a byte string) as a JavaScript string; null when not valid UTF-8. */
 function utf8(bytes) {
+    var octets = new Uint8Array(bytes.length);
+    for (var i = 0; i < bytes.length; i++) octets[i] = bytes.charCodeAt(i);
     try {
-        return Buffer.from(bytes, 'latin1').toString('utf8');
+        return new TextDecoder('utf-8', { fatal: true }).decode(octets);
     } catch (e) {
         return null;
     }

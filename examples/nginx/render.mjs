@@ -21,6 +21,8 @@ export const DEFAULTS = {
   BROKER: '127.0.0.1:1883', // the MQTT broker (plain TCP, on a private network or loopback)
   TLS_CERT: 'tls/server.pem', // the server certificate chain devices see
   TLS_KEY: 'tls/server.key', // its private key
+  AUTHZ_TIMEOUT: '500ms', // how long certgate_mqtt.js waits for certgate before refusing the device
+  MAX_SESSION_SECONDS: '3600', // MQTT sessions are closed after this long (0 = never); the device reconnects and is authorized again
 };
 
 const FILES = ['nginx.conf', 'certgate-http.conf', 'certgate-mqtt.conf'];
@@ -50,7 +52,7 @@ function main(argv) {
     process.stderr.write(
       'usage: [NAME=value ...] node examples/nginx/render.mjs OUTDIR\n\nNames and defaults:\n' +
         Object.entries(DEFAULTS)
-          .map(([k, v]) => `  ${k.padEnd(15)} ${v}\n`)
+          .map(([k, v]) => `  ${k.padEnd(20)} ${v}\n`)
           .join('') +
         '\nexample: CERTGATE_AUTHZ=10.0.0.5:9441 MQTT_LISTEN=0.0.0.0:8883 node examples/nginx/render.mjs /etc/certgate/nginx\n',
     );

@@ -2,38 +2,16 @@
  * End to end through the real NGINX: mutual TLS at NGINX (`ssl_verify_client
  * optional_no_ca`), `auth_request` to certgate's NGINX door, the real curl as the device.
  */
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../ts/server/node.js';
 import { certificate, identity, keyPem, type Cert } from '../authz/pki.js';
-import { ACCOUNT_A, CREDENTIALS_A, SNI_A, SNI_B, createWorld, type World } from '../authz/world.js';
+import { ACCOUNT_A, SNI_A, SNI_B, createWorld, type World } from '../authz/world.js';
 import { testNode } from '../ingress/node.js';
 import { NGINX_EXAMPLES, curl, nginxTest, renderExamples, startApp, startNginx, writeServerTls, type App, type Nginx } from './nginxHarness.js';
-import { AWS_CLI } from '../control/harness.js';
-
-const run = promisify(execFile);
-
-/** `aws iot update-certificate` against certgate's admin port (the real AWS CLI). */
-async function awsRevoke(adminPort: number, certificateId: string): Promise<void> {
-  await run(
-    AWS_CLI,
-    ['iot', 'update-certificate', '--certificate-id', certificateId, '--new-status', 'REVOKED', '--endpoint-url', `http://127.0.0.1:${adminPort}`],
-    {
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: CREDENTIALS_A.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: CREDENTIALS_A.secretAccessKey,
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      },
-    },
-  );
-}
+import { awsRevoke } from './aws.js';
 
 const certgateHeaders = (h: Record<string, string>) => Object.keys(h).filter((k) => k.startsWith('x-certgate-'));
 

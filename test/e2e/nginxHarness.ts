@@ -110,11 +110,13 @@ export interface NginxOptions {
   hosts: string[];
   appPort?: number;
   brokerPort?: number;
+  /** Further render.mjs values (e.g. MAX_SESSION_SECONDS). */
+  render?: Record<string, string>;
 }
 
 /** Render the shipped examples into `dir/nginx` with free ports and start NGINX on them. */
-export async function startNginx(dir: string, o: NginxOptions): Promise<Nginx> {
-  const prefix = path.join(dir, 'nginx');
+export async function startNginx(dir: string, o: NginxOptions, name = 'nginx'): Promise<Nginx> {
+  const prefix = path.join(dir, name);
   const port = await freePort();
   const mqttPort = await freePort();
   await renderExamples(prefix, {
@@ -123,6 +125,7 @@ export async function startNginx(dir: string, o: NginxOptions): Promise<Nginx> {
     MQTT_LISTEN: `127.0.0.1:${mqttPort}`,
     APP: `127.0.0.1:${o.appPort ?? (await freePort())}`,
     BROKER: `127.0.0.1:${o.brokerPort ?? (await freePort())}`,
+    ...o.render,
   });
   const serverCa = writeServerTls(prefix, o.hosts);
   const errorLog = path.join(prefix, 'logs', 'error.log');
