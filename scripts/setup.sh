@@ -68,6 +68,8 @@ if [ "$PURPOSE" = test ]; then
   apt_install nginx awscli curl openssl postgresql
   # Prometheus and promtool check the shipped ops/ rules and dashboard (test/ops).
   apt_install prometheus
+  # MQTT devices end to end (test/e2e/mqtt.test.ts): NGINX stream + njs, the Mosquitto broker.
+  apt_install libnginx-mod-stream libnginx-mod-stream-js mosquitto mosquitto-clients
 fi
 
 # ---------------------------------------------------------------------------- npm

@@ -97,11 +97,11 @@ describe('the README quick start', () => {
 
 describe('the README NGINX snippet', () => {
   it('is part of the configuration the NGINX end-to-end test runs', () => {
-    const example = readFileSync(path.join(projectRoot, 'examples', 'nginx', 'certgate.conf'), 'utf8');
+    const example = readFileSync(path.join(projectRoot, 'examples', 'nginx', 'certgate-http.conf'), 'utf8');
     const exampleLines = new Set(example.split('\n').map((l) => l.trim()));
     const snippet = blockStartingWith('nginx', '');
     for (const line of snippet.split('\n').map((l) => l.trim()).filter((l) => l !== '' && l !== '}')) {
-      expect(exampleLines, `README line not in examples/nginx/certgate.conf: ${line}`).toContain(line);
+      expect(exampleLines, `README line not in examples/nginx/certgate-http.conf: ${line}`).toContain(line);
     }
   });
 });

@@ -15,6 +15,7 @@ import type { RunningNode } from '../../ts/server/node.js';
 import { certificate, escapePem, identity } from '../authz/pki.js';
 import { SNI_A, createWorld, type World } from '../authz/world.js';
 import { testNode } from './node.js';
+import { checkMessage, type NewerFields } from './envoySchema.js';
 
 type Json = Record<string, unknown>;
 const load = (name: string): string => readFileSync(path.join(projectRoot, 'examples', 'envoy', name), 'utf8');
@@ -30,10 +31,94 @@ const defaultOf = (key: string) => SERVE_OPTIONS.find((o) => o.key === key)?.def
 const portOf = (config: unknown, clusterName: string): number | undefined =>
   (JSON.stringify(named(config, clusterName)).match(/"port_value":(\d+)/) ?? [])[1] as unknown as number | undefined;
 
+/** The cluster (not the filter referring to it) named `name`. */
+function cluster(config: unknown, name: string): Json {
+  const found = named(config, name).find((o) => 'load_assignment' in o);
+  if (found === undefined) throw new Error(`no cluster ${name}`);
+  return found;
+}
+
 describe('the Envoy example configurations', () => {
   const grpcHttp = JSON.parse(load('grpc-http-filter.json')) as Json;
   const httpService = JSON.parse(load('http-service.json')) as Json;
   const network = JSON.parse(load('grpc-network-filter.json')) as Json;
+
+  /**
+   * Fields newer than the Envoy API bundled in @grpc/grpc-js-xds 1.14, named one by one:
+   * `send_tls_alert_on_denial` (network ext_authz, documented in Envoy 1.36:
+   * https://www.envoyproxy.io/docs/envoy/v1.36.2/configuration/listeners/network_filters/ext_authz_filter),
+   * `upstream_connect_mode` (TCP proxy, Envoy 1.37:
+   * https://www.envoyproxy.io/docs/envoy/v1.37.0/configuration/listeners/network_filters/tcp_proxy_filter)
+   * and `max_early_data_bytes`, which Envoy 1.38 requires beside it.
+   */
+  const NEWER: NewerFields = {
+    'envoy.extensions.filters.network.ext_authz.v3.ExtAuthz': { send_tls_alert_on_denial: 'boolean' },
+    'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': { upstream_connect_mode: 'string', max_early_data_bytes: 'number' },
+  };
+  const all = { 'grpc-http-filter.json': grpcHttp, 'http-service.json': httpService, 'grpc-network-filter.json': network };
+  const typed = (config: unknown, name: string): Json => {
+    const [found] = named(config, name);
+    if (found === undefined) throw new Error(`no ${name}`);
+    return found.typed_config as Json;
+  };
+
+  it.each(Object.keys(all))("%s is a valid Envoy bootstrap field by field (Envoy's own protos)", (file) => {
+    expect(checkMessage(all[file as keyof typeof all], 'envoy.config.bootstrap.v3.Bootstrap', NEWER)).toEqual([]);
+  });
+
+  it('the schema check catches a misspelt field and a wrong enum value (it can fail)', () => {
+    const typo = JSON.parse(JSON.stringify(grpcHttp).replace('"status_on_error"', '"status_on_eror"')) as Json;
+    expect(checkMessage(typo, 'envoy.config.bootstrap.v3.Bootstrap', NEWER).join()).toContain('has no field status_on_eror');
+    const badEnum = JSON.parse(JSON.stringify(grpcHttp).replace('"ServiceUnavailable"', '"ServiceUnavilable"')) as Json;
+    expect(checkMessage(badEnum, 'envoy.config.bootstrap.v3.Bootstrap', NEWER).join()).toContain('ServiceUnavilable is not a value');
+    const newer = JSON.parse(JSON.stringify(network).replace('"send_tls_alert_on_denial":true', '"send_tls_alert_on_denial":"yes"')) as Json;
+    expect(checkMessage(newer, 'envoy.config.bootstrap.v3.Bootstrap', NEWER).join()).toContain('must be a boolean');
+  });
+
+  it('fail fast and closed: 200 ms checks, 503 on an authorizer error, no allow on failure', () => {
+    for (const config of [grpcHttp, httpService]) {
+      const f = typed(config, 'envoy.filters.http.ext_authz');
+      expect(f.status_on_error).toEqual({ code: 'ServiceUnavailable' });
+      expect(f.failure_mode_allow).toBe(false);
+      expect(JSON.stringify(f)).toContain('"timeout":"0.2s"');
+    }
+    const n = typed(network, 'envoy.filters.network.ext_authz');
+    expect([n.failure_mode_allow, n.send_tls_alert_on_denial, (n.grpc_service as Json).timeout]).toEqual([false, true, '0.2s']);
+  });
+
+  it('bound live MQTT sessions: every reconnect is re-authorized; no upstream connection before data', () => {
+    const t = typed(network, 'envoy.filters.network.tcp_proxy');
+    expect(t.max_downstream_connection_duration).toBe('3600s');
+    expect(t.upstream_connect_mode).toBe('ON_DOWNSTREAM_DATA');
+    expect(t.max_early_data_bytes).toBeGreaterThan(0);
+    // The authorizer runs before the proxy in the filter chain.
+    const filters = JSON.stringify(network).indexOf('envoy.filters.network.ext_authz') < JSON.stringify(network).indexOf('envoy.filters.network.tcp_proxy');
+    expect(filters).toBe(true);
+  });
+
+  it('health-check the certgate cluster on /readyz of the HTTP port and bound it with circuit breakers', () => {
+    for (const [config, name] of [[grpcHttp, 'certgate_grpc'], [network, 'certgate_grpc'], [httpService, 'certgate_http']] as const) {
+      const c = cluster(config, name);
+      const [hc] = c.health_checks as Json[];
+      expect(hc?.http_health_check).toEqual({ path: '/readyz', codec_client_type: 'HTTP1' });
+      expect(hc?.timeout).toBe('0.2s');
+      const [threshold] = (c.circuit_breakers as { thresholds: Json[] }).thresholds;
+      expect(threshold).toMatchObject({ priority: 'DEFAULT', max_retries: 0 });
+      const text = JSON.stringify(c);
+      const hcPort = (text.match(/"health_check_config":\{"port_value":(\d+)\}/) ?? [])[1] ?? portOf(config, name);
+      expect(String(hcPort)).toBe(defaultOf('authzPort'));
+    }
+  });
+
+  it('log the decision reason from dynamic metadata and keep it from the client; admin on loopback', () => {
+    for (const config of [grpcHttp, httpService, network]) {
+      expect(JSON.stringify(config.admin)).toContain('"address":"127.0.0.1"');
+      expect(JSON.stringify(config)).toMatch(/"certgate_reason":"%DYNAMIC_METADATA\(envoy\.filters\.(http|network)\.ext_authz:(x-certgate-)?reason\)%"/);
+    }
+    const response = (typed(httpService, 'envoy.filters.http.ext_authz').http_service as Json).authorization_response as Json;
+    expect(response.allowed_client_headers).toBeUndefined();
+    expect(response.dynamic_metadata_from_headers).toEqual({ patterns: [{ prefix: 'x-certgate-' }] });
+  });
 
   it('point the gRPC filters at the default gRPC port, with peer certificate and TLS session included', () => {
     for (const config of [grpcHttp, network]) {
