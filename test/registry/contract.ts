@@ -160,6 +160,22 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       expect(await registry.getCertificate(B, hex(1))).toBeNull();
     });
 
+    it('registers a batch in one call, each checked as one registration; a refused one leaves the others', async () => {
+      await registry.insertCertificate(cert(A, 2));
+      await registry.insertCertificate(cert(B, 4, { certificateMode: 'DEFAULT' }));
+      const results = await registry.insertCertificates([cert(A, 1), cert(A, 2), cert(A, 3, { status: 'ACTIVE' }), cert(A, 4, { certificateMode: 'DEFAULT' })]);
+      expect(results.map((r) => [r.certificateId, r.ok, r.ok ? null : r.error.code])).toEqual([
+        [hex(1), true, null],
+        [hex(2), false, 'ALREADY_EXISTS'],
+        [hex(3), true, null],
+        [hex(4), false, 'ALREADY_EXISTS'],
+      ]);
+      expect(await registry.getCertificate(A, hex(1))).toMatchObject({ status: 'INACTIVE' });
+      expect(await registry.getCertificate(A, hex(3))).toMatchObject({ status: 'ACTIVE' });
+      expect(await registry.getCertificate(A, hex(4))).toBeNull();
+      expect(await registry.insertCertificates([])).toEqual([]);
+    });
+
     it("gives the authorizer a registration's standing: status, mode, CA and sorted thing names, per account", async () => {
       const { region } = await registry.settings();
       const arn = (account: string) => `arn:aws:iot:${region}:${account}:cert/${hex(1)}`;

@@ -307,6 +307,9 @@ export const LIMITS = {
 } as const;
 
 /** A new device certificate (status and mode decided by the control plane). */
+/** One certificate of `insertCertificates`: registered, or refused with the error `insertCertificate` would throw. */
+export type BulkInsertResult = { certificateId: string; ok: true } | { certificateId: string; ok: false; error: RegistryError };
+
 export interface NewCertificate extends CertificateFacts {
   accountId: string;
   status: CertificateStatus;
@@ -419,6 +422,12 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
    * certificate, or when the registration breaks the multi-account rule (rules.ts).
    */
   insertCertificate(cert: NewCertificate): Promise<CertificateRecord>;
+  /**
+   * Register many certificates in one write transaction (bulk provisioning). Each is
+   * checked exactly as `insertCertificate` checks it; a refused one is reported in its
+   * result and leaves the others to commit. Results are in input order.
+   */
+  insertCertificates(certs: readonly NewCertificate[]): Promise<BulkInsertResult[]>;
   /**
    * Compare-and-set the status: throws NOT_FOUND, or STATE when the current status is
    * not in `allowedFrom`. Setting the current status again succeeds without a version bump.

@@ -14,6 +14,7 @@ import {
   type OutgoingTransfer,
   type Page,
   type PageRequest,
+  type BulkInsertResult,
 } from '../types.js';
 import { certificateFromRow, type CertificateRow } from '../sqlite/rows.js';
 import { registrationRefusal, type OtherRegistration } from '../rules.js';
@@ -87,13 +88,36 @@ export async function checkRegistration(tx: Queryable, accountId: string, mode: 
 
 /** Register a device certificate (the multi-account rule is in `../rules.ts`). */
 export function insertCertificate(ctx: StoreContext, cert: NewCertificate): Promise<CertificateRecord> {
+  return ctx.db.write((tx) => insertChecked(ctx, tx, cert));
+}
+
+/** Many registrations in one transaction; each in a savepoint, so a refused one rolls back alone. */
+export function insertCertificates(ctx: StoreContext, certs: readonly NewCertificate[]): Promise<BulkInsertResult[]> {
   return ctx.db.write(async (tx) => {
-    const exists = new RegistryError('ALREADY_EXISTS', 'The certificate is already provisioned or registered', cert.certificateId);
-    if (await owned(tx, cert.accountId, cert.certificateId)) throw exists;
-    if (await tx.get(OFFERED, [cert.certificateId, cert.accountId])) throw exists;
-    await checkRegistration(tx, cert.accountId, cert.certificateMode, cert.certificateId);
-    return insertRow(ctx, tx, cert);
+    const results: BulkInsertResult[] = [];
+    for (const cert of certs) {
+      await tx.run('SAVEPOINT bulk_insert');
+      try {
+        await insertChecked(ctx, tx, cert);
+        await tx.run('RELEASE SAVEPOINT bulk_insert');
+        results.push({ certificateId: cert.certificateId, ok: true });
+      } catch (error) {
+        if (!(error instanceof RegistryError)) throw error;
+        await tx.run('ROLLBACK TO SAVEPOINT bulk_insert');
+        results.push({ certificateId: cert.certificateId, ok: false, error });
+      }
+    }
+    return results;
   });
+}
+
+/** insertCertificate's checks and insert, inside the caller's write transaction. */
+async function insertChecked(ctx: StoreContext, tx: Queryable, cert: NewCertificate): Promise<CertificateRecord> {
+  const exists = new RegistryError('ALREADY_EXISTS', 'The certificate is already provisioned or registered', cert.certificateId);
+  if (await owned(tx, cert.accountId, cert.certificateId)) throw exists;
+  if (await tx.get(OFFERED, [cert.certificateId, cert.accountId])) throw exists;
+  await checkRegistration(tx, cert.accountId, cert.certificateMode, cert.certificateId);
+  return insertRow(ctx, tx, cert);
 }
 
 export function setCertificateStatus(

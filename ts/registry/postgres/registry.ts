@@ -40,7 +40,7 @@ import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromR
 import { certificateArn } from '../arn.js';
 import { endpointRoute } from '../endpoints.js';
 import { reservedDomain } from '../rules.js';
-import type { AccessKeyStatus, AuditEntry, NewAuditEntry, NewCredential } from '../types.js';
+import type { AccessKeyStatus, AuditEntry, BulkInsertResult, NewAuditEntry, NewCredential } from '../types.js';
 import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from '../sqlite/rows.js';
 import { lastFullKey } from '../keys.js';
 import { Attachments } from './attachments.js';
@@ -532,6 +532,10 @@ export class PostgresRegistry extends Attachments implements Registry {
   }
   async insertCertificate(cert: NewCertificate): Promise<CertificateRecord> {
     return certs.insertCertificate(await this.store(), cert);
+  }
+
+  async insertCertificates(batch: readonly NewCertificate[]): Promise<BulkInsertResult[]> {
+    return certs.insertCertificates(await this.store(), batch);
   }
   async setCertificateStatus(accountId: string, id: string, to: CertificateStatus, allowedFrom: readonly CertificateStatus[]): Promise<CertificateRecord> {
     return certs.setCertificateStatus(await this.store(), accountId, id, to, allowedFrom);

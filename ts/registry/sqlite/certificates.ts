@@ -9,6 +9,7 @@ import {
   type OutgoingTransfer,
   type Page,
   type PageRequest,
+  type BulkInsertResult,
 } from '../types.js';
 import { registrationRefusal, type OtherRegistration } from '../rules.js';
 import type { Sqlite } from './database.js';
@@ -104,7 +105,30 @@ export function checkRegistration(ctx: StoreContext, accountId: string, mode: Ce
 
 /** Register a device certificate (the multi-account rule is in `../rules.ts`). */
 export function insertCertificate(ctx: StoreContext, cert: NewCertificate): CertificateRecord {
-  return ctx.sqlite.write(() => {
+  return ctx.sqlite.write(() => insertChecked(ctx, cert));
+}
+
+/**
+ * Many registrations in one transaction; each in a savepoint (better-sqlite3 nests
+ * transactions as savepoints), so a refused one rolls back alone.
+ */
+export function insertCertificates(ctx: StoreContext, certs: readonly NewCertificate[]): BulkInsertResult[] {
+  return ctx.sqlite.write(() =>
+    certs.map((cert): BulkInsertResult => {
+      try {
+        ctx.sqlite.write(() => insertChecked(ctx, cert));
+        return { certificateId: cert.certificateId, ok: true };
+      } catch (error) {
+        if (error instanceof RegistryError) return { certificateId: cert.certificateId, ok: false, error };
+        throw error;
+      }
+    }),
+  );
+}
+
+/** insertCertificate's checks and insert, inside the caller's write transaction. */
+function insertChecked(ctx: StoreContext, cert: NewCertificate): CertificateRecord {
+  {
     const exists = new RegistryError(
       'ALREADY_EXISTS',
       'The certificate is already provisioned or registered',
@@ -119,7 +143,7 @@ export function insertCertificate(ctx: StoreContext, cert: NewCertificate): Cert
     if (offered) throw exists;
     checkRegistration(ctx, cert.accountId, cert.certificateMode, cert.certificateId);
     return insertRow(ctx, cert);
-  });
+  }
 }
 
 export function setCertificateStatus(

@@ -35,7 +35,7 @@ import { certificateArn } from '../arn.js';
 import { endpointRoute } from '../endpoints.js';
 import { reservedDomain } from '../rules.js';
 import { binding, sealingRewrite, secretBox, type MasterKey, type ResealReport, type SecretBox, type SecretRewrite } from '../secrets.js';
-import type { AccessKeyStatus, AuditEntry, NewAuditEntry, NewCredential } from '../types.js';
+import type { AccessKeyStatus, AuditEntry, BulkInsertResult, NewAuditEntry, NewCredential } from '../types.js';
 import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from './rows.js';
 import { lastFullKey } from '../keys.js';
 
@@ -531,6 +531,10 @@ export class SqliteRegistry extends Attachments implements Registry {
   }
   async insertCertificate(cert: NewCertificate): Promise<CertificateRecord> {
     return certs.insertCertificate(this.ctx, cert);
+  }
+
+  async insertCertificates(batch: readonly NewCertificate[]): Promise<BulkInsertResult[]> {
+    return certs.insertCertificates(this.ctx, batch);
   }
   async setCertificateStatus(
     accountId: string,
