@@ -18,6 +18,7 @@ import type { AuthzLimits } from '../authz/limits.js';
 import { reasonKind, type Reason } from '../authz/reasons.js';
 import { DECISION_HEADERS, decisionHeaders } from './answer.js';
 import { decodeEscapedPem, RequestError } from './requestError.js';
+import { asciiSni } from './sni.js';
 import { authorizationService } from './envoyProtos.js';
 import { EncodedAnswers } from './encodedAnswers.js';
 
@@ -54,7 +55,7 @@ function doorOf(req: CheckRequest): string {
 /** Extract `authorize` arguments; throws RequestError for unreadable input. */
 export function checkInput(req: CheckRequest, limits: AuthzLimits): { sni: string | null; chain: string[] } {
   const a = req.attributes;
-  const sni = a?.tls_session?.sni || a?.destination?.service || null;
+  const sni = asciiSni(a?.tls_session?.sni || a?.destination?.service || null);
   const chainValue = a?.metadata_context?.filter_metadata?.[CHAIN_METADATA_NAMESPACE]?.fields?.chain?.stringValue;
   const encoded = chainValue || a?.source?.certificate || '';
   if (encoded.length > limits.maxHeaderBytes) {
