@@ -41,6 +41,26 @@ describe.each(ENGINE_NAMES)('the decision with the %s engine', (engineName) => {
     expect((await authorizer.authorize(`${SNI_A.toUpperCase()}.`, [leaf.pem])).allow).toBe(true);
   });
 
+  it('folds ASCII case only: the Kelvin sign does not route as "k" (issue 14, defect 6)', async () => {
+    const leaf = device();
+    await world.register(leaf, {});
+    await world.registry.addDomain(ACCOUNT_A, 'kiosk.example.test');
+    const { authorizer } = testAuthorizer(world, { engine: engineName });
+    expect((await authorizer.authorize('KIOSK.example.test', [leaf.pem])).allow).toBe(true);
+    // "\u212A".toLowerCase() === "k": Unicode folding would allow this on A's domain.
+    expect(await authorizer.authorize('\u212Aiosk.example.test', [leaf.pem])).toMatchObject({ allow: false, reason: 'UNKNOWN_SNI' });
+  });
+
+  it('denies a certificate registered without a CA whose EKU excludes clientAuth (issue 14, defect 7)', async () => {
+    const leaf = certificate({ subject: identity('server-only', 'p256'), eku: 'server' });
+    await world.register(leaf, {});
+    const { authorizer } = testAuthorizer(world, { engine: engineName });
+    // Twice: the second call finds the chain cached and must not allow on the fast path.
+    for (let i = 0; i < 2; i++) {
+      expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CLIENT_AUTH_NOT_PERMITTED', accountId: ACCOUNT_A });
+    }
+  });
+
   it('denies an SNI that names no account with UNKNOWN_SNI', async () => {
     const leaf = device();
     await world.register(leaf, {});

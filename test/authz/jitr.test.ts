@@ -68,6 +68,13 @@ describe('just-in-time registration', () => {
     expect(await world.registry.getCertificate(ACCOUNT_A, leaf.id)).toMatchObject({ status: 'PENDING_ACTIVATION', certificateMode: 'DEFAULT' });
   });
 
+  it('does not register a leaf whose EKU excludes clientAuth (the rule registration applies, issue 14 defect 7)', async () => {
+    const leaf = certificate({ subject: identity('server-only', 'p256'), issuer: world.caIdentity, eku: 'server' });
+    const { authorizer } = testAuthorizer(world);
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('CERTIFICATE_NOT_REGISTERED');
+    expect(await world.registry.getCertificate(ACCOUNT_A, leaf.id)).toBeNull();
+  });
+
   it('re-emits the event on each attempt while still PENDING_ACTIVATION, and allows once activated', async () => {
     const leaf = newDevice(world);
     const { authorizer } = testAuthorizer(world);

@@ -17,8 +17,8 @@ export function makeCa(cn: string, key: KeyPair = rsaKey(), serial = 1): CaFixtu
 }
 
 /** A device certificate signed by `ca` for a (shared) EC key; distinct `serial`s give distinct certificates. */
-export function makeDevice(ca: CaFixture, serial: number, key: KeyPair = sharedDeviceKey()): string {
-  return certificate({ subject: [['CN', `device-${serial}`]], issuer: { name: ca.name, key: ca.key.privateKey }, key, serial });
+export function makeDevice(ca: CaFixture, serial: number, key: KeyPair = sharedDeviceKey(), eku?: readonly ('clientAuth' | 'serverAuth')[]): string {
+  return certificate({ subject: [['CN', `device-${serial}`]], issuer: { name: ca.name, key: ca.key.privateKey }, key, serial, ...(eku ? { eku } : {}) });
 }
 
 /** The proof-of-possession certificate: CN = registration code, signed by the CA key. */
@@ -27,8 +27,8 @@ export function makeVerification(ca: CaFixture, registrationCode: string): strin
 }
 
 /** A self-signed device certificate (for RegisterCertificateWithoutCA). */
-export function makeSelfSigned(serial: number, key: KeyPair = sharedDeviceKey()): string {
-  return certificate({ subject: [['CN', `no-ca-device-${serial}`]], key, serial });
+export function makeSelfSigned(serial: number, key: KeyPair = sharedDeviceKey(), eku?: readonly ('clientAuth' | 'serverAuth')[]): string {
+  return certificate({ subject: [['CN', `no-ca-device-${serial}`]], key, serial, ...(eku ? { eku } : {}) });
 }
 
 let deviceKey: KeyPair | undefined;

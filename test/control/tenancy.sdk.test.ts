@@ -3,7 +3,8 @@
  * server, with the real authorizer deciding over the same SQLite registry:
  * - one account cannot claim another's endpoint as a custom domain;
  * - an account registering another's CA (SNI_ONLY) and device certificate from public
- *   material alone does not keep the owner from registering or connecting.
+ *   material alone does not keep the owner from registering or connecting;
+ * - a device certificate whose EKU excludes clientAuth is refused at registration.
  */
 import {
   DescribeEndpointCommand,
@@ -13,17 +14,19 @@ import {
   RegisterCertificateWithoutCACommand,
   type IoTClient,
 } from '@aws-sdk/client-iot';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Authorizer } from '../../ts/authz/decision.js';
 import { testAuthorizer } from '../authz/authorizer.js';
 import type { World } from '../authz/world.js';
-import { ACCOUNT_A, ACCOUNT_B, awsIot, signedFetch, startAdmin, type AdminHarness } from './harness.js';
+import { ACCOUNT_A, ACCOUNT_B, awsIot, sdkError, signedFetch, startAdmin, type AdminHarness } from './harness.js';
 import { makeCa, makeDevice, makeSelfSigned, makeVerification, type CaFixture } from './pki-fixtures.js';
 
 const endpoint = async (client: IoTClient, endpointType: string): Promise<string> =>
   (await client.send(new DescribeEndpointCommand({ endpointType }))).endpointAddress ?? '';
 
-describe('tenancy: endpoints and squatting through the real SDK and CLI', () => {
+describe('tenancy: endpoints, squatting and EKU through the real SDK and CLI', () => {
   let harness: AdminHarness;
   let a: IoTClient;
   let b: IoTClient;
@@ -110,6 +113,40 @@ describe('tenancy: endpoints and squatting through the real SDK and CLI', () => 
         [ACCOUNT_A.accountId, 'DEFAULT'],
         [ACCOUNT_B.accountId, 'SNI_ONLY'],
       ]);
+    });
+  });
+
+  describe('extendedKeyUsage at registration (defect 7)', () => {
+    let ca: CaFixture;
+    beforeAll(async () => {
+      // A fresh client: the previous test ran the AWS CLI for seconds, long enough for the
+      // server to close the old client's idle keep-alive socket as it is reused.
+      a = harness.client(ACCOUNT_A);
+      ca = makeCa('EKU Fleet CA');
+      const { registrationCode = '' } = await a.send(new GetRegistrationCodeCommand({}));
+      await a.send(new RegisterCACertificateCommand({ caCertificate: ca.pem, verificationCertificate: makeVerification(ca, registrationCode), setAsActive: true }));
+    });
+
+    it('refuses a serverAuth-only certificate with and without CA, and registers clientAuth ones', async () => {
+      const serverOnly = makeDevice(ca, 901, undefined, ['serverAuth']);
+      const withCa = await sdkError(a.send(new RegisterCertificateCommand({ certificatePem: serverOnly })));
+      expect([withCa.name, withCa.status]).toEqual(['CertificateValidationException', 400]);
+      expect(withCa.message).toMatch(/extendedKeyUsage \(serverAuth\) does not include clientAuth/);
+      const noCa = await sdkError(a.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(902, undefined, ['serverAuth']) })));
+      expect(noCa.name).toBe('CertificateValidationException');
+      await a.send(new RegisterCertificateCommand({ certificatePem: makeDevice(ca, 903, undefined, ['serverAuth', 'clientAuth']) }));
+      await a.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(904, undefined, ['clientAuth']) }));
+      const listed = await harness.registry.listCertificates(ACCOUNT_A.accountId, { pageSize: 250, ascending: true });
+      expect(listed.items.some((c) => c.certificatePem === `${serverOnly.trim()}\n`)).toBe(false);
+    });
+
+    it('refuses it through the AWS CLI with the same error', async () => {
+      const file = path.join(path.dirname(harness.dbPath), 'server-only.pem');
+      writeFileSync(file, makeSelfSigned(905, undefined, ['serverAuth']));
+      const run = await awsIot(harness, ACCOUNT_A, ['register-certificate-without-ca', '--certificate-pem', `file://${file}`]);
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toMatch(/CertificateValidationException/);
+      expect(run.stderr).toMatch(/clientAuth/);
     });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A minimal DER/X.509 writer for test fixtures: CA, device and verification
  * certificates and CSRs with fixed dates, signed with node:crypto keys. Only what the
- * control-plane tests need (names of CN/O/OU/C, basicConstraints, keyUsage).
+ * control-plane tests need (names of CN/O/OU/C, basicConstraints, keyUsage, extendedKeyUsage).
  */
 import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 
@@ -86,7 +86,11 @@ export interface CertificateSpec {
   notBefore?: Date;
   notAfter?: Date;
   hash?: SignatureHash;
+  /** extendedKeyUsage purposes (omitted: no EKU extension, every purpose allowed). */
+  eku?: readonly ('clientAuth' | 'serverAuth')[];
 }
+
+const EKU_OIDS = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2' } as const;
 
 /** Fixed default validity that spans every plausible test run: 2024-01-01 .. 2049-12-31T23:59:59Z. */
 export const FIXED_NOT_BEFORE = new Date('2024-01-01T00:00:00Z');
@@ -103,6 +107,7 @@ export function certificate(spec: CertificateSpec): string {
   const extensions = seq(
     seq(oid('2.5.29.19'), tlv(0x01, Buffer.from([0xff])), tlv(0x04, basic)),
     seq(oid('2.5.29.15'), tlv(0x01, Buffer.from([0xff])), tlv(0x04, tlv(0x03, spec.ca ? Buffer.from([0x01, 0x06]) : Buffer.from([0x07, 0x80])))),
+    ...(spec.eku === undefined ? [] : [seq(oid('2.5.29.37'), tlv(0x04, seq(...spec.eku.map((p) => oid(EKU_OIDS[p])))))]),
   );
   const tbs = seq(
     tlv(0xa0, integer(Buffer.from([2]))),

@@ -224,6 +224,25 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       expect(taken.detail).toBe(hex(3));
     });
 
+    it('moves the one DEFAULT registration by transfer, next to SNI_ONLY holders, and keeps the rule', async () => {
+      const C = '333333333333';
+      await registry.createAccount({ accountId: C, endpointPrefix: 'cccccccccccccc' });
+      await registry.insertCertificate(cert(A, 9, { certificateMode: 'DEFAULT' }));
+      await registry.insertCertificate(cert(B, 9));
+      await registry.startTransfer(A, hex(9), C, null);
+      // While offered, the DEFAULT registration is still A's: nobody else can take it.
+      await registry.createAccount({ accountId: '444444444444', endpointPrefix: 'dddddddddddddd' });
+      const taken = await refused(registry.insertCertificate(cert('444444444444', 9, { certificateMode: 'DEFAULT' })), 'ALREADY_EXISTS');
+      expect(taken.message).toMatch(/DEFAULT mode by another account/);
+      await registry.acceptTransfer(C, hex(9), true);
+      expect((await registry.findCertificateRegistrations(hex(9))).map((r) => [r.accountId, r.certificateMode])).toEqual([
+        [B, 'SNI_ONLY'],
+        [C, 'DEFAULT'],
+      ]);
+      await refused(registry.insertCertificate(cert(A, 9, { certificateMode: 'DEFAULT' })), 'ALREADY_EXISTS');
+      await registry.insertCertificate(cert(A, 9));
+    });
+
     it('applies the same DEFAULT-owner rule to JITR as to every other registration', async () => {
       const facts = (n: number) => ({ certificateId: hex(n), certificatePem: 'PEM\n', notBefore: 1, notAfter: 2 });
       await registry.insertCertificate(cert(B, 7, { certificateMode: 'DEFAULT' }));

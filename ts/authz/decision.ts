@@ -17,8 +17,10 @@
  * Every failure on the way is a deny with its own reason; nothing throws out of here.
  */
 import { AWS_SIGNATURE_ALGORITHMS } from '../engine/algorithms.js';
+import { allowsClientAuth } from '../engine/clientAuth.js';
 import type { Engine, CertificateInfo } from '../engine/types.js';
 import { RegistryError, type Account, type CaCertificateRecord, type CertificateMode, type CertificateStanding, type RegistryReader } from '../registry/types.js';
+import { canonicalHost } from '../registry/endpoints.js';
 import { ChainMemo, type ChainResult, type PresentedChain } from './chain.js';
 import type { AuthzLimits } from './limits.js';
 import type { Reason } from './reasons.js';
@@ -223,7 +225,7 @@ export class Authorizer {
     if (standing === null || standing.status !== 'ACTIVE') return undefined;
     const caId = standing.caCertificateId;
     if (caId === null) {
-      if (entry.leaf === undefined || leafRefusal(entry.leaf, now) !== undefined) return undefined;
+      if (entry.leaf === undefined || leafRefusal(entry.leaf, now) !== undefined || !allowsClientAuth(entry.leaf)) return undefined;
     } else if (anchor === undefined || !anchor.ok || !this.#o.cache.isVerified(entry, caId, now)) {
       return undefined;
     }
@@ -341,8 +343,11 @@ export class Authorizer {
     if (record.status !== 'ACTIVE') await this.#refuseStatus(record, ctx);
     const caId = record.caCertificateId;
     if (caId === null) {
-      // Registered without a CA: no chain is evaluated (AWS semantics, spec 6.4).
-      checkLeaf(this.#leaf(ctx), ctx.now);
+      // Registered without a CA: no chain is evaluated (AWS semantics, spec 6.4), but the
+      // leaf must allow client authentication, as verifyChain requires of CA-registered ones.
+      const leaf = this.#leaf(ctx);
+      checkLeaf(leaf, ctx.now);
+      if (!allowsClientAuth(leaf)) throw new Deny('CLIENT_AUTH_NOT_PERMITTED', `extendedKeyUsage ${(leaf.extendedKeyUsage ?? []).join(',')}`, record);
     } else {
       // The registering CA must still exist even when the chain's verification is cached:
       // a deleted CA denies in every process alike (after the config-cache TTL).
@@ -514,14 +519,18 @@ function allow(record: CertificateStanding): Decision {
   return decision;
 }
 
-/** Lower-case, drop one trailing dot; empty means no SNI. */
+/** Fold ASCII case, drop one trailing dot; empty means no SNI. */
 export function normaliseSni(sni: string | null | undefined): string | null {
   // Only an absent or empty SNI is "no SNI". Anything else is a name to route, compared
   // case-insensitively without one trailing dot; a value that is not a host name (".",
   // blanks, surrounding spaces) routes nowhere (UNKNOWN_SNI) rather than to "no SNI".
+  // Only ASCII letters are folded (RFC 6066 section 3: the HostName is ASCII, IDNs are
+  // sent as A-labels, https://www.rfc-editor.org/rfc/rfc6066#section-3): Unicode case
+  // folding would turn the Kelvin sign U+212A into "k" and route "\u212Aiosk.example.com"
+  // as "kiosk.example.com". The front doors refuse non-ASCII SNI (ingress/sni.ts);
+  // a caller of authorize() that sends one gets a name no account can hold.
   if (sni === null || sni === undefined || sni === '') return null;
-  const lower = sni.toLowerCase();
-  return lower.length > 1 && lower.endsWith('.') ? lower.slice(0, -1) : lower;
+  return canonicalHost(sni);
 }
 
 function deny(reason: Reason, certificateId: string | null, message?: string, record?: CertificateStanding): Decision {

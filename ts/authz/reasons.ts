@@ -41,6 +41,11 @@ export const REASONS = {
     text: 'an unknown certificate signed by an auto-registering CA was registered as PENDING_ACTIVATION; the first connection is refused',
   },
   CA_NOT_FOUND: { kind: 'deny', text: 'the CA the certificate was registered with is no longer in the registry' },
+  // tenancy (issue 14, defect 7).
+  CLIENT_AUTH_NOT_PERMITTED: {
+    kind: 'deny',
+    text: 'a certificate registered without a CA has an extendedKeyUsage that excludes clientAuth (a CA-registered one fails verification instead)',
+  },
   CHAIN_VERIFICATION_FAILED: {
     kind: 'deny',
     text: 'the leaf (with any presented intermediates) does not verify against its registered CA',
@@ -57,7 +62,7 @@ export const REASONS = {
     text: 'the process is past capacity (maxInFlight decisions in progress, or the request waited over shedAfterMs to be read); the request is shed at once',
   },
 
-  BAD_REQUEST: { kind: 'deny', text: 'the front door could not read the request (bad JSON, bad XFCC, wrong field types)' },
+  BAD_REQUEST: { kind: 'deny', text: 'the front door could not read the request (bad JSON, bad XFCC, wrong field types, a non-ASCII SNI)' },
   BODY_TOO_LARGE: { kind: 'deny', text: 'the request body exceeds maxBodyBytes' },
   HEADER_TOO_LARGE: { kind: 'deny', text: 'a certificate header exceeds maxHeaderBytes' },
 } as const satisfies Record<string, { kind: ReasonKind; text: string }>;

@@ -6,6 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { AWS_SIGNATURE_ALGORITHMS } from '../engine/algorithms.js';
+import { allowsClientAuth } from '../engine/clientAuth.js';
 import type { CertificateInfo, Engine } from '../engine/types.js';
 import { AwsError } from './errors.js';
 
@@ -75,6 +76,18 @@ export function checkRegistrable(cert: ParsedCertificate, nowSeconds: number): v
     ((type === 'rsa' || type === 'dsa') && (details.modulusLength ?? 0) >= MIN_RSA_BITS) ||
     (type === 'ec' && ACCEPTED_CURVES.includes(details.namedCurve ?? ''));
   if (!keyOk) throw invalidCert('The key in the certificate is not valid');
+}
+
+/**
+ * A device certificate must be usable for TLS client authentication: an extendedKeyUsage
+ * that lists neither clientAuth nor anyExtendedKeyUsage (e.g. only serverAuth) would be
+ * denied on every connection by the authorizer (issue 14, defect 7; docs/api.md).
+ */
+export function checkClientAuth(cert: ParsedCertificate): void {
+  if (allowsClientAuth(cert.info)) return;
+  throw invalidCert(
+    `The certificate's extendedKeyUsage (${(cert.info.extendedKeyUsage ?? []).join(', ') || 'empty'}) does not include clientAuth, so it cannot authenticate a device (RFC 5280 section 4.2.1.12); issue it with clientAuth, or without the extension.`,
+  );
 }
 
 /** A CA must carry basicConstraints CA:TRUE (spec 4.3). */

@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthzLimits } from '../authz/limits.js';
 import { decodeEscapedPem, RequestError } from './requestError.js';
+import { asciiSni } from './sni.js';
 import { xfccClientChain } from './xfcc.js';
 
 /** What a door extracted. */
@@ -41,7 +42,7 @@ function single(value: string | undefined, name: string): string | undefined {
  */
 export function nginxInput(headers: IncomingHttpHeaders, limits: AuthzLimits): AuthzInput {
   const cert = single(header(headers, 'x-ssl-client-cert', limits), 'X-SSL-Client-Cert');
-  const sni = single(header(headers, 'x-ssl-server-name', limits), 'X-SSL-Server-Name') ?? null;
+  const sni = asciiSni(single(header(headers, 'x-ssl-server-name', limits), 'X-SSL-Server-Name') ?? null);
   return { sni, chain: cert === undefined || cert === '' ? [] : [decodeEscapedPem(cert)] };
 }
 
@@ -68,7 +69,7 @@ export function envoyHttpInput(headers: IncomingHttpHeaders, limits: AuthzLimits
       throw new RequestError('BAD_REQUEST', 400, err instanceof Error ? err.message : String(err));
     }
   }
-  const sni = sniHeader === SNI_FROM_AUTHORITY ? hostWithoutPort(headers.host) : nonEmpty(header(headers, sniHeader, limits));
+  const sni = asciiSni(sniHeader === SNI_FROM_AUTHORITY ? hostWithoutPort(headers.host) : nonEmpty(header(headers, sniHeader, limits)));
   return { sni, chain: pem === null ? [] : [pem] };
 }
 
@@ -104,5 +105,5 @@ export function jsonInput(body: Buffer): AuthzInput {
   if (!Array.isArray(certChain) || !certChain.every((c): c is string => typeof c === 'string')) {
     throw new RequestError('BAD_REQUEST', 400, '"certChain" must be an array of PEM strings');
   }
-  return { sni: sni ?? null, chain: certChain };
+  return { sni: asciiSni(sni ?? null), chain: certChain };
 }

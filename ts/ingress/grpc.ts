@@ -20,6 +20,7 @@ import { DECISION_HEADERS, decisionHeaders } from './answer.js';
 import { decodeEscapedPem, RequestError } from './requestError.js';
 import { ReflectionService } from '@grpc/reflection';
 import * as protoLoader from '@grpc/proto-loader';
+import { asciiSni } from './sni.js';
 import { authorizationService, grpcPackageDefinition, HEALTH_PROTO, healthIncludeDir } from './envoyProtos.js';
 import { EncodedAnswers } from './encodedAnswers.js';
 import type { GrpcHealth } from './grpcHealth.js';
@@ -57,7 +58,7 @@ function doorOf(req: CheckRequest): string {
 /** Extract `authorize` arguments; throws RequestError for unreadable input. */
 export function checkInput(req: CheckRequest, limits: AuthzLimits): { sni: string | null; chain: string[] } {
   const a = req.attributes;
-  const sni = a?.tls_session?.sni || a?.destination?.service || null;
+  const sni = asciiSni(a?.tls_session?.sni || a?.destination?.service || null);
   const chainValue = a?.metadata_context?.filter_metadata?.[CHAIN_METADATA_NAMESPACE]?.fields?.chain?.stringValue;
   const encoded = chainValue || a?.source?.certificate || '';
   if (encoded.length > limits.maxHeaderBytes) {

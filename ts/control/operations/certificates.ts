@@ -3,7 +3,7 @@ import { RegistryError, type CaCertificateRecord, type CertificateStatus, type N
 import { certificateArn, type ControlContext } from '../context.js';
 import { AwsError, fromRegistryError, invalid } from '../errors.js';
 import { certificateDescription, certificateSummary } from '../format.js';
-import { checkRegistrable, isSignedBy, MAX_CERTIFICATE_PEM_CHARS, parseCertificate, type ParsedCertificate } from '../pki.js';
+import { checkClientAuth, checkRegistrable, isSignedBy, MAX_CERTIFICATE_PEM_CHARS, parseCertificate, type ParsedCertificate } from '../pki.js';
 import type { Route } from '../router.js';
 import { bodyEnum, bodyString, certificateIdParam, pageRequest, queryBool, queryEnum, type ApiRequest } from '../validate.js';
 
@@ -75,6 +75,7 @@ async function registerCertificate(ctx: ControlContext, req: ApiRequest): Promis
   const status = initialStatus(req, true);
   const leaf = parseCertificate(ctx.engine, pem, 'certificatePem');
   checkRegistrable(leaf, ctx.now());
+  checkClientAuth(leaf);
   const ca = await issuingCa(ctx, req, leaf);
   if (ca.status !== 'ACTIVE') {
     throw new AwsError('CertificateStateException', `The CA certificate ${ca.certificateId} is ${ca.status}; activate it before registering certificates it signed.`);
@@ -96,6 +97,7 @@ async function registerCertificateWithoutCa(ctx: ControlContext, req: ApiRequest
   const status = initialStatus(req, false);
   const leaf = parseCertificate(ctx.engine, pem, 'certificatePem');
   checkRegistrable(leaf, ctx.now());
+  checkClientAuth(leaf);
   return insert(ctx, {
     accountId: req.accountId,
     certificateId: leaf.info.certificateId,
