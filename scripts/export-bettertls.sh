@@ -21,8 +21,9 @@
 # BetterTLS makes fresh keys, serials and validity dates on every run, so a rerun
 # changes every byte of export.json.gz (cases.json.gz stays identical); the verdicts do
 # not change. Cargo never runs this: `cargo test` reads the committed files. After a
-# rerun, run `cargo test -p certgate-testkit --test bettertls` and update the date in
-# vectors/bettertls/README.md.
+# rerun, update the export instant in vectors/bettertls/README.md and EXPORTED_AT in
+# crates/certgate-testkit/tests/bettertls.rs (the test names the new value), then run
+# `cargo test -p certgate-testkit --test bettertls`.
 set -euo pipefail
 
 BETTERTLS_VERSION=v0.0.0-20250909192348-e1e99e353074
@@ -57,4 +58,4 @@ gzip -9n -c "$TMP/cases.json" >"$OUT/cases.json.gz"
 cp "$DIR/LICENSE" "$OUT/LICENSE"
 chmod 644 "$OUT/LICENSE"
 ls -l "$OUT"
-echo "export-bettertls: done at $(date -u +%Y-%m-%dT%H:%M:%SZ); update the date in $OUT/README.md"
+echo "export-bettertls: done at $(date -u +%Y-%m-%dT%H:%M:%SZ); update the export instant in $OUT/README.md and EXPORTED_AT in tests/bettertls.rs"

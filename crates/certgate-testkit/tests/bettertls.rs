@@ -457,18 +457,48 @@ fn bettertls_verdicts_match_except_listed_divergences() {
     }
 }
 
+/// 2026-12-02T03:56:02Z, when the committed export began (vectors/bettertls/README.md).
+const EXPORTED_AT: i64 = 1_796_183_762;
+
 #[test]
-fn validation_time_is_the_trust_roots_creation() {
-    // A certificate BetterTLS made at 2026-12-02T03:56:00Z has notBefore a day earlier.
-    let (export, _) = vectors();
-    let root = b64(&export.trust_root);
-    let cert = x509_cert::Certificate::from_der(&root).expect("trust root parses");
-    let validity = cert.tbs_certificate().validity();
-    let at = validation_time(&root);
-    let not_before = i64::try_from(validity.not_before.to_unix_duration().as_secs()).expect("fits");
-    let not_after = i64::try_from(validity.not_after.to_unix_duration().as_secs()).expect("fits");
-    assert!(not_before < at && at < not_after);
-    assert_eq!(at - not_before, 24 * 3600);
+fn validation_time_is_inside_every_validity_but_the_expired_ones() {
+    let (export, cases) = vectors();
+    let at = validation_time(&b64(&export.trust_root));
+    assert_eq!(
+        at, EXPORTED_AT,
+        "re-exported? update EXPORTED_AT and the README"
+    );
+    let validity = |der: &str| {
+        let cert = x509_cert::Certificate::from_der(&b64(der)).expect("certificate parses");
+        let v = cert.tbs_certificate().validity();
+        let secs = |t: &x509_cert::time::Time| {
+            i64::try_from(t.to_unix_duration().as_secs()).expect("fits")
+        };
+        (secs(&v.not_before), secs(&v.not_after))
+    };
+    let mut expired = 0;
+    for suite in export.suites.values() {
+        for case in &suite.test_cases {
+            for der in &case.certificates {
+                let (not_before, not_after) = validity(der);
+                assert!(
+                    not_before <= at,
+                    "case {} has a certificate not yet valid",
+                    case.id
+                );
+                expired += usize::from(not_after < at);
+            }
+        }
+    }
+    // BetterTLS makes exactly the invalid edges of its EXPIRED cases expired.
+    let want: usize = cases
+        .pathbuilding
+        .iter()
+        .filter(|c| c.invalid_reason == "EXPIRED")
+        .map(|c| c.invalid_edges.len())
+        .sum();
+    assert!(want > 0);
+    assert_eq!(expired, want);
 }
 
 #[test]
