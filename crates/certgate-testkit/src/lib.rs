@@ -2,6 +2,12 @@
 //! dates are fixed, and every signature scheme used is deterministic (PKCS#1 v1.5,
 //! RFC 6979), so the same code always yields the same bytes: the committed
 //! `test/fixtures/engine/cases.json` is checked against a fresh generation by a test.
+//!
+//! The external conformance suites run as integration tests over vectors committed with
+//! their licences, sharing [`suite`]: BetterTLS (`tests/bettertls.rs`, vectors and
+//! Apache-2.0 licence in `vectors/bettertls/`, exceptions in
+//! `tests/bettertls-exceptions.json`) and x509-limbo (`tests/x509_limbo.rs`, exceptions in
+//! `tests/limbo-exceptions.json`).
 #![expect(
     clippy::expect_used,
     clippy::panic,
@@ -15,6 +21,7 @@ pub mod fuzz;
 pub mod keys;
 pub mod rng;
 pub mod run;
+pub mod suite;
 
 /// 2024-01-01T00:00:00Z: notBefore of the fixture certificates.
 pub const NOT_BEFORE: i64 = 1_704_067_200;

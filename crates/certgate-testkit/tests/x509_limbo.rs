@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use certgate_core::{certificates_der, verify_chain, ChainInput, EkuPolicy, Limits};
 use certgate_ring::RingVerifier;
+use certgate_testkit::suite::{compare, Outcome};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -99,35 +100,20 @@ fn x509_limbo_verdicts_match_except_listed_divergences() {
     let limbo: Limbo = serde_json::from_str(&text).expect("limbo.json parses");
     let exceptions: BTreeMap<String, String> =
         serde_json::from_str(include_str!("limbo-exceptions.json")).expect("exceptions parse");
-    let mut problems = Vec::new();
-    let mut seen = 0;
-    for case in &limbo.testcases {
-        let (ok, code) = verdict(case);
-        let matches = ok == (case.expected_result == "SUCCESS");
-        match (matches, exceptions.get(&case.id)) {
-            (true, Some(reason)) => problems.push(format!(
-                "unexpected pass: {} (listed as: {reason})",
-                case.id
-            )),
-            (false, None) => problems.push(format!(
-                "divergence: {} expected {} got {code}",
-                case.id, case.expected_result
-            )),
-            (false, Some(_)) => seen += 1,
-            (true, None) => {}
-        }
-    }
-    let ids: Vec<&String> = limbo.testcases.iter().map(|c| &c.id).collect();
-    for id in exceptions.keys().filter(|id| !ids.contains(id)) {
-        problems.push(format!("exception for unknown case {id}"));
-    }
-    if !problems.is_empty() {
-        panic!(
-            "{} problems ({} listed divergences held):\n{}",
-            problems.len(),
-            seen,
-            problems.join("\n")
-        );
+    let outcomes: Vec<Outcome> = limbo
+        .testcases
+        .iter()
+        .map(|case| {
+            let (ok, code) = verdict(case);
+            Outcome {
+                id: case.id.clone(),
+                matches: ok == (case.expected_result == "SUCCESS"),
+                detail: format!("expected {} got {code}", case.expected_result),
+            }
+        })
+        .collect();
+    if let Err(report) = compare(&outcomes, &exceptions) {
+        panic!("{report}");
     }
 }
 
