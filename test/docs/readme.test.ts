@@ -77,6 +77,22 @@ describe('the README quick start', () => {
     expect(table[1]).toMatch(/[0-9a-f]{64}$/);
   });
 
+  it('provisions a fleet and load-tests the authorizer with the commands shown; every answer is right', async () => {
+    const block = blockStartingWith('sh', 'certgate fleet create');
+    const out = await paste(block, `alias certgate="node ${cli}"`);
+    const shown = blockStartingWith('text', 'ACCOUNT').split('\n');
+    const lines = out.trim().split('\n');
+    // The same tables: the fleet summary, then the load summary (figures differ by run).
+    expect(lines[0]).toBe(shown[0]);
+    expect(lines[2]).toBe(shown[2]);
+    const fleet = lines[1]?.split(/\s+/) ?? [];
+    expect(fleet.slice(2, 6)).toEqual(['1000', '1000', '100', '0']);
+    const load = Object.fromEntries((lines[2] ?? '').split(/\s{2,}/).map((h, i) => [h, (lines[3] ?? '').split(/\s{2,}/)[i]]));
+    expect(load['REQUESTS']).toBe('1000');
+    expect(load['WRONG']).toBe('0');
+    expect(load['ERROR']).toBe('0');
+  }, 120_000);
+
   it('answers the curl request with the JSON shown, and denies once the certificate is revoked', async () => {
     const sni = `SNI=$(node ${cli} account list --json | node -p 'JSON.parse(require("fs").readFileSync(0)).accounts[0].endpoint')`;
     const shown = JSON.parse(blockStartingWith('json', '{"allow"')) as Record<string, unknown>;

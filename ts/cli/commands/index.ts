@@ -14,6 +14,7 @@ import { register as authorize } from './authorize.js';
 import { register as certInspect } from './cert-inspect.js';
 import { register as certVerify } from './cert-verify.js';
 import { register as load } from './load.js';
+import { register as fleet } from './fleet.js';
 import { register as registry } from './registry.js';
 
 type Registrar = (program: Command) => void;
@@ -28,6 +29,7 @@ const modules: Registrar[] = [
   authorize,
   certInspect,
   certVerify,
+  fleet,
   load,
   registry,
 ];

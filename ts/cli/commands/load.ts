@@ -80,8 +80,9 @@ function number(text: string, flag: string, min: number, max = Number.MAX_SAFE_I
   return n;
 }
 
-function targetSpec(o: LoadCliOptions): TargetSpec {
-  const chosen = [o.url !== undefined, o.grpc !== undefined, o.tlsUrl !== undefined].filter(Boolean).length;
+/** `urlGiven`: --url was on the command line (CERTGATE_AUTHZ_URL only sets the default HTTP target). */
+function targetSpec(o: LoadCliOptions, urlGiven: boolean): TargetSpec {
+  const chosen = [urlGiven, o.grpc !== undefined, o.tlsUrl !== undefined].filter(Boolean).length;
   if (chosen > 1) throw new CliError('choose one target: --url, --grpc or --tls-url', EXIT.usage);
   if (o.grpc !== undefined) {
     if (!/^[^:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(o.grpc)) throw new CliError(`--grpc must be host:port, got "${o.grpc}"`, EXIT.usage);
@@ -221,7 +222,7 @@ export function register(program: Command): void {
     .command('load')
     .description("load-test a deployment with a fleet's devices; every answer is checked against the registry")
     .requiredOption('--fleet <dir>', 'fleet directory (fleet.json + devices.ndjson)')
-    .option('--url <url>', 'authorizer HTTP base URL (default http://127.0.0.1:9441)')
+    .addOption(new Option('--url <url>', 'authorizer HTTP base URL (default http://127.0.0.1:9441)').env('CERTGATE_AUTHZ_URL'))
     .addOption(new Option('--door <door>', 'HTTP door at --url').choices([...HTTP_DOORS]).default('json'))
     .option('--grpc <host:port>', "Envoy ext_authz gRPC Check at this address instead")
     .addOption(new Option('--grpc-shape <shape>', "CheckRequest shape: Envoy's HTTP filter or network (TCP) filter").choices(['http', 'network']).default('http'))
@@ -243,8 +244,8 @@ export function register(program: Command): void {
     .option('--max-error-rate <ratio>', 'exit 1 if (errors + unavailable + wrong answers) / requests exceeds this')
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', EXAMPLES)
-    .action(async (o: LoadCliOptions) => {
-      const spec = targetSpec(o);
+    .action(async (o: LoadCliOptions, command: Command) => {
+      const spec = targetSpec(o, command.getOptionValueSource('url') === 'cli');
       const options = loadOptions(o);
       const workers = number(o.workers, '--workers', 1, 64);
       const timeoutMs = parseDuration(o.timeout, '--timeout');

@@ -5,7 +5,7 @@ import { AwsError, fromRegistryError, invalid } from '../errors.js';
 import { certificateDescription, certificateSummary } from '../format.js';
 import { checkClientAuth, checkRegistrable, isSignedBy, MAX_CERTIFICATE_PEM_CHARS, parseCertificate, type ParsedCertificate } from '../pki.js';
 import type { Route } from '../router.js';
-import { bodyEnum, bodyString, certificateIdParam, pageRequest, queryBool, queryEnum, type ApiRequest } from '../validate.js';
+import { bodyArray, bodyEnum, bodyString, certificateIdParam, pageRequest, queryBool, queryEnum, type ApiRequest } from '../validate.js';
 
 const ALL_STATUSES = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'] as const;
 /** Statuses an operator may set (spec 3.1): the PENDING_* values are internal, REGISTER_INACTIVE deprecated. */
@@ -40,20 +40,31 @@ async function insert(ctx: ControlContext, cert: NewCertificate): Promise<Record
   }
 }
 
-/** The registered CA that directly issued `leaf` (spec 4.8). */
-async function issuingCa(ctx: ControlContext, req: ApiRequest, leaf: ParsedCertificate): Promise<CaCertificateRecord> {
-  const caPem = bodyString(req.body, 'caCertificatePem', { min: 1, max: MAX_CERTIFICATE_PEM_CHARS });
+/** Registered CAs with one issuer subject, parsed; a bulk registration reuses them across its batch. */
+type CaCandidates = Map<string, { record: CaCertificateRecord; parsed: ParsedCertificate }[]>;
+
+/**
+ * The registered CA that directly issued `leaf`: the one given as `caPem`, else the only
+ * registered CA whose subject is the leaf's issuer and whose key signed it
+ * (https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCertificate.html).
+ */
+async function issuingCa(ctx: ControlContext, accountId: string, leaf: ParsedCertificate, caPem: string | undefined, known: CaCandidates = new Map()): Promise<CaCertificateRecord> {
   if (caPem !== undefined) {
     const given = parseCertificate(ctx.engine, caPem, 'caCertificatePem');
-    const record = await ctx.registry.getCaCertificate(req.accountId, given.info.certificateId);
+    const record = await ctx.registry.getCaCertificate(accountId, given.info.certificateId);
     if (!record) throw new AwsError('CertificateValidationException', 'caCertificatePem is not a CA certificate registered in this account.');
     if (!isSignedBy(leaf, given)) {
       throw new AwsError('CertificateValidationException', 'The certificate is not signed by the CA certificate given in caCertificatePem.');
     }
     return record;
   }
-  const candidates = await ctx.registry.findCaCertificatesBySubject(req.accountId, leaf.info.issuer);
-  const signers = candidates.filter((ca) => isSignedBy(leaf, parseCertificate(ctx.engine, ca.certificatePem, 'registered CA')));
+  let candidates = known.get(leaf.info.issuer);
+  if (candidates === undefined) {
+    const records = await ctx.registry.findCaCertificatesBySubject(accountId, leaf.info.issuer);
+    candidates = records.map((record) => ({ record, parsed: parseCertificate(ctx.engine, record.certificatePem, 'registered CA') }));
+    known.set(leaf.info.issuer, candidates);
+  }
+  const signers = candidates.filter((ca) => isSignedBy(leaf, ca.parsed)).map((ca) => ca.record);
   const [only, ...others] = signers;
   if (only === undefined) {
     throw new AwsError(
@@ -70,18 +81,23 @@ async function issuingCa(ctx: ControlContext, req: ApiRequest, leaf: ParsedCerti
   return only;
 }
 
-async function registerCertificate(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
-  const pem = bodyString(req.body, 'certificatePem', { required: true, min: 1, max: MAX_CERTIFICATE_PEM_CHARS }) ?? '';
-  const status = initialStatus(req, true);
+/** Everything RegisterCertificate checks before the registry's own rules; the registration to insert. */
+async function registrationUnderCa(
+  ctx: ControlContext,
+  accountId: string,
+  pem: string,
+  status: CertificateStatus,
+  caPem: string | undefined,
+  known?: CaCandidates,
+): Promise<NewCertificate> {
   const leaf = parseCertificate(ctx.engine, pem, 'certificatePem');
   checkRegistrable(leaf, ctx.now());
-  checkClientAuth(leaf);
-  const ca = await issuingCa(ctx, req, leaf);
+  const ca = await issuingCa(ctx, accountId, leaf, caPem, known);
   if (ca.status !== 'ACTIVE') {
     throw new AwsError('CertificateStateException', `The CA certificate ${ca.certificateId} is ${ca.status}; activate it before registering certificates it signed.`);
   }
-  return insert(ctx, {
-    accountId: req.accountId,
+  return {
+    accountId,
     certificateId: leaf.info.certificateId,
     certificatePem: leaf.pem,
     notBefore: leaf.info.notBefore,
@@ -89,7 +105,59 @@ async function registerCertificate(ctx: ControlContext, req: ApiRequest): Promis
     status,
     certificateMode: ca.certificateMode,
     caCertificateId: ca.certificateId,
-  });
+  };
+}
+
+async function registerCertificate(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
+  const pem = bodyString(req.body, 'certificatePem', { required: true, min: 1, max: MAX_CERTIFICATE_PEM_CHARS }) ?? '';
+  const status = initialStatus(req, true);
+  const caPem = bodyString(req.body, 'caCertificatePem', { min: 1, max: MAX_CERTIFICATE_PEM_CHARS });
+  return insert(ctx, await registrationUnderCa(ctx, req.accountId, pem, status, caPem));
+}
+
+/**
+ * Certificates one bulk call may register (certgate's RegisterCertificates): one
+ * registry transaction per call, so the batch bounds how long it holds the write lock.
+ */
+export const MAX_BULK_REGISTRATIONS = 1000;
+
+/**
+ * certgate extension `POST /certgate/certificates/register-many`: RegisterCertificate for
+ * up to MAX_BULK_REGISTRATIONS certificates under registered CAs, each checked exactly as
+ * RegisterCertificate checks it, inserted in one transaction. A refused certificate is
+ * reported in its result (AWS error name and message) and does not stop the others.
+ */
+async function registerCertificates(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
+  const items = bodyArray(req.body, 'certificates') ?? [];
+  if (items.length === 0 || items.length > MAX_BULK_REGISTRATIONS) {
+    throw invalid(`certificates must hold 1 to ${MAX_BULK_REGISTRATIONS} entries, got ${items.length}.`);
+  }
+  const status = initialStatus(req, false);
+  const known: CaCandidates = new Map();
+  const results: Record<string, unknown>[] = Array.from({ length: items.length }, () => ({}));
+  const prepared: { index: number; cert: NewCertificate }[] = [];
+  for (const [index, item] of items.entries()) {
+    try {
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) throw invalid(`certificates[${index}] must be an object.`);
+      const entry = item as Record<string, unknown>;
+      const pem = bodyString(entry, 'certificatePem', { required: true, min: 1, max: MAX_CERTIFICATE_PEM_CHARS }) ?? '';
+      const caPem = bodyString(entry, 'caCertificatePem', { min: 1, max: MAX_CERTIFICATE_PEM_CHARS });
+      prepared.push({ index, cert: await registrationUnderCa(ctx, req.accountId, pem, status, caPem, known) });
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      results[index] = { error: { code: err.errorType, message: err.message } };
+    }
+  }
+  const inserted = await ctx.registry.insertCertificates(prepared.map((p) => p.cert));
+  for (const [i, result] of inserted.entries()) {
+    const { index, cert } = prepared[i] as { index: number; cert: NewCertificate };
+    if (result.ok) results[index] = { certificateId: cert.certificateId, certificateArn: certificateArn(ctx, cert.accountId, cert.certificateId) };
+    else {
+      const err = fromRegistryError(result.error, {}, (id) => certificateArn(ctx, cert.accountId, id));
+      results[index] = { certificateId: cert.certificateId, error: { code: err.errorType, message: err.message } };
+    }
+  }
+  return { results };
 }
 
 async function registerCertificateWithoutCa(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
@@ -140,6 +208,7 @@ async function deleteCertificate(ctx: ControlContext, req: ApiRequest): Promise<
 export function certificateRoutes(ctx: ControlContext): Route[] {
   return [
     { method: 'POST', template: '/certificate/register', operation: 'RegisterCertificate', handler: (r) => registerCertificate(ctx, r) },
+    { method: 'POST', template: '/certgate/certificates/register-many', operation: 'RegisterCertificates', handler: (r) => registerCertificates(ctx, r) },
     { method: 'POST', template: '/certificate/register-no-ca', operation: 'RegisterCertificateWithoutCA', handler: (r) => registerCertificateWithoutCa(ctx, r) },
     { method: 'PUT', template: '/certificates/{certificateId}', operation: 'UpdateCertificate', handler: (r) => updateCertificate(ctx, r) },
     { method: 'GET', template: '/certificates/{certificateId}', operation: 'DescribeCertificate', handler: (r) => describeCertificate(ctx, r) },
