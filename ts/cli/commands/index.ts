@@ -12,6 +12,7 @@ import { register as authorize } from './authorize.js';
 import { register as certInspect } from './cert-inspect.js';
 import { register as certVerify } from './cert-verify.js';
 import { register as registry } from './registry.js';
+import { register as issuingCa } from './issuing-ca.js';
 
 type Registrar = (program: Command) => void;
 
@@ -24,6 +25,7 @@ const modules: Registrar[] = [
   certInspect,
   certVerify,
   registry,
+  issuingCa,
 ];
 
 /** Add every command to `program`. */
