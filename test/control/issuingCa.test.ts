@@ -63,6 +63,7 @@ function makePki(): void {
   selfSigned('nosign', 'tenant.key', 'nosign');
   selfSigned('leaf', 'tenant.key', 'leaf');
   openssl(['pkcs8', '-topk8', '-in', 'tenant.key', '-v2', 'aes-256-cbc', '-passout', 'pass:secret', '-out', 'tenant.encrypted.key']);
+  writeFileSync(file('huge.key'), `${readFileSync(file('tenant.key'), 'utf8')}${'#'.repeat(16_384)}\n`);
 }
 
 async function certgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -118,6 +119,8 @@ describe('bring your own issuing CA', () => {
       [() => importing('tenant.pem', 'tenant.encrypted.key'), /cannot be read .*unencrypted PEM key/],
       [() => importing('tenant.pem', 'tenant.key', '--account', '999999999999'), /Account 999999999999 does not exist/],
       [() => importing('intermediate.key', 'intermediate.key'), /does not contain a PEM certificate/],
+      // MAX_ISSUING_KEY_PEM_CHARS
+      [() => importing('tenant.pem', 'huge.key'), /The private key must be at most 16384 characters/],
     ];
     for (const [run, message] of cases) {
       const result = await run();
