@@ -12,11 +12,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../ts/cli/main.js';
 import { createAdminServer } from '../../ts/control/server.js';
 import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
 import { readMasterKeyFile } from '../../ts/registry/secrets.js';
+import type { RunningNode } from '../../ts/server/node.js';
+import { certificate, identity, type Cert } from '../authz/pki.js';
+import { CREDENTIALS_A, SNI_A, createWorld, type World } from '../authz/world.js';
+import { testNode } from '../ingress/node.js';
 
 interface Run {
   code: number;
@@ -163,5 +168,61 @@ describe('secrets at rest through the CLI and the admin API', () => {
     expect(again.code).toBe(3);
     const same = await certgate(['registry', 'rotate-master-key', '--db', db, '--old-key-file', newKeyFile, '--new-key-file', newKeyFile]);
     expect(same.code).toBe(2);
+  });
+});
+
+describe('certgate serve on an encrypted registry', () => {
+  let world: World;
+  let leaf: Cert;
+  const keyDir = mkdtempSync(path.join(tmpdir(), 'certgate-secrets-node-'));
+  const keyFile = path.join(keyDir, 'master.key');
+  writeFileSync(keyFile, randomBytes(32));
+
+  beforeAll(async () => {
+    world = await createWorld();
+    leaf = certificate({ subject: identity('device', 'p256') });
+    await world.register(leaf, {});
+    // Encrypt the world's registry in place.
+    await openSqliteRegistry({ path: world.dbPath, masterKey: readMasterKeyFile(keyFile) }).close();
+    expect(readFileSync(world.dbPath).includes(CREDENTIALS_A.secretAccessKey)).toBe(false);
+  });
+  afterAll(async () => {
+    await world.dispose();
+    rmSync(keyDir, { recursive: true, force: true });
+  });
+
+  const sdk = (node: RunningNode) =>
+    new IoTClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${node.ports.admin}`, credentials: CREDENTIALS_A, maxAttempts: 1 });
+  const authorize = async (node: RunningNode) => {
+    const res = await request(`http://127.0.0.1:${node.ports.authz}/v1/authorize`, { method: 'POST', body: JSON.stringify({ sni: SNI_A, certChain: [leaf.pem] }) });
+    return ((await res.body.json()) as { reason: string }).reason;
+  };
+
+  it('authorizes without the key while its admin API answers 503 naming the option', async () => {
+    const node = await testNode(world);
+    const client = sdk(node);
+    try {
+      expect(await authorize(node)).toBe('CERTIFICATE_ACTIVE');
+      await expect(client.send(new ListCACertificatesCommand({}))).rejects.toThrow(/--master-key-file FILE/);
+    } finally {
+      client.destroy();
+      await node.close();
+    }
+  });
+
+  it('serves both with --master-key-file, and refuses to start with another key', async () => {
+    const node = await testNode(world, { masterKeyFile: keyFile });
+    const client = sdk(node);
+    try {
+      expect(await authorize(node)).toBe('CERTIFICATE_ACTIVE');
+      // The world registered its CAs in account A; SigV4 verified with the sealed secret.
+      expect((await client.send(new ListCACertificatesCommand({}))).certificates?.length).toBeGreaterThan(0);
+    } finally {
+      client.destroy();
+      await node.close();
+    }
+    const other = path.join(keyDir, 'other.key');
+    writeFileSync(other, randomBytes(32));
+    await expect(testNode(world, { masterKeyFile: other })).rejects.toThrow(/is not the one this registry's secrets are encrypted with/);
   });
 });

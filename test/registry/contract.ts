@@ -379,6 +379,20 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       expect(second).toEqual(first);
     });
 
+    // branch secrets: imported issuing CAs.
+    it('replaces the installation issuing CA on import and keeps one per account apart', async () => {
+      await registry.ensureIssuingCa({ certificatePem: 'MADE', privateKeyPem: 'MADE KEY', createdAt: 1 });
+      await registry.importIssuingCa({ certificatePem: 'IMPORTED', privateKeyPem: 'IMPORTED KEY', createdAt: 2 }, null);
+      expect(await registry.getIssuingCa()).toEqual({ certificatePem: 'IMPORTED', privateKeyPem: 'IMPORTED KEY', createdAt: 2 });
+      expect(await registry.getAccountIssuingCa(A)).toBeNull();
+      await registry.importIssuingCa({ certificatePem: 'A CA', privateKeyPem: 'A KEY', createdAt: 3 }, A);
+      await registry.importIssuingCa({ certificatePem: 'A CA 2', privateKeyPem: 'A KEY 2', createdAt: 4 }, A);
+      expect(await registry.getAccountIssuingCa(A)).toEqual({ certificatePem: 'A CA 2', privateKeyPem: 'A KEY 2', createdAt: 4 });
+      expect(await registry.getAccountIssuingCa(B)).toBeNull();
+      await refused(registry.importIssuingCa({ certificatePem: 'X', privateKeyPem: 'X', createdAt: 5 }, '999999999999'), 'NOT_FOUND');
+      expect((await registry.getIssuingCa())?.certificatePem).toBe('IMPORTED');
+    });
+
     it('lists certificates by CA and shows offers only to the target account', async () => {
       await registry.insertCaCertificate(ca(A, 100));
       await registry.insertCertificate(cert(A, 1, { caCertificateId: hex(100), certificateMode: 'DEFAULT' }));

@@ -35,6 +35,8 @@ const SECRET_B = 'secretB-bPxRfiCYEXAMPLEKEYwJ';
 const SECRET_C = 'secretC-added-after-sealing-000';
 const CA_KEY = `-----BEGIN PRIVATE KEY-----\nISSUINGCAKEYMATERIAL${'Q'.repeat(40)}\n-----END PRIVATE KEY-----\n`;
 
+const ACCOUNT_CA_KEY = `-----BEGIN PRIVATE KEY-----\nACCOUNTCAKEYMATERIAL${'R'.repeat(40)}\n-----END PRIVATE KEY-----\n`;
+
 const newKey = () => new MasterKey(randomBytes(32));
 
 async function refused(promise: Promise<unknown> | (() => unknown), code: RegistryErrorCode): Promise<RegistryError> {
@@ -182,13 +184,12 @@ function postgresStorage(server: PgServer, name: string): Storage {
       await query('CHECKPOINT');
       const [dirRow] = await query('SHOW data_directory');
       const files: Buffer[] = [];
-      for (const table of ['credentials', 'issuing_ca']) {
+      for (const table of ['credentials', 'issuing_ca', 'account_issuing_cas']) {
         const [row] = await query('SELECT pg_relation_filepath($1::regclass) AS file', [table]);
         const base = path.join(String(dirRow?.['data_directory']), String(row?.['file']));
         const dir = path.dirname(base);
         for (const f of readdirSync(dir)) if (f === path.basename(base) || f.startsWith(`${path.basename(base)}.`)) files.push(readFileSync(path.join(dir, f)));
       }
-      // TOAST tables of the same relations (long values).
       return Buffer.concat(files);
     },
     async dispose() {
@@ -229,6 +230,7 @@ describe.each(backends)('secrets at rest: %s', (_name, makeStorage) => {
     await registry.addCredential({ accountId: A, accessKeyId: 'AKIAACCOUNTA00000001', secretAccessKey: SECRET_A });
     await registry.addCredential({ accountId: B, accessKeyId: 'AKIAACCOUNTB00000001', secretAccessKey: SECRET_B });
     await registry.ensureIssuingCa({ certificatePem: 'CA CERT', privateKeyPem: CA_KEY, createdAt: 1 });
+    await registry.importIssuingCa({ certificatePem: 'ACCOUNT CA CERT', privateKeyPem: ACCOUNT_CA_KEY, createdAt: 1 }, B);
     await registry.close();
   }
 
@@ -240,7 +242,7 @@ describe.each(backends)('secrets at rest: %s', (_name, makeStorage) => {
   it('encrypts a clear registry in place when opened with the key; no secret stays in the raw storage', async () => {
     await clearRegistry();
     const before = await storage.raw();
-    for (const secret of [SECRET_A, SECRET_B, 'ISSUINGCAKEYMATERIAL']) expect(before.includes(secret), `${secret} in clear before`).toBe(true);
+    for (const secret of [SECRET_A, SECRET_B, 'ISSUINGCAKEYMATERIAL', 'ACCOUNTCAKEYMATERIAL']) expect(before.includes(secret), `${secret} in clear before`).toBe(true);
 
     const key = newKey();
     const registry = await openWith(key);
@@ -249,10 +251,11 @@ describe.each(backends)('secrets at rest: %s', (_name, makeStorage) => {
     expect((await registry.getCredential('AKIAACCOUNTA00000001'))?.secretAccessKey).toBe(SECRET_A);
     expect((await registry.listCredentials(A)).map((c) => c.secretAccessKey)).toEqual([SECRET_A, SECRET_C]);
     expect((await registry.getIssuingCa())?.privateKeyPem).toBe(CA_KEY);
+    expect((await registry.getAccountIssuingCa(B))?.privateKeyPem).toBe(ACCOUNT_CA_KEY);
     await registry.close();
 
     const after = await storage.raw();
-    for (const secret of [SECRET_A, SECRET_B, SECRET_C, 'ISSUINGCAKEYMATERIAL']) expect(after.includes(secret), `${secret} in clear after`).toBe(false);
+    for (const secret of [SECRET_A, SECRET_B, SECRET_C, 'ISSUINGCAKEYMATERIAL', 'ACCOUNTCAKEYMATERIAL']) expect(after.includes(secret), `${secret} in clear after`).toBe(false);
     const rows = await storage.sql('SELECT secret_access_key FROM credentials');
     expect(rows.every((r) => isSealed(String(r['secret_access_key'])))).toBe(true);
 
@@ -274,6 +277,9 @@ describe.each(backends)('secrets at rest: %s', (_name, makeStorage) => {
     expect(error.message).toMatch(/--master-key-file FILE \(or set CERTGATE_MASTER_KEY_FILE\)/);
     await refused(locked.listCredentials(A), 'SECRETS_LOCKED');
     await refused(locked.getIssuingCa(), 'SECRETS_LOCKED');
+    await refused(locked.getAccountIssuingCa(B), 'SECRETS_LOCKED');
+    await refused(locked.importIssuingCa({ certificatePem: 'X', privateKeyPem: 'Y', createdAt: 2 }, A), 'SECRETS_LOCKED');
+    expect(await storage.sql(`SELECT 1 FROM account_issuing_cas WHERE account_id = '${A}'`)).toEqual([]);
     await refused(locked.addCredential({ accountId: A, accessKeyId: 'AKIAACCOUNTA00000009', secretAccessKey: SECRET_C }), 'SECRETS_LOCKED');
     expect(await storage.sql("SELECT 1 FROM credentials WHERE access_key_id = 'AKIAACCOUNTA00000009'")).toEqual([]);
     // What the authorizer reads needs no secret.
@@ -316,7 +322,7 @@ describe.each(backends)('secrets at rest: %s', (_name, makeStorage) => {
     const before = await storage.sql('SELECT access_key_id, secret_access_key FROM credentials ORDER BY access_key_id');
     await refused(registry.rewriteSecrets(rotationRewrite(newKey(), to)), 'MASTER_KEY_MISMATCH');
     expect(await storage.sql('SELECT access_key_id, secret_access_key FROM credentials ORDER BY access_key_id')).toEqual(before);
-    expect(await registry.rewriteSecrets(rotationRewrite(from, to))).toEqual({ secrets: 3, keyId: to.id });
+    expect(await registry.rewriteSecrets(rotationRewrite(from, to))).toEqual({ secrets: 4, keyId: to.id });
     await registry.close();
     const after = await storage.sql('SELECT access_key_id, secret_access_key FROM credentials ORDER BY access_key_id');
     expect(after.map((r) => String(r['secret_access_key']).split('.')[3])).toEqual(before.map((r) => String(r['secret_access_key']).split('.')[3]));
@@ -324,6 +330,7 @@ describe.each(backends)('secrets at rest: %s', (_name, makeStorage) => {
     const rotated = await openWith(to);
     expect((await rotated.getCredential('AKIAACCOUNTA00000001'))?.secretAccessKey).toBe(SECRET_A);
     expect((await rotated.getIssuingCa())?.privateKeyPem).toBe(CA_KEY);
+    expect((await rotated.getAccountIssuingCa(B))?.privateKeyPem).toBe(ACCOUNT_CA_KEY);
     await refused(async () => openWith(from), 'MASTER_KEY_MISMATCH');
   });
 
@@ -333,7 +340,7 @@ describe.each(backends)('secrets at rest: %s', (_name, makeStorage) => {
     const key = newKey();
     await refused(registry.rewriteSecrets(rotationRewrite(key, newKey())), 'SECRETS_LOCKED');
     expect(await registry.secretsKeyId()).toBeNull();
-    expect(await registry.rewriteSecrets(sealingRewrite(key))).toEqual({ secrets: 3, keyId: key.id });
+    expect(await registry.rewriteSecrets(sealingRewrite(key))).toEqual({ secrets: 4, keyId: key.id });
     expect(await registry.rewriteSecrets(sealingRewrite(key))).toEqual({ secrets: 0, keyId: key.id });
     await refused(registry.getCredential('AKIAACCOUNTA00000001'), 'SECRETS_LOCKED');
   });

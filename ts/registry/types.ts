@@ -487,6 +487,16 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   /** Store `candidate` unless an issuing CA exists; returns the stored one (first writer wins). */
   ensureIssuingCa(candidate: IssuingCaRecord): Promise<IssuingCaRecord>;
 
+  // Imported issuing CAs (branch secrets): an operator's own CA instead of certgate's.
+  /**
+   * Replace the issuing CA: the installation's (`accountId` null; it replaces the one
+   * certgate made) or one account's (it then signs that account's certificates).
+   * Throws NOT_FOUND for an unknown account.
+   */
+  importIssuingCa(record: IssuingCaRecord, accountId: string | null): Promise<void>;
+  /** The CA imported for the account, or null (the installation's signs for it). */
+  getAccountIssuingCa(accountId: string): Promise<IssuingCaRecord | null>;
+
   // Secrets at rest (branch secrets; ts/registry/secrets.ts).
   /** The id of the master key the registry's secrets are encrypted with; null when they are stored in clear. */
   secretsKeyId(): Promise<string | null>;

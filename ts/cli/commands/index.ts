@@ -16,6 +16,7 @@ import { register as certVerify } from './cert-verify.js';
 import { register as load } from './load.js';
 import { register as fleet } from './fleet.js';
 import { register as registry } from './registry.js';
+import { register as issuingCa } from './issuing-ca.js';
 
 type Registrar = (program: Command) => void;
 
@@ -32,6 +33,7 @@ const modules: Registrar[] = [
   fleet,
   load,
   registry,
+  issuingCa,
 ];
 
 /** Add every command to `program`. */

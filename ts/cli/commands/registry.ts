@@ -5,11 +5,11 @@
  * the registry is in. Each is one transaction: it completes or changes nothing.
  */
 import { Option, type Command } from 'commander';
-import { openRegistry, resolveDbPath, isPostgresUrl } from '../../registry/open.js';
-import { MASTER_KEY_ENV, readMasterKeyFile, resolveMasterKey, rotationRewrite, sealingRewrite, type MasterKey, type ResealReport } from '../../registry/secrets.js';
-import type { Registry } from '../../registry/types.js';
 import { existsSync } from 'node:fs';
 import { AwsError } from '../../control/errors.js';
+import { isPostgresUrl, openRegistry, resolveDbPath } from '../../registry/open.js';
+import { MASTER_KEY_ENV, readMasterKeyFile, resolveMasterKey, rotationRewrite, sealingRewrite, type ResealReport } from '../../registry/secrets.js';
+import type { Registry } from '../../registry/types.js';
 import { group } from '../group.js';
 import { CliError, EXIT, printJson, printTable } from '../output.js';
 import { action } from './registry-options.js';
@@ -28,13 +28,16 @@ function dbOption(command: Command): Command {
     .addOption(new Option('--json', 'print JSON instead of a table'));
 }
 
-/** Open an existing registry (never create one: a mistyped --db must not seal an empty file). */
-async function withRegistry<T>(options: RegistryCommandOptions, masterKey: MasterKey | undefined, work: (registry: Registry) => Promise<T>): Promise<T> {
+/**
+ * Open an existing registry (never create one: a mistyped --db must not seal an empty
+ * file) without a master key: each command passes its keys to the rewrite it runs.
+ */
+async function withRegistry<T>(options: RegistryCommandOptions, work: (registry: Registry) => Promise<T>): Promise<T> {
   const dbPath = resolveDbPath(options.db);
   if (!isPostgresUrl(dbPath) && !existsSync(dbPath)) {
     throw new AwsError('ResourceNotFoundException', `No registry at ${dbPath}; check --db / CERTGATE_DB.`);
   }
-  const registry = openRegistry({ path: dbPath, ...(masterKey === undefined ? {} : { masterKey }) });
+  const registry = openRegistry({ path: dbPath });
   try {
     await registry.settings();
     return await work(registry);
@@ -76,7 +79,7 @@ Examples:
     action(async (options: RegistryCommandOptions) => {
       const key = resolveMasterKey(options.masterKeyFile);
       if (key === undefined) throw new CliError(`--master-key-file FILE (or ${MASTER_KEY_ENV}) is required`, EXIT.usage);
-      const result = await withRegistry(options, undefined, (r) => r.rewriteSecrets(sealingRewrite(key)));
+      const result = await withRegistry(options, (r) => r.rewriteSecrets(sealingRewrite(key)));
       report(options, 'encrypted', result);
     }),
   );
@@ -103,7 +106,7 @@ Examples:
       const from = readMasterKeyFile(requireFile(options.oldKeyFile, '--old-key-file'));
       const to = readMasterKeyFile(requireFile(options.newKeyFile, '--new-key-file'));
       if (from.id === to.id) throw new CliError('--old-key-file and --new-key-file hold the same key', EXIT.usage);
-      const result = await withRegistry(options, undefined, (r) => r.rewriteSecrets(rotationRewrite(from, to)));
+      const result = await withRegistry(options, (r) => r.rewriteSecrets(rotationRewrite(from, to)));
       report(options, 'rotated', result);
     }),
   );
@@ -118,7 +121,7 @@ Examples:
   certgate registry secrets --json`),
   ).action(
     action(async (options: RegistryCommandOptions) => {
-      const keyId = await withRegistry(options, undefined, (r) => r.secretsKeyId());
+      const keyId = await withRegistry(options, (r) => r.secretsKeyId());
       if (options.json) return printJson({ encrypted: keyId !== null, keyId });
       printTable(['SECRETS', 'MASTER KEY ID'], [[keyId === null ? 'clear' : 'encrypted', keyId ?? '-']]);
     }),

@@ -1,14 +1,14 @@
 /**
  * CreateKeysAndCertificate and CreateCertificateFromCsr (spec 4.10, 4.11, 5): keys and
- * randomness from node:crypto, the certificate built and signed by the engine with
- * certgate's own issuing CA (created on first use and stored in the registry).
+ * randomness from node:crypto, the certificate built and signed by the engine with the
+ * account's issuing CA: one the operator imported, else certgate's own (issuing-ca.ts).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { certificateArn, type ControlContext } from '../context.js';
 import { AwsError } from '../errors.js';
 import type { Route } from '../router.js';
 import { bodyString, queryBool, type ApiRequest } from '../validate.js';
-import { issuingCa } from './issuing-ca.js';
+import { issuingCaFor } from './issuing-ca.js';
 
 /** AWS IoT model: CSRs are at most 4096 characters (spec 2). */
 export const MAX_CSR_CHARS = 4096;
@@ -33,7 +33,7 @@ async function store(ctx: ControlContext, req: ApiRequest, issued: { certificate
 
 async function createKeysAndCertificate(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
   const active = queryBool(req, 'setAsActive') ?? false;
-  const ca = await issuingCa(ctx);
+  const ca = await issuingCaFor(ctx, req.accountId);
   const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
   const publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const privateKey = keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
@@ -58,7 +58,7 @@ async function createKeysAndCertificate(ctx: ControlContext, req: ApiRequest): P
 async function createCertificateFromCsr(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
   const active = queryBool(req, 'setAsActive') ?? false;
   const csr = bodyString(req.body, 'certificateSigningRequest', { required: true, min: 1, max: MAX_CSR_CHARS }) ?? '';
-  const ca = await issuingCa(ctx);
+  const ca = await issuingCaFor(ctx, req.accountId);
   const notBefore = Math.floor(ctx.now()) - BACKDATE_SECONDS;
   const issued = ctx.engine.issueFromCsr(
     Buffer.from(csr, 'utf8'),

@@ -466,6 +466,38 @@ export class PostgresRegistry extends Attachments implements Registry {
     return stored;
   }
 
+  // ---- Imported issuing CAs ----
+
+  async importIssuingCa(record: IssuingCaRecord, accountId: string | null): Promise<void> {
+    await this.ready();
+    await this.db.write(async (tx) => {
+      const box = this.box(await this.sealedWith(tx));
+      if (accountId === null) {
+        await tx.run(
+          'INSERT INTO issuing_ca (id, certificate_pem, private_key_pem, created_at) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET certificate_pem = excluded.certificate_pem, private_key_pem = excluded.private_key_pem, created_at = excluded.created_at',
+          [record.certificatePem, box.store(record.privateKeyPem, binding.installationIssuingCa()), record.createdAt],
+        );
+        return;
+      }
+      await requireAccount(tx, accountId);
+      await tx.run(
+        'INSERT INTO account_issuing_cas (account_id, certificate_pem, private_key_pem, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (account_id) DO UPDATE SET certificate_pem = excluded.certificate_pem, private_key_pem = excluded.private_key_pem, created_at = excluded.created_at',
+        [accountId, record.certificatePem, box.store(record.privateKeyPem, binding.accountIssuingCa(accountId)), record.createdAt],
+      );
+    });
+  }
+
+  async getAccountIssuingCa(accountId: string): Promise<IssuingCaRecord | null> {
+    await this.ready();
+    const row = await this.db.get<{ certificate_pem: string; private_key_pem: string; created_at: number; sealed_with: string | null }>(
+      `SELECT *, ${SEALED_WITH} FROM account_issuing_cas WHERE account_id = $1`,
+      [accountId],
+    );
+    if (!row) return null;
+    const privateKeyPem = this.box(row.sealed_with).read(row.private_key_pem, binding.accountIssuingCa(accountId));
+    return { certificatePem: row.certificate_pem, privateKeyPem, createdAt: row.created_at };
+  }
+
   // ---- Secrets at rest ----
 
   async secretsKeyId(): Promise<string | null> {
@@ -483,7 +515,7 @@ export class PostgresRegistry extends Attachments implements Registry {
     const report = await this.rewriteInTransaction(plan);
     // The replaced values live on in dead row versions until the table is rewritten:
     // VACUUM FULL writes new table files without them (the tables are small).
-    if (report.secrets > 0) for (const table of ['credentials', 'issuing_ca']) await this.db.run(`VACUUM FULL ${table}`);
+    if (report.secrets > 0) for (const table of ['credentials', 'issuing_ca', 'account_issuing_cas']) await this.db.run(`VACUUM FULL ${table}`);
     return report;
   }
 
@@ -505,6 +537,10 @@ export class PostgresRegistry extends Attachments implements Registry {
       if (ca) {
         const next = rewrite(ca.private_key_pem, binding.installationIssuingCa());
         if (next !== ca.private_key_pem) await tx.run('UPDATE issuing_ca SET private_key_pem = $1 WHERE id = 1', [next]);
+      }
+      for (const row of await tx.all<{ account_id: string; private_key_pem: string }>('SELECT account_id, private_key_pem FROM account_issuing_cas')) {
+        const next = rewrite(row.private_key_pem, binding.accountIssuingCa(row.account_id));
+        if (next !== row.private_key_pem) await tx.run('UPDATE account_issuing_cas SET private_key_pem = $1 WHERE account_id = $2', [next, row.account_id]);
       }
       if (current !== plan.keyId || secrets > 0) {
         await tx.run(

@@ -163,6 +163,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_by_account ON audit_log (account_id, sequence);
   `,
+  // branch secrets: issuing CAs an operator imported for one account
+  // (certgate ca import-issuing --account); the key is sealed like every secret.
+  `
+  CREATE TABLE account_issuing_cas (
+    account_id ${TEXT} PRIMARY KEY REFERENCES accounts (account_id),
+    certificate_pem ${TEXT} NOT NULL,
+    private_key_pem ${TEXT} NOT NULL,
+    created_at double precision NOT NULL
+  );
+  `,
 ];
 
 /**

@@ -461,6 +461,40 @@ export class SqliteRegistry extends Attachments implements Registry {
     return stored;
   }
 
+  // ---- Imported issuing CAs ----
+
+  async importIssuingCa(record: IssuingCaRecord, accountId: string | null): Promise<void> {
+    this.sqlite.write(() => {
+      if (accountId === null) {
+        this.sqlite.run(
+          'INSERT INTO issuing_ca (id, certificate_pem, private_key_pem, created_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET certificate_pem = excluded.certificate_pem, private_key_pem = excluded.private_key_pem, created_at = excluded.created_at',
+          record.certificatePem,
+          this.box().store(record.privateKeyPem, binding.installationIssuingCa()),
+          record.createdAt,
+        );
+        return;
+      }
+      this.requireAccount(accountId);
+      this.sqlite.run(
+        'INSERT INTO account_issuing_cas (account_id, certificate_pem, private_key_pem, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET certificate_pem = excluded.certificate_pem, private_key_pem = excluded.private_key_pem, created_at = excluded.created_at',
+        accountId,
+        record.certificatePem,
+        this.box().store(record.privateKeyPem, binding.accountIssuingCa(accountId)),
+        record.createdAt,
+      );
+    });
+  }
+
+  async getAccountIssuingCa(accountId: string): Promise<IssuingCaRecord | null> {
+    const row = this.sqlite.get<{ certificate_pem: string; private_key_pem: string; created_at: number }>(
+      'SELECT * FROM account_issuing_cas WHERE account_id = ?',
+      accountId,
+    );
+    if (!row) return null;
+    const privateKeyPem = this.box().read(row.private_key_pem, binding.accountIssuingCa(accountId));
+    return { certificatePem: row.certificate_pem, privateKeyPem, createdAt: row.created_at };
+  }
+
   // ---- Secrets at rest ----
 
   async secretsKeyId(): Promise<string | null> {
@@ -503,6 +537,10 @@ export class SqliteRegistry extends Attachments implements Registry {
       if (ca) {
         const next = rewrite(ca.private_key_pem, binding.installationIssuingCa());
         if (next !== ca.private_key_pem) this.sqlite.run('UPDATE issuing_ca SET private_key_pem = ? WHERE id = 1', next);
+      }
+      for (const row of this.sqlite.all<{ account_id: string; private_key_pem: string }>('SELECT account_id, private_key_pem FROM account_issuing_cas')) {
+        const next = rewrite(row.private_key_pem, binding.accountIssuingCa(row.account_id));
+        if (next !== row.private_key_pem) this.sqlite.run('UPDATE account_issuing_cas SET private_key_pem = ? WHERE account_id = ?', next, row.account_id);
       }
       if (current !== plan.keyId || secrets > 0) {
         this.sqlite.run(
