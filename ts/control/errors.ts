@@ -74,10 +74,10 @@ export function fromRegistryError(
     SUBJECT_LIMIT: 'LimitExceededException',
     STATE: 'CertificateStateException',
     INVALID_MARKER: 'InvalidRequestException',
+    LAST_FULL_ACCESS_KEY: 'DeleteConflictException',
     THINGS_ATTACHED: 'DeleteConflictException',
     POLICIES_ATTACHED: 'DeleteConflictException',
     POLICY_IN_USE: 'DeleteConflictException',
-    LAST_FULL_ACCESS_KEY: 'DeleteConflictException',
   };
   const name = error.detail === 'TRANSFER_COMPLETED' ? 'TransferAlreadyCompletedException' : (overrides[error.code] ?? defaults[error.code]);
   const extra: Record<string, string> = {};

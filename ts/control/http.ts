@@ -4,13 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { RegistryError, type Credential, type Registry } from '../registry/types.js';
+// branch keys: key scope, rate limit, audit log.
 import { isReadOperation, readOnlyRefusal } from './access.js';
 import { runAudited } from './audit.js';
+import { throttled, type KeyRateLimiter } from './throttle.js';
+import { RegistryError, type Credential, type Registry } from '../registry/types.js';
 import { AwsError, fromRegistryError, invalid } from './errors.js';
 import { matchRoute, type Route } from './router.js';
 import { verifySigV4 } from './sigv4.js';
-import { throttled, type KeyRateLimiter } from './throttle.js';
 import type { ApiRequest } from './validate.js';
 
 /**
@@ -152,9 +153,9 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
           `Credential should be scoped to a valid region, not '${auth.region}'. This server serves '${options.region}'.`,
         );
       }
-      const caller = credential as Credential | null;
-      const accountId = caller?.accountId;
-      if (caller === null || accountId === undefined) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      const accountId = (credential as Credential | null)?.accountId;
+      if (accountId === undefined) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      const caller = credential as unknown as Credential;
       checkKeyActive(caller);
       const turn = options.rateLimiter?.take(caller.accessKeyId);
       if (turn !== undefined && !turn.ok) {

@@ -15,11 +15,11 @@ import { domainRoutes } from './operations/domains.js';
 import { endpointRoutes } from './operations/endpoint.js';
 import { issueRoutes } from './operations/issue.js';
 import { keyRoutes } from './operations/keys.js';
+import { DEFAULT_ADMIN_RATE_LIMIT, KeyRateLimiter } from './throttle.js';
 import { auditRoutes } from './operations/audit.js';
 import { principalRoutes } from './operations/principals.js';
 import { transferRoutes } from './operations/transfers.js';
 import type { Route } from './router.js';
-import { DEFAULT_ADMIN_RATE_LIMIT, KeyRateLimiter } from './throttle.js';
 
 /** Default admin address: loopback only, a port apart from the authorizer's. */
 export const DEFAULT_ADMIN_HOST = '127.0.0.1';
@@ -32,10 +32,10 @@ export interface AdminServerOptions {
   logger?: AdminLogger;
   /** Request body limit in bytes (default `MAX_REQUEST_BODY_BYTES`). */
   maxBodyBytes?: number;
-  /** Clock in epoch milliseconds (tests only; default Date.now). */
-  now?: () => number;
   /** Requests per second per access key (`--admin-rate-limit`); 0 = no limit. Default `DEFAULT_ADMIN_RATE_LIMIT`. */
   adminRateLimit?: number;
+  /** Clock in epoch milliseconds (tests only; default Date.now). */
+  now?: () => number;
 }
 
 /** Every operation of the admin API. */
@@ -65,8 +65,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
     region: settings.region,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
-    now: nowMs,
     rateLimiter: new KeyRateLimiter(options.adminRateLimit ?? DEFAULT_ADMIN_RATE_LIMIT),
+    now: nowMs,
   });
   const server = http.createServer(listener);
   // Admin calls are small; a slow client must not hold a socket forever.

@@ -261,14 +261,14 @@ export type RegistryErrorCode =
   /** The record's current state does not allow the change (`current` says which). */
   | 'STATE'
   | 'INVALID_MARKER'
+  /** The change would leave the account without an ACTIVE FULL access key (branch keys). */
+  | 'LAST_FULL_ACCESS_KEY'
   /** Things are still attached (certificate delete / transfer). */
   | 'THINGS_ATTACHED'
   /** Policies are still attached. */
   | 'POLICIES_ATTACHED'
   /** The policy still has targets (policy delete). */
-  | 'POLICY_IN_USE'
-  /** The change would leave the account without an ACTIVE FULL access key. */
-  | 'LAST_FULL_ACCESS_KEY';
+  | 'POLICY_IN_USE';
 
 /** A refused registry write. Callers branch on `code`, never on the message. */
 export class RegistryError extends Error {

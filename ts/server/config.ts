@@ -5,15 +5,17 @@
  */
 import { availableParallelism } from 'node:os';
 import { DEFAULT_LIMITS, type AuthzLimits } from '../authz/limits.js';
+import { DEFAULT_ADMIN_RATE_LIMIT } from '../control/throttle.js';
 import type { EngineName } from '../engine/types.js';
 import { POOL_DEFAULTS } from '../engine/pool.js';
 import { DEFAULT_INLINE_BUDGET_US } from '../authz/placement.js';
-import { DEFAULT_ADMIN_RATE_LIMIT } from '../control/throttle.js';
 
 export interface ServeConfig {
   db: string;
   host: string;
   adminPort: number;
+  /** Admin API requests per second per access key and process; 0 = no limit (branch keys). */
+  adminRateLimit: number;
   authzPort: number;
   grpcPort: number;
   /** Server processes (node:cluster); 1 serves in-process. */
@@ -34,8 +36,6 @@ export interface ServeConfig {
   jitrReemitIntervalMs: number;
   region: string | undefined;
   endpointDomain: string | undefined;
-  /** Admin API requests per second per access key and process; 0 = no limit (branch keys). */
-  adminRateLimit: number;
 }
 
 /** One option: flag, environment variable, default (as text), help. */
@@ -52,6 +52,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'db', flag: '--db <path|url>', env: 'CERTGATE_DB', default: 'data/certgate.db', help: 'SQLite registry file, or a postgres:// URL' },
   { key: 'host', flag: '--host <address>', env: 'CERTGATE_HOST', default: '127.0.0.1', help: 'address every port binds to' },
   { key: 'adminPort', flag: '--admin-port <n>', env: 'CERTGATE_ADMIN_PORT', default: '9440', help: 'AWS-IoT-compatible admin API port (0 = any free port)' },
+  { key: 'adminRateLimit', flag: '--admin-rate-limit <n>', env: 'CERTGATE_ADMIN_RATE_LIMIT', default: String(DEFAULT_ADMIN_RATE_LIMIT), help: 'admin API requests per second per access key and process, beyond which ThrottlingException (HTTP 429) (0 = no limit)' },
   { key: 'authzPort', flag: '--authz-port <n>', env: 'CERTGATE_AUTHZ_PORT', default: '9441', help: 'authorizer HTTP port: JSON, NGINX, Envoy HTTP, /metrics, /healthz, /readyz' },
   { key: 'grpcPort', flag: '--grpc-port <n>', env: 'CERTGATE_GRPC_PORT', default: '9442', help: 'Envoy ext_authz gRPC port' },
   { key: 'processes', flag: '--processes <n>', env: 'CERTGATE_PROCESSES', help: 'server processes (default: one per core)' },
@@ -73,7 +74,6 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'jitrReemitIntervalMs', flag: '--jitr-reemit-interval-ms <n>', env: 'CERTGATE_JITR_REEMIT_INTERVAL_MS', default: '0', help: 'space re-emitted JITR events of one pending certificate by this much per process (0 = every attempt, as AWS IoT does)' },
   { key: 'region', flag: '--region <region>', env: 'CERTGATE_REGION', help: 'region of a newly created database (default us-east-1); an existing one created with another is refused' },
   { key: 'endpointDomain', flag: '--endpoint-domain <domain>', env: 'CERTGATE_ENDPOINT_DOMAIN', help: 'endpoint DNS suffix of a newly created database (default localhost); an existing one created with another is refused' },
-  { key: 'adminRateLimit', flag: '--admin-rate-limit <n>', env: 'CERTGATE_ADMIN_RATE_LIMIT', default: String(DEFAULT_ADMIN_RATE_LIMIT), help: 'admin API requests per second per access key and process, beyond which ThrottlingException (HTTP 429) (0 = no limit)' },
 ];
 
 /** A configuration error: the message names the option and the bad value. */
@@ -119,6 +119,7 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     db: text(raw, 'db'),
     host: text(raw, 'host'),
     adminPort: integer(raw, 'adminPort', 0, 65535),
+    adminRateLimit: integer(raw, 'adminRateLimit', 0, 1_000_000),
     authzPort: integer(raw, 'authzPort', 0, 65535),
     grpcPort: integer(raw, 'grpcPort', 0, 65535),
     processes: raw.processes === undefined ? availableParallelism() : integer(raw, 'processes', 1, 256),
@@ -142,6 +143,5 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     jitrReemitIntervalMs: integer(raw, 'jitrReemitIntervalMs', 0, 86_400_000),
     region: raw.region === undefined ? undefined : String(raw.region),
     endpointDomain: raw.endpointDomain === undefined ? undefined : String(raw.endpointDomain),
-    adminRateLimit: integer(raw, 'adminRateLimit', 0, 1_000_000),
   };
 }
