@@ -360,6 +360,13 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   addCredential(credential: NewCredential): Promise<void>;
   getCredential(accessKeyId: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
+  /** Attach a custom domain (lower-case DNS name) for SNI routing. Throws NOT_FOUND / ALREADY_EXISTS. */
+  addDomain(accountId: string, domainName: string): Promise<void>;
+  /** Throws NOT_FOUND when the account does not hold the domain. */
+  removeDomain(accountId: string, domainName: string): Promise<void>;
+  listDomains(accountId: string): Promise<string[]>;
+
+  // Access keys (branch keys).
   /**
    * Activate or deactivate a key of the account. NOT_FOUND unless the account holds it;
    * LAST_FULL_ACCESS_KEY when it would leave the account without an ACTIVE FULL key.
@@ -372,11 +379,6 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   /** The account's audit rows with `sequence > afterSequence`, oldest first, at most `limit`. */
   listAudit(accountId: string, afterSequence: number, limit: number): Promise<AuditEntry[]>;
-  /** Attach a custom domain (lower-case DNS name) for SNI routing. Throws NOT_FOUND / ALREADY_EXISTS. */
-  addDomain(accountId: string, domainName: string): Promise<void>;
-  /** Throws NOT_FOUND when the account does not hold the domain. */
-  removeDomain(accountId: string, domainName: string): Promise<void>;
-  listDomains(accountId: string): Promise<string[]>;
 
   // Registration code (one per account).
   /** Returns the account's code, storing `candidate` first when it has none. */

@@ -306,6 +306,31 @@ export class PostgresRegistry extends Attachments implements Registry {
     return (await this.db.all<CredentialRow>('SELECT * FROM credentials WHERE account_id = $1 ORDER BY access_key_id', [accountId])).map(credentialFromRow);
   }
 
+  async addDomain(accountId: string, domainName: string): Promise<void> {
+    await this.ready();
+    await this.db.write(async (tx) => {
+      await requireAccount(tx, accountId);
+      if (await tx.get('SELECT 1 FROM domains WHERE domain_name = $1', [domainName])) {
+        throw new RegistryError('ALREADY_EXISTS', `The domain ${domainName} is already attached to an account.`, domainName);
+      }
+      await tx.run('INSERT INTO domains (domain_name, account_id) VALUES ($1, $2)', [domainName, accountId]);
+    });
+  }
+
+  async removeDomain(accountId: string, domainName: string): Promise<void> {
+    await this.ready();
+    const changes = await this.db.run('DELETE FROM domains WHERE account_id = $1 AND domain_name = $2', [accountId, domainName]);
+    if (changes === 0) throw new RegistryError('NOT_FOUND', `The domain ${domainName} is not attached to account ${accountId}.`);
+  }
+
+  async listDomains(accountId: string): Promise<string[]> {
+    await this.ready();
+    const rows = await this.db.all<{ domain_name: string }>('SELECT domain_name FROM domains WHERE account_id = $1 ORDER BY domain_name', [accountId]);
+    return rows.map((r) => r.domain_name);
+  }
+
+  // ---- Access keys (branch keys) ----
+
   async updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus): Promise<Credential> {
     await this.ready();
     return this.db.write(async (tx) => {
@@ -328,7 +353,7 @@ export class PostgresRegistry extends Attachments implements Registry {
     });
   }
 
-  // ---- Audit log ----
+  // ---- Audit log (branch keys) ----
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     await this.ready();
@@ -354,29 +379,6 @@ export class PostgresRegistry extends Attachments implements Registry {
       limit,
     ]);
     return rows.map(auditFromRow);
-  }
-
-  async addDomain(accountId: string, domainName: string): Promise<void> {
-    await this.ready();
-    await this.db.write(async (tx) => {
-      await requireAccount(tx, accountId);
-      if (await tx.get('SELECT 1 FROM domains WHERE domain_name = $1', [domainName])) {
-        throw new RegistryError('ALREADY_EXISTS', `The domain ${domainName} is already attached to an account.`, domainName);
-      }
-      await tx.run('INSERT INTO domains (domain_name, account_id) VALUES ($1, $2)', [domainName, accountId]);
-    });
-  }
-
-  async removeDomain(accountId: string, domainName: string): Promise<void> {
-    await this.ready();
-    const changes = await this.db.run('DELETE FROM domains WHERE account_id = $1 AND domain_name = $2', [accountId, domainName]);
-    if (changes === 0) throw new RegistryError('NOT_FOUND', `The domain ${domainName} is not attached to account ${accountId}.`);
-  }
-
-  async listDomains(accountId: string): Promise<string[]> {
-    await this.ready();
-    const rows = await this.db.all<{ domain_name: string }>('SELECT domain_name FROM domains WHERE account_id = $1 ORDER BY domain_name', [accountId]);
-    return rows.map((r) => r.domain_name);
   }
 
   // ---- Registration code ----

@@ -294,6 +294,37 @@ export class SqliteRegistry extends Attachments implements Registry {
     return this.sqlite.all<CredentialRow>('SELECT * FROM credentials WHERE account_id = ? ORDER BY access_key_id', accountId).map(credentialFromRow);
   }
 
+  async addDomain(accountId: string, domainName: string): Promise<void> {
+    this.sqlite.write(() => {
+      this.requireAccount(accountId);
+      if (this.sqlite.get('SELECT 1 FROM domains WHERE domain_name = ?', domainName)) {
+        throw new RegistryError('ALREADY_EXISTS', `The domain ${domainName} is already attached to an account.`, domainName);
+      }
+      this.sqlite.run('INSERT INTO domains (domain_name, account_id) VALUES (?, ?)', domainName, accountId);
+    });
+  }
+
+  async removeDomain(accountId: string, domainName: string): Promise<void> {
+    const result = this.sqlite.run('DELETE FROM domains WHERE account_id = ? AND domain_name = ?', accountId, domainName);
+    if (result.changes === 0) {
+      throw new RegistryError('NOT_FOUND', `The domain ${domainName} is not attached to account ${accountId}.`);
+    }
+  }
+
+  async listDomains(accountId: string): Promise<string[]> {
+    return this.sqlite
+      .all<{ domain_name: string }>('SELECT domain_name FROM domains WHERE account_id = ? ORDER BY domain_name', accountId)
+      .map((r) => r.domain_name);
+  }
+
+  private requireAccount(accountId: string): void {
+    if (!this.sqlite.get('SELECT 1 FROM accounts WHERE account_id = ?', accountId)) {
+      throw new RegistryError('NOT_FOUND', `Account ${accountId} does not exist.`);
+    }
+  }
+
+  // ---- Access keys (branch keys) ----
+
   async updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus): Promise<Credential> {
     return this.sqlite.write(() => {
       this.keepOneFullKey(accountId, accessKeyId, status === 'INACTIVE');
@@ -324,7 +355,7 @@ export class SqliteRegistry extends Attachments implements Registry {
     if ((others?.n ?? 0) === 0) throw lastFullKey(accountId, accessKeyId);
   }
 
-  // ---- Audit log ----
+  // ---- Audit log (branch keys) ----
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     const time = Date.now() / 1000;
@@ -345,35 +376,6 @@ export class SqliteRegistry extends Attachments implements Registry {
     return this.sqlite
       .all<AuditRow>('SELECT * FROM audit_log WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', accountId, afterSequence, limit)
       .map(auditFromRow);
-  }
-
-  async addDomain(accountId: string, domainName: string): Promise<void> {
-    this.sqlite.write(() => {
-      this.requireAccount(accountId);
-      if (this.sqlite.get('SELECT 1 FROM domains WHERE domain_name = ?', domainName)) {
-        throw new RegistryError('ALREADY_EXISTS', `The domain ${domainName} is already attached to an account.`, domainName);
-      }
-      this.sqlite.run('INSERT INTO domains (domain_name, account_id) VALUES (?, ?)', domainName, accountId);
-    });
-  }
-
-  async removeDomain(accountId: string, domainName: string): Promise<void> {
-    const result = this.sqlite.run('DELETE FROM domains WHERE account_id = ? AND domain_name = ?', accountId, domainName);
-    if (result.changes === 0) {
-      throw new RegistryError('NOT_FOUND', `The domain ${domainName} is not attached to account ${accountId}.`);
-    }
-  }
-
-  async listDomains(accountId: string): Promise<string[]> {
-    return this.sqlite
-      .all<{ domain_name: string }>('SELECT domain_name FROM domains WHERE account_id = ? ORDER BY domain_name', accountId)
-      .map((r) => r.domain_name);
-  }
-
-  private requireAccount(accountId: string): void {
-    if (!this.sqlite.get('SELECT 1 FROM accounts WHERE account_id = ?', accountId)) {
-      throw new RegistryError('NOT_FOUND', `Account ${accountId} does not exist.`);
-    }
   }
 
   // ---- Registration code ----
