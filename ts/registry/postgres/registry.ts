@@ -38,11 +38,12 @@ import {
 import { DEFAULT_SETTINGS } from '../sqlite/registry.js';
 import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from '../sqlite/rows.js';
 import { certificateArn } from '../arn.js';
+import { Attachments } from './attachments.js';
+import * as cas from './cas.js';
+// branch keys: access keys and the audit log.
 import type { AccessKeyStatus, AuditEntry, NewAuditEntry, NewCredential } from '../types.js';
 import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from '../sqlite/rows.js';
 import { lastFullKey } from '../keys.js';
-import { Attachments } from './attachments.js';
-import * as cas from './cas.js';
 import * as certs from './certificates.js';
 import { DEFAULT_POOL_SIZE, Pg, redactConnectionString, type Queryable } from './database.js';
 import { ADVISORY_LOCKS, migrate } from './schema.js';

@@ -26,15 +26,16 @@ import {
   type RegistrySettings,
 } from '../types.js';
 import * as cas from './cas.js';
+// branch keys: access keys and the audit log.
+import type { AccessKeyStatus, AuditEntry, NewAuditEntry, NewCredential } from '../types.js';
+import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from './rows.js';
+import { lastFullKey } from '../keys.js';
 import * as certs from './certificates.js';
 import { Sqlite } from './database.js';
 import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from './rows.js';
 import { Attachments } from './attachments.js';
 import { CommittedReads } from './committedReads.js';
 import { certificateArn } from '../arn.js';
-import type { AccessKeyStatus, AuditEntry, NewAuditEntry, NewCredential } from '../types.js';
-import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from './rows.js';
-import { lastFullKey } from '../keys.js';
 
 /** Options for `openSqliteRegistry`. Settings apply only when the file is created. */
 export interface SqliteRegistryOptions {
