@@ -70,3 +70,14 @@ export async function runAudited(
   await registry.appendAudit(entry(auditResource(call.params, output), 'OK'));
   return output;
 }
+
+/** A write the operator CLI makes without an admin operation handler (account bootstrap), audited like one. */
+export async function auditedOperatorWrite(
+  registry: Registry,
+  accountId: string,
+  operation: string,
+  params: Record<string, string>,
+  fn: () => Promise<Record<string, unknown> | undefined>,
+): Promise<Record<string, unknown> | undefined> {
+  return runAudited(registry, { accountId, accessKeyId: null, operation, params, requestId: null }, fn);
+}
