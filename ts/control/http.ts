@@ -167,9 +167,9 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
       const { route, params } = match;
       operation = route.operation;
       // A write, refused or not, is in the audit log before the answer leaves (audit.ts).
-      const output = await runAudited(options.registry, { accountId, accessKeyId: caller.accessKeyId, operation, params, requestId }, async () => {
+      const output = await runAudited(options.registry, { accountId, accessKeyId: caller.accessKeyId, operation, params, requestId }, async (audit) => {
         if (caller.scope === 'READ_ONLY' && !isReadOperation(route.operation)) throw readOnlyRefusal(caller.accessKeyId, route.operation);
-        const request: ApiRequest = { accountId, params, query: new URLSearchParams(rawQuery), body: parseJsonBody(raw), headers };
+        const request: ApiRequest = { accountId, params, query: new URLSearchParams(rawQuery), body: parseJsonBody(raw), headers, ...(audit ? { audit } : {}) };
         return route.handler(request);
       });
       send(res, 200, output);

@@ -356,8 +356,11 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   createAccount(account: { accountId: string; endpointPrefix: string }): Promise<Account>;
   getAccount(accountId: string): Promise<Account | null>;
   listAccounts(): Promise<Account[]>;
-  /** Throws NOT_FOUND (account) or ALREADY_EXISTS (access key id). */
-  addCredential(credential: NewCredential): Promise<void>;
+  /**
+   * Throws NOT_FOUND (account) or ALREADY_EXISTS (access key id). With `audit`, the audit
+   * row (result OK) is written in the same transaction as the key (branch keys).
+   */
+  addCredential(credential: NewCredential, audit?: NewAuditEntry): Promise<void>;
   getCredential(accessKeyId: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
   /** Attach a custom domain (lower-case DNS name) for SNI routing. Throws NOT_FOUND / ALREADY_EXISTS. */
@@ -371,9 +374,9 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
    * Activate or deactivate a key of the account. NOT_FOUND unless the account holds it;
    * LAST_FULL_ACCESS_KEY when it would leave the account without an ACTIVE FULL key.
    */
-  updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus): Promise<Credential>;
-  /** Delete a key of the account; same refusals as `updateCredentialStatus`. */
-  deleteCredential(accountId: string, accessKeyId: string): Promise<void>;
+  updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus, audit?: NewAuditEntry): Promise<Credential>;
+  /** Delete a key of the account; same refusals as `updateCredentialStatus`. `audit` as for `addCredential`. */
+  deleteCredential(accountId: string, accessKeyId: string, audit?: NewAuditEntry): Promise<void>;
 
   // Audit log of admin writes.
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;

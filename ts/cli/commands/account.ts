@@ -97,8 +97,8 @@ export function register(program: Command): void {
             ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
             : generateCredential();
         checkCredential(credential.accessKeyId, credential.secretAccessKey);
-        await auditedOperatorWrite(session.registry, accountId, 'CreateAccessKey', {}, async () => {
-          await session.registry.addCredential({ accountId, ...credential });
+        await auditedOperatorWrite(session.registry, accountId, 'CreateAccessKey', {}, async (audit) => {
+          await session.registry.addCredential({ accountId, ...credential }, audit?.take(`accessKeyId=${credential.accessKeyId}`));
           return { accessKey: { accessKeyId: credential.accessKeyId } };
         });
         printJson({ accountId, ...credential });

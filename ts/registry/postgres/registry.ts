@@ -278,7 +278,7 @@ export class PostgresRegistry extends Attachments implements Registry {
     return (await this.db.all<AccountRow>('SELECT * FROM accounts ORDER BY account_id')).map(accountFromRow);
   }
 
-  async addCredential(credential: NewCredential): Promise<void> {
+  async addCredential(credential: NewCredential, audit?: NewAuditEntry): Promise<void> {
     await this.ready();
     await this.db.write(async (tx) => {
       await requireAccount(tx, credential.accountId);
@@ -293,6 +293,7 @@ export class PostgresRegistry extends Attachments implements Registry {
         'ACTIVE',
         Date.now() / 1000,
       ]);
+      if (audit) await insertAudit(tx, audit, Date.now() / 1000);
     });
   }
 
@@ -332,7 +333,7 @@ export class PostgresRegistry extends Attachments implements Registry {
 
   // ---- Access keys (branch keys) ----
 
-  async updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus): Promise<Credential> {
+  async updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus, audit?: NewAuditEntry): Promise<Credential> {
     await this.ready();
     return this.db.write(async (tx) => {
       await keepOneFullKey(tx, accountId, accessKeyId, status === 'INACTIVE');
@@ -342,15 +343,17 @@ export class PostgresRegistry extends Attachments implements Registry {
         accessKeyId,
       ]);
       if (!row) throw new Error('UPDATE ... RETURNING returned no row');
+      if (audit) await insertAudit(tx, audit, Date.now() / 1000);
       return credentialFromRow(row);
     });
   }
 
-  async deleteCredential(accountId: string, accessKeyId: string): Promise<void> {
+  async deleteCredential(accountId: string, accessKeyId: string, audit?: NewAuditEntry): Promise<void> {
     await this.ready();
     await this.db.write(async (tx) => {
       await keepOneFullKey(tx, accountId, accessKeyId, true);
       await tx.run('DELETE FROM credentials WHERE account_id = $1 AND access_key_id = $2', [accountId, accessKeyId]);
+      if (audit) await insertAudit(tx, audit, Date.now() / 1000);
     });
   }
 
@@ -359,17 +362,8 @@ export class PostgresRegistry extends Attachments implements Registry {
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     await this.ready();
     const time = Date.now() / 1000;
-    // Sequence order must be commit order (readers page with "after N"): the advisory
-    // lock is taken before the number is drawn, as for events.
-    const row = await this.db.write(async (tx) => {
-      await tx.run('SELECT pg_advisory_xact_lock($1::bigint)', [ADVISORY_LOCKS.audit.toString()]);
-      return tx.get<{ sequence: string }>(
-        'INSERT INTO audit_log (account_id, time, access_key_id, operation, resource, result, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING sequence',
-        [entry.accountId, time, entry.accessKeyId, entry.operation, entry.resource, entry.result, entry.requestId],
-      );
-    });
-    if (!row) throw new Error('INSERT ... RETURNING returned no row');
-    return { sequence: Number(row.sequence), time, ...entry };
+    const sequence = await this.db.write((tx) => insertAudit(tx, entry, time));
+    return { sequence, time, ...entry };
   }
 
   async listAudit(accountId: string, afterSequence: number, limit: number): Promise<AuditEntry[]> {
@@ -488,4 +482,17 @@ async function keepOneFullKey(tx: Queryable, accountId: string, accessKeyId: str
     [accountId, accessKeyId],
   );
   if (Number(others?.n ?? 0) === 0) throw lastFullKey(accountId, accessKeyId);
+}
+
+/** Insert an audit row in `tx`; returns its sequence. */
+async function insertAudit(tx: Queryable, entry: NewAuditEntry, time: number): Promise<number> {
+  // Sequence order must be commit order (readers page with "after N"): the advisory
+  // lock, held until commit, is taken before the number is drawn, as for events.
+  await tx.run('SELECT pg_advisory_xact_lock($1::bigint)', [ADVISORY_LOCKS.audit.toString()]);
+  const row = await tx.get<{ sequence: string }>(
+    'INSERT INTO audit_log (account_id, time, access_key_id, operation, resource, result, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING sequence',
+    [entry.accountId, time, entry.accessKeyId, entry.operation, entry.resource, entry.result, entry.requestId],
+  );
+  if (!row) throw new Error('INSERT ... RETURNING returned no row');
+  return Number(row.sequence);
 }

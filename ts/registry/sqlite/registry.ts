@@ -268,7 +268,7 @@ export class SqliteRegistry extends Attachments implements Registry {
     return this.sqlite.all<AccountRow>('SELECT * FROM accounts ORDER BY account_id').map(accountFromRow);
   }
 
-  async addCredential(credential: NewCredential): Promise<void> {
+  async addCredential(credential: NewCredential, audit?: NewAuditEntry): Promise<void> {
     this.sqlite.write(() => {
       this.requireAccount(credential.accountId);
       if (this.sqlite.get('SELECT 1 FROM credentials WHERE access_key_id = ?', credential.accessKeyId)) {
@@ -283,6 +283,7 @@ export class SqliteRegistry extends Attachments implements Registry {
         'ACTIVE',
         Date.now() / 1000,
       );
+      if (audit) this.insertAudit(audit);
     });
   }
 
@@ -326,20 +327,22 @@ export class SqliteRegistry extends Attachments implements Registry {
 
   // ---- Access keys (branch keys) ----
 
-  async updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus): Promise<Credential> {
+  async updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus, audit?: NewAuditEntry): Promise<Credential> {
     return this.sqlite.write(() => {
       this.keepOneFullKey(accountId, accessKeyId, status === 'INACTIVE');
       this.sqlite.run('UPDATE credentials SET status = ? WHERE account_id = ? AND access_key_id = ?', status, accountId, accessKeyId);
+      if (audit) this.insertAudit(audit);
       const row = this.sqlite.get<CredentialRow>('SELECT * FROM credentials WHERE access_key_id = ?', accessKeyId);
       if (!row) throw new Error('access key vanished inside its transaction');
       return credentialFromRow(row);
     });
   }
 
-  async deleteCredential(accountId: string, accessKeyId: string): Promise<void> {
+  async deleteCredential(accountId: string, accessKeyId: string, audit?: NewAuditEntry): Promise<void> {
     this.sqlite.write(() => {
       this.keepOneFullKey(accountId, accessKeyId, true);
       this.sqlite.run('DELETE FROM credentials WHERE account_id = ? AND access_key_id = ?', accountId, accessKeyId);
+      if (audit) this.insertAudit(audit);
     });
   }
 
@@ -359,6 +362,11 @@ export class SqliteRegistry extends Attachments implements Registry {
   // ---- Audit log (branch keys) ----
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    return this.insertAudit(entry);
+  }
+
+  /** Insert an audit row (inside the caller's transaction when there is one). */
+  private insertAudit(entry: NewAuditEntry): AuditEntry {
     const time = Date.now() / 1000;
     const result = this.sqlite.run(
       'INSERT INTO audit_log (account_id, time, access_key_id, operation, resource, result, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
