@@ -53,6 +53,17 @@ describe('certgate serve options', () => {
     expect(JSON.stringify(config)).toContain('55');
     expect(JSON.stringify(config)).toContain('"maxChainLength":3');
   });
+
+  // branch keys
+  it('passes --admin-rate-limit and CERTGATE_ADMIN_RATE_LIMIT to the configuration', async () => {
+    expect((await parse(['--admin-rate-limit', '3'])).adminRateLimit).toBe(3);
+    process.env['CERTGATE_ADMIN_RATE_LIMIT'] = '0';
+    try {
+      expect((await parse([])).adminRateLimit).toBe(0);
+    } finally {
+      delete process.env['CERTGATE_ADMIN_RATE_LIMIT'];
+    }
+  });
 });
 
 describe('admission, shedding and metrics flags', () => {

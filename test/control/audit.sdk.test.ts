@@ -140,13 +140,38 @@ describe('the audit log of admin writes', () => {
     expect(help.stdout).toContain('Examples:');
   });
 
+  it("audits the operator CLI's account bootstrap writes, refusals included", async () => {
+    const db = ['--db', harness.dbPath];
+    const cred = await run(['account', 'add-credential', ...db, '--account', ACCOUNT_A.accountId]);
+    expect(cred.code).toBe(0);
+    const added = JSON.parse(cred.stdout) as { accessKeyId: string; secretAccessKey: string };
+    secrets.push(added.secretAccessKey);
+    expect((await run(['account', 'add-domain', 'devices.example.com', ...db, '--account', ACCOUNT_A.accountId])).code).toBe(0);
+    expect((await run(['account', 'add-domain', 'devices.example.com', ...db, '--account', ACCOUNT_A.accountId])).code).toBe(3);
+    expect((await run(['account', 'remove-domain', 'devices.example.com', ...db, '--account', ACCOUNT_A.accountId])).code).toBe(0);
+    const rows = (await auditOf(ACCOUNT_A)).auditEvents.slice(-4);
+    expect(rows.map((r) => [r.accessKeyId, r.operation, r.resource, r.result])).toEqual([
+      [undefined, 'CreateAccessKey', `accessKeyId=${added.accessKeyId}`, 'OK'],
+      [undefined, 'AddDomain', 'domainName=devices.example.com', 'OK'],
+      [undefined, 'AddDomain', 'domainName=devices.example.com', 'ResourceAlreadyExistsException'],
+      [undefined, 'RemoveDomain', 'domainName=devices.example.com', 'OK'],
+    ]);
+    const created = await run(['account', 'create', ...db, '--account-id', '444444444444']);
+    expect(created.code).toBe(0);
+    const account = JSON.parse(created.stdout) as { accessKeyId: string; secretAccessKey: string };
+    secrets.push(account.secretAccessKey);
+    expect((await harness.registry.listAudit('444444444444', 0, 10)).map((r) => [r.accessKeyId, r.operation, r.resource, r.result])).toEqual([
+      [null, 'CreateAccount', `accessKeyId=${account.accessKeyId}`, 'OK'],
+    ]);
+  });
+
   it('never stores a secret: no audit row contains a secret key or private key used here', () => {
     const db = new Database(harness.dbPath, { readonly: true });
     try {
       const rows = db.prepare('SELECT * FROM audit_log').all() as Record<string, unknown>[];
-      expect(rows.length).toBeGreaterThanOrEqual(9);
+      expect(rows.length).toBeGreaterThanOrEqual(14);
       const text = rows.map((r) => Object.values(r).join('\u0000')).join('\n');
-      expect(secrets.length).toBeGreaterThanOrEqual(6);
+      expect(secrets.length).toBeGreaterThanOrEqual(8);
       for (const secret of secrets) {
         expect(secret.length).toBeGreaterThanOrEqual(16);
         expect(text).not.toContain(secret);

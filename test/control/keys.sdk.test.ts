@@ -73,6 +73,14 @@ describe('access keys over the admin API', () => {
     const stillLast = await signedFetch(harness, fresh, { method: 'PATCH', path: `/certgate/access-keys/${fresh.accessKeyId}`, body: '{"status":"INACTIVE"}' });
     expect(stillLast).toMatchObject({ status: 409, errorType: 'DeleteConflictException' });
     expect((await client(fresh).send(new ListCertificatesCommand({}))).certificates).toEqual([]);
+    // One audit row per call, written with the change (or after the refusal).
+    expect((await harness.registry.listAudit(ACCOUNT_B.accountId, 0, 100)).map((e) => [e.accessKeyId, e.operation, e.resource, e.result])).toEqual([
+      [ACCOUNT_B.accessKeyId, 'CreateAccessKey', `accessKeyId=${fresh.accessKeyId}`, 'OK'],
+      [fresh.accessKeyId, 'UpdateAccessKey', `accessKeyId=${ACCOUNT_B.accessKeyId}`, 'OK'],
+      [fresh.accessKeyId, 'DeleteAccessKey', `accessKeyId=${ACCOUNT_B.accessKeyId}`, 'OK'],
+      [fresh.accessKeyId, 'DeleteAccessKey', `accessKeyId=${fresh.accessKeyId}`, 'DeleteConflictException'],
+      [fresh.accessKeyId, 'UpdateAccessKey', `accessKeyId=${fresh.accessKeyId}`, 'DeleteConflictException'],
+    ]);
   });
 
   it("manages only the caller's own keys", async () => {

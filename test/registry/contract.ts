@@ -514,5 +514,22 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       expect([...first, ...second, ...third].map((e) => e.operation)).toEqual(['Op0', 'Op1', 'Op3', 'Op4']);
       expect(third).toHaveLength(0);
     });
+
+    it('writes a key change and its audit row in one transaction: both or neither', async () => {
+      const row = (operation: string, resource: string) => ({ accountId: A, accessKeyId: 'AKIACALLER', operation, resource, result: 'OK', requestId: 'r' });
+      await registry.addCredential({ accountId: A, accessKeyId: 'AKIATXONE', secretAccessKey: 's1' }, row('CreateAccessKey', 'accessKeyId=AKIATXONE'));
+      // Refused: the key is the last active full one, so neither the change nor the row is kept.
+      await refused(registry.deleteCredential(A, 'AKIATXONE', row('DeleteAccessKey', 'accessKeyId=AKIATXONE')), 'LAST_FULL_ACCESS_KEY');
+      await refused(registry.updateCredentialStatus(A, 'AKIATXONE', 'INACTIVE', row('UpdateAccessKey', 'accessKeyId=AKIATXONE')), 'LAST_FULL_ACCESS_KEY');
+      await refused(registry.addCredential({ accountId: A, accessKeyId: 'AKIATXONE', secretAccessKey: 's2' }, row('CreateAccessKey', 'dup')), 'ALREADY_EXISTS');
+      await registry.addCredential({ accountId: A, accessKeyId: 'AKIATXTWO', secretAccessKey: 's3' });
+      await registry.updateCredentialStatus(A, 'AKIATXONE', 'INACTIVE', row('UpdateAccessKey', 'accessKeyId=AKIATXONE'));
+      await registry.deleteCredential(A, 'AKIATXONE', row('DeleteAccessKey', 'accessKeyId=AKIATXONE'));
+      expect((await registry.listAudit(A, 0, 100)).map((e) => [e.operation, e.resource, e.result])).toEqual([
+        ['CreateAccessKey', 'accessKeyId=AKIATXONE', 'OK'],
+        ['UpdateAccessKey', 'accessKeyId=AKIATXONE', 'OK'],
+        ['DeleteAccessKey', 'accessKeyId=AKIATXONE', 'OK'],
+      ]);
+    });
   });
 }

@@ -6,6 +6,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { AccessKeyScope, AccessKeyStatus, Account, Credential, Registry } from '../registry/types.js';
 import { AwsError } from './errors.js';
+import type { AuditTicket } from './audit.js';
 
 const ALNUM_LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const ALNUM_UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -84,6 +85,8 @@ export async function createAccessKey(
   registry: Registry,
   accountId: string,
   request: { scope?: AccessKeyScope; accessKeyId?: string; secretAccessKey?: string } = {},
+  /** Record the audit row in the key's own transaction (`audit.ts`). */
+  audit?: AuditTicket,
 ): Promise<CreatedAccessKey> {
   if ((request.accessKeyId === undefined) !== (request.secretAccessKey === undefined)) {
     throw new AwsError('InvalidRequestException', 'Give both the access key id and the secret access key, or neither.');
@@ -93,7 +96,7 @@ export async function createAccessKey(
       ? { accessKeyId: request.accessKeyId, secretAccessKey: request.secretAccessKey }
       : generateCredential();
   checkCredential(credential.accessKeyId, credential.secretAccessKey);
-  await registry.addCredential({ accountId, ...credential, scope: request.scope ?? 'FULL' });
+  await registry.addCredential({ accountId, ...credential, scope: request.scope ?? 'FULL' }, audit?.take(`accessKeyId=${credential.accessKeyId}`));
   const stored = await registry.getCredential(credential.accessKeyId);
   if (!stored) throw new Error('access key vanished after it was added');
   return { accountId, ...credential, scope: stored.scope, status: stored.status, createDate: stored.createdAt };

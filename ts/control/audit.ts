@@ -3,9 +3,14 @@
  * (`access.ts`), successful or refused, leaves one durable registry row naming who (the
  * access key id; null for the operator CLI), what (operation and resource), when and
  * the result (`OK` or the error name the caller received). The response is sent only
- * after the row is durable; if the row cannot be written the caller gets
+ * after the row is durable.
+ *
+ * Where the registry method offers it (the access-key writes), the operation takes an
+ * `AuditTicket` and the OK row is written in the same transaction as the change, so
+ * the two commit or roll back together. Otherwise the row is written in its own
+ * transaction right after the operation's; if that fails the caller gets
  * InternalFailureException (the write itself may have been committed) and the failure
- * is logged.
+ * is logged. A refusal is always recorded after the operation's transaction rolled back.
  *
  * Rows never contain secrets: the resource is built only from path parameters and a
  * fixed list of id members of the output (never the body, headers or other output).
@@ -37,6 +42,12 @@ export function resultName(err: unknown): string {
   return 'InternalFailureException';
 }
 
+/** Lets a write record its own OK row inside its registry transaction. */
+export interface AuditTicket {
+  /** The row to write with the change (marks the outcome as recorded). */
+  take(resource: string | null): NewAuditEntry;
+}
+
 export interface AuditedCall {
   accountId: string;
   accessKeyId: string | null;
@@ -49,7 +60,7 @@ export interface AuditedCall {
 export async function runAudited(
   registry: Registry,
   call: AuditedCall,
-  fn: () => Promise<Record<string, unknown> | undefined>,
+  fn: (audit?: AuditTicket) => Promise<Record<string, unknown> | undefined>,
 ): Promise<Record<string, unknown> | undefined> {
   if (isReadOperation(call.operation)) return fn();
   const entry = (resource: string | null, result: string): NewAuditEntry => ({
@@ -60,13 +71,31 @@ export async function runAudited(
     result,
     requestId: call.requestId,
   });
+  let taken = false;
+  const ticket: AuditTicket = {
+    take(resource) {
+      taken = true;
+      return entry(resource, 'OK');
+    },
+  };
   let output: Record<string, unknown> | undefined;
   try {
-    output = await fn();
+    output = await fn(ticket);
   } catch (err) {
     await registry.appendAudit(entry(auditResource(call.params, undefined), resultName(err)));
     throw err;
   }
-  await registry.appendAudit(entry(auditResource(call.params, output), 'OK'));
+  if (!taken) await registry.appendAudit(entry(auditResource(call.params, output), 'OK'));
   return output;
+}
+
+/** A write the operator CLI makes without an admin operation handler (account bootstrap), audited like one. */
+export async function auditedOperatorWrite(
+  registry: Registry,
+  accountId: string,
+  operation: string,
+  params: Record<string, string>,
+  fn: (audit?: AuditTicket) => Promise<Record<string, unknown> | undefined>,
+): Promise<Record<string, unknown> | undefined> {
+  return runAudited(registry, { accountId, accessKeyId: null, operation, params, requestId: null }, fn);
 }

@@ -74,6 +74,7 @@ export function fromRegistryError(
     SUBJECT_LIMIT: 'LimitExceededException',
     STATE: 'CertificateStateException',
     INVALID_MARKER: 'InvalidRequestException',
+    LAST_FULL_ACCESS_KEY: 'DeleteConflictException',
     THINGS_ATTACHED: 'DeleteConflictException',
     POLICIES_ATTACHED: 'DeleteConflictException',
     POLICY_IN_USE: 'DeleteConflictException',
@@ -82,7 +83,6 @@ export function fromRegistryError(
     SECRETS_LOCKED: 'ServiceUnavailableException',
     MASTER_KEY_MISMATCH: 'InternalFailureException',
     SECRET_TAMPERED: 'InternalFailureException',
-    LAST_FULL_ACCESS_KEY: 'DeleteConflictException',
   };
   const name = error.detail === 'TRANSFER_COMPLETED' ? 'TransferAlreadyCompletedException' : (overrides[error.code] ?? defaults[error.code]);
   const extra: Record<string, string> = {};

@@ -4,13 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { RegistryError, type Credential, type Registry } from '../registry/types.js';
+// branch keys: key scope, rate limit, audit log.
 import { isReadOperation, readOnlyRefusal } from './access.js';
 import { runAudited } from './audit.js';
+import { throttled, type KeyRateLimiter } from './throttle.js';
+import { RegistryError, type Credential, type Registry } from '../registry/types.js';
 import { AwsError, fromRegistryError, invalid } from './errors.js';
 import { matchRoute, type Route } from './router.js';
 import { verifySigV4Body, verifySigV4Headers } from './sigv4.js';
-import { throttled, type KeyRateLimiter } from './throttle.js';
 import type { ApiRequest } from './validate.js';
 
 /**
@@ -179,9 +180,9 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
       const { route, params } = match;
       operation = route.operation;
       // A write, refused or not, is in the audit log before the answer leaves (audit.ts).
-      const output = await runAudited(options.registry, { accountId, accessKeyId: caller.accessKeyId, operation, params, requestId }, async () => {
+      const output = await runAudited(options.registry, { accountId, accessKeyId: caller.accessKeyId, operation, params, requestId }, async (audit) => {
         if (caller.scope === 'READ_ONLY' && !isReadOperation(route.operation)) throw readOnlyRefusal(caller.accessKeyId, route.operation);
-        const request: ApiRequest = { accountId, params, query: new URLSearchParams(rawQuery), body: parseJsonBody(raw), headers };
+        const request: ApiRequest = { accountId, params, query: new URLSearchParams(rawQuery), body: parseJsonBody(raw), headers, ...(audit ? { audit } : {}) };
         return route.handler(request);
       });
       send(res, 200, output);

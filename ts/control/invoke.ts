@@ -42,8 +42,8 @@ export class LocalControlPlane {
     try {
       const params = input.params ?? {};
       // Writes by the operator CLI are audited too, with no access key (audit.ts).
-      return await runAudited(this.ctx.registry, { accountId, accessKeyId: null, operation, params, requestId: null }, () =>
-        route.handler({ accountId, params, query, body: input.body ?? {}, headers: input.headers ?? {} }),
+      return await runAudited(this.ctx.registry, { accountId, accessKeyId: null, operation, params, requestId: null }, (audit) =>
+        route.handler({ accountId, params, query, body: input.body ?? {}, headers: input.headers ?? {}, ...(audit ? { audit } : {}) }),
       );
     } catch (err) {
       if (err instanceof RegistryError) throw fromRegistryError(err);

@@ -16,12 +16,12 @@ import { domainRoutes } from './operations/domains.js';
 import { endpointRoutes } from './operations/endpoint.js';
 import { issueRoutes } from './operations/issue.js';
 import { keyRoutes } from './operations/keys.js';
+import { DEFAULT_ADMIN_RATE_LIMIT, KeyRateLimiter } from './throttle.js';
 import { auditRoutes } from './operations/audit.js';
 import { principalRoutes } from './operations/principals.js';
 import { transferRoutes } from './operations/transfers.js';
 import type { Route } from './router.js';
 import { admissionServerOptions, capConnections, DEFAULT_ADMISSION, type AdmissionLimits } from '../server/admission.js';
-import { DEFAULT_ADMIN_RATE_LIMIT, KeyRateLimiter } from './throttle.js';
 
 /** Default admin address: loopback only, a port apart from the authorizer's. */
 export const DEFAULT_ADMIN_HOST = '127.0.0.1';
@@ -76,8 +76,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
     region: settings.region,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
-    now: nowMs,
     rateLimiter: new KeyRateLimiter(options.adminRateLimit ?? DEFAULT_ADMIN_RATE_LIMIT),
+    now: nowMs,
   });
   // Admin calls are small; a slow client must not hold a socket (or its body) for long.
   const admission = options.admission ?? DEFAULT_ADMISSION;

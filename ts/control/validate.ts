@@ -6,6 +6,7 @@
 import { LIMITS, type PageRequest } from '../registry/types.js';
 import { MAX_MARKER_LENGTH } from '../registry/pagination.js';
 import { invalid } from './errors.js';
+import type { AuditTicket } from './audit.js';
 
 /** A parsed request as handlers see it. */
 export interface ApiRequest {
@@ -16,6 +17,8 @@ export interface ApiRequest {
   /** The JSON body (`{}` when absent or empty). */
   body: Record<string, unknown>;
   headers: Record<string, string | undefined>;
+  /** For writes: lets the operation record its audit row in its own transaction (branch keys). */
+  audit?: AuditTicket;
 }
 
 const ID_PATTERN = /^[0-9a-fA-F]{64}$/;

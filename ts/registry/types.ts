@@ -265,6 +265,8 @@ export type RegistryErrorCode =
   /** The record's current state does not allow the change (`current` says which). */
   | 'STATE'
   | 'INVALID_MARKER'
+  /** The change would leave the account without an ACTIVE FULL access key (branch keys). */
+  | 'LAST_FULL_ACCESS_KEY'
   /** Things are still attached (certificate delete / transfer). */
   | 'THINGS_ATTACHED'
   /** Policies are still attached. */
@@ -279,9 +281,7 @@ export type RegistryErrorCode =
   /** The master key given is not the one the registry's secrets are encrypted with. */
   | 'MASTER_KEY_MISMATCH'
   /** A stored secret does not authenticate (altered, or copied from another row). */
-  | 'SECRET_TAMPERED'
-  /** The change would leave the account without an ACTIVE FULL access key. */
-  | 'LAST_FULL_ACCESS_KEY';
+  | 'SECRET_TAMPERED';
 
 /** A refused registry write. Callers branch on `code`, never on the message. */
 export class RegistryError extends Error {
@@ -375,22 +375,13 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   createAccount(account: { accountId: string; endpointPrefix: string }): Promise<Account>;
   getAccount(accountId: string): Promise<Account | null>;
   listAccounts(): Promise<Account[]>;
-  /** Throws NOT_FOUND (account) or ALREADY_EXISTS (access key id). */
-  addCredential(credential: NewCredential): Promise<void>;
+  /**
+   * Throws NOT_FOUND (account) or ALREADY_EXISTS (access key id). With `audit`, the audit
+   * row (result OK) is written in the same transaction as the key (branch keys).
+   */
+  addCredential(credential: NewCredential, audit?: NewAuditEntry): Promise<void>;
   getCredential(accessKeyId: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
-  /**
-   * Activate or deactivate a key of the account. NOT_FOUND unless the account holds it;
-   * LAST_FULL_ACCESS_KEY when it would leave the account without an ACTIVE FULL key.
-   */
-  updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus): Promise<Credential>;
-  /** Delete a key of the account; same refusals as `updateCredentialStatus`. */
-  deleteCredential(accountId: string, accessKeyId: string): Promise<void>;
-
-  // Audit log of admin writes.
-  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
-  /** The account's audit rows with `sequence > afterSequence`, oldest first, at most `limit`. */
-  listAudit(accountId: string, afterSequence: number, limit: number): Promise<AuditEntry[]>;
   /**
    * Attach a custom domain (lower-case DNS name) for SNI routing. Throws NOT_FOUND /
    * ALREADY_EXISTS, or RESERVED_DOMAIN for a name in the endpoint namespace (endpoints.ts).
@@ -399,6 +390,20 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   /** Throws NOT_FOUND when the account does not hold the domain. */
   removeDomain(accountId: string, domainName: string): Promise<void>;
   listDomains(accountId: string): Promise<string[]>;
+
+  // Access keys (branch keys).
+  /**
+   * Activate or deactivate a key of the account. NOT_FOUND unless the account holds it;
+   * LAST_FULL_ACCESS_KEY when it would leave the account without an ACTIVE FULL key.
+   */
+  updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus, audit?: NewAuditEntry): Promise<Credential>;
+  /** Delete a key of the account; same refusals as `updateCredentialStatus`. `audit` as for `addCredential`. */
+  deleteCredential(accountId: string, accessKeyId: string, audit?: NewAuditEntry): Promise<void>;
+
+  // Audit log of admin writes.
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** The account's audit rows with `sequence > afterSequence`, oldest first, at most `limit`. */
+  listAudit(accountId: string, afterSequence: number, limit: number): Promise<AuditEntry[]>;
 
   // Registration code (one per account).
   /** Returns the account's code, storing `candidate` first when it has none. */

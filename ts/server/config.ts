@@ -7,18 +7,20 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import { DEFAULT_LIMITS, type AuthzLimits } from '../authz/limits.js';
+import { DEFAULT_ADMIN_RATE_LIMIT } from '../control/throttle.js';
 import type { EngineName } from '../engine/types.js';
 import { POOL_DEFAULTS } from '../engine/pool.js';
 import { DEFAULT_INLINE_BUDGET_US } from '../authz/placement.js';
 import { DEFAULT_SHEDDING, type SheddingLimits } from '../authz/shedding.js';
 import { DEFAULT_ADMISSION, type AdmissionLimits } from './admission.js';
 import { MasterKeyError, readMasterKeyFile, type MasterKey } from '../registry/secrets.js';
-import { DEFAULT_ADMIN_RATE_LIMIT } from '../control/throttle.js';
 
 export interface ServeConfig {
   db: string;
   host: string;
   adminPort: number;
+  /** Admin API requests per second per access key and process; 0 = no limit (branch keys). */
+  adminRateLimit: number;
   authzPort: number;
   grpcPort: number;
   /** Server processes (node:cluster); 1 serves in-process. */
@@ -51,8 +53,6 @@ export interface ServeConfig {
   adminTls: { cert: Buffer; key: Buffer } | undefined;
   /** branch secrets: accept a plain-HTTP admin API on a non-loopback --host. */
   dangerPlainAdmin: boolean;
-  /** Admin API requests per second per access key and process; 0 = no limit (branch keys). */
-  adminRateLimit: number;
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -74,6 +74,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'db', flag: '--db <path|url>', env: 'CERTGATE_DB', default: 'data/certgate.db', help: 'SQLite registry file, or a postgres:// URL' },
   { key: 'host', flag: '--host <address>', env: 'CERTGATE_HOST', default: '127.0.0.1', help: 'address every port binds to' },
   { key: 'adminPort', flag: '--admin-port <n>', env: 'CERTGATE_ADMIN_PORT', default: '9440', help: 'AWS-IoT-compatible admin API port (0 = any free port)' },
+  { key: 'adminRateLimit', flag: '--admin-rate-limit <n>', env: 'CERTGATE_ADMIN_RATE_LIMIT', default: String(DEFAULT_ADMIN_RATE_LIMIT), help: 'admin API requests per second per access key and process, beyond which ThrottlingException (HTTP 429) (0 = no limit)' },
   { key: 'authzPort', flag: '--authz-port <n>', env: 'CERTGATE_AUTHZ_PORT', default: '9441', help: 'authorizer HTTP port: JSON, NGINX, Envoy HTTP, /metrics, /healthz, /readyz' },
   { key: 'grpcPort', flag: '--grpc-port <n>', env: 'CERTGATE_GRPC_PORT', default: '9442', help: 'Envoy ext_authz gRPC port' },
   { key: 'processes', flag: '--processes <n>', env: 'CERTGATE_PROCESSES', help: 'server processes (default: one per core)' },
@@ -105,7 +106,6 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'adminTlsKey', flag: '--admin-tls-key <file>', env: 'CERTGATE_ADMIN_TLS_KEY', help: 'PEM private key of --admin-tls-cert' },
   { key: 'dangerPlainAdmin', flag: '--danger-plain-admin', env: 'CERTGATE_DANGER_PLAIN_ADMIN', help: 'DANGER: allow the admin API in plain HTTP on a non-loopback --host (SigV4-signed requests, readable and replayable for 5 minutes by anyone on the path)' },
   { key: 'masterKeyFile', flag: '--master-key-file <file>', env: 'CERTGATE_MASTER_KEY_FILE', help: "32 random bytes (raw or base64) encrypting the registry's secrets; a clear registry is encrypted in place. Without it an encrypted registry still authorizes, but the admin API cannot verify SigV4 (503)" },
-  { key: 'adminRateLimit', flag: '--admin-rate-limit <n>', env: 'CERTGATE_ADMIN_RATE_LIMIT', default: String(DEFAULT_ADMIN_RATE_LIMIT), help: 'admin API requests per second per access key and process, beyond which ThrottlingException (HTTP 429) (0 = no limit)' },
 ];
 
 /** A configuration error: the message names the option and the bad value. */
@@ -206,6 +206,7 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     db: text(raw, 'db'),
     host: text(raw, 'host'),
     adminPort: integer(raw, 'adminPort', 0, 65535),
+    adminRateLimit: integer(raw, 'adminRateLimit', 0, 1_000_000),
     authzPort: integer(raw, 'authzPort', 0, 65535),
     grpcPort: integer(raw, 'grpcPort', 0, 65535),
     processes: raw.processes === undefined ? availableParallelism() : integer(raw, 'processes', 1, 256),
@@ -241,6 +242,5 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     },
     masterKey: masterKey(raw),
     ...adminTransport(raw, text(raw, 'host')),
-    adminRateLimit: integer(raw, 'adminRateLimit', 0, 1_000_000),
   };
 }

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { checkCredential, createAccount, generateCredential } from '../../control/accounts.js';
 import { AwsError } from '../../control/errors.js';
+import { auditedOperatorWrite } from '../../control/audit.js';
 import { domainName } from '../../control/operations/domains.js';
 import { endpointAddress } from '../../control/operations/endpoint.js';
 import { withSession, isoDate, type OperatorOptions } from '../../control/operator.js';
@@ -44,6 +45,8 @@ export function register(program: Command): void {
           ...(options.accessKeyId !== undefined ? { accessKeyId: options.accessKeyId } : {}),
           ...(options.secretAccessKey !== undefined ? { secretAccessKey: options.secretAccessKey } : {}),
         });
+        // The account exists only now, so only its creation (not a refusal) can be filed under it.
+        await auditedOperatorWrite(session.registry, created.accountId, 'CreateAccount', {}, async () => ({ accessKey: { accessKeyId: created.accessKeyId } }));
         const stored = await session.registry.getAccount(created.accountId);
         const endpoint = stored ? endpointAddress(session.plane.ctx, stored, 'iot:Data-ATS') : null;
         printJson({ ...created, endpoint, region: session.plane.ctx.settings.region });
@@ -94,7 +97,10 @@ export function register(program: Command): void {
             ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
             : generateCredential();
         checkCredential(credential.accessKeyId, credential.secretAccessKey);
-        await session.registry.addCredential({ accountId, ...credential });
+        await auditedOperatorWrite(session.registry, accountId, 'CreateAccessKey', {}, async (audit) => {
+          await session.registry.addCredential({ accountId, ...credential }, audit?.take(`accessKeyId=${credential.accessKeyId}`));
+          return { accessKey: { accessKeyId: credential.accessKeyId } };
+        });
         printJson({ accountId, ...credential });
       });
     }),
@@ -107,7 +113,10 @@ export function register(program: Command): void {
       await withSession(options, async (session) => {
         const accountId = await session.accountId();
         const name = domainName(domain);
-        await session.registry.addDomain(accountId, name);
+        await auditedOperatorWrite(session.registry, accountId, 'AddDomain', { domainName: name }, async () => {
+          await session.registry.addDomain(accountId, name);
+          return undefined;
+        });
         if (options.json) printJson({ accountId, domainName: name });
         else process.stdout.write(`${name} -> account ${accountId}\n`);
       });
@@ -117,7 +126,12 @@ export function register(program: Command): void {
   operatorOptions(account.command('remove-domain').description('stop routing <domain> to the account').argument('<domain>', 'DNS name')).action(
     action(async (domain: string, options: OperatorOptions) => {
       await withSession(options, async (session) => {
-        await session.registry.removeDomain(await session.accountId(), domainName(domain));
+        const accountId = await session.accountId();
+        const name = domainName(domain);
+        await auditedOperatorWrite(session.registry, accountId, 'RemoveDomain', { domainName: name }, async () => {
+          await session.registry.removeDomain(accountId, name);
+          return undefined;
+        });
       });
     }),
   );

@@ -61,12 +61,17 @@ export function register(program: Command): void {
         // Not session.call: only the operator may choose the id and secret (the API generates
         // them), so this runs createAccessKey itself, audited as the API's CreateAccessKey.
         const call = { accountId, accessKeyId: null, operation: 'CreateAccessKey', params: {}, requestId: null };
-        const out = await runAudited(session.registry, call, async () => ({
-          accessKey: await createAccessKey(session.registry, accountId, {
-            scope: options.readOnly ? 'READ_ONLY' : 'FULL',
-            ...(options.accessKeyId !== undefined ? { accessKeyId: options.accessKeyId } : {}),
-            ...(options.secretAccessKey !== undefined ? { secretAccessKey: options.secretAccessKey } : {}),
-          }),
+        const out = await runAudited(session.registry, call, async (audit) => ({
+          accessKey: await createAccessKey(
+            session.registry,
+            accountId,
+            {
+              scope: options.readOnly ? 'READ_ONLY' : 'FULL',
+              ...(options.accessKeyId !== undefined ? { accessKeyId: options.accessKeyId } : {}),
+              ...(options.secretAccessKey !== undefined ? { secretAccessKey: options.secretAccessKey } : {}),
+            },
+            audit,
+          ),
         }));
         printJson(out?.['accessKey']);
       });

@@ -25,7 +25,7 @@ export function keyRoutes(ctx: ControlContext): Route[] {
       operation: 'CreateAccessKey',
       handler: async (r) => {
         const readOnly = bodyBool(r.body, 'readOnly') ?? false;
-        const created = await createAccessKey(ctx.registry, r.accountId, { scope: readOnly ? 'READ_ONLY' : 'FULL' });
+        const created = await createAccessKey(ctx.registry, r.accountId, { scope: readOnly ? 'READ_ONLY' : 'FULL' }, r.audit);
         return { accessKey: created };
       },
     },
@@ -43,7 +43,8 @@ export function keyRoutes(ctx: ControlContext): Route[] {
         const id = keyParam(r);
         const status = bodyEnum(r.body, 'status', ['ACTIVE', 'INACTIVE'] as const);
         if (status === undefined) throw invalid('status is required (ACTIVE or INACTIVE).');
-        return { accessKey: describeAccessKey(await ctx.registry.updateCredentialStatus(r.accountId, id, status)) };
+        const updated = await ctx.registry.updateCredentialStatus(r.accountId, id, status, r.audit?.take(`accessKeyId=${id}`));
+        return { accessKey: describeAccessKey(updated) };
       },
     },
     {
@@ -51,7 +52,8 @@ export function keyRoutes(ctx: ControlContext): Route[] {
       template: '/certgate/access-keys/{accessKeyId}',
       operation: 'DeleteAccessKey',
       handler: async (r) => {
-        await ctx.registry.deleteCredential(r.accountId, keyParam(r));
+        const id = keyParam(r);
+        await ctx.registry.deleteCredential(r.accountId, id, r.audit?.take(`accessKeyId=${id}`));
         return undefined;
       },
     },

@@ -38,13 +38,14 @@ import {
 import { DEFAULT_SETTINGS } from '../sqlite/registry.js';
 import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from '../sqlite/rows.js';
 import { certificateArn } from '../arn.js';
-import { endpointRoute } from '../endpoints.js';
-import { reservedDomain } from '../rules.js';
-import type { AccessKeyStatus, AuditEntry, BulkInsertResult, NewAuditEntry, NewCredential } from '../types.js';
-import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from '../sqlite/rows.js';
-import { lastFullKey } from '../keys.js';
 import { Attachments } from './attachments.js';
 import * as cas from './cas.js';
+// branch keys: access keys and the audit log.
+import type { AccessKeyStatus, AuditEntry, BulkInsertResult, NewAuditEntry, NewCredential } from '../types.js';
+import { endpointRoute } from '../endpoints.js';
+import { reservedDomain } from '../rules.js';
+import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from '../sqlite/rows.js';
+import { lastFullKey } from '../keys.js';
 import * as certs from './certificates.js';
 import { DEFAULT_POOL_SIZE, Pg, redactConnectionString, type Queryable } from './database.js';
 import { ADVISORY_LOCKS, migrate } from './schema.js';
@@ -309,7 +310,7 @@ export class PostgresRegistry extends Attachments implements Registry {
     return (await this.db.all<AccountRow>('SELECT * FROM accounts ORDER BY account_id')).map(accountFromRow);
   }
 
-  async addCredential(credential: NewCredential): Promise<void> {
+  async addCredential(credential: NewCredential, audit?: NewAuditEntry): Promise<void> {
     await this.ready();
     await this.db.write(async (tx) => {
       await requireAccount(tx, credential.accountId);
@@ -324,6 +325,7 @@ export class PostgresRegistry extends Attachments implements Registry {
         'ACTIVE',
         Date.now() / 1000,
       ]);
+      if (audit) await insertAudit(tx, audit, Date.now() / 1000);
     });
   }
 
@@ -340,56 +342,6 @@ export class PostgresRegistry extends Attachments implements Registry {
       [accountId],
     );
     return rows.map((row) => openCredential(row, this.box(row.sealed_with)));
-  }
-
-  async updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus): Promise<Credential> {
-    await this.ready();
-    return this.db.write(async (tx) => {
-      await keepOneFullKey(tx, accountId, accessKeyId, status === 'INACTIVE');
-      const row = await tx.get<CredentialRow>('UPDATE credentials SET status = $1 WHERE account_id = $2 AND access_key_id = $3 RETURNING *', [
-        status,
-        accountId,
-        accessKeyId,
-      ]);
-      if (!row) throw new Error('UPDATE ... RETURNING returned no row');
-      return openCredential(row, this.box(await this.sealedWith(tx)));
-    });
-  }
-
-  async deleteCredential(accountId: string, accessKeyId: string): Promise<void> {
-    await this.ready();
-    await this.db.write(async (tx) => {
-      await keepOneFullKey(tx, accountId, accessKeyId, true);
-      await tx.run('DELETE FROM credentials WHERE account_id = $1 AND access_key_id = $2', [accountId, accessKeyId]);
-    });
-  }
-
-  // ---- Audit log ----
-
-  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
-    await this.ready();
-    const time = Date.now() / 1000;
-    // Sequence order must be commit order (readers page with "after N"): the advisory
-    // lock is taken before the number is drawn, as for events.
-    const row = await this.db.write(async (tx) => {
-      await tx.run('SELECT pg_advisory_xact_lock($1::bigint)', [ADVISORY_LOCKS.audit.toString()]);
-      return tx.get<{ sequence: string }>(
-        'INSERT INTO audit_log (account_id, time, access_key_id, operation, resource, result, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING sequence',
-        [entry.accountId, time, entry.accessKeyId, entry.operation, entry.resource, entry.result, entry.requestId],
-      );
-    });
-    if (!row) throw new Error('INSERT ... RETURNING returned no row');
-    return { sequence: Number(row.sequence), time, ...entry };
-  }
-
-  async listAudit(accountId: string, afterSequence: number, limit: number): Promise<AuditEntry[]> {
-    await this.ready();
-    const rows = await this.db.all<AuditRow>('SELECT * FROM audit_log WHERE account_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3', [
-      accountId,
-      afterSequence,
-      limit,
-    ]);
-    return rows.map(auditFromRow);
   }
 
   async addDomain(accountId: string, domainName: string): Promise<void> {
@@ -415,6 +367,51 @@ export class PostgresRegistry extends Attachments implements Registry {
     await this.ready();
     const rows = await this.db.all<{ domain_name: string }>('SELECT domain_name FROM domains WHERE account_id = $1 ORDER BY domain_name', [accountId]);
     return rows.map((r) => r.domain_name);
+  }
+
+  // ---- Access keys (branch keys) ----
+
+  async updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus, audit?: NewAuditEntry): Promise<Credential> {
+    await this.ready();
+    return this.db.write(async (tx) => {
+      await keepOneFullKey(tx, accountId, accessKeyId, status === 'INACTIVE');
+      const row = await tx.get<CredentialRow>('UPDATE credentials SET status = $1 WHERE account_id = $2 AND access_key_id = $3 RETURNING *', [
+        status,
+        accountId,
+        accessKeyId,
+      ]);
+      if (!row) throw new Error('UPDATE ... RETURNING returned no row');
+      if (audit) await insertAudit(tx, audit, Date.now() / 1000);
+      return openCredential(row, this.box(await this.sealedWith(tx)));
+    });
+  }
+
+  async deleteCredential(accountId: string, accessKeyId: string, audit?: NewAuditEntry): Promise<void> {
+    await this.ready();
+    await this.db.write(async (tx) => {
+      await keepOneFullKey(tx, accountId, accessKeyId, true);
+      await tx.run('DELETE FROM credentials WHERE account_id = $1 AND access_key_id = $2', [accountId, accessKeyId]);
+      if (audit) await insertAudit(tx, audit, Date.now() / 1000);
+    });
+  }
+
+  // ---- Audit log (branch keys) ----
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    await this.ready();
+    const time = Date.now() / 1000;
+    const sequence = await this.db.write((tx) => insertAudit(tx, entry, time));
+    return { sequence, time, ...entry };
+  }
+
+  async listAudit(accountId: string, afterSequence: number, limit: number): Promise<AuditEntry[]> {
+    await this.ready();
+    const rows = await this.db.all<AuditRow>('SELECT * FROM audit_log WHERE account_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3', [
+      accountId,
+      afterSequence,
+      limit,
+    ]);
+    return rows.map(auditFromRow);
   }
 
   // ---- Registration code ----
@@ -620,4 +617,17 @@ async function keepOneFullKey(tx: Queryable, accountId: string, accessKeyId: str
     [accountId, accessKeyId],
   );
   if (Number(others?.n ?? 0) === 0) throw lastFullKey(accountId, accessKeyId);
+}
+
+/** Insert an audit row in `tx`; returns its sequence. */
+async function insertAudit(tx: Queryable, entry: NewAuditEntry, time: number): Promise<number> {
+  // Sequence order must be commit order (readers page with "after N"): the advisory
+  // lock, held until commit, is taken before the number is drawn, as for events.
+  await tx.run('SELECT pg_advisory_xact_lock($1::bigint)', [ADVISORY_LOCKS.audit.toString()]);
+  const row = await tx.get<{ sequence: string }>(
+    'INSERT INTO audit_log (account_id, time, access_key_id, operation, resource, result, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING sequence',
+    [entry.accountId, time, entry.accessKeyId, entry.operation, entry.resource, entry.result, entry.requestId],
+  );
+  if (!row) throw new Error('INSERT ... RETURNING returned no row');
+  return Number(row.sequence);
 }

@@ -26,18 +26,19 @@ import {
   type RegistrySettings,
 } from '../types.js';
 import * as cas from './cas.js';
+// branch keys: access keys and the audit log.
+import type { AccessKeyStatus, AuditEntry, BulkInsertResult, NewAuditEntry, NewCredential } from '../types.js';
+import { endpointRoute } from '../endpoints.js';
+import { reservedDomain } from '../rules.js';
+import { binding, sealingRewrite, secretBox, type MasterKey, type ResealReport, type SecretBox, type SecretRewrite } from '../secrets.js';
+import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from './rows.js';
+import { lastFullKey } from '../keys.js';
 import * as certs from './certificates.js';
 import { Sqlite } from './database.js';
 import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from './rows.js';
 import { Attachments } from './attachments.js';
 import { CommittedReads } from './committedReads.js';
 import { certificateArn } from '../arn.js';
-import { endpointRoute } from '../endpoints.js';
-import { reservedDomain } from '../rules.js';
-import { binding, sealingRewrite, secretBox, type MasterKey, type ResealReport, type SecretBox, type SecretRewrite } from '../secrets.js';
-import type { AccessKeyStatus, AuditEntry, BulkInsertResult, NewAuditEntry, NewCredential } from '../types.js';
-import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from './rows.js';
-import { lastFullKey } from '../keys.js';
 
 /** Options for `openSqliteRegistry`. Settings apply only when the file is created. */
 export interface SqliteRegistryOptions {
@@ -297,7 +298,7 @@ export class SqliteRegistry extends Attachments implements Registry {
     return this.sqlite.all<AccountRow>('SELECT * FROM accounts ORDER BY account_id').map(accountFromRow);
   }
 
-  async addCredential(credential: NewCredential): Promise<void> {
+  async addCredential(credential: NewCredential, audit?: NewAuditEntry): Promise<void> {
     this.sqlite.write(() => {
       this.requireAccount(credential.accountId);
       if (this.sqlite.get('SELECT 1 FROM credentials WHERE access_key_id = ?', credential.accessKeyId)) {
@@ -312,6 +313,7 @@ export class SqliteRegistry extends Attachments implements Registry {
         'ACTIVE',
         Date.now() / 1000,
       );
+      if (audit) this.insertAudit(audit);
     });
   }
 
@@ -330,59 +332,6 @@ export class SqliteRegistry extends Attachments implements Registry {
   /** A stored key with its secret opened (secrets at rest: ../secrets.ts). */
   private credentialFromRow(row: CredentialRow, box: SecretBox): Credential {
     return { ...credentialFromRow(row), secretAccessKey: box.read(row.secret_access_key, binding.credential(row.access_key_id)) };
-  }
-
-  async updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus): Promise<Credential> {
-    return this.sqlite.write(() => {
-      this.keepOneFullKey(accountId, accessKeyId, status === 'INACTIVE');
-      this.sqlite.run('UPDATE credentials SET status = ? WHERE account_id = ? AND access_key_id = ?', status, accountId, accessKeyId);
-      const row = this.sqlite.get<CredentialRow>('SELECT * FROM credentials WHERE access_key_id = ?', accessKeyId);
-      if (!row) throw new Error('access key vanished inside its transaction');
-      return this.credentialFromRow(row, this.box());
-    });
-  }
-
-  async deleteCredential(accountId: string, accessKeyId: string): Promise<void> {
-    this.sqlite.write(() => {
-      this.keepOneFullKey(accountId, accessKeyId, true);
-      this.sqlite.run('DELETE FROM credentials WHERE account_id = ? AND access_key_id = ?', accountId, accessKeyId);
-    });
-  }
-
-  /** Inside a write: NOT_FOUND unless the account holds the key; LAST_FULL_ACCESS_KEY if `removing` it would leave no ACTIVE FULL key. */
-  private keepOneFullKey(accountId: string, accessKeyId: string, removing: boolean): void {
-    const key = this.sqlite.get<CredentialRow>('SELECT * FROM credentials WHERE account_id = ? AND access_key_id = ?', accountId, accessKeyId);
-    if (!key) throw new RegistryError('NOT_FOUND', `Access key ${accessKeyId} does not exist in account ${accountId}.`);
-    if (!removing || key.scope !== 'FULL' || key.status !== 'ACTIVE') return;
-    const others = this.sqlite.get<{ n: number }>(
-      "SELECT count(*) AS n FROM credentials WHERE account_id = ? AND access_key_id <> ? AND scope = 'FULL' AND status = 'ACTIVE'",
-      accountId,
-      accessKeyId,
-    );
-    if ((others?.n ?? 0) === 0) throw lastFullKey(accountId, accessKeyId);
-  }
-
-  // ---- Audit log ----
-
-  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
-    const time = Date.now() / 1000;
-    const result = this.sqlite.run(
-      'INSERT INTO audit_log (account_id, time, access_key_id, operation, resource, result, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      entry.accountId,
-      time,
-      entry.accessKeyId,
-      entry.operation,
-      entry.resource,
-      entry.result,
-      entry.requestId,
-    );
-    return { sequence: Number(result.lastInsertRowid), time, ...entry };
-  }
-
-  async listAudit(accountId: string, afterSequence: number, limit: number): Promise<AuditEntry[]> {
-    return this.sqlite
-      .all<AuditRow>('SELECT * FROM audit_log WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', accountId, afterSequence, limit)
-      .map(auditFromRow);
   }
 
   async addDomain(accountId: string, domainName: string): Promise<void> {
@@ -414,6 +363,68 @@ export class SqliteRegistry extends Attachments implements Registry {
     if (!this.sqlite.get('SELECT 1 FROM accounts WHERE account_id = ?', accountId)) {
       throw new RegistryError('NOT_FOUND', `Account ${accountId} does not exist.`);
     }
+  }
+
+  // ---- Access keys (branch keys) ----
+
+  async updateCredentialStatus(accountId: string, accessKeyId: string, status: AccessKeyStatus, audit?: NewAuditEntry): Promise<Credential> {
+    return this.sqlite.write(() => {
+      this.keepOneFullKey(accountId, accessKeyId, status === 'INACTIVE');
+      this.sqlite.run('UPDATE credentials SET status = ? WHERE account_id = ? AND access_key_id = ?', status, accountId, accessKeyId);
+      if (audit) this.insertAudit(audit);
+      const row = this.sqlite.get<CredentialRow>('SELECT * FROM credentials WHERE access_key_id = ?', accessKeyId);
+      if (!row) throw new Error('access key vanished inside its transaction');
+      return this.credentialFromRow(row, this.box());
+    });
+  }
+
+  async deleteCredential(accountId: string, accessKeyId: string, audit?: NewAuditEntry): Promise<void> {
+    this.sqlite.write(() => {
+      this.keepOneFullKey(accountId, accessKeyId, true);
+      this.sqlite.run('DELETE FROM credentials WHERE account_id = ? AND access_key_id = ?', accountId, accessKeyId);
+      if (audit) this.insertAudit(audit);
+    });
+  }
+
+  /** Inside a write: NOT_FOUND unless the account holds the key; LAST_FULL_ACCESS_KEY if `removing` it would leave no ACTIVE FULL key. */
+  private keepOneFullKey(accountId: string, accessKeyId: string, removing: boolean): void {
+    const key = this.sqlite.get<CredentialRow>('SELECT * FROM credentials WHERE account_id = ? AND access_key_id = ?', accountId, accessKeyId);
+    if (!key) throw new RegistryError('NOT_FOUND', `Access key ${accessKeyId} does not exist in account ${accountId}.`);
+    if (!removing || key.scope !== 'FULL' || key.status !== 'ACTIVE') return;
+    const others = this.sqlite.get<{ n: number }>(
+      "SELECT count(*) AS n FROM credentials WHERE account_id = ? AND access_key_id <> ? AND scope = 'FULL' AND status = 'ACTIVE'",
+      accountId,
+      accessKeyId,
+    );
+    if ((others?.n ?? 0) === 0) throw lastFullKey(accountId, accessKeyId);
+  }
+
+  // ---- Audit log (branch keys) ----
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    return this.insertAudit(entry);
+  }
+
+  /** Insert an audit row (inside the caller's transaction when there is one). */
+  private insertAudit(entry: NewAuditEntry): AuditEntry {
+    const time = Date.now() / 1000;
+    const result = this.sqlite.run(
+      'INSERT INTO audit_log (account_id, time, access_key_id, operation, resource, result, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      entry.accountId,
+      time,
+      entry.accessKeyId,
+      entry.operation,
+      entry.resource,
+      entry.result,
+      entry.requestId,
+    );
+    return { sequence: Number(result.lastInsertRowid), time, ...entry };
+  }
+
+  async listAudit(accountId: string, afterSequence: number, limit: number): Promise<AuditEntry[]> {
+    return this.sqlite
+      .all<AuditRow>('SELECT * FROM audit_log WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', accountId, afterSequence, limit)
+      .map(auditFromRow);
   }
 
   // ---- Registration code ----
