@@ -103,6 +103,19 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       await refused(registry.removeDomain(B, 'devices.example.com'), 'NOT_FOUND');
     });
 
+    it('keeps the client id binding per account, off by default, seen by SNI routing (branch mqtt)', async () => {
+      const { region, endpointDomain } = await registry.settings();
+      const host = `aaaaaaaaaaaaaa-ats.iot.${region}.${endpointDomain}`;
+      expect((await registry.getAccount(A))?.bindClientIdToThing).toBe(false);
+      expect((await registry.accountForHost(host))?.bindClientIdToThing).toBe(false);
+      expect((await registry.setAccountSettings(A, { bindClientIdToThing: true })).bindClientIdToThing).toBe(true);
+      expect((await registry.accountForHost(host))?.bindClientIdToThing).toBe(true);
+      expect((await registry.getAccount(B))?.bindClientIdToThing).toBe(false);
+      await refused(registry.setAccountSettings('999999999999', { bindClientIdToThing: true }), 'NOT_FOUND');
+      await registry.setAccountSettings(A, { bindClientIdToThing: false });
+      expect((await registry.listAccounts()).map((a) => a.bindClientIdToThing)).toEqual([false, false]);
+    });
+
     it('keeps one registration code per account until it is deleted', async () => {
       expect(await registry.getOrCreateRegistrationCode(A, 'a'.repeat(64))).toBe('a'.repeat(64));
       expect(await registry.getOrCreateRegistrationCode(A, 'b'.repeat(64))).toBe('a'.repeat(64));

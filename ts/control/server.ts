@@ -12,6 +12,7 @@ import { createRequestListener, type AdminLogger } from './http.js';
 import { caRoutes } from './operations/cas.js';
 import { certificateRoutes } from './operations/certificates.js';
 import { domainRoutes } from './operations/domains.js';
+import { accountSettingsRoutes } from './operations/accountSettings.js';
 import { endpointRoutes } from './operations/endpoint.js';
 import { issueRoutes } from './operations/issue.js';
 import { principalRoutes } from './operations/principals.js';
@@ -43,6 +44,7 @@ export function adminRoutes(ctx: ControlContext): Route[] {
     ...principalRoutes(ctx),
     ...endpointRoutes(ctx),
     ...domainRoutes(ctx),
+    ...accountSettingsRoutes(ctx),
   ];
 }
 

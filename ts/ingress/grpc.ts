@@ -20,9 +20,17 @@ import { DECISION_HEADERS, decisionHeaders } from './answer.js';
 import { decodeEscapedPem, RequestError } from './requestError.js';
 import { authorizationService } from './envoyProtos.js';
 import { EncodedAnswers } from './encodedAnswers.js';
+import { clientIdOf, type AuthzInput } from './doors.js';
 
 /** Dynamic-metadata namespace from which a chain is read (e.g. set by a Lua filter). */
 export const CHAIN_METADATA_NAMESPACE = 'certgate.client_certificate';
+
+/**
+ * Dynamic-metadata namespace (key `client_id`) from which the device's client id is read
+ * for the client id binding, when a filter earlier in the chain put it there and the
+ * ext_authz filter forwards it (`metadata_context_namespaces`).
+ */
+export const CLIENT_ID_METADATA_NAMESPACE = 'certgate.client';
 
 // The subset of CheckRequest we read, as proto-loader (defaults: true) produces it:
 // absent messages are null, absent strings ''.
@@ -52,7 +60,7 @@ function doorOf(req: CheckRequest): string {
 }
 
 /** Extract `authorize` arguments; throws RequestError for unreadable input. */
-export function checkInput(req: CheckRequest, limits: AuthzLimits): { sni: string | null; chain: string[] } {
+export function checkInput(req: CheckRequest, limits: AuthzLimits): AuthzInput {
   const a = req.attributes;
   const sni = a?.tls_session?.sni || a?.destination?.service || null;
   const chainValue = a?.metadata_context?.filter_metadata?.[CHAIN_METADATA_NAMESPACE]?.fields?.chain?.stringValue;
@@ -60,7 +68,8 @@ export function checkInput(req: CheckRequest, limits: AuthzLimits): { sni: strin
   if (encoded.length > limits.maxHeaderBytes) {
     throw new RequestError('HEADER_TOO_LARGE', 431, `certificate field exceeds maxHeaderBytes=${limits.maxHeaderBytes}`);
   }
-  return { sni, chain: encoded === '' ? [] : [decodeEscapedPem(encoded)] };
+  const clientId = clientIdOf(a?.metadata_context?.filter_metadata?.[CLIENT_ID_METADATA_NAMESPACE]?.fields?.client_id?.stringValue);
+  return { sni, chain: encoded === '' ? [] : [decodeEscapedPem(encoded)], clientId };
 }
 
 function struct(values: Record<string, string>): { fields: Record<string, { stringValue: string }> } {
@@ -155,7 +164,7 @@ function check(o: AuthzGrpcOptions, req: CheckRequest): Decision | Promise<Decis
   const door = doorOf(req);
   try {
     const input = checkInput(req, o.limits);
-    return o.authorizer.decide(input.sni, input.chain, door);
+    return o.authorizer.decide(input.sni, input.chain, door, input.clientId);
   } catch (err) {
     if (!(err instanceof RequestError)) throw err;
     o.onRequestError?.(door, err.reason);

@@ -119,7 +119,7 @@ function door(o: AuthzHttpOptions, name: string, res: http.ServerResponse, read:
     refuse(o, name, res, err);
     return undefined;
   }
-  const decision = o.authorizer.decide(input.sni, input.chain, name);
+  const decision = o.authorizer.decide(input.sni, input.chain, name, input.clientId);
   if (decision instanceof Promise) return decision.then((d) => answer(res, d));
   answer(res, decision);
   return undefined;

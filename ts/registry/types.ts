@@ -31,6 +31,18 @@ export interface Account {
   /** 14 lowercase alphanumerics; `<prefix>-ats.iot.<region>.<endpointDomain>` is the data endpoint. */
   endpointPrefix: string;
   createdAt: number;
+  /**
+   * A device may connect only with a client id equal to a thing attached to its
+   * certificate (AWS IoT's `iot:Connection.Thing.IsAttached` connect condition,
+   * https://docs.aws.amazon.com/iot/latest/developerguide/thing-policy-variables.html).
+   * Default false, as AWS behaves without such a policy.
+   */
+  bindClientIdToThing: boolean;
+}
+
+/** Per-account authorizer settings (`PUT /certgate/account-settings`, `certgate account settings`). */
+export interface AccountSettings {
+  bindClientIdToThing: boolean;
 }
 
 export interface Credential {
@@ -130,6 +142,8 @@ export interface RegistryReader {
    * `<prefix>-ats.iot.<region>.<domain>`) or custom domain is `host` (already lower-cased).
    */
   accountForHost(host: string): Promise<Account | null>;
+  /** The account by id (the no-SNI path reads its client id binding). */
+  getAccount(accountId: string): Promise<Account | null>;
   /**
    * Synchronous forms of the reads a decision makes, offered by registries that answer
    * without waiting on I/O (the embedded SQLite registry): with all three present the
@@ -317,6 +331,8 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   createAccount(account: { accountId: string; endpointPrefix: string }): Promise<Account>;
   getAccount(accountId: string): Promise<Account | null>;
   listAccounts(): Promise<Account[]>;
+  /** Change an account's authorizer settings; returns the account. Throws NOT_FOUND. */
+  setAccountSettings(accountId: string, settings: AccountSettings): Promise<Account>;
   /** Throws NOT_FOUND (account) or ALREADY_EXISTS (access key id). */
   addCredential(credential: Credential): Promise<void>;
   getCredential(accessKeyId: string): Promise<Credential | null>;

@@ -16,6 +16,7 @@
 import {
   RegistryError,
   type Account,
+  type AccountSettings,
   type CaCertificateRecord,
   type CaCertificateUpdate,
   type CertificateFacts,
@@ -284,6 +285,18 @@ export class PostgresRegistry extends Attachments implements Registry {
   async listAccounts(): Promise<Account[]> {
     await this.ready();
     return (await this.db.all<AccountRow>('SELECT * FROM accounts ORDER BY account_id')).map(accountFromRow);
+  }
+
+  async setAccountSettings(accountId: string, settings: AccountSettings): Promise<Account> {
+    await this.ready();
+    return this.db.write(async (tx) => {
+      const row = await tx.get<AccountRow>('UPDATE accounts SET bind_client_id_to_thing = $1 WHERE account_id = $2 RETURNING *', [
+        settings.bindClientIdToThing ? 1 : 0,
+        accountId,
+      ]);
+      if (!row) throw new RegistryError('NOT_FOUND', `Account ${accountId} does not exist.`);
+      return accountFromRow(row);
+    });
   }
 
   async addCredential(credential: Credential): Promise<void> {

@@ -137,6 +137,10 @@ export const MIGRATIONS: readonly string[] = [
     created_at double precision NOT NULL
   );
   `,
+  // branch mqtt: per-account client id ↔ attached thing binding (default off).
+  `
+  ALTER TABLE accounts ADD COLUMN bind_client_id_to_thing INTEGER NOT NULL DEFAULT 0 CHECK (bind_client_id_to_thing IN (0, 1));
+  `,
 ];
 
 /**

@@ -6,6 +6,7 @@
 import {
   RegistryError,
   type Account,
+  type AccountSettings,
   type CaCertificateRecord,
   type CaCertificateUpdate,
   type CertificateFacts,
@@ -262,6 +263,16 @@ export class SqliteRegistry extends Attachments implements Registry {
 
   async listAccounts(): Promise<Account[]> {
     return this.sqlite.all<AccountRow>('SELECT * FROM accounts ORDER BY account_id').map(accountFromRow);
+  }
+
+  async setAccountSettings(accountId: string, settings: AccountSettings): Promise<Account> {
+    return this.sqlite.write(() => {
+      this.requireAccount(accountId);
+      this.sqlite.run('UPDATE accounts SET bind_client_id_to_thing = ? WHERE account_id = ?', settings.bindClientIdToThing ? 1 : 0, accountId);
+      const row = this.sqlite.get<AccountRow>('SELECT * FROM accounts WHERE account_id = ?', accountId);
+      if (!row) throw new Error('account vanished inside its transaction');
+      return accountFromRow(row);
+    });
   }
 
   async addCredential(credential: Credential): Promise<void> {

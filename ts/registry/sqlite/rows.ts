@@ -17,6 +17,8 @@ export interface AccountRow {
   account_id: string;
   endpoint_prefix: string;
   created_at: number;
+  /** 0/1 (migration of branch mqtt). */
+  bind_client_id_to_thing?: number;
 }
 
 export interface CertificateRow {
@@ -70,7 +72,12 @@ export interface PolicyRow {
 }
 
 export function accountFromRow(row: AccountRow): Account {
-  return { accountId: row.account_id, endpointPrefix: row.endpoint_prefix, createdAt: row.created_at };
+  return {
+    accountId: row.account_id,
+    endpointPrefix: row.endpoint_prefix,
+    createdAt: row.created_at,
+    bindClientIdToThing: Number(row.bind_client_id_to_thing ?? 0) === 1,
+  };
 }
 
 export function certificateFromRow(row: CertificateRow): CertificateRecord {

@@ -119,6 +119,10 @@ export const MIGRATIONS: readonly string[] = [
     created_at REAL NOT NULL
   );
   `,
+  // branch mqtt: per-account client id ↔ attached thing binding (default off).
+  `
+  ALTER TABLE accounts ADD COLUMN bind_client_id_to_thing INTEGER NOT NULL DEFAULT 0 CHECK (bind_client_id_to_thing IN (0, 1));
+  `,
 ];
 
 /** Bring the database up to the newest schema version; returns the version reached. */
