@@ -9,6 +9,7 @@ import { AwsError, fromRegistryError, invalid } from './errors.js';
 import { matchRoute, type Route } from './router.js';
 import { verifySigV4 } from './sigv4.js';
 import type { ApiRequest } from './validate.js';
+import { CHANGES_PATH, changeCursor, streamChanges } from './changeFeed.js';
 
 /**
  * Largest request body accepted. RegisterCACertificate is the largest input: two PEMs
@@ -142,6 +143,12 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
       }
       const accountId = (credential as Credential | null)?.accountId;
       if (accountId === undefined) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      if (method === 'GET' && rawPath === CHANGES_PATH) {
+        operation = 'StreamChanges';
+        const cursor = changeCursor(new URLSearchParams(rawQuery), req.headers);
+        await streamChanges(options.registry, accountId, cursor, req, res);
+        return;
+      }
       const match = matchRoute(options.routes, method, rawPath);
       if (!match) throw new AwsError('UnknownOperationException', `No operation matches ${method} ${rawPath}.`);
       operation = match.route.operation;

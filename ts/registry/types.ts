@@ -40,6 +40,22 @@ export interface Account {
   bindClientIdToThing: boolean;
 }
 
+/**
+ * One entry of the ordered change log (`GET /v1/changes`): every change of a
+ * certificate's status in an account, in commit order. `sequence` is strictly increasing
+ * across the installation (the cursor); `status` is the new status, `DELETED`, or
+ * `TRANSFERRED` (the certificate left the account).
+ */
+export interface ChangeRecord {
+  sequence: number;
+  accountId: string;
+  kind: 'certificate';
+  resourceId: string;
+  status: string;
+  /** Epoch seconds. */
+  time: number;
+}
+
 /** Per-account authorizer settings (`PUT /certgate/account-settings`, `certgate account settings`). */
 export interface AccountSettings {
   bindClientIdToThing: boolean;
@@ -331,6 +347,11 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   createAccount(account: { accountId: string; endpointPrefix: string }): Promise<Account>;
   getAccount(accountId: string): Promise<Account | null>;
   listAccounts(): Promise<Account[]>;
+  /**
+   * Changes after `after` (a sequence; 0 = from the start) in commit order, at most
+   * `limit`; of one account, or of all accounts when `accountId` is null (fleet mode).
+   */
+  listChanges(accountId: string | null, after: number, limit: number): Promise<ChangeRecord[]>;
   /** Change an account's authorizer settings; returns the account. Throws NOT_FOUND. */
   setAccountSettings(accountId: string, settings: AccountSettings): Promise<Account>;
   /** Throws NOT_FOUND (account) or ALREADY_EXISTS (access key id). */

@@ -7,6 +7,7 @@ import {
   RegistryError,
   type Account,
   type AccountSettings,
+  type ChangeRecord,
   type CaCertificateRecord,
   type CaCertificateUpdate,
   type CertificateFacts,
@@ -29,6 +30,7 @@ import {
 import * as cas from './cas.js';
 import * as certs from './certificates.js';
 import { Sqlite } from './database.js';
+import { changeFromRow, type ChangeRow } from './rows.js';
 import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from './rows.js';
 import { Attachments } from './attachments.js';
 import { CommittedReads } from './committedReads.js';
@@ -263,6 +265,14 @@ export class SqliteRegistry extends Attachments implements Registry {
 
   async listAccounts(): Promise<Account[]> {
     return this.sqlite.all<AccountRow>('SELECT * FROM accounts ORDER BY account_id').map(accountFromRow);
+  }
+
+  async listChanges(accountId: string | null, after: number, limit: number): Promise<ChangeRecord[]> {
+    const rows =
+      accountId === null
+        ? this.sqlite.all<ChangeRow>('SELECT * FROM change_log WHERE sequence > ? ORDER BY sequence LIMIT ?', after, limit)
+        : this.sqlite.all<ChangeRow>('SELECT * FROM change_log WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', accountId, after, limit);
+    return rows.map(changeFromRow);
   }
 
   async setAccountSettings(accountId: string, settings: AccountSettings): Promise<Account> {

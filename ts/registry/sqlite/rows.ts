@@ -8,6 +8,7 @@ import type {
   CertificateRecord,
   CertificateStanding,
   CertificateStatus,
+  ChangeRecord,
   PolicyRecord,
   RegistrationConfig,
   Tag,
@@ -69,6 +70,27 @@ export interface PolicyRow {
   policy_version_id: string;
   creation_date: number;
   last_modified_date: number;
+}
+
+
+export interface ChangeRow {
+  sequence: number | string;
+  account_id: string;
+  kind: string;
+  resource_id: string;
+  status: string;
+  created_at: number;
+}
+
+export function changeFromRow(row: ChangeRow): ChangeRecord {
+  return {
+    sequence: Number(row.sequence),
+    accountId: row.account_id,
+    kind: 'certificate',
+    resourceId: row.resource_id,
+    status: row.status,
+    time: Number(row.created_at),
+  };
 }
 
 export function accountFromRow(row: AccountRow): Account {
