@@ -105,12 +105,13 @@ export function checkResponse(decision: Decision): Record<string, unknown> {
       dynamic_metadata: struct(metadata(decision)),
     };
   }
+  // Envoy sends denied_response to the device: no reason, no account there. The reason
+  // travels in dynamic_metadata (Envoy's access log) and the status message.
   return {
     status: { code: grpc.status.PERMISSION_DENIED, message: decision.reason },
     denied_response: {
       status: { code: 'Forbidden' },
-      headers: options,
-      body: JSON.stringify({ allow: false, reason: decision.reason }),
+      body: JSON.stringify({ allow: false }),
     },
     dynamic_metadata: struct(metadata(decision)),
   };
