@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHAIN_METADATA_NAMESPACE } from '../../ts/ingress/grpc.js';
+import { CHAIN_METADATA_NAMESPACE, CLIENT_ID_METADATA_NAMESPACE } from '../../ts/ingress/grpc.js';
 import { PATHS } from '../../ts/ingress/http.js';
 import { projectRoot } from '../../ts/paths.js';
 import { SERVE_OPTIONS } from '../../ts/server/config.js';
@@ -129,7 +129,7 @@ describe('the Envoy example configurations', () => {
       expect(filter).toContain('"include_tls_session":true');
       expect(filter).toContain('"failure_mode_allow":false');
     }
-    expect(JSON.stringify(grpcHttp)).toContain(`"metadata_context_namespaces":["${CHAIN_METADATA_NAMESPACE}"]`);
+    expect(JSON.stringify(grpcHttp)).toContain(`"metadata_context_namespaces":["${CHAIN_METADATA_NAMESPACE}","${CLIENT_ID_METADATA_NAMESPACE}"]`);
   });
 
   it('send http_service checks to the Envoy HTTP door with XFCC and the SNI header allowed', () => {
