@@ -5,7 +5,7 @@
  * NGINX end-to-end test runs.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -120,4 +120,78 @@ describe('the README NGINX snippet', () => {
       expect(exampleLines, `README line not in examples/nginx/certgate-http.conf: ${line}`).toContain(line);
     }
   });
+});
+
+describe('the README "Devices over MQTT" section', () => {
+  let dir: string;
+  let server: ChildProcess;
+  let authzPort: string;
+  const ports: Record<string, string> = {};
+
+  /** Run a README block in bash as a reader pastes it, with free ports for the listeners. */
+  async function paste(script: string): Promise<string> {
+    const body = script.replaceAll('node examples/', `node ${projectRoot}/examples/`);
+    const prelude = [
+      'shopt -s expand_aliases',
+      `alias certgate="node ${cli}"`,
+      `SNI=$(node ${cli} account list --json | node -p 'JSON.parse(require("fs").readFileSync(0)).accounts[0].endpoint')`,
+    ].join('\n');
+    const { stdout } = await run('bash', ['-c', `set -e\n${prelude}\n${body}`], {
+      cwd: dir,
+      env: { ...process.env, CERTGATE_DB: path.join(dir, 'certgate.db'), AUTHZ_PORT: authzPort, ...ports },
+    });
+    return stdout;
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'certgate-readme-mqtt-'));
+    const { freePort } = await import('../e2e/nginxHarness.js');
+    for (const name of ['BROKER_PORT', 'MQTT_PORT', 'HTTPS_PORT']) ports[name] = String(await freePort());
+    server = spawn(process.execPath, [cli, 'serve', '--db', path.join(dir, 'certgate.db'), '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', '--processes', '1'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      server.once('exit', (code) => reject(new Error(`certgate serve exited with ${code}`)));
+      createInterface({ input: server.stdout! }).on('line', (line) => {
+        const entry = JSON.parse(line) as { msg?: string; authz?: string };
+        if (entry.msg === 'listening' && entry.authz) resolve(entry.authz);
+      });
+    });
+    authzPort = new URL(url).port;
+    await run(process.execPath, [cli, 'account', 'create', '--account-id', '123456789012'], { cwd: dir, env: { ...process.env, CERTGATE_DB: path.join(dir, 'certgate.db') } });
+  });
+
+  afterAll(async () => {
+    if (dir) {
+      await run('nginx', ['-p', path.join(dir, 'nginx'), '-c', path.join(dir, 'nginx', 'nginx.conf'), '-e', path.join(dir, 'nginx', 'logs', 'error.log'), '-s', 'quit']).catch(() => undefined);
+      await run('bash', ['-c', `kill "$(cat ${dir}/mosquitto.pid)"`]).catch(() => undefined);
+    }
+    server?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts the broker and NGINX, and the device connects, publishes and gets its message back; revoked, it is refused', async () => {
+    // Daemons started by the block must not hold our stdout pipe open.
+    await paste(`{\n${blockStartingWith('sh', '# 1. The broker')}\n} </dev/null >${dir}/daemons.log 2>&1`);
+    const device = blockStartingWith('sh', '# 3. A device');
+    let out = '';
+    // NGINX daemonizes; give it a moment to listen.
+    for (let i = 0; i < 40 && !out.includes('received'); i++) {
+      out = await paste(device.replace('certgate cert create --set-as-active --out-dir device\n', i === 0 ? 'certgate cert create --set-as-active --out-dir device\n' : '')).catch(
+        (e: { stdout?: string }) => e.stdout ?? '',
+      );
+      if (!out.includes('received')) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(out).toContain('connected as thermostat-1');
+    expect(out).toContain('received on devices/hello: hello from thermostat-1');
+    const id = readdirSync(path.join(dir, 'device'))
+      .find((f) => f.endsWith('.cert.pem'))
+      ?.replace('.cert.pem', '');
+    await run(process.execPath, [cli, 'cert', 'revoke', String(id)], { cwd: dir, env: { ...process.env, CERTGATE_DB: path.join(dir, 'certgate.db') } });
+    const refused = await paste(device.replace('certgate cert create --set-as-active --out-dir device\n', '')).catch((e: { code: number; stdout: string }) => e);
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stdout: string }).stdout).toContain('refused:');
+    expect(readFileSync(path.join(dir, 'nginx', 'logs', 'certgate-mqtt.log'), 'utf8')).toContain('client_id=thermostat-1 reason=CERTIFICATE_REVOKED');
+  }, 60_000);
 });

@@ -98,6 +98,23 @@ describe('MQTT devices through NGINX stream + njs + Mosquitto', () => {
     expect(await logged(nginx, /client_id=revoked-1-after /)).toContain('reason=CERTIFICATE_REVOKED');
   });
 
+  it('with the client id bound to the thing, refuses a wrong client id at connect and admits the attached thing', async () => {
+    await world.registry.setAccountSettings(ACCOUNT_A, { bindClientIdToThing: true });
+    // SNI routing (which carries the setting) is cached for --config-cache-ms (1 s).
+    await new Promise((r) => setTimeout(r, 1100));
+    try {
+      const wrong = await connectDevice(nginx, device, { sni: SNI_A, clientId: 'impostor-1', protocolVersion: 5 });
+      expect(wrong.connected).toBe(false);
+      expect(await logged(nginx, /client_id=impostor-1 /)).toContain('reason=CLIENT_ID_NOT_ATTACHED_THING');
+      const right = await connectDevice(nginx, device, { sni: SNI_A, clientId: 'thermostat-1' });
+      if (!right.connected) throw new Error(right.error);
+      await right.client.endAsync();
+    } finally {
+      await world.registry.setAccountSettings(ACCOUNT_A, { bindClientIdToThing: false });
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+  });
+
   it('closes a connection whose first bytes are not an MQTT CONNECT, before the broker sees it', async () => {
     const socket = tls.connect({ host: '127.0.0.1', port: nginx.mqttPort, servername: SNI_A, ca: nginx.serverCa.pem, cert: device.cert.pem, key: device.key });
     await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));

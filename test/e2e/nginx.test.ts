@@ -13,6 +13,16 @@ import { testNode } from '../ingress/node.js';
 import { NGINX_EXAMPLES, curl, nginxTest, renderExamples, startApp, startNginx, writeServerTls, type App, type Nginx } from './nginxHarness.js';
 import { awsRevoke } from './aws.js';
 
+/** NGINX writes the access log line just after the response: wait for it. */
+async function accessLogged(nginx: Nginx, text: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const log = nginx.accessLog();
+    if (log.includes(text)) return log;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return nginx.accessLog();
+}
+
 const certgateHeaders = (h: Record<string, string>) => Object.keys(h).filter((k) => k.startsWith('x-certgate-'));
 
 describe('NGINX auth_request in front of certgate', () => {
@@ -67,17 +77,17 @@ describe('NGINX auth_request in front of certgate', () => {
     expect(r.status).toBe(403);
     expect(certgateHeaders(r.headers)).toEqual([]);
     expect(r.body).not.toContain('CERTIFICATE_NOT_REGISTERED');
-    expect(nginx.accessLog()).toContain(`sni=${SNI_A} reason=CERTIFICATE_NOT_REGISTERED`);
+    expect(await accessLogged(nginx, `sni=${SNI_A} reason=CERTIFICATE_NOT_REGISTERED`)).toContain(`sni=${SNI_A} reason=CERTIFICATE_NOT_REGISTERED`);
   });
 
   it("refuses a registered device at another account's endpoint with 403", async () => {
     expect((await curl(nginx, world.dir, SNI_B, device)).status).toBe(403);
-    expect(nginx.accessLog()).toContain(`sni=${SNI_B} reason=CERTIFICATE_NOT_REGISTERED`);
+    expect(await accessLogged(nginx, `sni=${SNI_B} reason=CERTIFICATE_NOT_REGISTERED`)).toContain(`sni=${SNI_B} reason=CERTIFICATE_NOT_REGISTERED`);
   });
 
   it('refuses a client without a certificate with 403', async () => {
     expect((await curl(nginx, world.dir, SNI_A, null)).status).toBe(403);
-    expect(nginx.accessLog()).toContain('reason=NO_CERTIFICATE');
+    expect(await accessLogged(nginx, 'reason=NO_CERTIFICATE')).toContain('reason=NO_CERTIFICATE');
   });
 
   it('refuses the device on the very next request after `aws iot update-certificate --new-status REVOKED` returns', async () => {
@@ -85,7 +95,7 @@ describe('NGINX auth_request in front of certgate', () => {
     await awsRevoke(node.ports.admin, device.cert.id);
     const r = await curl(nginx, world.dir, SNI_A, device);
     expect(r.status).toBe(403);
-    expect(nginx.accessLog()).toContain('reason=CERTIFICATE_REVOKED');
+    expect(await accessLogged(nginx, 'reason=CERTIFICATE_REVOKED')).toContain('reason=CERTIFICATE_REVOKED');
   });
 });
 

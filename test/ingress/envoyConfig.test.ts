@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHAIN_METADATA_NAMESPACE } from '../../ts/ingress/grpc.js';
+import { CHAIN_METADATA_NAMESPACE, CLIENT_ID_METADATA_NAMESPACE } from '../../ts/ingress/grpc.js';
 import { PATHS } from '../../ts/ingress/http.js';
 import { projectRoot } from '../../ts/paths.js';
 import { SERVE_OPTIONS } from '../../ts/server/config.js';
@@ -116,7 +116,8 @@ describe('the Envoy example configurations', () => {
       expect(JSON.stringify(config)).toMatch(/"certgate_reason":"%DYNAMIC_METADATA\(envoy\.filters\.(http|network)\.ext_authz:(x-certgate-)?reason\)%"/);
     }
     const response = (typed(httpService, 'envoy.filters.http.ext_authz').http_service as Json).authorization_response as Json;
-    expect(response.allowed_client_headers).toBeUndefined();
+    // Unset, Envoy would hand the device every header of the deny answer; set, only these.
+    expect(response.allowed_client_headers).toEqual({ patterns: [{ exact: 'content-type' }] });
     expect(response.dynamic_metadata_from_headers).toEqual({ patterns: [{ prefix: 'x-certgate-' }] });
   });
 
@@ -128,7 +129,7 @@ describe('the Envoy example configurations', () => {
       expect(filter).toContain('"include_tls_session":true');
       expect(filter).toContain('"failure_mode_allow":false');
     }
-    expect(JSON.stringify(grpcHttp)).toContain(`"metadata_context_namespaces":["${CHAIN_METADATA_NAMESPACE}"]`);
+    expect(JSON.stringify(grpcHttp)).toContain(`"metadata_context_namespaces":["${CHAIN_METADATA_NAMESPACE}","${CLIENT_ID_METADATA_NAMESPACE}"]`);
   });
 
   it('send http_service checks to the Envoy HTTP door with XFCC and the SNI header allowed', () => {
@@ -173,6 +174,16 @@ describe('the Envoy example configurations', () => {
       expect(res.statusCode).toBe(200);
       expect(res.headers['x-certgate-certificate-id']).toBe(leaf.id);
       await res.body.dump();
+    });
+
+    it('answers an http_service deny with a body that tells the device nothing; the reason is in the headers Envoy logs', async () => {
+      const stranger = certificate({ subject: identity('stranger', 'p256', false) });
+      const res = await request(`http://127.0.0.1:${node.ports.authz}${PATHS.envoyHttp}/telemetry`, {
+        headers: { 'x-forwarded-client-cert': `Cert="${escapePem(stranger.pem)}"`, 'x-certgate-sni': SNI_A },
+      });
+      expect(res.statusCode).toBe(403);
+      expect(await res.body.json()).toEqual({ allow: false });
+      expect(res.headers['x-certgate-reason']).toBe('CERTIFICATE_NOT_REGISTERED');
     });
   });
 });

@@ -93,7 +93,7 @@ describe('the Envoy gRPC Check door', () => {
     expect(res.dynamic_metadata?.fields.certificate_id?.stringValue).toBe(leaf.id);
   });
 
-  it('denies with PERMISSION_DENIED and a 403 denied_response carrying the reason', async () => {
+  it('denies with PERMISSION_DENIED and a bare 403 denied_response; the reason goes to Envoy, not to the device', async () => {
     const leaf = certificate({ subject: identity('device', 'p256') });
     await world.register(leaf, {});
     const { err, res } = await check(httpFilterRequest(leaf, SNI_B));
@@ -101,7 +101,11 @@ describe('the Envoy gRPC Check door', () => {
     expect(res.status).toMatchObject({ code: grpc.status.PERMISSION_DENIED, message: 'CERTIFICATE_NOT_REGISTERED' });
     expect(res.http_response).toBe('denied_response');
     expect(res.denied_response?.status.code).toBe('Forbidden');
-    expect(JSON.parse(res.denied_response?.body ?? '{}')).toMatchObject({ reason: 'CERTIFICATE_NOT_REGISTERED' });
+    // denied_response is what the device sees: no reason, no account, no certificate id.
+    expect(JSON.parse(res.denied_response?.body ?? '{}')).toEqual({ allow: false });
+    expect(JSON.stringify(res.denied_response)).not.toMatch(/CERTIFICATE_NOT_REGISTERED|x-certgate/);
+    // Envoy's access log reads it from dynamic metadata.
+    expect(res.dynamic_metadata?.fields.reason?.stringValue).toBe('CERTIFICATE_NOT_REGISTERED');
   });
 
   it('decides a network-filter check from destination.service as the SNI', async () => {

@@ -143,6 +143,52 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       expect((await registry.accountForHost(`not${apex}`))?.accountId).toBe(B);
     });
 
+    it('keeps the client id binding per account, off by default, seen by SNI routing (branch mqtt)', async () => {
+      const { region, endpointDomain } = await registry.settings();
+      const host = `aaaaaaaaaaaaaa-ats.iot.${region}.${endpointDomain}`;
+      expect((await registry.getAccount(A))?.bindClientIdToThing).toBe(false);
+      expect((await registry.accountForHost(host))?.bindClientIdToThing).toBe(false);
+      expect((await registry.setAccountSettings(A, { bindClientIdToThing: true })).bindClientIdToThing).toBe(true);
+      expect((await registry.accountForHost(host))?.bindClientIdToThing).toBe(true);
+      expect((await registry.getAccount(B))?.bindClientIdToThing).toBe(false);
+      await refused(registry.setAccountSettings('999999999999', { bindClientIdToThing: true }), 'NOT_FOUND');
+      await registry.setAccountSettings(A, { bindClientIdToThing: false });
+      expect((await registry.listAccounts()).map((a) => a.bindClientIdToThing)).toEqual([false, false]);
+    });
+
+    it('logs every certificate status change in commit order, per account, with a resumable cursor (branch mqtt)', async () => {
+      await registry.insertCertificate(cert(A, 1, { status: 'ACTIVE' }));
+      await registry.insertCertificate(cert(B, 2));
+      await registry.setCertificateStatus(A, hex(1), 'ACTIVE', ['INACTIVE']); // no change: no entry
+      await registry.setCertificateStatus(A, hex(1), 'INACTIVE', ['ACTIVE']);
+      await registry.startTransfer(A, hex(1), B, null);
+      await registry.acceptTransfer(B, hex(1), true);
+      await registry.setCertificateStatus(B, hex(1), 'REVOKED', ['ACTIVE']);
+      await refused(registry.setCertificateStatus(B, hex(1), 'ACTIVE', ['INACTIVE']), 'STATE'); // refused: no entry
+      await registry.deleteCertificate(B, hex(2), ['INACTIVE'], false);
+      const all = await registry.listChanges(null, 0, 100);
+      const seq = all.map((c) => c.sequence);
+      expect(seq.every((v, i) => i === 0 || v > (seq[i - 1] ?? 0))).toBe(true);
+      expect(new Set(seq).size).toBe(seq.length);
+      const brief = (cs: typeof all) => cs.map((c) => `${c.accountId.slice(0, 1)} ${c.resourceId === hex(1) ? 1 : 2} ${c.status}`);
+      expect(brief(all)).toEqual(['1 1 ACTIVE', '2 2 INACTIVE', '1 1 INACTIVE', '1 1 PENDING_TRANSFER', '1 1 TRANSFERRED', '2 1 ACTIVE', '2 1 REVOKED', '2 2 DELETED']);
+      expect(all.every((c) => c.kind === 'certificate' && c.time > 1_700_000_000)).toBe(true);
+      expect(brief(await registry.listChanges(B, 0, 100))).toEqual(['2 2 INACTIVE', '2 1 ACTIVE', '2 1 REVOKED', '2 2 DELETED']);
+      // Resume after any cursor: exactly the rest, nothing missed or repeated.
+      const cursor = all[3]?.sequence ?? 0;
+      expect(await registry.listChanges(null, cursor, 100)).toEqual(all.slice(4));
+      expect(await registry.listChanges(null, cursor, 2)).toEqual(all.slice(4, 6));
+    });
+
+    it('orders the change log by commit even with concurrent writers (branch mqtt)', async () => {
+      for (let n = 1; n <= 20; n++) await registry.insertCertificate(cert(A, n, { status: 'ACTIVE' }));
+      const before = (await registry.listChanges(A, 0, 1000)).at(-1)?.sequence ?? 0;
+      await Promise.all(Array.from({ length: 20 }, (_, i) => registry.setCertificateStatus(A, hex(i + 1), 'REVOKED', ['ACTIVE'])));
+      const after = await registry.listChanges(A, before, 1000);
+      expect(after.map((c) => c.status)).toEqual(Array(20).fill('REVOKED'));
+      expect(after.map((c) => c.sequence)).toEqual(Array.from({ length: 20 }, (_, i) => before + i + 1));
+    });
+
     it('keeps one registration code per account until it is deleted', async () => {
       expect(await registry.getOrCreateRegistrationCode(A, 'a'.repeat(64))).toBe('a'.repeat(64));
       expect(await registry.getOrCreateRegistrationCode(A, 'b'.repeat(64))).toBe('a'.repeat(64));

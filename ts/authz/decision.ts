@@ -133,6 +133,10 @@ interface Context {
   readonly nowMs: number;
   readonly stages: StageClock;
   readonly deadline: number;
+  /** The client id the device connected with (MQTT CONNECT), when its door passed one. */
+  readonly clientId: string | null;
+  /** Whether the routed account binds the client id to an attached thing (set by #route). */
+  bindClientId: boolean;
 }
 
 export class Authorizer {
@@ -160,8 +164,13 @@ export class Authorizer {
    * Decide for a presented chain (PEM strings or DER, leaf first) and an SNI (null or ''
    * when none was sent). `door` labels metrics and logs. Never rejects.
    */
-  authorize(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api'): Promise<Decision> {
-    const decided = this.decide(sni, certChain, door);
+  authorize(
+    sni: string | null | undefined,
+    certChain: readonly (string | Uint8Array)[],
+    door = 'api',
+    clientId: string | null = null,
+  ): Promise<Decision> {
+    const decided = this.decide(sni, certChain, door, clientId);
     return decided instanceof Promise ? decided : Promise.resolve(decided);
   }
 
@@ -170,12 +179,17 @@ export class Authorizer {
    * itself when {@link authorizeNow} could give it, else a promise of it. For the front
    * doors' hot path.
    */
-  decide(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api'): Decision | Promise<Decision> {
+  decide(
+    sni: string | null | undefined,
+    certChain: readonly (string | Uint8Array)[],
+    door = 'api',
+    clientId: string | null = null,
+  ): Decision | Promise<Decision> {
     const shedder = this.#o.shedder;
-    if (shedder === undefined) return this.authorizeNow(sni, certChain, door) ?? this.#authorizeFully(sni, certChain, door);
+    if (shedder === undefined) return this.authorizeNow(sni, certChain, door, clientId) ?? this.#authorizeFully(sni, certChain, door, clientId);
     const refusal = shedder.refusal();
     if (refusal !== undefined) return this.#overloaded(sni, door, refusal);
-    return this.authorizeNow(sni, certChain, door) ?? shedder.track(this.#authorizeFully(sni, certChain, door));
+    return this.authorizeNow(sni, certChain, door, clientId) ?? shedder.track(this.#authorizeFully(sni, certChain, door, clientId));
   }
 
   /** The refusal of a shed request: decided without reading anything. */
@@ -192,7 +206,12 @@ export class Authorizer {
    * the bytes, or configuration within its TTL, is reused; the standing (status, things)
    * is read from the registry as always.
    */
-  authorizeNow(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api'): Decision | undefined {
+  authorizeNow(
+    sni: string | null | undefined,
+    certChain: readonly (string | Uint8Array)[],
+    door = 'api',
+    clientId: string | null = null,
+  ): Decision | undefined {
     const reads = this.#now;
     if (reads === undefined) return undefined;
     const started = performance.now();
@@ -209,9 +228,11 @@ export class Authorizer {
     const since = performance.now();
     let standing: CertificateStanding | null;
     let anchor: AnchorResult | undefined;
+    let bindClientId = false;
     try {
       const account = this.#routes.getSync(host, nowMs, () => reads.host(host));
       if (account === null) return undefined;
+      bindClientId = account.bindClientIdToThing;
       standing = reads.standing(account.accountId, entry.certificateId);
       const caId = standing?.caCertificateId ?? null;
       if (standing !== null && caId !== null) anchor = this.#anchors.getSync(standing.accountId, caId, nowMs, reads.ca);
@@ -223,6 +244,7 @@ export class Authorizer {
     // Only an allow is decided here; every refusal is left to the full path, which
     // explains it (and runs JITR re-emission for PENDING_ACTIVATION).
     if (standing === null || standing.status !== 'ACTIVE') return undefined;
+    if (bindClientId && clientIdRefusal(standing, clientId) !== undefined) return undefined;
     const caId = standing.caCertificateId;
     if (caId === null) {
       if (entry.leaf === undefined || leafRefusal(entry.leaf, now) !== undefined || !allowsClientAuth(entry.leaf)) return undefined;
@@ -234,12 +256,17 @@ export class Authorizer {
     return decision;
   }
 
-  async #authorizeFully(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door: string): Promise<Decision> {
+  async #authorizeFully(
+    sni: string | null | undefined,
+    certChain: readonly (string | Uint8Array)[],
+    door: string,
+    clientId: string | null,
+  ): Promise<Decision> {
     const stages = new StageClock();
     const started = performance.now();
     const probe: Probe = { cacheHit: false, certificateId: null };
     const { deadlineMs } = this.#o.limits;
-    const work = this.#decide(sni, certChain, stages, started + deadlineMs, probe);
+    const work = this.#decide(sni, certChain, stages, started + deadlineMs, probe, clientId);
     const decision = await this.#deadlines.race(work, started, () =>
       deny('DEADLINE_EXCEEDED', probe.certificateId, `decision exceeded deadlineMs=${deadlineMs}`),
     );
@@ -260,6 +287,7 @@ export class Authorizer {
     stages: StageClock,
     deadline: number,
     probe: Probe,
+    clientId: string | null,
   ): Promise<Decision> {
     let certificateId: string | null = null;
     try {
@@ -274,7 +302,7 @@ export class Authorizer {
       stages.stop();
       certificateId = entry.certificateId;
       probe.certificateId = certificateId;
-      const ctx: Context = { chain: read.chain, entry, now, nowMs, stages, deadline };
+      const ctx: Context = { chain: read.chain, entry, now, nowMs, stages, deadline, clientId, bindClientId: false };
       const record = await this.#route(normaliseSni(sni), ctx);
       return await this.#finish(record, ctx);
     } catch (err) {
@@ -319,6 +347,8 @@ export class Authorizer {
       if (more.length > 0) throw new Deny('SNI_REQUIRED', `registered in DEFAULT mode in ${more.length + 1} accounts`);
       const standing = await ctx.stages.time('registry', () => registry.getCertificateStanding(only.accountId, id));
       if (standing === null) throw new Deny('CERTIFICATE_NOT_REGISTERED', 'deleted while deciding');
+      const owner = await ctx.stages.time('registry', () => registry.getAccount(only.accountId));
+      ctx.bindClientId = owner?.bindClientIdToThing ?? false;
       return standing;
     }
     // Awaited steps are timed by hand (not StageClock.time): one async wrapper less each.
@@ -329,6 +359,7 @@ export class Authorizer {
       ctx.stages.since('registry', since);
       throw new Deny('UNKNOWN_SNI', `no account serves "${sni}"`);
     }
+    ctx.bindClientId = account.bindClientIdToThing;
     const record = await registry.getCertificateStanding(account.accountId, id);
     ctx.stages.since('registry', since);
     if (record !== null) return record;
@@ -339,6 +370,16 @@ export class Authorizer {
 
   /** Step 5: status, then the leaf or chain rules, then status again after a pool hop. */
   async #finish(found: CertificateStanding, ctx: Context): Promise<Decision> {
+    const standing = await this.#finishChecks(found, ctx);
+    if (ctx.bindClientId) {
+      const refusal = clientIdRefusal(standing, ctx.clientId);
+      if (refusal !== undefined) throw new Deny('CLIENT_ID_NOT_ATTACHED_THING', refusal, standing);
+    }
+    return allow(standing);
+  }
+
+  /** Status, then the leaf or chain rules; the standing an allow would be made from. */
+  async #finishChecks(found: CertificateStanding, ctx: Context): Promise<CertificateStanding> {
     let record = found;
     if (record.status !== 'ACTIVE') await this.#refuseStatus(record, ctx);
     const caId = record.caCertificateId;
@@ -356,7 +397,7 @@ export class Authorizer {
         this.#anchors.peek(accountId, caId, ctx.nowMs) ??
         (await ctx.stages.time('registry', () => this.#anchors.get(accountId, caId, ctx.nowMs)));
       if (!anchor.ok) throw new Deny('CA_NOT_FOUND', anchor.message, record);
-      if (this.#o.cache.isVerified(ctx.entry, caId, ctx.now)) return allow(record);
+      if (this.#o.cache.isVerified(ctx.entry, caId, ctx.now)) return record;
       const placement = await this.#verify(ctx, anchor.anchor, record);
       if (placement === 'pool') {
         const fresh = await ctx.stages.time('registry', () => this.#o.registry.getCertificateStanding(record.accountId, record.certificateId));
@@ -365,7 +406,7 @@ export class Authorizer {
         if (record.status !== 'ACTIVE') await this.#refuseStatus(record, ctx);
       }
     }
-    return allow(record);
+    return record;
   }
 
   /**
@@ -486,6 +527,17 @@ function leafRefusal(leaf: CertificateInfo, now: number): Reason | undefined {
   if (!AWS_SIGNATURE_ALGORITHMS.has(leaf.signatureAlgorithm)) return 'UNSUPPORTED_SIGNATURE_ALGORITHM';
   if (now < leaf.notBefore) return 'CERTIFICATE_NOT_YET_VALID';
   if (now > leaf.notAfter) return 'CERTIFICATE_EXPIRED';
+  return undefined;
+}
+
+/**
+ * The client id rule when the account binds it (AWS IoT's `iot:Connection.Thing.IsAttached`,
+ * https://docs.aws.amazon.com/iot/latest/developerguide/thing-policy-variables.html): the
+ * client id must name a thing attached to the certificate. Why not, or undefined.
+ */
+function clientIdRefusal(standing: CertificateStanding, clientId: string | null): string | undefined {
+  if (clientId === null || clientId === '') return 'the account binds the client id to a thing, and no client id was given';
+  if (!standing.things.includes(clientId)) return `client id "${clientId}" is not a thing attached to the certificate`;
   return undefined;
 }
 

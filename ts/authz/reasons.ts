@@ -50,6 +50,10 @@ export const REASONS = {
     kind: 'deny',
     text: 'the leaf (with any presented intermediates) does not verify against its registered CA',
   },
+  CLIENT_ID_NOT_ATTACHED_THING: {
+    kind: 'deny',
+    text: 'the account binds client ids to things, and the client id (none, or another) is not a thing attached to the certificate',
+  },
 
   REGISTRY_ERROR: { kind: 'unavailable', text: 'the registry could not be read or written' },
   ENGINE_ERROR: { kind: 'unavailable', text: 'the verification engine failed unexpectedly' },

@@ -13,6 +13,7 @@ import { AwsError, fromRegistryError, invalid } from './errors.js';
 import { matchRoute, type Route } from './router.js';
 import { verifySigV4Body, verifySigV4Headers } from './sigv4.js';
 import type { ApiRequest } from './validate.js';
+import { CHANGES_PATH, changeCursor, streamChanges } from './changeFeed.js';
 
 /**
  * Largest request body accepted. RegisterCACertificate is the largest input: two PEMs
@@ -174,6 +175,12 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
       if (turn !== undefined && !turn.ok) {
         res.setHeader('retry-after', String(Math.ceil(turn.retryAfterMs / 1000)));
         throw throttled(caller.accessKeyId, turn.retryAfterMs);
+      }
+      if (method === 'GET' && rawPath === CHANGES_PATH) {
+        operation = 'StreamChanges';
+        const cursor = changeCursor(new URLSearchParams(rawQuery), req.headers);
+        await streamChanges(options.registry, accountId, cursor, req, res);
+        return;
       }
       const match = matchRoute(options.routes, method, rawPath);
       if (!match) throw new AwsError('UnknownOperationException', `No operation matches ${method} ${rawPath}.`);

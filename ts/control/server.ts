@@ -13,6 +13,7 @@ import { createRequestListener, type AdminLogger } from './http.js';
 import { caRoutes } from './operations/cas.js';
 import { certificateRoutes } from './operations/certificates.js';
 import { domainRoutes } from './operations/domains.js';
+import { accountSettingsRoutes } from './operations/accountSettings.js';
 import { endpointRoutes } from './operations/endpoint.js';
 import { issueRoutes } from './operations/issue.js';
 import { keyRoutes } from './operations/keys.js';
@@ -56,6 +57,7 @@ export function adminRoutes(ctx: ControlContext): Route[] {
     ...domainRoutes(ctx),
     ...keyRoutes(ctx),
     ...auditRoutes(ctx),
+    ...accountSettingsRoutes(ctx),
   ];
 }
 

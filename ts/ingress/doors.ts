@@ -12,6 +12,27 @@ import { xfccClientChain } from './xfcc.js';
 export interface AuthzInput {
   sni: string | null;
   chain: string[];
+  /** The device's client id (MQTT CONNECT), when the proxy passed one (client id binding). */
+  clientId: string | null;
+}
+
+/** Header carrying the client id on the NGINX and Envoy HTTP doors. */
+export const CLIENT_ID_HEADER = 'x-certgate-client-id';
+
+/**
+ * Longest client id read, in UTF-8 bytes: an MQTT UTF-8 string has a 16-bit length
+ * (https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901010), so
+ * no device can send a longer one. Longer → BAD_REQUEST.
+ */
+export const MAX_CLIENT_ID_BYTES = 65535;
+
+/** A client id as read from a door: empty means none; too long is refused. */
+export function clientIdOf(value: string | undefined | null): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (Buffer.byteLength(value) > MAX_CLIENT_ID_BYTES) {
+    throw new RequestError('BAD_REQUEST', 400, `the client id exceeds ${MAX_CLIENT_ID_BYTES} bytes`);
+  }
+  return value;
 }
 
 function header(headers: IncomingHttpHeaders, name: string, limits: AuthzLimits): string | undefined {
@@ -43,7 +64,8 @@ function single(value: string | undefined, name: string): string | undefined {
 export function nginxInput(headers: IncomingHttpHeaders, limits: AuthzLimits): AuthzInput {
   const cert = single(header(headers, 'x-ssl-client-cert', limits), 'X-SSL-Client-Cert');
   const sni = asciiSni(single(header(headers, 'x-ssl-server-name', limits), 'X-SSL-Server-Name') ?? null);
-  return { sni, chain: cert === undefined || cert === '' ? [] : [decodeEscapedPem(cert)] };
+  const clientId = clientIdOf(header(headers, CLIENT_ID_HEADER, limits));
+  return { sni, chain: cert === undefined || cert === '' ? [] : [decodeEscapedPem(cert)], clientId };
 }
 
 /** `--envoy-sni-header` value that takes SNI from the Host (`:authority`) instead of a header. */
@@ -70,7 +92,7 @@ export function envoyHttpInput(headers: IncomingHttpHeaders, limits: AuthzLimits
     }
   }
   const sni = asciiSni(sniHeader === SNI_FROM_AUTHORITY ? hostWithoutPort(headers.host) : nonEmpty(header(headers, sniHeader, limits)));
-  return { sni, chain: pem === null ? [] : [pem] };
+  return { sni, chain: pem === null ? [] : [pem], clientId: clientIdOf(header(headers, CLIENT_ID_HEADER, limits)) };
 }
 
 function nonEmpty(value: string | undefined): string | null {
@@ -98,12 +120,15 @@ export function jsonInput(body: Buffer): AuthzInput {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new RequestError('BAD_REQUEST', 400, 'the body must be a JSON object');
   }
-  const { sni, certChain } = parsed as { sni?: unknown; certChain?: unknown };
+  const { sni, certChain, clientId } = parsed as { sni?: unknown; certChain?: unknown; clientId?: unknown };
+  if (clientId !== undefined && clientId !== null && typeof clientId !== 'string') {
+    throw new RequestError('BAD_REQUEST', 400, '"clientId" must be a string or null');
+  }
   if (sni !== undefined && sni !== null && typeof sni !== 'string') {
     throw new RequestError('BAD_REQUEST', 400, '"sni" must be a string or null');
   }
   if (!Array.isArray(certChain) || !certChain.every((c): c is string => typeof c === 'string')) {
     throw new RequestError('BAD_REQUEST', 400, '"certChain" must be an array of PEM strings');
   }
-  return { sni: asciiSni(sni ?? null), chain: certChain };
+  return { sni: asciiSni(sni ?? null), chain: certChain, clientId: clientIdOf(clientId) };
 }

@@ -24,9 +24,17 @@ import { asciiSni } from './sni.js';
 import { authorizationService, grpcPackageDefinition, HEALTH_PROTO, healthIncludeDir } from './envoyProtos.js';
 import { EncodedAnswers } from './encodedAnswers.js';
 import type { GrpcHealth } from './grpcHealth.js';
+import { clientIdOf, type AuthzInput } from './doors.js';
 
 /** Dynamic-metadata namespace from which a chain is read (e.g. set by a Lua filter). */
 export const CHAIN_METADATA_NAMESPACE = 'certgate.client_certificate';
+
+/**
+ * Dynamic-metadata namespace (key `client_id`) from which the device's client id is read
+ * for the client id binding, when a filter earlier in the chain put it there and the
+ * ext_authz filter forwards it (`metadata_context_namespaces`).
+ */
+export const CLIENT_ID_METADATA_NAMESPACE = 'certgate.client';
 
 // The subset of CheckRequest we read, as proto-loader (defaults: true) produces it:
 // absent messages are null, absent strings ''.
@@ -56,7 +64,7 @@ function doorOf(req: CheckRequest): string {
 }
 
 /** Extract `authorize` arguments; throws RequestError for unreadable input. */
-export function checkInput(req: CheckRequest, limits: AuthzLimits): { sni: string | null; chain: string[] } {
+export function checkInput(req: CheckRequest, limits: AuthzLimits): AuthzInput {
   const a = req.attributes;
   const sni = asciiSni(a?.tls_session?.sni || a?.destination?.service || null);
   const chainValue = a?.metadata_context?.filter_metadata?.[CHAIN_METADATA_NAMESPACE]?.fields?.chain?.stringValue;
@@ -64,7 +72,8 @@ export function checkInput(req: CheckRequest, limits: AuthzLimits): { sni: strin
   if (encoded.length > limits.maxHeaderBytes) {
     throw new RequestError('HEADER_TOO_LARGE', 431, `certificate field exceeds maxHeaderBytes=${limits.maxHeaderBytes}`);
   }
-  return { sni, chain: encoded === '' ? [] : [decodeEscapedPem(encoded)] };
+  const clientId = clientIdOf(a?.metadata_context?.filter_metadata?.[CLIENT_ID_METADATA_NAMESPACE]?.fields?.client_id?.stringValue);
+  return { sni, chain: encoded === '' ? [] : [decodeEscapedPem(encoded)], clientId };
 }
 
 function struct(values: Record<string, string>): { fields: Record<string, { stringValue: string }> } {
@@ -100,12 +109,13 @@ export function checkResponse(decision: Decision): Record<string, unknown> {
       dynamic_metadata: struct(metadata(decision)),
     };
   }
+  // Envoy sends denied_response to the device: no reason, no account there. The reason
+  // travels in dynamic_metadata (Envoy's access log) and the status message.
   return {
     status: { code: grpc.status.PERMISSION_DENIED, message: decision.reason },
     denied_response: {
       status: { code: 'Forbidden' },
-      headers: options,
-      body: JSON.stringify({ allow: false, reason: decision.reason }),
+      body: JSON.stringify({ allow: false }),
     },
     dynamic_metadata: struct(metadata(decision)),
   };
@@ -200,7 +210,7 @@ function check(o: AuthzGrpcOptions, req: CheckRequest): Decision | Promise<Decis
   const door = doorOf(req);
   try {
     const input = checkInput(req, o.limits);
-    return o.authorizer.decide(input.sni, input.chain, door);
+    return o.authorizer.decide(input.sni, input.chain, door, input.clientId);
   } catch (err) {
     if (!(err instanceof RequestError)) throw err;
     o.onRequestError?.(door, err.reason);

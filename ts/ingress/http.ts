@@ -131,9 +131,10 @@ function door(o: AuthzHttpOptions, name: string, res: http.ServerResponse, read:
     refuse(o, name, res, err);
     return undefined;
   }
-  const decision = o.authorizer.decide(input.sni, input.chain, name);
-  if (decision instanceof Promise) return decision.then((d) => answer(res, d));
-  answer(res, decision);
+  const decision = o.authorizer.decide(input.sni, input.chain, name, input.clientId);
+  const quiet = name === 'envoy_http';
+  if (decision instanceof Promise) return decision.then((d) => answer(res, d, quiet));
+  answer(res, decision, quiet);
   return undefined;
 }
 
@@ -147,8 +148,14 @@ function refuse(o: AuthzHttpOptions, name: string, res: http.ServerResponse, err
   send(res, err.status, { allow: false, reason: err.reason, message: err.message }, [...headers, 'x-certgate-reason', err.reason]);
 }
 
-function answer(res: http.ServerResponse, decision: Decision): void {
-  const { status, headers, body } = encoded(decision);
+/**
+ * `quiet`: the Envoy HTTP door, whose deny body Envoy hands to the device. The body then
+ * says only `{"allow":false}`; the reason stays in the x-certgate-* headers, which the
+ * proxy logs (dynamic_metadata_from_headers) and does not pass to the client
+ * (allowed_client_headers, examples/envoy/http-service.json).
+ */
+function answer(res: http.ServerResponse, decision: Decision, quiet = false): void {
+  const { status, headers, body } = quiet && !decision.allow ? quietDeny(decision) : encoded(decision);
   // Frozen: node:http only reads the list (a write would throw, not corrupt a shared answer).
   res.writeHead(status, headers as string[]);
   res.end(body);
@@ -176,6 +183,20 @@ function encoded(decision: Decision): EncodedAnswer {
     headers.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(body)));
     known = { status: httpStatus(decision.reason), headers: Object.freeze(headers), body };
     answers.set(decision, known);
+  }
+  return known;
+}
+
+const quietDenies = new WeakMap<Decision, EncodedAnswer>();
+const QUIET_DENY_BODY = JSON.stringify({ allow: false });
+
+function quietDeny(decision: Decision): EncodedAnswer {
+  let known = quietDenies.get(decision);
+  if (known === undefined) {
+    const headers = decisionHeaderList(decision);
+    headers.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(QUIET_DENY_BODY)));
+    known = { status: httpStatus(decision.reason), headers: Object.freeze(headers), body: QUIET_DENY_BODY };
+    quietDenies.set(decision, known);
   }
   return known;
 }

@@ -33,6 +33,34 @@ export interface Account {
   /** 14 lowercase alphanumerics; `<prefix>-ats.iot.<region>.<endpointDomain>` is the data endpoint. */
   endpointPrefix: string;
   createdAt: number;
+  /**
+   * A device may connect only with a client id equal to a thing attached to its
+   * certificate (AWS IoT's `iot:Connection.Thing.IsAttached` connect condition,
+   * https://docs.aws.amazon.com/iot/latest/developerguide/thing-policy-variables.html).
+   * Default false, as AWS behaves without such a policy.
+   */
+  bindClientIdToThing: boolean;
+}
+
+/**
+ * One entry of the ordered change log (`GET /v1/changes`): every change of a
+ * certificate's status in an account, in commit order. `sequence` is strictly increasing
+ * across the installation (the cursor); `status` is the new status, `DELETED`, or
+ * `TRANSFERRED` (the certificate left the account).
+ */
+export interface ChangeRecord {
+  sequence: number;
+  accountId: string;
+  kind: 'certificate';
+  resourceId: string;
+  status: string;
+  /** Epoch seconds. */
+  time: number;
+}
+
+/** Per-account authorizer settings (`PUT /certgate/account-settings`, `certgate account settings`). */
+export interface AccountSettings {
+  bindClientIdToThing: boolean;
 }
 
 /** What a key may call: everything, or only List*, Describe* and Get* operations (`ts/control/access.ts`). */
@@ -169,6 +197,8 @@ export interface RegistryReader {
    * `<prefix>-ats.iot.<region>.<domain>`) or custom domain is `host` (already lower-cased).
    */
   accountForHost(host: string): Promise<Account | null>;
+  /** The account by id (the no-SNI path reads its client id binding). */
+  getAccount(accountId: string): Promise<Account | null>;
   /**
    * Synchronous forms of the reads a decision makes, offered by registries that answer
    * without waiting on I/O (the embedded SQLite registry): with all three present the
@@ -375,6 +405,13 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   createAccount(account: { accountId: string; endpointPrefix: string }): Promise<Account>;
   getAccount(accountId: string): Promise<Account | null>;
   listAccounts(): Promise<Account[]>;
+  /**
+   * Changes after `after` (a sequence; 0 = from the start) in commit order, at most
+   * `limit`; of one account, or of all accounts when `accountId` is null (fleet mode).
+   */
+  listChanges(accountId: string | null, after: number, limit: number): Promise<ChangeRecord[]>;
+  /** Change an account's authorizer settings; returns the account. Throws NOT_FOUND. */
+  setAccountSettings(accountId: string, settings: AccountSettings): Promise<Account>;
   /**
    * Throws NOT_FOUND (account) or ALREADY_EXISTS (access key id). With `audit`, the audit
    * row (result OK) is written in the same transaction as the key (branch keys).

@@ -123,6 +123,35 @@ export function register(program: Command): void {
     }),
   );
 
+  operatorOptions(
+    account
+      .command('settings')
+      .description("show the account's authorizer settings, or change them with a flag")
+      .option(
+        '--bind-client-id-to-thing <on|off>',
+        'on: a device may connect only with a client id equal to a thing attached to its certificate (AWS iot:Connection.Thing.IsAttached); default off',
+      )
+      .addHelpText('after', '\nExamples:\n  certgate account settings --bind-client-id-to-thing on\n  certgate account settings --json'),
+  ).action(
+    action(async (options: OperatorOptions & { bindClientIdToThing?: string }) => {
+      const flag = options.bindClientIdToThing;
+      if (flag !== undefined && flag !== 'on' && flag !== 'off') {
+        process.stderr.write(`error: --bind-client-id-to-thing takes on or off, not ${JSON.stringify(flag)}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      await withSession(options, async (session) => {
+        const settings =
+          flag === undefined
+            ? await session.call('GetAccountSettings')
+            : await session.call('UpdateAccountSettings', { body: { bindClientIdToThing: flag === 'on' } });
+        const accountId = await session.accountId();
+        if (options.json) return printJson({ accountId, ...settings });
+        printTable(['ACCOUNT', 'BIND CLIENT ID TO THING'], [[accountId, settings['bindClientIdToThing'] === true ? 'on' : 'off']]);
+      });
+    }),
+  );
+
   operatorOptions(account.command('remove-domain').description('stop routing <domain> to the account').argument('<domain>', 'DNS name')).action(
     action(async (domain: string, options: OperatorOptions) => {
       await withSession(options, async (session) => {

@@ -16,6 +16,8 @@
 import {
   RegistryError,
   type Account,
+  type AccountSettings,
+  type ChangeRecord,
   type CaCertificateRecord,
   type CaCertificateUpdate,
   type CertificateFacts,
@@ -36,6 +38,7 @@ import {
   type RegistrySettings,
 } from '../types.js';
 import { DEFAULT_SETTINGS } from '../sqlite/registry.js';
+import { changeFromRow, type ChangeRow } from '../sqlite/rows.js';
 import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from '../sqlite/rows.js';
 import { certificateArn } from '../arn.js';
 import { Attachments } from './attachments.js';
@@ -308,6 +311,27 @@ export class PostgresRegistry extends Attachments implements Registry {
   async listAccounts(): Promise<Account[]> {
     await this.ready();
     return (await this.db.all<AccountRow>('SELECT * FROM accounts ORDER BY account_id')).map(accountFromRow);
+  }
+
+  async listChanges(accountId: string | null, after: number, limit: number): Promise<ChangeRecord[]> {
+    await this.ready();
+    const rows =
+      accountId === null
+        ? await this.db.all<ChangeRow>('SELECT * FROM change_log WHERE sequence > $1 ORDER BY sequence LIMIT $2', [after, limit])
+        : await this.db.all<ChangeRow>('SELECT * FROM change_log WHERE account_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3', [accountId, after, limit]);
+    return rows.map(changeFromRow);
+  }
+
+  async setAccountSettings(accountId: string, settings: AccountSettings): Promise<Account> {
+    await this.ready();
+    return this.db.write(async (tx) => {
+      const row = await tx.get<AccountRow>('UPDATE accounts SET bind_client_id_to_thing = $1 WHERE account_id = $2 RETURNING *', [
+        settings.bindClientIdToThing ? 1 : 0,
+        accountId,
+      ]);
+      if (!row) throw new RegistryError('NOT_FOUND', `Account ${accountId} does not exist.`);
+      return accountFromRow(row);
+    });
   }
 
   async addCredential(credential: NewCredential, audit?: NewAuditEntry): Promise<void> {

@@ -173,6 +173,49 @@ export const MIGRATIONS: readonly string[] = [
     created_at double precision NOT NULL
   );
   `,
+  // branch mqtt: per-account client id ↔ attached thing binding (default off).
+  `
+  ALTER TABLE accounts ADD COLUMN bind_client_id_to_thing INTEGER NOT NULL DEFAULT 0 CHECK (bind_client_id_to_thing IN (0, 1));
+  `,
+  // branch mqtt: the ordered change log (GET /v1/changes; also meant for fleet mode),
+  // written by a trigger in the same transaction as every write to certificates. The
+  // sequence is MAX + 1, not a SEQUENCE: a sequence number is taken before commit, so a
+  // reader could see 5 before 4 commits and skip 4 for good. Under SERIALIZABLE two
+  // writers reading the same MAX conflict and one is retried, so sequence order is
+  // commit order.
+  `
+  CREATE TABLE change_log (
+    sequence bigint PRIMARY KEY,
+    account_id ${TEXT} NOT NULL,
+    kind ${TEXT} NOT NULL,
+    resource_id ${TEXT} NOT NULL,
+    status ${TEXT} NOT NULL,
+    created_at double precision NOT NULL
+  );
+  CREATE INDEX change_log_by_account ON change_log (account_id, sequence);
+  CREATE FUNCTION certgate_log_change(account text, resource text, new_status text) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO change_log (sequence, account_id, kind, resource_id, status, created_at)
+    SELECT COALESCE(MAX(sequence), 0) + 1, account, 'certificate', resource, new_status, extract(epoch FROM clock_timestamp())
+    FROM change_log;
+  $$;
+  CREATE FUNCTION certgate_certificate_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'DELETE' THEN
+      PERFORM certgate_log_change(OLD.account_id, OLD.certificate_id, 'DELETED');
+      RETURN OLD;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.account_id IS DISTINCT FROM NEW.account_id THEN
+      PERFORM certgate_log_change(OLD.account_id, OLD.certificate_id, 'TRANSFERRED');
+    END IF;
+    IF TG_OP = 'INSERT' OR OLD.status IS DISTINCT FROM NEW.status OR OLD.account_id IS DISTINCT FROM NEW.account_id THEN
+      PERFORM certgate_log_change(NEW.account_id, NEW.certificate_id, NEW.status);
+    END IF;
+    RETURN NEW;
+  END;
+  $$;
+  CREATE TRIGGER change_log_certificates AFTER INSERT OR UPDATE OR DELETE ON certificates
+    FOR EACH ROW EXECUTE FUNCTION certgate_certificate_changed();
+  `,
 ];
 
 /**

@@ -6,6 +6,8 @@
 import {
   RegistryError,
   type Account,
+  type AccountSettings,
+  type ChangeRecord,
   type CaCertificateRecord,
   type CaCertificateUpdate,
   type CertificateFacts,
@@ -35,6 +37,7 @@ import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } fr
 import { lastFullKey } from '../keys.js';
 import * as certs from './certificates.js';
 import { Sqlite } from './database.js';
+import { changeFromRow, type ChangeRow } from './rows.js';
 import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from './rows.js';
 import { Attachments } from './attachments.js';
 import { CommittedReads } from './committedReads.js';
@@ -296,6 +299,24 @@ export class SqliteRegistry extends Attachments implements Registry {
 
   async listAccounts(): Promise<Account[]> {
     return this.sqlite.all<AccountRow>('SELECT * FROM accounts ORDER BY account_id').map(accountFromRow);
+  }
+
+  async listChanges(accountId: string | null, after: number, limit: number): Promise<ChangeRecord[]> {
+    const rows =
+      accountId === null
+        ? this.sqlite.all<ChangeRow>('SELECT * FROM change_log WHERE sequence > ? ORDER BY sequence LIMIT ?', after, limit)
+        : this.sqlite.all<ChangeRow>('SELECT * FROM change_log WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', accountId, after, limit);
+    return rows.map(changeFromRow);
+  }
+
+  async setAccountSettings(accountId: string, settings: AccountSettings): Promise<Account> {
+    return this.sqlite.write(() => {
+      this.requireAccount(accountId);
+      this.sqlite.run('UPDATE accounts SET bind_client_id_to_thing = ? WHERE account_id = ?', settings.bindClientIdToThing ? 1 : 0, accountId);
+      const row = this.sqlite.get<AccountRow>('SELECT * FROM accounts WHERE account_id = ?', accountId);
+      if (!row) throw new Error('account vanished inside its transaction');
+      return accountFromRow(row);
+    });
   }
 
   async addCredential(credential: NewCredential, audit?: NewAuditEntry): Promise<void> {

@@ -8,6 +8,7 @@ import type {
   CertificateRecord,
   CertificateStanding,
   CertificateStatus,
+  ChangeRecord,
   PolicyRecord,
   RegistrationConfig,
   Tag,
@@ -18,6 +19,8 @@ export interface AccountRow {
   account_id: string;
   endpoint_prefix: string;
   created_at: number;
+  /** 0/1 (migration of branch mqtt). */
+  bind_client_id_to_thing?: number;
 }
 
 export interface CertificateRow {
@@ -70,8 +73,34 @@ export interface PolicyRow {
   last_modified_date: number;
 }
 
+
+export interface ChangeRow {
+  sequence: number | string;
+  account_id: string;
+  kind: string;
+  resource_id: string;
+  status: string;
+  created_at: number;
+}
+
+export function changeFromRow(row: ChangeRow): ChangeRecord {
+  return {
+    sequence: Number(row.sequence),
+    accountId: row.account_id,
+    kind: 'certificate',
+    resourceId: row.resource_id,
+    status: row.status,
+    time: Number(row.created_at),
+  };
+}
+
 export function accountFromRow(row: AccountRow): Account {
-  return { accountId: row.account_id, endpointPrefix: row.endpoint_prefix, createdAt: row.created_at };
+  return {
+    accountId: row.account_id,
+    endpointPrefix: row.endpoint_prefix,
+    createdAt: row.created_at,
+    bindClientIdToThing: Number(row.bind_client_id_to_thing ?? 0) === 1,
+  };
 }
 
 export function certificateFromRow(row: CertificateRow): CertificateRecord {

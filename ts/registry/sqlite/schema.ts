@@ -155,6 +155,40 @@ export const MIGRATIONS: readonly string[] = [
     created_at REAL NOT NULL
   );
   `,
+  // branch mqtt: per-account client id ↔ attached thing binding (default off).
+  `
+  ALTER TABLE accounts ADD COLUMN bind_client_id_to_thing INTEGER NOT NULL DEFAULT 0 CHECK (bind_client_id_to_thing IN (0, 1));
+  `,
+  // branch mqtt: the ordered change log (GET /v1/changes; also meant for fleet mode). Written
+  // by triggers, so every write to certificates, by any code path, logs its status change
+  // in the same transaction. SQLite serialises writers, so sequence order is commit order.
+  `
+  CREATE TABLE change_log (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL
+  );
+  CREATE INDEX change_log_by_account ON change_log (account_id, sequence);
+  CREATE TRIGGER change_log_certificate_insert AFTER INSERT ON certificates BEGIN
+    INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
+    VALUES (NEW.account_id, 'certificate', NEW.certificate_id, NEW.status, ((julianday('now') - 2440587.5) * 86400.0));
+  END;
+  CREATE TRIGGER change_log_certificate_update AFTER UPDATE OF status, account_id ON certificates
+  WHEN OLD.status IS NOT NEW.status OR OLD.account_id IS NOT NEW.account_id BEGIN
+    INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
+    SELECT OLD.account_id, 'certificate', OLD.certificate_id, 'TRANSFERRED', ((julianday('now') - 2440587.5) * 86400.0)
+    WHERE OLD.account_id IS NOT NEW.account_id;
+    INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
+    VALUES (NEW.account_id, 'certificate', NEW.certificate_id, NEW.status, ((julianday('now') - 2440587.5) * 86400.0));
+  END;
+  CREATE TRIGGER change_log_certificate_delete AFTER DELETE ON certificates BEGIN
+    INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
+    VALUES (OLD.account_id, 'certificate', OLD.certificate_id, 'DELETED', ((julianday('now') - 2440587.5) * 86400.0));
+  END;
+  `,
 ];
 
 /** Bring the database up to the newest schema version; returns the version reached. */
