@@ -66,6 +66,10 @@ function client(endpoint: string): IoTClient {
   return new IoTClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET }, maxAttempts: 1 });
 }
 
+function sdk(node: RunningNode): IoTClient {
+  return new IoTClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${node.ports.admin}`, credentials: CREDENTIALS_A, maxAttempts: 1 });
+}
+
 describe('secrets at rest through the CLI and the admin API', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-secrets-cli-'));
   const db = path.join(dir, 'registry.db');
@@ -191,8 +195,6 @@ describe('certgate serve on an encrypted registry', () => {
     rmSync(keyDir, { recursive: true, force: true });
   });
 
-  const sdk = (node: RunningNode) =>
-    new IoTClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${node.ports.admin}`, credentials: CREDENTIALS_A, maxAttempts: 1 });
   const authorize = async (node: RunningNode) => {
     const res = await request(`http://127.0.0.1:${node.ports.authz}/v1/authorize`, { method: 'POST', body: JSON.stringify({ sni: SNI_A, certChain: [leaf.pem] }) });
     return ((await res.body.json()) as { reason: string }).reason;
@@ -200,25 +202,25 @@ describe('certgate serve on an encrypted registry', () => {
 
   it('authorizes without the key while its admin API answers 503 naming the option', async () => {
     const node = await testNode(world);
-    const client = sdk(node);
+    const admin = sdk(node);
     try {
       expect(await authorize(node)).toBe('CERTIFICATE_ACTIVE');
-      await expect(client.send(new ListCACertificatesCommand({}))).rejects.toThrow(/--master-key-file FILE/);
+      await expect(admin.send(new ListCACertificatesCommand({}))).rejects.toThrow(/--master-key-file FILE/);
     } finally {
-      client.destroy();
+      admin.destroy();
       await node.close();
     }
   });
 
   it('serves both with --master-key-file, and refuses to start with another key', async () => {
     const node = await testNode(world, { masterKeyFile: keyFile });
-    const client = sdk(node);
+    const admin = sdk(node);
     try {
       expect(await authorize(node)).toBe('CERTIFICATE_ACTIVE');
       // The world registered its CAs in account A; SigV4 verified with the sealed secret.
-      expect((await client.send(new ListCACertificatesCommand({}))).certificates?.length).toBeGreaterThan(0);
+      expect((await admin.send(new ListCACertificatesCommand({}))).certificates?.length).toBeGreaterThan(0);
     } finally {
-      client.destroy();
+      admin.destroy();
       await node.close();
     }
     const other = path.join(keyDir, 'other.key');
