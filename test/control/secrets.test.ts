@@ -66,7 +66,7 @@ function client(endpoint: string): IoTClient {
   return new IoTClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET }, maxAttempts: 1 });
 }
 
-function sdk(node: RunningNode): IoTClient {
+function nodeClient(node: RunningNode): IoTClient {
   return new IoTClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${node.ports.admin}`, credentials: CREDENTIALS_A, maxAttempts: 1 });
 }
 
@@ -202,7 +202,7 @@ describe('certgate serve on an encrypted registry', () => {
 
   it('authorizes without the key while its admin API answers 503 naming the option', async () => {
     const node = await testNode(world);
-    const admin = sdk(node);
+    const admin = nodeClient(node);
     try {
       expect(await authorize(node)).toBe('CERTIFICATE_ACTIVE');
       await expect(admin.send(new ListCACertificatesCommand({}))).rejects.toThrow(/--master-key-file FILE/);
@@ -214,7 +214,7 @@ describe('certgate serve on an encrypted registry', () => {
 
   it('serves both with --master-key-file, and refuses to start with another key', async () => {
     const node = await testNode(world, { masterKeyFile: keyFile });
-    const admin = sdk(node);
+    const admin = nodeClient(node);
     try {
       expect(await authorize(node)).toBe('CERTIFICATE_ACTIVE');
       // The world registered its CAs in account A; SigV4 verified with the sealed secret.
