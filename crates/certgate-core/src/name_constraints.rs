@@ -182,31 +182,38 @@ impl<'n> Presented<'n> {
     }
 }
 
+// GeneralName CHOICE tag numbers (https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.6).
+const OTHER_NAME: u8 = 0;
 const RFC822_NAME: u8 = 1;
+const DNS_NAME: u8 = 2;
 const DIRECTORY_NAME: u8 = 4;
+const EDI_PARTY_NAME: u8 = 5;
+const URI: u8 = 6;
+const IP_ADDRESS: u8 = 7;
+const REGISTERED_ID: u8 = 8;
 
 fn tag_of(name: &GeneralName) -> u8 {
     match name {
-        GeneralName::OtherName(_) => 0,
+        GeneralName::OtherName(_) => OTHER_NAME,
         GeneralName::Rfc822Name(_) => RFC822_NAME,
-        GeneralName::DnsName(_) => 2,
+        GeneralName::DnsName(_) => DNS_NAME,
         GeneralName::DirectoryName(_) => DIRECTORY_NAME,
-        GeneralName::EdiPartyName(_) => 5,
-        GeneralName::UniformResourceIdentifier(_) => 6,
-        GeneralName::IpAddress(_) => 7,
-        GeneralName::RegisteredId(_) => 8,
+        GeneralName::EdiPartyName(_) => EDI_PARTY_NAME,
+        GeneralName::UniformResourceIdentifier(_) => URI,
+        GeneralName::IpAddress(_) => IP_ADDRESS,
+        GeneralName::RegisteredId(_) => REGISTERED_ID,
     }
 }
 
 fn form_name(tag: u8) -> &'static str {
     match tag {
-        0 => "otherName",
+        OTHER_NAME => "otherName",
         RFC822_NAME => "rfc822Name",
-        2 => "dNSName",
+        DNS_NAME => "dNSName",
         DIRECTORY_NAME => "directoryName",
-        5 => "ediPartyName",
-        6 => "uniformResourceIdentifier",
-        7 => "iPAddress",
+        EDI_PARTY_NAME => "ediPartyName",
+        URI => "uniformResourceIdentifier",
+        IP_ADDRESS => "iPAddress",
         _ => "registeredID",
     }
 }
@@ -335,10 +342,15 @@ fn check_name(constraints: &Constraints, name: &Presented<'_>) -> Result<(), Err
         )
     };
     let Some(comparable) = name.comparable() else {
-        return Err(violation(&format!(
-            "is not a well-formed {} and cannot be compared with the CA's {0} constraints",
-            form_name(form)
-        )));
+        let why = if matches!(
+            form,
+            RFC822_NAME | DNS_NAME | DIRECTORY_NAME | URI | IP_ADDRESS
+        ) {
+            "is not a well-formed {form} and cannot be compared with the CA's {form} constraints"
+        } else {
+            "is of a form certgate does not compare ({form}) and the CA constrains that form"
+        };
+        return Err(violation(&why.replace("{form}", form_name(form))));
     };
     if excluded.any(|base| within(base, &comparable)) {
         return Err(violation("is in an excluded subtree"));
