@@ -166,6 +166,8 @@ rules! {
     leaf_subject_in_excluded_directory_subtree_written_in_other_case_is_denied,
     leaf_subject_email_address_with_two_at_signs_under_rfc822_subtree_is_denied,
     leaf_dns_name_with_underscore_under_directory_only_constraints_is_accepted,
+    leaf_directory_name_with_teletex_value_under_excluded_directory_subtree_is_denied,
+    leaf_with_directory_names_in_permitted_subtree_is_accepted,
     anchor_dns_constraint_with_leading_period_is_denied,
     anchor_ip_constraint_without_mask_is_denied,
     anchor_ip_constraint_with_non_contiguous_mask_is_denied,

@@ -37,6 +37,22 @@ pub(crate) fn directory(rfc4514: &str) -> GeneralName {
     GeneralName::DirectoryName(rfc4514.parse().expect("name"))
 }
 
+/// A directoryName whose only attribute (O) is a TeletexString, which certgate does not
+/// decode and so cannot compare.
+fn teletex_directory(value: &str) -> GeneralName {
+    use x509_cert::attr::AttributeTypeAndValue;
+    use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
+    let atv = AttributeTypeAndValue {
+        oid: der::asn1::ObjectIdentifier::new_unwrap("2.5.4.10"),
+        value: der::Any::new(der::Tag::TeletexString, value.as_bytes()).expect("value"),
+    };
+    let mut rdns = RdnSequence::default();
+    rdns.push(RelativeDistinguishedName::try_from(vec![atv]).expect("RDN"));
+    use der::Decode;
+    let der = rdns.to_der().expect("RDNs");
+    GeneralName::DirectoryName(Name::from_der(&der).expect("name"))
+}
+
 fn subtrees(bases: &[GeneralName]) -> Option<Vec<GeneralSubtree>> {
     (!bases.is_empty()).then(|| {
         bases
@@ -292,6 +308,20 @@ pub(super) fn cases() -> Vec<Case> {
             permit(directory("O=certgate")),
             "CN=device,O=certgate",
             &[dns("dev_1.example.com")],
+            None,
+        ),
+        subject_case(
+            "leaf_directory_name_with_teletex_value_under_excluded_directory_subtree_is_denied",
+            exclude(directory("O=Blocked Org")),
+            "CN=device,O=certgate",
+            &[teletex_directory("Blocked Org")],
+            VIOLATION,
+        ),
+        subject_case(
+            "leaf_with_directory_names_in_permitted_subtree_is_accepted",
+            permit(directory("O=certgate")),
+            "CN=device,O=certgate",
+            &[directory("CN=other device,O=CERTGATE")],
             None,
         ),
         // Malformed constraints, on the anchor.
