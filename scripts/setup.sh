@@ -83,7 +83,7 @@ fi
 # ---------------------------------------------------------------------------- wasm32 std
 # Prefer rustup's wasm32 standard library; where its download host is unreachable, build
 # one from Debian's rust-web-src with build-std and install it into Debian's compiler
-# sysroot (see ../shared/TOOLCHAIN.md). The choice is recorded in build/toolchain.env so
+# sysroot. The choice is recorded in build/toolchain.env so
 # every later step (and scripts/check.sh) uses the same compiler.
 mkdir -p build
 WASM_TARGET=wasm32-unknown-unknown

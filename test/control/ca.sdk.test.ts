@@ -5,6 +5,7 @@ import {
   GetRegistrationCodeCommand,
   ListCACertificatesCommand,
   RegisterCACertificateCommand,
+  RegisterCertificateCommand,
   UpdateCACertificateCommand,
   type IoTClient,
 } from '@aws-sdk/client-iot';
@@ -123,6 +124,19 @@ describe.each(ENGINE_NAMES)('CA certificates through @aws-sdk/client-iot (%s eng
     const failure = await sdkError(a.send(new RegisterCACertificateCommand({ caCertificate: leaf, certificateMode: 'SNI_ONLY' })));
     expect(failure.name).toBe('CertificateValidationException');
     expect(failure.message).toContain('basicConstraints extension as true');
+  });
+
+  it('registers a CA with serial number 0 and devices it signed, but no device with serial number 0', async () => {
+    // RFC 5280 4.1.2.2 binds CAs issuing certificates; a registered CA is a trust anchor
+    // (docs/path-validation.md), and widely trusted roots carry serial 0.
+    const zero = makeCa('Root CA serial zero', rsaKey(), 0);
+    const registered = await b.send(new RegisterCACertificateCommand({ caCertificate: zero.pem, certificateMode: 'SNI_ONLY', setAsActive: true }));
+    expect(registered.certificateId).toMatch(/^[0-9a-f]{64}$/);
+    const device = await b.send(new RegisterCertificateCommand({ certificatePem: makeDevice(zero, 7), setAsActive: true }));
+    expect(device.certificateId).toMatch(/^[0-9a-f]{64}$/);
+    const failure = await sdkError(b.send(new RegisterCertificateCommand({ certificatePem: makeDevice(zero, 0) })));
+    expect(failure.name).toBe('CertificateValidationException');
+    expect(failure.message).toContain('serial number zero');
   });
 
   it('requires the verification certificate in DEFAULT mode and forbids it in SNI_ONLY mode', async () => {

@@ -1,7 +1,7 @@
 /**
  * Where a chain verification runs: inline on the event loop, or on the piscina pool.
  *
- * The numbers (bench + `../shared/spec/performance-baselines.md`, 2 vCPU, Node 20):
+ * The numbers (`bench/README.md`, 2 vCPU, Node 20):
  * handing one task to the pool costs 80–100 µs of latency and 30–38 µs of main-thread
  * CPU, more than a whole cold RSA-2048 (25–40 µs) or P-256 (45–65 µs) chain step.
  * The server already runs one process per core, so the pool adds no cores; it only keeps

@@ -39,7 +39,8 @@ impl<'a> Certificate<'a> {
         // x509-parser keeps duplicate extensions; RFC 5280 4.2 forbids them.
         x509.extensions_map()
             .map_err(|e| Error::new(ErrorCode::BadDer, format!("extensions: {e}")))?;
-        check_serial(x509.raw_serial())?;
+        check_serial_length(x509.raw_serial())?;
+        check_eku_not_empty(&x509)?;
         for ext in x509.iter_extensions() {
             if let ParsedExtension::ParseError { error } = ext.parsed_extension() {
                 return Err(Error::new(
@@ -56,7 +57,7 @@ impl<'a> Certificate<'a> {
         self.der
     }
 
-    /// AWS IoT's certificateId: lowercase hex SHA-256 of the DER (spec section 2).
+    /// AWS IoT's certificateId: lowercase hex SHA-256 of the DER (<https://docs.aws.amazon.com/iot/latest/apireference/API_Certificate.html>).
     pub fn id(&self) -> String {
         hex(&Sha256::digest(self.der))
     }
@@ -90,10 +91,12 @@ impl<'a> Certificate<'a> {
     }
 }
 
-/// RFC 5280 4.1.2.2: a positive integer of at most 20 octets. A 20-byte value with its
-/// top bit set needs a leading zero octet, which is allowed (that is what 20 random
-/// bytes become).
-fn check_serial(raw: &[u8]) -> Result<(), Error> {
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.2>: "Conforming CAs MUST NOT
+/// use serialNumber values longer than 20 octets." A 20-byte value with its top bit set
+/// needs a leading zero octet, which is allowed (that is what 20 random bytes become).
+/// This bounds every certificate, anchors included; that the number is positive is a
+/// rule for issued certificates only ([`crate::rules::check_serial_positive`]).
+fn check_serial_length(raw: &[u8]) -> Result<(), Error> {
     let significant = raw.strip_prefix(&[0]).unwrap_or(raw);
     if significant.len() > 20 {
         return Err(Error::new(
@@ -101,8 +104,26 @@ fn check_serial(raw: &[u8]) -> Result<(), Error> {
             "serial number is longer than 20 octets",
         ));
     }
-    if significant.iter().all(|b| *b == 0) {
-        return Err(Error::new(ErrorCode::BadDer, "serial number is zero"));
+    Ok(())
+}
+
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.12>:
+/// `ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId`. An empty
+/// extendedKeyUsage is malformed; x509-parser reads it as "no purpose" without
+/// complaint, and it would then be indistinguishable from a list of only unknown
+/// purposes.
+fn check_eku_not_empty(x509: &X509Certificate<'_>) -> Result<(), Error> {
+    let empty = x509.iter_extensions().any(|e| {
+        matches!(e.parsed_extension(), ParsedExtension::ExtendedKeyUsage(eku)
+            if !(eku.any || eku.server_auth || eku.client_auth || eku.code_signing
+                || eku.email_protection || eku.time_stamping || eku.ocsp_signing)
+                && eku.other.is_empty())
+    });
+    if empty {
+        return Err(Error::new(
+            ErrorCode::BadDer,
+            "extension 2.5.29.37 (extendedKeyUsage) is malformed: it lists no KeyPurposeId",
+        ));
     }
     Ok(())
 }

@@ -1,9 +1,12 @@
 //! RFC 5280 section 6 path validation at a caller-given time against caller-given
 //! anchors. Anchors are registered CA certificates and need not be self-signed: AWS IoT's
 //! rule is that the *immediate* issuer of a device certificate is the registered CA
-//! (spec 6.4), so an anchor may well be an intermediate. Because anchors are full
-//! certificates registered as CAs, their validity, basicConstraints, keyUsage, pathLen and
-//! name constraints are enforced too.
+//! (<https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html>), so
+//! an anchor may well be an intermediate. Because anchors are full certificates
+//! registered as CAs, their validity, basicConstraints, keyUsage, pathLen and name
+//! constraints are enforced too; rules about how a CA issued a certificate (serial
+//! number, policyConstraints criticality) apply to the leaf and intermediates only.
+//! `docs/path-validation.md` tables each rule per position.
 //!
 //! rustls-webpki was considered for path building. It has no DSA (one of AWS IoT's seven
 //! algorithms), and it selects verification algorithms by the exact bytes of the SPKI
@@ -16,7 +19,9 @@ use crate::certificate::Certificate;
 use crate::error::{Error, ErrorCode};
 use crate::limits::Limits;
 use crate::name_constraints;
-use crate::rules::{check_critical_extensions, check_eku, check_issuer, is_self_issued};
+use crate::rules::{
+    check_critical_extensions, check_eku, check_issued, check_issuer, is_self_issued,
+};
 use crate::signature::{self, SignatureVerifier};
 
 /// Which extendedKeyUsage the leaf must allow.
@@ -169,7 +174,7 @@ impl<'c, 'a> Search<'c, 'a> {
             let Some(issuer) = self.cert(step) else {
                 continue;
             };
-            if let Err(e) = self.check_candidate(leaf, issuer, path) {
+            if let Err(e) = self.check_candidate(leaf, issuer, step.0, path) {
                 if e.code() == ErrorCode::PathBudgetExceeded {
                     return Err(e);
                 }
@@ -214,12 +219,14 @@ impl<'c, 'a> Search<'c, 'a> {
     }
 
     /// Constraints an issuer must meet before any signature is checked: validity,
-    /// CA flag, pathLen, keyUsage, critical extensions and its name constraints over
+    /// CA flag, pathLen, keyUsage, critical extensions, the rules for issued
+    /// certificates unless it is an anchor, and its name constraints (well formed) over
     /// every certificate below it.
     fn check_candidate(
         &mut self,
         leaf: &Certificate<'a>,
         issuer: &Certificate<'a>,
+        is_anchor: bool,
         path: &[Step],
     ) -> Result<(), Error> {
         // Non-self-issued intermediates already between the leaf and this issuer.
@@ -229,8 +236,11 @@ impl<'c, 'a> Search<'c, 'a> {
             .filter(|c| !is_self_issued(c))
             .count();
         check_issuer(issuer, self.at, sub_cas)?;
-        if let Some(nc) = name_constraints::of(&issuer.x509) {
-            name_constraints::check(nc, &leaf.x509, &mut self.name_comparisons)?;
+        if !is_anchor {
+            check_issued(issuer)?;
+        }
+        if let Some(nc) = name_constraints::of(issuer)? {
+            name_constraints::check(&nc, leaf, &mut self.name_comparisons)?;
             // Self-issued intermediates are exempt (RFC 5280 6.1.4 (b) ordering).
             let below: Vec<&Certificate<'a>> = path
                 .iter()
@@ -238,7 +248,7 @@ impl<'c, 'a> Search<'c, 'a> {
                 .filter(|c| !is_self_issued(c))
                 .collect();
             for cert in below {
-                name_constraints::check(nc, &cert.x509, &mut self.name_comparisons)?;
+                name_constraints::check(&nc, cert, &mut self.name_comparisons)?;
             }
         }
         Ok(())
@@ -303,6 +313,7 @@ pub fn verify_chain(
     let anchors = parse_all(input.anchors, limits)?;
     leaf.check_validity(input.at)?;
     check_critical_extensions(&leaf)?;
+    check_issued(&leaf)?;
     KeyInfo::of(leaf.x509.public_key())?.check_policy()?;
     check_eku(&leaf, input.eku)?;
     let mut search = Search {

@@ -64,8 +64,15 @@ error_codes! {
     MissingKeyCertSign => "MISSING_KEY_CERT_SIGN",
     /// A name on the path violates a CA's name constraints.
     NameConstraintViolation => "NAME_CONSTRAINT_VIOLATION",
+    /// A CA's nameConstraints extension is malformed: not DER, no or empty subtrees,
+    /// minimum/maximum set, or a subtree malformed for its name form (a dNSName with a
+    /// leading period, an iPAddress that is not an address and a contiguous mask, …).
+    MalformedNameConstraint => "MALFORMED_NAME_CONSTRAINT",
     /// A certificate carries a critical extension certgate does not process.
     UnsupportedCriticalExtension => "UNSUPPORTED_CRITICAL_EXTENSION",
+    /// An extension breaks an RFC 5280 rule certgate enforces for issued certificates
+    /// (a policyConstraints extension not marked critical).
+    InvalidExtension => "INVALID_EXTENSION",
     /// The EKU policy requires clientAuth and a certificate's extendedKeyUsage excludes it.
     ClientAuthNotPermitted => "CLIENT_AUTH_NOT_PERMITTED",
     /// Path building gave up after `Limits::max_signature_checks` signature checks or

@@ -233,13 +233,25 @@ pub fn inspect(input: &[u8], limits: &Limits) -> Result<CertificateInfo, Error> 
     let der = ders
         .first()
         .ok_or_else(|| Error::new(crate::ErrorCode::NoCertificate, "no certificate"))?;
-    CertificateInfo::of(&Certificate::parse(der, limits)?)
+    parse_registrable(der, limits).and_then(|c| CertificateInfo::of(&c))
+}
+
+/// Parse a certificate an operator may register. A CA (cA=TRUE) may become an anchor,
+/// which is exempt from the rules for issued certificates (serial 0 is accepted); any
+/// other certificate can only be a leaf, so those rules apply now rather than at every
+/// later decision.
+fn parse_registrable<'a>(der: &'a [u8], limits: &Limits) -> Result<Certificate<'a>, Error> {
+    let cert = Certificate::parse(der, limits)?;
+    if !crate::rules::asserts_ca(&cert) {
+        crate::rules::check_serial_positive(&cert)?;
+    }
+    Ok(cert)
 }
 
 /// Parse every certificate in `input` (a PEM bundle, or one DER certificate), in order.
 pub fn inspect_chain(input: &[u8], limits: &Limits) -> Result<Vec<CertificateInfo>, Error> {
     certificates_der(input, limits)?
         .iter()
-        .map(|der| Certificate::parse(der, limits).and_then(|c| CertificateInfo::of(&c)))
+        .map(|der| parse_registrable(der, limits).and_then(|c| CertificateInfo::of(&c)))
         .collect()
 }

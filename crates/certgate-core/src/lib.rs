@@ -19,6 +19,7 @@ mod issue;
 mod limits;
 mod name;
 mod name_constraints;
+mod names;
 mod proof;
 mod rules;
 mod signature;

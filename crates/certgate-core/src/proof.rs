@@ -1,4 +1,5 @@
-//! Proof of possession for RegisterCACertificate (spec 4.3): the verification certificate
+//! Proof of possession for RegisterCACertificate
+//! (<https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCACertificate.html>): the verification certificate
 //! is signed by the CA's key and its subject CN equals the registration code.
 
 use crate::algorithm::SignatureAlgorithm;
@@ -50,6 +51,7 @@ pub fn verify_registration_proof(
     let ver_der = single(verification_input, "verification", limits)?;
     let ca = Certificate::parse(&ca_der, limits)?;
     let ver = Certificate::parse(&ver_der, limits)?;
+    crate::rules::check_serial_positive(&ver)?;
     let is_ca = ca
         .x509
         .basic_constraints()

@@ -1,5 +1,7 @@
 //! Rules each certificate on a path must satisfy on its own (RFC 5280 6.1.3–6.1.4),
-//! independent of how the path was found.
+//! independent of how the path was found. Which rule applies to the anchor (the
+//! registered CA), to intermediates and to the leaf is tabled in
+//! `docs/path-validation.md`.
 
 use x509_parser::extensions::ParsedExtension;
 
@@ -105,6 +107,58 @@ pub(crate) fn check_issuer(
     Ok(())
 }
 
+/// Whether `cert` asserts cA=TRUE in basicConstraints (a malformed extension was
+/// already refused by [`Certificate::parse`]).
+pub(crate) fn asserts_ca(cert: &Certificate<'_>) -> bool {
+    cert.x509
+        .basic_constraints()
+        .ok()
+        .flatten()
+        .is_some_and(|bc| bc.value.ca)
+}
+
 pub(crate) fn is_self_issued(cert: &Certificate<'_>) -> bool {
     cert.x509.subject().as_raw() == cert.x509.issuer().as_raw()
+}
+
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.2>: "The serial number MUST be
+/// a positive integer assigned by the CA to each certificate." A rule for issued
+/// certificates (leaf, intermediates): the anchor is the operator's own choice of
+/// trusted key and name, and widely trusted roots carry serial 0.
+pub(crate) fn check_serial_positive(cert: &Certificate<'_>) -> Result<(), Error> {
+    if cert.x509.raw_serial().iter().all(|b| *b == 0) {
+        return Err(Error::new(
+            ErrorCode::BadDer,
+            format!("certificate {} has serial number zero", cert.id()),
+        ));
+    }
+    Ok(())
+}
+
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.11>: "Conforming CAs MUST mark
+/// this extension as critical." certgate does not process certificate policies, so a
+/// critical policyConstraints is refused as unsupported (fail closed); a non-critical
+/// one is a malformed certificate that an RFC 5280 validator would process and certgate
+/// would silently ignore, so it is refused too. Applies to issued certificates.
+pub(crate) fn check_policy_constraints_critical(cert: &Certificate<'_>) -> Result<(), Error> {
+    let non_critical = cert.x509.iter_extensions().any(|e| {
+        e.oid == x509_parser::oid_registry::OID_X509_EXT_POLICY_CONSTRAINTS && !e.critical
+    });
+    if non_critical {
+        return Err(Error::new(
+            ErrorCode::InvalidExtension,
+            format!(
+                "certificate {} has a policyConstraints extension not marked critical",
+                cert.id()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Rules for a certificate some CA issued (the leaf and every intermediate), on top of
+/// the ones every certificate meets.
+pub(crate) fn check_issued(cert: &Certificate<'_>) -> Result<(), Error> {
+    check_serial_positive(cert)?;
+    check_policy_constraints_critical(cert)
 }

@@ -1,5 +1,6 @@
-//! The x509-limbo conformance cases (`../shared/conformance/x509-limbo/limbo.json`),
-//! validated by the engine's path builder. Every divergence from the expected verdict
+//! The x509-limbo conformance cases (`vectors/x509-limbo/limbo.json`, vendored with its
+//! licences and provenance in `vectors/x509-limbo/README.md`), validated by the
+//! engine's path builder. Every divergence from the expected verdict
 //! is listed with its reason in `tests/limbo-exceptions.json`; an unexpected pass fails
 //! like an unexpected failure, so the list can only shrink deliberately.
 //!
@@ -87,15 +88,11 @@ fn verdict(case: &Case) -> (bool, String) {
 
 #[test]
 fn x509_limbo_verdicts_match_except_listed_divergences() {
-    // The vectors live in the shared/ folder beside the repository (as on CI);
-    // CERTGATE_LIMBO_JSON points elsewhere for other layouts.
-    let default = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/conformance/x509-limbo/limbo.json"
-    );
-    let root = std::env::var("CERTGATE_LIMBO_JSON").unwrap_or_else(|_| default.to_owned());
+    // The vectors are vendored in this crate; CERTGATE_LIMBO_JSON runs another copy.
+    let vendored = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/x509-limbo/limbo.json");
+    let root = std::env::var("CERTGATE_LIMBO_JSON").unwrap_or_else(|_| vendored.to_owned());
     let text = std::fs::read_to_string(&root).unwrap_or_else(|e| {
-        panic!("cannot read the x509-limbo vectors at {root} ({e}): they are expected in shared/ beside the repository, or set CERTGATE_LIMBO_JSON")
+        panic!("cannot read the x509-limbo vectors at {root} ({e}): the vendored copy belongs at {vendored}")
     });
     let limbo: Limbo = serde_json::from_str(&text).expect("limbo.json parses");
     let exceptions: BTreeMap<String, String> =

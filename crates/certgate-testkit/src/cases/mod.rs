@@ -5,9 +5,11 @@
 mod algorithms;
 mod chains;
 mod inputs;
+mod names;
+mod positions;
 mod proofs;
 
-use certgate_core::SignatureAlgorithm as A;
+use certgate_core::{RawExtension, SignatureAlgorithm as A};
 use serde::Serialize;
 
 use crate::build::{certificate, IssuerRef, Spec};
@@ -237,5 +239,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(proofs::proof_cases(&p));
     cases.extend(proofs::issue_cases(&p));
     cases.extend(inputs::cases(&p));
+    cases.extend(names::cases());
+    cases.extend(positions::cases(&p));
     cases
 }
