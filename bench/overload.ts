@@ -8,6 +8,8 @@
  *             connections: answered requests' p50/p99, requests shed (503 OVERLOADED),
  *             server CPU per request (from /proc), peak memory over idle
  *                                   targets: answered p99 ≤ 10 ms, memory ≤ idle + 100 MiB
+ *   scrape    decision latency alone and with 16 back-to-back /metrics scrapers, with
+ *             /metrics on the authorizer port and on --metrics-port (2 processes)
  *   slow      BENCH_SLOW_CONNECTIONS connections that each send headers and most of a
  *             body, then stall: peak memory over idle and connections still open after
  *             the request timeout, with the defaults and with Node's (no cap, 300 s)
@@ -45,10 +47,11 @@ interface Server {
   child: ChildProcess;
   authz: string;
   admin: string;
+  metrics: string;
 }
 
-function serve(db: string, extra: string[]): Promise<Server> {
-  const args = ['serve', '--db', db, '--processes', '1', '--pool-threads', '0', '--verify-cache-size', '0', '--decision-log-sample', '0'];
+function serve(db: string, extra: string[], processes = '1'): Promise<Server> {
+  const args = ['serve', '--db', db, '--processes', processes, '--pool-threads', '0', '--verify-cache-size', '0', '--decision-log-sample', '0'];
   args.push('--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', ...extra);
   const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'certgate.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
@@ -61,8 +64,8 @@ function serve(db: string, extra: string[]): Promise<Server> {
       out = parts.pop() ?? '';
       for (const text of parts) {
         if (!text.startsWith('{')) continue;
-        const line = JSON.parse(text) as { msg?: string; authz?: string; admin?: string };
-        if (line.msg === 'listening') resolve({ child, authz: String(line.authz), admin: String(line.admin) });
+        const line = JSON.parse(text) as { msg?: string; authz?: string; admin?: string; metrics?: string };
+        if (line.msg === 'listening') resolve({ child, authz: String(line.authz), admin: String(line.admin), metrics: String(line.metrics) });
       }
     });
     child.once('exit', (code) => reject(new Error(`certgate serve exited with ${code}`)));
@@ -280,6 +283,46 @@ async function slow(name: string, db: string, extra: string[]): Promise<void> {
   }
 }
 
+/**
+ * Decision latency (closed loop, 8 connections) alone and while 16 scrapers fetch
+ * `/metrics` back to back, on a 2-process server: with `/metrics` on the authorizer port
+ * (the default) and on `--metrics-port` (served by the primary).
+ */
+async function scrapers(db: string, body: (i: number) => string): Promise<void> {
+  log('\n/metrics scrapers against decisions (2 processes, closed loop, 8 connections, 3 s each)');
+  for (const [name, extra] of [
+    ['/metrics on the authorizer port', []],
+    ['/metrics on --metrics-port', ['--metrics-port', '0']],
+  ] as const) {
+    const server = await serve(db, [...extra], '2');
+    try {
+      const decisions = () =>
+        closedLoopHttp({ origin: server.authz, path: '/v1/authorize', body, connections: 8, maxRequests: Infinity, durationMs: 3000, check: expectAllowOrShed });
+      await decisions(); // warm-up
+      const alone = await decisions();
+      let scrapes = 0;
+      let stopping = false;
+      const scrape = async () => {
+        const pool = new Pool(new URL(server.metrics).origin, { connections: 1 });
+        while (!stopping) {
+          const res = await pool.request({ path: '/metrics', method: 'GET' });
+          await res.body.text();
+          scrapes++;
+        }
+        await pool.close();
+      };
+      const running = Array.from({ length: 16 }, scrape);
+      const scraped = await decisions();
+      stopping = true;
+      await Promise.all(running);
+      log(`  ${name}: alone ${Math.round(alone.rps)} req/s, p50 ${alone.p50Ms.toFixed(2)} ms, p99 ${alone.p99Ms.toFixed(2)} ms; ` +
+        `with 16 scrapers (${Math.round(scrapes / 3)} scrapes/s) ${Math.round(scraped.rps)} req/s, p50 ${scraped.p50Ms.toFixed(2)} ms, p99 ${scraped.p99Ms.toFixed(2)} ms`);
+    } finally {
+      await stop(server);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-overload-'));
   try {
@@ -292,12 +335,13 @@ async function main(): Promise<void> {
     const bodies = leaves.map((c) => JSON.stringify({ sni: SNI, certChain: [c.pem] }));
     const body = (i: number) => bodies[i % bodies.length] ?? '';
     log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-    const parts = new Set((process.env.BENCH_PARTS ?? 'overload,slow').split(','));
+    const parts = new Set((process.env.BENCH_PARTS ?? 'overload,scrape,slow').split(','));
     if (parts.has('overload')) {
       // Capacity is measured without shedding; both servers are then offered 3× it.
       const capacity = await overload('shedding off (--max-in-flight 1000000 --shed-after-ms 0)', db, ['--max-in-flight', '1000000', '--shed-after-ms', '0'], body);
       await overload('shedding on (defaults: --max-in-flight 64 --shed-after-ms 5)', db, [], body, capacity);
     }
+    if (parts.has('scrape')) await scrapers(db, body);
     if (parts.has('slow')) {
       await slow('admission defaults (--max-connections 512, 5 s headers, 10 s request)', db, []);
       await slow("Node's defaults (no cap, 300 s)", db, ['--max-connections', '1000000', '--headers-timeout-ms', '300000', '--request-timeout-ms', '300000']);
