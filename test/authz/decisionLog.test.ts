@@ -25,6 +25,16 @@ const event = (decision: Partial<Decision>): DecisionEvent => ({
 });
 
 describe('the decision log', () => {
+  it('summarises OVERLOADED sheds in one line per interval instead of one line each', async () => {
+    const { lines, logger } = capture();
+    const log = new DecisionLog(logger, 1);
+    const shed = event({ allow: false, reason: 'OVERLOADED', certificateId: null, accountId: null, certificateMode: null, message: 'busy' });
+    for (let i = 0; i < 1000; i++) log.decided(shed);
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: 'requests shed', reason: 'OVERLOADED', shed: 1 });
+  });
+
   it('writes one line per sampled decision with ids, reason and duration, never a certificate body', async () => {
     const { lines, logger } = capture();
     new DecisionLog(logger, 1).decided(event({}));

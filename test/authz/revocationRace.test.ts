@@ -28,6 +28,10 @@ async function startServe(world: World): Promise<{ child: ChildProcess; authz: s
       '--inline-budget-us', '0',
       '--pool-threads', '1',
       '--decision-log-sample', '0',
+      // Revocation is under test, not load shedding: its concurrent pool-bound stream
+      // may exceed the default in-flight bound on a loaded machine (OVERLOADED).
+      '--max-in-flight', '100000',
+      '--shed-after-ms', '0',
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );

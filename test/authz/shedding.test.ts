@@ -3,7 +3,7 @@
  * tripped end to end through a real server in test/ingress/admission.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { Shedder } from '../../ts/authz/shedding.js';
+import { SATURATION_WINDOW_MS, Shedder } from '../../ts/authz/shedding.js';
 
 function busy(ms: number): void {
   const until = performance.now() + ms;
@@ -15,6 +15,7 @@ function busy(ms: number): void {
 describe('the load shedder', () => {
   it('refuses what is read more than shedAfterMs into one busy event-loop turn, and admits again next turn', async () => {
     const shedder = new Shedder({ maxInFlight: 100, shedAfterMs: 50 });
+    busy(SATURATION_WINDOW_MS + 20); // saturated: no idle time in the last window
     const first = shedder.refusal();
     const second = shedder.refusal();
     expect([first, second]).toEqual([undefined, undefined]);
@@ -24,8 +25,17 @@ describe('the load shedder', () => {
     expect(shedder.refusal()).toBeUndefined();
   });
 
+  it('sheds nothing for one long turn of a process that had time to spare (a GC pause)', async () => {
+    const shedder = new Shedder({ maxInFlight: 100, shedAfterMs: 5 });
+    await new Promise((r) => setTimeout(r, SATURATION_WINDOW_MS + 20)); // idle
+    expect(shedder.refusal()).toBeUndefined();
+    busy(30);
+    expect(shedder.refusal()).toBeUndefined();
+  });
+
   it('never sheds by time with shedAfterMs 0', () => {
     const shedder = new Shedder({ maxInFlight: 100, shedAfterMs: 0 });
+    busy(SATURATION_WINDOW_MS + 20);
     expect(shedder.refusal()).toBeUndefined();
     busy(10);
     expect(shedder.refusal()).toBeUndefined();

@@ -70,7 +70,7 @@ describe('admission, shedding and metrics flags', () => {
   it('reach the configuration, with documented defaults', async () => {
     const defaults = await parse([]);
     expect(defaults.metricsPort).toBeUndefined();
-    expect(defaults.admission).toEqual({ maxConnections: 1024, headersTimeoutMs: 5000, requestTimeoutMs: 10_000 });
+    expect(defaults.admission).toEqual({ maxConnections: 512, headersTimeoutMs: 5000, requestTimeoutMs: 10_000 });
     expect(defaults.shedding).toEqual({ maxInFlight: 64, shedAfterMs: 5 });
     const set = await parse([
       '--metrics-port', '0', '--max-connections', '9', '--headers-timeout-ms', '700',

@@ -138,6 +138,30 @@ describe('the Envoy gRPC Check door', () => {
     expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
   });
 
+  it('fails the RPCs past --max-in-flight with UNAVAILABLE and reason OVERLOADED, never an allow', async () => {
+    const leaf = certificate({ subject: identity('device', 'p256'), issuer: world.caIdentity });
+    await world.register(leaf, { caId: world.ca.id, mode: 'DEFAULT' });
+    // Every decision verifies on the pool thread, so concurrent checks overlap in flight.
+    const bounded = await testNode(world, { maxInFlight: '1', verifyCacheSize: '0', poolThreads: '1', inlineBudgetUs: '0', deadlineMs: '10000' });
+    const Service = authorizationService();
+    const other = new Service(`127.0.0.1:${bounded.ports.grpc}`, grpc.credentials.createInsecure()) as unknown as CheckClient;
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 32 }, () => new Promise<{ err: grpc.ServiceError | null; res: CheckResponse }>((resolve) => other.Check(httpFilterRequest(leaf, SNI_A), (err, res) => resolve({ err, res })))),
+      );
+      const shed = answers.filter((a) => a.err !== null);
+      expect(shed.length).toBeGreaterThan(0);
+      for (const a of shed) {
+        expect(a.err?.code).toBe(grpc.status.UNAVAILABLE);
+        expect(a.err?.metadata.get('x-certgate-reason')).toEqual(['OVERLOADED']);
+      }
+      for (const a of answers.filter((x) => x.err === null)) expect(a.res.status.code).toBe(grpc.status.OK);
+    } finally {
+      other.close();
+      await bounded.close();
+    }
+  });
+
   it('fails the RPC with UNAVAILABLE when the registry cannot be read', async () => {
     const leaf = certificate({ subject: identity('device', 'p256') });
     await world.register(leaf, {});

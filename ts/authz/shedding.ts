@@ -15,7 +15,17 @@
  *   then, so it has waited at least `t` ms. Past `shedAfterMs` the rest of the turn is
  *   refused cheaply, which bounds the turn and so the wait of the requests that are
  *   answered. A `setImmediate` (the check phase, right after the poll phase) ends the turn.
+ *   Only while the process is saturated: its event loop was busy at least
+ *   {@link SATURATED_UTILIZATION} of the last {@link SATURATION_WINDOW_MS} (measured at
+ *   turn starts with `performance.eventLoopUtilization`). A lone long turn in a process
+ *   with time to spare (a major GC, a slow registry read) sheds nothing.
  */
+import { performance } from 'node:perf_hooks';
+
+/** The window over which saturation is judged: long enough to span GC pauses, short enough to react within a tenth of a second. */
+export const SATURATION_WINDOW_MS = 100;
+/** Event-loop utilization from which a process counts as saturated (no idle time left to absorb a backlog). */
+export const SATURATED_UTILIZATION = 0.9;
 
 export interface SheddingLimits {
   /**
@@ -35,6 +45,9 @@ export class Shedder {
   readonly #limits: SheddingLimits;
   #inFlight = 0;
   #turnStart: number | undefined;
+  #saturated = false;
+  #utilization = performance.eventLoopUtilization();
+  #utilizationAt = performance.now();
   readonly #endTurn = () => {
     this.#turnStart = undefined;
   };
@@ -56,7 +69,13 @@ export class Shedder {
       if (this.#turnStart === undefined) {
         this.#turnStart = now;
         setImmediate(this.#endTurn);
-      } else if (now - this.#turnStart > shedAfterMs) {
+        if (now - this.#utilizationAt >= SATURATION_WINDOW_MS) {
+          const current = performance.eventLoopUtilization();
+          this.#saturated = performance.eventLoopUtilization(current, this.#utilization).utilization >= SATURATED_UTILIZATION;
+          this.#utilization = current;
+          this.#utilizationAt = now;
+        }
+      } else if (this.#saturated && now - this.#turnStart > shedAfterMs) {
         return `the process is saturated: this request waited over shedAfterMs=${shedAfterMs} ms to be read`;
       }
     }

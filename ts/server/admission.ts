@@ -16,9 +16,10 @@ export interface AdmissionLimits {
   /**
    * Open connections per HTTP port per process; more are closed as they are accepted.
    * Proxies keep pools of tens of connections per worker (NGINX `keepalive`, Envoy one or
-   * two per worker thread); 1,024 leaves ample room while bounding what slow clients can
-   * hold: on the authorizer port each holds at most ~80 KiB of headers plus a 128 KiB
-   * body. Measured in bench/overload.ts.
+   * two per worker thread), and 512 requests in flight in one process is overload
+   * anyway; the cap bounds what slow clients can hold, since each may hold up to a body
+   * (128 KiB authorizer, 256 KiB admin): 1,024 slow connections added 139 MiB to one
+   * process in bench/overload.ts, 512 half that. Measured in bench/README.md.
    */
   maxConnections: number;
   /** Milliseconds to receive a request's headers. Proxies and SDKs send them in one write; 5 s covers slow links. */
@@ -28,7 +29,7 @@ export interface AdmissionLimits {
 }
 
 export const DEFAULT_ADMISSION: Readonly<AdmissionLimits> = Object.freeze({
-  maxConnections: 1024,
+  maxConnections: 512,
   headersTimeoutMs: 5000,
   requestTimeoutMs: 10_000,
 });

@@ -25,7 +25,7 @@ import pino, { type Logger } from 'pino';
 import { WebhookDeliverer } from '../authz/webhooks.js';
 import { CliError, EXIT } from '../cli/output.js';
 import { isPostgresUrl, openRegistry } from '../registry/open.js';
-import { ClusterMetrics, METRICS_WAIT_MS, type CollectReply, type CollectRequest, type Exposition } from './clusterMetrics.js';
+import { ClusterMetrics, METRICS_CACHE_MS, METRICS_WAIT_MS, type CollectReply, type CollectRequest, type Exposition } from './clusterMetrics.js';
 import { isLoopback, type ServeConfig } from './config.js';
 import { createMetricsServer } from './metricsServer.js';
 import { closeHttp, listenHttp, startNode, type NodePorts, type RunningNode } from './node.js';
@@ -266,6 +266,20 @@ async function serveWorker(config: ServeConfig, logger: Logger): Promise<void> {
       });
       process.send?.({ type: 'certgate:metrics', id } satisfies ToPrimary);
     });
+  // Scrapes reaching this worker within METRICS_CACHE_MS share one answer of the primary
+  // (the aggregate is tens of KB; one IPC round trip per scrape would cost the decisions).
+  let last: { at: number; exposition: Promise<Exposition> } | undefined;
+  const aggregate = () => {
+    const now = performance.now();
+    if (last !== undefined && now - last.at < METRICS_CACHE_MS) return last.exposition;
+    const exposition = askPrimary();
+    const entry = { at: now, exposition };
+    last = entry;
+    exposition.catch(() => {
+      if (last === entry) last = undefined;
+    });
+    return exposition;
+  };
   let node: RunningNode | undefined;
   const stopped = new Promise<void>((resolve) => {
     const stop = () => {
@@ -289,7 +303,7 @@ async function serveWorker(config: ServeConfig, logger: Logger): Promise<void> {
     process.on('SIGTERM', stop);
   });
   try {
-    node = await startNode(config, logger, { metrics: askPrimary, metricsElsewhere: true });
+    node = await startNode(config, logger, { metrics: aggregate, metricsElsewhere: true });
   } catch (err) {
     // Tell the primary why, then leave: a worker that cannot serve must not linger
     // (its IPC channel would keep it alive without a port).

@@ -1,0 +1,364 @@
+/**
+ * Overload benchmark (issue 14, defect 4): what a `certgate serve` process does at 3× its
+ * capacity, with load shedding (the defaults) and without it, side by side in one run;
+ * then thousands of slow connections against the authorizer and the admin API.
+ *
+ *   capacity  closed loop, 16 keep-alive connections: the decisions/s one process sustains
+ *   overload  open loop at 3× that rate for BENCH_DURATION_MS over BENCH_CONNECTIONS
+ *             connections: answered requests' p50/p99, requests shed (503 OVERLOADED),
+ *             server CPU per request (from /proc), peak memory over idle
+ *                                   targets: answered p99 ≤ 10 ms, memory ≤ idle + 100 MiB
+ *   scrape    decision latency alone and with 16 back-to-back /metrics scrapers, with
+ *             /metrics on the authorizer port and on --metrics-port (2 processes)
+ *   slow      BENCH_SLOW_CONNECTIONS connections that each send headers and most of a
+ *             body, then stall: peak memory over idle and connections still open after
+ *             the request timeout, with the defaults and with Node's (no cap, 300 s)
+ *
+ * The workload is a reconnect storm: every decision verifies its chain (registered P-256
+ * CA, 16 leaves in turn, `--verify-cache-size 0`), so capacity is set by real work and
+ * shedding has something to save. One server process (`--processes 1`) leaves the other
+ * core to this load generator. Everything runs on loopback and every phase is bounded in
+ * time. Run: `npm run build:ts && npx vite-node bench/overload.ts`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { Pool } from 'undici';
+import { projectRoot } from '../ts/paths.js';
+import { identity, type Cert } from '../test/authz/pki.js';
+import { closedLoopHttp } from './authzLoad.js';
+import { BenchRegistry } from './fixtures.js';
+
+const PREFIX = 'benchbenchbenc';
+const SNI = `${PREFIX}-ats.iot.us-east-1.localhost`;
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 256);
+const SLOW = Number(process.env.BENCH_SLOW_CONNECTIONS ?? 3000);
+/** How long the slow clients keep trying (beyond the 10 s default request timeout). */
+const SLOW_MS = 14_000;
+const ACCESS_KEY = 'AKIABENCHOVERLOAD001';
+
+const log = (text: string) => process.stdout.write(`${text}\n`);
+const children = new Set<ChildProcess>();
+
+interface Server {
+  child: ChildProcess;
+  authz: string;
+  admin: string;
+  metrics: string;
+}
+
+function serve(db: string, extra: string[], processes = '1'): Promise<Server> {
+  const args = ['serve', '--db', db, '--processes', processes, '--pool-threads', '0', '--verify-cache-size', '0', '--decision-log-sample', '0'];
+  args.push('--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', ...extra);
+  const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'certgate.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const parts = out.split('\n');
+      out = parts.pop() ?? '';
+      for (const text of parts) {
+        if (!text.startsWith('{')) continue;
+        const line = JSON.parse(text) as { msg?: string; authz?: string; admin?: string; metrics?: string };
+        if (line.msg === 'listening') resolve({ child, authz: String(line.authz), admin: String(line.admin), metrics: String(line.metrics) });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`certgate serve exited with ${code}`)));
+  });
+}
+
+async function stop(server: Server): Promise<void> {
+  const exited = new Promise((r) => server.child.once('exit', r));
+  server.child.kill('SIGTERM');
+  const force = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(force);
+}
+
+/** Resident memory of a process in MiB, from /proc. */
+function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? NaN) / 1024;
+}
+
+/** CPU seconds (user + system) of a process, its threads included, from /proc. */
+function cpuSeconds(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
+}
+
+/** Sample memory every 100 ms while `run` lasts; the peak. */
+async function peakRss<T>(pid: number, run: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
+  let peak = rssMiB(pid);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMiB(pid));
+  }, 100);
+  try {
+    const result = await run();
+    return { result, peakMiB: Math.max(peak, rssMiB(pid)) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function quantile(xs: Float64Array, q: number): number {
+  if (xs.length === 0) return NaN;
+  // A typed array sorts numerically and is a copy, leaving `xs` alone.
+  const sorted = Float64Array.from(xs);
+  sorted.sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+interface OverloadResult {
+  offered: number;
+  answered: Float64Array;
+  shed: Float64Array;
+  other: number;
+  allowsOnShed: number;
+  seconds: number;
+}
+
+/**
+ * Open loop at `rate`/s: sends never wait for answers (a 1 ms timer sends whatever came
+ * due). Latency counts from handing the request to undici, its queueing included.
+ */
+async function openLoop(origin: string, rate: number, body: (i: number) => string): Promise<OverloadResult> {
+  const pool = new Pool(origin, { connections: CONNECTIONS, pipelining: 1 });
+  const total = Math.floor((rate * DURATION_MS) / 1000);
+  const answered = new Float64Array(total);
+  const shed = new Float64Array(total);
+  let nAnswered = 0;
+  let nShed = 0;
+  let other = 0;
+  let allowsOnShed = 0;
+  let done = 0;
+  let finished!: () => void;
+  const allDone = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+  const start = performance.now();
+  const send = (i: number) => {
+    const sentAt = performance.now();
+    pool
+      .request({ path: '/v1/authorize', method: 'POST', body: body(i), headers: { 'content-type': 'application/json' }, headersTimeout: 30_000 })
+      .then(async (res) => {
+        const text = await res.body.text();
+        const ms = performance.now() - sentAt;
+        if (res.statusCode === 200 && text.includes('"allow":true')) answered[nAnswered++] = ms;
+        else if (res.statusCode === 503 && res.headers['x-certgate-reason'] === 'OVERLOADED') {
+          shed[nShed++] = ms;
+          if (text.includes('"allow":true')) allowsOnShed++;
+        } else other++;
+      })
+      .catch(() => other++)
+      .finally(() => {
+        if (++done === total) finished();
+      });
+  };
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
+    for (; sent < due; sent++) send(sent);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await allDone;
+  const seconds = (performance.now() - start) / 1000;
+  await pool.close();
+  return { offered: total, answered: answered.subarray(0, nAnswered), shed: shed.subarray(0, nShed), other, allowsOnShed, seconds };
+}
+
+/** An allow, or (a server at capacity may shed) an OVERLOADED refusal; anything else stops the run. */
+const expectAllowOrShed = (status: number, text: string) => {
+  if (status === 200 && text.includes('"allow":true')) return;
+  if (status === 503 && text.includes('"reason":"OVERLOADED"') && !text.includes('"allow":true')) return;
+  throw new Error(`expected an allow or OVERLOADED, got ${status} ${text.slice(0, 200)}`);
+};
+
+/**
+ * Measure capacity (closed loop); then, given `baseRate`, offer 3× it in an open loop.
+ * Returns the capacity in req/s.
+ */
+async function overload(name: string, db: string, extra: string[], body: (i: number) => string, baseRate?: number): Promise<number> {
+  const server = await serve(db, extra);
+  const pid = server.child.pid ?? 0;
+  try {
+    const closed = (durationMs: number) =>
+      closedLoopHttp({ origin: server.authz, path: '/v1/authorize', body, connections: 16, maxRequests: Infinity, durationMs, check: expectAllowOrShed });
+    await closed(1500); // JIT warm-up
+    await new Promise((r) => setTimeout(r, 500));
+    const idle = rssMiB(pid);
+    const cpu0 = cpuSeconds(pid);
+    const capacity = await closed(3000);
+    const capacityCpuUs = ((cpuSeconds(pid) - cpu0) * 1e6) / capacity.requests;
+    if (baseRate === undefined) {
+      log(`  ${name}: capacity (closed loop, 16 connections) ${Math.round(capacity.rps)} req/s, p99 ${capacity.p99Ms.toFixed(2)} ms, server CPU ${capacityCpuUs.toFixed(1)} µs/request`);
+      return capacity.rps;
+    }
+    const rate = Math.round(baseRate * 3);
+    const cpu1 = cpuSeconds(pid);
+    const { result: r, peakMiB } = await peakRss(pid, () => openLoop(server.authz, rate, body));
+    const handled = r.answered.length + r.shed.length;
+    const cpuUs = ((cpuSeconds(pid) - cpu1) * 1e6) / Math.max(1, handled);
+    log(`\n${name}`);
+    log(`  capacity (closed loop, 16 connections): ${Math.round(capacity.rps)} req/s, p99 ${capacity.p99Ms.toFixed(2)} ms, server CPU ${capacityCpuUs.toFixed(1)} µs/request`);
+    log(`  3× the larger measured capacity, open loop at ${rate} req/s for ${DURATION_MS} ms over ${CONNECTIONS} connections (${r.offered} requests):`);
+    log(
+      `    answered ${r.answered.length} (${Math.round(r.answered.length / r.seconds)} req/s): p50 ${quantile(r.answered, 0.5).toFixed(2)} ms, ` +
+        `p99 ${quantile(r.answered, 0.99).toFixed(2)} ms, max ${quantile(r.answered, 1).toFixed(2)} ms`,
+    );
+    log(`    shed (503 OVERLOADED) ${r.shed.length}: p50 ${quantile(r.shed, 0.5).toFixed(2)} ms, p99 ${quantile(r.shed, 0.99).toFixed(2)} ms; allows among them: ${r.allowsOnShed}`);
+    log(`    other outcomes (errors, timeouts): ${r.other}`);
+    log(`    server CPU ${cpuUs.toFixed(1)} µs per handled request (answered + shed); memory idle ${idle.toFixed(0)} MiB, peak ${peakMiB.toFixed(0)} MiB (+${(peakMiB - idle).toFixed(0)})`);
+    return capacity.rps;
+  } finally {
+    await stop(server);
+  }
+}
+
+/**
+ * `count` connections that each send a request's headers and most of its body at once,
+ * then one more byte per second, never finishing. Returns how many the server still
+ * holds open at the end.
+ */
+async function slowClients(url: string, count: number, head: string, bodyBytes: number): Promise<{ openAtEnd: number; refusedEarly: number }> {
+  const { hostname, port } = new URL(url);
+  const sockets: Socket[] = [];
+  let closed = 0;
+  let refusedEarly = 0;
+  const started = performance.now();
+  const chunk = 'a'.repeat(bodyBytes);
+  for (let i = 0; i < count; i++) {
+    const s = connect(Number(port), hostname);
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      closed++;
+      if (performance.now() - started < 2000) refusedEarly++;
+    });
+    s.on('connect', () => {
+      s.write(head);
+      s.write(chunk);
+    });
+    s.on('data', () => undefined);
+    sockets.push(s);
+    if (i % 200 === 199) await new Promise((r) => setTimeout(r, 20));
+  }
+  const drip = setInterval(() => {
+    for (const s of sockets) if (!s.destroyed) s.write('a');
+  }, 1000);
+  await new Promise((r) => setTimeout(r, SLOW_MS));
+  clearInterval(drip);
+  const openAtEnd = count - closed;
+  for (const s of sockets) s.destroy();
+  return { openAtEnd, refusedEarly };
+}
+
+async function slow(name: string, db: string, extra: string[]): Promise<void> {
+  const server = await serve(db, extra);
+  const pid = server.child.pid ?? 0;
+  try {
+    const authzHead = `POST /v1/authorize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${128 * 1024}\r\n\r\n`;
+    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+    // Signed with a real access key id (ids are not secret) and a wrong signature: the
+    // header checks pass, so this is the most an attacker without the secret can make
+    // the admin API read.
+    const adminHead =
+      `POST /cacertificate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${256 * 1024}\r\nX-Amz-Date: ${amzDate}\r\n` +
+      `Authorization: AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/${amzDate.slice(0, 8)}/us-east-1/iot/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}\r\n\r\n`;
+    const unsignedHead = adminHead.replace(/Authorization: [^\r]*\r\n/, '');
+    log(`\n${name}: ${SLOW} slow connections per port, ${SLOW_MS / 1000} s each`);
+    for (const [port, url, head, bytes] of [
+      ['authorizer (128 KiB bodies, 120 KiB sent)', server.authz, authzHead, 120 * 1024],
+      ['admin API, known key id, bad signature (256 KiB bodies, 240 KiB sent)', server.admin, adminHead, 240 * 1024],
+      ['admin API, unsigned (256 KiB bodies, 240 KiB sent)', server.admin, unsignedHead, 240 * 1024],
+    ] as const) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const idle = rssMiB(pid);
+      const { result, peakMiB } = await peakRss(pid, () => slowClients(url, SLOW, head, bytes));
+      log(`  ${port}: memory idle ${idle.toFixed(0)} MiB, peak ${peakMiB.toFixed(0)} MiB (+${(peakMiB - idle).toFixed(0)}); closed within 2 s ${result.refusedEarly}, still open after ${SLOW_MS / 1000} s: ${result.openAtEnd}`);
+    }
+  } finally {
+    await stop(server);
+  }
+}
+
+/**
+ * Decision latency (closed loop, 8 connections) alone and while 16 scrapers fetch
+ * `/metrics` back to back, on a 2-process server: with `/metrics` on the authorizer port
+ * (the default) and on `--metrics-port` (served by the primary).
+ */
+async function scrapers(db: string, body: (i: number) => string): Promise<void> {
+  log('\n/metrics scrapers against decisions (2 processes, closed loop, 8 connections, 3 s each)');
+  for (const [name, extra] of [
+    ['/metrics on the authorizer port', []],
+    ['/metrics on --metrics-port', ['--metrics-port', '0']],
+  ] as const) {
+    const server = await serve(db, [...extra], '2');
+    try {
+      const decisions = () =>
+        closedLoopHttp({ origin: server.authz, path: '/v1/authorize', body, connections: 8, maxRequests: Infinity, durationMs: 3000, check: expectAllowOrShed });
+      await decisions(); // warm-up
+      const alone = await decisions();
+      let scrapes = 0;
+      let stopping = false;
+      const scrape = async () => {
+        const pool = new Pool(new URL(server.metrics).origin, { connections: 1 });
+        while (!stopping) {
+          const res = await pool.request({ path: '/metrics', method: 'GET' });
+          await res.body.text();
+          scrapes++;
+        }
+        await pool.close();
+      };
+      const running = Array.from({ length: 16 }, scrape);
+      const scraped = await decisions();
+      stopping = true;
+      await Promise.all(running);
+      log(`  ${name}: alone ${Math.round(alone.rps)} req/s, p50 ${alone.p50Ms.toFixed(2)} ms, p99 ${alone.p99Ms.toFixed(2)} ms; ` +
+        `with 16 scrapers (${Math.round(scrapes / 3)} scrapes/s) ${Math.round(scraped.rps)} req/s, p50 ${scraped.p50Ms.toFixed(2)} ms, p99 ${scraped.p99Ms.toFixed(2)} ms`);
+    } finally {
+      await stop(server);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'certgate-overload-'));
+  try {
+    const db = path.join(dir, 'bench.db');
+    const bench = await BenchRegistry.create(db, PREFIX);
+    await bench.registry.addCredential({ accessKeyId: ACCESS_KEY, secretAccessKey: 'bench-overload-secret', accountId: '111111111111' });
+    const ca = await bench.ca('Bench CA', 'p256');
+    const leaves: Cert[] = await bench.leaves(16, identity('bench-device', 'p256', false), ca.identity, ca.cert);
+    await bench.close();
+    const bodies = leaves.map((c) => JSON.stringify({ sni: SNI, certChain: [c.pem] }));
+    const body = (i: number) => bodies[i % bodies.length] ?? '';
+    log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    const parts = new Set((process.env.BENCH_PARTS ?? 'overload,scrape,slow').split(','));
+    if (parts.has('overload')) {
+      // Capacity is measured on both (machine noise moves it between runs); both are then
+      // offered 3× the larger, so neither gets less than 3× its own.
+      const off = ['shedding off (--max-in-flight 1000000 --shed-after-ms 0)', ['--max-in-flight', '1000000', '--shed-after-ms', '0']] as const;
+      const on = ['shedding on (defaults: --max-in-flight 64 --shed-after-ms 5)', []] as const;
+      log('\ncapacity');
+      const capacity = Math.max(await overload(off[0], db, [...off[1]], body), await overload(on[0], db, [...on[1]], body));
+      await overload(off[0], db, [...off[1]], body, capacity);
+      await overload(on[0], db, [...on[1]], body, capacity);
+    }
+    if (parts.has('scrape')) await scrapers(db, body);
+    if (parts.has('slow')) {
+      await slow('admission defaults (--max-connections 512, 5 s headers, 10 s request)', db, []);
+      await slow("Node's defaults (no cap, 300 s)", db, ['--max-connections', '1000000', '--headers-timeout-ms', '300000', '--request-timeout-ms', '300000']);
+    }
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
