@@ -22,6 +22,7 @@ import { transferRoutes } from './operations/transfers.js';
 import type { Route } from './router.js';
 import { admissionServerOptions, capConnections, DEFAULT_ADMISSION, type AdmissionLimits } from '../server/admission.js';
 import { DEFAULT_ADMIN_RATE_LIMIT, KeyRateLimiter } from './throttle.js';
+import type { Dashboard } from '../dashboard/server.js';
 
 /** Default admin address: loopback only, a port apart from the authorizer's. */
 export const DEFAULT_ADMIN_HOST = '127.0.0.1';
@@ -42,6 +43,8 @@ export interface AdminServerOptions {
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** Requests per second per access key (`--admin-rate-limit`); 0 = no limit. Default `DEFAULT_ADMIN_RATE_LIMIT`. */
   adminRateLimit?: number;
+  /** `GET /dashboard` (branch dashboard): served before SigV4, read-only; absent = not served (`--no-dashboard`). */
+  dashboard?: Dashboard;
 }
 
 /** Every operation of the admin API. */
@@ -70,7 +73,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
   const settings = await options.registry.settings();
   const nowMs = options.now ?? Date.now;
   const ctx: ControlContext = { registry: options.registry, engine, settings, now: () => nowMs() / 1000 };
-  const listener = createRequestListener({
+  const api = createRequestListener({
     registry: options.registry,
     routes: adminRoutes(ctx),
     region: settings.region,
@@ -79,6 +82,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
     now: nowMs,
     rateLimiter: new KeyRateLimiter(options.adminRateLimit ?? DEFAULT_ADMIN_RATE_LIMIT),
   });
+  const dashboard = options.dashboard;
+  const listener: http.RequestListener = dashboard === undefined ? api : (req, res) => void (dashboard.handle(req, res) || api(req, res));
   // Admin calls are small; a slow client must not hold a socket (or its body) for long.
   const admission = options.admission ?? DEFAULT_ADMISSION;
   const server =
