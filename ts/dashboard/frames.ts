@@ -77,7 +77,9 @@ function buckets(ix: Index, name: string, match: (labels: Record<string, string>
 /** Bucket deltas; a total that went down is a reset (the newer counts stand alone). */
 function bucketDelta(now: Map<number, number>, before: Map<number, number>): [number, number][] {
   const reset = (now.get(Infinity) ?? 0) < (before.get(Infinity) ?? 0);
-  return [...now.entries()].map(([le, count]): [number, number] => [le, reset ? count : count - (before.get(le) ?? 0)]).sort((a, b) => a[0] - b[0]);
+  const out = [...now.entries()].map(([le, count]): [number, number] => [le, reset ? count : count - (before.get(le) ?? 0)]);
+  out.sort((a, b) => a[0] - b[0]);
+  return out;
 }
 
 /** histogram_quantile over cumulative (le, count) pairs sorted by le. */

@@ -2,7 +2,8 @@
  * The dashboard page and its script (plain browser JavaScript, no build step): one uPlot
  * chart per panel, fed by `/dashboard/events` frames (frames.ts `Frame`). A panel whose
  * series set changes (a new deny reason, a stage seen for the first time) is rebuilt with
- * the history padded with gaps. No inline script: the page runs under a same-origin CSP.
+ * the history padded with gaps. No inline script or style: the page runs under a
+ * same-origin CSP.
  */
 
 export const DASHBOARD_HTML = `<!doctype html>
@@ -11,16 +12,8 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta charset="utf-8">
 <title>certgate dashboard</title>
 <link rel="stylesheet" href="/dashboard/uPlot.min.css">
-<style>
-body { font: 13px system-ui, sans-serif; margin: 12px; background: #fff; color: #222; }
-h1 { font-size: 16px; margin: 0 0 4px; }
-#status { color: #666; margin-bottom: 8px; }
-#status.error { color: #b00; }
-#grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 10px; }
-.panel { border: 1px solid #ddd; border-radius: 4px; padding: 6px; }
-.panel h2 { font-size: 13px; margin: 0 0 4px; font-weight: 600; }
-.now { color: #444; font-variant-numeric: tabular-nums; }
-</style>
+<link rel="stylesheet" href="/dashboard/app.css">
+<link rel="icon" href="/dashboard/icon.svg">
 </head>
 <body>
 <h1>certgate</h1>
@@ -32,18 +25,32 @@ h1 { font-size: 16px; margin: 0 0 4px; }
 </html>
 `;
 
+export const DASHBOARD_CSS = `body { font: 13px system-ui, sans-serif; margin: 12px; background: #fff; color: #222; }
+h1 { font-size: 16px; margin: 0 0 4px; }
+#status { color: #666; margin-bottom: 8px; }
+#status.error { color: #b00; }
+#grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 10px; }
+.panel { border: 1px solid #ddd; border-radius: 4px; padding: 6px; }
+.panel h2 { font-size: 13px; margin: 0 0 4px; font-weight: 600; }
+.now { color: #444; font-variant-numeric: tabular-nums; }
+`;
+
+/** A dot for the tab (without an icon the browser asks the admin API for /favicon.ico). */
+export const DASHBOARD_ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="6" fill="#2a7"/></svg>';
+
 export const DASHBOARD_JS = String.raw`'use strict';
 (() => {
   const WINDOW = 300; // points kept: five minutes at one frame a second
+  const HEIGHT = 150;
   const COLORS = ['#2a7', '#d33', '#e90', '#37c', '#85c', '#999', '#0aa', '#c5a', '#7a3', '#a52'];
-  const ms = (s) => (s === null || s === undefined ? null : s * 1000);
+  const us = (s) => (s === null || s === undefined ? null : s * 1e6);
   const fmt = (v, unit) => (v === null || v === undefined ? '–' : (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) + unit);
 
   // Each panel: its series keys, how to read them from a frame, the unit of the axis.
   const PANELS = [
     { id: 'decisions', title: 'Decisions/s by result', unit: '/s', keys: () => ['allow', 'deny', 'unavailable'], read: (f, k) => f.decisions[k] },
-    { id: 'latency', title: 'Decision latency (ms)', unit: ' ms', keys: () => ['p50', 'p90', 'p99'], read: (f, k) => ms(f.latency[k]) },
-    { id: 'stages', title: 'Stage latency p99 (ms)', unit: ' ms', keys: (f) => Object.keys(f.stageP99).sort(), read: (f, k) => ms(f.stageP99[k]) },
+    { id: 'latency', title: 'Decision latency (µs, log scale)', unit: ' µs', log: true, keys: () => ['p50', 'p90', 'p99'], read: (f, k) => us(f.latency[k]) },
+    { id: 'stages', title: 'Stage latency p99 (µs, log scale)', unit: ' µs', log: true, keys: (f) => Object.keys(f.stageP99).sort(), read: (f, k) => us(f.stageP99[k]) },
     { id: 'refusals', title: 'Denies and unavailable by reason (/s)', unit: '/s', keys: (f) => Object.keys(f.refusals).sort(), read: (f, k) => f.refusals[k] },
     { id: 'cache', title: 'Verification-cache hit ratio (%)', unit: ' %', keys: () => ['hit ratio'], read: (f) => (f.cacheHitRatio === null ? null : f.cacheHitRatio * 100) },
     { id: 'pool', title: 'Pool queue (all processes)', unit: '', keys: (f) => (f.pool ? ['queued', 'limit'] : []), read: (f, k) => (f.pool ? (k === 'queued' ? f.pool.queue : f.pool.limit) : null) },
@@ -77,9 +84,9 @@ export const DASHBOARD_JS = String.raw`'use strict';
     const series = [{}].concat(keys.map((k, i) => ({ label: k, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false })));
     const opts = {
       width: width(c),
-      height: 180,
+      height: HEIGHT,
       series,
-      scales: { x: { time: true } },
+      scales: { x: { time: true }, y: c.panel.log ? { distr: 3 } : {} },
       axes: [{}, { size: 60 }],
       legend: { live: false },
     };
@@ -123,6 +130,6 @@ export const DASHBOARD_JS = String.raw`'use strict';
     status.textContent = 'disconnected; reconnecting…';
     status.className = 'error';
   };
-  window.addEventListener('resize', () => { for (const id in charts) { const c = charts[id]; if (c.plot) c.plot.setSize({ width: width(c), height: 180 }); } });
+  window.addEventListener('resize', () => { for (const id in charts) { const c = charts[id]; if (c.plot) c.plot.setSize({ width: width(c), height: HEIGHT }); } });
 })();
 `;

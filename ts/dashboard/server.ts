@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import type http from 'node:http';
 import path from 'node:path';
 import { frame, index, type Frame } from './frames.js';
-import { DASHBOARD_HTML, DASHBOARD_JS } from './page.js';
+import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_ICON, DASHBOARD_JS } from './page.js';
 import { parsePromText } from './promText.js';
 
 /** Frames per second the page shows; the cluster aggregate is reused for 1 s anyway (METRICS_CACHE_MS). */
@@ -58,6 +58,11 @@ const SECURITY_HEADERS = {
   // Everything comes from this origin; uPlot sizes its elements through the CSSOM.
   'content-security-policy': "default-src 'self'; frame-ancestors 'none'",
 };
+
+function file(res: http.ServerResponse, type: string, body: string): void {
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
 
 export function createDashboard(exposition: () => Promise<{ body: string }>, now: () => number = Date.now): Dashboard {
   const streams = new Set<http.ServerResponse>();
@@ -116,11 +121,6 @@ export function createDashboard(exposition: () => Promise<{ body: string }>, now
     }
   };
 
-  const file = (res: http.ServerResponse, type: string, body: string) => {
-    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  };
-
   return {
     handle(req, res) {
       const p = (req.url ?? '/').split('?')[0];
@@ -136,6 +136,12 @@ export function createDashboard(exposition: () => Promise<{ body: string }>, now
           break;
         case '/dashboard/app.js':
           file(res, 'text/javascript; charset=utf-8', DASHBOARD_JS);
+          break;
+        case '/dashboard/app.css':
+          file(res, 'text/css; charset=utf-8', DASHBOARD_CSS);
+          break;
+        case '/dashboard/icon.svg':
+          file(res, 'image/svg+xml', DASHBOARD_ICON);
           break;
         case '/dashboard/uPlot.iife.min.js':
           file(res, 'text/javascript; charset=utf-8', uplot().js);
