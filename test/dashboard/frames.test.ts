@@ -54,6 +54,17 @@ describe('frame', () => {
     expect(f.cacheHitRatio).toBeNull();
     expect(f.pool).toBeNull();
   });
+  it('gives decisions per process when the exposition has a worker label, none when it has not', () => {
+    const text = (a: number, b: number) => `certgate_decisions_total{door="json",result="allow",reason="CERTIFICATE_ACTIVE",worker="1"} ${a}
+certgate_decisions_total{door="json",result="deny",reason="CERTIFICATE_NOT_REGISTERED",worker="1"} ${a}
+certgate_decisions_total{door="json",result="allow",reason="CERTIFICATE_ACTIVE",worker="2"} ${b}
+`;
+    const f = frame(index(parsePromText(text(13, 30))), index(parsePromText(text(10, 20))), 1, 1);
+    expect(f.perProcess).toEqual({ 1: 6, 2: 10 });
+    expect(f.decisions).toEqual({ allow: 13, deny: 3, unavailable: 0 });
+    const plain = index(parsePromText(exposition(1, 1, [['+Inf', 2]])));
+    expect(frame(plain, plain, 1, 1).perProcess).toEqual({});
+  });
   it('reads a counter that went down as a reset, never a negative rate', () => {
     const before = index(parsePromText(exposition(100, 10, [['+Inf', 110]])));
     const now = index(parsePromText(exposition(5, 1, [['+Inf', 6]])));

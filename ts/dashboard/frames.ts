@@ -27,6 +27,12 @@ export interface Frame {
   latency: { p50: number | null; p90: number | null; p99: number | null };
   /** p99 per stage in seconds; a stage without observations in the interval is null. */
   stageP99: Record<string, number | null>;
+  /**
+   * Decisions per second by the `worker` label, when the exposition carries one (one
+   * series per process); empty when it does not (then the aggregate is summed over
+   * processes and per-process numbers are not there to show).
+   */
+  perProcess: Record<string, number>;
   /** Refusals per second (deny and unavailable) by reason code. */
   refusals: Record<string, number>;
   /** Verification-cache hits / lookups in the interval; null without lookups. */
@@ -126,6 +132,13 @@ export function frame(now: Index, before: Index, seconds: number, t: number): Fr
     refusals[reason] = rate('certgate_decisions_total', (l) => l.reason === reason && l.result !== 'allow');
   }
 
+  const perProcess: Record<string, number> = {};
+  for (const s of now.get('certgate_decisions_total') ?? []) {
+    const worker = s.labels.worker;
+    if (worker === undefined || worker in perProcess) continue;
+    perProcess[worker] = rate('certgate_decisions_total', (l) => l.worker === worker);
+  }
+
   const hits = delta(sum(now, 'certgate_verify_cache_hits_total'), sum(before, 'certgate_verify_cache_hits_total'));
   const misses = delta(sum(now, 'certgate_verify_cache_misses_total'), sum(before, 'certgate_verify_cache_misses_total'));
   const queue = sum(now, 'certgate_pool_queue_depth');
@@ -138,6 +151,7 @@ export function frame(now: Index, before: Index, seconds: number, t: number): Fr
     decisions,
     latency,
     stageP99,
+    perProcess,
     refusals,
     cacheHitRatio: hits + misses === 0 ? null : hits / (hits + misses),
     pool: queue === null || limit === null ? null : { queue, limit },

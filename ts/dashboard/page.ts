@@ -44,6 +44,8 @@ export const DASHBOARD_JS = String.raw`'use strict';
   const HEIGHT = 150;
   const COLORS = ['#2a7', '#d33', '#e90', '#37c', '#85c', '#999', '#0aa', '#c5a', '#7a3', '#a52'];
   const us = (s) => (s === null || s === undefined ? null : s * 1e6);
+  // An axis tick of a latency panel (values in µs): 10 µs, 1 ms, 100 ms.
+  const duration = (v) => (v === null ? '' : v >= 1000 ? +(v / 1000).toPrecision(3) + ' ms' : +v.toPrecision(3) + ' µs');
   const fmt = (v, unit) => (v === null || v === undefined ? '–' : (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) + unit);
 
   // Each panel: its series keys, how to read them from a frame, the unit of the axis.
@@ -54,6 +56,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     { id: 'refusals', title: 'Denies and unavailable by reason (/s)', unit: '/s', keys: (f) => Object.keys(f.refusals).sort(), read: (f, k) => f.refusals[k] },
     { id: 'cache', title: 'Verification-cache hit ratio (%)', unit: ' %', keys: () => ['hit ratio'], read: (f) => (f.cacheHitRatio === null ? null : f.cacheHitRatio * 100) },
     { id: 'pool', title: 'Pool queue (all processes)', unit: '', keys: (f) => (f.pool ? ['queued', 'limit'] : []), read: (f, k) => (f.pool ? (k === 'queued' ? f.pool.queue : f.pool.limit) : null) },
+    { id: 'perProcess', title: 'Decisions/s per process', unit: '/s', empty: 'no per-process series in the exposition (it needs a worker label)', keys: (f) => Object.keys(f.perProcess).sort(), read: (f, k) => f.perProcess[k] },
     { id: 'processes', title: 'Server processes: CPU cores in use, processes missing from the aggregate', unit: '', keys: (f) => ['CPU cores'].concat(f.processes.missing === null ? [] : ['missing']), read: (f, k) => (k === 'CPU cores' ? f.processes.cpuCores : f.processes.missing) },
   ];
 
@@ -87,7 +90,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       height: HEIGHT,
       series,
       scales: { x: { time: true }, y: c.panel.log ? { distr: 3 } : {} },
-      axes: [{}, { size: 60 }],
+      axes: [{}, c.panel.log ? { size: 64, values: (u, vals) => vals.map(duration) } : { size: 64 }],
       legend: { live: false },
     };
     c.plot = new uPlot(opts, data(c), c.el.querySelector('.chart'));
@@ -105,7 +108,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       const known = c.keys.concat(keys.filter((k) => !c.keys.includes(k)));
       if (!c.plot || known.length !== c.keys.length) build(c, known);
       else c.plot.setData(data(c));
-      c.el.querySelector('.now').textContent = c.keys.length === 0 ? 'no data' : c.keys.map((k) => k + ': ' + fmt(c.panel.read(last, k), c.panel.unit)).join('   ');
+      c.el.querySelector('.now').textContent = c.keys.length === 0 ? (c.panel.empty || 'no data') : c.keys.map((k) => k + ': ' + fmt(c.panel.read(last, k), c.panel.unit)).join('   ');
     }
   }
 
