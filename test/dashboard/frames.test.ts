@@ -13,6 +13,11 @@ certgate_decisions_total{door="json",result="deny",reason="CERTIFICATE_NOT_REGIS
 ${buckets.map(([le, n]) => `certgate_decision_duration_seconds_bucket{le="${le}",door="json",result="allow"} ${n}`).join('\n')}
 `;
 
+const byWorker = (a: number, b: number) => `certgate_decisions_total{door="json",result="allow",reason="CERTIFICATE_ACTIVE",worker="1"} ${a}
+certgate_decisions_total{door="json",result="deny",reason="CERTIFICATE_NOT_REGISTERED",worker="1"} ${a}
+certgate_decisions_total{door="json",result="allow",reason="CERTIFICATE_ACTIVE",worker="2"} ${b}
+`;
+
 describe('parsePromText', () => {
   it('reads names, labels (escaped values) and values', () => {
     const s = parsePromText('a_total{x="q\\"uo\\\\te\\n",y=""} 3\nb 1.5e-3\nc +Inf\n# comment\n');
@@ -55,11 +60,7 @@ describe('frame', () => {
     expect(f.pool).toBeNull();
   });
   it('gives decisions per process when the exposition has a worker label, none when it has not', () => {
-    const text = (a: number, b: number) => `certgate_decisions_total{door="json",result="allow",reason="CERTIFICATE_ACTIVE",worker="1"} ${a}
-certgate_decisions_total{door="json",result="deny",reason="CERTIFICATE_NOT_REGISTERED",worker="1"} ${a}
-certgate_decisions_total{door="json",result="allow",reason="CERTIFICATE_ACTIVE",worker="2"} ${b}
-`;
-    const f = frame(index(parsePromText(text(13, 30))), index(parsePromText(text(10, 20))), 1, 1);
+    const f = frame(index(parsePromText(byWorker(13, 30))), index(parsePromText(byWorker(10, 20))), 1, 1);
     expect(f.perProcess).toEqual({ 1: 6, 2: 10 });
     expect(f.decisions).toEqual({ allow: 13, deny: 3, unavailable: 0 });
     const plain = index(parsePromText(exposition(1, 1, [['+Inf', 2]])));
