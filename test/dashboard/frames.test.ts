@@ -27,6 +27,10 @@ describe('parsePromText', () => {
       { name: 'c', labels: {}, value: Infinity },
     ]);
   });
+  it("reads NaN and Inf in any case, as Prometheus does (prom-client writes 'Nan')", () => {
+    const s = parsePromText('nodejs_eventloop_lag_mean_seconds Nan\na NaN\nb inf\nc -Inf\n');
+    expect(s.map((x) => x.value)).toEqual([NaN, NaN, Infinity, -Infinity]);
+  });
   it('refuses a line it cannot read, naming it', () => {
     expect(() => parsePromText('a{x="1} 2')).toThrow(/unterminated label value.*a\{x=/);
     expect(() => parsePromText('a 1 2\nb nope')).toThrow(/bad value.*b nope/);

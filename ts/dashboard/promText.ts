@@ -59,13 +59,19 @@ function parseLine(line: string): Sample {
   // Value, then an optional timestamp (prom-client writes none).
   const rest = line.slice(i).trim().split(/\s+/);
   const value = parseValue(rest[0] ?? '');
-  if (Number.isNaN(value) && rest[0] !== 'NaN') throw new Error(`bad value in Prometheus sample line: ${JSON.stringify(line)}`);
+  if (Number.isNaN(value) && rest[0]?.toLowerCase() !== 'nan') throw new Error(`bad value in Prometheus sample line: ${JSON.stringify(line)}`);
   return { name, labels, value };
 }
 
+/**
+ * Go's strconv.ParseFloat, which Prometheus parses values with, takes NaN and Inf in any
+ * case; prom-client writes a NaN gauge (an event-loop lag not yet measured) as `Nan`.
+ */
 function parseValue(text: string): number {
-  if (text === '+Inf' || text === 'Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
+  const lower = text.toLowerCase();
+  if (lower === 'nan') return NaN;
+  if (lower === '+inf' || lower === 'inf') return Infinity;
+  if (lower === '-inf') return -Infinity;
   if (text === '') return NaN;
   return Number(text);
 }
