@@ -70,6 +70,8 @@ if [ "$PURPOSE" = test ]; then
   apt_install prometheus
   # MQTT devices end to end (test/e2e/mqtt.test.ts): NGINX stream + njs, the Mosquitto broker.
   apt_install libnginx-mod-stream libnginx-mod-stream-js mosquitto mosquitto-clients
+  # The live /dashboard page in a real headless browser (test/dashboard/browser.test.ts, puppeteer-core).
+  apt_install chromium
 fi
 
 # ---------------------------------------------------------------------------- npm

@@ -23,6 +23,7 @@ import { principalRoutes } from './operations/principals.js';
 import { transferRoutes } from './operations/transfers.js';
 import type { Route } from './router.js';
 import { admissionServerOptions, capConnections, DEFAULT_ADMISSION, type AdmissionLimits } from '../server/admission.js';
+import type { Dashboard } from '../dashboard/server.js';
 
 /** Default admin address: loopback only, a port apart from the authorizer's. */
 export const DEFAULT_ADMIN_HOST = '127.0.0.1';
@@ -43,6 +44,8 @@ export interface AdminServerOptions {
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** Requests per second per access key (`--admin-rate-limit`); 0 = no limit. Default `DEFAULT_ADMIN_RATE_LIMIT`. */
   adminRateLimit?: number;
+  /** `GET /dashboard` (branch dashboard): served before SigV4, read-only; absent = not served (`--no-dashboard`). */
+  dashboard?: Dashboard;
 }
 
 /** Every operation of the admin API. */
@@ -72,7 +75,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
   const settings = await options.registry.settings();
   const nowMs = options.now ?? Date.now;
   const ctx: ControlContext = { registry: options.registry, engine, settings, now: () => nowMs() / 1000 };
-  const listener = createRequestListener({
+  const api = createRequestListener({
     registry: options.registry,
     routes: adminRoutes(ctx),
     region: settings.region,
@@ -81,6 +84,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
     rateLimiter: new KeyRateLimiter(options.adminRateLimit ?? DEFAULT_ADMIN_RATE_LIMIT),
     now: nowMs,
   });
+  const dashboard = options.dashboard;
+  const listener: http.RequestListener = dashboard === undefined ? api : (req, res) => void (dashboard.handle(req, res) || api(req, res));
   // Admin calls are small; a slow client must not hold a socket (or its body) for long.
   const admission = options.admission ?? DEFAULT_ADMISSION;
   const server =

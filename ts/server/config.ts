@@ -53,6 +53,8 @@ export interface ServeConfig {
   adminTls: { cert: Buffer; key: Buffer } | undefined;
   /** branch secrets: accept a plain-HTTP admin API on a non-loopback --host. */
   dangerPlainAdmin: boolean;
+  /** Serve the live `GET /dashboard` page on the admin port (branch dashboard); `--no-dashboard` turns it off. */
+  dashboard: boolean;
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -106,6 +108,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'adminTlsKey', flag: '--admin-tls-key <file>', env: 'CERTGATE_ADMIN_TLS_KEY', help: 'PEM private key of --admin-tls-cert' },
   { key: 'dangerPlainAdmin', flag: '--danger-plain-admin', env: 'CERTGATE_DANGER_PLAIN_ADMIN', help: 'DANGER: allow the admin API in plain HTTP on a non-loopback --host (SigV4-signed requests, readable and replayable for 5 minutes by anyone on the path)' },
   { key: 'masterKeyFile', flag: '--master-key-file <file>', env: 'CERTGATE_MASTER_KEY_FILE', help: "32 random bytes (raw or base64) encrypting the registry's secrets; a clear registry is encrypted in place. Without it an encrypted registry still authorizes, but the admin API cannot verify SigV4 (503)" },
+  { key: 'dashboard', flag: '--no-dashboard', env: 'CERTGATE_NO_DASHBOARD', help: 'do not serve the live GET /dashboard page on the admin port (read-only metrics, no SigV4; docs/operations.md)' },
 ];
 
 /** A configuration error: the message names the option and the bad value. */
@@ -242,5 +245,6 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     },
     masterKey: masterKey(raw),
     ...adminTransport(raw, text(raw, 'host')),
+    dashboard: raw.dashboard !== false && raw.dashboard !== 'false',
   };
 }

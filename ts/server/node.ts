@@ -24,6 +24,7 @@ import type { Registry, RegistryEvent } from '../registry/types.js';
 import { createAdminServer } from '../control/server.js';
 import { Shedder } from '../authz/shedding.js';
 import { createMetricsServer } from './metricsServer.js';
+import { createDashboard } from '../dashboard/server.js';
 import type { ServeConfig } from './config.js';
 
 /** The ports a node actually listens on (port 0 resolved). */
@@ -121,7 +122,16 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     onRequestError,
   });
   const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError, health });
-  const adminOptions = { registry, engine, logger: logger.child({ component: 'admin' }), admission: config.admission, adminRateLimit: config.adminRateLimit };
+  // The live page reads the same exposition /metrics serves (the cluster aggregate in a cluster).
+  const dashboard = config.dashboard ? createDashboard(exposition) : undefined;
+  const adminOptions = {
+    registry,
+    engine,
+    logger: logger.child({ component: 'admin' }),
+    admission: config.admission,
+    adminRateLimit: config.adminRateLimit,
+    ...(dashboard === undefined ? {} : { dashboard }),
+  };
   const admin: Server = config.adminTls === undefined ? await createAdminServer(adminOptions) : await createAdminServer({ ...adminOptions, tls: config.adminTls });
   try {
     const authzPort = await listenHttp(http, config.authzPort, config.host);
@@ -137,6 +147,8 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
       async close() {
         // Health watchers hear NOT_SERVING before the port stops taking calls.
         health.drain();
+        // Open event streams would hold the admin server's close() forever.
+        dashboard?.close();
         await Promise.all([closeHttp(http), closeHttp(admin), closeGrpc(grpcServer), ...(metricsServer ? [closeHttp(metricsServer)] : [])]);
         await pool?.close();
         await registry.close();
@@ -144,6 +156,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     };
   } catch (err) {
     http.close();
+    dashboard?.close();
     admin.close();
     metricsServer?.close();
     grpcServer.forceShutdown();
