@@ -305,10 +305,10 @@ async function scrapers(db: string, body: (i: number) => string): Promise<void> 
       await decisions(); // warm-up
       const alone = await decisions();
       let scrapes = 0;
-      const stop = new AbortController();
+      const scrapersDone = new AbortController();
       const scrape = async () => {
         const pool = new Pool(new URL(server.metrics).origin, { connections: 1 });
-        while (!stop.signal.aborted) {
+        while (!scrapersDone.signal.aborted) {
           const res = await pool.request({ path: '/metrics', method: 'GET' });
           await res.body.text();
           scrapes++;
@@ -317,7 +317,7 @@ async function scrapers(db: string, body: (i: number) => string): Promise<void> 
       };
       const running = Array.from({ length: 16 }, scrape);
       const scraped = await decisions();
-      stop.abort();
+      scrapersDone.abort();
       await Promise.all(running);
       log(`  ${name}: alone ${Math.round(alone.rps)} req/s, p50 ${alone.p50Ms.toFixed(2)} ms, p99 ${alone.p99Ms.toFixed(2)} ms; ` +
         `with 16 scrapers (${Math.round(scrapes / 3)} scrapes/s) ${Math.round(scraped.rps)} req/s, p50 ${scraped.p50Ms.toFixed(2)} ms, p99 ${scraped.p99Ms.toFixed(2)} ms`);
