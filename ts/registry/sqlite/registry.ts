@@ -8,6 +8,9 @@ import {
   type Account,
   type CaCertificateRecord,
   type CaCertificateUpdate,
+  type CaCrlMeta,
+  type CaCrlRecord,
+  type NewCaCrl,
   type CertificateFacts,
   type CertificateMode,
   type CertificateRecord,
@@ -26,6 +29,7 @@ import {
   type RegistrySettings,
 } from '../types.js';
 import * as cas from './cas.js';
+import * as crls from './crls.js';
 import * as certs from './certificates.js';
 import { Sqlite } from './database.js';
 import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from './rows.js';
@@ -376,6 +380,19 @@ export class SqliteRegistry extends Attachments implements Registry {
   }
   async deleteCaCertificate(accountId: string, id: string): Promise<void> {
     cas.deleteCaCertificate(this.ctx, accountId, id);
+  }
+  // Certificate revocation lists (branch crl).
+  async getCaCrlMeta(accountId: string, caCertificateId: string): Promise<CaCrlMeta | null> {
+    return crls.getCaCrlMeta(this.ctx, accountId, caCertificateId);
+  }
+  async getCaCrl(accountId: string, caCertificateId: string): Promise<CaCrlRecord | null> {
+    return crls.getCaCrl(this.ctx, accountId, caCertificateId);
+  }
+  async putCaCrl(crl: NewCaCrl, expectedCrlId: string | null): Promise<CaCrlMeta> {
+    return crls.putCaCrl(this.ctx, crl, expectedCrlId);
+  }
+  async deleteCaCrl(accountId: string, caCertificateId: string): Promise<void> {
+    crls.deleteCaCrl(this.ctx, accountId, caCertificateId);
   }
   async listCaCertificates(accountId: string, page: PageRequest, templateName?: string): Promise<Page<CaCertificateRecord>> {
     return cas.listCaCertificates(this.ctx, accountId, page, templateName);
