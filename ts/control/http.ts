@@ -114,12 +114,14 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
 
     const handle = async (): Promise<void> => {
       let raw: Buffer;
+      // A route may take a larger body (CRL uploads); the limit is known from the path alone.
+      const routeLimit = matchRoute(options.routes, method, rawPath)?.route.maxBodyBytes ?? limit;
       try {
-        raw = await readBody(req, limit);
+        raw = await readBody(req, routeLimit);
       } catch (err) {
         if (err instanceof BodyTooLarge) {
           res.setHeader('connection', 'close');
-          throw invalid(`The request body exceeds the limit of ${limit} bytes.`);
+          throw invalid(`The request body exceeds the limit of ${routeLimit} bytes.`);
         }
         throw err;
       }
@@ -149,9 +151,10 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
         accountId,
         params: match.params,
         query: new URLSearchParams(rawQuery),
-        body: parseJsonBody(raw),
+        body: match.route.rawBody === true ? {} : parseJsonBody(raw),
         headers,
       };
+      if (match.route.rawBody === true) request.raw = raw;
       const output = await match.route.handler(request);
       send(res, 200, output);
     };

@@ -16,6 +16,8 @@ export interface OperationInput {
   query?: Record<string, string | undefined>;
   body?: Record<string, unknown>;
   headers?: Record<string, string | undefined>;
+  /** The raw body of a `rawBody` route (a CRL). */
+  raw?: Uint8Array;
 }
 
 /** An in-process handle on the admin operations of one registry. */
@@ -39,7 +41,8 @@ export class LocalControlPlane {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(input.query ?? {})) if (v !== undefined) query.set(k, v);
     try {
-      return await route.handler({ accountId, params: input.params ?? {}, query, body: input.body ?? {}, headers: input.headers ?? {} });
+      const request = { accountId, params: input.params ?? {}, query, body: input.body ?? {}, headers: input.headers ?? {} };
+      return await route.handler(input.raw === undefined ? request : { ...request, raw: input.raw });
     } catch (err) {
       if (err instanceof RegistryError) throw fromRegistryError(err);
       throw err;

@@ -16,6 +16,8 @@ export interface ApiRequest {
   /** The JSON body (`{}` when absent or empty). */
   body: Record<string, unknown>;
   headers: Record<string, string | undefined>;
+  /** The body bytes, for routes with `rawBody` (then `body` is `{}`). */
+  raw?: Uint8Array;
 }
 
 const ID_PATTERN = /^[0-9a-fA-F]{64}$/;

@@ -11,6 +11,7 @@ import { register as cert } from './cert.js';
 import { register as authorize } from './authorize.js';
 import { register as certInspect } from './cert-inspect.js';
 import { register as certVerify } from './cert-verify.js';
+import { register as caCrl } from './ca-crl.js';
 
 type Registrar = (program: Command) => void;
 
@@ -22,6 +23,7 @@ const modules: Registrar[] = [
   authorize,
   certInspect,
   certVerify,
+  caCrl,
 ];
 
 /** Add every command to `program`. */
