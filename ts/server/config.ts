@@ -33,6 +33,8 @@ export interface ServeConfig {
   jitrReemitIntervalMs: number;
   region: string | undefined;
   endpointDomain: string | undefined;
+  /** Keep using a CA's CRL past its nextUpdate instead of denying CRL_EXPIRED (branch crl). */
+  dangerAllowExpiredCrl: boolean;
 }
 
 /** One option: flag, environment variable, default (as text), help. */
@@ -70,6 +72,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'jitrReemitIntervalMs', flag: '--jitr-reemit-interval-ms <n>', env: 'CERTGATE_JITR_REEMIT_INTERVAL_MS', default: '0', help: 'space re-emitted JITR events of one pending certificate by this much per process (0 = every attempt, as AWS IoT does)' },
   { key: 'region', flag: '--region <region>', env: 'CERTGATE_REGION', help: 'region of a newly created database (default us-east-1); an existing one created with another is refused' },
   { key: 'endpointDomain', flag: '--endpoint-domain <domain>', env: 'CERTGATE_ENDPOINT_DOMAIN', help: 'endpoint DNS suffix of a newly created database (default localhost); an existing one created with another is refused' },
+  { key: 'dangerAllowExpiredCrl', flag: '--danger-allow-expired-crl', env: 'CERTGATE_DANGER_ALLOW_EXPIRED_CRL', help: "DANGER: keep allowing certificates of a CA whose CRL is past its nextUpdate (default: deny CRL_EXPIRED; a revocation published after that CRL goes unseen)" },
 ];
 
 /** A configuration error: the message names the option and the bad value. */
@@ -93,6 +96,15 @@ function integer(raw: Record<string, unknown>, key: string, min: number, max = N
 function text(raw: Record<string, unknown>, key: string): string {
   const value = raw[key] ?? SERVE_OPTIONS.find((o) => o.key === key)?.default;
   return String(value ?? '');
+}
+
+/** A boolean flag (or its environment variable: true/1, false/0). */
+function flag(raw: Record<string, unknown>, key: string): boolean {
+  const value = raw[key];
+  if (value === undefined || value === false || value === 'false' || value === '0') return false;
+  if (value === true || value === 'true' || value === '1') return true;
+  const spec = SERVE_OPTIONS.find((o) => o.key === key);
+  throw new ConfigError(`${spec?.flag ?? key} takes no value (environment: true or false), got "${String(value)}"`);
 }
 
 /** Validate raw option values (commander output, env already applied). */
@@ -138,5 +150,6 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     jitrReemitIntervalMs: integer(raw, 'jitrReemitIntervalMs', 0, 86_400_000),
     region: raw.region === undefined ? undefined : String(raw.region),
     endpointDomain: raw.endpointDomain === undefined ? undefined : String(raw.endpointDomain),
+    dangerAllowExpiredCrl: flag(raw, 'dangerAllowExpiredCrl'),
   };
 }
