@@ -13,7 +13,7 @@ import { loadEngine } from '../../ts/engine/load.js';
 import { ENGINE_NAMES } from '../../ts/engine/types.js';
 import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
 import type { Registry } from '../../ts/registry/types.js';
-import { DATES, certificate, crlPem, identity, revocationList, type Cert, type Identity } from '../authz/pki.js';
+import { certificate, crlPem, identity, revocationList, type Cert, type Identity } from '../authz/pki.js';
 import { ACCOUNT_A, ACCOUNT_B, REGION, Sha256, startAdmin, type AdminHarness, type TestAccount } from './harness.js';
 
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -61,7 +61,7 @@ async function call(harness: AdminHarness, account: TestAccount, method: string,
   const res = await fetch(`${harness.url}${requestPath}`, {
     method,
     headers: Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host')),
-    ...(body ? { body } : {}),
+    ...(body ? { body: new Blob([new Uint8Array(body)]) } : {}),
   });
   const text = await res.text();
   return { status: res.status, errorType: res.headers.get('x-amzn-errortype'), json: text === '' ? null : (JSON.parse(text) as Record<string, unknown>) };
@@ -110,7 +110,7 @@ describe.each(ENGINE_NAMES)('the CRL admin API with the %s engine', (engine) => 
   it('scopes CRLs to the caller’s account and refuses unknown CAs and unsigned requests', async () => {
     expect(await call(harness, ACCOUNT_B, 'PUT', ca.id, crlOf(caId, [], 1n))).toMatchObject({ status: 404, errorType: 'ResourceNotFoundException' });
     expect(await call(harness, ACCOUNT_A, 'PUT', 'ab'.repeat(32), crlOf(caId, [], 1n))).toMatchObject({ status: 404 });
-    const unsigned = await fetch(`${harness.url}/certgate/cas/${ca.id}/crl`, { method: 'PUT', body: crlOf(caId, [], 1n) });
+    const unsigned = await fetch(`${harness.url}/certgate/cas/${ca.id}/crl`, { method: 'PUT', body: new Blob([new Uint8Array(crlOf(caId, [], 1n))]) });
     expect(unsigned.status).toBe(403);
     expect(await harness.registry.getCaCrlMeta(ACCOUNT_A.accountId, ca.id)).toBeNull();
   });

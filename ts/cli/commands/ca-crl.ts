@@ -18,10 +18,11 @@ function readCrlFile(file: string): Uint8Array {
   }
 }
 
+const time = (v: unknown): unknown => (v === null ? '-' : isoDate(v));
+
 function printCrl(options: OperatorOptions, out: Record<string, unknown>): void {
   if (options.json) return printJson(out);
   const crl = (out['crl'] ?? {}) as Record<string, unknown>;
-  const time = (v: unknown): unknown => (v === null ? '-' : isoDate(v));
   printTable(
     ['FIELD', 'VALUE'],
     [
