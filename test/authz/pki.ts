@@ -202,7 +202,7 @@ export function revocationList(o: CrlOptions): Buffer {
     name(o.issuer.cn),
     thisUpdate,
     time(o.nextUpdate ?? DATES.notAfter),
-    ...(entries.length > 0 ? [seq(...entries)] : []),
+    ...(entries.length > 0 ? [tlv(0x30, Buffer.concat(entries))] : []),
     explicit(0, seq(seq(oid('2.5.29.20'), octets(integer(o.number))))),
   );
   return seq(tbs, alg.der, bits(sign(alg.hash, tbs, o.issuer.key.privateKey)));
