@@ -48,6 +48,28 @@ export class CaCrls {
     return hit !== undefined && nowMs < hit.until ? hit.state : undefined;
   }
 
+  /**
+   * The state for the synchronous decision path: the cached one while fresh, else the
+   * CRL's id read synchronously (SQLite) and the cached set reused when the id is
+   * unchanged. Undefined when that is not enough (no synchronous read, a new CRL to
+   * load): the asynchronous path then loads it.
+   */
+  getSync(accountId: string, caCertificateId: string, nowMs: number): CrlState | undefined {
+    const fresh = this.peek(accountId, caCertificateId, nowMs);
+    if (fresh !== undefined) return fresh;
+    const read = this.#registry.getCaCrlMetaSync;
+    if (read === undefined) return undefined;
+    const key = `${accountId}/${caCertificateId}`;
+    const meta = read.call(this.#registry, accountId, caCertificateId);
+    const known = this.#entries.get(key)?.state;
+    let state: CrlState;
+    if (meta === null) state = { ok: true, view: null };
+    else if (known?.ok === true && known.view?.crlId === meta.crlId) state = known;
+    else return undefined;
+    this.#entries.set(key, { state, until: nowMs + this.#ttlMs });
+    return state;
+  }
+
   /** The state, re-read from the registry when stale (concurrent callers share one read). */
   get(accountId: string, caCertificateId: string, nowMs: number): Promise<CrlState> {
     const fresh = this.peek(accountId, caCertificateId, nowMs);

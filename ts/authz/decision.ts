@@ -434,11 +434,17 @@ export class Authorizer {
     }
   }
 
-  /** Whether the synchronous path may allow: every link's CRL state is cached and clean. */
+  /** Whether the synchronous path may allow: every link's CRL state is known without an await, and clean. */
   #crlsAllowNow(accountId: string, links: readonly CrlLink[] | undefined, nowMs: number, now: number): boolean {
     if (links === undefined) return false;
     for (const link of links) {
-      const state = this.#crls.peek(accountId, link.issuerId, nowMs);
+      let state: CrlState | undefined;
+      try {
+        state = this.#crls.getSync(accountId, link.issuerId, nowMs);
+      } catch {
+        // The full path reads again and denies with the failure's reason if it recurs.
+        return false;
+      }
       if (state === undefined || crlRefusal(state, link.serial, now, this.#o.dangerAllowExpiredCrl) !== undefined) return false;
     }
     return true;

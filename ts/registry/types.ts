@@ -157,6 +157,8 @@ export interface RegistryReader {
   getCaCrlMeta?(accountId: string, caCertificateId: string): Promise<CaCrlMeta | null>;
   /** The CA's current CRL with its bytes, as stored (branch crl). */
   getCaCrl?(accountId: string, caCertificateId: string): Promise<CaCrlRecord | null>;
+  /** {@link getCaCrlMeta}, synchronously (SQLite), for the decision's synchronous path. */
+  getCaCrlMetaSync?(accountId: string, caCertificateId: string): CaCrlMeta | null;
 }
 
 /** A just-in-time-registration or other registry event, stored durably. */

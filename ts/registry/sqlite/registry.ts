@@ -385,6 +385,9 @@ export class SqliteRegistry extends Attachments implements Registry {
   async getCaCrlMeta(accountId: string, caCertificateId: string): Promise<CaCrlMeta | null> {
     return crls.getCaCrlMeta(this.ctx, accountId, caCertificateId);
   }
+  getCaCrlMetaSync(accountId: string, caCertificateId: string): CaCrlMeta | null {
+    return crls.getCaCrlMeta(this.ctx, accountId, caCertificateId);
+  }
   async getCaCrl(accountId: string, caCertificateId: string): Promise<CaCrlRecord | null> {
     return crls.getCaCrl(this.ctx, accountId, caCertificateId);
   }
