@@ -36,6 +36,8 @@ export interface TestAuthorizerOptions {
   configCacheMs?: number;
   /** Epoch milliseconds; overrides `now`. */
   clock?: () => number;
+  /** AuthorizerOptions.dangerAllowExpiredCrl (branch crl). */
+  dangerAllowExpiredCrl?: boolean;
 }
 
 export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): TestAuthorizer {
@@ -52,6 +54,7 @@ export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): Tes
     inlineBudgetUs: o.inlineBudgetUs ?? DEFAULT_INLINE_BUDGET_US,
     clock,
     configCacheMs: o.configCacheMs ?? 0,
+    ...(o.dangerAllowExpiredCrl === undefined ? {} : { dangerAllowExpiredCrl: o.dangerAllowExpiredCrl }),
     ...(o.jitr === false ? {} : { jitr: new Jitr(world.registry, clock, undefined, o.jitrReemitIntervalMs ?? 0) }),
     observer: { decided: (e) => events.push(e) },
   });

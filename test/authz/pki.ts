@@ -175,3 +175,41 @@ export function keyPem(id: Identity): string {
 export function escapePem(pem: string): string {
   return pem.replace(/[\n +/=]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
+
+// ---- certificate revocation lists (branch crl) ----
+
+export interface CrlOptions {
+  /** The CA whose name and key issue the CRL. */
+  issuer: Identity;
+  /** Serials of the revoked certificates. */
+  serials: bigint[];
+  /** cRLNumber. */
+  number: bigint;
+  /** Defaults to DATES.notBefore. */
+  thisUpdate?: number;
+  /** Defaults to DATES.notAfter. */
+  nextUpdate?: number;
+}
+
+/** A v2 CRL (RFC 5280 5.1), DER, signed by the issuer's key. */
+export function revocationList(o: CrlOptions): Buffer {
+  const alg = algorithm(o.issuer, false);
+  const thisUpdate = time(o.thisUpdate ?? DATES.notBefore);
+  const entries = o.serials.map((s) => seq(integer(s), thisUpdate));
+  const tbs = seq(
+    integer(1n),
+    alg.der,
+    name(o.issuer.cn),
+    thisUpdate,
+    time(o.nextUpdate ?? DATES.notAfter),
+    ...(entries.length > 0 ? [tlv(0x30, Buffer.concat(entries))] : []),
+    explicit(0, seq(seq(oid('2.5.29.20'), octets(integer(o.number))))),
+  );
+  return seq(tbs, alg.der, bits(sign(alg.hash, tbs, o.issuer.key.privateKey)));
+}
+
+/** PEM of a CRL. */
+export function crlPem(der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN X509 CRL-----\n${lines.join('\n')}\n-----END X509 CRL-----\n`;
+}

@@ -43,6 +43,8 @@ function run(engine: EngineBinding, c: Call): Outcome<object> {
       return engine.issueCertificate(b(c.publicKey), b(c.issuerCertificate), b(c.issuerKey), b(c.serial), Number(c.notBefore));
     case 'createIssuingCa':
       return engine.createIssuingCa(b(c.key), String(c.subject), b(c.serial), Number(c.notBefore), Number(c.notAfter));
+    case 'verifyCrl':
+      return engine.verifyCrl(b(c.crl), b(c.ca), Number(c.at), c.previousNumber === null ? null : String(c.previousNumber));
     default:
       throw new Error(`unknown method ${c.method}`);
   }

@@ -577,5 +577,42 @@ export function registryContract(name: string, factory: RegistryFactory): void {
         ['DeleteAccessKey', 'accessKeyId=AKIATXONE', 'OK'],
       ]);
     });
+
+    // branch crl: one current CRL per CA, replaced only over the one it was checked against.
+    it("stores a CA's CRL, replaces it only over the expected one, and drops it with the CA", async () => {
+      const crl = (n: number, bytes: number[]) => ({
+        accountId: A,
+        caCertificateId: hex(100),
+        crl: new Uint8Array(bytes),
+        crlId: hex(n),
+        crlNumber: String(n),
+        thisUpdate: 1_700_000_000,
+        nextUpdate: 1_700_604_800,
+        entries: 3,
+        source: 'UPLOAD' as const,
+        sourceUrl: null,
+        verifiedAt: 1_700_000_100,
+      });
+      await refused(registry.putCaCrl(crl(1, [1]), null), 'NOT_FOUND');
+      await registry.insertCaCertificate(ca(A, 100));
+      expect(await registry.getCaCrlMeta(A, hex(100))).toBeNull();
+      const first = await registry.putCaCrl(crl(1, [0x30, 0x82, 0xff, 0]), null);
+      expect(first).toMatchObject({ crlId: hex(1), crlNumber: '1', nextUpdate: 1_700_604_800, entries: 3, source: 'UPLOAD', verifiedAt: 1_700_000_100 });
+      expect(first).not.toHaveProperty('crl');
+      expect(Buffer.from((await registry.getCaCrl(A, hex(100)))?.crl ?? [])).toEqual(Buffer.from([0x30, 0x82, 0xff, 0]));
+      // Another account does not see it.
+      expect(await registry.getCaCrlMeta(B, hex(100))).toBeNull();
+      // A writer that verified against "no CRL" lost the race.
+      await refused(registry.putCaCrl(crl(2, [2]), null), 'STATE');
+      await registry.putCaCrl({ ...crl(2, [2]), nextUpdate: null, source: 'DISTRIBUTION_POINT', sourceUrl: 'http://127.0.0.1/ca.crl' }, hex(1));
+      expect(await registry.getCaCrlMeta(A, hex(100))).toMatchObject({ crlId: hex(2), nextUpdate: null, source: 'DISTRIBUTION_POINT', sourceUrl: 'http://127.0.0.1/ca.crl' });
+      await registry.deleteCaCrl(A, hex(100));
+      await refused(registry.deleteCaCrl(A, hex(100)), 'NOT_FOUND');
+      await registry.putCaCrl(crl(3, [3]), null);
+      await registry.updateCaCertificate(A, hex(100), { status: 'INACTIVE' });
+      await registry.deleteCaCertificate(A, hex(100));
+      await registry.insertCaCertificate(ca(A, 100));
+      expect(await registry.getCaCrlMeta(A, hex(100))).toBeNull();
+    });
   });
 }

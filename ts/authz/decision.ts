@@ -24,7 +24,7 @@ import { canonicalHost } from '../registry/endpoints.js';
 import { ChainMemo, type ChainResult, type PresentedChain } from './chain.js';
 import type { AuthzLimits } from './limits.js';
 import type { Reason } from './reasons.js';
-import type { CachedChain, VerifyCache } from './verifyCache.js';
+import type { CachedChain, CrlLink, VerifyCache } from './verifyCache.js';
 import { placeVerification, type Placement } from './placement.js';
 import { Verifier, VerifierFailure } from './verifier.js';
 import { autoRegisters, type Jitr } from './jitr.js';
@@ -33,6 +33,7 @@ import { ConfigCache } from './configCache.js';
 import { Anchors, type Anchor, type AnchorResult } from './anchors.js';
 import { Deadlines } from './deadline.js';
 import type { Shedder } from './shedding.js';
+import { CaCrls, type CrlState } from './crls.js';
 
 /**
  * The answer. Plain data: it crosses process and protocol boundaries unchanged. Allow
@@ -90,6 +91,11 @@ export interface AuthorizerOptions {
   chainMemoSize?: number;
   /** Load shedding (shedding.ts): past it every decision is `OVERLOADED`. Default: none. */
   shedder?: Shedder;
+  /**
+   * Keep using a CA's CRL past its nextUpdate instead of denying with CRL_EXPIRED
+   * (`--danger-allow-expired-crl`). Default false: fail closed.
+   */
+  dangerAllowExpiredCrl?: boolean;
 }
 
 /**
@@ -143,15 +149,17 @@ export class Authorizer {
   readonly #o: Required<Omit<AuthorizerOptions, 'jitr' | 'observer' | 'shedder'>> & Pick<AuthorizerOptions, 'jitr' | 'observer' | 'shedder'>;
   readonly #routes: ConfigCache<Account | null>;
   readonly #anchors: Anchors;
+  readonly #crls: CaCrls;
   readonly #deadlines: Deadlines<Decision>;
   readonly #chains: ChainMemo;
   readonly #now: SyncReads | undefined;
 
   constructor(options: AuthorizerOptions) {
-    this.#o = { clock: Date.now, configCacheMs: 1000, chainMemoSize: CHAIN_MEMO_SIZE, ...options };
+    this.#o = { clock: Date.now, configCacheMs: 1000, chainMemoSize: CHAIN_MEMO_SIZE, dangerAllowExpiredCrl: false, ...options };
     this.#deadlines = new Deadlines(this.#o.limits.deadlineMs);
     this.#routes = new ConfigCache(this.#o.configCacheMs);
     this.#anchors = new Anchors(this.#o.registry, this.#o.engine, this.#o.configCacheMs);
+    this.#crls = new CaCrls(this.#o.registry, this.#o.engine, this.#o.configCacheMs);
     this.#chains = new ChainMemo(this.#o.limits, this.#o.chainMemoSize, CHAIN_MEMO_MAX_CHARS);
     const { registry: r } = this.#o;
     this.#now =
@@ -249,6 +257,9 @@ export class Authorizer {
     if (caId === null) {
       if (entry.leaf === undefined || leafRefusal(entry.leaf, now) !== undefined || !allowsClientAuth(entry.leaf)) return undefined;
     } else if (anchor === undefined || !anchor.ok || !this.#o.cache.isVerified(entry, caId, now)) {
+      return undefined;
+    } else if (!this.#crlsAllowNow(standing.accountId, entry.crlLinks.get(caId), nowMs, now)) {
+      // Unknown CRL state, or a refusal: the full path reads and explains it.
       return undefined;
     }
     const decision = allow(standing);
@@ -397,8 +408,13 @@ export class Authorizer {
         this.#anchors.peek(accountId, caId, ctx.nowMs) ??
         (await ctx.stages.time('registry', () => this.#anchors.get(accountId, caId, ctx.nowMs)));
       if (!anchor.ok) throw new Deny('CA_NOT_FOUND', anchor.message, record);
-      if (this.#o.cache.isVerified(ctx.entry, caId, ctx.now)) return record;
+      const links = ctx.entry.crlLinks.get(caId);
+      if (links !== undefined && this.#o.cache.isVerified(ctx.entry, caId, ctx.now)) {
+        await this.#checkCrls(links, record, ctx);
+        return record;
+      }
       const placement = await this.#verify(ctx, anchor.anchor, record);
+      await this.#checkCrls(ctx.entry.crlLinks.get(caId) ?? [], record, ctx);
       if (placement === 'pool') {
         const fresh = await ctx.stages.time('registry', () => this.#o.registry.getCertificateStanding(record.accountId, record.certificateId));
         if (fresh === null) throw new Deny('CERTIFICATE_NOT_REGISTERED', 'deleted while verifying');
@@ -436,7 +452,63 @@ export class Authorizer {
       throw new Deny('CHAIN_VERIFICATION_FAILED', `${outcome.code}: ${outcome.message}`, record);
     }
     this.#o.cache.markVerified(ctx.entry, anchor.certificateId, outcome.notAfter);
+    ctx.entry.crlLinks.set(anchor.certificateId, this.#crlLinks(ctx, outcome.path));
     return placement;
+  }
+
+  /**
+   * For each certificate of a verified path (leaf first) below the anchor: its issuer's
+   * certificateId and its own serial (branch crl). Serials come from the parsed leaf and
+   * parsed presented intermediates, matched to the path by certificateId.
+   */
+  #crlLinks(ctx: Context, path: readonly string[]): CrlLink[] {
+    const serials = new Map<string, string>([[ctx.entry.certificateId, this.#leaf(ctx).serialNumber]]);
+    if (path.length > 2) {
+      for (const der of ctx.chain.intermediates) {
+        const parsed = this.#inspect(der);
+        if (parsed.ok) serials.set(parsed.certificateId, parsed.serialNumber);
+      }
+    }
+    const links: CrlLink[] = [];
+    for (let i = 0; i + 1 < path.length; i++) {
+      const serial = serials.get(path[i] ?? '');
+      // The engine verified exactly these certificates, so each is one of the inputs.
+      if (serial === undefined) throw new VerifierFailure('ENGINE_ERROR', `verified path names ${path[i]}, which was not presented`);
+      links.push({ issuerId: path[i + 1] ?? '', serial });
+    }
+    return links;
+  }
+
+  /**
+   * Every link of the path against its issuer's current CRL, when the issuer is a CA
+   * registered in the account that has one (branch crl): RFC 5280 6.3
+   * (https://www.rfc-editor.org/rfc/rfc5280#section-6.3), with the stored CRL verified
+   * when it was written.
+   */
+  async #checkCrls(links: readonly CrlLink[], record: CertificateStanding, ctx: Context): Promise<void> {
+    for (const link of links) {
+      const state =
+        this.#crls.peek(record.accountId, link.issuerId, ctx.nowMs) ??
+        (await ctx.stages.time('registry', () => this.#crls.get(record.accountId, link.issuerId, ctx.nowMs)));
+      const refusal = crlRefusal(state, link.serial, ctx.now, this.#o.dangerAllowExpiredCrl);
+      if (refusal !== undefined) throw new Deny(refusal, crlMessage(refusal, state, link), record);
+    }
+  }
+
+  /** Whether the synchronous path may allow: every link's CRL state is known without an await, and clean. */
+  #crlsAllowNow(accountId: string, links: readonly CrlLink[] | undefined, nowMs: number, now: number): boolean {
+    if (links === undefined) return false;
+    for (const link of links) {
+      let state: CrlState | undefined;
+      try {
+        state = this.#crls.getSync(accountId, link.issuerId, nowMs);
+      } catch {
+        // The full path reads again and denies with the failure's reason if it recurs.
+        return false;
+      }
+      if (state === undefined || crlRefusal(state, link.serial, now, this.#o.dangerAllowExpiredCrl) !== undefined) return false;
+    }
+    return true;
   }
 
   /** A non-ACTIVE status: re-emit JITR for a pending certificate, then deny. */
@@ -520,6 +592,22 @@ export class Authorizer {
       throw new VerifierFailure('ENGINE_ERROR', `engine inspect threw: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+}
+
+/** The CRL verdict on one serial (branch crl): listed beats stale; a stale list denies unless allowed. */
+function crlRefusal(state: CrlState, serial: string, now: number, allowExpired: boolean): Reason | undefined {
+  if (!state.ok) return 'CRL_UNUSABLE';
+  const view = state.view;
+  if (view === null) return undefined;
+  if (view.serials.has(serial)) return 'CERTIFICATE_REVOKED_BY_CA';
+  if (!allowExpired && view.nextUpdate !== null && now > view.nextUpdate) return 'CRL_EXPIRED';
+  return undefined;
+}
+
+function crlMessage(reason: Reason, state: CrlState, link: CrlLink): string {
+  if (!state.ok) return state.message;
+  if (reason === 'CRL_EXPIRED') return `CRL of CA ${link.issuerId} passed its nextUpdate at ${state.view?.nextUpdate ?? '?'}`;
+  return `serial ${link.serial} is on the CRL of CA ${link.issuerId}`;
 }
 
 /** Step 3: validity window and algorithm (cached or fresh, always against `now`). */

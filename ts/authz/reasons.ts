@@ -54,6 +54,16 @@ export const REASONS = {
     kind: 'deny',
     text: 'the account binds client ids to things, and the client id (none, or another) is not a thing attached to the certificate',
   },
+  // branch crl: certificate revocation lists per CA.
+  CERTIFICATE_REVOKED_BY_CA: {
+    kind: 'deny',
+    text: "the leaf or a presented intermediate is listed on its issuing registered CA's current CRL (whatever its registry status)",
+  },
+  CRL_EXPIRED: {
+    kind: 'deny',
+    text: "the issuing CA's current CRL is past its nextUpdate (fail closed; --danger-allow-expired-crl keeps using it)",
+  },
+  CRL_UNUSABLE: { kind: 'unavailable', text: "the issuing CA's stored CRL could not be read or no longer verifies" },
 
   REGISTRY_ERROR: { kind: 'unavailable', text: 'the registry could not be read or written' },
   ENGINE_ERROR: { kind: 'unavailable', text: 'the verification engine failed unexpectedly' },

@@ -10,6 +10,13 @@
  */
 import type { CertificateInfo } from '../engine/types.js';
 
+/** A certificate on a verified path and the certificate that issued it (branch crl). */
+export interface CrlLink {
+  readonly issuerId: string;
+  /** Lowercase hex, as the engine spells serials. */
+  readonly serial: string;
+}
+
 /** What one chain hash remembers. */
 export interface CachedChain {
   /** The leaf's certificateId (SHA-256 of its DER). */
@@ -21,6 +28,12 @@ export interface CachedChain {
    * earliest notAfter on the verified path; the engine checked validity at verification).
    */
   readonly verifiedBy: Map<string, number>;
+  /**
+   * Registered CA certificateId → the issuer links of the verified path (branch crl): for
+   * each certificate on it below the anchor, its issuer's certificateId and its serial,
+   * what the CRL check looks up.
+   */
+  readonly crlLinks: Map<string, readonly CrlLink[]>;
   /** Epoch seconds after which the entry is dropped: the leaf's notAfter once known. */
   expiresAt: number;
 }
@@ -70,7 +83,7 @@ export class VerifyCache {
   remember(key: string, certificateId: string): CachedChain {
     const existing = this.#entries.get(key);
     if (existing !== undefined) return existing;
-    const entry: CachedChain = { certificateId, leaf: undefined, verifiedBy: new Map(), expiresAt: Number.POSITIVE_INFINITY };
+    const entry: CachedChain = { certificateId, leaf: undefined, verifiedBy: new Map(), crlLinks: new Map(), expiresAt: Number.POSITIVE_INFINITY };
     if (this.#capacity === 0) return entry;
     if (this.#entries.size >= this.#capacity) {
       const oldest = this.#entries.keys().next();

@@ -155,12 +155,14 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
         throw refused;
       }
       let raw: Buffer;
+      // A route may take a larger body (CRL uploads); the limit is known from the path alone.
+      const routeLimit = matchRoute(options.routes, method, rawPath)?.route.maxBodyBytes ?? limit;
       try {
-        raw = await readBody(req, limit);
+        raw = await readBody(req, routeLimit);
       } catch (err) {
         if (err instanceof BodyTooLarge) {
           res.setHeader('connection', 'close');
-          throw invalid(`The request body exceeds the limit of ${limit} bytes.`);
+          throw invalid(`The request body exceeds the limit of ${routeLimit} bytes.`);
         }
         throw err;
       }
@@ -189,7 +191,15 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
       // A write, refused or not, is in the audit log before the answer leaves (audit.ts).
       const output = await runAudited(options.registry, { accountId, accessKeyId: caller.accessKeyId, operation, params, requestId }, async (audit) => {
         if (caller.scope === 'READ_ONLY' && !isReadOperation(route.operation)) throw readOnlyRefusal(caller.accessKeyId, route.operation);
-        const request: ApiRequest = { accountId, params, query: new URLSearchParams(rawQuery), body: parseJsonBody(raw), headers, ...(audit ? { audit } : {}) };
+        const request: ApiRequest = {
+          accountId,
+          params,
+          query: new URLSearchParams(rawQuery),
+          body: route.rawBody === true ? {} : parseJsonBody(raw),
+          headers,
+          ...(audit ? { audit } : {}),
+          ...(route.rawBody === true ? { raw } : {}),
+        };
         return route.handler(request);
       });
       send(res, 200, output);

@@ -17,6 +17,8 @@ export interface OperationInput {
   query?: Record<string, string | undefined>;
   body?: Record<string, unknown>;
   headers?: Record<string, string | undefined>;
+  /** The raw body of a `rawBody` route (a CRL). */
+  raw?: Uint8Array;
 }
 
 /** An in-process handle on the admin operations of one registry. */
@@ -43,7 +45,15 @@ export class LocalControlPlane {
       const params = input.params ?? {};
       // Writes by the operator CLI are audited too, with no access key (audit.ts).
       return await runAudited(this.ctx.registry, { accountId, accessKeyId: null, operation, params, requestId: null }, (audit) =>
-        route.handler({ accountId, params, query, body: input.body ?? {}, headers: input.headers ?? {}, ...(audit ? { audit } : {}) }),
+        route.handler({
+          accountId,
+          params,
+          query,
+          body: input.body ?? {},
+          headers: input.headers ?? {},
+          ...(audit ? { audit } : {}),
+          ...(input.raw === undefined ? {} : { raw: input.raw }),
+        }),
       );
     } catch (err) {
       if (err instanceof RegistryError) throw fromRegistryError(err);

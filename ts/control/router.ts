@@ -16,6 +16,10 @@ export interface Route {
   /** The AWS operation name (logs, docs). */
   operation: string;
   handler: Handler;
+  /** The body is not JSON: the handler reads `request.raw` (branch crl: CRL uploads). */
+  rawBody?: boolean;
+  /** A larger body limit than the edge's default, for this route only. */
+  maxBodyBytes?: number;
 }
 
 export interface RouteMatch {

@@ -11,6 +11,7 @@ import type { Registry } from '../registry/types.js';
 import type { ControlContext } from './context.js';
 import { createRequestListener, type AdminLogger } from './http.js';
 import { caRoutes } from './operations/cas.js';
+import { crlRoutes } from './operations/crls.js';
 import { certificateRoutes } from './operations/certificates.js';
 import { domainRoutes } from './operations/domains.js';
 import { accountSettingsRoutes } from './operations/accountSettings.js';
@@ -52,6 +53,7 @@ export interface AdminServerOptions {
 export function adminRoutes(ctx: ControlContext): Route[] {
   return [
     ...caRoutes(ctx),
+    ...crlRoutes(ctx),
     ...certificateRoutes(ctx),
     ...issueRoutes(ctx),
     ...transferRoutes(ctx),

@@ -19,6 +19,8 @@ export interface ApiRequest {
   headers: Record<string, string | undefined>;
   /** For writes: lets the operation record its audit row in its own transaction (branch keys). */
   audit?: AuditTicket;
+  /** The body bytes, for routes with `rawBody` (then `body` is `{}`). */
+  raw?: Uint8Array;
 }
 
 const ID_PATTERN = /^[0-9a-fA-F]{64}$/;

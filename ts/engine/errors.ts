@@ -30,6 +30,13 @@ export const ENGINE_ERROR_CODES = [
   'BAD_CSR',
   'BAD_KEY',
   'INVALID_ARGUMENT',
+  'BAD_CRL',
+  'CRL_TOO_LARGE',
+  'TOO_MANY_CRL_ENTRIES',
+  'CRL_ISSUER_MISMATCH',
+  'CRL_SIGNER_NOT_AUTHORIZED',
+  'CRL_SCOPE_UNSUPPORTED',
+  'CRL_NUMBER_REGRESSED',
 ] as const;
 
 /** A stable engine error code; branch on these, never on message text. */

@@ -43,6 +43,7 @@ export function loadEngine(name: EngineName): Engine {
     issueCertificate: binding.issueCertificate,
     issueFromCsr: binding.issueFromCsr,
     createIssuingCa: binding.createIssuingCa,
+    verifyCrl: binding.verifyCrl,
     errorCodes: binding.errorCodes,
   });
   loaded.set(name, engine);

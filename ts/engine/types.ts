@@ -105,6 +105,24 @@ export interface IssuedCertificate {
   certificatePem: string;
 }
 
+/** A verified certificate revocation list of a registered CA (RFC 5280 section 5). */
+export interface VerifiedCrl {
+  /** Lowercase hex SHA-256 of the CRL's DER. */
+  crlId: string;
+  caCertificateId: string;
+  /** The CA's own certificateId, or the delegated CRL signer's. */
+  signerCertificateId: string;
+  /** cRLNumber in decimal (up to 20 octets, so a string), or null. */
+  crlNumber: string | null;
+  /** Epoch seconds. */
+  thisUpdate: number;
+  /** Epoch seconds; null when the CRL has none. */
+  nextUpdate: number | null;
+  signatureAlgorithm: string;
+  /** Lowercase hex of each revoked serial (the spelling of CertificateInfo.serialNumber). */
+  revokedSerials: string[];
+}
+
 /** `client`: a leaf EKU, when present, must include clientAuth; `any`: no EKU check. */
 export type EkuPolicy = 'client' | 'any';
 
@@ -130,6 +148,13 @@ export interface EngineBinding {
   issueFromCsr(csr: Uint8Array, issuerCertificate: Uint8Array, issuerKey: Uint8Array, serial: Uint8Array, notBefore: number): Outcome<IssuedCertificate>;
   /** A self-signed issuing CA (CA:TRUE pathLen 0) for a PKCS#8 key and an RFC 4514 subject. */
   createIssuingCa(key: Uint8Array, subject: string, serial: Uint8Array, notBefore: number, notAfter: number): Outcome<IssuedCertificate>;
+  /**
+   * Parse and verify a CA's CRL (DER, or PEM with an `X509 CRL` block and optionally the
+   * delegated signer's certificate). `at` judges a delegated signer's certificate;
+   * thisUpdate/nextUpdate are returned for the caller to judge. `previousNumber` is the
+   * current CRL's number: a lower one is refused.
+   */
+  verifyCrl(crl: Uint8Array, ca: Uint8Array, at: number, previousNumber: string | null): Outcome<VerifiedCrl>;
   errorCodes(): string[];
 }
 

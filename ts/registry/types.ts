@@ -222,6 +222,12 @@ export interface RegistryReader {
   getCaCertificate(accountId: string, caCertificateId: string): Promise<CaCertificateRecord | null>;
   /** CAs registered in the account whose subject equals `subject` (RFC 4514 string). */
   findCaCertificatesBySubject(accountId: string, subject: string): Promise<CaCertificateRecord[]>;
+  /** The CA's current CRL without its bytes (branch crl); absent on registries without CRLs. */
+  getCaCrlMeta?(accountId: string, caCertificateId: string): Promise<CaCrlMeta | null>;
+  /** The CA's current CRL with its bytes, as stored (branch crl). */
+  getCaCrl?(accountId: string, caCertificateId: string): Promise<CaCrlRecord | null>;
+  /** {@link getCaCrlMeta}, synchronously (SQLite), for the decision's synchronous path. */
+  getCaCrlMetaSync?(accountId: string, caCertificateId: string): CaCrlMeta | null;
 }
 
 /** A just-in-time-registration or other registry event, stored durably. */
@@ -547,4 +553,49 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
    * `plan` says (seal a clear registry, or re-wrap under a new master key).
    */
   rewriteSecrets(plan: SecretRewrite): Promise<ResealReport>;
+
+  // Certificate revocation lists (branch crl), one current CRL per registered CA.
+  getCaCrlMeta(accountId: string, caCertificateId: string): Promise<CaCrlMeta | null>;
+  getCaCrl(accountId: string, caCertificateId: string): Promise<CaCrlRecord | null>;
+  /**
+   * Replace the CA's CRL, only if the current one is still `expectedCrlId` (null: none):
+   * the caller verified the new CRL's number against that one. NOT_FOUND if the CA is not
+   * registered; STATE (current = the stored crlId) if another write came first.
+   */
+  putCaCrl(crl: NewCaCrl, expectedCrlId: string | null): Promise<CaCrlMeta>;
+  /** Remove the CA's CRL; NOT_FOUND if it has none. */
+  deleteCaCrl(accountId: string, caCertificateId: string): Promise<void>;
 }
+
+/** Where a stored CRL came from (branch crl). */
+export type CrlSource = 'UPLOAD' | 'DISTRIBUTION_POINT';
+
+/** A CA's current certificate revocation list, without its bytes (branch crl). */
+export interface CaCrlMeta {
+  accountId: string;
+  caCertificateId: string;
+  /** Lowercase hex SHA-256 of the CRL's DER (the engine's crlId). */
+  crlId: string;
+  /** cRLNumber in decimal, or null. */
+  crlNumber: string | null;
+  /** Epoch seconds. */
+  thisUpdate: number;
+  /** Epoch seconds, or null. */
+  nextUpdate: number | null;
+  /** How many serials it lists. */
+  entries: number;
+  source: CrlSource;
+  /** The distribution point URL it was fetched from (source DISTRIBUTION_POINT). */
+  sourceUrl: string | null;
+  /** Epoch seconds at which the engine verified it (re-verification uses the same instant). */
+  verifiedAt: number;
+  /** Epoch seconds of the write. */
+  updatedAt: number;
+}
+
+/** A stored CRL: the input as given (DER, or PEM with a delegated signer's certificate). */
+export interface CaCrlRecord extends CaCrlMeta {
+  crl: Uint8Array;
+}
+
+export type NewCaCrl = Omit<CaCrlRecord, 'updatedAt'>;

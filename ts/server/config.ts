@@ -55,6 +55,8 @@ export interface ServeConfig {
   dangerPlainAdmin: boolean;
   /** Serve the live `GET /dashboard` page on the admin port (branch dashboard); `--no-dashboard` turns it off. */
   dashboard: boolean;
+  /** Keep using a CA's CRL past its nextUpdate instead of denying CRL_EXPIRED (branch crl). */
+  dangerAllowExpiredCrl: boolean;
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -109,6 +111,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'dangerPlainAdmin', flag: '--danger-plain-admin', env: 'CERTGATE_DANGER_PLAIN_ADMIN', help: 'DANGER: allow the admin API in plain HTTP on a non-loopback --host (SigV4-signed requests, readable and replayable for 5 minutes by anyone on the path)' },
   { key: 'masterKeyFile', flag: '--master-key-file <file>', env: 'CERTGATE_MASTER_KEY_FILE', help: "32 random bytes (raw or base64) encrypting the registry's secrets; a clear registry is encrypted in place. Without it an encrypted registry still authorizes, but the admin API cannot verify SigV4 (503)" },
   { key: 'dashboard', flag: '--no-dashboard', env: 'CERTGATE_NO_DASHBOARD', help: 'do not serve the live GET /dashboard page on the admin port (read-only metrics, no SigV4; docs/operations.md)' },
+  { key: 'dangerAllowExpiredCrl', flag: '--danger-allow-expired-crl', env: 'CERTGATE_DANGER_ALLOW_EXPIRED_CRL', help: "DANGER: keep allowing certificates of a CA whose CRL is past its nextUpdate (default: deny CRL_EXPIRED; a revocation published after that CRL goes unseen)" },
 ];
 
 /** A configuration error: the message names the option and the bad value. */
@@ -184,6 +187,15 @@ function adminTransport(raw: Record<string, unknown>, host: string): Pick<ServeC
   return { adminTls, dangerPlainAdmin: danger };
 }
 
+/** A boolean flag (or its environment variable: true/1, false/0). */
+function flag(raw: Record<string, unknown>, key: string): boolean {
+  const value = raw[key];
+  if (value === undefined || value === false || value === 'false' || value === '0') return false;
+  if (value === true || value === 'true' || value === '1') return true;
+  const spec = SERVE_OPTIONS.find((o) => o.key === key);
+  throw new ConfigError(`${spec?.flag ?? key} takes no value (environment: true or false), got "${String(value)}"`);
+}
+
 /** Validate raw option values (commander output, env already applied). */
 export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
   const engine = text(raw, 'engine');
@@ -246,5 +258,6 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     masterKey: masterKey(raw),
     ...adminTransport(raw, text(raw, 'host')),
     dashboard: raw.dashboard !== false && raw.dashboard !== 'false',
+    dangerAllowExpiredCrl: flag(raw, 'dangerAllowExpiredCrl'),
   };
 }

@@ -101,6 +101,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     limits: config.limits,
     inlineBudgetUs: config.inlineBudgetUs,
     configCacheMs: config.configCacheMs,
+    dangerAllowExpiredCrl: config.dangerAllowExpiredCrl,
     jitr: new Jitr(registry, Date.now, hooks.onEvent, config.jitrReemitIntervalMs),
     observer: fanOut(metrics, new DecisionLog(logger.child({ component: 'decision' }), config.decisionLogSample)),
     shedder: new Shedder(config.shedding),

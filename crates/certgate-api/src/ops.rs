@@ -1,12 +1,12 @@
 //! The operations, each a thin composition of core functions with default limits.
 
 use certgate_core::{
-    certificates_der, single_der, ChainInput, EkuPolicy, Error, ErrorCode, Issuer, Limits,
-    SignatureVerifier,
+    certificates_der, single_der, ChainInput, CrlInput, EkuPolicy, Error, ErrorCode, Issuer,
+    Limits, SignatureVerifier,
 };
 use certgate_rustcrypto::RustCryptoSigner;
 
-use crate::shapes::{Certificate, Chain, Issued, Outcome, Proof, Verified};
+use crate::shapes::{Certificate, Chain, Crl, Issued, Outcome, Proof, Verified};
 
 const LIMITS: Limits = Limits::DEFAULT;
 
@@ -202,6 +202,30 @@ pub fn create_issuing_ca(
         )
     };
     run().map(Issued::from).into()
+}
+
+/// Parse and verify `crl` (DER, or PEM with an `X509 CRL` block and optionally the
+/// delegated signer's certificate) as a CRL of `ca`; `at` (epoch seconds) judges a
+/// delegated signer; `previous_number` is the current CRL's cRLNumber (decimal).
+pub fn verify_crl(
+    verifier: &dyn SignatureVerifier,
+    crl: &[u8],
+    ca: &[u8],
+    at: f64,
+    previous_number: Option<&str>,
+) -> Outcome<Crl> {
+    epoch(at)
+        .and_then(|at| {
+            let input = CrlInput {
+                crl,
+                ca,
+                at,
+                previous_number,
+            };
+            certgate_core::verify_crl(verifier, &input, &LIMITS)
+        })
+        .map(Crl::from)
+        .into()
 }
 
 /// Every error code the engine can return, in documentation order.

@@ -2,6 +2,7 @@
 
 use certgate_core::{
     CertificateInfo, DistinguishedName, Error, IssuedCertificate, RegistrationProof, VerifiedChain,
+    VerifiedCrl,
 };
 use serde::Serialize;
 
@@ -219,6 +220,41 @@ impl From<IssuedCertificate> for Issued {
         Self {
             certificate_id: i.certificate_id,
             certificate_pem: i.pem,
+        }
+    }
+}
+
+/// A verified certificate revocation list.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Crl {
+    /// Lowercase hex SHA-256 of the CRL's DER.
+    pub crl_id: String,
+    pub ca_certificate_id: String,
+    /// The CA's own id, or the delegated CRL signer's certificateId.
+    pub signer_certificate_id: String,
+    /// cRLNumber in decimal (a string: it may have 20 octets), or null.
+    pub crl_number: Option<String>,
+    /// Epoch seconds.
+    pub this_update: i64,
+    /// Epoch seconds, or null when the CRL has no nextUpdate.
+    pub next_update: Option<i64>,
+    pub signature_algorithm: String,
+    /// Lowercase hex of each revoked serial's INTEGER content octets.
+    pub revoked_serials: Vec<String>,
+}
+
+impl From<VerifiedCrl> for Crl {
+    fn from(c: VerifiedCrl) -> Self {
+        Self {
+            crl_id: c.crl_id,
+            ca_certificate_id: c.ca_certificate_id,
+            signer_certificate_id: c.signer_certificate_id,
+            crl_number: c.crl_number,
+            this_update: c.this_update,
+            next_update: c.next_update,
+            signature_algorithm: c.signature_algorithm,
+            revoked_serials: c.revoked_serials,
         }
     }
 }

@@ -86,6 +86,23 @@ error_codes! {
     BadKey => "BAD_KEY",
     /// An argument is out of range (serial length, validity order, EKU policy name, time).
     InvalidArgument => "INVALID_ARGUMENT",
+    /// A certificate revocation list could not be decoded (bad PEM/DER, trailing bytes,
+    /// not exactly one CRL, v1 with extensions, malformed extension, duplicate extension).
+    BadCrl => "BAD_CRL",
+    /// The CRL input is larger than `Limits::max_crl_bytes`.
+    CrlTooLarge => "CRL_TOO_LARGE",
+    /// The CRL lists more certificates than `Limits::max_crl_entries`.
+    TooManyCrlEntries => "TOO_MANY_CRL_ENTRIES",
+    /// The CRL's issuer name is not the CA's subject (indirect CRLs are not supported).
+    CrlIssuerMismatch => "CRL_ISSUER_MISMATCH",
+    /// The CRL's signer may not sign CRLs: keyUsage without cRLSign, or a delegated
+    /// signer certificate that the CA did not issue or that fails validation.
+    CrlSignerNotAuthorized => "CRL_SIGNER_NOT_AUTHORIZED",
+    /// A delta CRL, a partitioned or indirect CRL (issuingDistributionPoint,
+    /// deltaCRLIndicator, certificateIssuer entry extension): certgate takes complete CRLs only.
+    CrlScopeUnsupported => "CRL_SCOPE_UNSUPPORTED",
+    /// The cRLNumber is lower than the previous CRL's, or absent when there was one.
+    CrlNumberRegressed => "CRL_NUMBER_REGRESSED",
 }
 
 impl fmt::Display for ErrorCode {

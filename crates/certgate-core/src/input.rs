@@ -66,6 +66,54 @@ pub fn single_der(
     })
 }
 
+/// PEM labels of a CRL (RFC 7468 section 6; "CRL" is not standard but common).
+const CRL_LABELS: &[&[u8]] = &[b"X509 CRL"];
+
+/// Split CRL input into the CRL's DER and the DER of any certificates that came with it
+/// (a delegated CRL signer's certificate, in the same PEM text). DER input is the CRL
+/// alone. The caller has bounded `input` by `Limits::max_crl_bytes` already.
+pub(crate) fn crl_and_certificates(
+    input: &[u8],
+    limits: &Limits,
+) -> Result<(Vec<u8>, Vec<Vec<u8>>), Error> {
+    if is_der(input) {
+        return Ok((input.to_vec(), Vec::new()));
+    }
+    let whole = Limits {
+        max_pem_chars: usize::MAX,
+        max_certificate_bytes: limits.max_crl_bytes,
+        ..*limits
+    };
+    let bad = |e: Error| Error::new(ErrorCode::BadCrl, e.message());
+    let mut crls = pem_blocks(input, CRL_LABELS, 2, &whole).map_err(bad)?;
+    let crl = match (crls.pop(), crls.is_empty()) {
+        (Some(crl), true) => crl,
+        (Some(_), false) => {
+            return Err(Error::new(
+                ErrorCode::BadCrl,
+                "input holds more than one X509 CRL block",
+            ))
+        }
+        (None, _) => {
+            return Err(Error::new(
+                ErrorCode::BadCrl,
+                "input is neither DER (a CRL SEQUENCE) nor PEM with an X509 CRL block",
+            ))
+        }
+    };
+    let certificates = Limits {
+        max_pem_chars: usize::MAX,
+        ..*limits
+    };
+    let signers = pem_blocks(
+        input,
+        CERTIFICATE_LABELS,
+        limits.max_chain_certificates,
+        &certificates,
+    )?;
+    Ok((crl, signers))
+}
+
 pub(crate) fn check_der_size(len: usize, limits: &Limits) -> Result<(), Error> {
     if len > limits.max_certificate_bytes {
         return Err(Error::new(

@@ -10,6 +10,7 @@
 mod algorithm;
 mod certificate;
 mod chain;
+mod crl;
 mod csr;
 mod encode;
 mod error;
@@ -27,6 +28,7 @@ mod signature;
 pub use algorithm::{Curve, HashAlgorithm, KeyFamily, KeyInfo, SignatureAlgorithm};
 pub use certificate::Certificate;
 pub use chain::{verify_chain, ChainInput, EkuPolicy, VerifiedChain};
+pub use crl::{verify_crl, CrlInput, VerifiedCrl};
 pub use csr::{issue_from_csr, MAX_CSR_PEM_CHARS};
 pub use encode::{
     certificate_pem, encode_certificate, encode_tbs, null_params, RawExtension, TbsParts,

@@ -26,6 +26,14 @@ pub struct Limits {
     /// Most name/subtree comparisons while applying name constraints in one path
     /// search; webpki's `Budget` uses the same 250,000.
     pub max_name_constraint_comparisons: usize,
+    /// Largest CRL input (PEM text or DER), in bytes. A CRL entry with a 20-byte serial
+    /// is about 40 bytes of DER, so 1,000,000 entries are ~40 MB of DER and ~54 MB of
+    /// PEM; 64 MiB admits that with room for entry extensions and bounds parse memory.
+    pub max_crl_bytes: usize,
+    /// Most entries in one CRL. Every authorizer process keeps a set of the revoked
+    /// serials of each CA's CRL in memory (about 100 bytes per entry, bench/README.md),
+    /// so this bounds that memory at ~100 MB per CA per process.
+    pub max_crl_entries: usize,
 }
 
 impl Limits {
@@ -38,6 +46,8 @@ impl Limits {
         max_path_depth: 8,
         max_signature_checks: 100,
         max_name_constraint_comparisons: 250_000,
+        max_crl_bytes: 64 * 1024 * 1024,
+        max_crl_entries: 1_000_000,
     };
 }
 

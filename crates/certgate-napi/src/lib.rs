@@ -137,6 +137,21 @@ pub fn create_issuing_ca<'env>(
     )
 }
 
+/// Parse and verify a CA's certificate revocation list.
+#[napi]
+pub fn verify_crl<'env>(
+    env: &Env,
+    crl: Uint8Array,
+    ca: Uint8Array,
+    at: f64,
+    previous_number: Option<String>,
+) -> Json<'env> {
+    to_js(
+        env,
+        &certgate_api::verify_crl(&RingVerifier, &crl, &ca, at, previous_number.as_deref()),
+    )
+}
+
 /// Every error code the engine can return.
 #[napi]
 pub fn error_codes() -> Vec<&'static str> {

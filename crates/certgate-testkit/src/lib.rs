@@ -17,6 +17,7 @@
 
 pub mod build;
 pub mod cases;
+pub mod crl;
 pub mod fuzz;
 pub mod keys;
 pub mod rng;

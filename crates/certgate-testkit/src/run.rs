@@ -86,6 +86,18 @@ pub fn run(call: &Call, verifier: &dyn SignatureVerifier) -> serde_json::Value {
             &bytes(serial),
             seconds(*not_before),
         )),
+        Call::VerifyCrl {
+            crl,
+            ca,
+            at,
+            previous_number,
+        } => json(&certgate_api::verify_crl(
+            verifier,
+            &bytes(crl),
+            &bytes(ca),
+            seconds(*at),
+            previous_number.as_deref(),
+        )),
         Call::CreateIssuingCa {
             key,
             subject,

@@ -130,6 +130,23 @@ pub fn create_issuing_ca(
     ))
 }
 
+/// Parse and verify a CA's certificate revocation list.
+#[wasm_bindgen(js_name = verifyCrl)]
+pub fn verify_crl(
+    crl: &[u8],
+    ca: &[u8],
+    at: f64,
+    previous_number: Option<String>,
+) -> Result<JsValue, JsError> {
+    to_js(&certgate_api::verify_crl(
+        &host::HostVerifier,
+        crl,
+        ca,
+        at,
+        previous_number.as_deref(),
+    ))
+}
+
 /// Every error code the engine can return.
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> Vec<String> {

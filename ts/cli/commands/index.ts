@@ -17,6 +17,7 @@ import { register as load } from './load.js';
 import { register as fleet } from './fleet.js';
 import { register as registry } from './registry.js';
 import { register as issuingCa } from './issuing-ca.js';
+import { register as caCrl } from './ca-crl.js';
 
 type Registrar = (program: Command) => void;
 
@@ -34,6 +35,7 @@ const modules: Registrar[] = [
   load,
   registry,
   issuingCa,
+  caCrl,
 ];
 
 /** Add every command to `program`. */

@@ -20,6 +20,9 @@ import {
   type ChangeRecord,
   type CaCertificateRecord,
   type CaCertificateUpdate,
+  type CaCrlMeta,
+  type CaCrlRecord,
+  type NewCaCrl,
   type CertificateFacts,
   type CertificateMode,
   type CertificateRecord,
@@ -49,6 +52,7 @@ import { endpointRoute } from '../endpoints.js';
 import { reservedDomain } from '../rules.js';
 import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from '../sqlite/rows.js';
 import { lastFullKey } from '../keys.js';
+import * as crls from './crls.js';
 import * as certs from './certificates.js';
 import { DEFAULT_POOL_SIZE, Pg, redactConnectionString, type Queryable } from './database.js';
 import { ADVISORY_LOCKS, migrate } from './schema.js';
@@ -583,6 +587,19 @@ export class PostgresRegistry extends Attachments implements Registry {
   }
   async deleteCaCertificate(accountId: string, id: string): Promise<void> {
     return cas.deleteCaCertificate(await this.store(), accountId, id);
+  }
+  // Certificate revocation lists (branch crl).
+  async getCaCrlMeta(accountId: string, caCertificateId: string): Promise<CaCrlMeta | null> {
+    return crls.getCaCrlMeta(await this.store(), accountId, caCertificateId);
+  }
+  async getCaCrl(accountId: string, caCertificateId: string): Promise<CaCrlRecord | null> {
+    return crls.getCaCrl(await this.store(), accountId, caCertificateId);
+  }
+  async putCaCrl(crl: NewCaCrl, expectedCrlId: string | null): Promise<CaCrlMeta> {
+    return crls.putCaCrl(await this.store(), crl, expectedCrlId);
+  }
+  async deleteCaCrl(accountId: string, caCertificateId: string): Promise<void> {
+    return crls.deleteCaCrl(await this.store(), accountId, caCertificateId);
   }
   async listCaCertificates(accountId: string, page: PageRequest, templateName?: string): Promise<Page<CaCertificateRecord>> {
     return cas.listCaCertificates(await this.store(), accountId, page, templateName);

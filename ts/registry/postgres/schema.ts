@@ -216,6 +216,26 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER change_log_certificates AFTER INSERT OR UPDATE OR DELETE ON certificates
     FOR EACH ROW EXECUTE FUNCTION certgate_certificate_changed();
   `,
+  // branch crl: the current certificate revocation list of each registered CA; it
+  // goes with its CA.
+  `
+  CREATE TABLE ca_crls (
+    account_id ${TEXT} NOT NULL,
+    ca_certificate_id ${TEXT} NOT NULL,
+    crl bytea NOT NULL,
+    crl_id ${TEXT} NOT NULL,
+    crl_number ${TEXT},
+    this_update double precision NOT NULL,
+    next_update double precision,
+    entries integer NOT NULL,
+    source ${TEXT} NOT NULL,
+    source_url ${TEXT},
+    verified_at double precision NOT NULL,
+    updated_at double precision NOT NULL,
+    PRIMARY KEY (account_id, ca_certificate_id),
+    FOREIGN KEY (account_id, ca_certificate_id) REFERENCES ca_certificates (account_id, certificate_id) ON DELETE CASCADE
+  );
+  `,
 ];
 
 /**

@@ -10,6 +10,9 @@ import {
   type ChangeRecord,
   type CaCertificateRecord,
   type CaCertificateUpdate,
+  type CaCrlMeta,
+  type CaCrlRecord,
+  type NewCaCrl,
   type CertificateFacts,
   type CertificateMode,
   type CertificateRecord,
@@ -35,6 +38,7 @@ import { reservedDomain } from '../rules.js';
 import { binding, sealingRewrite, secretBox, type MasterKey, type ResealReport, type SecretBox, type SecretRewrite } from '../secrets.js';
 import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from './rows.js';
 import { lastFullKey } from '../keys.js';
+import * as crls from './crls.js';
 import * as certs from './certificates.js';
 import { Sqlite } from './database.js';
 import { changeFromRow, type ChangeRow } from './rows.js';
@@ -595,6 +599,22 @@ export class SqliteRegistry extends Attachments implements Registry {
   }
   async deleteCaCertificate(accountId: string, id: string): Promise<void> {
     cas.deleteCaCertificate(this.ctx, accountId, id);
+  }
+  // Certificate revocation lists (branch crl).
+  async getCaCrlMeta(accountId: string, caCertificateId: string): Promise<CaCrlMeta | null> {
+    return crls.getCaCrlMeta(this.ctx, accountId, caCertificateId);
+  }
+  getCaCrlMetaSync(accountId: string, caCertificateId: string): CaCrlMeta | null {
+    return crls.getCaCrlMeta(this.ctx, accountId, caCertificateId);
+  }
+  async getCaCrl(accountId: string, caCertificateId: string): Promise<CaCrlRecord | null> {
+    return crls.getCaCrl(this.ctx, accountId, caCertificateId);
+  }
+  async putCaCrl(crl: NewCaCrl, expectedCrlId: string | null): Promise<CaCrlMeta> {
+    return crls.putCaCrl(this.ctx, crl, expectedCrlId);
+  }
+  async deleteCaCrl(accountId: string, caCertificateId: string): Promise<void> {
+    crls.deleteCaCrl(this.ctx, accountId, caCertificateId);
   }
   async listCaCertificates(accountId: string, page: PageRequest, templateName?: string): Promise<Page<CaCertificateRecord>> {
     return cas.listCaCertificates(this.ctx, accountId, page, templateName);

@@ -189,6 +189,28 @@ export const MIGRATIONS: readonly string[] = [
     VALUES (OLD.account_id, 'certificate', OLD.certificate_id, 'DELETED', ((julianday('now') - 2440587.5) * 86400.0));
   END;
   `,
+  // branch crl: the current certificate revocation list of each registered CA; it
+  // goes with its CA.
+  `
+  CREATE TABLE ca_crls (
+    account_id TEXT NOT NULL,
+    ca_certificate_id TEXT NOT NULL,
+    crl BLOB NOT NULL,
+    crl_id TEXT NOT NULL,
+    crl_number TEXT,
+    this_update REAL NOT NULL,
+    next_update REAL,
+    entries INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    source_url TEXT,
+    verified_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (account_id, ca_certificate_id)
+  );
+  CREATE TRIGGER ca_crls_follow_ca AFTER DELETE ON ca_certificates BEGIN
+    DELETE FROM ca_crls WHERE account_id = OLD.account_id AND ca_certificate_id = OLD.certificate_id;
+  END;
+  `,
 ];
 
 /** Bring the database up to the newest schema version; returns the version reached. */

@@ -4,6 +4,7 @@
 
 mod algorithms;
 mod chains;
+mod crls;
 mod inputs;
 mod names;
 mod positions;
@@ -104,6 +105,18 @@ pub enum Call {
         not_before: i64,
         /// Epoch seconds.
         not_after: i64,
+    },
+    /// `verifyCrl(crl, ca, at, previousNumber)`.
+    #[serde(rename_all = "camelCase")]
+    VerifyCrl {
+        /// CRL bytes (DER, or PEM with the delegated signer's certificate).
+        crl: String,
+        /// CA certificate bytes.
+        ca: String,
+        /// Epoch seconds.
+        at: i64,
+        /// The current CRL's number (decimal), or null.
+        previous_number: Option<String>,
     },
 }
 
@@ -241,5 +254,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(inputs::cases(&p));
     cases.extend(names::cases());
     cases.extend(positions::cases(&p));
+    cases.extend(crls::cases(&p));
     cases
 }
