@@ -62,6 +62,8 @@ export interface DecisionEvent {
   seconds: number;
   stages: ReadonlyMap<Stage, number>;
   cacheHit: boolean;
+  /** The caller's `x-request-id`, for the decision log; undefined when none was sent. */
+  requestId?: string | undefined;
 }
 
 /** Told about every decision (metrics, decision log). */
@@ -160,8 +162,8 @@ export class Authorizer {
    * Decide for a presented chain (PEM strings or DER, leaf first) and an SNI (null or ''
    * when none was sent). `door` labels metrics and logs. Never rejects.
    */
-  authorize(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api'): Promise<Decision> {
-    const decided = this.decide(sni, certChain, door);
+  authorize(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api', requestId?: string): Promise<Decision> {
+    const decided = this.decide(sni, certChain, door, requestId);
     return decided instanceof Promise ? decided : Promise.resolve(decided);
   }
 
@@ -170,18 +172,18 @@ export class Authorizer {
    * itself when {@link authorizeNow} could give it, else a promise of it. For the front
    * doors' hot path.
    */
-  decide(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api'): Decision | Promise<Decision> {
+  decide(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api', requestId?: string): Decision | Promise<Decision> {
     const shedder = this.#o.shedder;
-    if (shedder === undefined) return this.authorizeNow(sni, certChain, door) ?? this.#authorizeFully(sni, certChain, door);
+    if (shedder === undefined) return this.authorizeNow(sni, certChain, door, requestId) ?? this.#authorizeFully(sni, certChain, door, requestId);
     const refusal = shedder.refusal();
-    if (refusal !== undefined) return this.#overloaded(sni, door, refusal);
-    return this.authorizeNow(sni, certChain, door) ?? shedder.track(this.#authorizeFully(sni, certChain, door));
+    if (refusal !== undefined) return this.#overloaded(sni, door, refusal, requestId);
+    return this.authorizeNow(sni, certChain, door, requestId) ?? shedder.track(this.#authorizeFully(sni, certChain, door, requestId));
   }
 
   /** The refusal of a shed request: decided without reading anything. */
-  #overloaded(sni: string | null | undefined, door: string, message: string): Decision {
+  #overloaded(sni: string | null | undefined, door: string, message: string, requestId: string | undefined): Decision {
     const decision = deny('OVERLOADED', null, message);
-    this.#o.observer?.decided({ door, sni: normaliseSni(sni), decision, seconds: 0, stages: new Map(), cacheHit: false });
+    this.#o.observer?.decided({ door, sni: normaliseSni(sni), decision, seconds: 0, stages: new Map(), cacheHit: false, requestId });
     return decision;
   }
 
@@ -192,7 +194,7 @@ export class Authorizer {
    * the bytes, or configuration within its TTL, is reused; the standing (status, things)
    * is read from the registry as always.
    */
-  authorizeNow(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api'): Decision | undefined {
+  authorizeNow(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door = 'api', requestId?: string): Decision | undefined {
     const reads = this.#now;
     if (reads === undefined) return undefined;
     const started = performance.now();
@@ -230,11 +232,11 @@ export class Authorizer {
       return undefined;
     }
     const decision = allow(standing);
-    this.#o.observer?.decided({ door, sni: host, decision, seconds: (performance.now() - started) / 1000, stages: stages.totals(), cacheHit: true });
+    this.#o.observer?.decided({ door, sni: host, decision, seconds: (performance.now() - started) / 1000, stages: stages.totals(), cacheHit: true, requestId });
     return decision;
   }
 
-  async #authorizeFully(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door: string): Promise<Decision> {
+  async #authorizeFully(sni: string | null | undefined, certChain: readonly (string | Uint8Array)[], door: string, requestId: string | undefined): Promise<Decision> {
     const stages = new StageClock();
     const started = performance.now();
     const probe: Probe = { cacheHit: false, certificateId: null };
@@ -250,6 +252,7 @@ export class Authorizer {
       seconds: (performance.now() - started) / 1000,
       stages: stages.totals(),
       cacheHit: probe.cacheHit,
+      requestId,
     });
     return decision;
   }

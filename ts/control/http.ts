@@ -196,7 +196,7 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
       })
       .finally(() => {
         options.logger?.info(
-          { requestId, method, path: rawPath, operation, status: res.statusCode, ms: Date.now() - started },
+          { requestId, method, path: rawPath, operation, status: res.statusCode, durationMs: Date.now() - started },
           'admin request',
         );
       });

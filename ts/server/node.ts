@@ -17,6 +17,7 @@ import { EnginePool } from '../engine/pool.js';
 import { createAuthzGrpcServer } from '../ingress/grpc.js';
 import { GrpcHealth } from '../ingress/grpcHealth.js';
 import { createAuthzHttpServer } from '../ingress/http.js';
+import type { RequestErrorHook } from '../ingress/requestError.js';
 import { AuthzMetrics } from '../metrics/authzMetrics.js';
 import { DecisionLog, fanOut } from '../metrics/decisionLog.js';
 import { openRegistry, settingsMismatch } from '../registry/open.js';
@@ -92,6 +93,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
   const pool = config.poolThreads > 0 ? new EnginePool({ engine: config.engine, threads: config.poolThreads, maxQueue: config.poolMaxQueue }) : undefined;
   const cache = new VerifyCache(config.verifyCacheSize);
   const metrics = new AuthzMetrics({ cache, ...(pool === undefined ? {} : { pool }) });
+  const decisionLog = new DecisionLog(logger.child({ component: 'decision' }), { allowSample: config.decisionLogSample });
   const authorizer = new Authorizer({
     registry,
     engine,
@@ -101,10 +103,13 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     inlineBudgetUs: config.inlineBudgetUs,
     configCacheMs: config.configCacheMs,
     jitr: new Jitr(registry, Date.now, hooks.onEvent, config.jitrReemitIntervalMs),
-    observer: fanOut(metrics, new DecisionLog(logger.child({ component: 'decision' }), config.decisionLogSample)),
+    observer: fanOut(metrics, decisionLog),
     shedder: new Shedder(config.shedding),
   });
-  const onRequestError = (door: string, reason: Parameters<AuthzMetrics['requestError']>[1]) => metrics.requestError(door, reason);
+  const onRequestError: RequestErrorHook = (door, error, requestId) => {
+    metrics.requestError(door, error.reason);
+    decisionLog.requestError(door, error.reason, error.message, requestId);
+  };
   // Ready when the registry answers a read (HTTP /readyz and gRPC health alike).
   const ready = async () => (await registry.accountForHost('readyz.invalid')) === null;
   const health = new GrpcHealth(ready);

@@ -22,6 +22,8 @@ import cluster, { type Worker } from 'node:cluster';
 import { EventEmitter, once } from 'node:events';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import { VERSION } from '../version.js';
 import { WebhookDeliverer } from '../authz/webhooks.js';
 import { CliError, EXIT } from '../cli/output.js';
 import { isPostgresUrl, openRegistry } from '../registry/open.js';
@@ -57,8 +59,23 @@ export interface ListeningLine {
   processes: number;
 }
 
-export function createLogger(config: ServeConfig): Logger {
-  return pino({ level: config.logLevel, base: { pid: process.pid } });
+/**
+ * The service's logger. Every line carries `service`, `version` and `pid`, its level as a
+ * word (`"level":"info"`) and an ISO-8601 UTC time (`"time":"2026-12-02T04:50:00.123Z"`),
+ * as log collectors (Loki, Elasticsearch, CloudWatch) expect. `pretty` renders the same
+ * lines for a person at a terminal (pino-pretty, in-process).
+ */
+export function createLogger(config: Pick<ServeConfig, 'logLevel' | 'logFormat'>, destination?: NodeJS.WritableStream): Logger {
+  const options: pino.LoggerOptions = {
+    level: config.logLevel,
+    base: { service: 'certgate', version: VERSION, pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  if (config.logFormat === 'pretty') {
+    return pino(options, pretty({ destination: destination ?? 1, colorize: destination === undefined && process.stdout.isTTY, translateTime: 'SYS:standard', ignore: 'service,version' }));
+  }
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 /** Run until a signal; resolves after a graceful shutdown. */
