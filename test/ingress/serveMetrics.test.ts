@@ -76,6 +76,30 @@ describe.each([
     expect(answers[0]?.body).toMatch(/^certgate_decisions_total|^# HELP certgate_decisions_total/m);
   });
 
+  it('keeps per-process series apart (worker label), build info at 1 and the service start time', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // past any earlier aggregate's reuse
+    const { body } = await scrape(metricsUrl, 10_000);
+    const workers = [...body.matchAll(/^certgate_worker_start_time_seconds\{worker="(\d+)"\} \d+$/gm)].map((m) => Number(m[1]));
+    expect(new Set(workers)).toEqual(new Set(line.workers ?? []));
+    expect(workers).toHaveLength(2);
+    expect(body).toMatch(/^certgate_build_info\{version="[^"]+",node="v[^"]+",engine="native"\} 1$/m);
+    expect(body).toMatch(/^process_start_time_seconds \d+$/m);
+    // OpenMetrics for a scraper that asks for it, from the same aggregation.
+    const open = await new Promise<string>((resolve, reject) => {
+      http
+        .get(metricsUrl, { agent: false, headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;q=0.5' } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(`${String(res.headers['content-type'])}\n${text}`));
+        })
+        .on('error', reject);
+    });
+    expect(open.startsWith('application/openmetrics-text; version=1.0.0')).toBe(true);
+    expect(open).toContain('# TYPE certgate_worker_decisions counter');
+    expect(open.endsWith('# EOF\n')).toBe(true);
+  });
+
   it('answers within the bound, saying so, while a worker does not answer', async () => {
     const stopped = line.workers?.[0] ?? 0;
     process.kill(stopped, 'SIGSTOP');

@@ -42,6 +42,8 @@ export interface AdminServerOptions {
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** Requests per second per access key (`--admin-rate-limit`); 0 = no limit. Default `DEFAULT_ADMIN_RATE_LIMIT`. */
   adminRateLimit?: number;
+  /** Told of every answered request (the admin metrics, branch observe). */
+  onRequest?: (operation: string, result: string, seconds: number) => void;
 }
 
 /** Every operation of the admin API. */
@@ -78,6 +80,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     now: nowMs,
     rateLimiter: new KeyRateLimiter(options.adminRateLimit ?? DEFAULT_ADMIN_RATE_LIMIT),
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
   // Admin calls are small; a slow client must not hold a socket (or its body) for long.
   const admission = options.admission ?? DEFAULT_ADMISSION;

@@ -15,6 +15,7 @@ import type { AuthzLimits } from '../authz/limits.js';
 import { decisionHeaderList, httpStatus } from './answer.js';
 import { envoyHttpInput, jsonInput, nginxInput, type AuthzInput } from './doors.js';
 import { RequestError, type RequestErrorHook } from './requestError.js';
+import { negotiate, type MetricsFormat } from '../metrics/exposition.js';
 import { admissionServerOptions, capConnections, type AdmissionLimits } from '../server/admission.js';
 
 /** The door paths, also used by the examples and the README. */
@@ -29,8 +30,8 @@ export interface AuthzHttpOptions {
   limits: AuthzLimits;
   /** Header carrying the SNI for the Envoy HTTP door (falls back to Host). */
   envoySniHeader: string;
-  /** Prometheus exposition for `/metrics`; undefined when it is served on its own port (`--metrics-port`). */
-  metrics: (() => Promise<{ contentType: string; body: string }>) | undefined;
+  /** `/metrics` in the negotiated format; undefined when it is served on its own port (`--metrics-port`). */
+  metrics: ((format: MetricsFormat) => Promise<{ contentType: string; body: string }>) | undefined;
   /** Connection cap and header/request timeouts (ts/server/admission.ts). */
   admission: AdmissionLimits;
   /** Whether the process can serve decisions (registry readable, engine loaded). */
@@ -108,7 +109,7 @@ function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.Server
         send(res, 404, { error: 'metrics are served on the --metrics-port listener' });
         return undefined;
       }
-      return o.metrics().then(
+      return o.metrics(negotiate(req.headers.accept)).then(
         (m) => {
           res.writeHead(200, { 'content-type': m.contentType });
           res.end(m.body);

@@ -19,6 +19,8 @@ import { GrpcHealth } from '../ingress/grpcHealth.js';
 import { createAuthzHttpServer } from '../ingress/http.js';
 import type { RequestErrorHook } from '../ingress/requestError.js';
 import { AuthzMetrics } from '../metrics/authzMetrics.js';
+import { AdminMetrics } from '../metrics/adminMetrics.js';
+import type { MetricsFormat } from '../metrics/exposition.js';
 import { DecisionLog, fanOut } from '../metrics/decisionLog.js';
 import { openRegistry, settingsMismatch } from '../registry/open.js';
 import type { Registry, RegistryEvent } from '../registry/types.js';
@@ -47,7 +49,7 @@ export interface RunningNode {
 
 export interface NodeHooks {
   /** Replaces local `/metrics` (cluster workers ask the primary for the aggregate). */
-  metrics?: () => Promise<{ contentType: string; body: string }>;
+  metrics?: (format: MetricsFormat) => Promise<{ contentType: string; body: string }>;
   /** `--metrics-port` is served by another process (the cluster primary): no metrics listener here. */
   metricsElsewhere?: boolean;
   /** Told after this process appends a registry event (JITR). */
@@ -92,7 +94,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
   const engine = loadEngine(config.engine);
   const pool = config.poolThreads > 0 ? new EnginePool({ engine: config.engine, threads: config.poolThreads, maxQueue: config.poolMaxQueue }) : undefined;
   const cache = new VerifyCache(config.verifyCacheSize);
-  const metrics = new AuthzMetrics({ cache, ...(pool === undefined ? {} : { pool }) });
+  const metrics = new AuthzMetrics({ cache, engine: config.engine, ...(pool === undefined ? {} : { pool }) });
   const decisionLog = new DecisionLog(logger.child({ component: 'decision' }), { allowSample: config.decisionLogSample });
   const authorizer = new Authorizer({
     registry,
@@ -113,7 +115,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
   // Ready when the registry answers a read (HTTP /readyz and gRPC health alike).
   const ready = async () => (await registry.accountForHost('readyz.invalid')) === null;
   const health = new GrpcHealth(ready);
-  const exposition = hooks.metrics ?? (() => metrics.exposition());
+  const exposition = hooks.metrics ?? ((format: MetricsFormat) => metrics.exposition(format));
   const ownMetricsPort = config.metricsPort !== undefined && hooks.metricsElsewhere !== true;
   const metricsServer = ownMetricsPort ? createMetricsServer(exposition, config.admission) : undefined;
   const http = createAuthzHttpServer({
@@ -126,7 +128,15 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     onRequestError,
   });
   const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError, health });
-  const adminOptions = { registry, engine, logger: logger.child({ component: 'admin' }), admission: config.admission, adminRateLimit: config.adminRateLimit };
+  const adminMetrics = new AdminMetrics([metrics.registry]);
+  const adminOptions = {
+    registry,
+    engine,
+    logger: logger.child({ component: 'admin' }),
+    admission: config.admission,
+    adminRateLimit: config.adminRateLimit,
+    onRequest: (operation: string, result: string, seconds: number) => adminMetrics.observe(operation, result, seconds),
+  };
   const admin: Server = config.adminTls === undefined ? await createAdminServer(adminOptions) : await createAdminServer({ ...adminOptions, tls: config.adminTls });
   try {
     const authzPort = await listenHttp(http, config.authzPort, config.host);

@@ -23,11 +23,13 @@ import { EventEmitter, once } from 'node:events';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { Registry } from 'prom-client';
+import { registerWebhookMetrics } from '../metrics/webhookMetrics.js';
 import { VERSION } from '../version.js';
 import { WebhookDeliverer } from '../authz/webhooks.js';
 import { CliError, EXIT } from '../cli/output.js';
 import { isPostgresUrl, openRegistry } from '../registry/open.js';
-import { ClusterMetrics, METRICS_WAIT_MS, type CollectReply, type CollectRequest, type Exposition } from './clusterMetrics.js';
+import { ClusterMetrics, METRICS_WAIT_MS, type CollectReply, type CollectRequest, type Exposition, type MetricsFormat } from './clusterMetrics.js';
 import { isLoopback, type ServeConfig } from './config.js';
 import { createMetricsServer } from './metricsServer.js';
 import { closeHttp, listenHttp, startNode, type NodePorts, type RunningNode } from './node.js';
@@ -45,7 +47,7 @@ export const REPLACEMENT_BACKOFF_MS = 250;
 type ToPrimary =
   | { type: 'certgate:listening'; ports: NodePorts }
   | { type: 'certgate:start-failed'; error: string }
-  | { type: 'certgate:metrics'; id: number }
+  | { type: 'certgate:metrics'; id: number; format: MetricsFormat }
   | CollectReply;
 type ToWorker = { type: 'certgate:metrics'; id: number; body: string; contentType: string } | { type: 'certgate:shutdown' } | CollectRequest;
 
@@ -144,6 +146,7 @@ function deliverer(config: ServeConfig, logger: Logger): { deliverer: WebhookDel
 async function serveInProcess(config: ServeConfig, logger: Logger): Promise<void> {
   const hooks = deliverer(config, logger);
   const node = await startNode(config, logger, { onEvent: () => hooks?.deliverer.notify() });
+  if (hooks !== undefined) registerWebhookMetrics(hooks.deliverer, [node.metrics.registry]);
   logger.info(listeningLine(config, node.ports), 'listening');
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
@@ -159,8 +162,12 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
   let failedReplacements = 0;
   const listening = new Map<number, NodePorts>();
   const startErrors = new Map<number, string>();
+  // The primary's own metrics (webhook delivery runs here), added to the workers'.
+  const local = new Registry();
+  if (hooks !== undefined) registerWebhookMetrics(hooks.deliverer, [local]);
   const metrics = new ClusterMetrics({
     workers: () => [...listening.keys()].map((id) => cluster.workers?.[id]).filter((w): w is Worker => w !== undefined),
+    local,
   });
   const failures = new EventEmitter();
   const failed = once(failures, 'fatal').then(([error]) => error as CliError);
@@ -173,7 +180,7 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
   let metricsServer: Server | undefined;
   let metricsPort: number | undefined;
   if (config.metricsPort !== undefined) {
-    metricsServer = createMetricsServer(() => metrics.exposition(), config.admission);
+    metricsServer = createMetricsServer((format) => metrics.exposition(format), config.admission);
     try {
       metricsPort = await listenHttp(metricsServer, config.metricsPort, config.host);
     } catch (err) {
@@ -201,7 +208,7 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
         break;
       case 'certgate:metrics':
         // Always answered: the aggregate waits at most METRICS_WAIT_MS per worker.
-        void metrics.exposition().then((m) => {
+        void metrics.exposition(message.format).then((m) => {
           if (worker.isConnected()) worker.send({ type: 'certgate:metrics', id: message.id, body: m.body, contentType: m.contentType } satisfies ToWorker);
         });
         break;
@@ -270,7 +277,7 @@ async function serveWorker(config: ServeConfig, logger: Logger): Promise<void> {
   const pending = new Map<number, (m: Exposition) => void>();
   // The primary always answers within METRICS_WAIT_MS; the extra second covers IPC and
   // aggregation, so a scrape never waits on a primary that cannot answer.
-  const askPrimary = () =>
+  const askPrimary = (format: MetricsFormat) =>
     new Promise<Exposition>((resolve, reject) => {
       const id = next++;
       const timer = setTimeout(() => {
@@ -281,7 +288,7 @@ async function serveWorker(config: ServeConfig, logger: Logger): Promise<void> {
         clearTimeout(timer);
         resolve(m);
       });
-      process.send?.({ type: 'certgate:metrics', id } satisfies ToPrimary);
+      process.send?.({ type: 'certgate:metrics', id, format } satisfies ToPrimary);
     });
   let node: RunningNode | undefined;
   const stopped = new Promise<void>((resolve) => {
