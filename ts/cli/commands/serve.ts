@@ -44,6 +44,7 @@ Examples:
   certgate serve --processes 1 --authz-port 0 --admin-port 0 --grpc-port 0
   certgate serve --metrics-port 9443               # scrapes off the decision path
   certgate serve --max-in-flight 32 --max-connections 512
+  certgate serve --processes 1 --log-format pretty --decision-log-sample 1   # every decision, readable
   certgate serve --master-key-file /etc/certgate/master.key
   certgate serve --host 0.0.0.0 --admin-tls-cert admin.pem --admin-tls-key admin.key \\
     --master-key-file /etc/certgate/master.key --db postgres://certgate@db/certgate
