@@ -91,7 +91,7 @@ async function main(): Promise<void> {
         cache,
         limits: DEFAULT_LIMITS,
         inlineBudgetUs: 1000,
-        observer: fanOut(metrics, new DecisionLog(logger, 0)),
+        observer: fanOut(metrics, new DecisionLog(logger, { allowSample: 0 })),
       });
       const warmCall = async (i: number) => check(await authorizer.authorize(SNI, warmChains[i % 16] ?? [], 'json'));
       await perCall(20_000, warmCall);

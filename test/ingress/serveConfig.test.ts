@@ -20,6 +20,7 @@ describe('certgate serve configuration', () => {
     [{ grpcPort: 'abc' }, /--grpc-port/],
     [{ engine: 'java' }, /--engine must be native or wasm/],
     [{ decisionLogSample: '2' }, /--decision-log-sample/],
+    [{ logFormat: 'xml' }, /--log-format must be json or pretty, got "xml"/],
     [{ maxChainLength: '0' }, /--max-chain-length/],
     [{ webhooks: ['ftp://x'] }, /--webhook must be an http\(s\) URL/],
   ])('rejects %o with a message naming the flag', (raw, message) => {

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
 import { METRICS_WAIT_MS } from '../../ts/server/clusterMetrics.js';
 import { ANY_PORTS, createDatabase, startServe, type LogLine, type ServeProcess } from './serveProcess.js';
 
@@ -76,6 +78,30 @@ describe.each([
     expect(answers[0]?.body).toMatch(/^certgate_decisions_total|^# HELP certgate_decisions_total/m);
   });
 
+  it('keeps per-process series apart (worker label), build info at 1 and the service start time', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // past any earlier aggregate's reuse
+    const { body } = await scrape(metricsUrl, 10_000);
+    const workers = [...body.matchAll(/^certgate_worker_start_time_seconds\{worker="(\d+)"\} \d+$/gm)].map((m) => Number(m[1]));
+    expect(new Set(workers)).toEqual(new Set(line.workers ?? []));
+    expect(workers).toHaveLength(2);
+    expect(body).toMatch(/^certgate_build_info\{version="[^"]+",node="v[^"]+",engine="native"\} 1$/m);
+    expect(body).toMatch(/^process_start_time_seconds \d+$/m);
+    // OpenMetrics for a scraper that asks for it, from the same aggregation.
+    const open = await new Promise<string>((resolve, reject) => {
+      http
+        .get(metricsUrl, { agent: false, headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;q=0.5' } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(`${String(res.headers['content-type'])}\n${text}`));
+        })
+        .on('error', reject);
+    });
+    expect(open.startsWith('application/openmetrics-text; version=1.0.0')).toBe(true);
+    expect(open).toContain('# TYPE certgate_worker_decisions counter');
+    expect(open.endsWith('# EOF\n')).toBe(true);
+  });
+
   it('answers within the bound, saying so, while a worker does not answer', async () => {
     const stopped = line.workers?.[0] ?? 0;
     process.kill(stopped, 'SIGSTOP');
@@ -104,5 +130,45 @@ describe.each([
     expect(answer.status).toBe(200);
     expect(answer.ms).toBeLessThan(BOUND_MS);
     await serve.waitFor((l) => l.msg === 'replacement server process listening');
+  });
+});
+
+describe('/metrics with two processes and a failing webhook receiver', () => {
+  let dir: string;
+  let serve: ServeProcess;
+  let receiver: http.Server;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'certgate-metrics-hooks-'));
+    const db = path.join(dir, 'r.db');
+    const registry = openSqliteRegistry({ path: db });
+    await registry.createAccount({ accountId: '111111111111', endpointPrefix: 'aaaaaaaaaaaaaa' });
+    await registry.appendEvent('111111111111', '$aws/events/certificates/registered/x', { certificateId: 'x' });
+    await registry.close();
+    receiver = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(503);
+      res.end();
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    serve = startServe(['--db', db, '--processes', '2', ...ANY_PORTS, '--webhook', hook]);
+  });
+  afterAll(() => {
+    serve.kill();
+    receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("has the primary's webhook delivery metrics in the aggregate, once", async () => {
+    const line = await serve.waitFor((l) => l.msg === 'listening');
+    await serve.waitFor((l) => l.msg === 'webhook delivery failed; will retry');
+    await new Promise((r) => setTimeout(r, 1100)); // past any earlier aggregate's reuse
+    const { body } = await scrape(`${line.authz}/metrics`, 10_000);
+    expect(body).toMatch(/^certgate_webhook_deliveries_total\{result="failed"\} [1-9]\d*$/m);
+    expect(body).toMatch(/^certgate_webhook_deliveries_total\{result="delivered"\} 0$/m);
+    expect(body).toMatch(/^certgate_webhook_backlog_events 1$/m);
+    expect(gauge(body, 'certgate_webhook_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(body.match(/^# TYPE certgate_webhook_backlog_events gauge$/gm)).toHaveLength(1);
   });
 });

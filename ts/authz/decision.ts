@@ -63,6 +63,8 @@ export interface DecisionEvent {
   seconds: number;
   stages: ReadonlyMap<Stage, number>;
   cacheHit: boolean;
+  /** The caller's `x-request-id`, for the decision log; undefined when none was sent. */
+  requestId?: string | undefined;
 }
 
 /** Told about every decision (metrics, decision log). */
@@ -177,8 +179,9 @@ export class Authorizer {
     certChain: readonly (string | Uint8Array)[],
     door = 'api',
     clientId: string | null = null,
+    requestId?: string,
   ): Promise<Decision> {
-    const decided = this.decide(sni, certChain, door, clientId);
+    const decided = this.decide(sni, certChain, door, clientId, requestId);
     return decided instanceof Promise ? decided : Promise.resolve(decided);
   }
 
@@ -192,18 +195,21 @@ export class Authorizer {
     certChain: readonly (string | Uint8Array)[],
     door = 'api',
     clientId: string | null = null,
+    requestId?: string,
   ): Decision | Promise<Decision> {
     const shedder = this.#o.shedder;
-    if (shedder === undefined) return this.authorizeNow(sni, certChain, door, clientId) ?? this.#authorizeFully(sni, certChain, door, clientId);
+    if (shedder === undefined) {
+      return this.authorizeNow(sni, certChain, door, clientId, requestId) ?? this.#authorizeFully(sni, certChain, door, clientId, requestId);
+    }
     const refusal = shedder.refusal();
-    if (refusal !== undefined) return this.#overloaded(sni, door, refusal);
-    return this.authorizeNow(sni, certChain, door, clientId) ?? shedder.track(this.#authorizeFully(sni, certChain, door, clientId));
+    if (refusal !== undefined) return this.#overloaded(sni, door, refusal, requestId);
+    return this.authorizeNow(sni, certChain, door, clientId, requestId) ?? shedder.track(this.#authorizeFully(sni, certChain, door, clientId, requestId));
   }
 
   /** The refusal of a shed request: decided without reading anything. */
-  #overloaded(sni: string | null | undefined, door: string, message: string): Decision {
+  #overloaded(sni: string | null | undefined, door: string, message: string, requestId: string | undefined): Decision {
     const decision = deny('OVERLOADED', null, message);
-    this.#o.observer?.decided({ door, sni: normaliseSni(sni), decision, seconds: 0, stages: new Map(), cacheHit: false });
+    this.#o.observer?.decided({ door, sni: normaliseSni(sni), decision, seconds: 0, stages: new Map(), cacheHit: false, requestId });
     return decision;
   }
 
@@ -219,6 +225,7 @@ export class Authorizer {
     certChain: readonly (string | Uint8Array)[],
     door = 'api',
     clientId: string | null = null,
+    requestId?: string,
   ): Decision | undefined {
     const reads = this.#now;
     if (reads === undefined) return undefined;
@@ -263,7 +270,7 @@ export class Authorizer {
       return undefined;
     }
     const decision = allow(standing);
-    this.#o.observer?.decided({ door, sni: host, decision, seconds: (performance.now() - started) / 1000, stages: stages.totals(), cacheHit: true });
+    this.#o.observer?.decided({ door, sni: host, decision, seconds: (performance.now() - started) / 1000, stages: stages.totals(), cacheHit: true, requestId });
     return decision;
   }
 
@@ -272,6 +279,7 @@ export class Authorizer {
     certChain: readonly (string | Uint8Array)[],
     door: string,
     clientId: string | null,
+    requestId: string | undefined,
   ): Promise<Decision> {
     const stages = new StageClock();
     const started = performance.now();
@@ -288,6 +296,7 @@ export class Authorizer {
       seconds: (performance.now() - started) / 1000,
       stages: stages.totals(),
       cacheHit: probe.cacheHit,
+      requestId,
     });
     return decision;
   }

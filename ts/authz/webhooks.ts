@@ -37,6 +37,22 @@ export interface WebhookBody {
   createdAt: number;
 }
 
+/** What the deliverer has done and has left (the webhook metrics read it at scrape time). */
+export interface WebhookStats {
+  /** POSTs answered 2xx since start. */
+  delivered: number;
+  /** POSTs that failed (network error, timeout, non-2xx) since start. */
+  failed: number;
+  /**
+   * Events read from the log and not yet delivered, summed over URLs, as of each URL's
+   * last attempt (a URL waiting out its backoff keeps its count). A lower bound when an
+   * account has more than one batch pending.
+   */
+  backlog: number;
+  /** `createdAt` (epoch seconds) of the oldest of those events; null when none is pending. */
+  oldestPending: number | null;
+}
+
 export class WebhookDeliverer {
   readonly #o: Required<Omit<WebhookOptions, 'onError'>> & Pick<WebhookOptions, 'onError'>;
   readonly #cursors: Record<string, number>;
@@ -45,10 +61,24 @@ export class WebhookDeliverer {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
+  #delivered = 0;
+  #failed = 0;
+  /** Per `url account`: events read and not delivered, and the oldest one's createdAt. */
+  readonly #pending = new Map<string, { count: number; oldest: number }>();
 
   constructor(options: WebhookOptions) {
     this.#o = { pollMs: 1000, timeoutMs: 5000, retryBaseMs: 500, batch: 100, ...options };
     this.#cursors = readCursors(options.stateFile);
+  }
+
+  stats(): WebhookStats {
+    let backlog = 0;
+    let oldestPending: number | null = null;
+    for (const { count, oldest } of this.#pending.values()) {
+      backlog += count;
+      if (oldestPending === null || oldest < oldestPending) oldestPending = oldest;
+    }
+    return { delivered: this.#delivered, failed: this.#failed, backlog, oldestPending };
   }
 
   /** Start polling. */
@@ -106,19 +136,23 @@ export class WebhookDeliverer {
   async #deliverAccount(url: string, accountId: string): Promise<boolean> {
     const key = `${url} ${accountId}`;
     const events = await this.#o.registry.listEvents(accountId, this.#cursors[key] ?? 0, this.#o.batch);
-    for (const event of events) {
+    for (const [index, event] of events.entries()) {
       const error = await this.#post(url, event);
       if (error !== null) {
+        this.#failed++;
+        this.#pending.set(key, { count: events.length - index, oldest: event.createdAt });
         const previous = this.#backoff.get(url)?.delay ?? this.#o.retryBaseMs / 2;
         const delay = Math.min(previous * 2, 30_000);
         this.#backoff.set(url, { until: Date.now() + delay, delay });
         this.#o.onError?.(url, event, error);
         return false;
       }
+      this.#delivered++;
       this.#backoff.delete(url);
       this.#cursors[key] = event.sequence;
       writeCursors(this.#o.stateFile, this.#cursors);
     }
+    this.#pending.delete(key);
     if (events.length === this.#o.batch) this.#again = true;
     return true;
   }

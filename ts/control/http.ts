@@ -38,6 +38,8 @@ export interface HttpEdgeOptions {
   now?: () => number;
   /** Per-access-key rate limit (branch keys); absent = none. */
   rateLimiter?: KeyRateLimiter;
+  /** Told of every answered request: operation (`unknown` before routing), result (`ok` or the AWS error type), seconds (branch observe). */
+  onRequest?: (operation: string, result: string, seconds: number) => void;
 }
 
 function send(res: http.ServerResponse, status: number, body: Record<string, unknown> | undefined, errorType?: string): void {
@@ -119,6 +121,7 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);
     const started = Date.now();
+    const startedPrecise = performance.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
@@ -213,8 +216,10 @@ export function createRequestListener(options: HttpEdgeOptions): http.RequestLis
         return sendError(res, new AwsError('InternalFailureException', `Internal failure (request ${requestId}).`));
       })
       .finally(() => {
+        const errorType = res.getHeader('x-amzn-ErrorType');
+        options.onRequest?.(operation, typeof errorType === 'string' ? errorType : 'ok', (performance.now() - startedPrecise) / 1000);
         options.logger?.info(
-          { requestId, method, path: rawPath, operation, status: res.statusCode, ms: Date.now() - started },
+          { requestId, method, path: rawPath, operation, status: res.statusCode, durationMs: Date.now() - started },
           'admin request',
         );
       });

@@ -47,6 +47,8 @@ export interface AdminServerOptions {
   adminRateLimit?: number;
   /** `GET /dashboard` (branch dashboard): served before SigV4, read-only; absent = not served (`--no-dashboard`). */
   dashboard?: Dashboard;
+  /** Told of every answered request (the admin metrics, branch observe). */
+  onRequest?: (operation: string, result: string, seconds: number) => void;
 }
 
 /** Every operation of the admin API. */
@@ -85,6 +87,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     rateLimiter: new KeyRateLimiter(options.adminRateLimit ?? DEFAULT_ADMIN_RATE_LIMIT),
     now: nowMs,
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
   const dashboard = options.dashboard;
   const listener: http.RequestListener = dashboard === undefined ? api : (req, res) => void (dashboard.handle(req, res) || api(req, res));

@@ -17,7 +17,7 @@ import type { Authorizer, Decision } from '../authz/decision.js';
 import type { AuthzLimits } from '../authz/limits.js';
 import { reasonKind, type Reason } from '../authz/reasons.js';
 import { DECISION_HEADERS, decisionHeaders } from './answer.js';
-import { decodeEscapedPem, RequestError } from './requestError.js';
+import { decodeEscapedPem, RequestError, type RequestErrorHook } from './requestError.js';
 import { ReflectionService } from '@grpc/reflection';
 import * as protoLoader from '@grpc/proto-loader';
 import { asciiSni } from './sni.js';
@@ -54,13 +54,24 @@ interface CheckRequest {
     destination?: Peer | null;
     tls_session?: { sni?: string } | null;
     metadata_context?: { filter_metadata?: Record<string, Struct> } | null;
-    request?: { http?: unknown } | null;
+    request?: { http?: { id?: string; headers?: Record<string, string> | null } | null } | null;
   } | null;
 }
 
 /** Door name for metrics: which Envoy filter shape sent the check. */
 function doorOf(req: CheckRequest): string {
   return req.attributes?.request?.http ? 'envoy_grpc_http' : 'envoy_grpc_network';
+}
+
+/**
+ * The request id of the HTTP request Envoy checks (HTTP filter only): its `x-request-id`
+ * header, else `attributes.request.http.id` (Envoy's own stream id). Envoy lower-cases
+ * header names in a CheckRequest. The network filter has no request, so no id.
+ */
+function requestIdOf(req: CheckRequest): string | undefined {
+  const http = req.attributes?.request?.http;
+  if (!http) return undefined;
+  return http.headers?.['x-request-id'] || http.id || undefined;
 }
 
 /** Extract `authorize` arguments; throws RequestError for unreadable input. */
@@ -128,7 +139,7 @@ function denial(reason: Reason, message: string): Decision {
 export interface AuthzGrpcOptions {
   authorizer: Authorizer;
   limits: AuthzLimits;
-  onRequestError?: (door: string, reason: Reason) => void;
+  onRequestError?: RequestErrorHook;
   /** `grpc.health.v1.Health` for probes and Envoy health checks (grpcHealth.ts). */
   health?: GrpcHealth;
 }
@@ -210,10 +221,10 @@ function check(o: AuthzGrpcOptions, req: CheckRequest): Decision | Promise<Decis
   const door = doorOf(req);
   try {
     const input = checkInput(req, o.limits);
-    return o.authorizer.decide(input.sni, input.chain, door, input.clientId);
+    return o.authorizer.decide(input.sni, input.chain, door, input.clientId, requestIdOf(req));
   } catch (err) {
     if (!(err instanceof RequestError)) throw err;
-    o.onRequestError?.(door, err.reason);
+    o.onRequestError?.(door, err, requestIdOf(req));
     return denial(err.reason, err.message);
   }
 }

@@ -12,10 +12,10 @@
 import http from 'node:http';
 import type { Authorizer, Decision } from '../authz/decision.js';
 import type { AuthzLimits } from '../authz/limits.js';
-import type { Reason } from '../authz/reasons.js';
 import { decisionHeaderList, httpStatus } from './answer.js';
 import { envoyHttpInput, jsonInput, nginxInput, type AuthzInput } from './doors.js';
-import { RequestError } from './requestError.js';
+import { RequestError, type RequestErrorHook } from './requestError.js';
+import { negotiate, type MetricsFormat } from '../metrics/exposition.js';
 import { admissionServerOptions, capConnections, type AdmissionLimits } from '../server/admission.js';
 
 /** The door paths, also used by the examples and the README. */
@@ -30,14 +30,14 @@ export interface AuthzHttpOptions {
   limits: AuthzLimits;
   /** Header carrying the SNI for the Envoy HTTP door (falls back to Host). */
   envoySniHeader: string;
-  /** Prometheus exposition for `/metrics`; undefined when it is served on its own port (`--metrics-port`). */
-  metrics: (() => Promise<{ contentType: string; body: string }>) | undefined;
+  /** `/metrics` in the negotiated format; undefined when it is served on its own port (`--metrics-port`). */
+  metrics: ((format: MetricsFormat) => Promise<{ contentType: string; body: string }>) | undefined;
   /** Connection cap and header/request timeouts (ts/server/admission.ts). */
   admission: AdmissionLimits;
   /** Whether the process can serve decisions (registry readable, engine loaded). */
   ready: () => Promise<boolean>;
   /** Told when a door refuses a request before deciding (bad syntax, limits). */
-  onRequestError?: (door: string, reason: Reason) => void;
+  onRequestError?: RequestErrorHook;
 }
 
 const JSON_TYPE = 'application/json';
@@ -79,17 +79,17 @@ function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.Server
     if (req.method !== 'POST') {
       // Refused like any unreadable request (same answer shape, counted in metrics).
       req.resume();
-      refuse(o, 'json', res, new RequestError('BAD_REQUEST', 405, 'use POST'), ['allow', 'POST']);
+      refuse(o, 'json', req, res, new RequestError('BAD_REQUEST', 405, 'use POST'), ['allow', 'POST']);
       return undefined;
     }
     return readBody(req, o.limits.maxBodyBytes).then(
-      (body) => door(o, 'json', res, () => jsonInput(body)),
-      (err: unknown) => refuse(o, 'json', res, err),
+      (body) => door(o, 'json', req, res, () => jsonInput(body)),
+      (err: unknown) => refuse(o, 'json', req, res, err),
     );
   }
-  if (path === PATHS.nginx) return door(o, 'nginx', res, () => nginxInput(req.headers, o.limits));
+  if (path === PATHS.nginx) return door(o, 'nginx', req, res, () => nginxInput(req.headers, o.limits));
   if (path === PATHS.envoyHttp || path.startsWith(`${PATHS.envoyHttp}/`)) {
-    return door(o, 'envoy_http', res, () => envoyHttpInput(req.headers, o.limits, o.envoySniHeader));
+    return door(o, 'envoy_http', req, res, () => envoyHttpInput(req.headers, o.limits, o.envoySniHeader));
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 404, { error: 'not found' });
@@ -109,7 +109,7 @@ function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.Server
         send(res, 404, { error: 'metrics are served on the --metrics-port listener' });
         return undefined;
       }
-      return o.metrics().then(
+      return o.metrics(negotiate(req.headers.accept)).then(
         (m) => {
           res.writeHead(200, { 'content-type': m.contentType });
           res.end(m.body);
@@ -123,15 +123,15 @@ function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.Server
 }
 
 /** Read a door's input and answer its decision; a promise only when the decision is awaited. */
-function door(o: AuthzHttpOptions, name: string, res: http.ServerResponse, read: () => AuthzInput): Promise<void> | undefined {
+function door(o: AuthzHttpOptions, name: string, req: http.IncomingMessage, res: http.ServerResponse, read: () => AuthzInput): Promise<void> | undefined {
   let input: AuthzInput;
   try {
     input = read();
   } catch (err) {
-    refuse(o, name, res, err);
+    refuse(o, name, req, res, err);
     return undefined;
   }
-  const decision = o.authorizer.decide(input.sni, input.chain, name, input.clientId);
+  const decision = o.authorizer.decide(input.sni, input.chain, name, input.clientId, requestIdOf(req.headers));
   const quiet = name === 'envoy_http';
   if (decision instanceof Promise) return decision.then((d) => answer(res, d, quiet));
   answer(res, decision, quiet);
@@ -142,10 +142,16 @@ function door(o: AuthzHttpOptions, name: string, res: http.ServerResponse, read:
  * Answer an unreadable request (a RequestError) like a deny, with `headers` added;
  * anything else is a bug.
  */
-function refuse(o: AuthzHttpOptions, name: string, res: http.ServerResponse, err: unknown, headers: string[] = []): void {
+function refuse(o: AuthzHttpOptions, name: string, req: http.IncomingMessage, res: http.ServerResponse, err: unknown, headers: string[] = []): void {
   if (!(err instanceof RequestError)) throw err;
-  o.onRequestError?.(name, err.reason);
+  o.onRequestError?.(name, err, requestIdOf(req.headers));
   send(res, err.status, { allow: false, reason: err.reason, message: err.message }, [...headers, 'x-certgate-reason', err.reason]);
+}
+
+/** The caller's `x-request-id` (Envoy sets one per request; NGINX forwards `$request_id` in the shipped example). */
+function requestIdOf(headers: http.IncomingHttpHeaders): string | undefined {
+  const id = headers['x-request-id'];
+  return typeof id === 'string' ? id : undefined;
 }
 
 /**

@@ -16,6 +16,9 @@ export class RequestError extends Error {
   }
 }
 
+/** Told when a door refuses a request it cannot read: metrics count it, the decision log writes it. */
+export type RequestErrorHook = (door: string, error: RequestError, requestId: string | undefined) => void;
+
 /**
  * Escaped certificates decoded, by their exact text (a device reconnecting sends the
  * same one; decoding ~1.7 KB costs ~1.9 µs). Per process; texts over 8 KiB are not kept.

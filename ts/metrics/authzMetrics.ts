@@ -1,9 +1,13 @@
 /**
  * Prometheus metrics of the authorizer (prom-client): decisions by front door, result
- * and reason; latency of the whole decision and of each stage; verification-cache hits
- * and misses; pool utilization and queue depth; Node process metrics.
+ * and reason; requests a door could not read (apart from decisions); latency of the whole
+ * decision and of each stage; verification-cache hits and misses; pool utilization and
+ * queue depth; build information; per-process series (`worker` label); Node process
+ * metrics.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { VERSION } from '../version.js';
+import { PROCESS_START_SECONDS, render, type Exposition, type MetricsFormat } from './exposition.js';
 import type { DecisionEvent, DecisionObserver } from '../authz/decision.js';
 import { reasonKind, type Reason } from '../authz/reasons.js';
 import type { Stage } from '../authz/stages.js';
@@ -22,13 +26,22 @@ export interface AuthzMetricsOptions {
   pool?: EnginePool;
   /** Collect Node process metrics (CPU, memory, event-loop lag, GC). Default true. */
   processMetrics?: boolean;
+  /** The verification engine (`native` or `wasm`), for `certgate_build_info`. */
+  engine?: string;
 }
+
+/**
+ * This process in the `worker` label of the per-process series: its pid, as in every log
+ * line (`"pid"`), so a hot process in a graph leads to its log lines.
+ */
+export const WORKER_LABEL = String(process.pid);
 
 export class AuthzMetrics implements DecisionObserver {
   readonly registry = new Registry();
   readonly #decisions: FastCounter<'door' | 'result' | 'reason'>;
   readonly #duration: FastHistogram<'door' | 'result'>;
   readonly #stage: FastHistogram<'stage'>;
+  readonly #requestErrors: Counter<'door' | 'reason'>;
   // Bound series per label combination (fastMetrics.ts: no label hashing per decision).
   readonly #decisionSeries = new Map<string, CounterSeries>();
   readonly #durationSeries = new Map<string, HistogramSeries>();
@@ -58,6 +71,47 @@ export class AuthzMetrics implements DecisionObserver {
       BUCKETS,
       registers,
     );
+    this.#requestErrors = new Counter({
+      name: 'certgate_request_errors_total',
+      help: 'Requests a front door could not read (bad syntax, a size limit), by door and reason; answered as a denial, not counted in certgate_decisions_total.',
+      labelNames: ['door', 'reason'],
+      registers,
+    });
+    new Gauge({
+      name: 'certgate_build_info',
+      help: 'Always 1: the certgate version, Node.js version and verification engine of the service.',
+      labelNames: ['version', 'node', 'engine'],
+      registers,
+      aggregator: 'max',
+    }).set({ version: VERSION, node: process.version, engine: options.engine ?? 'native' }, 1);
+    const decisions = this.#decisions;
+    this.#derived.push(new Counter({
+      name: 'certgate_worker_decisions_total',
+      help: 'Decisions made by each server process (worker = its pid): a process taking more than its share is hot.',
+      labelNames: ['worker'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ worker: WORKER_LABEL }, decisions.total());
+      },
+    }));
+    this.#derived.push(new Counter({
+      name: 'certgate_worker_cpu_seconds_total',
+      help: 'User and system CPU time of each server process (worker = its pid), seconds.',
+      labelNames: ['worker'],
+      registers,
+      collect() {
+        const { user, system } = process.cpuUsage();
+        this.reset();
+        this.inc({ worker: WORKER_LABEL }, (user + system) / 1e6);
+      },
+    }));
+    new Gauge({
+      name: 'certgate_worker_start_time_seconds',
+      help: 'Start time of each server process (worker = its pid) since unix epoch, seconds: a recent one was replaced.',
+      labelNames: ['worker'],
+      registers,
+    }).set({ worker: WORKER_LABEL }, PROCESS_START_SECONDS);
     const cache = options.cache;
     this.#derived.push(new Counter({
       name: 'certgate_verify_cache_hits_total',
@@ -137,9 +191,12 @@ export class AuthzMetrics implements DecisionObserver {
     }
   }
 
-  /** A door refused the request before a decision (bad syntax, a limit). */
+  /**
+   * A door refused the request before a decision (bad syntax, a limit): counted in
+   * `certgate_request_errors_total`, not as a decision. Not on the hot path.
+   */
   requestError(door: string, reason: Reason): void {
-    this.#count(door, reason);
+    this.#requestErrors.inc({ door, reason });
   }
 
   #count(door: string, reason: Reason): void {
@@ -152,7 +209,8 @@ export class AuthzMetrics implements DecisionObserver {
     series.inc();
   }
 
-  async exposition(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  /** This process's metrics alone (`--processes 1`), in the format asked for. */
+  async exposition(format: MetricsFormat = 'prometheus'): Promise<Exposition> {
+    return render([await this.registry.getMetricsAsJSON()], format, PROCESS_START_SECONDS);
   }
 }

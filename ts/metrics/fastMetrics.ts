@@ -87,6 +87,13 @@ export class FastCounter<L extends string> extends FastMetric<L, { n: number }> 
     state.n = 0;
   }
 
+  /** The sum over every series (read at scrape time). */
+  total(): number {
+    let n = 0;
+    for (const { state } of this.entries()) n += state.n;
+    return n;
+  }
+
   series(labels: Labels<L>): CounterSeries {
     const s = this.state(labels);
     return {

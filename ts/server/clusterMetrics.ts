@@ -10,7 +10,10 @@
  * neither: it waits 5 s and then fails the whole scrape, and every scrape collects anew.
  */
 import type { Worker } from 'node:cluster';
-import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { PROCESS_START_SECONDS, render, type Exposition, type MetricsFormat, type ProcessMetrics } from '../metrics/exposition.js';
+
+export type { Exposition, MetricsFormat };
 
 /**
  * How long the primary waits for a worker's metrics. A healthy worker answers in well
@@ -24,13 +27,8 @@ export const METRICS_WAIT_MS = 1000;
  */
 export const METRICS_CACHE_MS = 1000;
 
-export interface Exposition {
-  contentType: string;
-  body: string;
-}
-
 /** One worker's metrics as `Registry.getMetricsAsJSON()` returns them. */
-export type WorkerMetrics = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+export type WorkerMetrics = ProcessMetrics;
 
 /** The primary → worker request and the worker's reply. */
 export interface CollectRequest {
@@ -43,6 +41,14 @@ export interface CollectReply {
   metrics: WorkerMetrics;
 }
 
+/** One collection round's answers. */
+interface Collected {
+  replies: WorkerMetrics[];
+  asked: number;
+  missing: number;
+  aggregations: number;
+}
+
 interface Round {
   waiting: Set<number>;
   replies: WorkerMetrics[];
@@ -52,27 +58,38 @@ interface Round {
 export interface ClusterMetricsOptions {
   /** The workers to ask (the ones that announced they listen). */
   workers: () => Worker[];
+  /** The primary's own metrics (webhook delivery), added to the workers'. */
+  local?: Registry;
   waitMs?: number;
   cacheMs?: number;
 }
 
 export class ClusterMetrics {
-  readonly #o: Required<ClusterMetricsOptions>;
+  readonly #o: Required<Omit<ClusterMetricsOptions, 'local'>> & Pick<ClusterMetricsOptions, 'local'>;
   readonly #rounds = new Map<number, Round>();
   #next = 0;
   #aggregations = 0;
-  #cached: { at: number; exposition: Promise<Exposition> } | undefined;
+  #cached: { at: number; round: Promise<Collected>; formats: Map<MetricsFormat, Promise<Exposition>> } | undefined;
 
   constructor(options: ClusterMetricsOptions) {
     this.#o = { waitMs: METRICS_WAIT_MS, cacheMs: METRICS_CACHE_MS, ...options };
   }
 
-  /** The aggregate: cached, shared with a running aggregation, or collected now. Never rejects. */
-  exposition(): Promise<Exposition> {
+  /**
+   * The aggregate in `format`: cached, shared with a running aggregation, or collected
+   * now (one collection serves both formats). Never rejects.
+   */
+  exposition(format: MetricsFormat = 'prometheus'): Promise<Exposition> {
     const now = performance.now();
-    if (this.#cached !== undefined && now - this.#cached.at < this.#o.cacheMs) return this.#cached.exposition;
-    const exposition = this.#aggregate();
-    this.#cached = { at: now, exposition };
+    if (this.#cached === undefined || now - this.#cached.at >= this.#o.cacheMs) {
+      this.#cached = { at: now, round: this.#collect(), formats: new Map() };
+    }
+    const cached = this.#cached;
+    let exposition = cached.formats.get(format);
+    if (exposition === undefined) {
+      exposition = cached.round.then((c) => this.#render(c, format));
+      cached.formats.set(format, exposition);
+    }
     return exposition;
   }
 
@@ -91,7 +108,7 @@ export class ClusterMetrics {
     }
   }
 
-  async #aggregate(): Promise<Exposition> {
+  async #collect(): Promise<Collected> {
     this.#aggregations++;
     const id = this.#next++;
     const workers = this.#o.workers().filter((w) => w.isConnected());
@@ -108,20 +125,23 @@ export class ClusterMetrics {
     if (workers.length === 0) round.finish();
     await done;
     this.#rounds.delete(id);
-    const missing = round.waiting.size;
-    const registry = round.replies.length === 0 ? new Registry() : AggregatorRegistry.aggregate(round.replies);
-    const registers = [registry];
-    new Gauge({ name: 'certgate_metrics_processes', help: 'Server processes asked for metrics in this scrape.', registers }).set(workers.length);
-    new Gauge({
-      name: 'certgate_metrics_processes_missing',
-      help: `Server processes that did not send their metrics within ${this.#o.waitMs} ms; their numbers are absent from this scrape.`,
-      registers,
-    }).set(missing);
-    new Counter({
-      name: 'certgate_metrics_aggregations_total',
-      help: `Aggregations run by the primary since start (scrapes within ${this.#o.cacheMs} ms share one).`,
-      registers,
-    }).inc(this.#aggregations);
-    return { contentType: registry.contentType, body: await registry.metrics() };
+    const local = this.#o.local === undefined ? [] : [await this.#o.local.getMetricsAsJSON()];
+    return { replies: [...round.replies, ...local], asked: workers.length, missing: round.waiting.size, aggregations: this.#aggregations };
+  }
+
+  #render(c: Collected, format: MetricsFormat): Promise<Exposition> {
+    return render(c.replies, format, PROCESS_START_SECONDS, (registers) => {
+      new Gauge({ name: 'certgate_metrics_processes', help: 'Server processes asked for metrics in this scrape.', registers }).set(c.asked);
+      new Gauge({
+        name: 'certgate_metrics_processes_missing',
+        help: `Server processes that did not send their metrics within ${this.#o.waitMs} ms; their numbers are absent from this scrape.`,
+        registers,
+      }).set(c.missing);
+      new Counter({
+        name: 'certgate_metrics_aggregations_total',
+        help: `Aggregations run by the primary since start (scrapes within ${this.#o.cacheMs} ms share one).`,
+        registers,
+      }).inc(c.aggregations);
+    });
   }
 }

@@ -34,8 +34,11 @@ export interface ServeConfig {
   configCacheMs: number;
   limits: AuthzLimits;
   envoySniHeader: string;
+  /** Share of allows in the decision log (denies and unavailable decisions are always logged). */
   decisionLogSample: number;
   logLevel: string;
+  /** branch observe: `json` (one JSON object a line) or `pretty` (pino-pretty, for a terminal). */
+  logFormat: 'json' | 'pretty';
   webhooks: string[];
   /** Minimum ms between two JITR re-emissions for one pending certificate, per process (0 = every attempt). */
   jitrReemitIntervalMs: number;
@@ -94,8 +97,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxHeaderBytes', flag: '--max-header-bytes <n>', env: 'CERTGATE_MAX_HEADER_BYTES', default: String(DEFAULT_LIMITS.maxHeaderBytes), help: 'bytes of one certificate header' },
   { key: 'deadlineMs', flag: '--deadline-ms <n>', env: 'CERTGATE_DEADLINE_MS', default: String(DEFAULT_LIMITS.deadlineMs), help: 'per-request decision deadline' },
   { key: 'envoySniHeader', flag: '--envoy-sni-header <name>', env: 'CERTGATE_ENVOY_SNI_HEADER', default: 'x-certgate-sni', help: 'header carrying SNI for the Envoy HTTP door (":authority" = take the Host; no fallback between them)' },
-  { key: 'decisionLogSample', flag: '--decision-log-sample <ratio>', env: 'CERTGATE_DECISION_LOG_SAMPLE', default: '0.05', help: 'share of decisions logged (0..1; outages always logged)' },
+  { key: 'decisionLogSample', flag: '--decision-log-sample <ratio>', env: 'CERTGATE_DECISION_LOG_SAMPLE', default: '0.05', help: 'share of allow decisions logged (0..1); every deny and unavailable decision is logged' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'CERTGATE_LOG_LEVEL', default: 'info', help: 'pino log level' },
+  { key: 'logFormat', flag: '--log-format <format>', env: 'CERTGATE_LOG_FORMAT', default: 'json', help: 'json (one object a line, for collectors) or pretty (coloured, for a terminal)' },
   { key: 'webhooks', flag: '--webhook <url...>', env: 'CERTGATE_WEBHOOKS', help: 'URL(s) receiving registry events (env: comma-separated)' },
   { key: 'jitrReemitIntervalMs', flag: '--jitr-reemit-interval-ms <n>', env: 'CERTGATE_JITR_REEMIT_INTERVAL_MS', default: '0', help: 'space re-emitted JITR events of one pending certificate by this much per process (0 = every attempt, as AWS IoT does)' },
   { key: 'metricsPort', flag: '--metrics-port <n>', env: 'CERTGATE_METRICS_PORT', help: 'serve /metrics on this port instead of the authorizer port, from the supervising process, off the decision path (0 = any free port)' },
@@ -148,11 +152,11 @@ function masterKey(raw: Record<string, unknown>): MasterKey | undefined {
   }
 }
 
-function readPem(file: string, flag: string): Buffer {
+function readPem(file: string, option: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new ConfigError(`${flag}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ConfigError(`${option}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -200,6 +204,8 @@ function flag(raw: Record<string, unknown>, key: string): boolean {
 export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
   const engine = text(raw, 'engine');
   if (engine !== 'native' && engine !== 'wasm') throw new ConfigError(`--engine must be native or wasm, got "${engine}"`);
+  const logFormat = text(raw, 'logFormat');
+  if (logFormat !== 'json' && logFormat !== 'pretty') throw new ConfigError(`--log-format must be json or pretty, got "${logFormat}"`);
   const sample = Number(text(raw, 'decisionLogSample'));
   if (!(sample >= 0 && sample <= 1)) throw new ConfigError(`--decision-log-sample must be in [0, 1], got "${text(raw, 'decisionLogSample')}"`);
   // Repeated flags give an array; CERTGATE_WEBHOOKS arrives as one comma-separated value
@@ -241,6 +247,7 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     envoySniHeader: text(raw, 'envoySniHeader').toLowerCase(),
     decisionLogSample: sample,
     logLevel: text(raw, 'logLevel'),
+    logFormat,
     webhooks,
     jitrReemitIntervalMs: integer(raw, 'jitrReemitIntervalMs', 0, 86_400_000),
     region: raw.region === undefined ? undefined : String(raw.region),

@@ -5,9 +5,9 @@
  */
 import http from 'node:http';
 import { admissionServerOptions, capConnections, type AdmissionLimits } from './admission.js';
-import type { Exposition } from './clusterMetrics.js';
+import { negotiate, type Exposition, type MetricsFormat } from '../metrics/exposition.js';
 
-export function createMetricsServer(metrics: () => Promise<Exposition>, admission: AdmissionLimits): http.Server {
+export function createMetricsServer(metrics: (format: MetricsFormat) => Promise<Exposition>, admission: AdmissionLimits): http.Server {
   const server = http.createServer(admissionServerOptions(admission), (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -15,7 +15,7 @@ export function createMetricsServer(metrics: () => Promise<Exposition>, admissio
       res.end('only GET /metrics is served here\n');
       return;
     }
-    metrics().then(
+    metrics(negotiate(req.headers.accept)).then(
       (m) => {
         res.writeHead(200, { 'content-type': m.contentType });
         res.end(m.body);

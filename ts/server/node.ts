@@ -17,7 +17,10 @@ import { EnginePool } from '../engine/pool.js';
 import { createAuthzGrpcServer } from '../ingress/grpc.js';
 import { GrpcHealth } from '../ingress/grpcHealth.js';
 import { createAuthzHttpServer } from '../ingress/http.js';
+import type { RequestErrorHook } from '../ingress/requestError.js';
 import { AuthzMetrics } from '../metrics/authzMetrics.js';
+import { AdminMetrics } from '../metrics/adminMetrics.js';
+import type { MetricsFormat } from '../metrics/exposition.js';
 import { DecisionLog, fanOut } from '../metrics/decisionLog.js';
 import { openRegistry, settingsMismatch } from '../registry/open.js';
 import type { Registry, RegistryEvent } from '../registry/types.js';
@@ -47,7 +50,7 @@ export interface RunningNode {
 
 export interface NodeHooks {
   /** Replaces local `/metrics` (cluster workers ask the primary for the aggregate). */
-  metrics?: () => Promise<{ contentType: string; body: string }>;
+  metrics?: (format: MetricsFormat) => Promise<{ contentType: string; body: string }>;
   /** `--metrics-port` is served by another process (the cluster primary): no metrics listener here. */
   metricsElsewhere?: boolean;
   /** Told after this process appends a registry event (JITR). */
@@ -92,7 +95,8 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
   const engine = loadEngine(config.engine);
   const pool = config.poolThreads > 0 ? new EnginePool({ engine: config.engine, threads: config.poolThreads, maxQueue: config.poolMaxQueue }) : undefined;
   const cache = new VerifyCache(config.verifyCacheSize);
-  const metrics = new AuthzMetrics({ cache, ...(pool === undefined ? {} : { pool }) });
+  const metrics = new AuthzMetrics({ cache, engine: config.engine, ...(pool === undefined ? {} : { pool }) });
+  const decisionLog = new DecisionLog(logger.child({ component: 'decision' }), { allowSample: config.decisionLogSample });
   const authorizer = new Authorizer({
     registry,
     engine,
@@ -103,14 +107,17 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     configCacheMs: config.configCacheMs,
     dangerAllowExpiredCrl: config.dangerAllowExpiredCrl,
     jitr: new Jitr(registry, Date.now, hooks.onEvent, config.jitrReemitIntervalMs),
-    observer: fanOut(metrics, new DecisionLog(logger.child({ component: 'decision' }), config.decisionLogSample)),
+    observer: fanOut(metrics, decisionLog),
     shedder: new Shedder(config.shedding),
   });
-  const onRequestError = (door: string, reason: Parameters<AuthzMetrics['requestError']>[1]) => metrics.requestError(door, reason);
+  const onRequestError: RequestErrorHook = (door, error, requestId) => {
+    metrics.requestError(door, error.reason);
+    decisionLog.requestError(door, error.reason, error.message, requestId);
+  };
   // Ready when the registry answers a read (HTTP /readyz and gRPC health alike).
   const ready = async () => (await registry.accountForHost('readyz.invalid')) === null;
   const health = new GrpcHealth(ready);
-  const exposition = hooks.metrics ?? (() => metrics.exposition());
+  const exposition = hooks.metrics ?? ((format: MetricsFormat) => metrics.exposition(format));
   const ownMetricsPort = config.metricsPort !== undefined && hooks.metricsElsewhere !== true;
   const metricsServer = ownMetricsPort ? createMetricsServer(exposition, config.admission) : undefined;
   const http = createAuthzHttpServer({
@@ -124,7 +131,8 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
   });
   const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError, health });
   // The live page reads the same exposition /metrics serves (the cluster aggregate in a cluster).
-  const dashboard = config.dashboard ? createDashboard(exposition) : undefined;
+  const dashboard = config.dashboard ? createDashboard(() => exposition('prometheus')) : undefined;
+  const adminMetrics = new AdminMetrics([metrics.registry]);
   const adminOptions = {
     registry,
     engine,
@@ -132,6 +140,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     admission: config.admission,
     adminRateLimit: config.adminRateLimit,
     ...(dashboard === undefined ? {} : { dashboard }),
+    onRequest: (operation: string, result: string, seconds: number) => adminMetrics.observe(operation, result, seconds),
   };
   const admin: Server = config.adminTls === undefined ? await createAdminServer(adminOptions) : await createAdminServer({ ...adminOptions, tls: config.adminTls });
   try {

@@ -22,10 +22,14 @@ import cluster, { type Worker } from 'node:cluster';
 import { EventEmitter, once } from 'node:events';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import { Registry } from 'prom-client';
+import { registerWebhookMetrics } from '../metrics/webhookMetrics.js';
+import { VERSION } from '../version.js';
 import { WebhookDeliverer } from '../authz/webhooks.js';
 import { CliError, EXIT } from '../cli/output.js';
 import { isPostgresUrl, openRegistry } from '../registry/open.js';
-import { ClusterMetrics, METRICS_CACHE_MS, METRICS_WAIT_MS, type CollectReply, type CollectRequest, type Exposition } from './clusterMetrics.js';
+import { ClusterMetrics, METRICS_CACHE_MS, METRICS_WAIT_MS, type CollectReply, type CollectRequest, type Exposition, type MetricsFormat } from './clusterMetrics.js';
 import { isLoopback, type ServeConfig } from './config.js';
 import { createMetricsServer } from './metricsServer.js';
 import { closeHttp, listenHttp, startNode, type NodePorts, type RunningNode } from './node.js';
@@ -43,7 +47,7 @@ export const REPLACEMENT_BACKOFF_MS = 250;
 type ToPrimary =
   | { type: 'certgate:listening'; ports: NodePorts }
   | { type: 'certgate:start-failed'; error: string }
-  | { type: 'certgate:metrics'; id: number }
+  | { type: 'certgate:metrics'; id: number; format: MetricsFormat }
   | CollectReply;
 type ToWorker = { type: 'certgate:metrics'; id: number; body: string; contentType: string } | { type: 'certgate:shutdown' } | CollectRequest;
 
@@ -57,8 +61,23 @@ export interface ListeningLine {
   processes: number;
 }
 
-export function createLogger(config: ServeConfig): Logger {
-  return pino({ level: config.logLevel, base: { pid: process.pid } });
+/**
+ * The service's logger. Every line carries `service`, `version` and `pid`, its level as a
+ * word (`"level":"info"`) and an ISO-8601 UTC time (`"time":"2026-12-02T04:50:00.123Z"`),
+ * as log collectors (Loki, Elasticsearch, CloudWatch) expect. `pretty` renders the same
+ * lines for a person at a terminal (pino-pretty, in-process).
+ */
+export function createLogger(config: Pick<ServeConfig, 'logLevel' | 'logFormat'>, destination?: NodeJS.WritableStream): Logger {
+  const options: pino.LoggerOptions = {
+    level: config.logLevel,
+    base: { service: 'certgate', version: VERSION, pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  if (config.logFormat === 'pretty') {
+    return pino(options, pretty({ destination: destination ?? 1, colorize: destination === undefined && process.stdout.isTTY, translateTime: 'SYS:standard', ignore: 'service,version' }));
+  }
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 /** Run until a signal; resolves after a graceful shutdown. */
@@ -127,6 +146,7 @@ function deliverer(config: ServeConfig, logger: Logger): { deliverer: WebhookDel
 async function serveInProcess(config: ServeConfig, logger: Logger): Promise<void> {
   const hooks = deliverer(config, logger);
   const node = await startNode(config, logger, { onEvent: () => hooks?.deliverer.notify() });
+  if (hooks !== undefined) registerWebhookMetrics(hooks.deliverer, [node.metrics.registry]);
   logger.info(listeningLine(config, node.ports), 'listening');
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
@@ -142,8 +162,12 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
   let failedReplacements = 0;
   const listening = new Map<number, NodePorts>();
   const startErrors = new Map<number, string>();
+  // The primary's own metrics (webhook delivery runs here), added to the workers'.
+  const local = new Registry();
+  if (hooks !== undefined) registerWebhookMetrics(hooks.deliverer, [local]);
   const metrics = new ClusterMetrics({
     workers: () => [...listening.keys()].map((id) => cluster.workers?.[id]).filter((w): w is Worker => w !== undefined),
+    local,
   });
   const failures = new EventEmitter();
   const failed = once(failures, 'fatal').then(([error]) => error as CliError);
@@ -156,7 +180,7 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
   let metricsServer: Server | undefined;
   let metricsPort: number | undefined;
   if (config.metricsPort !== undefined) {
-    metricsServer = createMetricsServer(() => metrics.exposition(), config.admission);
+    metricsServer = createMetricsServer((format) => metrics.exposition(format), config.admission);
     try {
       metricsPort = await listenHttp(metricsServer, config.metricsPort, config.host);
     } catch (err) {
@@ -184,7 +208,7 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
         break;
       case 'certgate:metrics':
         // Always answered: the aggregate waits at most METRICS_WAIT_MS per worker.
-        void metrics.exposition().then((m) => {
+        void metrics.exposition(message.format).then((m) => {
           if (worker.isConnected()) worker.send({ type: 'certgate:metrics', id: message.id, body: m.body, contentType: m.contentType } satisfies ToWorker);
         });
         break;
@@ -253,7 +277,7 @@ async function serveWorker(config: ServeConfig, logger: Logger): Promise<void> {
   const pending = new Map<number, (m: Exposition) => void>();
   // The primary always answers within METRICS_WAIT_MS; the extra second covers IPC and
   // aggregation, so a scrape never waits on a primary that cannot answer.
-  const askPrimary = () =>
+  const askPrimary = (format: MetricsFormat) =>
     new Promise<Exposition>((resolve, reject) => {
       const id = next++;
       const timer = setTimeout(() => {
@@ -264,19 +288,20 @@ async function serveWorker(config: ServeConfig, logger: Logger): Promise<void> {
         clearTimeout(timer);
         resolve(m);
       });
-      process.send?.({ type: 'certgate:metrics', id } satisfies ToPrimary);
+      process.send?.({ type: 'certgate:metrics', id, format } satisfies ToPrimary);
     });
   // Scrapes reaching this worker within METRICS_CACHE_MS share one answer of the primary
   // (the aggregate is tens of KB; one IPC round trip per scrape would cost the decisions).
-  let last: { at: number; exposition: Promise<Exposition> } | undefined;
-  const aggregate = () => {
+  const last = new Map<MetricsFormat, { at: number; exposition: Promise<Exposition> }>();
+  const aggregate = (format: MetricsFormat) => {
     const now = performance.now();
-    if (last !== undefined && now - last.at < METRICS_CACHE_MS) return last.exposition;
-    const exposition = askPrimary();
+    const cached = last.get(format);
+    if (cached !== undefined && now - cached.at < METRICS_CACHE_MS) return cached.exposition;
+    const exposition = askPrimary(format);
     const entry = { at: now, exposition };
-    last = entry;
+    last.set(format, entry);
     exposition.catch(() => {
-      if (last === entry) last = undefined;
+      if (last.get(format) === entry) last.delete(format);
     });
     return exposition;
   };
