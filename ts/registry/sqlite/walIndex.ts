@@ -78,11 +78,12 @@ function loadAddon(): Addon | null {
 /**
  * A watch over `db`'s wal-index, or undefined. Open it only after the connection has
  * read the database: in WAL mode the connection then holds a shared lock on the
- * database file for as long as it stays open, which (a) keeps the `-shm` file from
- * being truncated or deleted and (b) stops any other connection from leaving WAL mode
- * or writing in exclusive locking mode, the only ways to commit without updating the
- * header (test/registry/sqliteCommittedReads.test.ts checks (b)). Close the watch
- * before the connection.
+ * database file and one on the `-shm` file for as long as it stays open, which (a)
+ * keeps the `-shm` file from being truncated or deleted and (b) stops any other
+ * connection from leaving WAL mode or writing in exclusive locking mode, the only ways
+ * to commit without updating the header (test/registry/sqliteCommittedReads.test.ts
+ * checks (b); test/registry/sqliteWalIndexLocks.test.ts checks that mapping leaves
+ * SQLite those locks, which (a) needs). Close the watch before the connection.
  */
 export function watchWalIndex(db: Database.Database): WalIndexWatch | undefined {
   if (db.memory) return undefined;
