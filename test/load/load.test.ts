@@ -186,12 +186,14 @@ describe('certgate load against a real authorizer', () => {
       page.on('request', (req) => fetched.push(req.url()));
       await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
       const charts = await page.evaluate(() => {
-        const w = window as unknown as { CERTGATE_CHARTS?: { root: HTMLElement; data: (number | null)[][]; series: { label: string }[] }[] };
+        // `_values`: the axis labels uPlot drew (minor ticks of a log axis are null).
+        const w = window as unknown as { CERTGATE_CHARTS?: { root: HTMLElement; data: (number | null)[][]; series: { label: string }[]; axes: { _values?: (string | null)[] }[] }[] };
         return (w.CERTGATE_CHARTS ?? []).map((u) => ({
           title: u.root.querySelector('.u-title')?.textContent ?? '',
           points: u.data[1]?.length ?? 0,
           series: u.series.map((x) => x.label),
           canvas: u.root.querySelector('canvas')?.width ?? 0,
+          xLabels: (u.axes[0]?._values ?? []).filter((v) => v !== null && v !== ''),
         }));
       });
       expect(errors).toEqual([]);
@@ -200,6 +202,9 @@ describe('certgate load against a real authorizer', () => {
       for (const c of charts) expect(c.canvas).toBeGreaterThan(0);
       expect(charts[0]!.points).toBe(s.timeline.length);
       expect(charts[1]!.points).toBe(s.percentiles.length);
+      // The percentile axis reads p0, p90, p99… (each decade of 1 / (1 - p) once).
+      expect(charts[1]!.xLabels.slice(0, 3)).toEqual(['p0', 'p90', 'p99']);
+      expect(new Set(charts[1]!.xLabels).size).toBe(charts[1]!.xLabels.length);
       expect(charts[2]!.points).toBe(Object.keys(s.reasons).length);
       expect(charts[2]!.points).toBe(2); // CERTIFICATE_ACTIVE and CERTIFICATE_REVOKED
       mkdirSync(ARTIFACTS, { recursive: true });
