@@ -51,8 +51,10 @@ Examples:
   # Envoy's gRPC Check as the network (TCP) filter sends it, closed loop, 64 connections
   certgate load --fleet ./fleet --grpc 127.0.0.1:9442 --grpc-shape network --connections 64
 
-  # Through NGINX with each device's certificate, one TLS handshake per request
-  certgate load --fleet ./fleet --tls-url https://127.0.0.1:8443/ --tls-ca server-ca.pem
+  # Through NGINX with each device's certificate, one TLS handshake per request; with the
+  # shipped examples/nginx/ config 2xx is an allow, 403 (or NGINX's own 400 certificate
+  # refusal) a deny, 5xx unavailable
+  certgate load --fleet ./fleet --tls-url https://127.0.0.1:8443/ --tls-ca server-ca.pem --revoked-share 0.1
 
   # A reconnect storm: every device once, as fast as possible, from 2 generator processes
   certgate load --fleet ./fleet --profile storm --workers 2
