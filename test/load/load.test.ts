@@ -6,9 +6,11 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFleet, type Device } from '../../ts/load/fleet.js';
 import { runLoad } from '../../ts/load/run.js';
@@ -20,6 +22,9 @@ import { ACCOUNT_A, SNI_A, createWorld, type World } from '../authz/world.js';
 import { testNode } from '../ingress/node.js';
 
 const CLI = path.join(projectRoot, 'bin', 'certgate.js');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The report's screenshot, kept as a test artifact (as the dashboard test keeps its own). */
+const ARTIFACTS = path.resolve('build/test-artifacts');
 
 interface CliResult {
   code: number;
@@ -42,6 +47,8 @@ interface SummaryJson {
   wrong: number;
   errorRate: number;
   latencyUs: { p50: number; p99: number; max: number };
+  timeline: { second: number; requests: number; p50Us: number; p99Us: number }[];
+  percentiles: [number, number][];
   thresholds: { passed: boolean; failures: string[] };
 }
 
@@ -138,6 +145,79 @@ describe('certgate load against a real authorizer', () => {
     expect(s.requests).toBeGreaterThanOrEqual(380);
     expect(s.requests).toBeLessThanOrEqual(402);
     expect(s.thresholds.failures[0]).toMatch(/^p99 .* > --max-p99 0\.00 ms/);
+  });
+
+  it('writes a self-contained --report page whose charts draw the run in headless Chromium', async () => {
+    const file = path.join(dir, 'report.html');
+    const r = await certgate(['load', '--fleet', fleetDir, '--url', url(), '--rate', '300', '--duration', '2.5s', '--revoked-share', '0.25', '--warm-share', '0.75', '--warm-devices', '20', '--json', '--report', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as SummaryJson;
+    // The percentile curve runs from p0 to p100 (the max), denser towards the tail.
+    expect(s.percentiles[0]).toEqual([0, expect.any(Number)]);
+    expect(s.percentiles.at(-1)).toEqual([100, s.latencyUs.max]);
+    expect(s.percentiles.some(([p]) => p > 99)).toBe(true);
+    expect(s.timeline.length).toBeGreaterThanOrEqual(2);
+
+    const html = readFileSync(file, 'utf8');
+    // Self-contained: nothing fetched from anywhere (no external script, style, image, font).
+    expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/@import|url\(\s*["']?https?:/i);
+    expect(html).toContain('uPlot');
+    // The run's own numbers are embedded.
+    const embedded = /window\.CERTGATE_REPORT = (.*);<\/script>/.exec(html);
+    expect(embedded).not.toBeNull();
+    const data = JSON.parse(embedded![1]!) as { summary: SummaryJson };
+    expect(data.summary.requests).toBe(s.requests);
+    expect(data.summary.reasons).toEqual(s.reasons);
+    expect(data.summary.timeline).toEqual(s.timeline);
+
+    if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash scripts/setup.sh --for test), or set CHROMIUM_PATH`);
+    const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    try {
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1200, height: 900 });
+      const errors: string[] = [];
+      const fetched: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('request', (req) => fetched.push(req.url()));
+      await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+      const charts = await page.evaluate(() => {
+        // `_values`: the axis labels uPlot drew (minor ticks of a log axis are null).
+        const w = window as unknown as { CERTGATE_CHARTS?: { root: HTMLElement; data: (number | null)[][]; series: { label: string }[]; axes: { _values?: (string | null)[] }[] }[] };
+        return (w.CERTGATE_CHARTS ?? []).map((u) => ({
+          title: u.root.querySelector('.u-title')?.textContent ?? '',
+          points: u.data[1]?.length ?? 0,
+          series: u.series.map((x) => x.label),
+          canvas: u.root.querySelector('canvas')?.width ?? 0,
+          xLabels: (u.axes[0]?._values ?? []).filter((v) => v !== null && v !== ''),
+        }));
+      });
+      expect(errors).toEqual([]);
+      expect(fetched).toEqual([pathToFileURL(file).href]);
+      expect(charts.map((c) => c.title)).toEqual(['Latency over time (by intended send second)', 'Latency by percentile', 'Answers by reason']);
+      for (const c of charts) expect(c.canvas).toBeGreaterThan(0);
+      expect(charts[0]!.points).toBe(s.timeline.length);
+      expect(charts[1]!.points).toBe(s.percentiles.length);
+      // The percentile axis reads p0, p90, p99… (each decade of 1 / (1 - p) once).
+      expect(charts[1]!.xLabels.slice(0, 3)).toEqual(['p0', 'p90', 'p99']);
+      expect(new Set(charts[1]!.xLabels).size).toBe(charts[1]!.xLabels.length);
+      expect(charts[2]!.points).toBe(Object.keys(s.reasons).length);
+      expect(charts[2]!.points).toBe(2); // CERTIFICATE_ACTIVE and CERTIFICATE_REVOKED
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'load-report.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
+  it('refuses an unwritable --report before the run, with exit 2', async () => {
+    const r = await certgate(['load', '--fleet', fleetDir, '--url', url(), '--report', path.join(dir, 'no', 'such', 'dir', 'r.html')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot write --report .*r\.html: ENOENT/);
   });
 
   it('refuses bad usage with exit 2 and a specific message', async () => {

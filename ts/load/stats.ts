@@ -40,6 +40,30 @@ export interface Summary {
   errorRate: number;
   latencyUs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
   timeline: { second: number; requests: number; p50Us: number; p99Us: number }[];
+  /** The percentile curve: [percentile, latency µs] from p0 to p100, denser towards the tail. */
+  percentiles: [number, number][];
+}
+
+/** Percentile curve steps per halving of the tail (HdrHistogram's percentile output uses 5). */
+const CURVE_STEPS_PER_HALF = 4;
+
+/**
+ * Points of the percentile curve: p = 100 · (1 − 2^(−k/steps)) for k = 0, 1, … until the
+ * tail holds less than one request, then p100 (the max). The tail gets as many points as
+ * the body, so p99.9 is as visible as p50.
+ */
+export function percentileCurve(h: hdr.Histogram): [number, number][] {
+  const count = h.totalCount;
+  if (count === 0) return [];
+  const points: [number, number][] = [];
+  for (let k = 0; ; k++) {
+    const tail = Math.pow(2, -k / CURVE_STEPS_PER_HALF);
+    if (tail * count < 1) break;
+    const p = 100 * (1 - tail);
+    points.push([p, h.getValueAtPercentile(p)]);
+  }
+  points.push([100, h.maxValue]);
+  return points;
 }
 
 export class RunStats {
@@ -116,6 +140,7 @@ export class RunStats {
       errorRate: requests === 0 ? 0 : (this.outcomes.error + this.outcomes.unavailable + this.wrong) / requests,
       latencyUs: { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: this.latency.maxValue, mean: Math.round(this.latency.mean) },
       timeline: perSecond.map(([second, h]) => ({ second, requests: h.totalCount, p50Us: h.getValueAtPercentile(50), p99Us: h.getValueAtPercentile(99) })),
+      percentiles: percentileCurve(this.latency),
     };
   }
 }

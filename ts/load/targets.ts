@@ -155,8 +155,8 @@ export interface TlsTargetOptions {
 
 /**
  * Through a TLS terminator: GET `url` with the device's certificate and key, a new TLS
- * handshake per request (no agent, no session reuse), SNI = the fleet's endpoint. 2xx is
- * an allow, 401/403 a deny, 5xx unavailable; a handshake the terminator ends with a TLS
+ * handshake per request (no agent, no session reuse), SNI = the fleet's endpoint. The
+ * answer is read by {@link terminatorAnswer}; a handshake the terminator ends with a TLS
  * alert is a deny (Envoy's network filter with `send_tls_alert_on_denial` refuses that way).
  */
 export function tlsTarget(url: string, options: TlsTargetOptions): Target {
@@ -183,13 +183,12 @@ export function tlsTarget(url: string, options: TlsTargetOptions): Target {
             timeout: options.timeoutMs,
           },
           (res) => {
-            res.resume();
-            res.on('end', () => {
-              const status = res.statusCode ?? 0;
-              const reason = res.headers['x-certgate-reason'];
-              const outcome: Outcome = status >= 200 && status < 300 ? 'allow' : status === 401 || status === 403 ? 'deny' : status >= 500 ? 'unavailable' : 'error';
-              resolve({ outcome, reason: typeof reason === 'string' ? reason : `HTTP ${status}` });
+            let head = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              if (head.length < TERMINATOR_PAGE_BYTES) head += chunk.slice(0, TERMINATOR_PAGE_BYTES - head.length);
             });
+            res.on('end', () => resolve(terminatorAnswer(res.statusCode ?? 0, res.headers['x-certgate-reason'], head)));
           },
         );
         req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -206,6 +205,35 @@ export function tlsTarget(url: string, options: TlsTargetOptions): Target {
     },
     async close() {},
   };
+}
+
+/** How much of an answer's body is read to recognise NGINX's own refusal pages. */
+const TERMINATOR_PAGE_BYTES = 4096;
+
+/**
+ * NGINX refuses a client certificate itself, before any auth_request, when it fails its own
+ * checks (expired or not yet valid even under `ssl_verify_client optional_no_ca`; none sent
+ * under `ssl_verify_client on`): its internal 495/496 go to the client as a 400 with these
+ * pages (https://nginx.org/en/docs/http/ngx_http_ssl_module.html#errors). A refusal of the
+ * device, so a deny, not a failure of the run.
+ */
+const NGINX_CERTIFICATE_REFUSALS = ['The SSL certificate error', 'No required SSL certificate was sent'] as const;
+
+/**
+ * A terminator's HTTP answer: 2xx allow; 401/403 deny; NGINX's 400 certificate refusal
+ * deny; 5xx unavailable (NGINX answers 500 when auth_request fails: certgate unreachable or
+ * `unavailable`); anything else an error (never an allow).
+ */
+export function terminatorAnswer(status: number, certgateReason: string | string[] | undefined, body: string): Answer {
+  const reason = typeof certgateReason === 'string' ? certgateReason : `HTTP ${status}`;
+  if (status >= 200 && status < 300) return { outcome: 'allow', reason };
+  if (status === 401 || status === 403) return { outcome: 'deny', reason };
+  if (status === 400) {
+    const refusal = NGINX_CERTIFICATE_REFUSALS.find((page) => body.includes(page));
+    if (refusal !== undefined) return { outcome: 'deny', reason: `HTTP 400 ${refusal.replace(/^The /, '')}` };
+  }
+  if (status >= 500) return { outcome: 'unavailable', reason };
+  return { outcome: 'error', reason };
 }
 
 /** A target as data, so generator processes (`--workers`) can each open their own. */

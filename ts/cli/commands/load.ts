@@ -5,12 +5,13 @@
  * answer against what the registry says, and reports latency from HdrHistograms.
  */
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { FleetError, readFleet } from '../../load/fleet.js';
 import { runLoad, type LoadOptions, type Profile } from '../../load/run.js';
+import { renderReport } from '../../load/report.js';
 import { RunStats, type Summary } from '../../load/stats.js';
 import { HTTP_DOORS, openTarget, type GrpcShape, type HttpDoor, type TargetSpec } from '../../load/targets.js';
 import type { FromWorker, WorkerJob } from '../../load/worker.js';
@@ -39,6 +40,7 @@ interface LoadCliOptions {
   maxP99?: string;
   maxErrorRate?: string;
   json?: boolean;
+  report?: string;
 }
 
 const EXAMPLES = `
@@ -49,14 +51,20 @@ Examples:
   # Envoy's gRPC Check as the network (TCP) filter sends it, closed loop, 64 connections
   certgate load --fleet ./fleet --grpc 127.0.0.1:9442 --grpc-shape network --connections 64
 
-  # Through NGINX with each device's certificate, one TLS handshake per request
-  certgate load --fleet ./fleet --tls-url https://127.0.0.1:8443/ --tls-ca server-ca.pem
+  # Through NGINX with each device's certificate, one TLS handshake per request; with the
+  # shipped examples/nginx/ config 2xx is an allow, 403 (or NGINX's own 400 certificate
+  # refusal) a deny, 5xx unavailable
+  certgate load --fleet ./fleet --tls-url https://127.0.0.1:8443/ --tls-ca server-ca.pem --revoked-share 0.1
 
   # A reconnect storm: every device once, as fast as possible, from 2 generator processes
   certgate load --fleet ./fleet --profile storm --workers 2
 
   # CI gate: exit 1 if p99 > 2 ms or any error or wrong answer
   certgate load --fleet ./fleet --rate 1000 --duration 20s --max-p99 2ms --max-error-rate 0
+
+  # A self-contained HTML page (no network needed to open it): summary, latency over time,
+  # the percentile curve and answers by reason
+  certgate load --fleet ./fleet --rate 1000 --duration 30s --report load.html
 
 Exit codes: 0 done (thresholds met, no wrong answer), 1 a wrong answer or a threshold exceeded,
 2 usage error, 3 the run could not start.`;
@@ -217,6 +225,16 @@ function printSummary(s: Summary, target: string): void {
   for (const e of s.wrongExamples) process.stdout.write(`wrong answer: ${e}\n`);
 }
 
+/** One argument as a POSIX shell reads it back. */
+function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command as typed (for the report, so the run can be repeated). */
+function commandLine(): string {
+  return ['certgate', ...process.argv.slice(2)].map(shellQuote).join(' ');
+}
+
 export function register(program: Command): void {
   program
     .command('load')
@@ -243,6 +261,7 @@ export function register(program: Command): void {
     .option('--max-p99 <time>', 'exit 1 if the p99 latency exceeds this')
     .option('--max-error-rate <ratio>', 'exit 1 if (errors + unavailable + wrong answers) / requests exceeds this')
     .option('--json', 'print the summary as JSON')
+    .option('--report <file.html>', 'also write a self-contained HTML report (charts inlined, no network) to this file')
     .addHelpText('after', EXAMPLES)
     .action(async (o: LoadCliOptions, command: Command) => {
       const spec = targetSpec(o, command.getOptionValueSource('url') === 'cli');
@@ -251,6 +270,14 @@ export function register(program: Command): void {
       const timeoutMs = parseDuration(o.timeout, '--timeout');
       const maxP99Us = o.maxP99 === undefined ? undefined : parseDuration(o.maxP99, '--max-p99') * 1000;
       const maxErrorRate = o.maxErrorRate === undefined ? undefined : number(o.maxErrorRate, '--max-error-rate', 0, 1, false);
+      if (o.report !== undefined) {
+        // Refuse before the run, not after it: a long run must not end in an unwritable path.
+        try {
+          accessSync(path.dirname(path.resolve(o.report)), constants.W_OK);
+        } catch (err) {
+          throw new CliError(`cannot write --report ${o.report}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, EXIT.usage);
+        }
+      }
       try {
         readFleet(o.fleet);
       } catch (err) {
@@ -275,7 +302,16 @@ export function register(program: Command): void {
       const failures: string[] = summary.wrong === 0 ? [] : [`${summary.wrong} wrong answer(s): the authorizer contradicted the registry`];
       if (maxP99Us !== undefined && summary.latencyUs.p99 > maxP99Us) failures.push(`p99 ${ms(summary.latencyUs.p99)} > --max-p99 ${ms(maxP99Us)}`);
       if (maxErrorRate !== undefined && summary.errorRate > maxErrorRate) failures.push(`error rate ${summary.errorRate.toFixed(4)} > --max-error-rate ${maxErrorRate}`);
-      if (o.json) printJson({ target: targetName, ...summary, thresholds: { passed: failures.length === 0, failures } });
+      const thresholds = { passed: failures.length === 0, failures };
+      if (o.report !== undefined) {
+        const page = renderReport({ target: targetName, summary, finishedAt: new Date().toISOString(), command: commandLine(), thresholds });
+        try {
+          writeFileSync(o.report, page);
+        } catch (err) {
+          throw new CliError(`cannot write --report ${o.report}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        }
+      }
+      if (o.json) printJson({ target: targetName, ...summary, thresholds });
       else {
         printSummary(summary, targetName);
         for (const f of failures) process.stderr.write(`threshold exceeded: ${f}\n`);
