@@ -168,6 +168,17 @@ describe.each(ENGINE_NAMES)('CRL refresh from the distribution point with the %s
     expect((await testAuthorizer(world, { engine: engineName }).authorizer.authorize(SNI_A, [leaf.pem])).allow).toBe(true);
   });
 
+  it('reports a round that cannot read the registry and keeps its schedule (no unhandled rejection)', async () => {
+    const broken = Object.create(world.registry) as typeof world.registry;
+    broken.listAccounts = () => Promise.reject(new Error('registry unreadable'));
+    const errors: unknown[] = [];
+    const refresher = new CrlRefresher({ registry: broken, engine: loadEngine(engineName), intervalMs: 20, onRoundError: (e) => errors.push(e) });
+    refresher.start();
+    await eventually(() => Promise.resolve(errors.length), (n) => n >= 2);
+    await refresher.stop();
+    expect(String(errors[0])).toContain('registry unreadable');
+  });
+
   it('skips CAs without a distribution point and INACTIVE CAs', async () => {
     const caId = identity('Inactive CDP CA', 'p256', false);
     const ca = certificate({ subject: caId, ca: true, crlUrls: [cdp.url] });
@@ -200,7 +211,7 @@ async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean): Pro
   throw new Error(`never reached; last ${JSON.stringify(last)}`);
 }
 
-describe('certgate serve --crl-refresh with two processes', () => {
+describe.each(['1', '2'])('certgate serve --crl-refresh with --processes %s', (processes: string) => {
   let world: World;
   let cdp: Cdp;
   let serve: ServeProcess | undefined;
@@ -214,7 +225,7 @@ describe('certgate serve --crl-refresh with two processes', () => {
     world.dispose();
   });
 
-  it('the primary refreshes, every worker denies the listed device, and a failing fetch shows in /readyz (still 200) and /metrics', async () => {
+  it('the one refresher stores the CRL, every process denies the listed device, and a failing fetch shows in /readyz (still 200) and /metrics', async () => {
     const caId = identity('Served CDP CA', 'p256', false);
     const ca = certificate({ subject: caId, ca: true, crlUrls: [cdp.url] });
     await registerCa(world, ca, 'native');
@@ -223,7 +234,7 @@ describe('certgate serve --crl-refresh with two processes', () => {
     const realNow = Math.floor(Date.now() / 1000);
     cdp.answer = { status: 200, body: revocationList({ issuer: caId, serials: [0x77n], number: 1n, thisUpdate: realNow - 60 }) };
 
-    serve = startServe(['--processes', '2', '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', '--crl-refresh', '1', '--config-cache-ms', '0'], { CERTGATE_DB: world.dbPath });
+    serve = startServe(['--processes', processes, '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', '--crl-refresh', '1', '--config-cache-ms', '0'], { CERTGATE_DB: world.dbPath });
     const { authz } = await serve.waitFor((l) => l.msg === 'listening');
     const reason = async () => {
       const res = await request(`${authz}/v1/authorize`, { method: 'POST', body: JSON.stringify({ sni: SNI_A, certChain: [leaf.pem] }) });

@@ -62,6 +62,8 @@ export interface CrlRefresherOptions {
   /** Epoch milliseconds (tests move it). */
   now?: () => number;
   onError?: (state: CrlRefreshState) => void;
+  /** Told when a round fails as a whole (the registry could not be read). */
+  onRoundError?: (error: unknown) => void;
   /** Told after every round (the cluster primary forwards the state to workers for `/readyz`). */
   onRound?: (stats: CrlRefreshStats) => void;
 }
@@ -88,7 +90,9 @@ export class CrlRefresher {
   /** Refresh now, then every interval until {@link stop}. */
   start(): void {
     const tick = () => {
-      this.running = this.refreshAll().finally(() => {
+      // A round that cannot list the CAs (registry unreadable) is reported and retried at
+      // the next interval; it never rejects into the process.
+      this.running = this.refreshAll().catch((err: unknown) => this.o.onRoundError?.(err)).finally(() => {
         this.running = undefined;
         if (!this.stopped) this.timer = setTimeout(tick, this.o.intervalMs);
       });

@@ -164,6 +164,7 @@ function crlRefresher(config: ServeConfig, logger: Logger, onRound?: (detail: Cr
     registry,
     engine: loadEngine(config.engine),
     intervalMs: config.crlRefreshSeconds * 1000,
+    onRoundError: (error) => logger.error({ error: error instanceof Error ? error.message : String(error) }, 'CRL refresh round failed; retrying at the next interval'),
     onError: (s) => logger.warn({ accountId: s.accountId, caCertificateId: s.caCertificateId, url: s.url, code: s.lastError?.code, error: s.lastError?.message }, 'CRL refresh failed; the last good CRL stays in force'),
     ...(onRound === undefined ? {} : { onRound: (stats) => onRound(readyDetailOf(stats)) }),
   });
