@@ -35,6 +35,8 @@ async function startCdp(): Promise<Cdp> {
   const cdp = { answer: { status: 404, body: '' as Buffer | string }, hits: 0 } as Cdp;
   const server: Server = createServer((_req, res) => {
     cdp.hits++;
+    // Status 0: never answer (a hung distribution point).
+    if (cdp.answer.status === 0) return;
     res.writeHead(cdp.answer.status, { 'content-type': 'application/pkix-crl' });
     res.end(cdp.answer.body);
   });
@@ -177,6 +179,22 @@ describe.each(ENGINE_NAMES)('CRL refresh from the distribution point with the %s
     await eventually(() => Promise.resolve(errors.length), (n) => n >= 2);
     await refresher.stop();
     expect(String(errors[0])).toContain('registry unreadable');
+  });
+
+  it('gives up on a distribution point that does not answer within the timeout (FETCH_TIMEOUT), or cannot be reached (FETCH_FAILED)', async () => {
+    const caId = identity('Hung CDP CA', 'p256', false);
+    const ca = certificate({ subject: caId, ca: true, crlUrls: [cdp.url] });
+    await registerCa(world, ca, engineName);
+    const refresher = new CrlRefresher({ registry: world.registry, engine: loadEngine(engineName), intervalMs: 3_600_000, now: () => DATES.now * 1000, timeoutMs: 300 });
+    cdp.answer = { status: 0, body: '' };
+    const started = Date.now();
+    await refresher.refreshAll();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(refresher.stats().failing[0]?.lastError?.code).toBe('FETCH_TIMEOUT');
+    await cdp.close();
+    await refresher.refreshAll();
+    expect(refresher.stats().failing[0]?.lastError?.code).toBe('FETCH_FAILED');
+    expect(refresher.stats()).toMatchObject({ ok: 0, failed: 2 });
   });
 
   it('skips CAs without a distribution point and INACTIVE CAs', async () => {

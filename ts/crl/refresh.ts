@@ -22,13 +22,15 @@ import { replaceCrl } from './replace.js';
 /**
  * Largest CRL body fetched: the engine's `max_crl_bytes` (64 MiB, docs/errors.md
  * CRL_TOO_LARGE). A larger body is cut off at this size and counted a failure
- * (`CRL_TOO_LARGE`) before the engine sees it.
+ * (`CRL_TOO_LARGE`) before the engine sees it. Other fetch failures: `HTTP_STATUS` (not
+ * 200), `FETCH_FAILED` (network); the engine's codes when it refuses the CRL.
  */
 export const MAX_FETCHED_CRL_BYTES = 64 * 1024 * 1024;
 /**
  * Time one fetch may take (connect, headers, and each body read). A distribution point
  * that hangs must not hold the next CAs' refresh; 30 s covers a 64 MiB CRL over a slow
  * link far better than a CRL ages (CAs publish hours to days ahead of nextUpdate).
+ * Tripped: `FETCH_TIMEOUT`.
  */
 export const CRL_FETCH_TIMEOUT_MS = 30_000;
 
@@ -158,6 +160,20 @@ export class CrlRefresher {
     const timeout = this.o.timeoutMs ?? CRL_FETCH_TIMEOUT_MS;
     const max = this.o.maxBytes ?? MAX_FETCHED_CRL_BYTES;
     // undici's request() follows no redirect: the URL named in the certificate is the one fetched.
+    try {
+      return await this.get(url, timeout, max);
+    } catch (err) {
+      if (err instanceof FetchFailure) throw err;
+      // undici's own timeouts carry a code; AbortSignal.timeout() rejects with a DOMException named TimeoutError.
+      const { code, name } = err as { code?: unknown; name?: unknown };
+      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || name === 'TimeoutError') {
+        throw new FetchFailure('FETCH_TIMEOUT', `GET ${url} did not complete within ${timeout} ms`);
+      }
+      throw new FetchFailure('FETCH_FAILED', `GET ${url}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private async get(url: string, timeout: number, max: number): Promise<Buffer> {
     const res = await request(url, { method: 'GET', headersTimeout: timeout, bodyTimeout: timeout, signal: AbortSignal.timeout(timeout) });
     if (res.statusCode !== 200) {
       await res.body.dump();
