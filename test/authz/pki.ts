@@ -121,6 +121,8 @@ export interface CertOptions {
   eku?: 'client' | 'server';
   /** Sign with SHA-1 (RSA issuers only): an unsupported algorithm. */
   sha1?: boolean;
+  /** cRLDistributionPoints: one distribution point per URI, as fullName (branch crlrefresh). */
+  crlUrls?: string[];
 }
 
 export interface Cert {
@@ -145,6 +147,8 @@ export function certificate(o: CertOptions): Cert {
     exts.push(seq(oid('2.5.29.37'), octets(seq(oid(eku === 'client' ? '1.3.6.1.5.5.7.3.2' : '1.3.6.1.5.5.7.3.1')))));
   }
   if (o.dns !== undefined) exts.push(seq(oid('2.5.29.17'), octets(seq(...o.dns.map((d) => tlv(0x82, Buffer.from(d)))))));
+  // DistributionPoint ::= SEQUENCE { distributionPoint [0] { fullName [0] GeneralNames } } (RFC 5280 4.2.1.13).
+  if (o.crlUrls !== undefined) exts.push(seq(oid('2.5.29.31'), octets(seq(...o.crlUrls.map((u) => seq(explicit(0, explicit(0, tlv(0x86, Buffer.from(u))))))))));
   const spki = o.subject.key.publicKey.export({ type: 'spki', format: 'der' });
   const tbs = seq(
     explicit(0, integer(2n)),

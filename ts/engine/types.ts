@@ -77,6 +77,8 @@ export interface CertificateInfo {
   subjectKeyIdentifier: string | null;
   /** Hex of the keyIdentifier. */
   authorityKeyIdentifier: string | null;
+  /** http(s) URIs from cRLDistributionPoints (fullName of each point), in order; `[]` when absent. */
+  crlDistributionPoints: string[];
 }
 
 export interface ChainInfo {

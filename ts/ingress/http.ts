@@ -36,6 +36,11 @@ export interface AuthzHttpOptions {
   admission: AdmissionLimits;
   /** Whether the process can serve decisions (registry readable, engine loaded). */
   ready: () => Promise<boolean>;
+  /**
+   * More of the `/readyz` body, without changing its status (branch crlrefresh: CAs whose
+   * CRL refresh is failing; their last good CRL stays in force, docs/authorizer.md).
+   */
+  readyDetail?: () => Record<string, unknown>;
   /** Told when a door refuses a request before deciding (bad syntax, limits). */
   onRequestError?: RequestErrorHook;
 }
@@ -101,7 +106,7 @@ function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.Server
       return undefined;
     case '/readyz':
       return o.ready().then(
-        (ready) => send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' }),
+        (ready) => send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...o.readyDetail?.() }),
         () => send(res, 503, { status: 'not ready' }),
       );
     case '/metrics':

@@ -60,6 +60,8 @@ export interface ServeConfig {
   dashboard: boolean;
   /** Keep using a CA's CRL past its nextUpdate instead of denying CRL_EXPIRED (branch crl). */
   dangerAllowExpiredCrl: boolean;
+  /** Seconds between fetches of each ACTIVE CA's CRL distribution point; 0 = off (branch crlrefresh). */
+  crlRefreshSeconds: number;
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -116,6 +118,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'masterKeyFile', flag: '--master-key-file <file>', env: 'CERTGATE_MASTER_KEY_FILE', help: "32 random bytes (raw or base64) encrypting the registry's secrets; a clear registry is encrypted in place. Without it an encrypted registry still authorizes, but the admin API cannot verify SigV4 (503)" },
   { key: 'dashboard', flag: '--no-dashboard', env: 'CERTGATE_NO_DASHBOARD', help: 'do not serve the live GET /dashboard page on the admin port (read-only metrics, no SigV4; docs/operations.md)' },
   { key: 'dangerAllowExpiredCrl', flag: '--danger-allow-expired-crl', env: 'CERTGATE_DANGER_ALLOW_EXPIRED_CRL', help: "DANGER: keep allowing certificates of a CA whose CRL is past its nextUpdate (default: deny CRL_EXPIRED; a revocation published after that CRL goes unseen)" },
+  { key: 'crlRefresh', flag: '--crl-refresh <seconds>', env: 'CERTGATE_CRL_REFRESH', default: '0', help: "fetch each ACTIVE CA's CRL from its certificate's http(s) CRL distribution point this often, verified like an upload; a failure keeps the last good CRL and shows in /metrics and /readyz (0 = off)" },
 ];
 
 /** A configuration error: the message names the option and the bad value. */
@@ -266,5 +269,6 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     ...adminTransport(raw, text(raw, 'host')),
     dashboard: raw.dashboard !== false && raw.dashboard !== 'false',
     dangerAllowExpiredCrl: flag(raw, 'dangerAllowExpiredCrl'),
+    crlRefreshSeconds: integer(raw, 'crlRefresh', 0, 31_536_000),
   };
 }

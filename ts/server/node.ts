@@ -53,6 +53,8 @@ export interface NodeHooks {
   metrics?: (format: MetricsFormat) => Promise<{ contentType: string; body: string }>;
   /** `--metrics-port` is served by another process (the cluster primary): no metrics listener here. */
   metricsElsewhere?: boolean;
+  /** More of the `/readyz` body (the CRL refresh state, from this process or the cluster primary). */
+  readyDetail?: () => Record<string, unknown>;
   /** Told after this process appends a registry event (JITR). */
   onEvent?: (event: RegistryEvent) => void;
 }
@@ -127,6 +129,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     envoySniHeader: config.envoySniHeader,
     metrics: config.metricsPort === undefined ? exposition : undefined,
     ready,
+    ...(hooks.readyDetail === undefined ? {} : { readyDetail: hooks.readyDetail }),
     onRequestError,
   });
   const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError, health });

@@ -6,7 +6,8 @@
  * The primary forks the workers, logs the ports they actually bound (port 0 picks a free
  * port; cluster workers share one listening socket per port), replaces a worker that
  * dies, aggregates `/metrics` across workers (clusterMetrics.ts; on `--metrics-port` it
- * serves them itself), and runs the one webhook deliverer.
+ * serves them itself), and runs the one webhook deliverer and the one CRL refresher
+ * (`--crl-refresh`; it forwards the refresh state to the workers for their `/readyz`).
  * SIGTERM/SIGINT drain gracefully: stop accepting, finish in-flight requests, exit.
  *
  * Failures are loud, never a process that runs without ports (docs/authorizer.md
@@ -27,6 +28,9 @@ import { Registry } from 'prom-client';
 import { registerWebhookMetrics } from '../metrics/webhookMetrics.js';
 import { VERSION } from '../version.js';
 import { WebhookDeliverer } from '../authz/webhooks.js';
+import { CrlRefresher, readyDetailOf, type CrlRefreshReadyDetail } from '../crl/refresh.js';
+import { loadEngine } from '../engine/load.js';
+import { registerCrlRefreshMetrics } from '../metrics/crlRefreshMetrics.js';
 import { CliError, EXIT } from '../cli/output.js';
 import { isPostgresUrl, openRegistry } from '../registry/open.js';
 import { ClusterMetrics, METRICS_CACHE_MS, METRICS_WAIT_MS, type CollectReply, type CollectRequest, type Exposition, type MetricsFormat } from './clusterMetrics.js';
@@ -49,7 +53,11 @@ type ToPrimary =
   | { type: 'certgate:start-failed'; error: string }
   | { type: 'certgate:metrics'; id: number; format: MetricsFormat }
   | CollectReply;
-type ToWorker = { type: 'certgate:metrics'; id: number; body: string; contentType: string } | { type: 'certgate:shutdown' } | CollectRequest;
+type ToWorker =
+  | { type: 'certgate:metrics'; id: number; body: string; contentType: string }
+  | { type: 'certgate:shutdown' }
+  | { type: 'certgate:crl-refresh'; detail: CrlRefreshReadyDetail }
+  | CollectRequest;
 
 /** What the primary logs once every worker listens (tests and scripts parse it). */
 export interface ListeningLine {
@@ -143,20 +151,70 @@ function deliverer(config: ServeConfig, logger: Logger): { deliverer: WebhookDel
   };
 }
 
+/** The one CRL refresher of the service, when `--crl-refresh` is on. */
+function crlRefresher(config: ServeConfig, logger: Logger, onRound?: (detail: CrlRefreshReadyDetail) => void): { refresher: CrlRefresher; close: () => Promise<void> } | undefined {
+  if (config.crlRefreshSeconds === 0) return undefined;
+  const registry = openRegistry({
+    path: config.db,
+    ...(config.region === undefined ? {} : { region: config.region }),
+    ...(config.endpointDomain === undefined ? {} : { endpointDomain: config.endpointDomain }),
+    ...(config.masterKey === undefined ? {} : { masterKey: config.masterKey }),
+  });
+  const refresher = new CrlRefresher({
+    registry,
+    engine: loadEngine(config.engine),
+    intervalMs: config.crlRefreshSeconds * 1000,
+    onRoundError: (error) => logger.error({ error: error instanceof Error ? error.message : String(error) }, 'CRL refresh round failed; retrying at the next interval'),
+    onError: (s) => logger.warn({ accountId: s.accountId, caCertificateId: s.caCertificateId, url: s.url, code: s.lastError?.code, error: s.lastError?.message }, 'CRL refresh failed; the last good CRL stays in force'),
+    ...(onRound === undefined ? {} : { onRound: (stats) => onRound(readyDetailOf(stats)) }),
+  });
+  refresher.start();
+  return {
+    refresher,
+    close: async () => {
+      await refresher.stop();
+      await registry.close();
+    },
+  };
+}
+
 async function serveInProcess(config: ServeConfig, logger: Logger): Promise<void> {
   const hooks = deliverer(config, logger);
-  const node = await startNode(config, logger, { onEvent: () => hooks?.deliverer.notify() });
+  const crl = crlRefresher(config, logger);
+  let node: RunningNode;
+  try {
+    node = await startNode(config, logger, {
+      onEvent: () => hooks?.deliverer.notify(),
+      ...(crl === undefined ? {} : { readyDetail: () => ({ ...readyDetailOf(crl.refresher.stats()) }) }),
+    });
+  } catch (err) {
+    await crl?.close();
+    await hooks?.close();
+    throw err;
+  }
   if (hooks !== undefined) registerWebhookMetrics(hooks.deliverer, [node.metrics.registry]);
+  if (crl !== undefined) registerCrlRefreshMetrics(crl.refresher, [node.metrics.registry]);
   logger.info(listeningLine(config, node.ports), 'listening');
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
   await node.close();
+  await crl?.close();
   await hooks?.close();
 }
 
 
 async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> {
   const hooks = deliverer(config, logger);
+  // The refresh state reaches every listening worker after each round (and a worker when
+  // it starts listening), so any of them answers /readyz with it.
+  let crlDetail: CrlRefreshReadyDetail | undefined;
+  const tellWorker = (w: Worker | undefined) => {
+    if (crlDetail !== undefined && w !== undefined && w.isConnected()) w.send({ type: 'certgate:crl-refresh', detail: crlDetail } satisfies ToWorker);
+  };
+  const crl = crlRefresher(config, logger, (detail) => {
+    crlDetail = detail;
+    for (const id of listening.keys()) tellWorker(cluster.workers?.[id]);
+  });
   let stopping = false;
   let announced = false;
   let failedReplacements = 0;
@@ -165,6 +223,7 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
   // The primary's own metrics (webhook delivery runs here), added to the workers'.
   const local = new Registry();
   if (hooks !== undefined) registerWebhookMetrics(hooks.deliverer, [local]);
+  if (crl !== undefined) registerCrlRefreshMetrics(crl.refresher, [local]);
   const metrics = new ClusterMetrics({
     workers: () => [...listening.keys()].map((id) => cluster.workers?.[id]).filter((w): w is Worker => w !== undefined),
     local,
@@ -184,6 +243,7 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
     try {
       metricsPort = await listenHttp(metricsServer, config.metricsPort, config.host);
     } catch (err) {
+      await crl?.close();
       await hooks?.close();
       throw new CliError(`start-up failed: metrics port ${config.metricsPort}: ${err instanceof Error ? err.message : String(err)}`, EXIT.failed);
     }
@@ -193,6 +253,7 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
     switch (message.type) {
       case 'certgate:listening':
         listening.set(worker.id, message.ports);
+        tellWorker(worker);
         if (!announced && listening.size === config.processes) {
           announced = true;
           const workers = Object.values(cluster.workers ?? {}).map((w) => w?.process.pid);
@@ -268,6 +329,7 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
     ),
   );
   if (metricsServer !== undefined) await closeHttp(metricsServer);
+  await crl?.close();
   await hooks?.close();
   if ('error' in outcome) throw outcome.error;
 }
@@ -306,6 +368,8 @@ async function serveWorker(config: ServeConfig, logger: Logger): Promise<void> {
     return exposition;
   };
   let node: RunningNode | undefined;
+  // The primary's CRL refresh state (none until its first round ends).
+  let crlDetail: CrlRefreshReadyDetail | undefined;
   const stopped = new Promise<void>((resolve) => {
     const stop = () => {
       void (async () => {
@@ -315,6 +379,7 @@ async function serveWorker(config: ServeConfig, logger: Logger): Promise<void> {
     };
     process.on('message', (message: ToWorker) => {
       if (message.type === 'certgate:shutdown') stop();
+      else if (message.type === 'certgate:crl-refresh') crlDetail = message.detail;
       else if (message.type === 'certgate:metrics') {
         pending.get(message.id)?.(message);
         pending.delete(message.id);
@@ -328,7 +393,11 @@ async function serveWorker(config: ServeConfig, logger: Logger): Promise<void> {
     process.on('SIGTERM', stop);
   });
   try {
-    node = await startNode(config, logger, { metrics: aggregate, metricsElsewhere: true });
+    node = await startNode(config, logger, {
+      metrics: aggregate,
+      metricsElsewhere: true,
+      ...(config.crlRefreshSeconds === 0 ? {} : { readyDetail: () => ({ crlRefreshFailing: crlDetail?.crlRefreshFailing ?? [] }) }),
+    });
   } catch (err) {
     // Tell the primary why, then leave: a worker that cannot serve must not linger
     // (its IPC channel would keep it alive without a port).

@@ -86,6 +86,8 @@ pub struct Certificate {
     pub subject_alt_names: Vec<AltName>,
     pub subject_key_identifier: Option<String>,
     pub authority_key_identifier: Option<String>,
+    /// http(s) URIs from cRLDistributionPoints (fullName), empty when absent.
+    pub crl_distribution_points: Vec<String>,
 }
 
 /// A subject public key.
@@ -157,6 +159,7 @@ impl From<CertificateInfo> for Certificate {
                 .collect(),
             subject_key_identifier: c.subject_key_identifier,
             authority_key_identifier: c.authority_key_identifier,
+            crl_distribution_points: c.crl_distribution_points,
         }
     }
 }

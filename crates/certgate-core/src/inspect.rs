@@ -44,6 +44,11 @@ pub struct CertificateInfo {
     pub subject_key_identifier: Option<String>,
     /// authorityKeyIdentifier keyIdentifier as hex, when present.
     pub authority_key_identifier: Option<String>,
+    /// The http and https URIs named by cRLDistributionPoints (the fullName form of each
+    /// distributionPoint), in order; empty when absent. Other name forms and schemes are
+    /// left out: certgate's refresher fetches over HTTP only, as RFC 5280 section 4.2.1.13
+    /// describes for "http" URIs (https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.13).
+    pub crl_distribution_points: Vec<String>,
 }
 
 /// The kind and size of a subject public key.
@@ -136,6 +141,34 @@ fn ip_text(bytes: &[u8]) -> String {
     hex(bytes)
 }
 
+/// The http(s) URIs of the fullName of each distribution point (RFC 5280 section
+/// 4.2.1.13, https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.13). A point given as
+/// nameRelativeToCRLIssuer, or with a cRLIssuer (an indirect CRL), names no URL certgate
+/// can fetch and verify against this CA, so it is left out.
+fn http_distribution_points(
+    cdp: &x509_parser::extensions::CRLDistributionPoints<'_>,
+) -> Vec<String> {
+    use x509_parser::extensions::DistributionPointName;
+    let mut out = Vec::new();
+    for point in cdp.iter() {
+        if point.crl_issuer.is_some() {
+            continue;
+        }
+        let Some(DistributionPointName::FullName(names)) = &point.distribution_point else {
+            continue;
+        };
+        for name in names {
+            if let GeneralName::URI(uri) = name {
+                let lower = uri.to_ascii_lowercase();
+                if lower.starts_with("http://") || lower.starts_with("https://") {
+                    out.push((*uri).to_owned());
+                }
+            }
+        }
+    }
+    out
+}
+
 fn key_usage_names(ku: &x509_parser::extensions::KeyUsage) -> Vec<String> {
     let bits = [
         (ku.digital_signature(), "digitalSignature"),
@@ -197,6 +230,7 @@ impl CertificateInfo {
             subject_alt_names: Vec::new(),
             subject_key_identifier: None,
             authority_key_identifier: None,
+            crl_distribution_points: Vec::new(),
         };
         for ext in x.iter_extensions() {
             match ext.parsed_extension() {
@@ -219,6 +253,9 @@ impl CertificateInfo {
                 }
                 ParsedExtension::AuthorityKeyIdentifier(aki) => {
                     info.authority_key_identifier = aki.key_identifier.as_ref().map(|k| hex(k.0));
+                }
+                ParsedExtension::CRLDistributionPoints(cdp) => {
+                    info.crl_distribution_points = http_distribution_points(cdp);
                 }
                 _ => {}
             }
