@@ -193,6 +193,8 @@ describe('certgate load against a real authorizer', () => {
           points: u.data[1]?.length ?? 0,
           series: u.series.map((x) => x.label),
           canvas: u.root.querySelector('canvas')?.width ?? 0,
+          // uPlot draws tick labels on the canvas; the formatted labels live only in its axis state.
+          // oxlint-disable-next-line no-underscore-dangle
           xLabels: (u.axes[0]?._values ?? []).filter((v) => v !== null && v !== ''),
         }));
       });
