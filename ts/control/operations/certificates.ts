@@ -92,6 +92,7 @@ async function registrationUnderCa(
 ): Promise<NewCertificate> {
   const leaf = parseCertificate(ctx.engine, pem, 'certificatePem');
   checkRegistrable(leaf, ctx.now());
+  checkClientAuth(leaf);
   const ca = await issuingCa(ctx, accountId, leaf, caPem, known);
   if (ca.status !== 'ACTIVE') {
     throw new AwsError('CertificateStateException', `The CA certificate ${ca.certificateId} is ${ca.status}; activate it before registering certificates it signed.`);
