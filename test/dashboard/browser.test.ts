@@ -141,9 +141,8 @@ describe('GET /dashboard in headless Chromium', () => {
     const panels = Object.keys(c);
     panels.sort();
     expect(panels).toEqual(['cache', 'decisions', 'latency', 'perProcess', 'pool', 'processes', 'refusals', 'stages']);
-    // One process, no worker label: the panel says so instead of drawing a made-up series.
-    expect(c.perProcess?.labels).toEqual([]);
-    expect(await page.$eval('#panel-perProcess .now', (e) => e.textContent)).toMatch(/no per-process series/);
+    // One process: one series, its pid (certgate_worker_decisions_total{worker}).
+    expect(c.perProcess?.labels).toEqual([String(process.pid)]);
     for (const [id, chart] of Object.entries(c)) {
       expect(chart.canvas, id).toBeGreaterThan(0);
       expect(chart.points, id).toBe(state.frames.length);

@@ -82,6 +82,10 @@ describe('/dashboard with two processes', () => {
         return last !== undefined && last.t > sent + 1 && last.decisions.deny === 0 ? last : undefined;
       });
       expect(quiet.processes).toMatchObject({ asked: 2, missing: 0 });
+      // One series per server process, and together they add up to what was denied.
+      expect(Object.keys(quiet.perProcess)).toHaveLength(2);
+      const perProcess = stream.frames.reduce((t, f) => t + Object.values(f.perProcess).reduce((a, b) => a + b, 0) * f.seconds, 0);
+      expect(perProcess).toBeCloseTo(denied, 6);
       const shown = stream.frames.reduce((t, f) => t + f.decisions.deny * f.seconds, 0);
       expect(shown).toBeCloseTo(denied, 6);
       expect(stream.frames.every((f) => f.decisions.allow === 0 && f.decisions.unavailable === 0)).toBe(true);

@@ -13,9 +13,10 @@ certgate_decisions_total{door="json",result="deny",reason="CERTIFICATE_NOT_REGIS
 ${buckets.map(([le, n]) => `certgate_decision_duration_seconds_bucket{le="${le}",door="json",result="allow"} ${n}`).join('\n')}
 `;
 
-const byWorker = (a: number, b: number) => `certgate_decisions_total{door="json",result="allow",reason="CERTIFICATE_ACTIVE",worker="1"} ${a}
-certgate_decisions_total{door="json",result="deny",reason="CERTIFICATE_NOT_REGISTERED",worker="1"} ${a}
-certgate_decisions_total{door="json",result="allow",reason="CERTIFICATE_ACTIVE",worker="2"} ${b}
+const byWorker = (a: number, b: number) => `certgate_decisions_total{door="json",result="allow",reason="CERTIFICATE_ACTIVE"} ${a + b}
+certgate_decisions_total{door="json",result="deny",reason="CERTIFICATE_NOT_REGISTERED"} ${a}
+certgate_worker_decisions_total{worker="1"} ${2 * a}
+certgate_worker_decisions_total{worker="2"} ${b}
 `;
 
 describe('parsePromText', () => {
@@ -63,7 +64,7 @@ describe('frame', () => {
     expect(f.cacheHitRatio).toBeNull();
     expect(f.pool).toBeNull();
   });
-  it('gives decisions per process when the exposition has a worker label, none when it has not', () => {
+  it('gives decisions per process from certgate_worker_decisions_total, none without it', () => {
     const f = frame(index(parsePromText(byWorker(13, 30))), index(parsePromText(byWorker(10, 20))), 1, 1);
     expect(f.perProcess).toEqual({ 1: 6, 2: 10 });
     expect(f.decisions).toEqual({ allow: 13, deny: 3, unavailable: 0 });

@@ -28,9 +28,8 @@ export interface Frame {
   /** p99 per stage in seconds; a stage without observations in the interval is null. */
   stageP99: Record<string, number | null>;
   /**
-   * Decisions per second by the `worker` label, when the exposition carries one (one
-   * series per process); empty when it does not (then the aggregate is summed over
-   * processes and per-process numbers are not there to show).
+   * Decisions per second of each server process, from `certgate_worker_decisions_total`
+   * (`worker` = the process's pid); empty when the exposition has no such series.
    */
   perProcess: Record<string, number>;
   /** Refusals per second (deny and unavailable) by reason code. */
@@ -132,11 +131,12 @@ export function frame(now: Index, before: Index, seconds: number, t: number): Fr
     refusals[reason] = rate('certgate_decisions_total', (l) => l.reason === reason && l.result !== 'allow');
   }
 
+  // certgate_worker_decisions_total{worker}: one series per server process (its pid), not summed.
   const perProcess: Record<string, number> = {};
-  for (const s of now.get('certgate_decisions_total') ?? []) {
+  for (const s of now.get('certgate_worker_decisions_total') ?? []) {
     const worker = s.labels.worker;
     if (worker === undefined || worker in perProcess) continue;
-    perProcess[worker] = rate('certgate_decisions_total', (l) => l.worker === worker);
+    perProcess[worker] = rate('certgate_worker_decisions_total', (l) => l.worker === worker);
   }
 
   const hits = delta(sum(now, 'certgate_verify_cache_hits_total'), sum(before, 'certgate_verify_cache_hits_total'));
