@@ -28,6 +28,11 @@ function blockStartingWith(lang: string, prefix: string): string {
   return found;
 }
 
+/** The words of a table line (columns are padded to the widest value). */
+function words(line: string | undefined): string[] {
+  return (line ?? '').trim().split(/\s+/);
+}
+
 describe('the README quick start', () => {
   let dir: string;
   let server: ChildProcess;
@@ -84,7 +89,6 @@ describe('the README quick start', () => {
     const lines = out.trim().split('\n');
     // The same tables: the fleet summary, then the load summary (figures differ by run).
     // Columns are padded to the widest value, so compare the headers word by word.
-    const words = (line: string | undefined) => (line ?? '').trim().split(/\s+/);
     expect(words(lines[0])).toEqual(words(shown[0]));
     expect(words(lines[2])).toEqual(words(shown[2]));
     const fleet = lines[1]?.split(/\s+/) ?? [];
