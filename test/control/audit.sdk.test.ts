@@ -12,8 +12,8 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../ts/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli as run } from '../cli/inProcess.js';
 import { ACCOUNT_A, ACCOUNT_B, sdkError, signedFetch, startAdmin, type AdminHarness, type TestAccount } from './harness.js';
 import { makeSelfSigned } from './pki-fixtures.js';
 
@@ -27,22 +27,6 @@ interface Row {
   requestId?: string;
 }
 
-/** Run the certgate CLI in-process; stdout captured. */
-async function run(args: string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(args), stdout };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 describe('the audit log of admin writes', () => {
   let harness: AdminHarness;

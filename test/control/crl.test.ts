@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../ts/cli/main.js';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli as certgate } from '../cli/inProcess.js';
 import { loadEngine } from '../../ts/engine/load.js';
 import { ENGINE_NAMES } from '../../ts/engine/types.js';
 import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
@@ -116,31 +116,6 @@ describe.each(ENGINE_NAMES)('the CRL admin API with the %s engine', (engine) => 
   });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function certgate(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 describe.each(ENGINE_NAMES)('certgate ca crl with the %s engine', (engine) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-crl-cli-'));

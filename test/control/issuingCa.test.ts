@@ -11,8 +11,8 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../ts/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli as certgate } from '../cli/inProcess.js';
 import { ACCOUNT_A, ACCOUNT_B, startAdmin, type AdminHarness } from './harness.js';
 import { csr, ecKey } from './x509.js';
 
@@ -66,25 +66,6 @@ function makePki(): void {
   writeFileSync(file('huge.key'), `${readFileSync(file('tenant.key'), 'utf8')}${'#'.repeat(16_384)}\n`);
 }
 
-async function certgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 /** `openssl verify` of `pem` against `trusted`, with `untrusted` intermediates; returns its verdict. */
 function verify(pem: string, trusted: string, untrusted?: string): boolean {

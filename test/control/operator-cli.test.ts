@@ -3,40 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../ts/cli/main.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli as certgate } from '../cli/inProcess.js';
 import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
 import { makeCa, makeDevice, makeVerification } from './pki-fixtures.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function certgate(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.env = saved;
-    process.exitCode = undefined;
-  }
-}
 
 describe('certgate operator commands', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-operator-'));

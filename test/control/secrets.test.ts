@@ -13,8 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../ts/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli as certgate } from '../cli/inProcess.js';
 import { createAdminServer } from '../../ts/control/server.js';
 import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
 import { readMasterKeyFile } from '../../ts/registry/secrets.js';
@@ -23,35 +23,6 @@ import { certificate, identity, type Cert } from '../authz/pki.js';
 import { CREDENTIALS_A, SNI_A, createWorld, type World } from '../authz/world.js';
 import { testNode } from '../ingress/node.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function certgate(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.env = saved;
-    process.exitCode = undefined;
-  }
-}
 
 const ACCOUNT = '123456789012';
 const ACCESS_KEY = 'AKIDSECRETSTEST00001';

@@ -5,8 +5,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../ts/cli/main.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli as certgate } from '../cli/inProcess.js';
 import { projectRoot } from '../../ts/paths.js';
 import { ENGINE_NAMES } from '../../ts/engine/types.js';
 
@@ -33,21 +33,6 @@ const root = file('root.der', chain.anchors[0] ?? '');
 // 2025-06-01, inside the fixtures' validity.
 const AT = '2025-06-01T00:00:00Z';
 
-async function certgate(args: string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(args), stdout };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 describe.each(ENGINE_NAMES)('certgate cert inspect/verify with the %s engine', (engine) => {
   it('inspect prints the certificate as JSON and exits 0', async () => {
