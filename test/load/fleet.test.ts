@@ -3,7 +3,6 @@
  * (keys, engine-issued certificates, bulk registration, the fleet directory),
  * `--key-pool`, and `cert register-many` with a refused certificate among good ones.
  */
-import { execFile } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,17 +12,12 @@ import { loadEngine } from '../../ts/engine/load.js';
 import { readFleet } from '../../ts/load/fleet.js';
 import { createFleetCa, issueDevices } from '../../ts/load/provision.js';
 import { openRegistry } from '../../ts/registry/open.js';
-import { projectRoot } from '../../ts/paths.js';
+import { runBuiltCli } from '../cli/built.js';
 
-const CLI = path.join(projectRoot, 'bin', 'certgate.js');
 const ACCOUNT = '123456789012';
 
-function certgate(args: string[], db: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, CERTGATE_DB: db }, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 99, stdout, stderr }),
-    );
-  });
+function certgate(args: string[], db: string) {
+  return runBuiltCli(args, { CERTGATE_DB: db }, 120_000);
 }
 
 describe('bulk provisioning', () => {

@@ -3,7 +3,6 @@
  * each door, answers checked against the registry, open-loop latency charged from the
  * intended send time, thresholds as exit codes, several generator processes, usage errors.
  */
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,29 +14,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFleet, type Device } from '../../ts/load/fleet.js';
 import { runLoad } from '../../ts/load/run.js';
 import { httpDoorTarget } from '../../ts/load/targets.js';
-import { projectRoot } from '../../ts/paths.js';
 import type { RunningNode } from '../../ts/server/node.js';
 import { certificate, identity } from '../authz/pki.js';
 import { ACCOUNT_A, SNI_A, createWorld, type World } from '../authz/world.js';
 import { testNode } from '../ingress/node.js';
+import { runBuiltCli } from '../cli/built.js';
 
-const CLI = path.join(projectRoot, 'bin', 'certgate.js');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The report's screenshot, kept as a test artifact (as the dashboard test keeps its own). */
 const ARTIFACTS = path.resolve('build/test-artifacts');
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function certgate(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 99, stdout, stderr });
-    });
-  });
+function certgate(args: string[]) {
+  return runBuiltCli(args);
 }
 
 interface SummaryJson {

@@ -5,27 +5,21 @@
  * against the registry: ACTIVE devices reach the application (200), REVOKED and unknown
  * ones get NGINX's bare 403.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFleet, type Device } from '../../ts/load/fleet.js';
-import { projectRoot } from '../../ts/paths.js';
 import type { RunningNode } from '../../ts/server/node.js';
 import { DATES, certificate, identity, keyPem } from '../authz/pki.js';
 import { ACCOUNT_A, SNI_A, createWorld, type World } from '../authz/world.js';
 import { startApp, startNginx, type App, type Nginx } from '../e2e/nginxHarness.js';
 import { testNode } from '../ingress/node.js';
+import { runBuiltCli } from '../cli/built.js';
 
-const CLI = path.join(projectRoot, 'bin', 'certgate.js');
 
-function certgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 99, stdout, stderr });
-    });
-  });
+function certgate(args: string[]) {
+  return runBuiltCli(args);
 }
 
 interface SummaryJson {
