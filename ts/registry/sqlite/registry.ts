@@ -33,7 +33,6 @@ import {
 import * as cas from './cas.js';
 // branch keys: access keys and the audit log.
 import type { AccessKeyStatus, AuditEntry, BulkInsertResult, NewAuditEntry, NewCredential } from '../types.js';
-import { endpointRoute } from '../endpoints.js';
 import { reservedDomain } from '../rules.js';
 import { binding, sealingRewrite, secretBox, type MasterKey, type ResealReport, type SecretBox, type SecretRewrite } from '../secrets.js';
 import { auditFromRow, credentialFromRow, type AuditRow, type CredentialRow } from './rows.js';
@@ -42,9 +41,9 @@ import * as crls from './crls.js';
 import * as certs from './certificates.js';
 import { Sqlite } from './database.js';
 import { changeFromRow, type ChangeRow } from './rows.js';
-import { accountFromRow, caCertificateFromRow, certificateFromRow, standingFromRow, type AccountRow, type CaCertificateRow, type CertificateRow, type StandingRow } from './rows.js';
+import { accountFromRow, caCertificateFromRow, certificateFromRow, type AccountRow, type CaCertificateRow, type CertificateRow } from './rows.js';
 import { Attachments } from './attachments.js';
-import { CommittedReads } from './committedReads.js';
+import { SqliteReads } from './reads.js';
 import { certificateArn } from '../arn.js';
 
 /** Options for `openSqliteRegistry`. Settings apply only when the file is created. */
@@ -74,14 +73,13 @@ export function openSqliteRegistry(options: SqliteRegistryOptions): SqliteRegist
 
 export class SqliteRegistry extends Attachments implements Registry {
   private readonly fixed: RegistrySettings;
-  /** The authorizer's certificate reads, reused while nothing was committed (committedReads.ts). */
-  private readonly reads: CommittedReads;
+  /** The authorizer's reads (reads.ts). */
+  private readonly reads: SqliteReads;
   private readonly masterKey: MasterKey | undefined;
 
   constructor(options: SqliteRegistryOptions) {
     const sqlite = new Sqlite(options.path);
     super(sqlite);
-    this.reads = new CommittedReads(sqlite.db, undefined, { useWalIndex: options.watchWalIndex !== false });
     sqlite.write(() => {
       const insert = 'INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)';
       sqlite.run(insert, 'region', options.region ?? DEFAULT_SETTINGS.region);
@@ -89,6 +87,7 @@ export class SqliteRegistry extends Attachments implements Registry {
     });
     const value = (key: string): string => sqlite.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', key)?.value ?? '';
     this.fixed = Object.freeze({ region: value('region'), endpointDomain: value('endpoint_domain') });
+    this.reads = new SqliteReads(sqlite, this.fixed, { watchWalIndex: options.watchWalIndex });
     this.masterKey = options.masterKey;
     // With a key, seal what is still clear (a registry from before sealing) in place.
     if (options.masterKey !== undefined) {
@@ -134,78 +133,31 @@ export class SqliteRegistry extends Attachments implements Registry {
     this.sqlite.close();
   }
 
-  // ---- RegistryReader (the authorizer's hot path) ----
+  // ---- RegistryReader (the authorizer's hot path): answered by reads.ts ----
 
   async accountForHost(host: string): Promise<Account | null> {
-    return this.accountForHostSync(host);
+    return this.reads.accountForHost(host);
   }
-
   accountForHostSync(host: string): Account | null {
-    // Built-in endpoints first: a host in the installation's endpoint namespace is never
-    // looked up among custom domains (endpoints.ts).
-    const route = endpointRoute(host, this.fixed);
-    if (route.builtIn) {
-      if (route.prefix === null) return null;
-      const row = this.sqlite.get<AccountRow>('SELECT * FROM accounts WHERE endpoint_prefix = ?', route.prefix);
-      return row ? accountFromRow(row) : null;
-    }
-    const custom = this.sqlite.get<AccountRow>(
-      'SELECT a.* FROM domains d JOIN accounts a ON a.account_id = d.account_id WHERE d.domain_name = ?',
-      host,
-    );
-    return custom ? accountFromRow(custom) : null;
+    return this.reads.accountForHost(host);
   }
-
   async getCertificate(accountId: string, certificateId: string): Promise<CertificateRecord | null> {
-    return this.reads.get(`get\0${accountId}\0${certificateId}`, () => {
-      const row = this.sqlite.get<CertificateRow>(
-        'SELECT * FROM certificates WHERE account_id = ? AND certificate_id = ?',
-        accountId,
-        certificateId,
-      );
-      return row ? certificateFromRow(row) : null;
-    });
+    return this.reads.certificate(accountId, certificateId);
   }
-
   async getCertificateStanding(accountId: string, certificateId: string): Promise<CertificateStanding | null> {
-    return this.getCertificateStandingSync(accountId, certificateId);
+    return this.reads.certificateStanding(accountId, certificateId);
   }
-
   getCertificateStandingSync(accountId: string, certificateId: string): CertificateStanding | null {
-    return this.reads.get(`standing\0${accountId}\0${certificateId}`, () => {
-      // One statement for both (each statement is a WAL read transaction of its own);
-      // only the columns a decision reads, not the PEM.
-      const row = this.sqlite.get<StandingRow & { things: string | null }>(
-        `SELECT status, certificate_mode, ca_certificate_id,
-           (SELECT group_concat(thing_name, ',' ORDER BY thing_name) FROM thing_principals WHERE account_id = @account AND principal = @principal) AS things
-         FROM certificates WHERE account_id = @account AND certificate_id = @id`,
-        { account: accountId, id: certificateId, principal: this.certificateArn(accountId, certificateId) },
-      );
-      if (row === undefined) return null;
-      // AWS thing names are [a-zA-Z0-9:_-]+: a comma cannot be part of one.
-      return standingFromRow(accountId, certificateId, row, row.things === null ? [] : row.things.split(','));
-    });
+    return this.reads.certificateStanding(accountId, certificateId);
   }
-
   async findCertificateRegistrations(certificateId: string): Promise<CertificateRecord[]> {
-    return this.reads.get(`find\0${certificateId}`, () =>
-      this.sqlite
-        .all<CertificateRow>('SELECT * FROM certificates WHERE certificate_id = ? ORDER BY account_id', certificateId)
-        .map(certificateFromRow),
-    );
+    return this.reads.certificateRegistrations(certificateId);
   }
-
   async getCaCertificate(accountId: string, caCertificateId: string): Promise<CaCertificateRecord | null> {
-    return this.getCaCertificateSync(accountId, caCertificateId);
+    return this.reads.caCertificate(accountId, caCertificateId);
   }
-
   getCaCertificateSync(accountId: string, caCertificateId: string): CaCertificateRecord | null {
-    const row = this.sqlite.get<CaCertificateRow>(
-      'SELECT * FROM ca_certificates WHERE account_id = ? AND certificate_id = ?',
-      accountId,
-      caCertificateId,
-    );
-    return row ? caCertificateFromRow(row) : null;
+    return this.reads.caCertificate(accountId, caCertificateId);
   }
 
   async findCaCertificatesBySubject(accountId: string, subject: string): Promise<CaCertificateRecord[]> {
@@ -605,7 +557,7 @@ export class SqliteRegistry extends Attachments implements Registry {
     return crls.getCaCrlMeta(this.ctx, accountId, caCertificateId);
   }
   getCaCrlMetaSync(accountId: string, caCertificateId: string): CaCrlMeta | null {
-    return crls.getCaCrlMeta(this.ctx, accountId, caCertificateId);
+    return this.reads.caCrlMeta(accountId, caCertificateId);
   }
   async getCaCrl(accountId: string, caCertificateId: string): Promise<CaCrlRecord | null> {
     return crls.getCaCrl(this.ctx, accountId, caCertificateId);

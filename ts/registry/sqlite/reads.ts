@@ -1,0 +1,113 @@
+/**
+ * The reads a decision makes (routing, a certificate's standing, a CA, a CRL's
+ * metadata), answered synchronously from this process's connection. The certificate
+ * reads go through `CommittedReads`, which reuses a value only while nothing has been
+ * committed to the file since it was read (committedReads.ts).
+ */
+import { endpointRoute } from '../endpoints.js';
+import { certificateArn } from '../arn.js';
+import { META_COLUMNS, crlMetaFromRow, type CaCrlRow } from '../crlRows.js';
+import type { Account, CaCertificateRecord, CaCrlMeta, CertificateRecord, CertificateStanding, RegistrySettings } from '../types.js';
+import { CommittedReads } from './committedReads.js';
+import type { Sqlite } from './database.js';
+import {
+  accountFromRow,
+  caCertificateFromRow,
+  certificateFromRow,
+  standingFromRow,
+  type AccountRow,
+  type CaCertificateRow,
+  type CertificateRow,
+  type StandingRow,
+} from './rows.js';
+
+export class SqliteReads {
+  readonly #sqlite: Sqlite;
+  readonly #settings: RegistrySettings;
+  readonly #memo: CommittedReads;
+
+  /** `sqlite` must have read the database already (see walIndex.ts). */
+  constructor(sqlite: Sqlite, settings: RegistrySettings, options: { watchWalIndex?: boolean } = {}) {
+    this.#sqlite = sqlite;
+    this.#settings = settings;
+    this.#memo = new CommittedReads(sqlite.db, undefined, { useWalIndex: options.watchWalIndex !== false });
+  }
+
+  /** Whether certificate reads are checked through the mapped wal-index header. */
+  get watchesWalIndex(): boolean {
+    return this.#memo.watchesWalIndex;
+  }
+
+  close(): void {
+    this.#memo.close();
+  }
+
+  accountForHost(host: string): Account | null {
+    // Built-in endpoints first: a host in the installation's endpoint namespace is never
+    // looked up among custom domains (endpoints.ts).
+    const route = endpointRoute(host, this.#settings);
+    if (route.builtIn) {
+      if (route.prefix === null) return null;
+      const row = this.#sqlite.get<AccountRow>('SELECT * FROM accounts WHERE endpoint_prefix = ?', route.prefix);
+      return row ? accountFromRow(row) : null;
+    }
+    const custom = this.#sqlite.get<AccountRow>(
+      'SELECT a.* FROM domains d JOIN accounts a ON a.account_id = d.account_id WHERE d.domain_name = ?',
+      host,
+    );
+    return custom ? accountFromRow(custom) : null;
+  }
+
+  certificate(accountId: string, certificateId: string): CertificateRecord | null {
+    return this.#memo.get(`get\0${accountId}\0${certificateId}`, () => {
+      const row = this.#sqlite.get<CertificateRow>(
+        'SELECT * FROM certificates WHERE account_id = ? AND certificate_id = ?',
+        accountId,
+        certificateId,
+      );
+      return row ? certificateFromRow(row) : null;
+    });
+  }
+
+  certificateStanding(accountId: string, certificateId: string): CertificateStanding | null {
+    return this.#memo.get(`standing\0${accountId}\0${certificateId}`, () => {
+      // One statement for both (each statement is a WAL read transaction of its own);
+      // only the columns a decision reads, not the PEM.
+      const row = this.#sqlite.get<StandingRow & { things: string | null }>(
+        `SELECT status, certificate_mode, ca_certificate_id,
+           (SELECT group_concat(thing_name, ',' ORDER BY thing_name) FROM thing_principals WHERE account_id = @account AND principal = @principal) AS things
+         FROM certificates WHERE account_id = @account AND certificate_id = @id`,
+        { account: accountId, id: certificateId, principal: certificateArn(this.#settings.region, accountId, certificateId) },
+      );
+      if (row === undefined) return null;
+      // AWS thing names are [a-zA-Z0-9:_-]+: a comma cannot be part of one.
+      return standingFromRow(accountId, certificateId, row, row.things === null ? [] : row.things.split(','));
+    });
+  }
+
+  certificateRegistrations(certificateId: string): CertificateRecord[] {
+    return this.#memo.get(`find\0${certificateId}`, () =>
+      this.#sqlite
+        .all<CertificateRow>('SELECT * FROM certificates WHERE certificate_id = ? ORDER BY account_id', certificateId)
+        .map(certificateFromRow),
+    );
+  }
+
+  caCertificate(accountId: string, caCertificateId: string): CaCertificateRecord | null {
+    const row = this.#sqlite.get<CaCertificateRow>(
+      'SELECT * FROM ca_certificates WHERE account_id = ? AND certificate_id = ?',
+      accountId,
+      caCertificateId,
+    );
+    return row ? caCertificateFromRow(row) : null;
+  }
+
+  caCrlMeta(accountId: string, caCertificateId: string): CaCrlMeta | null {
+    const row = this.#sqlite.get<CaCrlRow>(
+      `SELECT ${META_COLUMNS} FROM ca_crls WHERE account_id = ? AND ca_certificate_id = ?`,
+      accountId,
+      caCertificateId,
+    );
+    return row ? crlMetaFromRow(row) : null;
+  }
+}
