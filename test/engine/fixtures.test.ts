@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostVerify } from '../../ts/engine/host-crypto.js';
 import { loadEngine } from '../../ts/engine/load.js';
 import { projectRoot, wasmModulePath } from '../../ts/paths.js';
-import { ENGINE_NAMES, type Engine, type EngineBinding, type Outcome } from '../../ts/engine/types.js';
+import { ENGINE_NAMES, type Engine, type EngineBinding, type Outcome, type VerifiedChain } from '../../ts/engine/types.js';
 
 type Call = { method: string } & Record<string, unknown>;
 interface Case {
@@ -78,6 +78,28 @@ describe('the native and wasm engines', () => {
     for (const engine of ENGINE_NAMES.map(loadEngine)) {
       expect(engine.verifyChain(leaf, garbage, anchors, 1.75e9, 'client')).toMatchObject({ ok: false, code: 'TOO_MANY_CERTIFICATES' });
     }
+  });
+});
+
+describe.each(ENGINE_NAMES)('verifyChain of the %s engine', (name) => {
+  const engine: Engine = loadEngine(name);
+  const accepted = cases.filter((c) => c.call.method === 'verifyChain' && c.code === undefined);
+
+  it('is tested on accepted chains with intermediates', () => {
+    expect(accepted.some((c) => (c.call.intermediates as string[]).length > 0)).toBe(true);
+  });
+
+  it.each(accepted.map((c) => [c.name, c] as const))('names the serial of each certificate on the path: %s', (_n, c) => {
+    const out = run(engine, c.call) as Outcome<VerifiedChain>;
+    if (!out.ok) throw new Error(`expected an accepted chain, got ${out.code}`);
+    // Every certificate the call was given, by certificateId, as inspect reads it.
+    const given = new Map<string, string>();
+    for (const der of [b(c.call.leaf), ...list(c.call.intermediates), ...list(c.call.anchors)]) {
+      const info = engine.inspectChain(der);
+      if (info.ok) for (const cert of info.certificates) given.set(cert.certificateId, cert.serialNumber);
+    }
+    expect(out.serials).toHaveLength(out.path.length);
+    expect(out.serials).toEqual(out.path.map((id) => given.get(id)));
   });
 });
 

@@ -92,6 +92,12 @@ export interface VerifiedChain {
   anchorCertificateId: string;
   /** certificateIds from the leaf to the anchor. */
   path: string[];
+  /**
+   * Serial numbers along `path`, same order (lowercase hex, the spelling of
+   * {@link CertificateInfo.serialNumber}): what a CRL lookup per link needs, without
+   * parsing the leaf again with `inspect`.
+   */
+  serials: string[];
   /** Earliest notAfter on the path, epoch seconds: the verdict is cacheable until then. */
   notAfter: number;
 }

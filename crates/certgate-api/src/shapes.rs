@@ -178,6 +178,8 @@ pub struct Verified {
     pub anchor_certificate_id: String,
     /// certificateIds from leaf to anchor.
     pub path: Vec<String>,
+    /// Serial numbers along `path` (lowercase hex, as `inspect` spells them).
+    pub serials: Vec<String>,
     /// Earliest notAfter on the path (epoch seconds): cache the verdict until then.
     pub not_after: i64,
 }
@@ -188,6 +190,7 @@ impl From<VerifiedChain> for Verified {
             leaf_certificate_id: v.leaf_certificate_id().to_owned(),
             anchor_certificate_id: v.anchor_certificate_id().to_owned(),
             path: v.path().to_vec(),
+            serials: v.serials().to_vec(),
             not_after: v.not_after(),
         }
     }

@@ -15,7 +15,7 @@
 //! bounded depth, a signature budget, and certificates parsed once per call.
 
 use crate::algorithm::{KeyInfo, SignatureAlgorithm};
-use crate::certificate::Certificate;
+use crate::certificate::{hex, Certificate};
 use crate::error::{Error, ErrorCode};
 use crate::limits::Limits;
 use crate::name_constraints;
@@ -72,6 +72,7 @@ pub struct VerifiedChain {
     leaf_certificate_id: String,
     anchor_certificate_id: String,
     path: Vec<String>,
+    serials: Vec<String>,
     not_after: i64,
 }
 
@@ -89,6 +90,14 @@ impl VerifiedChain {
     /// certificateIds from the leaf to the anchor, both included.
     pub fn path(&self) -> &[String] {
         &self.path
+    }
+
+    /// Serial numbers along [`Self::path`] (same order; lowercase hex of the INTEGER's
+    /// content octets, as `inspect` spells them): what a CRL lookup of each link needs
+    /// (RFC 5280 5.3, <https://www.rfc-editor.org/rfc/rfc5280#section-5.1.2.6>), so a
+    /// caller does not parse the leaf a second time to get its serial.
+    pub fn serials(&self) -> &[String] {
+        &self.serials
     }
 
     /// Earliest notAfter on the path: the verdict may be cached until then.
@@ -331,9 +340,11 @@ pub fn verify_chain(
     // Each id is a SHA-256 of a whole certificate: computed once per certificate.
     let leaf_certificate_id = leaf.id();
     let mut ids = vec![leaf_certificate_id.clone()];
+    let mut serials = vec![hex(leaf.x509.raw_serial())];
     let mut not_after = leaf.not_after();
     for cert in path.iter().filter_map(|s| search.cert(*s)) {
         ids.push(cert.id());
+        serials.push(hex(cert.x509.raw_serial()));
         not_after = not_after.min(cert.not_after());
     }
     // The anchor is the path's last step.
@@ -346,6 +357,7 @@ pub fn verify_chain(
         leaf_certificate_id,
         anchor_certificate_id,
         path: ids,
+        serials,
         not_after,
     })
 }
