@@ -20,7 +20,7 @@
  * like `certgate serve`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,7 +28,7 @@ import { authorizationService } from '../ts/ingress/envoyProtos.js';
 import { projectRoot } from '../ts/paths.js';
 import { certificate, escapePem, identity, type Cert } from '../test/authz/pki.js';
 import { closedLoopGrpc, closedLoopHttp, openLoopHttp, type LoadResult } from './authzLoad.js';
-import { BenchRegistry } from './fixtures.js';
+import type { BenchRegistry } from './fixtures.js';
 
 const PREFIX = 'benchbenchbenc';
 const SNI = `${PREFIX}-ats.iot.us-east-1.localhost`;
@@ -41,6 +41,23 @@ const WARMUP = 1500;
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'warm,cold').split(','));
 /** Alternating rounds of the warm HTTP and gRPC comparisons. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Rounds of the cold comparisons (each starts every server afresh). */
+const COLD_ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 1);
+/** Engines the cold part runs certgate with. */
+const ENGINES = (process.env.BENCH_ENGINES ?? 'native,wasm').split(',');
+/** Cold chain shapes: `direct` (leaf → CA) and/or `intermediate` (leaf → intermediate → CA). */
+const CHAINS = new Set((process.env.BENCH_CHAINS ?? 'direct,intermediate').split(','));
+/** `BENCH_NAIVE=0` leaves the naive node:crypto authorizer out of the cold part. */
+const NAIVE = process.env.BENCH_NAIVE !== '0';
+/**
+ * Another certgate tree (a worktree of another commit, built: dist/ and build/) whose
+ * `certgate serve` runs beside this tree's in every comparison, alternated, so a change
+ * is measured before/after in one run. Its registry file is created by its own code and
+ * migrated forward by this tree's on a copy.
+ */
+const BASE = process.env.BENCH_BASE;
+/** `BENCH_PROFILE=dir`: certgate servers run with `node --cpu-prof` into dir/<label> (bench/profileSteps.ts reads them). */
+const PROFILE = process.env.BENCH_PROFILE;
 
 interface Server {
   child: ChildProcess;
@@ -124,18 +141,32 @@ async function measured(server: Server, run: () => Promise<LoadResult>): Promise
   const load = process.cpuUsage(own);
   return { ...r, serverUs: ((treeCpuSeconds(pid) - before) * 1e6) / r.requests, loadUs: (load.user + load.system) / r.requests };
 }
-const certgate = (db: string, extra: string[]) =>
+/** Which tree a certgate server runs from, and the registry file it uses. */
+interface Tree {
+  label: string;
+  root: string;
+  db: string;
+}
+
+let profiles = 0;
+const certgate = (tree: Tree, extra: string[]) =>
   start(
     process.execPath,
     [
-      path.join(projectRoot, 'bin', 'certgate.js'),
+      // Inherited by the cluster's workers (node:cluster forks with process.execArgv).
+      ...(PROFILE === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, `${tree.label}-${extra.join('')}-${++profiles}`)}`]),
+      path.join(tree.root, 'bin', 'certgate.js'),
       'serve',
-      '--db', db,
+      '--db', tree.db,
       '--processes', '2',
       '--admin-port', '0',
       '--authz-port', '0',
       '--grpc-port', '0',
       '--decision-log-sample', '0',
+      // Shedding off: a closed loop of 32 connections is not an overload, but on 2 shared
+      // cores (and under the profiler) a request can wait past --shed-after-ms and be
+      // refused, which would fail the run rather than measure it.
+      '--shed-after-ms', '0',
       ...extra,
     ],
     {},
@@ -153,6 +184,8 @@ const fmt = (r: LoadResult | Measured) =>
 
 interface Fixtures {
   db: string;
+  /** The registry file of the BENCH_BASE tree (created by its code), when there is one. */
+  baseDb: string | undefined;
   warm: Cert[];
   cold: Cert[];
   /** Leaves signed by an intermediate CA that the registered root signed. */
@@ -163,9 +196,16 @@ interface Fixtures {
   warmupViaIntermediate: Cert[];
 }
 
+/**
+ * The registry is written by the oldest tree in the run (BENCH_BASE's own
+ * bench/fixtures.ts when set, so its schema is one that tree can open); this tree's
+ * servers get a copy, which they migrate forward when they open it.
+ */
 async function fixtures(dir: string): Promise<Fixtures> {
-  const db = path.join(dir, 'bench.db');
-  const bench = await BenchRegistry.create(db, PREFIX);
+  const seedDb = path.join(dir, BASE === undefined ? 'bench.db' : 'base.db');
+  const seedTree = BASE ?? projectRoot;
+  const { BenchRegistry: Seeder } = (await import(path.join(seedTree, 'bench', 'fixtures.ts'))) as { BenchRegistry: typeof BenchRegistry };
+  const bench = await Seeder.create(seedDb, PREFIX);
   const ca = await bench.ca('Bench CA', 'rsa2048');
   const leafKey = identity('bench-device', 'rsa2048', false);
   const intermediateId = identity('Bench Intermediate', 'rsa2048', false);
@@ -173,15 +213,21 @@ async function fixtures(dir: string): Promise<Fixtures> {
   const direct = (n: number) => bench.leaves(n, leafKey, ca.identity, ca.cert);
   const viaIntermediate = (n: number) => bench.leaves(n, leafKey, intermediateId, ca.cert);
   const result = {
-    db,
+    db: seedDb,
+    baseDb: undefined as string | undefined,
     warm: await direct(16),
     cold: await direct(COLD),
-    coldViaIntermediate: await viaIntermediate(COLD),
+    coldViaIntermediate: CHAINS.has('intermediate') ? await viaIntermediate(COLD) : [],
     intermediate,
     warmup: await direct(WARMUP),
-    warmupViaIntermediate: await viaIntermediate(WARMUP),
+    warmupViaIntermediate: CHAINS.has('intermediate') ? await viaIntermediate(WARMUP) : [],
   };
   await bench.close();
+  if (BASE !== undefined) {
+    result.baseDb = seedDb;
+    result.db = path.join(dir, 'bench.db');
+    copyFileSync(seedDb, result.db);
+  }
   return result;
 }
 
@@ -200,6 +246,9 @@ const origin = (server: Server) => (typeof server.line.authz === 'string' ? serv
 const timedHttp = (server: Server, bodies: (i: number) => string, maxRequests = Infinity) =>
   measured(server, () => httpRun(origin(server), bodies, maxRequests));
 
+/** Round `round`'s order of the trees: alternated, so neither always runs first. */
+const alternate = <T>(xs: T[], round: number): T[] => (round % 2 === 0 ? xs : xs.map((_, i) => xs[xs.length - 1 - i] as T));
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-bench-'));
   const lines: string[] = [];
@@ -210,24 +259,28 @@ async function main(): Promise<void> {
   try {
     log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; ${CONNECTIONS} keep-alive connections, ${DURATION_MS} ms runs`);
     const t0 = performance.now();
-    const { db, warm, cold, coldViaIntermediate, intermediate, warmup, warmupViaIntermediate } = await fixtures(dir);
+    const { db, baseDb, warm, cold, coldViaIntermediate, intermediate, warmup, warmupViaIntermediate } = await fixtures(dir);
     log(
       `fixtures: ${warm.length} warm + ${cold.length} cold RSA-2048 leaves under a registered RSA-2048 CA, ` +
         `${coldViaIntermediate.length} more under an intermediate (${Math.round(performance.now() - t0)} ms)`,
     );
+    const trees: Tree[] = [{ label: 'this', root: projectRoot, db }];
+    if (BASE !== undefined && baseDb !== undefined) {
+      trees.push({ label: 'base', root: BASE, db: baseDb });
+      log(`trees: this = ${projectRoot}, base = ${BASE} (alternated in every comparison)`);
+    }
 
-    // ---- warm HTTP and gRPC: all four servers up at once, measured in alternation ----
+    // ---- warm HTTP and gRPC: all servers up at once, measured in alternation ----
     if (PARTS.has('warm')) {
     // The machine is shared, so each pair is measured ROUNDS times back to back and the
     // median of the per-round ratios is reported.
-    const [bare, bareGrpcServer, cg] = await Promise.all([baseline('bare-http', db), baseline('bare-grpc', db), certgate(db, [])]);
+    const [bare, bareGrpcServer, ...cgs] = await Promise.all([baseline('bare-http', db), baseline('bare-grpc', db), ...trees.map((t) => certgate(t, []))]);
     const bareOrigin = origin(bare);
-    const cgOrigin = origin(cg);
     // Bodies built once: the load generator's own work stays out of the comparison.
     const warmBodies = warm.map(body);
     const warmBody = (i: number) => warmBodies[i % warmBodies.length] ?? '';
     await httpRun(bareOrigin, warmBody, 2000);
-    await httpRun(cgOrigin, warmBody, 2000);
+    for (const cg of cgs) await httpRun(origin(cg), warmBody, 2000);
     const Service = authorizationService();
     const warmLeaf = warm[0] as Cert;
     const check = { attributes: { source: { certificate: escapePem(warmLeaf.pem) }, tls_session: { sni: SNI } } };
@@ -244,41 +297,54 @@ async function main(): Promise<void> {
         },
       });
     const bareGrpcAddress = `127.0.0.1:${String(bareGrpcServer.line.port)}`;
-    const cgGrpcAddress = String(cg.line.grpc);
-    const pairs: { http: [Measured, Measured]; grpc: [Measured, Measured] }[] = [];
+    const served = trees.map((tree, i) => ({ tree, server: cgs[i] as Server }));
+    const pairs = new Map<string, { http: [Measured, Measured]; grpc: [Measured, Measured] }[]>(trees.map((t) => [t.label, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      const bareHttp = await timedHttp(bare, warmBody);
-      const cgHttp = await timedHttp(cg, warmBody);
-      const bareGrpc = await measured(bareGrpcServer, () => grpcLoad(bareGrpcAddress));
-      const cgGrpc = await measured(cg, () => grpcLoad(cgGrpcAddress));
-      pairs.push({ http: [bareHttp, cgHttp], grpc: [bareGrpc, cgGrpc] });
-      log(`round ${round + 1}: http bare ${fmt(bareHttp)} | certgate ${fmt(cgHttp)}`);
-      log(`round ${round + 1}: grpc bare ${fmt(bareGrpc)} | certgate ${fmt(cgGrpc)}`);
+      for (const { tree, server } of alternate(served, round)) {
+        const bareHttp = await timedHttp(bare, warmBody);
+        const cgHttp = await timedHttp(server, warmBody);
+        const bareGrpc = await measured(bareGrpcServer, () => grpcLoad(bareGrpcAddress));
+        const cgGrpc = await measured(server, () => grpcLoad(String(server.line.grpc)));
+        pairs.get(tree.label)?.push({ http: [bareHttp, cgHttp], grpc: [bareGrpc, cgGrpc] });
+        log(`round ${round + 1} [${tree.label}]: http bare ${fmt(bareHttp)} | certgate ${fmt(cgHttp)}`);
+        log(`round ${round + 1} [${tree.label}]: grpc bare ${fmt(bareGrpc)} | certgate ${fmt(cgGrpc)}`);
+      }
     }
-    const httpRatio = median(pairs.map((p) => p.http[1].rps / p.http[0].rps));
-    const grpcRatio = median(pairs.map((p) => p.grpc[1].rps / p.grpc[0].rps));
-    const bareRps = median(pairs.map((p) => p.http[0].rps));
-    const cgRps = median(pairs.map((p) => p.http[1].rps));
-    log(`warm  ratio certgate/bare node:http, median of ${ROUNDS}   ${httpRatio.toFixed(2)}×   (target ≥ 0.9×)`);
-    log(`grpc  ratio certgate/bare grpc-js, median of ${ROUNDS}     ${grpcRatio.toFixed(2)}×   (target ≥ 0.9×)`);
-    await stop(bareGrpcServer);
-    // Latency at a fixed rate, certgate and the bare server alike: the bare server's p99
-    // at the same rate is what this harness (one Node load generator on the same 2
-    // cores) can resolve at all.
-    const openLoop = (o: string, rate: number) =>
-      openLoopHttp({ origin: o, path: '/v1/authorize', body: warmBody, connections: CONNECTIONS, durationMs: DURATION_MS, rate, check: expectAllow });
-    for (let round = 0; round < ROUNDS; round++) {
-      const rate = bareRps / 2;
-      const b = await openLoop(bareOrigin, rate);
-      const c = await openLoop(cgOrigin, rate);
+    for (const { tree } of served) {
+      const p = pairs.get(tree.label) ?? [];
+      const httpRatio = median(p.map((x) => x.http[1].rps / x.http[0].rps));
+      const grpcRatio = median(p.map((x) => x.grpc[1].rps / x.grpc[0].rps));
+      const cpu = (xs: Measured[]) => median(xs.map((m) => m.serverUs)).toFixed(1);
       log(
-        `warm  open loop at ${Math.round(rate)} req/s (half of bare), round ${round + 1}: certgate p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms (${late(c)}) | ` +
-          `bare p50 ${b.p50Ms.toFixed(2)} ms, p99 ${b.p99Ms.toFixed(2)} ms (${late(b)})   (target certgate p99 ≤ 2 ms)`,
+        `warm  [${tree.label}] ratio certgate/bare node:http, median of ${ROUNDS}   ${httpRatio.toFixed(2)}×   (target ≥ 0.9×; ` +
+          `server CPU/request median certgate ${cpu(p.map((x) => x.http[1]))} µs, bare ${cpu(p.map((x) => x.http[0]))} µs)`,
+      );
+      log(
+        `grpc  [${tree.label}] ratio certgate/bare grpc-js, median of ${ROUNDS}     ${grpcRatio.toFixed(2)}×   (target ≥ 0.9×; ` +
+          `server CPU/call median certgate ${cpu(p.map((x) => x.grpc[1]))} µs, bare ${cpu(p.map((x) => x.grpc[0]))} µs)`,
       );
     }
-    const own = await openLoop(cgOrigin, cgRps / 2);
-    log(`warm  certgate open loop at ${Math.round(cgRps / 2)} req/s (half of its own maximum): p50 ${own.p50Ms.toFixed(2)} ms, p99 ${own.p99Ms.toFixed(2)} ms (${late(own)})`);
-    await Promise.all([stop(bare), stop(cg)]);
+    await stop(bareGrpcServer);
+    if (process.env.BENCH_OPEN_LOOP !== '0') {
+      // Latency at a fixed rate, certgate and the bare server alike: the bare server's p99
+      // at the same rate is what this harness (one Node load generator on the same 2
+      // cores) can resolve at all.
+      const openLoop = (o: string, rate: number) =>
+        openLoopHttp({ origin: o, path: '/v1/authorize', body: warmBody, connections: CONNECTIONS, durationMs: DURATION_MS, rate, check: expectAllow });
+      const bareRps = median([...pairs.values()].flat().map((p) => p.http[0].rps));
+      for (let round = 0; round < ROUNDS; round++) {
+        const rate = bareRps / 2;
+        const b = await openLoop(bareOrigin, rate);
+        for (const { tree, server } of alternate(served, round)) {
+          const c = await openLoop(origin(server), rate);
+          log(
+            `warm  [${tree.label}] open loop at ${Math.round(rate)} req/s (half of bare), round ${round + 1}: certgate p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms (${late(c)}) | ` +
+              `bare p50 ${b.p50Ms.toFixed(2)} ms, p99 ${b.p99Ms.toFixed(2)} ms (${late(b)})   (target certgate p99 ≤ 2 ms)`,
+          );
+        }
+      }
+    }
+    await Promise.all([stop(bare), ...cgs.map(stop)]);
     }
 
     // ---- cold: a new leaf per request; each server starts with an empty cache ----
@@ -291,26 +357,45 @@ async function main(): Promise<void> {
       const bodies = set.map((c) => JSON.stringify({ sni: SNI, certChain: [c.pem, intermediate.pem] }));
       return (i: number) => bodies[i] ?? '';
     };
-    for (const [label, bodies, warmupBodies] of [
-      ['leaf → CA', direct(cold), direct(warmup)],
-      ['leaf → intermediate → CA', chained(coldViaIntermediate), chained(warmupViaIntermediate)],
-    ] as const) {
+    const shapes = [
+      ['direct', 'leaf → CA', direct(cold), direct(warmup)],
+      ['intermediate', 'leaf → intermediate → CA', chained(coldViaIntermediate), chained(warmupViaIntermediate)],
+    ] as const;
+    for (const [shape, label, bodies, warmupBodies] of shapes) {
+      if (!CHAINS.has(shape)) continue;
       const coldRun = async (server: Server) => {
         await httpRun(origin(server), warmupBodies, WARMUP);
         const r = await timedHttp(server, bodies, cold.length);
         await stop(server);
         return r;
       };
-      const naive = await coldRun(await baseline('naive-http', db));
-      log(`cold  [${label}] naive node:crypto       ${fmt(naive)}`);
-      const floor = await coldRun(await baseline('floor-http', db));
-      log(`cold  [${label}] floor (verify only)     ${fmt(floor)}`);
-      log(`cold  [${label}] floor/naive            ${(floor.rps / naive.rps).toFixed(2)}×   (the most any per-request verifier reaches here)`);
-      for (const engine of ['native', 'wasm']) {
-        const r = await coldRun(await certgate(db, ['--engine', engine]));
-        const target = engine === 'native' ? 5 : 3;
-        log(`cold  [${label}] certgate ${engine.padEnd(6)}       ${fmt(r)}`);
-        log(`cold  [${label}] ratio ${engine}/naive      ${(r.rps / naive.rps).toFixed(2)}×   (target ≥ ${target}×)`);
+      /** Server CPU per decision of each certgate (tree, engine) over the floor's of the same round. */
+      const overFloor = new Map<string, number[]>();
+      for (let round = 0; round < COLD_ROUNDS; round++) {
+        const tag = COLD_ROUNDS > 1 ? ` round ${round + 1}` : '';
+        let naive: Measured | undefined;
+        if (NAIVE) {
+          naive = await coldRun(await baseline('naive-http', db));
+          log(`cold  [${label}]${tag} naive node:crypto       ${fmt(naive)}`);
+        }
+        const floor = await coldRun(await baseline('floor-http', db));
+        log(`cold  [${label}]${tag} floor (verify only)     ${fmt(floor)}`);
+        if (naive !== undefined) log(`cold  [${label}]${tag} floor/naive            ${(floor.rps / naive.rps).toFixed(2)}×   (the most any per-request verifier reaches here)`);
+        for (const engine of ENGINES) {
+          for (const tree of alternate(trees, round)) {
+            const r = await coldRun(await certgate(tree, ['--engine', engine]));
+            const key = `${tree.label} ${engine}`;
+            overFloor.set(key, [...(overFloor.get(key) ?? []), r.serverUs / floor.serverUs]);
+            log(`cold  [${label}]${tag} certgate ${key.padEnd(11)}  ${fmt(r)}; server CPU ${(r.serverUs / floor.serverUs).toFixed(2)}× the floor's`);
+            if (naive !== undefined) {
+              const target = engine === 'native' ? 5 : 3;
+              log(`cold  [${label}]${tag} ratio ${key}/naive      ${(r.rps / naive.rps).toFixed(2)}×   (target ≥ ${target}×)`);
+            }
+          }
+        }
+      }
+      for (const [key, xs] of overFloor) {
+        log(`cold  [${label}] certgate ${key}: server CPU per decision / floor's, median of ${xs.length}: ${median(xs).toFixed(2)}× (rounds ${xs.map((x) => x.toFixed(2)).join(' / ')}; target ≤ 1.3× native)`);
       }
     }
   } finally {
