@@ -44,8 +44,9 @@ const RULES: Rule[] = [
   { step: 'body read + JSON parse (doors.ts jsonInput, http.ts readBody)', match: (f) => (file(f, '/ingress/doors.ts') || file(f, '/ingress/doors.js')) || fn(f, 'readBody') },
   { step: 'SNI normalise + routing (sni.ts, ConfigCache of routes)', match: (f) => /\/ingress\/sni\.[jt]s$/.test(f.url) || fn(f, 'normaliseSni', 'canonicalHost', 'accountForHost', 'accountForHostSync') || /\/authz\/configCache\.[jt]s$/.test(f.url) },
   { step: 'PEM → DER decode + SHA-256 of the leaf (chain.ts, textMemo.ts)', match: (f) => /\/authz\/(chain|textMemo)\.[jt]s$/.test(f.url) },
-  { step: 'engine verifyChain (napi/wasm call: marshalling + parse + signature)', match: (f) => fn(f, 'verifyChain', 'verifyChainWith', 'verifyPresented') || /\/authz\/verifier\.[jt]s$/.test(f.url) || /host-crypto\.[jt]s$/.test(f.url) || /build\/wasm\//.test(f.url) },
-  // A napi function has no frame of its own: its time shows on the JS caller.
+  { step: 'engine verifyChain (napi/wasm call: marshalling + parse + signature)', match: (f) => fn(f, 'verifyChain', 'verifyChainWith', 'verifyPresented') || /\/authz\/verifier\.[jt]s$/.test(f.url) },
+  // A napi function has no frame of its own: its time shows on the JS caller. The wasm
+  // engine's glue, its wasm functions and host-crypto.ts are claimed by their caller too.
   { step: 'engine inspect of the leaf (serials for CRL links)', match: (f) => fn(f, 'inspect', '#inspect', '#leaf') },
   { step: 'CA anchor (anchors.ts)', match: (f) => /\/authz\/anchors\.[jt]s$/.test(f.url) },
   { step: 'registry reads (SQLite, miss)', match: (f) => /\/registry\//.test(f.url) || /better-sqlite3/.test(f.url) },
