@@ -8,7 +8,7 @@
  * shares are of the CPU the worker used.
  *
  * Run: `npx vite-node bench/profileSteps.ts <dir-or-file.cpuprofile>... [--per-request-us N] [--detail]`
- * (`--detail`: the heaviest innermost frames of each step).
+ * (`--detail`: the heaviest innermost frames of each step, `DETAIL_TOP` of them, default 6).
  * With `--per-request-us` (server CPU per request measured without the profiler, from
  * /proc) each share is also shown as µs per request.
  */
@@ -166,7 +166,7 @@ function formatDetail(t: StepTable): string {
     out.push(`${step}:`);
     const heaviest = Array.from(byFrame);
     heaviest.sort((a, b) => b[1] - a[1]);
-    for (const [name, us] of heaviest.slice(0, 6)) out.push(`  ${((us / t.totalUs) * 100).toFixed(2).padStart(6)} %  ${name}`);
+    for (const [name, us] of heaviest.slice(0, Number(process.env.DETAIL_TOP ?? 6))) out.push(`  ${((us / t.totalUs) * 100).toFixed(2).padStart(6)} %  ${name}`);
   }
   return out.join('\n');
 }
