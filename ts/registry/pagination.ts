@@ -1,7 +1,8 @@
 /**
  * Opaque pagination markers shared by every backend: keyset pagination on
  * (creationDate, id), encoded as base64 so markers match the AWS model pattern
- * `[A-Za-z0-9+/]+={0,2}` (max 1024 chars, spec 1.2).
+ * `[A-Za-z0-9+/]+={0,2}` (max 1024 chars,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_ListCertificates.html).
  */
 import { RegistryError } from './types.js';
 
@@ -12,7 +13,7 @@ export interface Cursor {
 }
 
 const MARKER_PATTERN = /^[A-Za-z0-9+/]+={0,2}$/;
-/** AWS IoT model: markers are at most 1024 characters (spec 1.2). */
+/** AWS IoT model: markers are at most 1024 characters (API_ListCertificates.html, `marker`). */
 export const MAX_MARKER_LENGTH = 1024;
 
 export function encodeMarker(cursor: Cursor): string {

@@ -261,7 +261,7 @@ export interface RegistryAuthorizerWriter {
    * JITR: record `facts` in `accountId` as PENDING_ACTIVATION under `caCertificateId`
    * with `mode` (the CA's). Idempotent: when the account already holds the certificate,
    * nothing changes and the existing record is returned with `created: false`. Throws
-   * ALREADY_EXISTS when the registration breaks the multi-account rule (rules.ts), like
+   * ALREADY_EXISTS when the registration breaks the multi-account rule (rules/registration.ts), like
    * `insertCertificate`.
    */
   registerPendingActivation(
@@ -334,11 +334,11 @@ export class RegistryError extends Error {
 
 /** Registry-side limits; each has its own error code (see `RegistryErrorCode`). */
 export const LIMITS = {
-  /** AWS IoT: at most 10 CA certificates with the same subject per account (spec 8). */
+  /** AWS IoT: at most 10 CA certificates with the same subject per account (https://docs.aws.amazon.com/general/latest/gr/iot-core.html). */
   MAX_CAS_PER_SUBJECT: 10,
-  /** AWS IoT model: `pageSize` 1..250 (spec 1.2). */
+  /** AWS IoT model: `pageSize` 1..250 (https://docs.aws.amazon.com/iot/latest/apireference/API_ListCertificates.html). */
   MAX_PAGE_SIZE: 250,
-  /** Default page size of certificate lists (spec 1.2). */
+  /** Default page size of certificate lists (the AWS IoT model's default). */
   DEFAULT_PAGE_SIZE: 25,
 } as const;
 
@@ -467,7 +467,7 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   // Device certificates.
   /**
    * Throws ALREADY_EXISTS when the account already holds (or is being offered) the
-   * certificate, or when the registration breaks the multi-account rule (rules.ts).
+   * certificate, or when the registration breaks the multi-account rule (rules/registration.ts).
    */
   insertCertificate(cert: NewCertificate): Promise<CertificateRecord>;
   /**
@@ -501,7 +501,7 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   /** A certificate the account owns, or one offered to it by a pending transfer. */
   getCertificateVisibleTo(accountId: string, certificateId: string): Promise<CertificateRecord | null>;
 
-  // Transfers (spec 4.17).
+  // Transfers (https://docs.aws.amazon.com/iot/latest/apireference/API_TransferCertificate.html).
   /** Source side. STATE unless INACTIVE; POLICIES_ATTACHED; THINGS_ATTACHED; NOT_FOUND. */
   startTransfer(accountId: string, certificateId: string, targetAccountId: string, message: string | null): Promise<CertificateRecord>;
   /** Target side: ownership moves. NOT_FOUND unless offered to `accountId`; STATE when already completed. */

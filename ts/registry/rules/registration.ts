@@ -5,8 +5,8 @@
  * CreateKeysAndCertificate, CreateCertificateFromCsr, the operator CLI (which runs the
  * same operations), JITR and AcceptCertificateTransfer (issue 14, defects 1 and 2).
  */
-import { inEndpointNamespace, endpointApex } from './endpoints.js';
-import { RegistryError, type CertificateMode, type RegistrySettings } from './types.js';
+import { inEndpointNamespace, endpointApex } from '../endpoints.js';
+import { RegistryError, type CertificateMode, type RegistrySettings } from '../types.js';
 
 /**
  * A custom domain inside the installation's endpoint namespace would shadow (or squat)
