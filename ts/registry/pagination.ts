@@ -22,7 +22,7 @@ export function encodeMarker(cursor: Cursor): string {
 
 /** Decode a marker produced by `encodeMarker`; anything else throws INVALID_MARKER. */
 export function decodeMarker(marker: string): Cursor {
-  const invalid = new RegistryError('INVALID_MARKER', 'The marker is not a value returned as nextMarker by this service.');
+  const invalid = new RegistryError('INVALID_MARKER', 'INVALID_MARKER');
   if (marker.length > MAX_MARKER_LENGTH || !MARKER_PATTERN.test(marker)) throw invalid;
   let parsed: unknown;
   try {

@@ -319,15 +319,74 @@ export type RegistryErrorCode =
   /** A stored secret does not authenticate (altered, or copied from another row). */
   | 'SECRET_TAMPERED';
 
-/** A refused registry write. Callers branch on `code`, never on the message. */
+/**
+ * Why exactly a registry call was refused: one name per refusal, finer than `code`. The
+ * registry words nothing for the AWS API; `ts/control/refusals.ts` holds the wording
+ * of each reason once (listed in docs/errors.md "Registry refusals").
+ */
+export type RegistryRefusal =
+  | 'CERTIFICATE_NOT_FOUND'
+  | 'CERTIFICATE_EXISTS'
+  | 'CERTIFICATE_OWNED_ELSEWHERE'
+  | 'CERTIFICATE_STATUS'
+  | 'CERTIFICATE_NOT_DELETABLE'
+  | 'THINGS_ATTACHED'
+  | 'POLICIES_ATTACHED'
+  | 'TRANSFER_NOT_INACTIVE'
+  | 'TRANSFER_POLICIES_ATTACHED'
+  | 'TRANSFER_THINGS_ATTACHED'
+  | 'TRANSFER_TARGET_NOT_FOUND'
+  | 'TRANSFER_TARGET_HOLDS'
+  | 'TRANSFER_COMPLETED'
+  | 'TRANSFER_NOT_PENDING'
+  | 'TRANSFER_NOT_STARTED'
+  | 'CA_NOT_FOUND'
+  | 'CA_EXISTS'
+  | 'CA_OWNED_ELSEWHERE'
+  | 'SUBJECT_LIMIT'
+  | 'CA_ACTIVE'
+  | 'CRL_REPLACED'
+  | 'CRL_NOT_FOUND'
+  | 'THING_NOT_ATTACHED'
+  | 'POLICY_NOT_FOUND'
+  | 'POLICY_EXISTS'
+  | 'POLICY_IN_USE'
+  | 'POLICY_NOT_ATTACHED'
+  | 'ACCOUNT_NOT_FOUND'
+  | 'ACCOUNT_EXISTS'
+  | 'ENDPOINT_PREFIX_TAKEN'
+  | 'RESERVED_DOMAIN'
+  | 'DOMAIN_TAKEN'
+  | 'DOMAIN_NOT_ATTACHED'
+  | 'ACCESS_KEY_EXISTS'
+  | 'ACCESS_KEY_NOT_FOUND'
+  | 'LAST_FULL_ACCESS_KEY'
+  | 'REGISTRATION_CODE_NOT_FOUND'
+  | 'INVALID_MARKER'
+  | 'SECRETS_LOCKED'
+  | 'MASTER_KEY_MISMATCH'
+  | 'SECRET_TAMPERED';
+
+/**
+ * The facts of a refusal, by name: `status` (the record's current status), `resourceId`
+ * (the conflicting id of an "already exists"), and the ids the reason is about.
+ */
+export type RegistryDetails = Readonly<Record<string, string | number>>;
+
+/**
+ * A refused registry call. Callers branch on `code` or `reason`, never on the message,
+ * which is only for logs: the reason and its details (`REASON (key=value, ...)`), or, for
+ * the secrets-at-rest refusals, certgate's own operator wording (ts/registry/secrets.ts).
+ */
 export class RegistryError extends Error {
   constructor(
     readonly code: RegistryErrorCode,
-    message: string,
-    /** For `STATE`: the current status; for `ALREADY_EXISTS`: the conflicting id. */
-    readonly detail?: string,
+    readonly reason: RegistryRefusal,
+    readonly details: RegistryDetails = {},
+    message?: string,
   ) {
-    super(message);
+    const facts = Object.entries(details).map(([key, value]) => `${key}=${value}`);
+    super(message ?? (facts.length === 0 ? reason : `${reason} (${facts.join(', ')})`));
     this.name = 'RegistryError';
   }
 }

@@ -100,7 +100,7 @@ async function registerCaCertificate(ctx: ControlContext, req: ApiRequest): Prom
     });
     return { certificateArn: caCertificateArn(ctx, req.accountId, record.certificateId), certificateId: record.certificateId };
   } catch (err) {
-    if (err instanceof RegistryError) throw fromRegistryError(err, {}, (id) => caCertificateArn(ctx, req.accountId, id));
+    if (err instanceof RegistryError) throw fromRegistryError(err, (id) => caCertificateArn(ctx, req.accountId, id));
     throw err;
   }
 }

@@ -35,7 +35,7 @@ async function insert(ctx: ControlContext, cert: NewCertificate): Promise<Record
     const record = await ctx.registry.insertCertificate(cert);
     return { certificateArn: certificateArn(ctx, cert.accountId, record.certificateId), certificateId: record.certificateId };
   } catch (err) {
-    if (err instanceof RegistryError) throw fromRegistryError(err, {}, (id) => certificateArn(ctx, cert.accountId, id));
+    if (err instanceof RegistryError) throw fromRegistryError(err, (id) => certificateArn(ctx, cert.accountId, id));
     throw err;
   }
 }
@@ -154,7 +154,7 @@ async function registerCertificates(ctx: ControlContext, req: ApiRequest): Promi
     const { index, cert } = prepared[i] as { index: number; cert: NewCertificate };
     if (result.ok) results[index] = { certificateId: cert.certificateId, certificateArn: certificateArn(ctx, cert.accountId, cert.certificateId) };
     else {
-      const err = fromRegistryError(result.error, {}, (id) => certificateArn(ctx, cert.accountId, id));
+      const err = fromRegistryError(result.error, (id) => certificateArn(ctx, cert.accountId, id));
       results[index] = { certificateId: cert.certificateId, error: { code: err.errorType, message: err.message } };
     }
   }

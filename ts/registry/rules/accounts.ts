@@ -28,17 +28,16 @@ import { boxOf, openCredential, sealedWith, SEALED_WITH, type Sealed } from './s
 
 async function requireAccount(tx: Queries, accountId: string): Promise<Account> {
   const row = await tx.get<AccountRow>('SELECT * FROM accounts WHERE account_id = ?', [accountId]);
-  if (!row) throw new RegistryError('NOT_FOUND', `Account ${accountId} does not exist.`);
+  if (!row) throw new RegistryError('NOT_FOUND', 'ACCOUNT_NOT_FOUND', { accountId });
   return accountFromRow(row);
 }
 
 export function createAccount(ctx: Ctx, account: { accountId: string; endpointPrefix: string }): Promise<Account> {
   return ctx.store.transaction(async (tx) => {
-    if (await tx.get('SELECT 1 FROM accounts WHERE account_id = ?', [account.accountId])) {
-      throw new RegistryError('ALREADY_EXISTS', `Account ${account.accountId} already exists.`, account.accountId);
-    }
-    if (await tx.get('SELECT 1 FROM accounts WHERE endpoint_prefix = ?', [account.endpointPrefix])) {
-      throw new RegistryError('ALREADY_EXISTS', `Endpoint prefix ${account.endpointPrefix} is taken.`, account.endpointPrefix);
+    const { accountId, endpointPrefix } = account;
+    if (await tx.get('SELECT 1 FROM accounts WHERE account_id = ?', [accountId])) throw new RegistryError('ALREADY_EXISTS', 'ACCOUNT_EXISTS', { resourceId: accountId, accountId });
+    if (await tx.get('SELECT 1 FROM accounts WHERE endpoint_prefix = ?', [endpointPrefix])) {
+      throw new RegistryError('ALREADY_EXISTS', 'ENDPOINT_PREFIX_TAKEN', { resourceId: endpointPrefix, endpointPrefix });
     }
     await tx.run('INSERT INTO accounts (account_id, endpoint_prefix, created_at) VALUES (?, ?, ?)', [account.accountId, account.endpointPrefix, now()]);
     return requireAccount(tx, account.accountId);
@@ -90,16 +89,14 @@ export function addDomain(ctx: Ctx, accountId: string, domainName: string): Prom
     await requireAccount(tx, accountId);
     const reserved = reservedDomain(domainName, ctx.settings);
     if (reserved) throw reserved;
-    if (await tx.get('SELECT 1 FROM domains WHERE domain_name = ?', [domainName])) {
-      throw new RegistryError('ALREADY_EXISTS', `The domain ${domainName} is already attached to an account.`, domainName);
-    }
+    if (await tx.get('SELECT 1 FROM domains WHERE domain_name = ?', [domainName])) throw new RegistryError('ALREADY_EXISTS', 'DOMAIN_TAKEN', { resourceId: domainName, domainName });
     await tx.run('INSERT INTO domains (domain_name, account_id) VALUES (?, ?)', [domainName, accountId]);
   });
 }
 
 export async function removeDomain(ctx: Ctx, accountId: string, domainName: string): Promise<void> {
   const changes = await ctx.store.run('DELETE FROM domains WHERE account_id = ? AND domain_name = ?', [accountId, domainName]);
-  if (changes === 0) throw new RegistryError('NOT_FOUND', `The domain ${domainName} is not attached to account ${accountId}.`);
+  if (changes === 0) throw new RegistryError('NOT_FOUND', 'DOMAIN_NOT_ATTACHED', { domainName, accountId });
 }
 
 export async function listDomains(ctx: Ctx, accountId: string): Promise<string[]> {
@@ -111,9 +108,8 @@ export async function listDomains(ctx: Ctx, accountId: string): Promise<string[]
 export function addCredential(ctx: Ctx, credential: NewCredential, audit?: NewAuditEntry): Promise<void> {
   return ctx.store.transaction(async (tx) => {
     await requireAccount(tx, credential.accountId);
-    if (await tx.get('SELECT 1 FROM credentials WHERE access_key_id = ?', [credential.accessKeyId])) {
-      throw new RegistryError('ALREADY_EXISTS', `Access key ${credential.accessKeyId} already exists.`, credential.accessKeyId);
-    }
+    const { accessKeyId } = credential;
+    if (await tx.get('SELECT 1 FROM credentials WHERE access_key_id = ?', [accessKeyId])) throw new RegistryError('ALREADY_EXISTS', 'ACCESS_KEY_EXISTS', { resourceId: accessKeyId, accessKeyId });
     const secret = boxOf(ctx, await sealedWith(tx)).store(credential.secretAccessKey, binding.credential(credential.accessKeyId));
     await tx.run('INSERT INTO credentials (access_key_id, secret_access_key, account_id, scope, status, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
       credential.accessKeyId,
@@ -140,7 +136,7 @@ export async function listCredentials(ctx: Ctx, accountId: string): Promise<Cred
 /** NOT_FOUND unless the account holds the key; LAST_FULL_ACCESS_KEY if `removing` it would leave no ACTIVE FULL key. */
 async function keepOneFullKey(tx: Queries, accountId: string, accessKeyId: string, removing: boolean): Promise<void> {
   const key = await tx.get<CredentialRow>('SELECT * FROM credentials WHERE account_id = ? AND access_key_id = ?', [accountId, accessKeyId]);
-  if (!key) throw new RegistryError('NOT_FOUND', `Access key ${accessKeyId} does not exist in account ${accountId}.`);
+  if (!key) throw new RegistryError('NOT_FOUND', 'ACCESS_KEY_NOT_FOUND', { accessKeyId, accountId });
   if (!removing || key.scope !== 'FULL' || key.status !== 'ACTIVE') return;
   const others = await tx.get<{ n: number }>(
     "SELECT count(*) AS n FROM credentials WHERE account_id = ? AND access_key_id <> ? AND scope = 'FULL' AND status = 'ACTIVE'",
@@ -226,7 +222,7 @@ export async function getRegistrationCode(ctx: Ctx, accountId: string): Promise<
 }
 
 export async function deleteRegistrationCode(ctx: Ctx, accountId: string): Promise<void> {
-  if ((await ctx.store.run('DELETE FROM registration_codes WHERE account_id = ?', [accountId])) === 0) throw new RegistryError('NOT_FOUND', 'The account has no registration code.');
+  if ((await ctx.store.run('DELETE FROM registration_codes WHERE account_id = ?', [accountId])) === 0) throw new RegistryError('NOT_FOUND', 'REGISTRATION_CODE_NOT_FOUND', { accountId });
 }
 
 export { requireAccount };

@@ -14,7 +14,7 @@ const POLICY = 'SELECT * FROM policies WHERE account_id = ? AND policy_name = ?'
 
 async function requirePolicy(tx: Queries, accountId: string, policyName: string): Promise<PolicyRecord> {
   const row = await tx.get<PolicyRow>(POLICY, [accountId, policyName]);
-  if (!row) throw new RegistryError('NOT_FOUND', `The policy ${policyName} does not exist.`);
+  if (!row) throw new RegistryError('NOT_FOUND', 'POLICY_NOT_FOUND', { policyName });
   return policyFromRow(row);
 }
 
@@ -26,7 +26,7 @@ export async function attachThingPrincipal(ctx: Ctx, accountId: string, thingNam
 
 export async function detachThingPrincipal(ctx: Ctx, accountId: string, thingName: string, principal: string): Promise<void> {
   const changes = await ctx.store.run('DELETE FROM thing_principals WHERE account_id = ? AND principal = ? AND thing_name = ?', [accountId, principal, thingName]);
-  if (changes === 0) throw new RegistryError('NOT_FOUND', `The principal is not attached to thing ${thingName}.`);
+  if (changes === 0) throw new RegistryError('NOT_FOUND', 'THING_NOT_ATTACHED', { thingName });
 }
 
 export function listPrincipalThings(ctx: Ctx, accountId: string, principal: string): Promise<string[]> {
@@ -39,7 +39,7 @@ export function listPrincipalThings(ctx: Ctx, accountId: string, principal: stri
 
 export function createPolicy(ctx: Ctx, accountId: string, policyName: string, policyDocument: string): Promise<PolicyRecord> {
   return ctx.store.transaction(async (tx) => {
-    if (await tx.get(POLICY, [accountId, policyName])) throw new RegistryError('ALREADY_EXISTS', `The policy ${policyName} already exists.`, policyName);
+    if (await tx.get(POLICY, [accountId, policyName])) throw new RegistryError('ALREADY_EXISTS', 'POLICY_EXISTS', { resourceId: policyName, policyName });
     const at = now();
     await tx.run(
       `INSERT INTO policies (account_id, policy_name, policy_document, policy_version_id, creation_date, last_modified_date)
@@ -60,7 +60,7 @@ export function deletePolicy(ctx: Ctx, accountId: string, policyName: string): P
   return ctx.store.transaction(async (tx) => {
     await requirePolicy(tx, accountId, policyName);
     const target = await tx.get<{ target: string }>('SELECT target FROM policy_targets WHERE account_id = ? AND policy_name = ? LIMIT 1', [accountId, policyName]);
-    if (target) throw new RegistryError('POLICY_IN_USE', `The policy ${policyName} is attached to ${target.target}; detach it first.`);
+    if (target) throw new RegistryError('POLICY_IN_USE', 'POLICY_IN_USE', { policyName, target: target.target });
     await tx.run('DELETE FROM policies WHERE account_id = ? AND policy_name = ?', [accountId, policyName]);
   });
 }
@@ -80,7 +80,7 @@ export function detachPolicy(ctx: Ctx, accountId: string, policyName: string, ta
   return ctx.store.transaction(async (tx) => {
     await requirePolicy(tx, accountId, policyName);
     const changes = await tx.run('DELETE FROM policy_targets WHERE account_id = ? AND policy_name = ? AND target = ?', [accountId, policyName, target]);
-    if (changes === 0) throw new RegistryError('NOT_FOUND', `The policy ${policyName} is not attached to ${target}.`);
+    if (changes === 0) throw new RegistryError('NOT_FOUND', 'POLICY_NOT_ATTACHED', { policyName, target });
   });
 }
 

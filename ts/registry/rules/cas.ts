@@ -31,7 +31,7 @@ const OWNED = 'SELECT * FROM ca_certificates WHERE account_id = ? AND certificat
 const CRL_KEY = 'WHERE account_id = ? AND ca_certificate_id = ?';
 
 function notFound(caCertificateId: string): RegistryError {
-  return new RegistryError('NOT_FOUND', `The CA certificate ${caCertificateId} does not exist in this account.`);
+  return new RegistryError('NOT_FOUND', 'CA_NOT_FOUND', { caCertificateId });
 }
 
 async function reload(tx: Queries, accountId: string, caCertificateId: string): Promise<CaCertificateRecord> {
@@ -42,25 +42,17 @@ async function reload(tx: Queries, accountId: string, caCertificateId: string): 
 
 export function insertCaCertificate(ctx: Ctx, ca: NewCaCertificate): Promise<CaCertificateRecord> {
   return ctx.store.transaction(async (tx) => {
-    if (await tx.get(OWNED, [ca.accountId, ca.certificateId])) {
-      throw new RegistryError('ALREADY_EXISTS', 'The CA certificate is already registered in this account.', ca.certificateId);
-    }
+    if (await tx.get(OWNED, [ca.accountId, ca.certificateId])) throw new RegistryError('ALREADY_EXISTS', 'CA_EXISTS', { resourceId: ca.certificateId });
     if (ca.certificateMode === 'DEFAULT') {
       const owner = await tx.get(
         "SELECT account_id FROM ca_certificates WHERE certificate_id = ? AND certificate_mode = 'DEFAULT' AND account_id <> ?",
         [ca.certificateId, ca.accountId],
       );
-      if (owner) {
-        throw new RegistryError(
-          'DEFAULT_CA_OWNED_ELSEWHERE',
-          'The CA certificate is already registered in DEFAULT mode by another account; register it with certificateMode SNI_ONLY.',
-          ca.certificateId,
-        );
-      }
+      if (owner) throw new RegistryError('DEFAULT_CA_OWNED_ELSEWHERE', 'CA_OWNED_ELSEWHERE', { resourceId: ca.certificateId });
     }
     const sameSubject = await tx.get<{ n: number }>('SELECT count(*) AS n FROM ca_certificates WHERE account_id = ? AND subject = ?', [ca.accountId, ca.subject]);
     if (count(sameSubject) >= LIMITS.MAX_CAS_PER_SUBJECT) {
-      throw new RegistryError('SUBJECT_LIMIT', `The account already has ${LIMITS.MAX_CAS_PER_SUBJECT} CA certificates with the subject "${ca.subject}".`);
+      throw new RegistryError('SUBJECT_LIMIT', 'SUBJECT_LIMIT', { limit: LIMITS.MAX_CAS_PER_SUBJECT, subject: ca.subject });
     }
     const at = now();
     await tx.run(
@@ -118,9 +110,7 @@ export function deleteCaCertificate(ctx: Ctx, accountId: string, caCertificateId
   return ctx.store.transaction(async (tx) => {
     const row = await tx.get<CaCertificateRow>(OWNED, [accountId, caCertificateId]);
     if (!row) throw notFound(caCertificateId);
-    if (row.status === 'ACTIVE') {
-      throw new RegistryError('STATE', `The CA certificate must be deactivated (not ACTIVE) before deletion. Id: ${caCertificateId}`, row.status);
-    }
+    if (row.status === 'ACTIVE') throw new RegistryError('STATE', 'CA_ACTIVE', { status: row.status, caCertificateId });
     await tx.run('DELETE FROM ca_certificates WHERE account_id = ? AND certificate_id = ?', [accountId, caCertificateId]);
   });
 }
@@ -159,7 +149,7 @@ export function putCaCrl(ctx: Ctx, crl: NewCaCrl, expectedCrlId: string | null):
     if (!(await tx.get(OWNED, [crl.accountId, crl.caCertificateId]))) throw notFound(crl.caCertificateId);
     const current = await tx.get<{ crl_id: string }>(`SELECT crl_id FROM ca_crls ${CRL_KEY}`, [crl.accountId, crl.caCertificateId]);
     if ((current?.crl_id ?? null) !== expectedCrlId) {
-      throw new RegistryError('STATE', "The CA's CRL was replaced while this one was being verified; retry.", current?.crl_id ?? 'NONE');
+      throw new RegistryError('STATE', 'CRL_REPLACED', { status: current?.crl_id ?? 'NONE' });
     }
     await tx.run(
       `INSERT INTO ca_crls (account_id, ca_certificate_id, crl, crl_id, crl_number, this_update, next_update,
@@ -193,7 +183,7 @@ export function putCaCrl(ctx: Ctx, crl: NewCaCrl, expectedCrlId: string | null):
 export function deleteCaCrl(ctx: Ctx, accountId: string, caCertificateId: string): Promise<void> {
   return ctx.store.transaction(async (tx) => {
     if ((await tx.run(`DELETE FROM ca_crls ${CRL_KEY}`, [accountId, caCertificateId])) === 0) {
-      throw new RegistryError('NOT_FOUND', `The CA certificate ${caCertificateId} has no CRL in this account.`);
+      throw new RegistryError('NOT_FOUND', 'CRL_NOT_FOUND', { caCertificateId });
     }
   });
 }

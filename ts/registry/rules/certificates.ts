@@ -41,7 +41,7 @@ async function reload(tx: Queries, accountId: string, certificateId: string): Pr
 }
 
 function notFound(certificateId: string): RegistryError {
-  return new RegistryError('NOT_FOUND', `The certificate ${certificateId} does not exist in this account.`);
+  return new RegistryError('NOT_FOUND', 'CERTIFICATE_NOT_FOUND', { certificateId });
 }
 
 /** Things and policies attached to the certificate's principal ARN. */
@@ -82,7 +82,7 @@ async function checkRegistration(tx: Queries, accountId: string, mode: Certifica
 
 /** Not held or offered to the account already, and the multi-account rule; then insert. */
 async function insertChecked(tx: Queries, cert: NewCertificate): Promise<CertificateRecord> {
-  const exists = new RegistryError('ALREADY_EXISTS', 'The certificate is already provisioned or registered', cert.certificateId);
+  const exists = new RegistryError('ALREADY_EXISTS', 'CERTIFICATE_EXISTS', { resourceId: cert.certificateId });
   if (await owned(tx, cert.accountId, cert.certificateId)) throw exists;
   if (await tx.get(OFFERED, [cert.certificateId, cert.accountId])) throw exists;
   await checkRegistration(tx, cert.accountId, cert.certificateMode, cert.certificateId);
@@ -132,7 +132,7 @@ export function setCertificateStatus(ctx: Ctx, accountId: string, certificateId:
     if (!row) throw notFound(certificateId);
     if (row.status === to) return certificateFromRow(row);
     if (!allowedFrom.includes(row.status as CertificateStatus)) {
-      throw new RegistryError('STATE', `The certificate is ${row.status} and cannot be set to ${to}.`, row.status);
+      throw new RegistryError('STATE', 'CERTIFICATE_STATUS', { status: row.status, to });
     }
     await tx.run(`UPDATE certificates SET status = ?, ${BUMP} WHERE account_id = ? AND certificate_id = ?`, [to, now(), randomUUID(), accountId, certificateId]);
     return reload(tx, accountId, certificateId);
@@ -145,18 +145,10 @@ export function deleteCertificate(ctx: Ctx, accountId: string, certificateId: st
     const row = await owned(tx, accountId, certificateId);
     if (!row) throw notFound(certificateId);
     const arn = arnOf(ctx, accountId, certificateId);
-    if (!allowedFrom.includes(row.status as CertificateStatus)) {
-      const message =
-        row.status === 'ACTIVE'
-          ? `Certificate must be deactivated (not ACTIVE) before deletion. Id: ${certificateId}`
-          : `A certificate in status ${row.status} cannot be deleted. Id: ${certificateId}`;
-      throw new RegistryError('STATE', message, row.status);
-    }
+    if (!allowedFrom.includes(row.status as CertificateStatus)) throw new RegistryError('STATE', 'CERTIFICATE_NOT_DELETABLE', { status: row.status, certificateId });
     const attached = await attachments(ctx, tx, accountId, certificateId);
-    if (attached.things > 0) throw new RegistryError('THINGS_ATTACHED', `Things must be detached before deletion (arn: ${arn})`);
-    if (attached.policies > 0 && !forceDelete) {
-      throw new RegistryError('POLICIES_ATTACHED', `Certificate policies must be detached before deletion (arn: ${arn})`);
-    }
+    if (attached.things > 0) throw new RegistryError('THINGS_ATTACHED', 'THINGS_ATTACHED', { arn });
+    if (attached.policies > 0 && !forceDelete) throw new RegistryError('POLICIES_ATTACHED', 'POLICIES_ATTACHED', { arn });
     await tx.run('DELETE FROM policy_targets WHERE account_id = ? AND target = ?', [accountId, arn]);
     await tx.run('DELETE FROM certificates WHERE account_id = ? AND certificate_id = ?', [accountId, certificateId]);
   });
@@ -189,18 +181,14 @@ export function startTransfer(ctx: Ctx, accountId: string, certificateId: string
   return ctx.store.transaction(async (tx) => {
     const row = await owned(tx, accountId, certificateId);
     if (!row) throw notFound(certificateId);
-    if (row.status !== 'INACTIVE') {
-      throw new RegistryError('STATE', `The certificate is ${row.status}; only an INACTIVE certificate can be transferred.`, row.status);
-    }
+    if (row.status !== 'INACTIVE') throw new RegistryError('STATE', 'TRANSFER_NOT_INACTIVE', { status: row.status });
     const attached = await attachments(ctx, tx, accountId, certificateId);
-    if (attached.policies > 0) throw new RegistryError('POLICIES_ATTACHED', 'Policies must be detached from the certificate before transfer.');
-    if (attached.things > 0) throw new RegistryError('THINGS_ATTACHED', 'Things must be detached from the certificate before transfer.');
+    if (attached.policies > 0) throw new RegistryError('POLICIES_ATTACHED', 'TRANSFER_POLICIES_ATTACHED');
+    if (attached.things > 0) throw new RegistryError('THINGS_ATTACHED', 'TRANSFER_THINGS_ATTACHED');
     if (!(await tx.get('SELECT 1 FROM accounts WHERE account_id = ?', [targetAccountId]))) {
-      throw new RegistryError('NOT_FOUND', `The target account ${targetAccountId} does not exist in this installation.`);
+      throw new RegistryError('NOT_FOUND', 'TRANSFER_TARGET_NOT_FOUND', { accountId: targetAccountId });
     }
-    if (await owned(tx, targetAccountId, certificateId)) {
-      throw new RegistryError('ALREADY_EXISTS', 'The target account already holds this certificate.', certificateId);
-    }
+    if (await owned(tx, targetAccountId, certificateId)) throw new RegistryError('ALREADY_EXISTS', 'TRANSFER_TARGET_HOLDS', { resourceId: certificateId });
     const at = now();
     await tx.run(
       `UPDATE certificates SET status = 'PENDING_TRANSFER', transfer_to = ?, transfer_message = ?, transfer_date = ?,
@@ -213,7 +201,7 @@ export function startTransfer(ctx: Ctx, accountId: string, certificateId: string
 }
 
 function completed(certificateId: string): RegistryError {
-  return new RegistryError('STATE', `The transfer of certificate ${certificateId} has already completed.`, 'TRANSFER_COMPLETED');
+  return new RegistryError('STATE', 'TRANSFER_COMPLETED', { certificateId });
 }
 
 /** The pending offer of `certificateId` to `targetAccountId`, or the reason there is none. */
@@ -225,7 +213,7 @@ async function offeredTo(tx: Queries, targetAccountId: string, certificateId: st
     [targetAccountId, certificateId, targetAccountId],
   );
   if (accepted) throw completed(certificateId);
-  throw new RegistryError('NOT_FOUND', `No transfer of certificate ${certificateId} to this account is pending.`);
+  throw new RegistryError('NOT_FOUND', 'TRANSFER_NOT_PENDING', { certificateId });
 }
 
 export function acceptTransfer(ctx: Ctx, accountId: string, certificateId: string, setAsActive: boolean): Promise<CertificateRecord> {
@@ -265,7 +253,7 @@ export function cancelTransfer(ctx: Ctx, accountId: string, certificateId: strin
       if (accepted) throw completed(certificateId);
       throw notFound(certificateId);
     }
-    if (row.status !== 'PENDING_TRANSFER') throw new RegistryError('STATE', `The certificate is ${row.status}, not PENDING_TRANSFER.`, row.status);
+    if (row.status !== 'PENDING_TRANSFER') throw new RegistryError('STATE', 'TRANSFER_NOT_STARTED', { status: row.status });
     await tx.run(`UPDATE certificates SET status = 'INACTIVE', ${BUMP} WHERE account_id = ? AND certificate_id = ?`, [now(), randomUUID(), accountId, certificateId]);
     return reload(tx, accountId, certificateId);
   });
