@@ -298,7 +298,7 @@ export type RegistryErrorCode =
   | 'DEFAULT_CA_OWNED_ELSEWHERE'
   /** The account already holds `MAX_CAS_PER_SUBJECT` CAs with this subject. */
   | 'SUBJECT_LIMIT'
-  /** The record's current state does not allow the change (`current` says which). */
+  /** The record's current state does not allow the change (`details.status` says which). */
   | 'STATE'
   | 'INVALID_MARKER'
   /** The change would leave the account without an ACTIVE FULL access key (branch keys). */
