@@ -1,5 +1,5 @@
 /**
- * Just-in-time registration (spec 7.1, 7.3): registration, the durable event, refusal of
+ * Just-in-time registration (https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html): registration, the durable event, refusal of
  * the first connection, re-emission while pending, and webhook delivery with retries.
  */
 import http from 'node:http';
@@ -54,7 +54,7 @@ describe('just-in-time registration', () => {
     const { authorizer } = testAuthorizer(world);
     const d = await authorizer.authorize(SNI_A, [leaf.pem]);
     expect(d).toMatchObject({ allow: false, reason: 'CERTIFICATE_NOT_REGISTERED' });
-    expect(d.message).toMatch(/already registered in DEFAULT mode by another account/);
+    expect(d.message).toMatch(/CERTIFICATE_OWNED_ELSEWHERE/);
     expect(await world.registry.getCertificate(ACCOUNT_A, leaf.id)).toBeNull();
     expect(await world.registry.listEvents(ACCOUNT_A, 0, 10)).toEqual([]);
     expect((await world.registry.findCertificateRegistrations(leaf.id)).map((r) => [r.accountId, r.certificateMode])).toEqual([[ACCOUNT_B, 'DEFAULT']]);

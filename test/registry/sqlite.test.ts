@@ -87,4 +87,45 @@ describe('sqlite registry file', () => {
     await second.close();
     await dispose();
   });
+
+  it("never lets this process's reads see an open transaction's rows, nor two transactions interleave", async () => {
+    const { file, dispose } = tempDb();
+    const registry = openSqliteRegistry({ path: file });
+    const other = openSqliteRegistry({ path: file });
+    const A = '111111111111';
+    await registry.createAccount({ accountId: A, endpointPrefix: 'aaaaaaaaaaaaaa' });
+    const batch = Array.from({ length: 40 }, (_, i) => ({
+      accountId: A,
+      certificateId: i.toString(16).padStart(64, '0'),
+      certificatePem: 'PEM',
+      notBefore: 0,
+      notAfter: 1,
+      status: 'ACTIVE' as const,
+      certificateMode: 'SNI_ONLY' as const,
+      caCertificateId: null,
+    }));
+    // The bulk insert is one transaction spanning many awaits; between them, the
+    // authorizer's synchronous reads see none of its rows or, after the commit, all.
+    const visible = () => batch.filter((c) => registry.getCertificateStandingSync(A, c.certificateId) !== null).length;
+    const seen = new Set<number>();
+    let done = false;
+    const writing = registry.insertCertificates(batch).finally(() => (done = true));
+    // A second registry of this process on the same file queues behind it instead of
+    // waiting out the busy timeout on the first one's write lock.
+    const started = Date.now();
+    const second = other.createAccount({ accountId: '222222222222', endpointPrefix: 'bbbbbbbbbbbbbb' });
+    while (!done) {
+      seen.add(visible());
+      await Promise.resolve();
+    }
+    await Promise.all([writing, second]);
+    expect(Date.now() - started).toBeLessThan(2000);
+    seen.add(visible());
+    expect([...seen].filter((n) => n !== 0 && n !== batch.length)).toEqual([]);
+    expect(seen.has(batch.length)).toBe(true);
+    expect((await registry.getAccount('222222222222'))?.endpointPrefix).toBe('bbbbbbbbbbbbbb');
+    await other.close();
+    await registry.close();
+    await dispose();
+  });
 });

@@ -1,8 +1,10 @@
 /**
- * AWS IoT error names and their modeled HTTP statuses (spec 1.1), and the mapping from
- * registry refusals. Only this module and `http.ts` know HTTP statuses.
+ * AWS IoT error names and their modeled HTTP statuses
+ * (https://docs.aws.amazon.com/iot/latest/apireference/CommonErrors.html and each
+ * operation's Errors section), and the mapping from registry refusals. Only this module and `http.ts` know HTTP statuses.
  */
 import type { RegistryError } from '../registry/types.js';
+import { refusalWording } from './refusals.js';
 
 /** Every error name the admin API sends, with its HTTP status. */
 export const ERROR_STATUS = {
@@ -23,7 +25,7 @@ export const ERROR_STATUS = {
   MalformedPolicyException: 400,
   InternalFailureException: 500,
   ServiceUnavailableException: 503,
-  // SigV4 layer (not in the IoT model; spec 1.1).
+  // SigV4 layer (not in the IoT model: https://docs.aws.amazon.com/IAM/latest/UserGuide/signing-elements.html).
   MissingAuthenticationTokenException: 403,
   IncompleteSignatureException: 403,
   InvalidSignatureException: 403,
@@ -59,36 +61,17 @@ export function invalid(message: string): AwsError {
 }
 
 /**
- * Which AWS error a registry refusal becomes. Operations whose modeled error differs
- * pass `overrides` (e.g. TransferCertificate maps POLICIES_ATTACHED to TransferConflict).
+ * The AWS error a registry refusal becomes: its reason's entry in the one catalogue
+ * (refusals.ts). A "ResourceAlreadyExistsException" names the conflicting resource
+ * (`resourceId`, and `resourceArn` when the operation knows how to spell it).
  */
-export function fromRegistryError(
-  error: RegistryError,
-  overrides: Partial<Record<RegistryError['code'], AwsErrorName>> = {},
-  resourceArn?: (id: string) => string,
-): AwsError {
-  const defaults: Record<RegistryError['code'], AwsErrorName> = {
-    NOT_FOUND: 'ResourceNotFoundException',
-    ALREADY_EXISTS: 'ResourceAlreadyExistsException',
-    DEFAULT_CA_OWNED_ELSEWHERE: 'ResourceAlreadyExistsException',
-    SUBJECT_LIMIT: 'LimitExceededException',
-    STATE: 'CertificateStateException',
-    INVALID_MARKER: 'InvalidRequestException',
-    LAST_FULL_ACCESS_KEY: 'DeleteConflictException',
-    THINGS_ATTACHED: 'DeleteConflictException',
-    POLICIES_ATTACHED: 'DeleteConflictException',
-    POLICY_IN_USE: 'DeleteConflictException',
-    RESERVED_DOMAIN: 'InvalidRequestException',
-    // branch secrets: this process cannot read the secret the call needs (docs/api.md "Secrets at rest").
-    SECRETS_LOCKED: 'ServiceUnavailableException',
-    MASTER_KEY_MISMATCH: 'InternalFailureException',
-    SECRET_TAMPERED: 'InternalFailureException',
-  };
-  const name = error.detail === 'TRANSFER_COMPLETED' ? 'TransferAlreadyCompletedException' : (overrides[error.code] ?? defaults[error.code]);
+export function fromRegistryError(error: RegistryError, resourceArn?: (id: string) => string): AwsError {
+  const { error: name, message } = refusalWording(error.reason, error.details, error.message);
   const extra: Record<string, string> = {};
-  if (name === 'ResourceAlreadyExistsException' && error.detail !== undefined) {
-    extra['resourceId'] = error.detail;
-    if (resourceArn) extra['resourceArn'] = resourceArn(error.detail);
+  const conflicting = error.details['resourceId'];
+  if (name === 'ResourceAlreadyExistsException' && conflicting !== undefined) {
+    extra['resourceId'] = String(conflicting);
+    if (resourceArn) extra['resourceArn'] = resourceArn(String(conflicting));
   }
-  return new AwsError(name, error.message, extra);
+  return new AwsError(name, message, extra);
 }

@@ -7,8 +7,5 @@ import { RegistryError } from './types.js';
  * deactivating and deleting; create (or activate) another FULL key first.
  */
 export function lastFullKey(accountId: string, accessKeyId: string): RegistryError {
-  return new RegistryError(
-    'LAST_FULL_ACCESS_KEY',
-    `Access key ${accessKeyId} is the last active full-access key of account ${accountId}; create or activate another full-access key first.`,
-  );
+  return new RegistryError('LAST_FULL_ACCESS_KEY', 'LAST_FULL_ACCESS_KEY', { accessKeyId, accountId });
 }

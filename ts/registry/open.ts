@@ -5,8 +5,14 @@
  * sharing one registry); anything else is a SQLite file path.
  */
 import { openPostgresRegistry } from './postgres/registry.js';
-import { openSqliteRegistry, type SqliteRegistryOptions } from './sqlite/registry.js';
+import type { RegistryOptions } from './rules/registry.js';
+import { openSqliteRegistry } from './sqlite/registry.js';
 import type { Registry, RegistrySettings } from './types.js';
+
+/** Where the registry is (a SQLite file path or a PostgreSQL URL) and the options every backend takes. */
+export interface OpenRegistryOptions extends RegistryOptions {
+  path: string;
+}
 
 /** The default database file when neither `--db` nor `CERTGATE_DB` is given. */
 export const DEFAULT_DB_PATH = 'data/certgate.db';
@@ -22,16 +28,9 @@ export function isPostgresUrl(db: string): boolean {
 }
 
 /** Open the registry at `options.path` (a SQLite file path or a PostgreSQL URL). */
-export function openRegistry(options: SqliteRegistryOptions): Registry {
-  if (isPostgresUrl(options.path)) {
-    return openPostgresRegistry({
-      connectionString: options.path,
-      ...(options.region === undefined ? {} : { region: options.region }),
-      ...(options.endpointDomain === undefined ? {} : { endpointDomain: options.endpointDomain }),
-      ...(options.masterKey === undefined ? {} : { masterKey: options.masterKey }),
-    });
-  }
-  return openSqliteRegistry(options);
+export function openRegistry(options: OpenRegistryOptions): Registry {
+  const { path, ...common } = options;
+  return isPostgresUrl(path) ? openPostgresRegistry({ connectionString: path, ...common }) : openSqliteRegistry({ path, ...common });
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Opaque pagination markers shared by every backend: keyset pagination on
  * (creationDate, id), encoded as base64 so markers match the AWS model pattern
- * `[A-Za-z0-9+/]+={0,2}` (max 1024 chars, spec 1.2).
+ * `[A-Za-z0-9+/]+={0,2}` (max 1024 chars,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_ListCertificates.html).
  */
 import { RegistryError } from './types.js';
 
@@ -12,7 +13,7 @@ export interface Cursor {
 }
 
 const MARKER_PATTERN = /^[A-Za-z0-9+/]+={0,2}$/;
-/** AWS IoT model: markers are at most 1024 characters (spec 1.2). */
+/** AWS IoT model: markers are at most 1024 characters (API_ListCertificates.html, `marker`). */
 export const MAX_MARKER_LENGTH = 1024;
 
 export function encodeMarker(cursor: Cursor): string {
@@ -21,7 +22,7 @@ export function encodeMarker(cursor: Cursor): string {
 
 /** Decode a marker produced by `encodeMarker`; anything else throws INVALID_MARKER. */
 export function decodeMarker(marker: string): Cursor {
-  const invalid = new RegistryError('INVALID_MARKER', 'The marker is not a value returned as nextMarker by this service.');
+  const invalid = new RegistryError('INVALID_MARKER', 'INVALID_MARKER');
   if (marker.length > MAX_MARKER_LENGTH || !MARKER_PATTERN.test(marker)) throw invalid;
   let parsed: unknown;
   try {

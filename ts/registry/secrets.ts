@@ -145,13 +145,15 @@ function parse(stored: string, bind: string): Parts {
 }
 
 function tampered(bind: string, why: string): RegistryError {
-  return new RegistryError('SECRET_TAMPERED', `The stored secret ${bind} cannot be opened: ${why}. It was altered or copied from another row; restore it from a backup or replace it.`);
+  return new RegistryError('SECRET_TAMPERED', 'SECRET_TAMPERED', { bind }, `The stored secret ${bind} cannot be opened: ${why}. It was altered or copied from another row; restore it from a backup or replace it.`);
 }
 
 /** The refusal when a secret is needed and no master key was given. */
 export function secretsLocked(): RegistryError {
   return new RegistryError(
     'SECRETS_LOCKED',
+    'SECRETS_LOCKED',
+    {},
     `The registry's secrets are encrypted and no master key was given: pass --master-key-file FILE (or set ${MASTER_KEY_ENV}).`,
   );
 }
@@ -160,6 +162,8 @@ export function secretsLocked(): RegistryError {
 export function wrongMasterKey(given: MasterKey, sealedWith: string): RegistryError {
   return new RegistryError(
     'MASTER_KEY_MISMATCH',
+    'MASTER_KEY_MISMATCH',
+    { given: given.id, sealedWith },
     `The master key given (id ${given.id}) is not the one this registry's secrets are encrypted with (id ${sealedWith}); check --master-key-file / ${MASTER_KEY_ENV}.`,
   );
 }
@@ -299,7 +303,7 @@ export function rotationRewrite(from: MasterKey, to: MasterKey): SecretRewrite {
     keyId: to.id,
     check(current) {
       if (current === null) {
-        throw new RegistryError('SECRETS_LOCKED', 'The registry is not encrypted yet, so there is no master key to rotate: encrypt it with `certgate registry encrypt --master-key-file FILE`.');
+        throw new RegistryError('SECRETS_LOCKED', 'SECRETS_LOCKED', {}, 'The registry is not encrypted yet, so there is no master key to rotate: encrypt it with `certgate registry encrypt --master-key-file FILE`.');
       }
       if (current !== from.id) throw wrongMasterKey(from, current);
     },

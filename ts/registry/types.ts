@@ -261,7 +261,7 @@ export interface RegistryAuthorizerWriter {
    * JITR: record `facts` in `accountId` as PENDING_ACTIVATION under `caCertificateId`
    * with `mode` (the CA's). Idempotent: when the account already holds the certificate,
    * nothing changes and the existing record is returned with `created: false`. Throws
-   * ALREADY_EXISTS when the registration breaks the multi-account rule (rules.ts), like
+   * ALREADY_EXISTS when the registration breaks the multi-account rule (rules/registration.ts), like
    * `insertCertificate`.
    */
   registerPendingActivation(
@@ -298,7 +298,7 @@ export type RegistryErrorCode =
   | 'DEFAULT_CA_OWNED_ELSEWHERE'
   /** The account already holds `MAX_CAS_PER_SUBJECT` CAs with this subject. */
   | 'SUBJECT_LIMIT'
-  /** The record's current state does not allow the change (`current` says which). */
+  /** The record's current state does not allow the change (`details.status` says which). */
   | 'STATE'
   | 'INVALID_MARKER'
   /** The change would leave the account without an ACTIVE FULL access key (branch keys). */
@@ -319,26 +319,85 @@ export type RegistryErrorCode =
   /** A stored secret does not authenticate (altered, or copied from another row). */
   | 'SECRET_TAMPERED';
 
-/** A refused registry write. Callers branch on `code`, never on the message. */
+/**
+ * Why exactly a registry call was refused: one name per refusal, finer than `code`. The
+ * registry words nothing for the AWS API; `ts/control/refusals.ts` holds the wording
+ * of each reason once (listed in docs/errors.md "Registry refusals").
+ */
+export type RegistryRefusal =
+  | 'CERTIFICATE_NOT_FOUND'
+  | 'CERTIFICATE_EXISTS'
+  | 'CERTIFICATE_OWNED_ELSEWHERE'
+  | 'CERTIFICATE_STATUS'
+  | 'CERTIFICATE_NOT_DELETABLE'
+  | 'THINGS_ATTACHED'
+  | 'POLICIES_ATTACHED'
+  | 'TRANSFER_NOT_INACTIVE'
+  | 'TRANSFER_POLICIES_ATTACHED'
+  | 'TRANSFER_THINGS_ATTACHED'
+  | 'TRANSFER_TARGET_NOT_FOUND'
+  | 'TRANSFER_TARGET_HOLDS'
+  | 'TRANSFER_COMPLETED'
+  | 'TRANSFER_NOT_PENDING'
+  | 'TRANSFER_NOT_STARTED'
+  | 'CA_NOT_FOUND'
+  | 'CA_EXISTS'
+  | 'CA_OWNED_ELSEWHERE'
+  | 'SUBJECT_LIMIT'
+  | 'CA_ACTIVE'
+  | 'CRL_REPLACED'
+  | 'CRL_NOT_FOUND'
+  | 'THING_NOT_ATTACHED'
+  | 'POLICY_NOT_FOUND'
+  | 'POLICY_EXISTS'
+  | 'POLICY_IN_USE'
+  | 'POLICY_NOT_ATTACHED'
+  | 'ACCOUNT_NOT_FOUND'
+  | 'ACCOUNT_EXISTS'
+  | 'ENDPOINT_PREFIX_TAKEN'
+  | 'RESERVED_DOMAIN'
+  | 'DOMAIN_TAKEN'
+  | 'DOMAIN_NOT_ATTACHED'
+  | 'ACCESS_KEY_EXISTS'
+  | 'ACCESS_KEY_NOT_FOUND'
+  | 'LAST_FULL_ACCESS_KEY'
+  | 'REGISTRATION_CODE_NOT_FOUND'
+  | 'INVALID_MARKER'
+  | 'SECRETS_LOCKED'
+  | 'MASTER_KEY_MISMATCH'
+  | 'SECRET_TAMPERED';
+
+/**
+ * The facts of a refusal, by name: `status` (the record's current status), `resourceId`
+ * (the conflicting id of an "already exists"), and the ids the reason is about.
+ */
+export type RegistryDetails = Readonly<Record<string, string | number>>;
+
+/**
+ * A refused registry call. Callers branch on `code` or `reason`, never on the message,
+ * which is only for logs: the reason and its details (`REASON (key=value, ...)`), or, for
+ * the secrets-at-rest refusals, certgate's own operator wording (ts/registry/secrets.ts).
+ */
 export class RegistryError extends Error {
   constructor(
     readonly code: RegistryErrorCode,
-    message: string,
-    /** For `STATE`: the current status; for `ALREADY_EXISTS`: the conflicting id. */
-    readonly detail?: string,
+    readonly reason: RegistryRefusal,
+    readonly details: RegistryDetails = {},
+    message?: string,
   ) {
-    super(message);
+    const facts = Object.entries(details).map(([key, value]) => `${key}=${value}`);
+    super(message ?? (facts.length === 0 ? reason : `${reason} (${facts.join(', ')})`));
     this.name = 'RegistryError';
   }
 }
 
 /** Registry-side limits; each has its own error code (see `RegistryErrorCode`). */
 export const LIMITS = {
-  /** AWS IoT: at most 10 CA certificates with the same subject per account (spec 8). */
+  /** AWS IoT: at most 10 CA certificates with the same subject per account (https://docs.aws.amazon.com/general/latest/gr/iot-core.html). */
   MAX_CAS_PER_SUBJECT: 10,
-  /** AWS IoT model: `pageSize` 1..250 (spec 1.2). */
+  /** AWS IoT model: `pageSize` 1..250 (https://docs.aws.amazon.com/iot/latest/apireference/API_ListCertificates.html). */
   MAX_PAGE_SIZE: 250,
-  /** Default page size of certificate lists (spec 1.2). */
+  /** Default page size of certificate lists (the AWS IoT model's default). */
   DEFAULT_PAGE_SIZE: 25,
 } as const;
 
@@ -467,7 +526,7 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   // Device certificates.
   /**
    * Throws ALREADY_EXISTS when the account already holds (or is being offered) the
-   * certificate, or when the registration breaks the multi-account rule (rules.ts).
+   * certificate, or when the registration breaks the multi-account rule (rules/registration.ts).
    */
   insertCertificate(cert: NewCertificate): Promise<CertificateRecord>;
   /**
@@ -501,7 +560,7 @@ export interface Registry extends RegistryReader, RegistryAuthorizerWriter {
   /** A certificate the account owns, or one offered to it by a pending transfer. */
   getCertificateVisibleTo(accountId: string, certificateId: string): Promise<CertificateRecord | null>;
 
-  // Transfers (spec 4.17).
+  // Transfers (https://docs.aws.amazon.com/iot/latest/apireference/API_TransferCertificate.html).
   /** Source side. STATE unless INACTIVE; POLICIES_ATTACHED; THINGS_ATTACHED; NOT_FOUND. */
   startTransfer(accountId: string, certificateId: string, targetAccountId: string, message: string | null): Promise<CertificateRecord>;
   /** Target side: ownership moves. NOT_FOUND unless offered to `accountId`; STATE when already completed. */

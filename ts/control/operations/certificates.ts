@@ -1,4 +1,8 @@
-/** Device certificate operations (spec 3.1, 4.8, 4.9, 4.12-4.16). */
+/**
+ * Device certificate operations (https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCertificate.html,
+ * API_RegisterCertificateWithoutCA.html, API_UpdateCertificate.html, API_DescribeCertificate.html,
+ * API_ListCertificates.html, API_ListCertificatesByCA.html, API_DeleteCertificate.html).
+ */
 import { RegistryError, type CaCertificateRecord, type CertificateStatus, type NewCertificate } from '../../registry/types.js';
 import { certificateArn, type ControlContext } from '../context.js';
 import { AwsError, fromRegistryError, invalid } from '../errors.js';
@@ -8,11 +12,11 @@ import type { Route } from '../router.js';
 import { bodyArray, bodyEnum, bodyString, certificateIdParam, pageRequest, queryBool, queryEnum, type ApiRequest } from '../validate.js';
 
 const ALL_STATUSES = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'] as const;
-/** Statuses an operator may set (spec 3.1): the PENDING_* values are internal, REGISTER_INACTIVE deprecated. */
+/** Statuses an operator may set (https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCertificate.html): the PENDING_* values are internal, REGISTER_INACTIVE deprecated. */
 const SETTABLE: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'REVOKED'];
 /** Statuses UpdateCertificate may leave: REVOKED is final, PENDING_TRANSFER moves only by the transfer operations. */
 export const UPDATABLE_FROM: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE'];
-/** Statuses DeleteCertificate accepts: not ACTIVE (spec 4.16) and not PENDING_TRANSFER (UNVERIFIED choice). */
+/** Statuses DeleteCertificate accepts: not ACTIVE (https://docs.aws.amazon.com/iot/latest/apireference/API_DeleteCertificate.html) and not PENDING_TRANSFER (our choice; AWS does not say). */
 export const DELETABLE_FROM: readonly CertificateStatus[] = ['INACTIVE', 'REVOKED', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE'];
 
 function settable(status: CertificateStatus, member: string): CertificateStatus {
@@ -35,7 +39,7 @@ async function insert(ctx: ControlContext, cert: NewCertificate): Promise<Record
     const record = await ctx.registry.insertCertificate(cert);
     return { certificateArn: certificateArn(ctx, cert.accountId, record.certificateId), certificateId: record.certificateId };
   } catch (err) {
-    if (err instanceof RegistryError) throw fromRegistryError(err, {}, (id) => certificateArn(ctx, cert.accountId, id));
+    if (err instanceof RegistryError) throw fromRegistryError(err, (id) => certificateArn(ctx, cert.accountId, id));
     throw err;
   }
 }
@@ -154,7 +158,7 @@ async function registerCertificates(ctx: ControlContext, req: ApiRequest): Promi
     const { index, cert } = prepared[i] as { index: number; cert: NewCertificate };
     if (result.ok) results[index] = { certificateId: cert.certificateId, certificateArn: certificateArn(ctx, cert.accountId, cert.certificateId) };
     else {
-      const err = fromRegistryError(result.error, {}, (id) => certificateArn(ctx, cert.accountId, id));
+      const err = fromRegistryError(result.error, (id) => certificateArn(ctx, cert.accountId, id));
       results[index] = { certificateId: cert.certificateId, error: { code: err.errorType, message: err.message } };
     }
   }

@@ -1,7 +1,7 @@
 /**
- * The PostgreSQL connection pool and the one way every write runs: a SERIALIZABLE
- * transaction, retried when PostgreSQL reports that it had to abort it to keep the
- * history serializable.
+ * The PostgreSQL driver: the connection pool, the `Store` the rules run on (../store.ts)
+ * and its dialect. Every transaction is SERIALIZABLE, retried when PostgreSQL reports
+ * that it had to abort it to keep the history serializable.
  *
  * Why SERIALIZABLE (and not `SELECT ... FOR UPDATE`): most registry rules are checks of
  * rows that do not exist yet ("no other account holds this CA in DEFAULT mode", "fewer
@@ -9,13 +9,15 @@
  * row locks cannot lock an absent row. Under SERIALIZABLE, PostgreSQL's predicate locks
  * see those read-then-insert patterns across every connection and every host, and abort
  * one side of a conflicting pair (SQLSTATE 40001); rerunning it then sees the winner's
- * row and refuses with the same `RegistryError` the SQLite backend gives. This keeps the
- * transaction bodies the same check-then-write code as SQLite's `BEGIN IMMEDIATE`
- * (which serialises all writers), with the unique indexes of the schema as a second
- * line of defence. Event sequence numbers additionally take an advisory lock (see
- * `registry.ts`), because a sequence must also follow commit order.
+ * row and refuses with the same `RegistryError` the SQLite backend gives. So the rules
+ * (../rules/) are the same check-then-write code for both backends (SQLite serialises
+ * writers with `BEGIN IMMEDIATE`), with the unique indexes of the schema as a second line
+ * of defence. Sequences readers page by additionally take an advisory lock
+ * (`POSTGRES_DIALECT.sequenceLock`), because their numbers must also follow commit order.
  */
 import pg from 'pg';
+import { savepoint, type Dialect, type Params, type Queries, type Store } from '../store.js';
+import { ADVISORY_LOCKS } from './schema.js';
 
 /**
  * Connections per pool (pg's own default is also 10; we choose it deliberately).
@@ -50,27 +52,33 @@ const RETRYABLE = new Set([
   '23505', // unique_violation: a concurrent insert won; the rerun's checks name it properly
 ]);
 
-/** Something that answers SQL: the pool (autocommit) or one transaction's client. */
-export interface Queryable {
-  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
-  get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
-  /** Returns the number of rows the statement changed. */
-  run(sql: string, params?: readonly unknown[]): Promise<number>;
+/** `?` placeholders (the rules' SQL) as `$1`, `$2`, ... */
+const numbered = new Map<string, string>();
+function placeholders(sql: string): string {
+  let text = numbered.get(sql);
+  if (text === undefined) {
+    let n = 0;
+    text = sql.replace(/\?/g, () => `$${++n}`);
+    numbered.set(sql, text);
+  }
+  return text;
 }
 
-function over(client: pg.Pool | pg.PoolClient): Queryable {
+function over(client: pg.Pool | pg.PoolClient): Queries {
+  const query = (sql: string, params: Params = []) => client.query(placeholders(sql), params as unknown[]);
   return {
-    async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-      return (await client.query(sql, params as unknown[])).rows as T[];
-    },
-    async get<T>(sql: string, params: readonly unknown[] = []): Promise<T | undefined> {
-      return (await client.query(sql, params as unknown[])).rows[0] as T | undefined;
-    },
-    async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-      return (await client.query(sql, params as unknown[])).rowCount ?? 0;
-    },
+    all: async <T>(sql: string, params?: Params) => (await query(sql, params)).rows as T[],
+    get: async <T>(sql: string, params?: Params) => (await query(sql, params)).rows[0] as T | undefined,
+    run: async (sql: string, params?: Params) => (await query(sql, params)).rowCount ?? 0,
   };
 }
+
+/** What PostgreSQL spells differently (../store.ts). */
+export const POSTGRES_DIALECT: Dialect = {
+  sequenceLock: (sequence) => `SELECT pg_advisory_xact_lock(${ADVISORY_LOCKS[sequence].toString()})`,
+  listOf: (_column, select) => `ARRAY(${select})`,
+  list: (value) => value as string[],
+};
 
 /**
  * `url` with any password replaced by `***`, for messages and logs. The connection
@@ -94,10 +102,11 @@ function sqlState(error: unknown): string | undefined {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A bounded pool plus autocommit reads and retried serializable writes. */
-export class Pg implements Queryable {
+/** A bounded pool: autocommit statements and retried serializable transactions. */
+export class PgStore implements Store {
+  readonly dialect = POSTGRES_DIALECT;
   private readonly pool: pg.Pool;
-  private readonly direct: Queryable;
+  private readonly direct: Queries;
 
   constructor(connectionString: string, poolSize: number = DEFAULT_POOL_SIZE) {
     this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
@@ -108,31 +117,38 @@ export class Pg implements Queryable {
     this.direct = over(this.pool);
   }
 
-  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+  all<T>(sql: string, params?: Params): Promise<T[]> {
     return this.direct.all<T>(sql, params);
   }
 
-  get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+  get<T>(sql: string, params?: Params): Promise<T | undefined> {
     return this.direct.get<T>(sql, params);
   }
 
-  run(sql: string, params?: readonly unknown[]): Promise<number> {
+  run(sql: string, params?: Params): Promise<number> {
     return this.direct.run(sql, params);
   }
 
   /**
    * Run `fn` in a SERIALIZABLE transaction that is committed (durably:
    * `synchronous_commit` is forced on for it) before the promise resolves. `fn` may run
-   * several times, so it must have no effect outside the transaction. An error thrown
-   * by `fn` that is not a retryable SQLSTATE rolls back and propagates unchanged.
+   * several times. An error thrown by `fn` that is not a retryable SQLSTATE rolls back
+   * and propagates unchanged.
    */
-  async write<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken: Error | undefined;
       try {
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit TO on');
-        const result = await fn(over(client));
+        const queries = over(client);
+        const tx: Store = {
+          ...queries,
+          dialect: POSTGRES_DIALECT,
+          transaction: (inner) => savepoint(queries, () => inner(tx)),
+          scrubbing: () => Promise.reject(new Error('scrubbing runs outside a transaction')),
+        };
+        const result = await fn(tx);
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -150,6 +166,16 @@ export class Pg implements Queryable {
       // Jittered exponential backoff, capped at 128 ms, so racing writers spread out.
       await sleep(Math.random() * Math.min(128, 2 ** attempt));
     }
+  }
+
+  /**
+   * The replaced values live on in dead row versions until the table is rewritten:
+   * VACUUM FULL writes new table files without them (the tables are small).
+   */
+  async scrubbing<T>(rewrite: () => Promise<T>, changed: (result: T) => boolean): Promise<T> {
+    const result = await rewrite();
+    if (changed(result)) for (const table of ['credentials', 'issuing_ca', 'account_issuing_cas']) await this.run(`VACUUM FULL ${table}`);
+    return result;
   }
 
   /** Run `fn` on one connection outside any transaction the pool manages (migrations). */

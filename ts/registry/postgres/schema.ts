@@ -7,7 +7,7 @@
  * Append new migrations; never edit a released one.
  *
  * Column names and meanings match the SQLite schema so both backends share the row
- * mapping (`../sqlite/rows.ts`). Differences, each deliberate:
+ * mapping (`../rows.ts`). Differences, each deliberate:
  * - Text columns are `COLLATE "C"`: SQLite orders TEXT bytewise, and lists and
  *   pagination markers must order identically whatever locale the database was created
  *   with.
@@ -19,6 +19,7 @@
  *   as in SQLite.
  */
 import type pg from 'pg';
+import { CERTIFICATE_INDEXES } from '../indexes.js';
 
 const TEXT = 'TEXT COLLATE "C"';
 
@@ -94,10 +95,7 @@ export const MIGRATIONS: readonly string[] = [
     reject_date double precision,
     PRIMARY KEY (account_id, certificate_id)
   );
-  CREATE INDEX certificates_by_id ON certificates (certificate_id);
-  CREATE INDEX certificates_by_creation ON certificates (account_id, creation_date, certificate_id);
-  CREATE INDEX certificates_by_ca ON certificates (account_id, ca_certificate_id, creation_date, certificate_id);
-  CREATE INDEX certificates_offered ON certificates (transfer_to, status);
+${CERTIFICATE_INDEXES}
   CREATE TABLE thing_principals (
     account_id ${TEXT} NOT NULL,
     principal ${TEXT} NOT NULL,

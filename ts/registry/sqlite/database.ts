@@ -1,10 +1,28 @@
 /**
- * Opening the SQLite file with the durability and concurrency settings every process
- * must share, plus a prepared-statement cache (the authorizer's reads are the hot path).
+ * The SQLite driver: opening the file with the durability and concurrency settings every
+ * process must share (with a prepared-statement cache), and the `Store` the rules run on.
+ *
+ * Transactions: better-sqlite3 is synchronous, but the rules are async (one rule layer
+ * for every backend), so a transaction body spans `await`s. Two dangers, two measures:
+ * - Another caller in this process must not read the open transaction's uncommitted
+ *   rows: the store writes on a connection of its own (`#write`); every read outside a
+ *   transaction, and the authorizer's synchronous reads (reads.ts), use the other
+ *   connection, which only ever sees committed data (WAL snapshots).
+ * - Two transactions of this process must not interleave on the write connection: they
+ *   run one after the other through an in-process queue per file (shared by every
+ *   store of this process on that file, else one store's `BEGIN IMMEDIATE` would wait
+ *   out the busy timeout on another's open transaction), each `BEGIN IMMEDIATE` (the
+ *   write lock up front, so a read-check-write sequence cannot interleave with another
+ *   process's write either; busy_timeout waits for it). A transaction body awaits only
+ *   the store, whose calls complete at once, so the queue never waits on I/O.
+ * A savepoint inside a transaction (`transaction` on the body's store) runs on the same
+ * connection within the same turn. Chosen over one connection with a queue for every
+ * statement because the authorizer's hot reads must stay synchronous and never wait.
  */
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { savepoint, type Dialect, type Params, type Store } from '../store.js';
 import { migrate } from './schema.js';
 
 /**
@@ -30,7 +48,8 @@ export class Sqlite {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(file: string) {
+  /** `migrate` false for a second connection to a file another one has migrated. */
+  constructor(file: string, options: { migrate?: boolean } = {}) {
     if (file !== ':memory:') createPrivately(file);
     this.db = new Database(file);
     // busy_timeout first: the WAL switch and the migration may wait for another process.
@@ -39,7 +58,7 @@ export class Sqlite {
     // FULL syncs the WAL on every commit: an acknowledged write survives kill -9 and power loss.
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
-    migrate(this.db);
+    if (options.migrate !== false) migrate(this.db);
   }
 
   /** A cached prepared statement. */
@@ -64,15 +83,103 @@ export class Sqlite {
     return this.stmt(sql).run(...params);
   }
 
-  /**
-   * Run `fn` in a BEGIN IMMEDIATE transaction: it takes the write lock up front, so a
-   * read-check-write sequence cannot interleave with another process's write.
-   */
+  /** Run `fn` in a synchronous BEGIN IMMEDIATE transaction on this connection (the memo's tests). */
   write<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
   }
 
   close(): void {
     this.db.close();
+  }
+}
+
+/** What SQLite spells differently (../store.ts). */
+export const SQLITE_DIALECT: Dialect = {
+  // BEGIN IMMEDIATE serialises every writer of the file: sequences follow commit order.
+  sequenceLock: () => null,
+  listOf: (column, select) => `(SELECT json_group_array(${column}) FROM (${select}))`,
+  list: (value) => JSON.parse(String(value)) as string[],
+};
+
+/** The last queued transaction of each file in this process (by real path). */
+const queues = new Map<string, Promise<unknown>>();
+
+/** The store of one SQLite file: reads on `read`, transactions queued on a write connection. */
+export class SqliteStore implements Store {
+  readonly dialect = SQLITE_DIALECT;
+  readonly #write: Sqlite;
+  readonly #file: string;
+  /** This store's last transaction (close waits for it). */
+  #last: Promise<unknown> = Promise.resolve();
+
+  /** `read` is the migrated connection the authorizer's reads also use. */
+  constructor(
+    readonly read: Sqlite,
+    file: string,
+  ) {
+    this.#write = new Sqlite(file, { migrate: false });
+    this.#file = file === ':memory:' ? `:memory:${Math.random()}` : realpathSync(file);
+  }
+
+  async all<T>(sql: string, params: Params = []): Promise<T[]> {
+    return this.read.all<T>(sql, ...params);
+  }
+
+  async get<T>(sql: string, params: Params = []): Promise<T | undefined> {
+    return this.read.get<T>(sql, ...params);
+  }
+
+  run(sql: string, params: Params = []): Promise<number> {
+    return this.transaction((tx) => tx.run(sql, params));
+  }
+
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    const turn = (queues.get(this.#file) ?? Promise.resolve()).then(() => this.#immediate(fn));
+    this.#last = turn.catch(() => undefined);
+    queues.set(this.#file, this.#last);
+    return turn;
+  }
+
+  async #immediate<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    const write = this.#write;
+    const tx: Store = {
+      dialect: SQLITE_DIALECT,
+      all: async <R>(sql: string, params: Params = []) => write.all<R>(sql, ...params),
+      get: async <R>(sql: string, params: Params = []) => write.get<R>(sql, ...params),
+      run: async (sql, params = []) => write.run(sql, ...params).changes,
+      transaction: (inner) => savepoint(tx, () => inner(tx)),
+      scrubbing: () => Promise.reject(new Error('scrubbing runs outside a transaction')),
+    };
+    write.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await fn(tx);
+      write.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (write.db.inTransaction) write.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /**
+   * secure_delete zeroes the bytes of the replaced values in the file; the checkpoint
+   * then drops the WAL frames that still held them (complete when no other process is
+   * reading at that moment; `certgate registry encrypt` on an idle registry).
+   */
+  async scrubbing<T>(rewrite: () => Promise<T>, changed: (result: T) => boolean): Promise<T> {
+    this.#write.db.pragma('secure_delete = ON');
+    try {
+      const result = await rewrite();
+      if (changed(result)) this.read.db.pragma('wal_checkpoint(TRUNCATE)');
+      return result;
+    } finally {
+      this.#write.db.pragma('secure_delete = OFF');
+    }
+  }
+
+  /** Close the write connection once queued transactions are done (the caller closes `read`). */
+  async close(): Promise<void> {
+    await this.#last;
+    this.#write.close();
   }
 }

@@ -5,6 +5,7 @@
  * Append new migrations; never edit a released one.
  */
 import type Database from 'better-sqlite3';
+import { CERTIFICATE_INDEXES } from '../indexes.js';
 
 /** Migration N (1-based) is `MIGRATIONS[N - 1]`. */
 export const MIGRATIONS: readonly string[] = [
@@ -76,10 +77,7 @@ export const MIGRATIONS: readonly string[] = [
     reject_date REAL,
     PRIMARY KEY (account_id, certificate_id)
   );
-  CREATE INDEX certificates_by_id ON certificates (certificate_id);
-  CREATE INDEX certificates_by_creation ON certificates (account_id, creation_date, certificate_id);
-  CREATE INDEX certificates_by_ca ON certificates (account_id, ca_certificate_id, creation_date, certificate_id);
-  CREATE INDEX certificates_offered ON certificates (transfer_to, status);
+${CERTIFICATE_INDEXES}
   CREATE TABLE thing_principals (
     account_id TEXT NOT NULL,
     principal TEXT NOT NULL,

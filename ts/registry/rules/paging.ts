@@ -1,7 +1,11 @@
-/** Keyset pagination in SQL for the SQLite backend (markers: `../pagination.ts`). */
+/**
+ * Keyset pagination in SQL (markers: `../pagination.ts`), the same on every backend:
+ * ordered by (`creation_date`, id), the id compared bytewise (SQLite's TEXT order,
+ * PostgreSQL's `COLLATE "C"` columns), so a marker pages the same data identically.
+ */
 import { decodeMarker, encodeMarker } from '../pagination.js';
+import type { Queries } from '../store.js';
 import type { Page, PageRequest } from '../types.js';
-import type { Sqlite } from './database.js';
 
 /** One SELECT of a paged list: `SELECT * FROM <table> WHERE ...` and its parameters. */
 export interface PageArm {
@@ -12,18 +16,18 @@ export interface PageArm {
 /**
  * Run the union of `arms` one page at a time, ordered by (`creation_date`, `idColumn`).
  * Each arm gets the keyset condition, and the arms are joined with UNION ALL under one
- * ORDER BY, so SQLite merges index-ordered arms and stops at the LIMIT instead of sorting
- * every row of the account (an OR in one WHERE made each page O(n)). Fetches one extra
- * row to know whether a next page exists.
+ * ORDER BY, so the database merges index-ordered arms and stops at the LIMIT instead of
+ * sorting every row of the account (an OR in one WHERE made each page O(n)). Fetches
+ * one extra row to know whether a next page exists.
  */
-export function pageOf<Row extends { creation_date: number }, T>(
-  sqlite: Sqlite,
+export async function pageOf<Row extends { creation_date: number }, T>(
+  db: Queries,
   arms: readonly PageArm[],
   page: PageRequest,
   idColumn: string,
   rowId: (row: Row) => string,
   map: (row: Row) => T,
-): Page<T> {
+): Promise<Page<T>> {
   const cmp = page.ascending ? '>' : '<';
   const dir = page.ascending ? 'ASC' : 'DESC';
   const cursor = page.marker === undefined ? undefined : decodeMarker(page.marker);
@@ -40,7 +44,7 @@ export function pageOf<Row extends { creation_date: number }, T>(
   }
   const sql = `${parts.join(' UNION ALL ')} ORDER BY creation_date ${dir}, ${idColumn} ${dir} LIMIT ?`;
   args.push(page.pageSize + 1);
-  const rows = sqlite.all<Row>(sql, ...args);
+  const rows = await db.all<Row>(sql, args);
   const items = rows.slice(0, page.pageSize);
   const last = items[items.length - 1];
   if (rows.length > page.pageSize && last !== undefined) {

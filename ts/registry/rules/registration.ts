@@ -5,8 +5,8 @@
  * CreateKeysAndCertificate, CreateCertificateFromCsr, the operator CLI (which runs the
  * same operations), JITR and AcceptCertificateTransfer (issue 14, defects 1 and 2).
  */
-import { inEndpointNamespace, endpointApex } from './endpoints.js';
-import { RegistryError, type CertificateMode, type RegistrySettings } from './types.js';
+import { inEndpointNamespace, endpointApex } from '../endpoints.js';
+import { RegistryError, type CertificateMode, type RegistrySettings } from '../types.js';
 
 /**
  * A custom domain inside the installation's endpoint namespace would shadow (or squat)
@@ -14,11 +14,7 @@ import { RegistryError, type CertificateMode, type RegistrySettings } from './ty
  */
 export function reservedDomain(domainName: string, settings: RegistrySettings): RegistryError | undefined {
   if (!inEndpointNamespace(domainName, settings)) return undefined;
-  return new RegistryError(
-    'RESERVED_DOMAIN',
-    `The domain ${domainName} is inside this installation's endpoint namespace (${endpointApex(settings)} and every name below it); account endpoints cannot be claimed as custom domains.`,
-    domainName,
-  );
+  return new RegistryError('RESERVED_DOMAIN', 'RESERVED_DOMAIN', { domainName, apex: endpointApex(settings) });
 }
 
 /** An existing registration of the same certificate in another account. */
@@ -46,9 +42,5 @@ export function registrationRefusal(
   if (mode !== 'DEFAULT') return undefined;
   const owner = others.find((o) => o.certificateMode === 'DEFAULT' && o.accountId !== accountId);
   if (owner === undefined) return undefined;
-  return new RegistryError(
-    'ALREADY_EXISTS',
-    'The certificate is already registered in DEFAULT mode by another account; only one account can hold it in DEFAULT mode (others may register it in SNI_ONLY mode: RegisterCertificateWithoutCA, or under a CA registered in SNI_ONLY mode)',
-    certificateId,
-  );
+  return new RegistryError('ALREADY_EXISTS', 'CERTIFICATE_OWNED_ELSEWHERE', { resourceId: certificateId });
 }
