@@ -127,8 +127,8 @@ export function keyPem(id: Identity): string {
 }
 
 /** The five-character escaping Envoy and NGINX use for PEM in headers (ext-authz.md 1.2). */
-export function escapePem(pem: string): string {
-  return pem.replace(/[\n +/=]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+export function escapePem(text: string): string {
+  return text.replace(/[\n +/=]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
 // ---- certificate revocation lists (branch crl) ----

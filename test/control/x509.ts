@@ -83,8 +83,8 @@ export function csr(subject: Name, key: { publicKey: KeyObject; privateKey: KeyO
 
 export type KeyPair = { publicKey: KeyObject; privateKey: KeyObject };
 
-export function rsaKey(bits = 2048): KeyPair {
-  return generateKeyPairSync('rsa', { modulusLength: bits });
+export function rsaKey(modulusLength = 2048): KeyPair {
+  return generateKeyPairSync('rsa', { modulusLength });
 }
 
 export function ecKey(): KeyPair {
