@@ -68,6 +68,8 @@ export interface HttpEdgeOptions {
 
 /** What a request has proven so far, carried from one step to the next. */
 interface Caller {
+  /** Every check before the operation passed: from then on logs and metrics name the operation. */
+  admitted: boolean;
   claim: SigV4Claim | undefined;
   credential: Credential | null;
   rawPath: string;
@@ -150,16 +152,19 @@ export async function createAdminApp(options: HttpEdgeOptions): Promise<FastifyI
     }
     // A body left unread (refused from the headers, or over the limit) must not be parsed as the next request.
     if ((err as Partial<FastifyError>).code === 'FST_ERR_CTP_BODY_TOO_LARGE') reply.header('connection', 'close');
-    return sendJson(reply.header('x-amzn-ErrorType', error.errorType), error.status, { message: error.message, __type: error.errorType, ...error.extra });
+    reply.raw.setHeader('x-amzn-ErrorType', error.errorType);
+    return sendJson(reply, error.status, { message: error.message, __type: error.errorType, ...error.extra });
   };
 
   /** Stamp the request id and report the request (metrics, log) once its response is done. */
   const track = (request: FastifyRequest, reply: FastifyReply): void => {
-    reply.header('x-amzn-RequestId', request.id);
+    // Set on the raw response so the name keeps AWS's spelling (fastify lower-cases its own).
+    reply.raw.setHeader('x-amzn-RequestId', request.id);
     const started = Date.now();
     const startedPrecise = performance.now();
     reply.raw.once('close', () => {
-      const operation = request.routeOptions.config.operation ?? 'unknown';
+      // Requests refused before their operation (SigV4, key status, rate limit, no route) count as `unknown`.
+      const operation = request.caller?.admitted === true ? (request.routeOptions.config.operation ?? 'unknown') : 'unknown';
       const errorType = reply.raw.getHeader('x-amzn-ErrorType');
       options.onRequest?.(operation, typeof errorType === 'string' ? errorType : 'ok', (performance.now() - startedPrecise) / 1000);
       options.logger?.info(
@@ -194,6 +199,7 @@ export async function createAdminApp(options: HttpEdgeOptions): Promise<FastifyI
     const url = request.raw.url ?? '/';
     const q = url.indexOf('?');
     const caller: Caller = {
+      admitted: false,
       claim: undefined,
       credential: null,
       rawPath: q === -1 ? url : url.slice(0, q),
@@ -237,6 +243,7 @@ export async function createAdminApp(options: HttpEdgeOptions): Promise<FastifyI
       reply.header('retry-after', String(Math.ceil(turn.retryAfterMs / 1000)));
       throw throttled(credential.accessKeyId, turn.retryAfterMs);
     }
+    caller.admitted = true;
   });
 
   app.setNotFoundHandler(async (request) => {
