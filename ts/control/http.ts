@@ -192,7 +192,10 @@ export async function createAdminApp(options: HttpEdgeOptions): Promise<FastifyI
   // SigV4 signs the bytes: every body arrives as a Buffer, whatever its content type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  app.setErrorHandler((err, request, reply) => answerError(err, request, reply));
+  app.setErrorHandler((err, request, reply) => {
+    // Answers itself and returns nothing: a returned reply would be awaited as a thenable.
+    answerError(err, request, reply);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     track(request, reply);
