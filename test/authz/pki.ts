@@ -5,55 +5,7 @@
  * nothing about the outcome depends on their values.
  */
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-
-// ---- minimal DER writer (X.690) ----
-
-function len(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-const tlv = (tag: number, ...content: Buffer[]): Buffer => {
-  const body = Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), len(body.length), body]);
-};
-const seq = (...c: Buffer[]): Buffer => tlv(0x30, ...c);
-const set = (...c: Buffer[]): Buffer => tlv(0x31, ...c);
-const explicit = (n: number, ...c: Buffer[]): Buffer => tlv(0xa0 + n, ...c);
-const bool = (v: boolean): Buffer => tlv(0x01, Buffer.from([v ? 0xff : 0]));
-const octets = (b: Buffer): Buffer => tlv(0x04, b);
-const bits = (b: Buffer): Buffer => tlv(0x03, Buffer.from([0]), b);
-const utf8 = (s: string): Buffer => tlv(0x0c, Buffer.from(s, 'utf8'));
-const NULL = Buffer.from([0x05, 0x00]);
-
-function integer(value: bigint): Buffer {
-  let hex = value.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  let b = Buffer.from(hex, 'hex');
-  if ((b[0] ?? 0) & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
-  return tlv(0x02, b);
-}
-
-function oid(dotted: string): Buffer {
-  const parts = dotted.split('.').map(Number);
-  const [a = 0, b = 0, ...rest] = parts;
-  const out = [a * 40 + b];
-  for (const p of rest) {
-    const stack = [p & 0x7f];
-    for (let v = Math.floor(p / 128); v > 0; v = Math.floor(v / 128)) stack.unshift((v & 0x7f) | 0x80);
-    out.push(...stack);
-  }
-  return tlv(0x06, Buffer.from(out));
-}
-
-function time(epochSeconds: number): Buffer {
-  const iso = new Date(epochSeconds * 1000).toISOString(); // 2030-01-02T03:04:05.000Z
-  const digits = iso.slice(0, 19).replace(/[-T:]/g, '');
-  const year = Number(iso.slice(0, 4));
-  // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
-  return year < 2050 ? tlv(0x17, Buffer.from(`${digits.slice(2)}Z`)) : tlv(0x18, Buffer.from(`${digits}Z`));
-}
+import { bits, bool, explicit, integer, NULL, octets, oid, pem, seq, set, time, tlv, utf8 } from '../der.js';
 
 // ---- certificates ----
 
@@ -166,8 +118,7 @@ export function certificate(o: CertOptions): Cert {
 }
 
 export function toPem(der: Buffer): string {
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+  return pem('CERTIFICATE', der);
 }
 
 /** PKCS#8 PEM of a private key (for curl / NGINX). */
@@ -176,8 +127,8 @@ export function keyPem(id: Identity): string {
 }
 
 /** The five-character escaping Envoy and NGINX use for PEM in headers (ext-authz.md 1.2). */
-export function escapePem(pem: string): string {
-  return pem.replace(/[\n +/=]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+export function escapePem(text: string): string {
+  return text.replace(/[\n +/=]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
 // ---- certificate revocation lists (branch crl) ----
@@ -206,7 +157,7 @@ export function revocationList(o: CrlOptions): Buffer {
     name(o.issuer.cn),
     thisUpdate,
     time(o.nextUpdate ?? DATES.notAfter),
-    ...(entries.length > 0 ? [tlv(0x30, Buffer.concat(entries))] : []),
+    ...(entries.length > 0 ? [seq(...entries)] : []),
     explicit(0, seq(seq(oid('2.5.29.20'), octets(integer(o.number))))),
   );
   return seq(tbs, alg.der, bits(sign(alg.hash, tbs, o.issuer.key.privateKey)));
@@ -214,6 +165,5 @@ export function revocationList(o: CrlOptions): Buffer {
 
 /** PEM of a CRL. */
 export function crlPem(der: Buffer): string {
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN X509 CRL-----\n${lines.join('\n')}\n-----END X509 CRL-----\n`;
+  return pem('X509 CRL', der);
 }

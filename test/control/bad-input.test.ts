@@ -87,6 +87,27 @@ describe('bad input to the admin API', () => {
     expect([res.status, res.errorType]).toEqual([404, 'UnknownOperationException']);
   });
 
+  it('answers a path with broken percent-encoding with InvalidRequestException', async () => {
+    await expect400({ method: 'GET', path: '/certificates/%zz' }, 'InvalidRequestException', 'not valid percent-encoding');
+  });
+
+  it('routes a long percent-encoded path parameter to its operation, which validates it', async () => {
+    const res = await signedFetch(harness, ACCOUNT_A, { method: 'DELETE', path: `/things/${'%41'.repeat(200)}/principals` });
+    expect([res.status, res.errorType]).toEqual([400, 'InvalidRequestException']);
+    expect(String(res.json?.['message'])).toContain('thingName');
+  });
+
+  it('answers an empty path parameter (a trailing slash) with 404 UnknownOperationException, not a validation error', async () => {
+    const res = await signedFetch(harness, ACCOUNT_A, { method: 'DELETE', path: '/certificates/' });
+    expect([res.status, res.errorType]).toEqual([404, 'UnknownOperationException']);
+  });
+
+  it('reads a body whatever its content type: SigV4 signs the bytes', async () => {
+    const body = JSON.stringify({ certificatePem: 'hello' });
+    await expect400({ method: 'POST', path: '/certificate/register-no-ca', body, headers: { 'content-type': 'text/plain' } }, 'CertificateValidationException', 'does not contain a PEM certificate');
+    await expect400({ method: 'POST', path: '/certificate/register-no-ca', body, headers: { 'content-type': 'application/x-amz-json-1.1' } }, 'CertificateValidationException', 'does not contain a PEM certificate');
+  });
+
   it('still lists exactly the one good certificate afterwards', async () => {
     const page = await a.send(new ListCertificatesCommand({}));
     expect(page.certificates?.map((c) => c.certificateId)).toEqual([knownId]);

@@ -195,7 +195,7 @@ export async function signedFetch(
     sha256: Sha256,
   });
   const headers: Record<string, string> = { host: url.host, ...req.headers };
-  if (req.body !== undefined) headers['content-type'] = 'application/json';
+  if (req.body !== undefined && req.headers?.['content-type'] === undefined) headers['content-type'] = 'application/json';
   const signed = await signer.sign({
     method: req.method,
     protocol: 'http:',

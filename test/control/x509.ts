@@ -4,45 +4,7 @@
  * control-plane tests need (names of CN/O/OU/C, basicConstraints, keyUsage, extendedKeyUsage).
  */
 import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-
-function len(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-function tlv(tag: number, ...content: Buffer[]): Buffer {
-  const body = Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), len(body.length), body]);
-}
-
-const seq = (...c: Buffer[]): Buffer => tlv(0x30, ...c);
-const set = (...c: Buffer[]): Buffer => tlv(0x31, ...c);
-
-function oid(dotted: string): Buffer {
-  const parts = dotted.split('.').map(Number);
-  const bytes: number[] = [(parts[0] ?? 0) * 40 + (parts[1] ?? 0)];
-  for (const part of parts.slice(2)) {
-    const chunk: number[] = [part & 0x7f];
-    for (let v = Math.floor(part / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift((v & 0x7f) | 0x80);
-    bytes.push(...chunk);
-  }
-  return tlv(0x06, Buffer.from(bytes));
-}
-
-function integer(raw: Buffer): Buffer {
-  let start = 0;
-  while (start < raw.length - 1 && raw[start] === 0) start++;
-  const bytes = raw.subarray(start);
-  const first = bytes[0] ?? 0;
-  return tlv(0x02, first & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
-}
-
-function time(date: Date): Buffer {
-  const iso = date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return date.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(`${iso.slice(2)}Z`)) : tlv(0x18, Buffer.from(`${iso}Z`));
-}
+import { bits, bool, explicit, integer, NULL, octets, oid, pem, printable, seq, set, time, tlv, utf8 } from '../der.js';
 
 const ATTRIBUTE_OIDS: Record<string, string> = { CN: '2.5.4.3', O: '2.5.4.10', OU: '2.5.4.11', C: '2.5.4.6' };
 
@@ -52,7 +14,7 @@ function name(attributes: readonly (readonly [string, string])[]): Buffer {
     ...attributes.map(([type, value]) => {
       const id = ATTRIBUTE_OIDS[type];
       if (!id) throw new Error(`unsupported attribute ${type}`);
-      return set(seq(oid(id), type === 'C' ? tlv(0x13, Buffer.from(value)) : tlv(0x0c, Buffer.from(value, 'utf8'))));
+      return set(seq(oid(id), type === 'C' ? printable(value) : utf8(value)));
     }),
   );
 }
@@ -61,16 +23,7 @@ export type SignatureHash = 'sha256' | 'sha1';
 
 function signatureAlgorithm(key: KeyObject, hash: SignatureHash): Buffer {
   if (key.asymmetricKeyType === 'ec') return seq(oid('1.2.840.10045.4.3.2'));
-  return seq(oid(hash === 'sha1' ? '1.2.840.113549.1.1.5' : '1.2.840.113549.1.1.11'), tlv(0x05));
-}
-
-function bitString(bytes: Buffer): Buffer {
-  return tlv(0x03, Buffer.from([0]), bytes);
-}
-
-function pem(label: string, der: Buffer): string {
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+  return seq(oid(hash === 'sha1' ? '1.2.840.113549.1.1.5' : '1.2.840.113549.1.1.11'), NULL);
 }
 
 export type Name = readonly (readonly [string, string])[];
@@ -101,39 +54,37 @@ export function certificate(spec: CertificateSpec): string {
   const signer = spec.issuer?.key ?? spec.key.privateKey;
   const hash = spec.hash ?? 'sha256';
   const alg = signatureAlgorithm(signer, hash);
-  const serialBytes = Buffer.alloc(8);
-  serialBytes.writeBigUInt64BE(BigInt(spec.serial ?? 1));
-  const basic = spec.ca ? seq(tlv(0x01, Buffer.from([0xff]))) : seq();
+  const basic = spec.ca ? seq(bool(true)) : seq();
   const extensions = seq(
-    seq(oid('2.5.29.19'), tlv(0x01, Buffer.from([0xff])), tlv(0x04, basic)),
-    seq(oid('2.5.29.15'), tlv(0x01, Buffer.from([0xff])), tlv(0x04, tlv(0x03, spec.ca ? Buffer.from([0x01, 0x06]) : Buffer.from([0x07, 0x80])))),
-    ...(spec.eku === undefined ? [] : [seq(oid('2.5.29.37'), tlv(0x04, seq(...spec.eku.map((p) => oid(EKU_OIDS[p])))))]),
+    seq(oid('2.5.29.19'), bool(true), octets(basic)),
+    seq(oid('2.5.29.15'), bool(true), octets(tlv(0x03, spec.ca ? Buffer.from([0x01, 0x06]) : Buffer.from([0x07, 0x80])))),
+    ...(spec.eku === undefined ? [] : [seq(oid('2.5.29.37'), octets(seq(...spec.eku.map((p) => oid(EKU_OIDS[p])))))]),
   );
   const tbs = seq(
-    tlv(0xa0, integer(Buffer.from([2]))),
-    integer(serialBytes),
+    explicit(0, integer(2n)),
+    integer(BigInt(spec.serial ?? 1)),
     alg,
     name(spec.issuer?.name ?? spec.subject),
     seq(time(spec.notBefore ?? FIXED_NOT_BEFORE), time(spec.notAfter ?? FIXED_NOT_AFTER)),
     name(spec.subject),
     spec.key.publicKey.export({ type: 'spki', format: 'der' }),
-    tlv(0xa3, extensions),
+    explicit(3, extensions),
   );
   const signature = sign(signer.asymmetricKeyType === 'ec' ? 'sha256' : hash, tbs, signer);
-  return pem('CERTIFICATE', seq(tbs, alg, bitString(signature)));
+  return pem('CERTIFICATE', seq(tbs, alg, bits(signature)));
 }
 
 /** A PKCS#10 certificate signing request for `key` with `subject`. */
 export function csr(subject: Name, key: { publicKey: KeyObject; privateKey: KeyObject }): string {
-  const info = seq(integer(Buffer.from([0])), name(subject), key.publicKey.export({ type: 'spki', format: 'der' }), tlv(0xa0));
+  const info = seq(integer(0n), name(subject), key.publicKey.export({ type: 'spki', format: 'der' }), explicit(0));
   const alg = signatureAlgorithm(key.privateKey, 'sha256');
-  return pem('CERTIFICATE REQUEST', seq(info, alg, bitString(sign('sha256', info, key.privateKey))));
+  return pem('CERTIFICATE REQUEST', seq(info, alg, bits(sign('sha256', info, key.privateKey))));
 }
 
 export type KeyPair = { publicKey: KeyObject; privateKey: KeyObject };
 
-export function rsaKey(bits = 2048): KeyPair {
-  return generateKeyPairSync('rsa', { modulusLength: bits });
+export function rsaKey(modulusLength = 2048): KeyPair {
+  return generateKeyPairSync('rsa', { modulusLength });
 }
 
 export function ecKey(): KeyPair {

@@ -6,8 +6,18 @@
  * Envoy would refuse the file at start-up. Fields newer than the bundled API are accepted
  * only when listed in `newer` (message → field → JSON type), so each one is named.
  */
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
-import { envoyIncludeDirs } from '../../ts/ingress/envoyProtos.js';
+
+/**
+ * The whole Envoy API (bootstrap and every extension), as bundled in `@grpc/grpc-js-xds`
+ * (a devDependency: the server needs only the ext_authz protos vendored in `protos/`).
+ */
+function envoyIncludeDirs(): string[] {
+  const root = path.dirname(createRequire(import.meta.url).resolve('@grpc/grpc-js-xds/package.json'));
+  return ['deps/envoy-api', 'deps/xds', 'deps/googleapis', 'deps/protoc-gen-validate'].map((d) => path.join(root, d));
+}
 
 interface FieldDescriptor {
   name: string;

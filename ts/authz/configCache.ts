@@ -4,8 +4,13 @@
  * Neither is certificate status (status and thing names are never cached: revocation
  * stays immediate); a change to either takes effect within `ttlMs`. Profiling the warm
  * path showed each SQLite statement costs ~5–9 µs (a WAL read transaction of its own).
- * `ttlMs` 0 disables the cache.
+ * `ttlMs` 0 disables the cache. Bounded by `lru-cache` (least recently used dropped first);
+ * the expiry is kept per entry here because the decision passes its own clock.
  */
+import { LRUCache } from 'lru-cache';
+
+/** Default bound: routing entries per SNI and anchors per CA; far above a real deployment's. */
+export const CONFIG_CACHE_MAX = 10_000;
 
 interface Entry<T> {
   value: T;
@@ -14,14 +19,18 @@ interface Entry<T> {
 
 export class ConfigCache<T> {
   readonly #ttlMs: number;
-  readonly #max: number;
-  readonly #entries = new Map<string, Entry<T>>();
+  readonly #entries: LRUCache<string, Entry<T>>;
 
-  /** Entries live `ttlMs`; at most `max` are kept (the oldest inserted is dropped first). */
-  constructor(ttlMs: number, max = 10_000) {
+  /** Entries live `ttlMs`; at most `max` are kept (the least recently used is dropped first). */
+  constructor(ttlMs: number, max = CONFIG_CACHE_MAX) {
     if (!Number.isInteger(ttlMs) || ttlMs < 0) throw new RangeError(`config cache TTL must be an integer >= 0 ms, got ${ttlMs}`);
     this.#ttlMs = ttlMs;
-    this.#max = max;
+    this.#entries = new LRUCache({ max });
+  }
+
+  /** Entries held (fresh or not yet noticed stale). */
+  get size(): number {
+    return this.#entries.size;
   }
 
   /** The cached value for `key` if present and fresh (a synchronous hit), else undefined. */
@@ -52,11 +61,6 @@ export class ConfigCache<T> {
   }
 
   #remember(key: string, now: number, value: T): void {
-    if (this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
-    this.#entries.delete(key);
     this.#entries.set(key, { value, until: now + this.#ttlMs });
   }
 }

@@ -4,6 +4,7 @@
  * appended to the durable event log; the connection is still refused. Webhook delivery
  * reads that log (`webhooks.ts`), so an event survives a crash between the two steps.
  */
+import { LRUCache } from 'lru-cache';
 import type { CaCertificateRecord, RegistryAuthorizerWriter, RegistryEvent } from '../registry/types.js';
 
 /** The topic AWS IoT publishes the registration event on (spec 7.3). */
@@ -24,16 +25,19 @@ export interface JitrLeaf {
   notAfter: number;
 }
 
-/** Certificates whose last re-emission time is remembered (for `reemitIntervalMs`). */
-const REEMITTED_MAX = 10_000;
+/**
+ * Certificates whose last re-emission time is remembered (for `reemitIntervalMs`): bounds
+ * memory against a flood of distinct pending certificates; one forgotten only re-emits early.
+ */
+export const REEMITTED_MAX = 10_000;
 
 export class Jitr {
   readonly #writer: RegistryAuthorizerWriter;
   readonly #clock: () => number;
   readonly #onEvent: ((event: RegistryEvent) => void) | undefined;
   readonly #reemitIntervalMs: number;
-  /** `${accountId}/${certificateId}` → epoch ms of this process's last re-emission. */
-  readonly #reemitted = new Map<string, number>();
+  /** `${accountId}/${certificateId}` → epoch ms of this process's last re-emission (least recently emitted dropped first). */
+  readonly #reemitted = new LRUCache<string, number>({ max: REEMITTED_MAX });
 
   /**
    * `onEvent` is told after each append (the webhook deliverer wakes up on it).
@@ -66,13 +70,7 @@ export class Jitr {
   /** Remember when this process last emitted for a certificate (bounded, oldest dropped). */
   #emitted(accountId: string, certificateId: string): void {
     if (this.#reemitIntervalMs === 0) return;
-    const key = `${accountId}/${certificateId}`;
-    this.#reemitted.delete(key);
-    if (this.#reemitted.size >= REEMITTED_MAX) {
-      const oldest = this.#reemitted.keys().next();
-      if (oldest.done !== true) this.#reemitted.delete(oldest.value);
-    }
-    this.#reemitted.set(key, this.#clock());
+    this.#reemitted.set(`${accountId}/${certificateId}`, this.#clock());
   }
 
   /** Register `leaf` in the CA's account as PENDING_ACTIVATION and emit the event. */

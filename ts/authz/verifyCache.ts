@@ -6,8 +6,10 @@
  *
  * Bounded (least recently used entry evicted first) and each entry expires at the
  * earliest notAfter of the certificates it vouches for, after which a stale "verified"
- * could otherwise outlive an expired CA. A capacity of 0 disables it.
+ * could otherwise outlive an expired CA. A capacity of 0 disables it. The bound and the
+ * recency order are `lru-cache`'s; the expiry is checked here against the decision's clock.
  */
+import { LRUCache } from 'lru-cache';
 import type { CertificateInfo } from '../engine/types.js';
 
 /** A certificate on a verified path and the certificate that issued it (branch crl). */
@@ -46,8 +48,8 @@ export interface CacheStats {
 
 export class VerifyCache {
   readonly #capacity: number;
-  // A Map iterates in insertion order; re-inserting on hit makes the first key the LRU.
-  readonly #entries = new Map<string, CachedChain>();
+  /** Undefined when disabled (lru-cache needs a bound of at least 1). */
+  readonly #entries: LRUCache<string, CachedChain> | undefined;
   #hits = 0;
   #misses = 0;
 
@@ -55,6 +57,7 @@ export class VerifyCache {
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`verify cache size must be an integer >= 0, got ${capacity}`);
     this.#capacity = capacity;
+    this.#entries = capacity === 0 ? undefined : new LRUCache({ max: capacity });
   }
 
   get capacity(): number {
@@ -63,33 +66,26 @@ export class VerifyCache {
 
   /** The entry for `key` if present and not expired at `now` (epoch seconds). */
   get(key: string, now: number): CachedChain | undefined {
-    const entry = this.#entries.get(key);
+    const entry = this.#entries?.get(key);
     if (entry === undefined) {
       this.#misses++;
       return undefined;
     }
     if (now > entry.expiresAt) {
-      this.#entries.delete(key);
+      this.#entries?.delete(key);
       this.#misses++;
       return undefined;
     }
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
     this.#hits++;
     return entry;
   }
 
   /** Start remembering a chain by its leaf's certificateId; returns the (possibly existing) entry. */
   remember(key: string, certificateId: string): CachedChain {
-    const existing = this.#entries.get(key);
+    const existing = this.#entries?.get(key);
     if (existing !== undefined) return existing;
     const entry: CachedChain = { certificateId, leaf: undefined, verifiedBy: new Map(), crlLinks: new Map(), expiresAt: Number.POSITIVE_INFINITY };
-    if (this.#capacity === 0) return entry;
-    if (this.#entries.size >= this.#capacity) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, entry);
+    this.#entries?.set(key, entry);
     return entry;
   }
 
@@ -111,6 +107,6 @@ export class VerifyCache {
   }
 
   stats(): CacheStats {
-    return { hits: this.#hits, misses: this.#misses, size: this.#entries.size };
+    return { hits: this.#hits, misses: this.#misses, size: this.#entries?.size ?? 0 };
   }
 }

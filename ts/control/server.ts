@@ -9,7 +9,7 @@ import { loadEngine } from '../engine/load.js';
 import type { Engine, EngineName } from '../engine/types.js';
 import type { Registry } from '../registry/types.js';
 import type { ControlContext } from './context.js';
-import { createRequestListener, type AdminLogger } from './http.js';
+import { createAdminApp, type AdminLogger } from './http.js';
 import { caRoutes } from './operations/cas.js';
 import { crlRoutes } from './operations/crls.js';
 import { certificateRoutes } from './operations/certificates.js';
@@ -79,7 +79,10 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
   const settings = await options.registry.settings();
   const nowMs = options.now ?? Date.now;
   const ctx: ControlContext = { registry: options.registry, engine, settings, now: () => nowMs() / 1000 };
-  const api = createRequestListener({
+  // Admin calls are small; a slow client must not hold a socket (or its body) for long.
+  const admission = options.admission ?? DEFAULT_ADMISSION;
+  const dashboard = options.dashboard;
+  const app = await createAdminApp({
     registry: options.registry,
     routes: adminRoutes(ctx),
     region: settings.region,
@@ -88,14 +91,13 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
     rateLimiter: new KeyRateLimiter(options.adminRateLimit ?? DEFAULT_ADMIN_RATE_LIMIT),
     now: nowMs,
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+    // The node:http(s) server is ours (admission limits, TLS); `GET /dashboard` is answered before the API sees it.
+    serverFactory: (api) => {
+      const listener: http.RequestListener = dashboard === undefined ? api : (req, res) => void (dashboard.handle(req, res) || api(req, res));
+      return options.tls === undefined
+        ? http.createServer(admissionServerOptions(admission), listener)
+        : https.createServer({ ...admissionServerOptions(admission), cert: options.tls.cert, key: options.tls.key }, listener);
+    },
   });
-  const dashboard = options.dashboard;
-  const listener: http.RequestListener = dashboard === undefined ? api : (req, res) => void (dashboard.handle(req, res) || api(req, res));
-  // Admin calls are small; a slow client must not hold a socket (or its body) for long.
-  const admission = options.admission ?? DEFAULT_ADMISSION;
-  const server =
-    options.tls === undefined
-      ? http.createServer(admissionServerOptions(admission), listener)
-      : https.createServer({ ...admissionServerOptions(admission), cert: options.tls.cert, key: options.tls.key }, listener);
-  return capConnections(server, admission);
+  return capConnections(app.server, admission);
 }

@@ -9,6 +9,7 @@
  * sign every device certificate, so KeyObjects are cached by SPKI bytes (bounded).
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 /** node:crypto digest names per AWS algorithm name; DSA and ECDSA signatures are DER. */
 const DIGESTS: Record<string, string> = {
@@ -22,15 +23,15 @@ const DIGESTS: Record<string, string> = {
 };
 
 /** Registered CAs per installation are few; 1024 keys bound memory for hostile input. */
-const MAX_CACHED_KEYS = 1024;
-const keys = new Map<string, KeyObject>();
+export const MAX_CACHED_KEYS = 1024;
+/** SPKI (base64) → its KeyObject; the least recently used dropped first. */
+const keys = new LRUCache<string, KeyObject>({ max: MAX_CACHED_KEYS });
 
 function keyFor(spki: Uint8Array): KeyObject {
   const id = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString('base64');
   let key = keys.get(id);
   if (key === undefined) {
     key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-    if (keys.size >= MAX_CACHED_KEYS) keys.clear();
     keys.set(id, key);
   }
   return key;

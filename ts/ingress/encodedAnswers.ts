@@ -10,6 +10,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Decision } from '../authz/decision.js';
+import { deepFreeze } from '../deepFreeze.js';
 
 /** Distinct answers remembered (oldest dropped first): a fleet's working set, a few MB at most. */
 export const ENCODED_ANSWERS_MAX = 10_000;
@@ -66,12 +67,4 @@ export class EncodedAnswers {
     if (definition === undefined) throw new Error(`the service has no method ${method}`);
     return { ...service, [method]: { ...definition, responseSerialize: this.serialize } };
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
 }

@@ -1,12 +1,14 @@
 /**
- * The real Envoy ext_authz protos, shipped inside `@grpc/grpc-js-xds` (ext-authz.md 3).
- * All four include directories are required; `longs`/`enums` must be the String
- * constructor (the string "String" silently yields numbers).
+ * The real Envoy ext_authz protos, vendored in `protos/` (the 19 files the Authorization
+ * service imports, laid out by import path as in Envoy's `api/` tree; sources and licence
+ * in protos/README.md). `longs`/`enums` must be the String constructor (the string
+ * "String" silently yields numbers).
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { projectRoot } from '../paths.js';
 
 const require = createRequire(import.meta.url);
 
@@ -16,11 +18,8 @@ export const EXTERNAL_AUTH_PROTO = 'envoy/service/auth/v3/external_auth.proto';
 /** Loader options verified against Envoy's messages (ext-authz.md 3.2). */
 export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
-/** The four include directories inside the installed `@grpc/grpc-js-xds`. */
-export function envoyIncludeDirs(): string[] {
-  const root = path.dirname(require.resolve('@grpc/grpc-js-xds/package.json'));
-  return ['deps/envoy-api', 'deps/xds', 'deps/googleapis', 'deps/protoc-gen-validate'].map((d) => path.join(root, d));
-}
+/** The include directory of {@link EXTERNAL_AUTH_PROTO} and everything it imports. */
+export const ENVOY_PROTOS_DIR = path.join(projectRoot, 'protos');
 
 /** The gRPC health-checking proto, as shipped in `grpc-health-check` (grpcHealth.ts). */
 export const HEALTH_PROTO = 'health/v1/health.proto';
@@ -39,7 +38,7 @@ let definition: protoLoader.PackageDefinition | undefined;
 export function grpcPackageDefinition(): protoLoader.PackageDefinition {
   definition ??= protoLoader.loadSync([EXTERNAL_AUTH_PROTO, HEALTH_PROTO], {
     ...LOADER_OPTIONS,
-    includeDirs: [...envoyIncludeDirs(), healthIncludeDir()],
+    includeDirs: [ENVOY_PROTOS_DIR, healthIncludeDir()],
   });
   return definition;
 }

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigCache } from '../../ts/authz/configCache.js';
+
+describe('the configuration cache', () => {
+  it('answers from memory for ttlMs, then loads again', () => {
+    const cache = new ConfigCache<string>(1000);
+    let loads = 0;
+    const load = () => `v${++loads}`;
+    expect(cache.getSync('k', 0, load)).toBe('v1');
+    expect(cache.peek('k', 999)).toBe('v1');
+    expect(cache.getSync('k', 999, load)).toBe('v1');
+    expect(cache.peek('k', 1000)).toBeUndefined();
+    expect(cache.getSync('k', 1000, load)).toBe('v2');
+  });
+
+  it('keeps at most `max` entries, dropping the least recently used', () => {
+    const cache = new ConfigCache<string>(1000, 2);
+    cache.getSync('a', 0, () => 'a');
+    cache.getSync('b', 0, () => 'b');
+    expect(cache.peek('a', 1)).toBe('a');
+    cache.getSync('c', 0, () => 'c');
+    expect(cache.size).toBe(2);
+    expect(cache.peek('b', 1)).toBeUndefined();
+    expect(cache.peek('a', 1)).toBe('a');
+    expect(cache.peek('c', 1)).toBe('c');
+  });
+
+  it('with ttlMs 0 loads every time and keeps nothing', async () => {
+    const cache = new ConfigCache<string>(0);
+    let loads = 0;
+    expect(await cache.get('k', 0, () => Promise.resolve(`v${++loads}`))).toBe('v1');
+    expect(await cache.get('k', 0, () => Promise.resolve(`v${++loads}`))).toBe('v2');
+    expect(cache.size).toBe(0);
+  });
+
+  it('rejects a negative or fractional TTL', () => {
+    expect(() => new ConfigCache(-1)).toThrow(RangeError);
+    expect(() => new ConfigCache(0.5)).toThrow(RangeError);
+  });
+});
