@@ -27,6 +27,7 @@ import { projectRoot } from '../ts/paths.js';
 import { Sha256 } from '../test/control/harness.js';
 import { ACCOUNT, BenchRegistry } from './fixtures.js';
 import { exportRevision } from './revision.js';
+import { median } from './median.js';
 
 const BEFORE = process.env.BENCH_BEFORE ?? 'main';
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
@@ -131,7 +132,6 @@ async function main(): Promise<void> {
           totals.set(server.name, [...(totals.get(server.name) ?? []), r]);
         }
       }
-      const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? NaN;
       const summary = servers.map((s) => {
         const runs = totals.get(s.name) ?? [];
         return { name: s.name, rps: median(runs.map((r) => r.rps)), cpuUs: median(runs.map((r) => r.cpuUs)) };

@@ -28,6 +28,7 @@ import { authorizationService } from '../ts/ingress/envoyProtos.js';
 import { projectRoot } from '../ts/paths.js';
 import { certificate, escapePem, identity, type Cert } from '../test/authz/pki.js';
 import { closedLoopGrpc, closedLoopHttp, openLoopHttp, type LoadResult } from './authzLoad.js';
+import { median } from './median.js';
 import type { BenchRegistry } from './fixtures.js';
 
 const PREFIX = 'benchbenchbenc';
@@ -234,12 +235,6 @@ async function fixtures(dir: string): Promise<Fixtures> {
   return result;
 }
 
-function median(xs: number[]): number {
-  // A typed array sorts numerically and is a copy, leaving `xs` alone.
-  const sorted = Float64Array.from(xs);
-  sorted.sort();
-  return sorted[Math.floor(xs.length / 2)] ?? NaN;
-}
 
 async function httpRun(origin: string, bodies: (i: number) => string, maxRequests = Infinity): Promise<LoadResult> {
   return closedLoopHttp({ origin, path: '/v1/authorize', body: bodies, connections: CONNECTIONS, maxRequests, durationMs: DURATION_MS, check: expectAllow });

@@ -9,6 +9,7 @@
 import { ConfigCache } from '../ts/authz/configCache.js';
 import { VerifyCache } from '../ts/authz/verifyCache.js';
 import { exportRevision } from './revision.js';
+import { median } from './median.js';
 
 const ITERATIONS = 2_000_000;
 const ROUNDS = 7;
@@ -52,7 +53,6 @@ try {
     results.before.push(run(old));
     results.after.push(run({ VerifyCache, ConfigCache }));
   }
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? NaN;
   console.log(`cache work of one warm decision (1 VerifyCache.get + 2 ConfigCache.peek), CPU ns, median of ${ROUNDS}:`);
   console.log(`  before (${before.commit}) ${median(results.before).toFixed(0)} ns   after (this tree) ${median(results.after).toFixed(0)} ns`);
 } finally {

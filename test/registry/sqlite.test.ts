@@ -114,6 +114,7 @@ describe('sqlite registry file', () => {
     // waiting out the busy timeout on the first one's write lock.
     const started = Date.now();
     const second = other.createAccount({ accountId: '222222222222', endpointPrefix: 'bbbbbbbbbbbbbb' });
+    // oxlint-disable-next-line no-unmodified-loop-condition -- `done` is set by the write's finally
     while (!done) {
       seen.add(visible());
       await Promise.resolve();
