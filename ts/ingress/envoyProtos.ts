@@ -1,5 +1,6 @@
 /**
- * The real Envoy ext_authz protos, shipped inside `@grpc/grpc-js-xds` (ext-authz.md 3).
+ * The real Envoy ext_authz protos, shipped inside `@grpc/grpc-js-xds` (its `deps/envoy-api`,
+ * `deps/xds`, `deps/googleapis`, `deps/protoc-gen-validate`).
  * All four include directories are required; `longs`/`enums` must be the String
  * constructor (the string "String" silently yields numbers).
  */
@@ -13,7 +14,7 @@ const require = createRequire(import.meta.url);
 /** Entry file of the Authorization service. */
 export const EXTERNAL_AUTH_PROTO = 'envoy/service/auth/v3/external_auth.proto';
 
-/** Loader options verified against Envoy's messages (ext-authz.md 3.2). */
+/** Loader options verified against Envoy's messages (test/ingress/grpc.test.ts sends real CheckRequests). */
 export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
 /** The four include directories inside the installed `@grpc/grpc-js-xds`. */

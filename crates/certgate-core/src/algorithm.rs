@@ -1,4 +1,5 @@
-//! The seven signature algorithms AWS IoT accepts (spec section 6.4) and the public key
+//! The seven signature algorithms AWS IoT accepts
+//! (<https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html>) and the public key
 //! facts policy needs. Everything else is refused by name.
 
 use der::asn1::UintRef;

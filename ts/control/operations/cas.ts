@@ -1,4 +1,7 @@
-/** Registration code and CA certificate operations (spec 4.1-4.7). */
+/**
+ * Registration code and CA certificate operations (https://docs.aws.amazon.com/iot/latest/apireference/API_GetRegistrationCode.html,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCACertificate.html and the other *CACertificate* pages).
+ */
 import { randomBytes } from 'node:crypto';
 import { RegistryError, type RegistrationConfig, type Tag } from '../../registry/types.js';
 import { caCertificateArn, type ControlContext } from '../context.js';
@@ -24,7 +27,7 @@ const TEMPLATE_NAME = /^[0-9A-Za-z_-]+$/;
 /** AWS tagging limit: 50 tags per resource. */
 export const MAX_TAGS = 50;
 
-/** `registrationConfig` with the model's constraints (spec 4.3). */
+/** `registrationConfig` with the model's constraints (https://docs.aws.amazon.com/iot/latest/apireference/API_RegistrationConfig.html). */
 function registrationConfig(body: Record<string, unknown>): RegistrationConfig | undefined {
   const raw = bodyObject(body, 'registrationConfig');
   if (raw === undefined) return undefined;

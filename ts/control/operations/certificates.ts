@@ -1,4 +1,8 @@
-/** Device certificate operations (spec 3.1, 4.8, 4.9, 4.12-4.16). */
+/**
+ * Device certificate operations (https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCertificate.html,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCertificate.html, https://docs.aws.amazon.com/iot/latest/apireference/API_DeleteCertificate.html
+ * and the other *Certificate* pages).
+ */
 import { RegistryError, type CaCertificateRecord, type CertificateStatus, type NewCertificate } from '../../registry/types.js';
 import { certificateArn, type ControlContext } from '../context.js';
 import { AwsError, fromRegistryError, invalid } from '../errors.js';
@@ -8,11 +12,17 @@ import type { Route } from '../router.js';
 import { bodyArray, bodyEnum, bodyString, certificateIdParam, pageRequest, queryBool, queryEnum, type ApiRequest } from '../validate.js';
 
 const ALL_STATUSES = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'] as const;
-/** Statuses an operator may set (spec 3.1): the PENDING_* values are internal, REGISTER_INACTIVE deprecated. */
+/**
+ * Statuses an operator may set: the PENDING_* values are internal, REGISTER_INACTIVE deprecated
+ * (https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCertificate.html).
+ */
 const SETTABLE: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'REVOKED'];
 /** Statuses UpdateCertificate may leave: REVOKED is final, PENDING_TRANSFER moves only by the transfer operations. */
 export const UPDATABLE_FROM: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE'];
-/** Statuses DeleteCertificate accepts: not ACTIVE (spec 4.16) and not PENDING_TRANSFER (UNVERIFIED choice). */
+/**
+ * Statuses DeleteCertificate accepts: not ACTIVE (https://docs.aws.amazon.com/iot/latest/apireference/API_DeleteCertificate.html) and not
+ * PENDING_TRANSFER (UNVERIFIED choice).
+ */
 export const DELETABLE_FROM: readonly CertificateStatus[] = ['INACTIVE', 'REVOKED', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE'];
 
 function settable(status: CertificateStatus, member: string): CertificateStatus {

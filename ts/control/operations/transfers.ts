@@ -1,11 +1,14 @@
-/** Certificate transfer between accounts (spec 4.17). */
+/** Certificate transfer between accounts (https://docs.aws.amazon.com/iot/latest/developerguide/transfer-cert.html). */
 import { RegistryError } from '../../registry/types.js';
 import { certificateArn, type ControlContext } from '../context.js';
 import { fromRegistryError, invalid, type AwsErrorName } from '../errors.js';
 import type { Route } from '../router.js';
 import { accountIdValue, bodyString, certificateIdParam, pageRequest, queryBool, queryString, type ApiRequest } from '../validate.js';
 
-/** AWS IoT model: transferMessage and rejectReason are at most 128 characters (spec 8). */
+/**
+ * transferMessage and rejectReason are at most 128 characters (https://docs.aws.amazon.com/iot/latest/apireference/API_TransferCertificate.html,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_RejectCertificateTransfer.html).
+ */
 export const MAX_TRANSFER_TEXT = 128;
 
 async function mapped<T>(work: Promise<T>, overrides: Partial<Record<RegistryError['code'], AwsErrorName>>): Promise<T> {
