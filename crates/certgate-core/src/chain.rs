@@ -1,4 +1,4 @@
-//! RFC 5280 section 6 path validation at a caller-given time against caller-given
+//! <https://www.rfc-editor.org/rfc/rfc5280#section-6> path validation at a caller-given time against caller-given
 //! anchors. Anchors are registered CA certificates and need not be self-signed: AWS IoT's
 //! rule is that the *immediate* issuer of a device certificate is the registered CA
 //! (<https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html>), so

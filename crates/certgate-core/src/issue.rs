@@ -71,7 +71,7 @@ fn serial(random: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(s)
 }
 
-/// RFC 7093 section 2 method 1: the leftmost 160 bits of SHA-256 of subjectPublicKey.
+/// <https://www.rfc-editor.org/rfc/rfc7093#section-2> method 1: the leftmost 160 bits of SHA-256 of subjectPublicKey.
 pub fn key_identifier(spki_der: &[u8]) -> Result<Vec<u8>, Error> {
     let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| {
         Error::new(
