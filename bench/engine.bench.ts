@@ -11,6 +11,9 @@
  * Inputs are the algorithm cases of test/fixtures/engine/cases.json (same bytes for
  * every contender). Every contender's verdict is checked equal before timing.
  * Run: `npx vite-node bench/engine.bench.ts` (needs `npm run build:native build:wasm`).
+ *
+ * `BENCH_WASM_BASELINE=DIR` adds `wasm-baseline`: another build of the wasm engine (its
+ * `certgate_wasm.js` in DIR, e.g. one built without wasm-opt), timed in the same run.
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -47,6 +50,14 @@ const wasm = loadEngine('wasm');
 const wasmModule = createRequire(import.meta.url)(wasmModulePath) as EngineBinding & {
   setHostVerifier(fn: typeof hostVerify | undefined): void;
 };
+const BASELINE_DIR = process.env.BENCH_WASM_BASELINE;
+const baseline =
+  BASELINE_DIR === undefined
+    ? undefined
+    : (createRequire(import.meta.url)(path.resolve(BASELINE_DIR, 'certgate_wasm.js')) as EngineBinding & {
+        setHostVerifier(fn: typeof hostVerify | undefined): void;
+      });
+baseline?.setHostVerifier(hostVerify);
 
 function nodeVerify(leafDer: Buffer, ca: X509Certificate, at: number): boolean {
   const leaf = new X509Certificate(leafDer);
@@ -97,21 +108,50 @@ for (const [algorithm, caseName] of Object.entries(ALGORITHMS)) {
   if (!parsed.ok || !isDeepStrictEqual(parsed, wasm.inspect(leaf))) {
     throw new Error(`${algorithm}: inspect differs`);
   }
+  if (baseline && (!baseline.verifyChain(leaf, [], [caDer], at, 'client').ok || !isDeepStrictEqual(parsed, baseline.inspect(leaf)))) {
+    throw new Error(`${algorithm}: wasm-baseline disagrees`);
+  }
+  const withBaseline = (tasks: Record<string, () => unknown>, call: (b: EngineBinding) => unknown, name = 'wasm-baseline') =>
+    baseline ? { ...tasks, [name]: () => call(baseline) } : tasks;
 
-  await measure(algorithm, 'parse', {
-    native: () => native.inspect(leaf),
-    wasm: () => wasm.inspect(leaf),
-    node: () => nodeParse(leaf),
-  });
-  await measure(algorithm, 'verify', {
-    native: () => native.verifyChain(leaf, [], [caDer], at, 'client'),
-    wasm: () => wasm.verifyChain(leaf, [], [caDer], at, 'client'),
-    node: () => nodeVerify(leaf, new X509Certificate(caDer), at),
-    'node-ca-cached': () => nodeVerify(leaf, caCached, at),
-  });
+  await measure(
+    algorithm,
+    'parse',
+    withBaseline(
+      {
+        native: () => native.inspect(leaf),
+        wasm: () => wasm.inspect(leaf),
+        node: () => nodeParse(leaf),
+      },
+      (b) => b.inspect(leaf),
+    ),
+  );
+  await measure(
+    algorithm,
+    'verify',
+    withBaseline(
+      {
+        native: () => native.verifyChain(leaf, [], [caDer], at, 'client'),
+        wasm: () => wasm.verifyChain(leaf, [], [caDer], at, 'client'),
+        node: () => nodeVerify(leaf, new X509Certificate(caDer), at),
+        'node-ca-cached': () => nodeVerify(leaf, caCached, at),
+      },
+      (b) => b.verifyChain(leaf, [], [caDer], at, 'client'),
+    ),
+  );
   wasmModule.setHostVerifier(undefined);
-  await measure(algorithm, 'verify', { 'wasm-pure': () => wasmModule.verifyChain(leaf, [], [caDer], at, 'client') });
+  baseline?.setHostVerifier(undefined);
+  await measure(
+    algorithm,
+    'verify',
+    withBaseline(
+      { 'wasm-pure': () => wasmModule.verifyChain(leaf, [], [caDer], at, 'client') },
+      (b) => b.verifyChain(leaf, [], [caDer], at, 'client'),
+      'wasm-baseline-pure',
+    ),
+  );
   wasmModule.setHostVerifier(hostVerify);
+  baseline?.setHostVerifier(hostVerify);
 }
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));

@@ -143,6 +143,21 @@ else
   step "wasm-bindgen CLI $WB_VERSION present"
 fi
 
+# ---------------------------------------------------------------------------- wasm-pack
+# scripts/build-wasm.sh builds the wasm engine with wasm-pack (pinned; built from the
+# crates registry because the npm package downloads its binary at install time; its
+# wasm-opt pass is off, see crates/certgate-wasm/Cargo.toml). Installing it took 331 s of
+# CPU (28 min wall on a 2-core machine shared with other builds); it is skipped when the
+# pinned version is present.
+WASM_PACK_VERSION=0.15.1
+if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
+  step "cargo install wasm-pack $WASM_PACK_VERSION (a few minutes, once per machine)"
+  cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked \
+    || die "cargo install wasm-pack $WASM_PACK_VERSION failed (is crates.io reachable?)"
+else
+  step "wasm-pack $WASM_PACK_VERSION present"
+fi
+
 # ---------------------------------------------------------------------------- builds
 step "building the native engine (napi-rs, release)"
 npm run --silent build:native

@@ -60,7 +60,8 @@ describe.each(ENGINE_NAMES)('chain verification with the %s engine', (engineName
     expect(events[0]?.stages.has('verify_inline')).toBe(false);
   });
 
-  it('keeps allowing registered certificates after their CA is deactivated (spec 3.2)', async () => {
+  // https://docs.aws.amazon.com/iot/latest/developerguide/deactivate-ca-cert.html: deactivating a CA stops new registrations only.
+  it('keeps allowing registered certificates after their CA is deactivated', async () => {
     const leaf = certificate({ subject: identity('device', 'p256'), issuer: world.caIdentity });
     await world.register(leaf, { caId: world.ca.id });
     await world.registry.updateCaCertificate(ACCOUNT_A, world.ca.id, { status: 'INACTIVE' });

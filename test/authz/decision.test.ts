@@ -1,5 +1,6 @@
 /**
- * The decision's routing, status and certificate rules (spec 6.2–6.4), through a real
+ * The decision's routing, status and certificate rules (https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html,
+ * https://docs.aws.amazon.com/iot/latest/developerguide/transport-security.html), through a real
  * SQLite registry and each real engine.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

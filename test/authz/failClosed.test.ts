@@ -79,12 +79,6 @@ describe('failing closed', () => {
     expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'ENGINE_ERROR' });
   });
 
-  it('denies with ENGINE_UNSUPPORTED when a CA-registered certificate meets an engine without verifyChain', async () => {
-    const { verifyChain: _omitted, ...withoutVerify } = loadEngine('native') as Engine & { verifyChain?: unknown };
-    const { authorizer } = testAuthorizer(world, { engine: withoutVerify as Engine });
-    expect(await authorizer.authorize(SNI_A, [caLeaf.pem])).toMatchObject({ allow: false, reason: 'ENGINE_UNSUPPORTED' });
-  });
-
   it('sheds pool overflow with QUEUE_FULL and allows only what was actually verified', async () => {
     const pool = new EnginePool({ engine: 'native', threads: 1, maxQueue: 0 });
     try {

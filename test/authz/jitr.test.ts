@@ -1,5 +1,6 @@
 /**
- * Just-in-time registration (https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html): registration, the durable event, refusal of
+ * Just-in-time registration (https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html): registration,
+ * the durable event, refusal of
  * the first connection, re-emission while pending, and webhook delivery with retries.
  */
 import http from 'node:http';

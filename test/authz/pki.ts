@@ -52,7 +52,7 @@ export function identity(cn: string, kind: KeyKind = 'p256', shared = true): Ide
 const name = (cn: string): Buffer => seq(set(seq(oid('2.5.4.10'), utf8('certgate tests'))), set(seq(oid('2.5.4.3'), utf8(cn))));
 
 function algorithm(signer: Identity, weak: boolean): { der: Buffer; hash: string } {
-  // sha1WithRSAEncryption: outside the seven algorithms AWS IoT accepts (spec 6.4).
+  // sha1WithRSAEncryption: outside the seven algorithms AWS IoT accepts (https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html).
   if (weak) return { der: seq(oid('1.2.840.113549.1.1.5'), NULL), hash: 'sha1' };
   if (signer.kind === 'rsa2048') return { der: seq(oid('1.2.840.113549.1.1.11'), NULL), hash: 'sha256' };
   if (signer.kind === 'p384') return { der: seq(oid('1.2.840.10045.4.3.3')), hash: 'sha384' };
@@ -126,7 +126,11 @@ export function keyPem(id: Identity): string {
   return id.key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
-/** The five-character escaping Envoy and NGINX use for PEM in headers (ext-authz.md 1.2). */
+/**
+ * The five-character escaping Envoy and NGINX use for PEM in headers (URL-encoded PEM:
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/auth/v3/attribute_context.proto `Peer.certificate`,
+ * https://nginx.org/en/docs/http/ngx_http_ssl_module.html#var_ssl_client_escaped_cert).
+ */
 export function escapePem(text: string): string {
   return text.replace(/[\n +/=]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }

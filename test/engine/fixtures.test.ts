@@ -1,5 +1,5 @@
 /**
- * The engine rule catalogue (`crates/certgate-testkit/src/cases.rs`, exported to
+ * The engine rule catalogue (`crates/certgate-testkit/src/cases/`, exported to
  * `test/fixtures/engine/cases.json`) through both engines, plus the wasm engine with its
  * built-in RustCrypto backend instead of node:crypto. Every engine must give the
  * expected verdict and exactly the same result object.

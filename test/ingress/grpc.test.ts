@@ -1,6 +1,7 @@
 /**
  * The Envoy gRPC door with a grpc-js client built from the real Envoy protos, sending
- * CheckRequests shaped like the HTTP filter's and the network filter's (ext-authz.md 1).
+ * CheckRequests shaped like the HTTP filter's and the network filter's
+ * (https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/auth/v3/external_auth.proto).
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -7,7 +7,8 @@
 export interface AuthzLimits {
   /**
    * Certificates accepted in one presented chain (leaf included). AWS IoT devices send
-   * the leaf and optionally its issuer (spec 6.4); 5 leaves room for two intermediate
+   * the leaf and optionally its issuer (
+   * https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html); 5 leaves room for two intermediate
    * levels plus a cross-signed root while bounding parse work per request.
    * Exceeding it: `CHAIN_TOO_LONG`.
    */
@@ -32,7 +33,7 @@ export interface AuthzLimits {
   maxHeaderBytes: number;
   /**
    * Milliseconds one decision may take end to end. Envoy's ext_authz default gRPC
-   * timeout is 200 ms (ext-authz.md 1.5); answering within half of it leaves Envoy time
+   * timeout is 200 ms (https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/ext_authz_filter); answering within half of it leaves Envoy time
    * to get our answer instead of its own timeout error. Exceeding it: `DEADLINE_EXCEEDED`.
    */
   deadlineMs: number;

@@ -67,7 +67,6 @@ export const REASONS = {
 
   REGISTRY_ERROR: { kind: 'unavailable', text: 'the registry could not be read or written' },
   ENGINE_ERROR: { kind: 'unavailable', text: 'the verification engine failed unexpectedly' },
-  ENGINE_UNSUPPORTED: { kind: 'unavailable', text: 'the loaded engine cannot verify chains (it predates verifyChain)' },
   WORKER_FAILED: { kind: 'unavailable', text: 'the pool worker running the verification crashed; it is replaced' },
   QUEUE_FULL: { kind: 'unavailable', text: 'the verification pool queue is at maxQueue; the request is shed' },
   DEADLINE_EXCEEDED: { kind: 'unavailable', text: 'the decision took longer than the per-request deadline' },

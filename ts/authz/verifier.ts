@@ -2,7 +2,7 @@
  * Chain verification as the decision sees it: one call, run inline on the loaded engine
  * or on the worker pool, that either answers (verified or refused, both data) or fails
  * with a {@link VerifierFailure} naming the fail-closed reason (worker crash, full queue,
- * deadline, engine missing the call).
+ * deadline, engine threw).
  */
 import type { Engine, Outcome, VerifiedChain } from '../engine/types.js';
 import type { EnginePool, PoolErrorCode } from '../engine/pool.js';
@@ -44,13 +44,11 @@ function args(input: VerifyChainInput): Parameters<SyncVerify> {
 
 /** Runs verifications where the placement says. */
 export class Verifier {
-  // Undefined only for an engine object without verifyChain (fails closed).
-  readonly #inline: SyncVerify | undefined;
+  readonly #inline: SyncVerify;
   readonly #pool: EnginePool | undefined;
 
   constructor(engine: Engine, pool?: EnginePool) {
-    const maybe = (engine as Partial<Engine>).verifyChain;
-    this.#inline = typeof maybe === 'function' ? maybe.bind(engine) : undefined;
+    this.#inline = engine.verifyChain.bind(engine);
     this.#pool = pool;
   }
 
@@ -63,11 +61,6 @@ export class Verifier {
    * is what is left of the request deadline (the pool aborts a task past it).
    */
   async verify(input: VerifyChainInput, placement: Placement, budgetMs: number): Promise<VerifyOutcome> {
-    // Both engine builds expose the same calls, so a worker's engine lacks verifyChain
-    // exactly when the inline one does.
-    if (this.#inline === undefined) {
-      throw new VerifierFailure('ENGINE_UNSUPPORTED', 'the loaded engine has no verifyChain');
-    }
     if (placement === 'pool' && this.#pool !== undefined) {
       let outcome: VerifyOutcome;
       try {

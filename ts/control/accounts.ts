@@ -1,7 +1,7 @@
 /**
  * Operator bootstrap of accounts and credentials (`certgate account create`). Account
  * ids are 12 digits; endpoint prefixes 14 lowercase alphanumerics (as AWS shows them,
- * spec 4.19); access keys look like AWS ones (`AKIA` + 16) so SDK validators accept them.
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeEndpoint.html); access keys look like AWS ones (`AKIA` + 16) so SDK validators accept them.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { AccessKeyScope, AccessKeyStatus, Account, Credential, Registry } from '../registry/types.js';

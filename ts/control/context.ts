@@ -11,7 +11,10 @@ export interface ControlContext {
   now(): number;
 }
 
-/** ARNs in the installation's region (partition `aws`, spec 2). */
+/**
+ * ARNs in the installation's region, partition `aws`
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsiot.html#awsiot-resources-for-iam-policies).
+ */
 export function certificateArn(ctx: ControlContext, accountId: string, certificateId: string): string {
   return arnOf(ctx.settings.region, accountId, certificateId);
 }

@@ -1,4 +1,8 @@
-/** Registry records as AWS IoT JSON output shapes (spec 4.5, 4.13, 4.14). Dates are epoch-second numbers. */
+/**
+ * Registry records as AWS IoT JSON output shapes (https://docs.aws.amazon.com/iot/latest/apireference/API_CACertificateDescription.html,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_CertificateDescription.html, https://docs.aws.amazon.com/iot/latest/apireference/API_Certificate.html).
+ * Dates are epoch-second numbers.
+ */
 import type { CaCertificateRecord, CertificateRecord } from '../registry/types.js';
 import { caCertificateArn, certificateArn, type ControlContext } from './context.js';
 

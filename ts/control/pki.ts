@@ -1,6 +1,9 @@
 /**
- * Certificate checks the control plane makes before registering anything (spec 4.3,
- * 4.8, 4.9, 6.4). Facts (certificateId, subject, issuer, validity, algorithms) come from
+ * Certificate checks the control plane makes before registering anything
+ * (https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCACertificate.html,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCertificate.html,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCertificateWithoutCA.html,
+ * https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html). Facts (certificateId, subject, issuer, validity, algorithms) come from
  * the engine's `inspect`, so they match what the authorizer computes byte for byte;
  * signature checks use node:crypto's `X509Certificate` (OpenSSL).
  */
@@ -10,10 +13,13 @@ import { allowsClientAuth } from '../engine/clientAuth.js';
 import type { CertificateInfo, Engine } from '../engine/types.js';
 import { AwsError } from './errors.js';
 
-/** AWS IoT model: certificate PEM inputs are at most 65536 characters (spec 2, 8). */
+/** Certificate PEM inputs are at most 65536 characters (https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCertificate.html). */
 export const MAX_CERTIFICATE_PEM_CHARS = 65536;
 
-/** Smallest RSA (and DSA) modulus accepted: "The key in the certificate is not valid" below it (spec 6.4). */
+/**
+ * Smallest RSA (and DSA) modulus accepted: "The key in the certificate is not valid" below it
+ * (https://docs.aws.amazon.com/iot/latest/developerguide/audit-chk-device-cert-key-quality.html).
+ */
 export const MIN_RSA_BITS = 2048;
 const ACCEPTED_CURVES = ['prime256v1', 'secp384r1', 'secp521r1'];
 
@@ -56,7 +62,7 @@ export function parseCertificate(engine: Engine, pem: string, member: string): P
   return { pem: `${block}\n`, info, x509 };
 }
 
-/** Registration-time checks common to every certificate (spec 4.3, 4.8, 6.4). */
+/** Registration-time checks common to every certificate (https://docs.aws.amazon.com/iot/latest/developerguide/audit-chk-device-cert-key-quality.html). */
 export function checkRegistrable(cert: ParsedCertificate, nowSeconds: number): void {
   const { info } = cert;
   if (nowSeconds < info.notBefore || nowSeconds > info.notAfter) {
@@ -90,7 +96,7 @@ export function checkClientAuth(cert: ParsedCertificate): void {
   );
 }
 
-/** A CA must carry basicConstraints CA:TRUE (spec 4.3). */
+/** A CA must carry basicConstraints CA:TRUE (https://docs.aws.amazon.com/iot/latest/developerguide/register-CA-cert.html). */
 export function checkIsCa(cert: ParsedCertificate): void {
   if (!cert.x509.ca) throw invalidCert('The CA certificate does not have the basicConstraints extension as true');
 }

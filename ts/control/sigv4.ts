@@ -1,5 +1,6 @@
 /**
- * Server-side AWS Signature Version 4 verification for the admin API (spec 9.3).
+ * Server-side AWS Signature Version 4 verification for the admin API
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html).
  *
  * Peculiarities checked against the Debian AWS CLI 2.9.19, botocore 1.43 and
  * @aws-sdk/client-iot 3.x:
@@ -10,7 +11,11 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-/** The signing names the IoT control plane has used (spec 9.2). */
+/**
+ * The signing names the IoT control plane has used: `iot` in current service models
+ * (https://github.com/boto/botocore/blob/develop/botocore/data/iot/2015-05-28/service-2.json),
+ * `execute-api` in older ones (Debian's AWS CLI 2.9 still signs with it).
+ */
 export const ACCEPTED_SERVICES: readonly string[] = ['iot', 'execute-api'];
 /** SigV4 norm: a request dated more than 5 minutes from the server clock is refused. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;

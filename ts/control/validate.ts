@@ -1,7 +1,7 @@
 /**
  * Input validation for the admin API. Every constraint of the AWS IoT model is checked
- * here, server-side (the JS SDK validates nothing, botocore only `required`/`min`;
- * spec 1). A failure is an InvalidRequestException naming the member, and nothing is written.
+ * here, server-side (observed: the JS SDK validates nothing, botocore only
+ * `required`/`min`). A failure is an InvalidRequestException naming the member, and nothing is written.
  */
 import { LIMITS, type PageRequest } from '../registry/types.js';
 import { MAX_MARKER_LENGTH } from '../registry/pagination.js';

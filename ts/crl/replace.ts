@@ -7,7 +7,7 @@
  * and only over the CRL it was checked against (compare-and-set), so a bad or stale
  * CRL changes nothing.
  */
-import type { Engine, VerifiedCrl } from '../engine/types.js';
+import type { Engine, Refusal, VerifiedCrl } from '../engine/types.js';
 import type { CaCrlMeta, CrlSource, Registry } from '../registry/types.js';
 
 export interface CrlUpload {
@@ -19,15 +19,15 @@ export interface CrlUpload {
   sourceUrl: string | null;
 }
 
-/** Why a CRL was not stored. `code` is an engine error code or one of this module's. */
-export type CrlRefusal = { ok: false; code: string; message: string };
-export type CrlReplaced = { ok: true; meta: CaCrlMeta; crl: VerifiedCrl; unchanged: boolean };
+/**
+ * Codes of this layer (the engine's are in docs/errors.md): `CA_NOT_FOUND`, the CA is not
+ * registered in the account; `CRL_EXPIRED`, the CRL's nextUpdate has passed.
+ */
+export type CrlUploadCode = 'CA_NOT_FOUND' | 'CRL_EXPIRED';
 
-/** Codes of this layer (the engine's are in docs/errors.md). */
-export const CRL_UPLOAD_CODES = {
-  CA_NOT_FOUND: 'the CA is not registered in the account',
-  CRL_EXPIRED: "the CRL's nextUpdate has passed",
-} as const;
+/** Why a CRL was not stored: an engine error code or one of this module's. */
+export type CrlRefusal = { ok: false; code: CrlUploadCode | Refusal['code']; message: string };
+export type CrlReplaced = { ok: true; meta: CaCrlMeta; crl: VerifiedCrl; unchanged: boolean };
 
 /** Verify `upload` against its registered CA at `now` (epoch seconds) and store it. */
 export async function replaceCrl(registry: Registry, engine: Engine, upload: CrlUpload, now: number): Promise<CrlReplaced | CrlRefusal> {

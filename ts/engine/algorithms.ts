@@ -1,5 +1,6 @@
 /**
- * The seven certificate signature algorithms AWS IoT accepts (spec 6.4), in the engine's
+ * The seven certificate signature algorithms AWS IoT accepts
+ * (https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html), in the engine's
  * naming (`CertificateInfo.signatureAlgorithm`). The engine enforces the same set when it
  * verifies; the control plane (registration) and the authorizer (no-CA certificates,
  * whose signatures are never verified) check a parsed certificate against this one list.

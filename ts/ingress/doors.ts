@@ -57,8 +57,8 @@ function single(value: string | undefined, name: string): string | undefined {
 }
 
 /**
- * NGINX `auth_request` (ext-authz.md 4.3–4.5): `X-SSL-Client-Cert:
- * $ssl_client_escaped_cert` (the leaf only; NGINX omits the header when there is no
+ * NGINX `auth_request` (https://nginx.org/en/docs/http/ngx_http_auth_request_module.html): `X-SSL-Client-Cert:
+ * $ssl_client_escaped_cert` (https://nginx.org/en/docs/http/ngx_http_ssl_module.html#var_ssl_client_escaped_cert) (the leaf only; NGINX omits the header when there is no
  * certificate) and `X-SSL-Server-Name: $ssl_server_name` (empty/absent without SNI).
  */
 export function nginxInput(headers: IncomingHttpHeaders, limits: AuthzLimits): AuthzInput {
@@ -72,7 +72,8 @@ export function nginxInput(headers: IncomingHttpHeaders, limits: AuthzLimits): A
 export const SNI_FROM_AUTHORITY = ':authority';
 
 /**
- * Envoy `http_service` ext_authz (ext-authz.md 2.1–2.2): the certificate travels in
+ * Envoy `http_service` ext_authz (https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/ext_authz_filter): the
+ * certificate travels in
  * `x-forwarded-client-cert` (Chain= preferred, else Cert=), which must be listed in
  * `allowed_headers`. SNI comes from `sniHeader` (set from the TLS SNI by the proxy, see
  * examples/envoy), or, when `sniHeader` is `:authority`, from the Host without its port.

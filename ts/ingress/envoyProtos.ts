@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url);
 /** Entry file of the Authorization service. */
 export const EXTERNAL_AUTH_PROTO = 'envoy/service/auth/v3/external_auth.proto';
 
-/** Loader options verified against Envoy's messages (ext-authz.md 3.2). */
+/** Loader options verified against Envoy's messages (test/ingress/grpc.test.ts sends real CheckRequests). */
 export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
 /** The include directory of {@link EXTERNAL_AUTH_PROTO} and everything it imports. */

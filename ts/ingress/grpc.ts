@@ -1,5 +1,6 @@
 /**
- * Envoy gRPC ext_authz: `envoy.service.auth.v3.Authorization/Check` (ext-authz.md 1),
+ * Envoy gRPC ext_authz: `envoy.service.auth.v3.Authorization/Check`
+ * (https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/auth/v3/external_auth.proto),
  * for the HTTP filter and the network (TCP) filter alike.
  *
  * In: `attributes.source.certificate` (URL-encoded leaf PEM, needs
@@ -16,7 +17,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Authorizer, Decision } from '../authz/decision.js';
 import type { AuthzLimits } from '../authz/limits.js';
 import { reasonKind, type Reason } from '../authz/reasons.js';
-import { DECISION_HEADERS, decisionHeaders } from './answer.js';
+import { DECISION_HEADERS, decisionHeaderList } from './answer.js';
 import { decodeEscapedPem, RequestError, type RequestErrorHook } from './requestError.js';
 import { ReflectionService } from '@grpc/reflection';
 import * as protoLoader from '@grpc/proto-loader';
@@ -88,7 +89,8 @@ export function checkInput(req: CheckRequest, limits: AuthzLimits): AuthzInput {
 }
 
 function struct(values: Record<string, string>): { fields: Record<string, { stringValue: string }> } {
-  // Struct values must be camelCase (`stringValue`) even with keepCase (ext-authz.md 3.2).
+  // Struct values must be camelCase (`stringValue`) even with keepCase (observed with
+  // @grpc/proto-loader 0.8).
   const fields: Record<string, { stringValue: string }> = {};
   for (const [k, v] of Object.entries(values)) fields[k] = { stringValue: v };
   return { fields };
@@ -105,15 +107,18 @@ function metadata(decision: Decision): Record<string, string> {
 
 /** The CheckResponse for a decision whose reason is an allow or a deny. */
 export function checkResponse(decision: Decision): Record<string, unknown> {
-  const headers = decisionHeaders(decision);
-  const options = Object.entries(headers).map(([key, value]) => ({
-    header: { key, value },
-    append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
-  }));
+  const list = decisionHeaderList(decision);
+  const set = new Set<string>();
+  const options: { header: { key: string; value: string }; append_action: string }[] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const key = list[i] as string;
+    set.add(key);
+    options.push({ header: { key, value: list[i + 1] as string }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
+  }
   if (decision.allow) {
     // Strip client-sent copies of any decision header we did not set, so upstream can
     // trust every x-certgate-* header it sees.
-    const remove = Object.values(DECISION_HEADERS).filter((h) => !(h in headers));
+    const remove = Object.values(DECISION_HEADERS).filter((h) => !set.has(h));
     return {
       status: { code: grpc.status.OK, message: '' },
       ok_response: { headers: options, headers_to_remove: remove },

@@ -1,5 +1,7 @@
 /**
- * Envoy's `x-forwarded-client-cert` (ext-authz.md 2.2): comma-separated elements (one
+ * Envoy's `x-forwarded-client-cert`
+ * (https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/headers#x-forwarded-client-cert):
+ * comma-separated elements (one
  * per proxy hop), each a `;`-separated list of `Key=Value` pairs. Keys are
  * case-insensitive; a value containing `,` `;` `=` is double-quoted with `\"` escapes.
  * Envoy always quotes Cert, Chain and Subject, but does not quote By/URI, so the parser

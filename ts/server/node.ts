@@ -2,7 +2,7 @@
  * One serving process: registry + engine (+ pool) + authorizer + its three ports (admin
  * API, authorizer HTTP, Envoy gRPC).
  * `certgate serve` runs one of these in-process (`--processes 1`) or one per cluster
- * worker (cluster.ts); tests start it directly with port 0.
+ * worker (node:cluster in serve.ts); tests start it directly with port 0.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

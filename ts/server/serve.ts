@@ -1,6 +1,6 @@
 /**
  * `certgate serve`: one process per core with node:cluster (OpenSSL-backed parsing and
- * the event loop scale across processes, not threads: performance-baselines.md), or a
+ * the event loop scale across processes, not threads, as measured on the 2-core machine), or a
  * single in-process node with `--processes 1`.
  *
  * The primary forks the workers, logs the ports they actually bound (port 0 picks a free

@@ -95,7 +95,8 @@ pub fn verify_chain(
     run().map(Verified::from).into()
 }
 
-/// Check a CA's proof of possession (RegisterCACertificate, spec 4.3).
+/// Check a CA's proof of possession (RegisterCACertificate,
+/// <https://docs.aws.amazon.com/iot/latest/developerguide/register-CA-cert.html>).
 pub fn verify_registration_proof(
     verifier: &dyn SignatureVerifier,
     ca: &[u8],
@@ -136,7 +137,8 @@ fn issuer_parts(
     Ok((cert, RustCryptoSigner::from_pkcs8_der(&key)?))
 }
 
-/// CreateKeysAndCertificate's certificate (spec 5) for `public_key` (SPKI, PEM or DER),
+/// CreateKeysAndCertificate's certificate
+/// (<https://docs.aws.amazon.com/iot/latest/apireference/API_CreateKeysAndCertificate.html>) for `public_key` (SPKI, PEM or DER),
 /// signed by the issuing CA (`issuer_certificate`, `issuer_key` PKCS#8, PEM or DER).
 /// `serial` is 20 random bytes; `not_before` epoch seconds.
 pub fn issue_certificate(
@@ -160,7 +162,8 @@ pub fn issue_certificate(
     run().map(Issued::from).into()
 }
 
-/// CreateCertificateFromCsr's certificate (spec 4.11) for the CSR (PEM or DER).
+/// CreateCertificateFromCsr's certificate
+/// (<https://docs.aws.amazon.com/iot/latest/apireference/API_CreateCertificateFromCsr.html>) for the CSR (PEM or DER).
 pub fn issue_from_csr(
     verifier: &dyn SignatureVerifier,
     csr: &[u8],

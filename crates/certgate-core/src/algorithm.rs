@@ -1,4 +1,5 @@
-//! The seven signature algorithms AWS IoT accepts (spec section 6.4) and the public key
+//! The seven signature algorithms AWS IoT accepts
+//! (<https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html>) and the public key
 //! facts policy needs. Everything else is refused by name.
 
 use der::asn1::UintRef;
@@ -279,7 +280,7 @@ impl KeyInfo {
                     .parameters
                     .as_ref()
                     .ok_or_else(|| bad("DSA"))?;
-                // Dss-Parms ::= SEQUENCE { p, q, g } (RFC 3279 2.3.2); the size is p's.
+                // Dss-Parms ::= SEQUENCE { p, q, g } (<https://www.rfc-editor.org/rfc/rfc3279#section-2.3.2>); the size is p's.
                 let mut reader = der::SliceReader::new(params.data).map_err(|_| bad("DSA"))?;
                 let p = UintRef::decode(&mut reader).map_err(|_| bad("DSA"))?;
                 Ok(Self::Dsa {

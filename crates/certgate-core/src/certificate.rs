@@ -18,7 +18,7 @@ pub struct Certificate<'a> {
 
 impl<'a> Certificate<'a> {
     /// Decode one certificate. Refuses trailing bytes, a TBS signature algorithm that
-    /// differs from the outer one (RFC 5280 4.1.1.2), and malformed known extensions.
+    /// differs from the outer one (<https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.2>), and malformed known extensions.
     pub fn parse(der: &'a [u8], limits: &Limits) -> Result<Self, Error> {
         check_der_size(der.len(), limits)?;
         let (rest, x509) = X509Certificate::from_der(der).map_err(|e| {
@@ -36,7 +36,7 @@ impl<'a> Certificate<'a> {
         if x509.signature_algorithm != x509.tbs_certificate.signature || !strict_outer_der(der) {
             return Err(Error::new(ErrorCode::BadDer, "outer encoding is not DER, or signatureAlgorithm differs from the TBS signature field"));
         }
-        // x509-parser keeps duplicate extensions; RFC 5280 4.2 forbids them.
+        // x509-parser keeps duplicate extensions; <https://www.rfc-editor.org/rfc/rfc5280#section-4.2> forbids them.
         x509.extensions_map()
             .map_err(|e| Error::new(ErrorCode::BadDer, format!("extensions: {e}")))?;
         check_serial_length(x509.raw_serial())?;
@@ -73,7 +73,7 @@ impl<'a> Certificate<'a> {
     }
 
     /// Refuse if `at` (epoch seconds) is outside the validity window (both ends inclusive,
-    /// RFC 5280 4.1.2.5).
+    /// <https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5>).
     pub(crate) fn check_validity(&self, at: i64) -> Result<(), Error> {
         if at < self.not_before() {
             return Err(Error::new(
@@ -139,7 +139,7 @@ struct Outer<'a> {
 /// on the outer AlgorithmIdentifier), which would let anyone mint differently-encoded
 /// copies of a certificate, each with its own certificateId. The `der` crate decodes
 /// strictly: the outer structure must be DER and the outer AlgorithmIdentifier must be
-/// byte-identical to the TBS one (RFC 5280 4.1.1.2).
+/// byte-identical to the TBS one (<https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.2>).
 fn strict_outer_der(der: &[u8]) -> bool {
     use der::{Decode, Encode, Tag, Tagged};
     let Ok(outer) = Outer::from_der(der) else {
@@ -152,7 +152,7 @@ fn strict_outer_der(der: &[u8]) -> bool {
 }
 
 /// The DER of the TBSCertificate's `signature` field: the one after the optional `[0]`
-/// version and the serial number (RFC 5280 4.1).
+/// version and the serial number (<https://www.rfc-editor.org/rfc/rfc5280#section-4.1>).
 fn tbs_signature_der(tbs_value: &[u8]) -> Option<Vec<u8>> {
     use der::{Decode, Encode, Tag, Tagged};
     let mut reader = der::SliceReader::new(tbs_value).ok()?;

@@ -1,4 +1,4 @@
-//! RFC 5280 section 6 path validation at a caller-given time against caller-given
+//! <https://www.rfc-editor.org/rfc/rfc5280#section-6> path validation at a caller-given time against caller-given
 //! anchors. Anchors are registered CA certificates and need not be self-signed: AWS IoT's
 //! rule is that the *immediate* issuer of a device certificate is the registered CA
 //! (<https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html>), so
@@ -28,7 +28,8 @@ use crate::signature::{self, SignatureVerifier};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EkuPolicy {
     /// An EKU extension, when present on the leaf, must include clientAuth (or
-    /// anyExtendedKeyUsage). Absent EKU allows every purpose (RFC 5280 4.2.1.12).
+    /// anyExtendedKeyUsage). Absent EKU allows every purpose
+    /// (<https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.12>).
     ClientAuth,
     /// Like `ClientAuth` for serverAuth; used by the x509-limbo conformance run.
     ServerAuth,
@@ -117,106 +118,84 @@ struct Search<'c, 'a> {
     name_comparisons: usize,
 }
 
-/// A node on the path under construction: the anchor flag tells which list it is from.
-type Step = (bool, usize);
+/// A certificate on the path under construction, named by the list it comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Node {
+    /// `anchors[i]`: a registered CA; a path ends at one.
+    Anchor(usize),
+    /// `intermediates[i]`: an untrusted certificate a path may pass through.
+    Intermediate(usize),
+}
+
+/// The anchor a completed path ends at, as an index into the anchors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ReachedAnchor(usize);
 
 impl<'c, 'a> Search<'c, 'a> {
-    fn cert(&self, step: Step) -> Option<&'c Certificate<'a>> {
+    fn cert(&self, node: Node) -> Option<&'c Certificate<'a>> {
         let (anchors, intermediates): (&'c [Certificate<'a>], &'c [Certificate<'a>]) =
             (self.anchors, self.intermediates);
-        if step.0 {
-            anchors.get(step.1)
-        } else {
-            intermediates.get(step.1)
+        match node {
+            Node::Anchor(i) => anchors.get(i),
+            Node::Intermediate(i) => intermediates.get(i),
         }
     }
 
-    /// Extend `path` (leaf first) until it reaches an anchor. Returns the anchor step.
-    fn extend(&mut self, leaf: &Certificate<'a>, path: &mut Vec<Step>) -> Result<Step, Error> {
+    /// The certificates of `path`, leaf side first.
+    fn certs<'p>(&self, path: &'p [Node]) -> impl Iterator<Item = &'c Certificate<'a>> + 'p
+    where
+        'c: 'p,
+    {
+        let (anchors, intermediates) = (self.anchors, self.intermediates);
+        path.iter().filter_map(move |node| match *node {
+            Node::Anchor(i) => anchors.get(i),
+            Node::Intermediate(i) => intermediates.get(i),
+        })
+    }
+
+    /// Every anchor, then every intermediate, that could have issued `child` and is not
+    /// on `path` yet.
+    fn candidates(&self, child: &Certificate<'a>, path: &[Node]) -> Vec<Node> {
+        (0..self.anchors.len())
+            .map(Node::Anchor)
+            .chain((0..self.intermediates.len()).map(Node::Intermediate))
+            .filter(|node| !path.contains(node))
+            .filter(|node| self.cert(*node).is_some_and(|c| names_chain(child, c)))
+            .collect()
+    }
+
+    /// Extend `path` (leaf first, leaf excluded) until it reaches an anchor.
+    fn extend(
+        &mut self,
+        leaf: &Certificate<'a>,
+        path: &mut Vec<Node>,
+    ) -> Result<ReachedAnchor, Error> {
         let child = match path.last() {
-            Some(step) => self
-                .cert(*step)
+            Some(node) => self
+                .cert(*node)
                 .ok_or_else(|| Error::new(ErrorCode::UnknownIssuer, "lost path"))?,
             None => leaf,
         };
-        // Self-issued certificates (key rollover) do not count towards the depth, as
-        // they do not count towards pathLenConstraint (RFC 5280 6.1.4 (l)).
-        let depth = path
-            .iter()
-            .filter_map(|s| self.cert(*s))
-            .filter(|c| !is_self_issued(c))
-            .count();
-        if depth > self.limits.max_path_depth {
-            return Err(Error::new(
-                ErrorCode::PathLengthExceeded,
-                "path is deeper than the depth limit",
-            ));
-        }
-        let wanted = child.x509.issuer().as_raw();
-        if child.x509.issuer().iter_attributes().next().is_none() {
-            // An empty issuer name can match nothing (RFC 5280 4.1.2.4: it MUST be non-empty).
-            return Err(Error::new(
-                ErrorCode::UnknownIssuer,
-                format!("certificate {} has an empty issuer name", child.id()),
-            ));
-        }
-        let candidates: Vec<Step> = (0..self.anchors.len())
-            .map(|i| (true, i))
-            .chain((0..self.intermediates.len()).map(|i| (false, i)))
-            .filter(|s| {
-                self.cert(*s)
-                    .is_some_and(|c| c.x509.subject().as_raw() == wanted && c.der != child.der)
-            })
-            .filter(|s| !path.contains(s))
-            .collect();
+        check_depth(counted_depth(self.certs(path)), self.limits)?;
+        check_issuer_name_present(child)?;
         let mut best: Option<Error> = None;
-        // A failure further up the path says more than "unknown issuer" here.
-        let note = |best: &mut Option<Error>, e: Error| {
-            if best
-                .as_ref()
-                .is_none_or(|b| b.code() == ErrorCode::UnknownIssuer)
-            {
-                *best = Some(e);
-            }
-        };
-        for step in candidates {
-            let Some(issuer) = self.cert(step) else {
+        for node in self.candidates(child, path) {
+            let Some(issuer) = self.cert(node) else {
                 continue;
             };
-            if let Err(e) = self.check_candidate(leaf, issuer, step.0, path) {
-                if e.code() == ErrorCode::PathBudgetExceeded {
-                    return Err(e);
-                }
-                note(&mut best, e);
-                continue;
-            }
-            if step.0 {
-                match self.check_signature(child, issuer) {
-                    Ok(()) => return Ok(step),
-                    Err(e) if e.code() == ErrorCode::PathBudgetExceeded => return Err(e),
-                    Err(e) => {
-                        note(&mut best, e);
-                        continue;
-                    }
-                }
-            }
-            // Top down: the issuer's own path to an anchor is validated before the
-            // child's signature by the issuer is checked. A forged intermediate then
-            // fails at its first signature check, made with a registered CA's key, so
-            // an attacker cannot make certgate spend time on key types they choose
-            // (a DSA-2048 check costs milliseconds natively, bench/README.md).
-            let mark = path.len();
-            path.push(step);
-            let result = self
-                .extend(leaf, path)
-                .and_then(|anchor| self.check_signature(child, issuer).map(|()| anchor));
+            let result = match node {
+                Node::Anchor(i) => self
+                    .check_candidate(leaf, issuer, node, path)
+                    .and_then(|()| self.check_signature(child, issuer))
+                    .map(|()| ReachedAnchor(i)),
+                Node::Intermediate(_) => self
+                    .check_candidate(leaf, issuer, node, path)
+                    .and_then(|()| self.extend_through(leaf, child, issuer, node, path)),
+            };
             match result {
                 Ok(anchor) => return Ok(anchor),
                 Err(e) if e.code() == ErrorCode::PathBudgetExceeded => return Err(e),
-                Err(e) => {
-                    path.truncate(mark);
-                    note(&mut best, e);
-                }
+                Err(e) => keep_most_specific(&mut best, e),
             }
         }
         Err(best.unwrap_or_else(|| {
@@ -227,43 +206,51 @@ impl<'c, 'a> Search<'c, 'a> {
         }))
     }
 
-    /// Constraints an issuer must meet before any signature is checked: validity,
-    /// CA flag, pathLen, keyUsage, critical extensions, the rules for issued
-    /// certificates unless it is an anchor, and its name constraints (well formed) over
-    /// every certificate below it.
+    /// Top down: the intermediate's own path to an anchor is validated before the
+    /// child's signature by the intermediate is checked. A forged intermediate then
+    /// fails at its first signature check, made with a registered CA's key, so an
+    /// attacker cannot make certgate spend time on key types they choose (a DSA-2048
+    /// check costs milliseconds natively, bench/README.md). `path` is left as it was
+    /// when this fails.
+    fn extend_through(
+        &mut self,
+        leaf: &Certificate<'a>,
+        child: &Certificate<'a>,
+        intermediate: &Certificate<'a>,
+        node: Node,
+        path: &mut Vec<Node>,
+    ) -> Result<ReachedAnchor, Error> {
+        let mark = path.len();
+        path.push(node);
+        let result = self
+            .extend(leaf, path)
+            .and_then(|anchor| self.check_signature(child, intermediate).map(|()| anchor));
+        if result.is_err() {
+            path.truncate(mark);
+        }
+        result
+    }
+
+    /// Constraints an issuer must meet before any signature is checked: the issuer
+    /// rules (validity, CA flag, pathLen, keyUsage, critical extensions), the rules for
+    /// issued certificates unless it is an anchor, and its name constraints over every
+    /// certificate below it.
     fn check_candidate(
         &mut self,
         leaf: &Certificate<'a>,
         issuer: &Certificate<'a>,
-        is_anchor: bool,
-        path: &[Step],
+        node: Node,
+        path: &[Node],
     ) -> Result<(), Error> {
-        // Non-self-issued intermediates already between the leaf and this issuer.
-        let sub_cas = path
-            .iter()
-            .filter_map(|s| self.cert(*s))
-            .filter(|c| !is_self_issued(c))
-            .count();
-        check_issuer(issuer, self.at, sub_cas)?;
-        if !is_anchor {
+        check_issuer(issuer, self.at, counted_depth(self.certs(path)))?;
+        if let Node::Intermediate(_) = node {
             check_issued(issuer)?;
         }
-        if let Some(nc) = name_constraints::of(issuer)? {
-            name_constraints::check(&nc, leaf, &mut self.name_comparisons)?;
-            // Self-issued intermediates are exempt (RFC 5280 6.1.4 (b) ordering).
-            let below: Vec<&Certificate<'a>> = path
-                .iter()
-                .filter_map(|s| self.cert(*s))
-                .filter(|c| !is_self_issued(c))
-                .collect();
-            for cert in below {
-                name_constraints::check(&nc, cert, &mut self.name_comparisons)?;
-            }
-        }
-        Ok(())
+        check_name_constraints(issuer, leaf, self.certs(path), &mut self.name_comparisons)
     }
 
-    /// Check `child`'s signature with `issuer`'s key, within the signature budget.
+    /// <https://www.rfc-editor.org/rfc/rfc5280#section-6.1.3> (a)(1): `child`'s
+    /// signature verifies under `issuer`'s key, within the signature budget.
     fn check_signature(
         &mut self,
         child: &Certificate<'a>,
@@ -287,16 +274,82 @@ impl<'c, 'a> Search<'c, 'a> {
     }
 }
 
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-6.1.4> (l): self-issued certificates
+/// (key rollover) do not count towards pathLenConstraint, so they do not count towards
+/// the depth limit either. Counts the CA certificates in `certs` that do.
+fn counted_depth<'x, 'a: 'x>(certs: impl Iterator<Item = &'x Certificate<'a>>) -> usize {
+    certs.filter(|c| !is_self_issued(c)).count()
+}
+
+/// [`Limits::max_path_depth`]: a path deeper than the limit is refused before any
+/// further issuer is looked for.
+fn check_depth(depth: usize, limits: &Limits) -> Result<(), Error> {
+    if depth > limits.max_path_depth {
+        return Err(Error::new(
+            ErrorCode::PathLengthExceeded,
+            "path is deeper than the depth limit",
+        ));
+    }
+    Ok(())
+}
+
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.4>: the issuer field "MUST
+/// contain a non-empty distinguished name"; an empty one can match no issuer.
+fn check_issuer_name_present(child: &Certificate<'_>) -> Result<(), Error> {
+    if child.x509.issuer().iter_attributes().next().is_none() {
+        return Err(Error::new(
+            ErrorCode::UnknownIssuer,
+            format!("certificate {} has an empty issuer name", child.id()),
+        ));
+    }
+    Ok(())
+}
+
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-6.1.3> (a)(4): the child's issuer
+/// name is the candidate's subject name (compared as encoded). A certificate never
+/// issues itself on a path.
+fn names_chain(child: &Certificate<'_>, candidate: &Certificate<'_>) -> bool {
+    candidate.x509.subject().as_raw() == child.x509.issuer().as_raw() && candidate.der != child.der
+}
+
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.10> and
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-6.1.4> (g): a CA's name constraints,
+/// refused when malformed, apply to every certificate below it: the leaf and the
+/// intermediates in `below`, except self-issued intermediates (6.1.3 (b) ordering).
+fn check_name_constraints<'x, 'a: 'x>(
+    issuer: &Certificate<'a>,
+    leaf: &Certificate<'a>,
+    below: impl Iterator<Item = &'x Certificate<'a>>,
+    comparisons_left: &mut usize,
+) -> Result<(), Error> {
+    let Some(nc) = name_constraints::of(issuer)? else {
+        return Ok(());
+    };
+    name_constraints::check(&nc, leaf, comparisons_left)?;
+    for cert in below.filter(|c| !is_self_issued(c)) {
+        name_constraints::check(&nc, cert, comparisons_left)?;
+    }
+    Ok(())
+}
+
+/// When no candidate issuer works, report the failure that says most: any error from
+/// further up the path over a plain "unknown issuer".
+fn keep_most_specific(best: &mut Option<Error>, e: Error) {
+    if best
+        .as_ref()
+        .is_none_or(|b| b.code() == ErrorCode::UnknownIssuer)
+    {
+        *best = Some(e);
+    }
+}
+
 fn parse_all<'a>(ders: &'a [Vec<u8>], limits: &Limits) -> Result<Vec<Certificate<'a>>, Error> {
     ders.iter().map(|d| Certificate::parse(d, limits)).collect()
 }
 
-/// Validate `input.leaf` up to one of `input.anchors` at `input.at`.
-pub fn verify_chain(
-    verifier: &dyn SignatureVerifier,
-    input: &ChainInput<'_>,
-    limits: &Limits,
-) -> Result<VerifiedChain, Error> {
+/// [`Limits::max_chain_certificates`] and [`Limits::max_anchors`]: refused before any
+/// certificate is decoded.
+fn check_input_counts(input: &ChainInput<'_>, limits: &Limits) -> Result<(), Error> {
     if input.intermediates.len().saturating_add(1) > limits.max_chain_certificates {
         return Err(Error::new(
             ErrorCode::TooManyCertificates,
@@ -317,14 +370,35 @@ pub fn verify_chain(
             ),
         ));
     }
+    Ok(())
+}
+
+/// The rules the leaf meets on its own, before any issuer is looked for: validity
+/// (<https://www.rfc-editor.org/rfc/rfc5280#section-6.1.3> (a)(2)), no unprocessed
+/// critical extension (<https://www.rfc-editor.org/rfc/rfc5280#section-4.2>), the rules
+/// for issued certificates, AWS IoT's key policy
+/// (<https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html>) and
+/// the extendedKeyUsage policy
+/// (<https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.12>).
+fn check_leaf(leaf: &Certificate<'_>, at: i64, eku: EkuPolicy) -> Result<(), Error> {
+    leaf.check_validity(at)?;
+    check_critical_extensions(leaf)?;
+    check_issued(leaf)?;
+    KeyInfo::of(leaf.x509.public_key())?.check_policy()?;
+    check_eku(leaf, eku)
+}
+
+/// Validate `input.leaf` up to one of `input.anchors` at `input.at`.
+pub fn verify_chain(
+    verifier: &dyn SignatureVerifier,
+    input: &ChainInput<'_>,
+    limits: &Limits,
+) -> Result<VerifiedChain, Error> {
+    check_input_counts(input, limits)?;
     let leaf = Certificate::parse(input.leaf, limits)?;
     let intermediates = parse_all(input.intermediates, limits)?;
     let anchors = parse_all(input.anchors, limits)?;
-    leaf.check_validity(input.at)?;
-    check_critical_extensions(&leaf)?;
-    check_issued(&leaf)?;
-    KeyInfo::of(leaf.x509.public_key())?.check_policy()?;
-    check_eku(&leaf, input.eku)?;
+    check_leaf(&leaf, input.at, input.eku)?;
     let mut search = Search {
         verifier,
         anchors: &anchors,
@@ -336,23 +410,19 @@ pub fn verify_chain(
     };
     let mut path = Vec::new();
     let anchor = search.extend(&leaf, &mut path)?;
-    path.push(anchor);
+    path.push(Node::Anchor(anchor.0));
     // Each id is a SHA-256 of a whole certificate: computed once per certificate.
     let leaf_certificate_id = leaf.id();
     let mut ids = vec![leaf_certificate_id.clone()];
     let mut serials = vec![hex(leaf.x509.raw_serial())];
     let mut not_after = leaf.not_after();
-    for cert in path.iter().filter_map(|s| search.cert(*s)) {
+    for cert in search.certs(&path) {
         ids.push(cert.id());
         serials.push(hex(cert.x509.raw_serial()));
         not_after = not_after.min(cert.not_after());
     }
-    // The anchor is the path's last step.
-    let anchor_certificate_id = if search.cert(anchor).is_some() {
-        ids.last().cloned().unwrap_or_default()
-    } else {
-        String::new()
-    };
+    // The anchor is the path's last certificate.
+    let anchor_certificate_id = ids.last().cloned().unwrap_or_default();
     Ok(VerifiedChain {
         leaf_certificate_id,
         anchor_certificate_id,

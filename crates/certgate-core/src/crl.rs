@@ -1,4 +1,4 @@
-//! Certificate revocation lists of a registered CA (RFC 5280 section 5,
+//! Certificate revocation lists of a registered CA (<https://www.rfc-editor.org/rfc/rfc5280#section-5>,
 //! https://www.rfc-editor.org/rfc/rfc5280#section-5, validated as section 6.3,
 //! https://www.rfc-editor.org/rfc/rfc5280#section-6.3). Only *complete* CRLs that the CA
 //! issues itself are accepted: signed by the CA's own key, or by a delegated CRL signer
@@ -35,7 +35,7 @@ pub struct CrlInput<'a> {
     /// Epoch seconds at which a delegated signer's certificate must be valid.
     pub at: i64,
     /// The cRLNumber of the CA's current CRL (decimal), when it has one: the new CRL's
-    /// number must not be lower (RFC 5280 5.2.3).
+    /// number must not be lower (<https://www.rfc-editor.org/rfc/rfc5280#section-5.2.3>).
     pub previous_number: Option<&'a str>,
 }
 
@@ -68,7 +68,7 @@ const ISSUING_DISTRIBUTION_POINT: &str = "2.5.29.28";
 const CERTIFICATE_ISSUER: &str = "2.5.29.29";
 const REASON_CODE: &str = "2.5.29.21";
 
-/// CRL extensions certgate processes or that never restrict use (RFC 5280 5.2): any
+/// CRL extensions certgate processes or that never restrict use (<https://www.rfc-editor.org/rfc/rfc5280#section-5.2>): any
 /// other critical one makes the CRL unusable (5.2: "if a CRL contains a critical
 /// extension that the application cannot process, then the application MUST NOT use
 /// that CRL to determine the status of certificates").
@@ -78,7 +78,7 @@ const UNDERSTOOD_CRL_EXTENSIONS: &[&str] = &[
     CRL_NUMBER,  // cRLNumber (5.2.3)
 ];
 
-/// CRL entry extensions certgate processes (RFC 5280 5.3).
+/// CRL entry extensions certgate processes (<https://www.rfc-editor.org/rfc/rfc5280#section-5.3>).
 const UNDERSTOOD_ENTRY_EXTENSIONS: &[&str] = &[
     REASON_CODE, // reasonCode (5.3.1): every listed reason counts as revoked
     "2.5.29.24", // invalidityDate (5.3.2): informational
@@ -137,7 +137,7 @@ fn check_crl_size(len: usize, limits: &Limits) -> Result<(), Error> {
     Ok(())
 }
 
-/// RFC 5280 5.1: CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm,
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-5.1>: CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm,
 /// signatureValue }; nothing may follow it, and 5.1.1.2: signatureAlgorithm MUST equal
 /// the tbsCertList signature field.
 fn parse_crl(der: &[u8]) -> Result<CertificateRevocationList<'_>, Error> {
@@ -173,7 +173,7 @@ fn check_entry_count(crl: &CertificateRevocationList<'_>, limits: &Limits) -> Re
     Ok(())
 }
 
-/// RFC 5280 5.1.2.1: a CRL with extensions (CRL or entry) MUST be version 2.
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-5.1.2.1>: a CRL with extensions (CRL or entry) MUST be version 2.
 fn check_version(crl: &CertificateRevocationList<'_>) -> Result<(), Error> {
     let has_extensions = !crl.extensions().is_empty()
         || crl
@@ -198,7 +198,7 @@ fn malformed(ext: &X509Extension<'_>) -> Option<Error> {
     }
 }
 
-/// RFC 5280 5.2: CRL extensions. Scope-changing extensions (5.2.4 deltaCRLIndicator,
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-5.2>: CRL extensions. Scope-changing extensions (5.2.4 deltaCRLIndicator,
 /// 5.2.5 issuingDistributionPoint) are refused whatever their criticality: a delta or a
 /// partition is not the CA's complete list, and using it as one would drop revocations.
 /// Other critical extensions certgate does not process are refused (5.2).
@@ -227,7 +227,7 @@ fn check_crl_extensions(crl: &CertificateRevocationList<'_>) -> Result<(), Error
     Ok(())
 }
 
-/// RFC 5280 5.3: entry extensions. certificateIssuer (5.3.3) only occurs in indirect
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-5.3>: entry extensions. certificateIssuer (5.3.3) only occurs in indirect
 /// CRLs, and reasonCode removeFromCRL (8) only in delta CRLs (5.3.1): both are refused.
 fn check_entries(crl: &CertificateRevocationList<'_>) -> Result<(), Error> {
     for entry in crl.iter_revoked_certificates() {
@@ -266,7 +266,7 @@ fn check_entries(crl: &CertificateRevocationList<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// RFC 5280 6.3.3 (b)/(f): the CRL issuer must be the CA that issued the certificates
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-6.3.3> (b)/(f): the CRL issuer must be the CA that issued the certificates
 /// (an indirect CRL, issued under another name, is not accepted).
 fn check_issuer_name(
     crl: &CertificateRevocationList<'_>,
@@ -285,7 +285,7 @@ fn check_issuer_name(
     Ok(())
 }
 
-/// RFC 5280 6.3.3 (f): "If a key usage extension is present in the CRL issuer's
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-6.3.3> (f): "If a key usage extension is present in the CRL issuer's
 /// certificate, verify that the cRLSign bit is set." For a delegated signer the
 /// extension must be present (a certificate the CA issued without keyUsage was not
 /// issued for CRL signing).
@@ -311,7 +311,7 @@ fn check_crl_sign(cert: &Certificate<'_>, required: bool) -> Result<(), Error> {
     }
 }
 
-/// RFC 5280 6.3.3 (f)–(g): find the key that signed the CRL. The CA's own key first;
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-6.3.3> (f)–(g): find the key that signed the CRL. The CA's own key first;
 /// then each delegated signer certificate with the CA's name, whose path to the CA is
 /// validated at `at` (the same trust anchor as the certificates the CRL covers) and which
 /// carries cRLSign. Returns the signer's certificateId.
@@ -389,7 +389,7 @@ fn check_signer(
         .unwrap_or_else(|| Error::new(ErrorCode::BadSignature, "CRL signature does not verify")))
 }
 
-/// RFC 5280 5.2.3: cRLNumber is "monotonically increasing"; a CRL may be fetched again
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-5.2.3>: cRLNumber is "monotonically increasing"; a CRL may be fetched again
 /// unchanged, so an equal number is accepted and a lower one refused. When the previous
 /// CRL had a number, the new one must have one too (order cannot be shown otherwise).
 fn check_crl_number(number: Option<&BigUint>, previous: Option<&str>) -> Result<(), Error> {

@@ -1,4 +1,5 @@
-//! Certificate signing requests for CreateCertificateFromCsr (spec 4.11): the CSR must be
+//! Certificate signing requests for CreateCertificateFromCsr
+//! (<https://docs.aws.amazon.com/iot/latest/apireference/API_CreateCertificateFromCsr.html>): the CSR must be
 //! signed by its own key, which must be RSA ≥ 2048 or EC P-256/384/521. The new
 //! certificate keeps the CSR's key and subject.
 
@@ -12,7 +13,8 @@ use crate::issue::{check_subject_key, issue_certificate, IssuedCertificate, Issu
 use crate::limits::Limits;
 use crate::signature::{self, SignatureVerifier};
 
-/// AWS's input limit for `certificateSigningRequest`: 4096 characters (spec section 2).
+/// AWS's input limit for `certificateSigningRequest`: 4096 characters
+/// (<https://docs.aws.amazon.com/iot/latest/apireference/API_CreateCertificateFromCsr.html>).
 pub const MAX_CSR_PEM_CHARS: usize = 4096;
 
 /// Issue a certificate for the key and subject of the CSR in `csr_input` (PEM or DER).

@@ -31,7 +31,7 @@ pub struct TbsParts<'a> {
     pub serial: &'a [u8],
     /// The signature algorithm OID to place in the TBS (and outside it).
     pub signature_oid: &'a str,
-    /// Whether that AlgorithmIdentifier carries NULL parameters (RSA, RFC 4055 5).
+    /// Whether that AlgorithmIdentifier carries NULL parameters (RSA, <https://www.rfc-editor.org/rfc/rfc4055#section-5>).
     pub signature_null_params: bool,
     /// DER of the issuer Name.
     pub issuer: &'a [u8],
@@ -94,7 +94,7 @@ fn invalid(what: &str, e: impl core::fmt::Display) -> Error {
     Error::new(ErrorCode::InvalidArgument, format!("{what}: {e}"))
 }
 
-/// 2050-01-01T00:00:00Z: RFC 5280 4.1.2.5 requires UTCTime before it, GeneralizedTime from it.
+/// 2050-01-01T00:00:00Z: <https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5> requires UTCTime before it, GeneralizedTime from it.
 const GENERALIZED_TIME_FROM: i64 = 2_524_608_000;
 
 fn time(epoch: i64) -> Result<Time, Error> {

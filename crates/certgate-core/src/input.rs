@@ -8,7 +8,7 @@ use crate::limits::Limits;
 
 const BEGIN: &[u8] = b"-----BEGIN ";
 const DASHES: &[u8] = b"-----";
-/// PEM labels that carry an X.509 certificate (RFC 7468 section 5; "X509 CERTIFICATE"
+/// PEM labels that carry an X.509 certificate (<https://www.rfc-editor.org/rfc/rfc7468#section-5>; "X509 CERTIFICATE"
 /// is the legacy label section 5.3 says parsers should accept).
 const CERTIFICATE_LABELS: &[&[u8]] = &[b"CERTIFICATE", b"X509 CERTIFICATE"];
 /// An SPKI or CSR label, accepted where the caller asks for that type.
@@ -66,7 +66,7 @@ pub fn single_der(
     })
 }
 
-/// PEM labels of a CRL (RFC 7468 section 6; "CRL" is not standard but common).
+/// PEM labels of a CRL (<https://www.rfc-editor.org/rfc/rfc7468#section-6>; "CRL" is not standard but common).
 const CRL_LABELS: &[&[u8]] = &[b"X509 CRL"];
 
 /// Split CRL input into the CRL's DER and the DER of any certificates that came with it

@@ -46,7 +46,7 @@ pub struct CertificateInfo {
     pub authority_key_identifier: Option<String>,
     /// The http and https URIs named by cRLDistributionPoints (the fullName form of each
     /// distributionPoint), in order; empty when absent. Other name forms and schemes are
-    /// left out: certgate's refresher fetches over HTTP only, as RFC 5280 section 4.2.1.13
+    /// left out: certgate's refresher fetches over HTTP only, as <https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.13>
     /// describes for "http" URIs (https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.13).
     pub crl_distribution_points: Vec<String>,
 }

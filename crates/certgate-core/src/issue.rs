@@ -18,11 +18,14 @@ use crate::encode::{
 use crate::error::{Error, ErrorCode};
 use crate::limits::Limits;
 
-/// notAfter of every AWS-generated certificate: 2049-12-31T23:59:59Z (spec section 5).
+/// notAfter of every AWS-generated certificate: 2049-12-31T23:59:59Z
+/// (<https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html>).
 pub const AWS_NOT_AFTER: i64 = 2_524_607_999;
-/// Subject of CreateKeysAndCertificate certificates ("default subject name", spec 5).
+/// Subject of CreateKeysAndCertificate certificates (AWS's "default subject name", as
+/// observed in certificates AWS IoT generated).
 pub const DEFAULT_SUBJECT: &str = "CN=AWS IoT Certificate";
-/// Serial length of AWS-generated certificates (spec section 5).
+/// Serial length of AWS-generated certificates (observed in certificates AWS IoT generated;
+/// also the most <https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.2> allows).
 pub const SERIAL_BYTES: usize = 20;
 
 /// A private key that signs. Implementations are deterministic (PKCS#1 v1.5, RFC 6979).
@@ -68,7 +71,7 @@ fn serial(random: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(s)
 }
 
-/// RFC 7093 section 2 method 1: the leftmost 160 bits of SHA-256 of subjectPublicKey.
+/// <https://www.rfc-editor.org/rfc/rfc7093#section-2> method 1: the leftmost 160 bits of SHA-256 of subjectPublicKey.
 pub fn key_identifier(spki_der: &[u8]) -> Result<Vec<u8>, Error> {
     let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| {
         Error::new(
@@ -133,7 +136,8 @@ fn sign(signer: &dyn Signer, parts: TbsParts<'_>) -> Result<IssuedCertificate, E
     })
 }
 
-/// Check a public key to be certified: RSA ≥ 2048 or EC P-256/384/521 (spec 4.11).
+/// Check a public key to be certified: RSA ≥ 2048 or EC P-256/384/521
+/// (<https://docs.aws.amazon.com/iot/latest/apireference/API_CreateCertificateFromCsr.html>).
 pub(crate) fn check_subject_key(spki_der: &[u8]) -> Result<(), Error> {
     let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| {
         Error::new(

@@ -4,17 +4,20 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Longest PEM text accepted, in characters. 65,536 is AWS IoT's documented input
-    /// limit for `certificatePem` / `caCertificatePem` (spec section 2).
+    /// limit for `certificatePem` / `caCertificatePem`
+    /// (<https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCertificate.html>).
     pub max_pem_chars: usize,
     /// Largest DER certificate accepted. Real client and CA certificates are 0.5–2 KB;
     /// 16 KiB leaves room for large SAN lists while bounding per-certificate work.
     pub max_certificate_bytes: usize,
     /// Most certificates in one chain input (leaf plus intermediates). Devices send the
-    /// leaf and at most a few issuers (spec 6.4); 16 is generous and stops 10,000-entry
+    /// leaf and at most a few issuers (<https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html>);
+    /// 16 is generous and stops 10,000-entry
     /// chains before any of them is decoded.
     pub max_chain_certificates: usize,
     /// Most trust anchors in one verification (the registry passes the registered CAs
-    /// whose subject matches; AWS allows 10 per subject, spec 4.3).
+    /// whose subject matches; AWS allows 10 per subject,
+    /// <https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCACertificate.html>).
     pub max_anchors: usize,
     /// Most CA certificates between the leaf and the anchor, anchor excluded. webpki
     /// uses 6 (`MAX_SUB_CA_COUNT`); 8 leaves room for deep enterprise PKIs.

@@ -7,7 +7,7 @@ use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 /// One attribute of a distinguished name, in certificate order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NameAttribute {
-    /// Short name from RFC 4514 section 3 (`CN`, `O`, …) or the dotted OID.
+    /// Short name from <https://www.rfc-editor.org/rfc/rfc4514#section-3> (`CN`, `O`, …) or the dotted OID.
     pub name: String,
     /// Dotted OID of the attribute type.
     pub oid: String,
@@ -25,7 +25,7 @@ pub struct DistinguishedName {
 }
 
 fn short_name(oid: &str) -> Option<&'static str> {
-    // RFC 4514 section 3's table, plus the two attributes AWS examples show.
+    // <https://www.rfc-editor.org/rfc/rfc4514#section-3>'s table, plus the two attributes AWS examples show.
     Some(match oid {
         "2.5.4.3" => "CN",
         "2.5.4.7" => "L",
@@ -58,7 +58,7 @@ fn attribute(atv: &AttributeTypeAndValue<'_>) -> (NameAttribute, String) {
             )
         }
         Err(_) => {
-            // RFC 4514 2.4: non-string values are written as '#' + hex of their BER.
+            // <https://www.rfc-editor.org/rfc/rfc4514#section-2.4>: non-string values are written as '#' + hex of their BER.
             let mut hex = String::from("#");
             for b in atv.attr_value().as_bytes() {
                 let _ = write!(hex, "{b:02x}");
@@ -75,7 +75,7 @@ fn attribute(atv: &AttributeTypeAndValue<'_>) -> (NameAttribute, String) {
     }
 }
 
-/// Escape per RFC 4514 section 2.4.
+/// Escape per <https://www.rfc-editor.org/rfc/rfc4514#section-2.4>.
 fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let last = value.chars().count().saturating_sub(1);

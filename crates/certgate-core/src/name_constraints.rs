@@ -1,4 +1,4 @@
-//! RFC 5280 section 4.2.1.10 name constraints, applied to every certificate below the
+//! <https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.10> name constraints, applied to every certificate below the
 //! constraining CA (<https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.10>).
 //!
 //! Fail closed throughout:
@@ -121,7 +121,7 @@ fn is_valid_constraint(base: &GeneralName) -> bool {
 /// A name of a certificate, as presented.
 enum Presented<'n> {
     General(&'n GeneralName),
-    /// The subject, as a directoryName (RFC 5280 6.1.3 (b)).
+    /// The subject, as a directoryName (<https://www.rfc-editor.org/rfc/rfc5280#section-6.1.3> (b)).
     Subject(&'n Name),
     /// An emailAddress attribute of the subject, as an rfc822Name; `None` when its value
     /// is not text.

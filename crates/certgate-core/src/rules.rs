@@ -1,4 +1,4 @@
-//! Rules each certificate on a path must satisfy on its own (RFC 5280 6.1.3–6.1.4),
+//! Rules each certificate on a path must satisfy on its own (<https://www.rfc-editor.org/rfc/rfc5280#section-6.1.3>–6.1.4),
 //! independent of how the path was found. Which rule applies to the anchor (the
 //! registered CA), to intermediates and to the leaf is tabled in
 //! `docs/path-validation.md`.
@@ -10,7 +10,7 @@ use crate::chain::EkuPolicy;
 use crate::error::{Error, ErrorCode};
 
 /// Extensions certgate processes (or that never restrict use); any other extension
-/// marked critical makes the certificate unusable (RFC 5280 4.2).
+/// marked critical makes the certificate unusable (<https://www.rfc-editor.org/rfc/rfc5280#section-4.2>).
 const UNDERSTOOD_EXTENSIONS: &[&str] = &[
     "2.5.29.19", // basicConstraints
     "2.5.29.15", // keyUsage

@@ -1,4 +1,4 @@
-//! One test per rule of the catalogue (`src/cases.rs`), each run through both native
+//! One test per rule of the catalogue (`src/cases/`), each run through both native
 //! signature backends (ring with RustCrypto fallback, and pure RustCrypto), which must
 //! give identical JSON.
 

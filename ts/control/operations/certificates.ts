@@ -12,11 +12,17 @@ import type { Route } from '../router.js';
 import { bodyArray, bodyEnum, bodyString, certificateIdParam, pageRequest, queryBool, queryEnum, type ApiRequest } from '../validate.js';
 
 const ALL_STATUSES = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'] as const;
-/** Statuses an operator may set (https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCertificate.html): the PENDING_* values are internal, REGISTER_INACTIVE deprecated. */
+/**
+ * Statuses an operator may set: the PENDING_* values are internal, REGISTER_INACTIVE deprecated
+ * (https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCertificate.html).
+ */
 const SETTABLE: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'REVOKED'];
 /** Statuses UpdateCertificate may leave: REVOKED is final, PENDING_TRANSFER moves only by the transfer operations. */
 export const UPDATABLE_FROM: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE'];
-/** Statuses DeleteCertificate accepts: not ACTIVE (https://docs.aws.amazon.com/iot/latest/apireference/API_DeleteCertificate.html) and not PENDING_TRANSFER (our choice; AWS does not say). */
+/**
+ * Statuses DeleteCertificate accepts: not ACTIVE (https://docs.aws.amazon.com/iot/latest/apireference/API_DeleteCertificate.html) and not
+ * PENDING_TRANSFER (our choice; AWS does not say).
+ */
 export const DELETABLE_FROM: readonly CertificateStatus[] = ['INACTIVE', 'REVOKED', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE'];
 
 function settable(status: CertificateStatus, member: string): CertificateStatus {

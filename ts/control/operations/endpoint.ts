@@ -1,11 +1,14 @@
-/** DescribeEndpoint (spec 4.19) and certgate's own event feed (JITR registrations, spec 7.3). */
+/**
+ * DescribeEndpoint (https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeEndpoint.html) and certgate's own event
+ * feed (JITR registration events, https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html).
+ */
 import type { Account } from '../../registry/types.js';
 import type { ControlContext } from '../context.js';
 import { AwsError, invalid } from '../errors.js';
 import type { Route } from '../router.js';
 import { queryInt, queryString, type ApiRequest } from '../validate.js';
 
-/** The host of each endpoint type for `account` (spec 4.19); omitted type = legacy `iot:Data`. */
+/** The host of each endpoint type for `account` (API_DescribeEndpoint above); omitted type = legacy `iot:Data`. */
 export function endpointAddress(ctx: ControlContext, account: Account, endpointType: string): string | null {
   const base = `iot.${ctx.settings.region}.${ctx.settings.endpointDomain}`;
   switch (endpointType) {

@@ -1,5 +1,7 @@
 /**
- * CreateKeysAndCertificate and CreateCertificateFromCsr (spec 4.10, 4.11, 5): keys and
+ * CreateKeysAndCertificate and CreateCertificateFromCsr
+ * (https://docs.aws.amazon.com/iot/latest/apireference/API_CreateKeysAndCertificate.html,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_CreateCertificateFromCsr.html): keys and
  * randomness from node:crypto, the certificate built and signed by the engine with the
  * account's issuing CA: one the operator imported, else certgate's own (issuing-ca.ts).
  */
@@ -10,9 +12,12 @@ import type { Route } from '../router.js';
 import { bodyString, queryBool, type ApiRequest } from '../validate.js';
 import { issuingCaFor } from './issuing-ca.js';
 
-/** AWS IoT model: CSRs are at most 4096 characters (spec 2). */
+/** CSRs are at most 4096 characters (https://docs.aws.amazon.com/iot/latest/apireference/API_CreateCertificateFromCsr.html). */
 export const MAX_CSR_CHARS = 4096;
-/** AWS issues with notBefore about two minutes before creation (spec 2, observed). */
+/**
+ * AWS issues with notBefore about two minutes before creation (the example output of
+ * https://docs.aws.amazon.com/cli/latest/reference/iot/describe-certificate.html).
+ */
 const BACKDATE_SECONDS = 120;
 
 /** Record an issued certificate, with the validity the engine actually wrote into it. */

@@ -12,7 +12,10 @@ import type { ControlContext } from '../context.js';
 import { AwsError, invalid } from '../errors.js';
 import { checkIsCa, checkRegistrable, parseCertificate } from '../pki.js';
 
-/** Validity of the issuing CA: 2020-01-01 to 2049-12-31T23:59:59Z, covering every certificate it signs (spec 5). */
+/**
+ * Validity of the issuing CA: 2020-01-01 to 2049-12-31T23:59:59Z, covering every certificate it signs
+ * (AWS-generated certificates expire then: https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html).
+ */
 const CA_NOT_BEFORE = 1577836800;
 const CA_NOT_AFTER = 2524607999;
 

@@ -1,5 +1,6 @@
 /**
- * Things and policies attached to certificates (spec 4.20). Stored because delete and
+ * Things and policies attached to certificates (https://docs.aws.amazon.com/iot/latest/apireference/API_AttachThingPrincipal.html,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_AttachPolicy.html). Stored because delete and
  * transfer preconditions depend on them; policies are not evaluated.
  */
 import { AwsError, invalid } from '../errors.js';

@@ -1,10 +1,10 @@
 //! dNSName syntax and subtree matching.
 
-/// Longest DNS name in text form (RFC 1035 section 2.3.4: 255 octets on the wire, which
+/// Longest DNS name in text form (<https://www.rfc-editor.org/rfc/rfc1035#section-2.3.4>: 255 octets on the wire, which
 /// is 253 characters without the trailing dot).
 const MAX_NAME_CHARS: usize = 253;
 
-/// Longest label (RFC 1035 section 2.3.4).
+/// Longest label (<https://www.rfc-editor.org/rfc/rfc1035#section-2.3.4>).
 const MAX_LABEL_CHARS: usize = 63;
 
 /// Whether `name` is a host name in the "preferred name syntax" that RFC 5280 requires
@@ -14,7 +14,7 @@ const MAX_LABEL_CHARS: usize = 63;
 /// "preferred name syntax", as specified by Section 3.5 of [RFC1034] and as modified by
 /// Section 2.1 of [RFC1123]": labels of letters, digits and hyphens, neither starting
 /// nor ending with a hyphen, at most 63 characters; no empty label (so no leading,
-/// trailing or doubled period). RFC 1123 2.1 lets a label start with a digit but notes
+/// trailing or doubled period). <https://www.rfc-editor.org/rfc/rfc1123#section-2.1> lets a label start with a digit but notes
 /// that the highest-level label is alphabetic, so a name whose last label is all digits
 /// (an IPv4 address written as a dNSName) is refused. Underscores and wildcards are not
 /// part of the syntax and are refused.

@@ -2,7 +2,7 @@
 
 use super::dns;
 
-/// Longest local part (RFC 5321 section 4.5.3.1.1).
+/// Longest local part (<https://www.rfc-editor.org/rfc/rfc5321#section-4.5.3.1.1>).
 const MAX_LOCAL_PART_CHARS: usize = 64;
 
 /// A parsed mailbox: the local part as the address means it (quotes and escapes

@@ -27,7 +27,8 @@ fn proof_case(
     }
 }
 
-/// The registration code used by the proof cases (64 hex characters, spec section 2).
+/// The registration code used by the proof cases (64 hex characters,
+/// <https://docs.aws.amazon.com/iot/latest/apireference/API_GetRegistrationCode.html>).
 pub const REGISTRATION_CODE: &str =
     "15c51ae5e36ba59ba77042df1115862076bea4bd15841c838fcb68d5010a614c";
 
