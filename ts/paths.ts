@@ -10,3 +10,5 @@ export const nativeAddonPath = path.join(projectRoot, 'build', 'native', 'certga
 export const wasmModulePath = path.join(projectRoot, 'build', 'wasm', 'certgate_wasm.js');
 /** Compiled worker entry; piscina cannot load TypeScript, so this always points at dist/. */
 export const poolWorkerPath = path.join(projectRoot, 'dist', 'engine', 'worker.js');
+/** Compiled worker of `certgate fleet create` (ts/load/fleetWorker.ts), in dist/ for the same reason. */
+export const fleetWorkerPath = path.join(projectRoot, 'dist', 'load', 'fleetWorker.js');

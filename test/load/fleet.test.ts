@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEngine } from '../../ts/engine/load.js';
 import { readFleet } from '../../ts/load/fleet.js';
-import { createFleetCa, issueDevices } from '../../ts/load/provision.js';
+import { batchesOf, createFleetCa, issueDevices } from '../../ts/load/provision.js';
 import { openRegistry } from '../../ts/registry/open.js';
 import { runBuiltCli } from '../cli/built.js';
 
@@ -51,6 +51,34 @@ describe('bulk provisioning', () => {
       for (const d of fleet.devices.filter((_, i) => i % 17 === 0 || i >= 118)) {
         const record = await registry.getCertificate(ACCOUNT, d.certificateId);
         expect(record?.status).toBe(d.expect === 'allow' ? 'ACTIVE' : 'REVOKED');
+      }
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('--workers 0 (all on the main thread) and batches that cross neither 1,000 nor the REVOKED split', async () => {
+    expect(batchesOf(2500, 2300, 1000)).toEqual([
+      { start: 0, count: 1000 },
+      { start: 1000, count: 1000 },
+      { start: 2000, count: 300 },
+      { start: 2300, count: 200 },
+    ]);
+    expect(batchesOf(5, 5, 1000)).toEqual([{ start: 0, count: 5 }]);
+    expect(batchesOf(5, 0, 1000)).toEqual([{ start: 0, count: 5 }]);
+    const out = path.join(dir, 'inline');
+    const r = await certgate(['fleet', 'create', '--count', '1003', '--revoked', '2', '--workers', '0', '--out', out, '--json'], db);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ registered: 1003, revoked: 2, workers: 0 });
+    const fleet = readFleet(out);
+    expect(new Set(fleet.devices.map((d) => d.certificateId)).size).toBe(1003);
+    expect(fleet.devices.map((d) => d.expect).lastIndexOf('allow')).toBe(1000);
+    const registry = openRegistry({ path: db });
+    try {
+      for (const i of [0, 999, 1000, 1001, 1002]) {
+        const d = fleet.devices[i];
+        expect((await registry.getCertificate(ACCOUNT, d?.certificateId ?? ''))?.status).toBe(i < 1001 ? 'ACTIVE' : 'REVOKED');
       }
     } finally {
       await registry.close();
@@ -98,5 +126,8 @@ describe('bulk provisioning', () => {
     const noKey = await certgate(['fleet', 'create', '--count', '1', '--ca', 'ab'.repeat(32), '--out', path.join(dir, 'y')], db);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/--ca ID needs --ca-key FILE/);
+    const workers = await certgate(['fleet', 'create', '--count', '1', '--workers', '-1', '--out', path.join(dir, 'z')], db);
+    expect(workers.code).toBe(2);
+    expect(workers.stderr).toMatch(/--workers must be an integer in \[0, 256\], got "-1"/);
   });
 });

@@ -41,6 +41,8 @@ export function loadEngine(name: EngineName): Engine {
     verifyChain: binding.verifyChain,
     verifyRegistrationProof: binding.verifyRegistrationProof,
     issueCertificate: binding.issueCertificate,
+    issueCertificates: binding.issueCertificates,
+    generateKeys: binding.generateKeys,
     issueFromCsr: binding.issueFromCsr,
     createIssuingCa: binding.createIssuingCa,
     verifyCrl: binding.verifyCrl,

@@ -113,6 +113,27 @@ export interface IssuedCertificate {
   certificatePem: string;
 }
 
+/** The certificates of one `issueCertificates` batch, in input order. */
+export interface IssuedBatch {
+  certificates: IssuedCertificate[];
+}
+
+/** EC key types `generateKeys` makes. */
+export type EcKeyType = 'p256' | 'p384' | 'p521';
+
+/** A key pair made by `generateKeys`, both PEM with a trailing newline. */
+export interface GeneratedKey {
+  /** PKCS#8 PrivateKeyInfo (with the public key). */
+  privateKeyPem: string;
+  /** SubjectPublicKeyInfo. */
+  publicKeyPem: string;
+}
+
+/** The key pairs of one `generateKeys` batch, in input order. */
+export interface KeyBatch {
+  keys: GeneratedKey[];
+}
+
 /** A verified certificate revocation list of a registered CA (RFC 5280 section 5). */
 export interface VerifiedCrl {
   /** Lowercase hex SHA-256 of the CRL's DER. */
@@ -152,6 +173,18 @@ export interface EngineBinding {
   verifyRegistrationProof(ca: Uint8Array, verification: Uint8Array, registrationCode: string, at: number): Outcome<RegistrationProof>;
   /** CreateKeysAndCertificate profile for an SPKI public key; `serial` is 20 random bytes; issuer key PKCS#8. */
   issueCertificate(publicKey: Uint8Array, issuerCertificate: Uint8Array, issuerKey: Uint8Array, serial: Uint8Array, notBefore: number): Outcome<IssuedCertificate>;
+  /**
+   * `issueCertificate` for many public keys under one CA, whose key is parsed once:
+   * `serials[i]` for `publicKeys[i]`; at most 10,000 entries (`TOO_MANY_CERTIFICATES`);
+   * the first refused entry refuses the batch, its message naming it (`entry N`).
+   */
+  issueCertificates(publicKeys: Uint8Array[], issuerCertificate: Uint8Array, issuerKey: Uint8Array, serials: Uint8Array[], notBefore: number): Outcome<IssuedBatch>;
+  /**
+   * EC key pairs from caller-drawn private scalars (32, 48 or 66 random bytes for P-256,
+   * P-384, P-521); a scalar outside [1, n-1] refuses the batch (`INVALID_ARGUMENT`,
+   * `entry N`): draw again. At most 10,000 entries.
+   */
+  generateKeys(keyType: EcKeyType, secrets: Uint8Array[]): Outcome<KeyBatch>;
   /** CreateCertificateFromCsr: checks the CSR's own signature and key policy, keeps its key and subject. */
   issueFromCsr(csr: Uint8Array, issuerCertificate: Uint8Array, issuerKey: Uint8Array, serial: Uint8Array, notBefore: number): Outcome<IssuedCertificate>;
   /** A self-signed issuing CA (CA:TRUE pathLen 0) for a PKCS#8 key and an RFC 4514 subject. */

@@ -4,14 +4,21 @@
  * batch, each certificate checked as RegisterCertificate checks it), written as a fleet
  * directory (fleet.ts) that `certgate load` reads.
  *
- * Keys come from node:crypto; certificates from the Rust engine's `issueCertificate`
- * (the AWS-issued profile: https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html).
+ * Devices are made in batches of ISSUE_BATCH by the Rust engine: EC keys by
+ * `generateKeys` from node:crypto random bytes (node:crypto's own key export through
+ * OpenSSL 3's encoders costs ~0.2 ms per key, more than the key generation itself:
+ * bench/README.md), RSA keys by node:crypto; certificates by `issueCertificates`, which
+ * parses the CA key once per batch (the AWS-issued profile:
+ * https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html).
+ * `certgate fleet create` runs the batches in worker threads (fleetWorker.ts) while the
+ * main thread registers the finished ones.
+ *
  * RSA key generation costs tens of milliseconds per key, so `keyPool` can reuse N key
  * pairs across the fleet: every certificate still has its own serial and id, which is all
  * the authorizer keys on, but it is a shortcut for test fleets, never for real devices.
  */
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import type { Engine } from '../engine/types.js';
+import type { EcKeyType, Engine } from '../engine/types.js';
 import type { Device, Fleet } from './fleet.js';
 
 export const KEY_TYPES = ['p256', 'p384', 'p521', 'rsa2048', 'rsa3072', 'rsa4096'] as const;
@@ -19,6 +26,14 @@ export type KeyType = (typeof KEY_TYPES)[number];
 
 /** Certificates per RegisterCertificates call (its MAX_BULK_REGISTRATIONS). */
 export const PROVISION_BATCH = 1000;
+
+/**
+ * Devices per engine batch: one `generateKeys` and one `issueCertificates` call (the
+ * engine takes up to 10,000). 1,000 P-256 devices are ~0.25 s of one core, short enough
+ * for a smooth progress bar, long enough that the per-call and worker hand-off costs
+ * (~1 ms) vanish.
+ */
+export const ISSUE_BATCH = 1000;
 
 /** Validity of a new fleet CA: now - 1 day to 10 years on; device certificates run to 2049 (the AWS profile). */
 const CA_BACKDATE_SECONDS = 86_400;
@@ -61,6 +76,49 @@ export function createFleetCa(engine: Engine, keyType: KeyType, subject: string,
   return { certificatePem: made.certificatePem, privateKeyPem };
 }
 
+/** A device key pair: the SPKI PEM the engine certifies and the PKCS#8 PEM the device keeps. */
+export interface DeviceKey {
+  publicKeyPem: string;
+  privateKeyPem: string;
+}
+
+const EC_SECRET_BYTES: Record<EcKeyType, number> = { p256: 32, p384: 48, p521: 66 };
+
+function isEc(type: KeyType): type is EcKeyType {
+  return type === 'p256' || type === 'p384' || type === 'p521';
+}
+
+/** A private scalar candidate: random bytes, for P-521 cut to its 521 bits. */
+function ecSecret(type: EcKeyType): Buffer {
+  const secret = randomBytes(EC_SECRET_BYTES[type]);
+  if (type === 'p521') secret[0] = (secret[0] ?? 0) & 0x01;
+  return secret;
+}
+
+/**
+ * Redraws of a `generateKeys` batch before giving up. A candidate scalar is refused
+ * with probability below 2^-32 (P-256; far less on the other curves), so a second
+ * draw already means a broken random source.
+ */
+const KEY_DRAWS = 3;
+
+/** `count` fresh key pairs of `type` (EC by the engine, RSA by node:crypto). */
+export function generateKeys(engine: Engine, type: KeyType, count: number): DeviceKey[] {
+  if (!isEc(type)) {
+    return Array.from({ length: count }, () => {
+      const made = generateKey(type);
+      return { publicKeyPem: made.publicKey.export({ type: 'spki', format: 'pem' }).toString(), privateKeyPem: pkcs8(made.privateKey) };
+    });
+  }
+  let last = '';
+  for (let draw = 0; draw < KEY_DRAWS; draw++) {
+    const made = engine.generateKeys(type, Array.from({ length: count }, () => ecSecret(type)));
+    if (made.ok) return made.keys;
+    last = `${made.code}: ${made.message}`;
+  }
+  throw new Error(`generating ${type} keys failed ${KEY_DRAWS} times: ${last}`);
+}
+
 export interface IssueOptions {
   count: number;
   keyType: KeyType;
@@ -76,23 +134,51 @@ export interface IssuedDevice {
   privateKeyPem: string;
 }
 
-/** Make `count` device keys and certificates signed by `ca`. */
+/** One engine batch: devices `start` .. `start + count - 1`; with a key pool, device i uses `pool[i % pool.length]`. */
+export interface IssueBatch {
+  start: number;
+  count: number;
+  keyType: KeyType;
+  pool: readonly DeviceKey[];
+  nowSeconds: number;
+}
+
+/** Make one batch of device keys (unless pooled) and certificates signed by `ca`. */
+export function issueBatch(engine: Engine, ca: FleetCa, b: IssueBatch): IssuedDevice[] {
+  const keys =
+    b.pool.length > 0
+      ? Array.from({ length: b.count }, (_, i) => b.pool[(b.start + i) % b.pool.length] as DeviceKey)
+      : generateKeys(engine, b.keyType, b.count);
+  const issued = engine.issueCertificates(
+    keys.map((k) => Buffer.from(k.publicKeyPem)),
+    Buffer.from(ca.certificatePem),
+    Buffer.from(ca.privateKeyPem),
+    keys.map(() => randomBytes(20)),
+    b.nowSeconds - DEVICE_BACKDATE_SECONDS,
+  );
+  if (!issued.ok) throw new Error(`issuing devices ${b.start}..${b.start + b.count - 1} failed: ${issued.code}: ${issued.message}`);
+  return issued.certificates.map((c, i) => ({ certificateId: c.certificateId, certificatePem: c.certificatePem, privateKeyPem: (keys[i] as DeviceKey).privateKeyPem }));
+}
+
+/** The batches of a fleet of `count`, none crossing `split` (where the REVOKED devices start). */
+export function batchesOf(count: number, split: number, size: number): { start: number; count: number }[] {
+  const out: { start: number; count: number }[] = [];
+  for (const [from, to] of [
+    [0, split],
+    [split, count],
+  ] as const) {
+    for (let start = from; start < to; start += size) out.push({ start, count: Math.min(size, to - start) });
+  }
+  return out;
+}
+
+/** Make `count` device keys and certificates signed by `ca`, on this thread. */
 export function issueDevices(engine: Engine, ca: FleetCa, o: IssueOptions): IssuedDevice[] {
-  const caPem = Buffer.from(ca.certificatePem);
-  const caKey = Buffer.from(ca.privateKeyPem);
-  const pool: { publicPem: Buffer; privateKeyPem: string }[] = [];
+  const pool = o.keyPool > 0 ? generateKeys(engine, o.keyType, Math.min(o.keyPool, o.count)) : [];
   const devices: IssuedDevice[] = [];
-  for (let i = 0; i < o.count; i++) {
-    let key = o.keyPool > 0 ? pool[i % o.keyPool] : undefined;
-    if (key === undefined) {
-      const made = generateKey(o.keyType);
-      key = { publicPem: Buffer.from(made.publicKey.export({ type: 'spki', format: 'pem' }).toString()), privateKeyPem: pkcs8(made.privateKey) };
-      if (o.keyPool > 0) pool.push(key);
-    }
-    const issued = engine.issueCertificate(key.publicPem, caPem, caKey, randomBytes(20), o.nowSeconds - DEVICE_BACKDATE_SECONDS);
-    if (!issued.ok) throw new Error(`issuing device ${i} failed: ${issued.code}: ${issued.message}`);
-    devices.push({ certificateId: issued.certificateId, certificatePem: issued.certificatePem, privateKeyPem: key.privateKeyPem });
-    if ((i + 1) % 100 === 0 || i + 1 === o.count) o.onProgress?.(i + 1);
+  for (const b of batchesOf(o.count, o.count, ISSUE_BATCH)) {
+    devices.push(...issueBatch(engine, ca, { ...b, keyType: o.keyType, pool, nowSeconds: o.nowSeconds }));
+    o.onProgress?.(b.start + b.count);
   }
   return devices;
 }

@@ -1,12 +1,14 @@
 //! The operations, each a thin composition of core functions with default limits.
 
 use certgate_core::{
-    certificates_der, single_der, ChainInput, CrlInput, EkuPolicy, Error, ErrorCode, Issuer,
-    Limits, SignatureVerifier,
+    certificates_der, single_der, ChainInput, CrlInput, Curve, EkuPolicy, Error, ErrorCode, Issuer,
+    Limits, PreparedIssuer, SignatureVerifier,
 };
 use certgate_rustcrypto::RustCryptoSigner;
 
-use crate::shapes::{Certificate, Chain, Crl, Issued, Outcome, Proof, Verified};
+use crate::shapes::{
+    Certificate, Chain, Crl, GeneratedKey, Issued, IssuedBatch, KeyBatch, Outcome, Proof, Verified,
+};
 
 const LIMITS: Limits = Limits::DEFAULT;
 
@@ -160,6 +162,102 @@ pub fn issue_certificate(
         certgate_core::issue_certificate(&issuer, &spki, &subject, serial, epoch(not_before)?)
     };
     run().map(Issued::from).into()
+}
+
+/// Most entries in one batch call (`issueCertificates`, `generateKeys`). A batch is one
+/// synchronous engine call, so this bounds how long it holds its thread (about a second
+/// for P-256 on this machine, bench/README.md) and the memory of its result; callers
+/// split larger fleets into batches (`certgate fleet create` uses 1,000).
+pub const MAX_BATCH: usize = 10_000;
+
+fn check_batch(len: usize, what: &str) -> Result<(), Error> {
+    if len > MAX_BATCH {
+        return Err(Error::new(
+            ErrorCode::TooManyCertificates,
+            format!("{len} {what} in one batch; at most {MAX_BATCH}"),
+        ));
+    }
+    Ok(())
+}
+
+/// [`issue_certificate`] for many public keys under one issuing CA: the CA's certificate
+/// and key are parsed and matched once for the batch, not once per certificate. Entry
+/// `i` certifies `public_keys[i]` with serial `serials[i]`; the first refused entry
+/// refuses the batch, its message naming the entry (from 1).
+pub fn issue_certificates(
+    public_keys: &[Vec<u8>],
+    issuer_certificate: &[u8],
+    issuer_key: &[u8],
+    serials: &[Vec<u8>],
+    not_before: f64,
+) -> Outcome<IssuedBatch> {
+    let run = || {
+        check_batch(public_keys.len(), "public keys")?;
+        if serials.len() != public_keys.len() {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "{} public keys but {} serials; give one serial per key",
+                    public_keys.len(),
+                    serials.len()
+                ),
+            ));
+        }
+        let not_before = epoch(not_before)?;
+        let (cert, signer) = issuer_parts(issuer_certificate, issuer_key)?;
+        let issuer = PreparedIssuer::new(&Issuer {
+            certificate: &cert,
+            signer: &signer,
+        })?;
+        let subject = certgate_core::name_der(certgate_core::DEFAULT_SUBJECT)?;
+        let mut certificates = Vec::with_capacity(public_keys.len());
+        for (position, (public_key, serial)) in (1..).zip(public_keys.iter().zip(serials)) {
+            let at = |e: Error| Error::new(e.code(), format!("entry {position}: {}", e.message()));
+            let spki = single_der(public_key, &[b"PUBLIC KEY"], "PUBLIC KEY", &KEY_LIMITS)
+                .map_err(|e| Error::new(ErrorCode::BadKey, e.message()))
+                .map_err(at)?;
+            let issued = issuer
+                .issue(&spki, &subject, serial, not_before)
+                .map_err(at)?;
+            certificates.push(Issued::from(issued));
+        }
+        Ok(IssuedBatch { certificates })
+    };
+    run().into()
+}
+
+/// EC key pairs for `key_type` (`p256`, `p384`, `p521`), one per entry of `secrets`: each
+/// the private scalar, big-endian, drawn by the caller from a cryptographic random source
+/// (32, 48 or 66 bytes). A secret outside [1, n-1] refuses the batch, naming the entry;
+/// the caller draws it again (FIPS 186-5 appendix A.2.2 rejection sampling).
+pub fn generate_keys(key_type: &str, secrets: &[Vec<u8>]) -> Outcome<KeyBatch> {
+    let run = || {
+        let curve = match key_type {
+            "p256" => Curve::P256,
+            "p384" => Curve::P384,
+            "p521" => Curve::P521,
+            other => {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("key type {other:?} is not p256, p384 or p521"),
+                ))
+            }
+        };
+        check_batch(secrets.len(), "secrets")?;
+        let keys = (1..)
+            .zip(secrets)
+            .map(|(position, secret)| {
+                certgate_rustcrypto::ec_key_from_secret(curve, secret)
+                    .map(|k| GeneratedKey {
+                        private_key_pem: certgate_core::pem("PRIVATE KEY", &k.pkcs8),
+                        public_key_pem: certgate_core::pem("PUBLIC KEY", &k.spki),
+                    })
+                    .map_err(|e| Error::new(e.code(), format!("entry {position}: {}", e.message())))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(KeyBatch { keys })
+    };
+    run().into()
 }
 
 /// CreateCertificateFromCsr's certificate

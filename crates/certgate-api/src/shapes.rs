@@ -230,6 +230,26 @@ impl From<IssuedCertificate> for Issued {
     }
 }
 
+/// The certificates of one `issueCertificates` batch, in input order.
+#[derive(Serialize)]
+pub struct IssuedBatch {
+    pub certificates: Vec<Issued>,
+}
+
+/// A key pair made by `generateKeys`: PKCS#8 and SPKI, both PEM.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratedKey {
+    pub private_key_pem: String,
+    pub public_key_pem: String,
+}
+
+/// The key pairs of one `generateKeys` batch, in input order.
+#[derive(Serialize)]
+pub struct KeyBatch {
+    pub keys: Vec<GeneratedKey>,
+}
+
 /// A verified certificate revocation list.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -190,9 +190,15 @@ pub fn encode_certificate(
 
 /// PEM text of a DER certificate, 64-column lines, trailing newline (as AWS returns it).
 pub fn certificate_pem(der: &[u8]) -> String {
+    pem("CERTIFICATE", der)
+}
+
+/// RFC 7468 text encoding of `der` under `label` (`CERTIFICATE`, `PRIVATE KEY`, ...):
+/// base64 in lines of 64 characters, with a trailing newline.
+pub fn pem(label: &str, der: &[u8]) -> String {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    let mut out = format!("-----BEGIN {label}-----\n");
     let mut rest = b64.as_str();
     while !rest.is_empty() {
         let (line, tail) = rest.split_at(rest.len().min(64));
@@ -200,6 +206,6 @@ pub fn certificate_pem(der: &[u8]) -> String {
         out.push('\n');
         rest = tail;
     }
-    out.push_str("-----END CERTIFICATE-----\n");
+    out.push_str(&format!("-----END {label}-----\n"));
     out
 }

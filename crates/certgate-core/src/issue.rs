@@ -164,6 +164,96 @@ pub struct Issuer<'a> {
     pub signer: &'a dyn Signer,
 }
 
+/// An issuer checked once for many certificates: the CA certificate parsed, its key
+/// matched against the signer, its key identifier taken. [`issue_certificate`] prepares
+/// one per call; a batch (`certgate fleet create`) prepares one for all its certificates.
+pub struct PreparedIssuer<'a> {
+    signer: &'a dyn Signer,
+    /// DER of the CA's subject: the issuer name of every certificate it signs.
+    name: Vec<u8>,
+    /// The CA's key identifier: its authorityKeyIdentifier in every certificate it signs.
+    key_id: Vec<u8>,
+}
+
+impl<'a> PreparedIssuer<'a> {
+    /// Check that `issuer.signer` holds the key of `issuer.certificate`.
+    pub fn new(issuer: &Issuer<'a>) -> Result<Self, Error> {
+        let ca = Certificate::parse(issuer.certificate, &Limits::DEFAULT)?;
+        if ca.x509.public_key().raw != issuer.signer.spki() {
+            return Err(Error::new(
+                ErrorCode::BadKey,
+                "the private key does not belong to the issuing CA certificate",
+            ));
+        }
+        let key_id = ca
+            .x509
+            .iter_extensions()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::SubjectKeyIdentifier(ski) => Some(ski.0.to_vec()),
+                _ => None,
+            })
+            .map_or_else(|| key_identifier(ca.x509.public_key().raw), Ok)?;
+        Ok(Self {
+            signer: issuer.signer,
+            name: ca.x509.subject().as_raw().to_vec(),
+            key_id,
+        })
+    }
+
+    /// A device certificate with the AWS profile for `spki_der`, with `subject_der` as
+    /// subject, valid from `not_before` to 2049-12-31T23:59:59Z.
+    pub fn issue(
+        &self,
+        spki_der: &[u8],
+        subject_der: &[u8],
+        serial_random: &[u8],
+        not_before: i64,
+    ) -> Result<IssuedCertificate, Error> {
+        check_subject_key(spki_der)?;
+        if not_before > AWS_NOT_AFTER {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "notBefore is after 2049-12-31T23:59:59Z",
+            ));
+        }
+        let serial = serial(serial_random)?;
+        let extensions = [
+            ext(
+                "2.5.29.19",
+                true,
+                BasicConstraints {
+                    ca: false,
+                    path_len_constraint: None,
+                }
+                .to_der(),
+            )?,
+            ext(
+                "2.5.29.15",
+                true,
+                KeyUsage(KeyUsages::DigitalSignature.into()).to_der(),
+            )?,
+            ski_ext(&key_identifier(spki_der)?)?,
+            aki_ext(&self.key_id)?,
+        ];
+        let algorithm = self.signer.algorithm();
+        sign(
+            self.signer,
+            TbsParts {
+                serial: &serial,
+                signature_oid: algorithm.oid(),
+                signature_null_params: null_params(algorithm),
+                issuer: &self.name,
+                not_before,
+                not_after: AWS_NOT_AFTER,
+                subject: subject_der,
+                spki: spki_der,
+                extensions: &extensions,
+                version: 3,
+            },
+        )
+    }
+}
+
 /// Issue a device certificate with the AWS profile for `spki_der`, with `subject_der` as
 /// subject, valid from `not_before` to 2049-12-31T23:59:59Z.
 pub fn issue_certificate(
@@ -174,62 +264,7 @@ pub fn issue_certificate(
     not_before: i64,
 ) -> Result<IssuedCertificate, Error> {
     check_subject_key(spki_der)?;
-    let ca = Certificate::parse(issuer.certificate, &Limits::DEFAULT)?;
-    if ca.x509.public_key().raw != issuer.signer.spki() {
-        return Err(Error::new(
-            ErrorCode::BadKey,
-            "the private key does not belong to the issuing CA certificate",
-        ));
-    }
-    if not_before > AWS_NOT_AFTER {
-        return Err(Error::new(
-            ErrorCode::InvalidArgument,
-            "notBefore is after 2049-12-31T23:59:59Z",
-        ));
-    }
-    let ca_key_id = ca
-        .x509
-        .iter_extensions()
-        .find_map(|e| match e.parsed_extension() {
-            ParsedExtension::SubjectKeyIdentifier(ski) => Some(ski.0.to_vec()),
-            _ => None,
-        })
-        .map_or_else(|| key_identifier(ca.x509.public_key().raw), Ok)?;
-    let serial = serial(serial_random)?;
-    let extensions = [
-        ext(
-            "2.5.29.19",
-            true,
-            BasicConstraints {
-                ca: false,
-                path_len_constraint: None,
-            }
-            .to_der(),
-        )?,
-        ext(
-            "2.5.29.15",
-            true,
-            KeyUsage(KeyUsages::DigitalSignature.into()).to_der(),
-        )?,
-        ski_ext(&key_identifier(spki_der)?)?,
-        aki_ext(&ca_key_id)?,
-    ];
-    let algorithm = issuer.signer.algorithm();
-    sign(
-        issuer.signer,
-        TbsParts {
-            serial: &serial,
-            signature_oid: algorithm.oid(),
-            signature_null_params: null_params(algorithm),
-            issuer: ca.x509.subject().as_raw(),
-            not_before,
-            not_after: AWS_NOT_AFTER,
-            subject: subject_der,
-            spki: spki_der,
-            extensions: &extensions,
-            version: 3,
-        },
-    )
+    PreparedIssuer::new(issuer)?.issue(spki_der, subject_der, serial_random, not_before)
 }
 
 /// DER of a Name given as an RFC 4514 string (`CN=certgate issuing CA,O=Example`).

@@ -31,7 +31,7 @@ pub use chain::{verify_chain, ChainInput, EkuPolicy, VerifiedChain};
 pub use crl::{verify_crl, CrlInput, VerifiedCrl};
 pub use csr::{issue_from_csr, MAX_CSR_PEM_CHARS};
 pub use encode::{
-    certificate_pem, encode_certificate, encode_tbs, null_params, RawExtension, TbsParts,
+    certificate_pem, encode_certificate, encode_tbs, null_params, pem, RawExtension, TbsParts,
 };
 pub use error::{Error, ErrorCode};
 pub use input::{certificates_der, single_der};
@@ -40,7 +40,7 @@ pub use inspect::{
 };
 pub use issue::{
     create_issuing_ca, issue_certificate, key_identifier, name_der, IssuedCertificate, Issuer,
-    Signer, AWS_NOT_AFTER, DEFAULT_SUBJECT, SERIAL_BYTES,
+    PreparedIssuer, Signer, AWS_NOT_AFTER, DEFAULT_SUBJECT, SERIAL_BYTES,
 };
 pub use limits::Limits;
 pub use name::{DistinguishedName, NameAttribute};

@@ -98,6 +98,37 @@ pub fn issue_certificate<'env>(
     )
 }
 
+/// Issue certificates for many public keys under one CA (its key parsed once).
+#[napi]
+pub fn issue_certificates<'env>(
+    env: &Env,
+    public_keys: Vec<Uint8Array>,
+    issuer_certificate: Uint8Array,
+    issuer_key: Uint8Array,
+    serials: Vec<Uint8Array>,
+    not_before: f64,
+) -> Json<'env> {
+    to_js(
+        env,
+        &certgate_api::issue_certificates(
+            &bytes(public_keys),
+            &issuer_certificate,
+            &issuer_key,
+            &bytes(serials),
+            not_before,
+        ),
+    )
+}
+
+/// EC key pairs from caller-drawn secrets.
+#[napi]
+pub fn generate_keys<'env>(env: &Env, key_type: String, secrets: Vec<Uint8Array>) -> Json<'env> {
+    to_js(
+        env,
+        &certgate_api::generate_keys(&key_type, &bytes(secrets)),
+    )
+}
+
 /// Issue a certificate for a CSR.
 #[napi]
 pub fn issue_from_csr<'env>(

@@ -4,12 +4,18 @@
 //! when the host cannot verify. Verification covers the seven AWS IoT algorithms;
 //! signing covers what certgate issues with (RSA PKCS#1 v1.5 SHA-256 and ECDSA on the
 //! three NIST curves, each with its matching hash). Both are deterministic.
+//!
+//! Outside WebAssembly the curves are built with their precomputed base-point tables
+//! (`precomputed-tables`, which needs `std`; see Cargo.toml): a fixed-base
+//! multiplication, the bulk of an ECDSA signature and of a key generation, is about three
+//! times faster with them (bench/README.md, fleet provisioning).
 #![forbid(unsafe_code)]
 
 use certgate_core::{
     Curve, Error, ErrorCode, KeyInfo, SignatureAlgorithm, SignatureVerifier, SignedData, Signer,
 };
 use pkcs8::DecodePrivateKey;
+use pkcs8::EncodePrivateKey;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use signature::hazmat::PrehashVerifier;
@@ -182,5 +188,63 @@ impl Signer for RustCryptoSigner {
                 s.to_der().to_vec()
             }
         })
+    }
+}
+
+/// A key pair made by [`ec_key_from_secret`]: PKCS#8 `PrivateKeyInfo` and
+/// `SubjectPublicKeyInfo`, both DER.
+pub struct GeneratedKey {
+    /// PKCS#8 DER of the private key (with its public key, RFC 5915 section 3).
+    pub pkcs8: Vec<u8>,
+    /// SubjectPublicKeyInfo DER of the public key (RFC 5480 section 2).
+    pub spki: Vec<u8>,
+}
+
+/// The EC key pair on `curve` whose private scalar is `secret` (big-endian, exactly the
+/// curve's field size: 32, 48 or 66 bytes). Pure: the caller draws `secret` from a
+/// cryptographic random source. A `secret` of zero or not below the group order is
+/// refused, and the caller draws again: the rejection sampling of FIPS 186-5 appendix
+/// A.2.2 (https://doi.org/10.6028/NIST.FIPS.186-5), which keeps the scalar uniform.
+pub fn ec_key_from_secret(curve: Curve, secret: &[u8]) -> Result<GeneratedKey, Error> {
+    let out_of_range = |_| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "{} secret must be {} bytes encoding a value in [1, n-1]; draw again",
+                curve.name(),
+                field_bytes(curve)
+            ),
+        )
+    };
+    if secret.len() != field_bytes(curve) {
+        return Err(out_of_range(()));
+    }
+    // Each arm: the secret checked into a scalar, then its PKCS#8 and SPKI encodings.
+    macro_rules! pair {
+        ($curve:ident) => {{
+            let key = $curve::SecretKey::from_slice(secret).map_err(|_| out_of_range(()))?;
+            GeneratedKey {
+                pkcs8: key.to_pkcs8_der().map_err(bad_key)?.as_bytes().to_vec(),
+                spki: key
+                    .public_key()
+                    .to_public_key_der()
+                    .map_err(bad_key)?
+                    .into_vec(),
+            }
+        }};
+    }
+    Ok(match curve {
+        Curve::P256 => pair!(p256),
+        Curve::P384 => pair!(p384),
+        Curve::P521 => pair!(p521),
+    })
+}
+
+/// Bytes of a private scalar on `curve`.
+pub fn field_bytes(curve: Curve) -> usize {
+    match curve {
+        Curve::P256 => 32,
+        Curve::P384 => 48,
+        Curve::P521 => 66,
     }
 }

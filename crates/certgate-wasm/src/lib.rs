@@ -97,6 +97,31 @@ pub fn issue_certificate(
     ))
 }
 
+/// Issue certificates for many public keys under one CA (its key parsed once).
+#[wasm_bindgen(js_name = issueCertificates)]
+pub fn issue_certificates(
+    public_keys: Box<[JsValue]>,
+    issuer_certificate: &[u8],
+    issuer_key: &[u8],
+    serials: Box<[JsValue]>,
+    not_before: f64,
+) -> Result<JsValue, JsError> {
+    let (public_keys, serials) = (bytes(&public_keys)?, bytes(&serials)?);
+    to_js(&certgate_api::issue_certificates(
+        &public_keys,
+        issuer_certificate,
+        issuer_key,
+        &serials,
+        not_before,
+    ))
+}
+
+/// EC key pairs from caller-drawn secrets.
+#[wasm_bindgen(js_name = generateKeys)]
+pub fn generate_keys(key_type: &str, secrets: Box<[JsValue]>) -> Result<JsValue, JsError> {
+    to_js(&certgate_api::generate_keys(key_type, &bytes(&secrets)?))
+}
+
 /// Issue a certificate for a CSR.
 #[wasm_bindgen(js_name = issueFromCsr)]
 pub fn issue_from_csr(

@@ -6,12 +6,14 @@
  * (cli-progress; nothing when stderr is not a TTY).
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { SingleBar, Presets } from 'cli-progress';
+import { MultiBar, SingleBar, Presets } from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { withSession, type OperatorOptions, type OperatorSession } from '../../control/operator.js';
 import { writeFleet } from '../../load/fleet.js';
-import { createFleetCa, fleetOf, issueDevices, KEY_TYPES, PROVISION_BATCH, type FleetCa, type KeyType, type RegistrationResult } from '../../load/provision.js';
+import { FleetIssuer } from '../../load/fleetIssuer.js';
+import { batchesOf, createFleetCa, fleetOf, generateKeys, KEY_TYPES, PROVISION_BATCH, type FleetCa, type IssuedDevice, type KeyType, type RegistrationResult } from '../../load/provision.js';
 import { group } from '../group.js';
 import { CliError, EXIT, printJson, printTable } from '../output.js';
 import { action, operatorOptions } from './registry-options.js';
@@ -23,15 +25,28 @@ function progress(label: string, total: number): { update(n: number): void; stop
   return { update: (n) => bar.update(n), stop: () => bar.stop() };
 }
 
+/** Two bars on a terminal: devices issued (worker threads) and registered (this thread). */
+function fleetProgress(total: number): { issued(n: number): void; registered(n: number): void; stop(): void } {
+  if (process.stderr.isTTY !== true) return { issued() {}, registered() {}, stop() {} };
+  const bars = new MultiBar({ format: '{label} [{bar}] {value}/{total} {percentage}% ETA {eta_formatted}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+  const issued = bars.create(total, 0, { label: 'issued    ' });
+  const registered = bars.create(total, 0, { label: 'registered' });
+  return { issued: (n) => issued.update(n), registered: (n) => registered.update(n), stop: () => bars.stop() };
+}
+
+/** One RegisterCertificates call (at most PROVISION_BATCH certificates); results in input order. */
+async function registerBatch(session: OperatorSession, pems: readonly string[], status: string): Promise<RegistrationResult[]> {
+  const out = await session.call('RegisterCertificates', { body: { status, certificates: pems.map((certificatePem) => ({ certificatePem })) } });
+  return (out['results'] as RegistrationResult[] | undefined) ?? [];
+}
+
 /** Register PEMs in batches; results in input order. */
 async function registerAll(session: OperatorSession, pems: readonly string[], status: string, label: string): Promise<RegistrationResult[]> {
   const results: RegistrationResult[] = [];
   const bar = progress(label, pems.length);
   try {
     for (let start = 0; start < pems.length; start += PROVISION_BATCH) {
-      const batch = pems.slice(start, start + PROVISION_BATCH);
-      const out = await session.call('RegisterCertificates', { body: { status, certificates: batch.map((certificatePem) => ({ certificatePem })) } });
-      results.push(...((out['results'] as RegistrationResult[] | undefined) ?? []));
+      results.push(...(await registerBatch(session, pems.slice(start, start + PROVISION_BATCH), status)));
       bar.update(results.length);
     }
   } finally {
@@ -55,6 +70,7 @@ interface FleetCreateOptions extends OperatorOptions {
   caKeyType: KeyType;
   keyPool: string;
   revoked: string;
+  workers: string;
 }
 
 interface RegisterManyOptions extends OperatorOptions {
@@ -121,6 +137,7 @@ export function register(program: Command): void {
       .addOption(new Option('--ca-key-type <type>', 'key type of a new CA (it signs with ECDSA or RSA PKCS#1 v1.5 accordingly)').choices([...KEY_TYPES]).default('p256'))
       .option('--key-pool <n>', 'reuse N key pairs across the fleet (distinct certificates, serials and ids; a test-fleet shortcut for slow RSA key generation; 0 = one key per device)', '0')
       .option('--revoked <n>', 'register the last N devices REVOKED (load tests expect them denied)', '0')
+      .option('--workers <n>', 'worker threads making keys and certificates while the main thread registers (0 = all on the main thread)', String(availableParallelism()))
       .addHelpText(
         'after',
         `
@@ -129,6 +146,7 @@ Examples:
   certgate fleet create --count 1000 --revoked 100 --out ./fleet     # 10 % revoked, for --revoked-share
   certgate fleet create --count 10000 --key-type rsa2048 --key-pool 100 --out ./rsa-fleet
   certgate fleet create --count 500 --ca 9f3e… --ca-key ca.key --out ./more
+  certgate fleet create --count 100000 --workers 4 --out ./fleet      # more threads on a bigger machine
 
 Then: certgate load --fleet ./fleet`,
       ),
@@ -137,6 +155,7 @@ Then: certgate load --fleet ./fleet`,
       const count = positive(o.count, '--count', 1, 10_000_000);
       const keyPool = positive(o.keyPool, '--key-pool', 0, 10_000_000);
       const revokedCount = positive(o.revoked, '--revoked', 0, count);
+      const workers = positive(o.workers, '--workers', 0, 256);
       const started = performance.now();
       await withSession(o, async (session) => {
         const accountId = await session.accountId();
@@ -153,19 +172,42 @@ Then: certgate load --fleet ./fleet`,
           if (pem === undefined) throw new CliError(`CA ${o.ca} has no certificate`, EXIT.failed);
           ca = { certificatePem: pem, privateKeyPem: readFileSync(o.caKey, 'utf8') };
         }
-        const issueBar = progress('certificates', count);
-        let devices;
-        try {
-          devices = issueDevices(engine, ca, { count, keyType: o.keyType, keyPool, nowSeconds: now, onProgress: (n) => issueBar.update(n) });
-        } finally {
-          issueBar.stop();
-        }
-        const issuedAt = performance.now();
+        // Batches are made in the worker threads and registered here as each finishes,
+        // in order; none crosses `split`, where the REVOKED devices start.
         const split = count - revokedCount;
-        const results = [
-          ...(split > 0 ? await registerAll(session, devices.slice(0, split).map((d) => d.certificatePem), 'ACTIVE', 'registering') : []),
-          ...(revokedCount > 0 ? await registerAll(session, devices.slice(split).map((d) => d.certificatePem), 'REVOKED', 'registering revoked') : []),
-        ];
+        const pool = keyPool > 0 ? generateKeys(engine, o.keyType, Math.min(keyPool, count)) : [];
+        const issuer = new FleetIssuer(engine, ca, workers);
+        const bars = fleetProgress(count);
+        const devices: IssuedDevice[] = [];
+        const results: RegistrationResult[] = [];
+        let issued = 0;
+        let issuedAt = started;
+        let registerMs = 0;
+        try {
+          const pending = batchesOf(count, split, PROVISION_BATCH).map((b) => {
+            const made = issuer.issue({ ...b, keyType: o.keyType, pool, nowSeconds: now });
+            made.then(
+              (d) => {
+                issued += d.length;
+                issuedAt = performance.now();
+                bars.issued(issued);
+              },
+              () => {}, // reported where it is awaited below
+            );
+            return { start: b.start, made };
+          });
+          for (const { start, made } of pending) {
+            const batch = await made;
+            const t = performance.now();
+            results.push(...(await registerBatch(session, batch.map((d) => d.certificatePem), start >= split ? 'REVOKED' : 'ACTIVE')));
+            registerMs += performance.now() - t;
+            devices.push(...batch);
+            bars.registered(results.length);
+          }
+        } finally {
+          bars.stop();
+          await issuer.close();
+        }
         const { registered, refused } = summarise(results);
         const endpoint = await session.call('DescribeEndpoint', { query: { endpointType: 'iot:Data-ATS' } });
         const sni = String(endpoint['endpointAddress']);
@@ -185,8 +227,12 @@ Then: certgate load --fleet ./fleet`,
           keyType: o.keyType,
           keyPool,
           out: o.out,
+          workers,
           seconds: Number(seconds.toFixed(1)),
+          // The last certificate issued, from the start (issuance overlaps registration).
           issueSeconds: Number(((issuedAt - started) / 1000).toFixed(1)),
+          // Time this thread spent in RegisterCertificates calls.
+          registerSeconds: Number((registerMs / 1000).toFixed(1)),
         };
         if (o.json) printJson(summary);
         else {
