@@ -6,6 +6,7 @@
  * path showed each SQLite statement costs ~5–9 µs (a WAL read transaction of its own).
  * `ttlMs` 0 disables the cache.
  */
+import { andThen, type Step } from './step.js';
 
 interface Entry<T> {
   value: T;
@@ -31,24 +32,20 @@ export class ConfigCache<T> {
     return hit !== undefined && now < hit.until ? hit.value : undefined;
   }
 
-  /** The cached value for `key`, or `load()`'s (then remembered). */
-  async get(key: string, now: number, load: () => Promise<T>): Promise<T> {
-    if (this.#ttlMs === 0) return load();
-    const hit = this.#entries.get(key);
-    if (hit !== undefined && now < hit.until) return hit.value;
-    const value = await load();
-    this.#remember(key, now, value);
-    return value;
-  }
-
-  /** {@link get} with a synchronous `load`. */
-  getSync(key: string, now: number, load: () => T): T {
-    if (this.#ttlMs === 0) return load();
-    const hit = this.#entries.get(key);
-    if (hit !== undefined && now < hit.until) return hit.value;
-    const value = load();
-    this.#remember(key, now, value);
-    return value;
+  /**
+   * The cached value for `key`, or `load()`'s (then remembered): a value when the cache
+   * hits or `load` answers synchronously, a promise only when `load` returns one. A load
+   * that fails is not remembered.
+   */
+  get(key: string, now: number, load: () => Step<T>): Step<T> {
+    const hit = this.peek(key, now);
+    if (hit !== undefined) return hit;
+    const loaded = load();
+    if (this.#ttlMs === 0) return loaded;
+    return andThen(loaded, (value) => {
+      this.#remember(key, now, value);
+      return value;
+    });
   }
 
   #remember(key: string, now: number, value: T): void {
