@@ -136,6 +136,8 @@ const certgate = (db: string, extra: string[]) =>
       '--authz-port', '0',
       '--grpc-port', '0',
       '--decision-log-sample', '0',
+      // Extra `certgate serve` arguments, space-separated (e.g. `--no-fast-path`).
+      ...(process.env.BENCH_CERTGATE_ARGS ?? '').split(' ').filter((a) => a !== ''),
       ...extra,
     ],
     {},

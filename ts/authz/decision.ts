@@ -28,6 +28,7 @@ import { CaCrls } from './crls.js';
 import { decisionReads } from './reads.js';
 import { Attempt, Refusal, runRules, type RuleSetting } from './rules.js';
 import type { Step } from './step.js';
+import { SharedAllows } from '../fastpath/index.js';
 import type { Engine } from '../engine/types.js';
 import type { RegistryReader } from '../registry/types.js';
 
@@ -85,6 +86,11 @@ export interface AuthorizerOptions {
    * every time). Status and thing names are never cached. Default 1000.
    */
   configCacheMs?: number;
+  /**
+   * The warm-path machinery (ts/fastpath/): decoded chains remembered by their text, one
+   * shared allow per unchanged registration. Default true; `--no-fast-path` turns it off.
+   */
+  fastPath?: boolean;
   /** Decoded presented chains remembered by their exact text (0 = off). Default {@link CHAIN_MEMO_SIZE}. */
   chainMemoSize?: number;
   /** Load shedding (shedding.ts): past it every decision is `OVERLOADED`. Default: none. */
@@ -113,6 +119,7 @@ export class Authorizer {
   readonly #deadlines: Deadlines<Decision>;
   readonly #observer: DecisionObserver | undefined;
   readonly #shedder: Shedder | undefined;
+  readonly #allows: SharedAllows;
 
   constructor(options: AuthorizerOptions) {
     const configCacheMs = options.configCacheMs ?? 1000;
@@ -122,13 +129,15 @@ export class Authorizer {
     this.#deadlines = new Deadlines(options.limits.deadlineMs);
     this.#observer = options.observer;
     this.#shedder = options.shedder;
+    const fastPath = options.fastPath ?? true;
+    this.#allows = new SharedAllows(fastPath, allow);
     this.#setting = {
       registry: options.registry,
       reads,
       engine: options.engine,
       verifier: options.verifier,
       cache: options.cache,
-      chains: new ChainMemo(options.limits, options.chainMemoSize ?? CHAIN_MEMO_SIZE, CHAIN_MEMO_MAX_CHARS),
+      chains: new ChainMemo(options.limits, fastPath ? (options.chainMemoSize ?? CHAIN_MEMO_SIZE) : 0, CHAIN_MEMO_MAX_CHARS),
       routes: new ConfigCache(configCacheMs),
       anchors: new Anchors(reads, options.engine, configCacheMs),
       crls: new CaCrls(options.registry, reads, options.engine, configCacheMs),
@@ -177,7 +186,7 @@ export class Authorizer {
     const attempt = new Attempt(certChain, host, clientId, this.#clock(), new StageClock(), started + this.#deadlineMs);
     const verdict = runRules(this.#setting, attempt);
     if (!(verdict instanceof Promise)) return this.#decided(attempt, verdict, door, started, requestId);
-    const work = verdict.then((v) => decisionOf(attempt, v));
+    const work = verdict.then((v) => decisionOf(this.#allows, attempt, v));
     const answered = this.#deadlines
       .race(work, started, () => deny(new Refusal('DEADLINE_EXCEEDED', `decision exceeded deadlineMs=${this.#deadlineMs}`), attempt.certificateId))
       .then((decision) => this.#observed(attempt, decision, door, started, requestId));
@@ -185,7 +194,7 @@ export class Authorizer {
   }
 
   #decided(attempt: Attempt, verdict: Refusal | undefined, door: string, started: number, requestId: string | undefined): Decision {
-    return this.#observed(attempt, decisionOf(attempt, verdict), door, started, requestId);
+    return this.#observed(attempt, decisionOf(this.#allows, attempt, verdict), door, started, requestId);
   }
 
   #observed(attempt: Attempt, decision: Decision, door: string, started: number, requestId: string | undefined): Decision {
@@ -203,33 +212,21 @@ export class Authorizer {
 }
 
 /** The answer for a finished attempt: the allow when every rule passed, else the refusal. */
-function decisionOf(attempt: Attempt, verdict: Refusal | undefined): Decision {
+function decisionOf(allows: SharedAllows, attempt: Attempt, verdict: Refusal | undefined): Decision {
   if (verdict !== undefined) return deny(verdict, attempt.certificateId);
-  return allow(attempt.standing as CertificateStanding);
+  return allows.get(attempt.standing as CertificateStanding);
 }
 
-/**
- * Allow answers by the standing they were made from. A registry that reuses a standing
- * object while nothing changed (SQLite, committedReads.ts) then gets the same frozen
- * answer back, and the doors can reuse its encoding (ts/ingress/http.ts).
- */
-const allows = new WeakMap<CertificateStanding, Decision>();
-
-/** The allow answer for an ACTIVE registration, with the certificate's things. */
+/** The allow answer for an ACTIVE registration, with the certificate's things. Frozen: it may be shared. */
 function allow(record: CertificateStanding): Decision {
-  let decision = allows.get(record);
-  if (decision === undefined) {
-    decision = Object.freeze({
-      allow: true,
-      reason: 'CERTIFICATE_ACTIVE',
-      certificateId: record.certificateId,
-      accountId: record.accountId,
-      certificateMode: record.certificateMode,
-      things: Object.freeze([...record.things]) as string[],
-    });
-    allows.set(record, decision);
-  }
-  return decision;
+  return Object.freeze({
+    allow: true,
+    reason: 'CERTIFICATE_ACTIVE',
+    certificateId: record.certificateId,
+    accountId: record.accountId,
+    certificateMode: record.certificateMode,
+    things: Object.freeze([...record.things]) as string[],
+  });
 }
 
 /** Fold ASCII case, drop one trailing dot; empty means no SNI. */

@@ -52,10 +52,17 @@ export interface SqliteRegistryOptions {
   region?: string;
   endpointDomain?: string;
   /**
-   * Check "nothing committed since" through the mapped wal-index header (default true
-   * when the native addon is built); false asks SQLite on every read. Both are exact.
+   * With the fast path on, also check "nothing committed since" through the wal-index
+   * header mapped by the native addon (ts/fastpath/walIndex.ts). Default false: the
+   * registry never loads the addon by itself; `certgate serve` asks for it only with
+   * `--engine native`, which loads the addon anyway. Both ways are exact.
    */
   watchWalIndex?: boolean;
+  /**
+   * The warm-path machinery (ts/fastpath/; `--no-fast-path` turns it off): certificate
+   * reads reused while nothing was committed. Default true; false reads every time.
+   */
+  fastPath?: boolean;
   /**
    * The operator's master key (`--master-key-file`). Given, the registry's secrets are
    * encrypted with it, a clear registry being sealed in place when it is opened; absent,
@@ -87,7 +94,7 @@ export class SqliteRegistry extends Attachments implements Registry {
     });
     const value = (key: string): string => sqlite.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', key)?.value ?? '';
     this.fixed = Object.freeze({ region: value('region'), endpointDomain: value('endpoint_domain') });
-    this.reads = new SqliteReads(sqlite, this.fixed, { watchWalIndex: options.watchWalIndex });
+    this.reads = new SqliteReads(sqlite, this.fixed, { fastPath: options.fastPath, watchWalIndex: options.watchWalIndex });
     this.masterKey = options.masterKey;
     // With a key, seal what is still clear (a registry from before sealing) in place.
     if (options.masterKey !== undefined) {

@@ -22,16 +22,22 @@ export class EncodedAnswers {
   readonly #bytes = new WeakMap<object, Buffer>();
   /** Allow decisions are shared objects (decision.ts): found without building the key. */
   readonly #byDecision = new WeakMap<Decision, Record<string, unknown>>();
+  readonly #enabled: boolean;
 
-  /** `build` makes the response for a decision; `encode` is the method's own serializer. */
-  constructor(build: (decision: Decision) => Record<string, unknown>, encode: (value: unknown) => Buffer, max = ENCODED_ANSWERS_MAX) {
+  /**
+   * `build` makes the response for a decision; `encode` is the method's own serializer.
+   * `enabled` false (the fast path off) builds and encodes every answer.
+   */
+  constructor(build: (decision: Decision) => Record<string, unknown>, encode: (value: unknown) => Buffer, max = ENCODED_ANSWERS_MAX, enabled = true) {
     this.#build = build;
     this.#encode = encode;
     this.#max = max;
+    this.#enabled = enabled;
   }
 
   /** The (shared, frozen) response for `decision`. */
   response(decision: Decision): Record<string, unknown> {
+    if (!this.#enabled) return this.#build(decision);
     const known = this.#byDecision.get(decision);
     if (known !== undefined) return known;
     // Thing names are [a-zA-Z0-9:_-]+ and ids hex/digits: NUL cannot occur inside a field.
@@ -51,7 +57,7 @@ export class EncodedAnswers {
 
   /** A serializer for the method definition: encoded bytes, reused for a shared response. */
   readonly serialize = (value: unknown): Buffer => {
-    if (typeof value !== 'object' || value === null) return this.#encode(value);
+    if (!this.#enabled || typeof value !== 'object' || value === null) return this.#encode(value);
     let bytes = this.#bytes.get(value);
     if (bytes === undefined) {
       bytes = this.#encode(value);

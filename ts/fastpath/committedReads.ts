@@ -42,15 +42,16 @@ export class CommittedReads {
   #seenChanges = -1;
 
   /**
-   * `db` must have read the database already (see walIndex.ts). `useWalIndex: false`
-   * asks SQLite on every read (the tests run both ways).
+   * `db` must have read the database already (see walIndex.ts). `useWalIndex: true`
+   * first compares the wal-index header (needs the native addon); without it every
+   * lookup asks SQLite's counters (the tests run both ways).
    */
   constructor(db: Database.Database, max = COMMITTED_READS_MAX, options: { useWalIndex?: boolean } = {}) {
     this.#db = db;
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.#totalChanges = db.prepare('SELECT total_changes()').pluck();
     this.#max = max;
-    this.#wal = options.useWalIndex === false ? undefined : watchWalIndex(db);
+    this.#wal = options.useWalIndex === true ? watchWalIndex(db) : undefined;
   }
 
   /** Whether the no-system-call check is in use. */
