@@ -59,7 +59,7 @@ async function main(): Promise<void> {
 
     // 1. The registration read, memo off / on.
     const plain = openSqliteRegistry({ path: file, fastPath: false });
-    const memo = openSqliteRegistry({ path: file, fastPath: true });
+    const memo = openSqliteRegistry({ path: file, fastPath: true, watchWalIndex: true });
     const counters = openSqliteRegistry({ path: file, fastPath: true, watchWalIndex: false });
     const read = (r: typeof plain) => cpuPerCall((i) => r.getCertificateStandingSync(ACCOUNT, ids[i % 16] ?? ''));
     piece('registration read (committed-reads memo, counters)', read(plain), read(counters));

@@ -25,7 +25,7 @@ import { AWS_SIGNATURE_ALGORITHMS } from '../engine/algorithms.js';
 import { allowsClientAuth } from '../engine/clientAuth.js';
 import type { CertificateInfo, Engine } from '../engine/types.js';
 import { RegistryError, type Account, type CertificateStanding, type RegistryReader } from '../registry/types.js';
-import type { Anchor, Anchors } from './anchors.js';
+import type { Anchor, AnchorResult, Anchors } from './anchors.js';
 import type { ChainMemo, PresentedChain } from './chain.js';
 import type { ConfigCache } from './configCache.js';
 import type { CaCrls, CrlState } from './crls.js';
@@ -82,6 +82,8 @@ export class Attempt {
   anchor: Anchor | null = null;
   /** Where the chain was verified in this attempt; null when the cache vouched for it. */
   placement: Placement | null = null;
+  /** Epoch seconds, the same instant as `nowMs` (validity). */
+  readonly now: number;
 
   constructor(
     readonly certChain: readonly (string | Uint8Array)[],
@@ -94,11 +96,8 @@ export class Attempt {
     readonly stages: StageClock,
     /** `performance.now()` by which the decision must be answered. */
     readonly deadline: number,
-  ) {}
-
-  /** Epoch seconds, the same instant (validity). */
-  get now(): number {
-    return Math.floor(this.nowMs / 1000);
+  ) {
+    this.now = Math.floor(nowMs / 1000);
   }
 }
 
@@ -193,16 +192,16 @@ function decodeChain(s: RuleSetting, a: Attempt): Refusal | undefined {
 function routeToAccount(s: RuleSetting, a: Attempt): Step<Refusal | undefined> {
   const host = a.sni;
   if (host === null) return routeWithoutSni(s, a);
-  return timed(a, 'registry', () =>
-    andThen(
-      s.routes.get(host, a.nowMs, () => s.reads.account(host)),
-      (account) => {
-        if (account === null) return new Refusal('UNKNOWN_SNI', `no account serves "${host}"`);
-        a.account = account;
-        return undefined;
-      },
-    ),
-  );
+  // A routing still in the config cache is not a registry read: neither timed nor awaited.
+  const cached = s.routes.peek(host, a.nowMs);
+  if (cached !== undefined) return routed(a, host, cached);
+  return timed(a, 'registry', () => andThen(s.routes.get(host, a.nowMs, () => s.reads.account(host)), (account) => routed(a, host, account)));
+}
+
+function routed(a: Attempt, host: string, account: Account | null): Refusal | undefined {
+  if (account === null) return new Refusal('UNKNOWN_SNI', `no account serves "${host}"`);
+  a.account = account;
+  return undefined;
 }
 
 async function routeWithoutSni(s: RuleSetting, a: Attempt): Promise<Refusal | undefined> {
@@ -228,17 +227,26 @@ async function routeWithoutSni(s: RuleSetting, a: Attempt): Promise<Refusal | un
  */
 function readRegistration(s: RuleSetting, a: Attempt): Step<Refusal | undefined> {
   if (a.standing !== null) return undefined;
-  const account = a.account as Account;
-  return timed(a, 'registry', () =>
-    andThen(s.reads.standing(account.accountId, a.entry.certificateId), (standing) => {
-      if (standing !== null) {
-        a.standing = standing;
-        return undefined;
-      }
-      return leafOrElse(s, a, () =>
-        andThen(justInTime(s, a, account.accountId), (jitr) => jitr ?? new Refusal('CERTIFICATE_NOT_REGISTERED', 'the certificate is not registered in the account')),
-      );
-    }),
+  const accountId = (a.account as Account).accountId;
+  const since = performance.now();
+  const read = s.reads.standing(accountId, a.entry.certificateId);
+  if (!(read instanceof Promise)) {
+    a.stages.since('registry', since);
+    return registered(s, a, accountId, read);
+  }
+  return read.then((standing) => {
+    a.stages.since('registry', since);
+    return registered(s, a, accountId, standing);
+  });
+}
+
+function registered(s: RuleSetting, a: Attempt, accountId: string, standing: CertificateStanding | null): Step<Refusal | undefined> {
+  if (standing !== null) {
+    a.standing = standing;
+    return undefined;
+  }
+  return leafOrElse(s, a, () =>
+    andThen(justInTime(s, a, accountId), (jitr) => jitr ?? new Refusal('CERTIFICATE_NOT_REGISTERED', 'the certificate is not registered in the account')),
   );
 }
 
@@ -312,13 +320,18 @@ function requireRegisteredCa(s: RuleSetting, a: Attempt): Step<Refusal | undefin
   const standing = a.standing as CertificateStanding;
   const caId = standing.caCertificateId;
   if (caId === null) return undefined;
-  const anchor = s.anchors.peek(standing.accountId, caId, a.nowMs);
-  const found = anchor ?? timed(a, 'registry', () => s.anchors.get(standing.accountId, caId, a.nowMs));
-  return andThen(found, (result) => {
-    if (!result.ok) return new Refusal('CA_NOT_FOUND', result.message, standing);
-    a.anchor = result.anchor;
-    return undefined;
-  });
+  const cached = s.anchors.peek(standing.accountId, caId, a.nowMs);
+  if (cached !== undefined) return anchored(a, standing, cached);
+  return andThen(
+    timed(a, 'registry', () => s.anchors.get(standing.accountId, caId, a.nowMs)),
+    (result) => anchored(a, standing, result),
+  );
+}
+
+function anchored(a: Attempt, standing: CertificateStanding, result: AnchorResult): Refusal | undefined {
+  if (!result.ok) return new Refusal('CA_NOT_FOUND', result.message, standing);
+  a.anchor = result.anchor;
+  return undefined;
 }
 
 /**
@@ -468,11 +481,15 @@ function requireAttachedThing(_s: RuleSetting, a: Attempt): Refusal | undefined 
  * verifies against; register the leaf as PENDING_ACTIVATION and refuse with
  * JITR_REGISTERED. Undefined when JITR does not apply.
  */
-async function justInTime(s: RuleSetting, a: Attempt, accountId: string): Promise<Refusal | undefined> {
+function justInTime(s: RuleSetting, a: Attempt, accountId: string): Step<Refusal | undefined> {
   const jitr = s.jitr;
   if (jitr === undefined) return undefined;
   const issuer = topIssuer(s, a);
   if (issuer === null) return undefined;
+  return registerJustInTime(s, a, accountId, jitr, issuer);
+}
+
+async function registerJustInTime(s: RuleSetting, a: Attempt, accountId: string, jitr: Jitr, issuer: string): Promise<Refusal | undefined> {
   const cas = await timed(a, 'registry', () => s.registry.findCaCertificatesBySubject(accountId, issuer));
   for (const ca of cas) {
     if (!autoRegisters(ca)) continue;

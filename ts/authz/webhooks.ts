@@ -1,11 +1,13 @@
 /**
- * Webhook delivery of registry events (JITR registrations, spec 7.3), at least once.
+ * Webhook delivery of registry events (JITR registrations,
+ * https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html), at least once.
  *
  * The durable event log in the registry is the outbox: the deliverer reads it per
  * account after a cursor, POSTs each event to every configured URL, and advances that
  * URL's cursor only after a 2xx. Failures are retried with exponential backoff, so an
  * event is delivered again after a crash or an outage (receivers deduplicate on
- * `x-certgate-event-sequence`, as AWS event consumers must: spec 7.3 "at-least-once").
+ * `x-certgate-event-sequence`, as consumers of AWS IoT events must:
+ * https://docs.aws.amazon.com/iot/latest/developerguide/registry-events.html).
  * Cursors persist in a JSON file next to the database. One deliverer runs per
  * installation (the cluster primary), since worker processes share the log.
  */
