@@ -7,6 +7,7 @@
  * `ttlMs` 0 disables the cache.
  */
 import { andThen, type Step } from './step.js';
+import { BoundedMap } from '../fastpath/boundedMap.js';
 
 interface Entry<T> {
   value: T;
@@ -15,14 +16,13 @@ interface Entry<T> {
 
 export class ConfigCache<T> {
   readonly #ttlMs: number;
-  readonly #max: number;
-  readonly #entries = new Map<string, Entry<T>>();
+  readonly #entries: BoundedMap<string, Entry<T>>;
 
   /** Entries live `ttlMs`; at most `max` are kept (the oldest inserted is dropped first). */
   constructor(ttlMs: number, max = 10_000) {
     if (!Number.isInteger(ttlMs) || ttlMs < 0) throw new RangeError(`config cache TTL must be an integer >= 0 ms, got ${ttlMs}`);
     this.#ttlMs = ttlMs;
-    this.#max = max;
+    this.#entries = new BoundedMap(max);
   }
 
   /** The cached value for `key` if present and fresh (a synchronous hit), else undefined. */
@@ -49,10 +49,6 @@ export class ConfigCache<T> {
   }
 
   #remember(key: string, now: number, value: T): void {
-    if (this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
     this.#entries.delete(key);
     this.#entries.set(key, { value, until: now + this.#ttlMs });
   }

@@ -23,6 +23,7 @@
  * entry look older than it is (re-read next time), never newer.
  */
 import type Database from 'better-sqlite3';
+import { BoundedMap } from './boundedMap.js';
 import { watchWalIndex, type WalIndexWatch } from './walIndex.js';
 
 /**
@@ -35,8 +36,7 @@ export class CommittedReads {
   readonly #db: Database.Database;
   readonly #dataVersion: Database.Statement;
   readonly #totalChanges: Database.Statement;
-  readonly #max: number;
-  readonly #entries = new Map<string, unknown>();
+  readonly #entries: BoundedMap<string, unknown>;
   readonly #wal: WalIndexWatch | undefined;
   #seenData = -1;
   #seenChanges = -1;
@@ -50,7 +50,7 @@ export class CommittedReads {
     this.#db = db;
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.#totalChanges = db.prepare('SELECT total_changes()').pluck();
-    this.#max = max;
+    this.#entries = new BoundedMap(max);
     this.#wal = options.useWalIndex === true ? watchWalIndex(db) : undefined;
   }
 
@@ -91,10 +91,6 @@ export class CommittedReads {
   }
 
   #remember<T>(key: string, value: T): T {
-    if (this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
     this.#entries.set(key, deepFreeze(value));
     return value;
   }

@@ -10,6 +10,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Decision } from '../authz/decision.js';
+import { BoundedMap } from './boundedMap.js';
 
 /** Distinct answers remembered (oldest dropped first): a fleet's working set, a few MB at most. */
 export const ENCODED_ANSWERS_MAX = 10_000;
@@ -17,8 +18,7 @@ export const ENCODED_ANSWERS_MAX = 10_000;
 export class EncodedAnswers {
   readonly #build: (decision: Decision) => Record<string, unknown>;
   readonly #encode: (value: unknown) => Buffer;
-  readonly #max: number;
-  readonly #responses = new Map<string, Record<string, unknown>>();
+  readonly #responses: BoundedMap<string, Record<string, unknown>>;
   readonly #bytes = new WeakMap<object, Buffer>();
   /** Allow decisions are shared objects (decision.ts): found without building the key. */
   readonly #byDecision = new WeakMap<Decision, Record<string, unknown>>();
@@ -31,7 +31,7 @@ export class EncodedAnswers {
   constructor(build: (decision: Decision) => Record<string, unknown>, encode: (value: unknown) => Buffer, max = ENCODED_ANSWERS_MAX, enabled = true) {
     this.#build = build;
     this.#encode = encode;
-    this.#max = max;
+    this.#responses = new BoundedMap(max);
     this.#enabled = enabled;
   }
 
@@ -45,10 +45,6 @@ export class EncodedAnswers {
     let response = this.#responses.get(key);
     if (response === undefined) {
       response = deepFreeze(this.#build(decision));
-      if (this.#responses.size >= this.#max) {
-        const oldest = this.#responses.keys().next();
-        if (oldest.done !== true) this.#responses.delete(oldest.value);
-      }
       this.#responses.set(key, response);
     }
     this.#byDecision.set(decision, response);
