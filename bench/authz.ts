@@ -168,6 +168,8 @@ const certgate = (tree: Tree, extra: string[]) =>
       // cores (and under the profiler) a request can wait past --shed-after-ms and be
       // refused, which would fail the run rather than measure it.
       '--shed-after-ms', '0',
+      // Extra `certgate serve` arguments, space-separated (e.g. `--no-fast-path`).
+      ...(process.env.BENCH_CERTGATE_ARGS ?? '').split(' ').filter((a) => a !== ''),
       ...extra,
     ],
     {},

@@ -26,8 +26,8 @@ function run({ VerifyCache: V, ConfigCache: C }: Caches): number {
   const config = new C<string>(1000);
   for (const k of keys) {
     verified.remember(k, k);
-    config.getSync(k, 0, () => k);
-    config.getSync(`anchor/${k}`, 0, () => k);
+    config.get(k, 0, () => k);
+    config.get(`anchor/${k}`, 0, () => k);
   }
   const anchors = keys.map((k) => `anchor/${k}`);
   let hits = 0;

@@ -38,6 +38,8 @@ export interface TestAuthorizerOptions {
   clock?: () => number;
   /** AuthorizerOptions.dangerAllowExpiredCrl (branch crl). */
   dangerAllowExpiredCrl?: boolean;
+  /** AuthorizerOptions.fastPath (default true). */
+  fastPath?: boolean;
 }
 
 export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): TestAuthorizer {
@@ -55,6 +57,7 @@ export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): Tes
     clock,
     configCacheMs: o.configCacheMs ?? 0,
     ...(o.dangerAllowExpiredCrl === undefined ? {} : { dangerAllowExpiredCrl: o.dangerAllowExpiredCrl }),
+    ...(o.fastPath === undefined ? {} : { fastPath: o.fastPath }),
     ...(o.jitr === false ? {} : { jitr: new Jitr(world.registry, clock, undefined, o.jitrReemitIntervalMs ?? 0) }),
     observer: { decided: (e) => events.push(e) },
   });

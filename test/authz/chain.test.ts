@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChainMemo, pemToDers, readChain } from '../../ts/authz/chain.js';
-import { PROBE_CHARS } from '../../ts/authz/textMemo.js';
+import { PROBE_CHARS } from '../../ts/fastpath/textMemo.js';
 import { DEFAULT_LIMITS } from '../../ts/authz/limits.js';
 import { certificate, identity } from './pki.js';
 

@@ -6,19 +6,19 @@ describe('the configuration cache', () => {
     const cache = new ConfigCache<string>(1000);
     let loads = 0;
     const load = () => `v${++loads}`;
-    expect(cache.getSync('k', 0, load)).toBe('v1');
+    expect(cache.get('k', 0, load)).toBe('v1');
     expect(cache.peek('k', 999)).toBe('v1');
-    expect(cache.getSync('k', 999, load)).toBe('v1');
+    expect(cache.get('k', 999, load)).toBe('v1');
     expect(cache.peek('k', 1000)).toBeUndefined();
-    expect(cache.getSync('k', 1000, load)).toBe('v2');
+    expect(cache.get('k', 1000, load)).toBe('v2');
   });
 
   it('keeps at most `max` entries, dropping the least recently used', () => {
     const cache = new ConfigCache<string>(1000, 2);
-    cache.getSync('a', 0, () => 'a');
-    cache.getSync('b', 0, () => 'b');
+    cache.get('a', 0, () => 'a');
+    cache.get('b', 0, () => 'b');
     expect(cache.peek('a', 1)).toBe('a');
-    cache.getSync('c', 0, () => 'c');
+    cache.get('c', 0, () => 'c');
     expect(cache.size).toBe(2);
     expect(cache.peek('b', 1)).toBeUndefined();
     expect(cache.peek('a', 1)).toBe('a');

@@ -43,8 +43,8 @@ describe.each(ENGINE_NAMES)('CRLs in the decision with the %s engine', (engineNa
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).allow).toBe(true);
     await putCrl(world.ca.id, world.caIdentity, [0x1234n, 0x5n], 1n);
     expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED_BY_CA', accountId: ACCOUNT_A });
-    // The synchronous fast path must not allow it either.
-    expect(authorizer.authorizeNow(SNI_A, [leaf.pem])).toBeUndefined();
+    // Decided synchronously (SQLite, cached chain), it is refused the same way.
+    expect(authorizer.decide(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED_BY_CA' });
     expect((await authorizer.authorize(SNI_A, [other.pem])).allow).toBe(true);
     await putCrl(world.ca.id, world.caIdentity, [0x5n], 2n);
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).allow).toBe(true);

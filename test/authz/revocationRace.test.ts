@@ -13,7 +13,7 @@ import { projectRoot } from '../../ts/paths.js';
 import { certificate, identity, type Cert } from './pki.js';
 import { ACCOUNT_A, SNI_A, createWorld, type World } from './world.js';
 
-async function startServe(world: World): Promise<{ child: ChildProcess; authz: string }> {
+async function startServe(world: World, extra: readonly string[]): Promise<{ child: ChildProcess; authz: string }> {
   const child = spawn(
     process.execPath,
     [
@@ -32,6 +32,7 @@ async function startServe(world: World): Promise<{ child: ChildProcess; authz: s
       // may exceed the default in-flight bound on a loaded machine (OVERLOADED).
       '--max-in-flight', '100000',
       '--shed-after-ms', '0',
+      ...extra,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -47,7 +48,11 @@ async function startServe(world: World): Promise<{ child: ChildProcess; authz: s
   return { child, authz };
 }
 
-describe('revocation under concurrent load', () => {
+// With and without the fast path (ts/fastpath/): its committed-reads memo must not delay a revoke.
+describe.each([
+  ['fast path on', []],
+  ['fast path off', ['--no-fast-path']],
+] as const)('revocation under concurrent load (%s)', (_way, extra) => {
   let world: World;
   let server: { child: ChildProcess; authz: string };
   let leaf: Cert;
@@ -56,7 +61,7 @@ describe('revocation under concurrent load', () => {
     world = await createWorld();
     leaf = certificate({ subject: identity('racer', 'p256'), issuer: world.caIdentity });
     await world.register(leaf, { caId: world.ca.id });
-    server = await startServe(world);
+    server = await startServe(world, extra);
   });
   afterAll(async () => {
     if (server?.child.exitCode === null) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PROBE_CHARS, TextMemo } from '../../ts/authz/textMemo.js';
+import { PROBE_CHARS, TextMemo } from '../../ts/fastpath/textMemo.js';
 
 describe('the text memo', () => {
   const tail = 'x'.repeat(PROBE_CHARS);

@@ -62,6 +62,8 @@ describe('admission control and load shedding of certgate serve', () => {
   let world: World;
   let serve: ServeProcess;
   let leaf: Cert;
+  /** Registered under the CA: its verification waits on the pool, so decisions overlap. */
+  let caLeaf: Cert;
   let admin: string;
   let authz: string;
 
@@ -69,11 +71,15 @@ describe('admission control and load shedding of certgate serve', () => {
     world = await createWorld();
     leaf = certificate({ subject: identity('device', 'p256') });
     await world.register(leaf, {});
+    caLeaf = certificate({ subject: identity('pooled device', 'p256'), issuer: world.caIdentity });
+    await world.register(caLeaf, { caId: world.ca.id });
     serve = startServe([
       '--db', world.dbPath, '--processes', '1', '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0',
       '--headers-timeout-ms', '1000', '--request-timeout-ms', '2000', '--max-connections', '8',
-      // Every decision takes the full (asynchronous) path, so pipelined requests overlap.
-      '--verify-cache-size', '0', '--max-in-flight', '1',
+      // A decision over SQLite that waits on nothing completes synchronously and is never
+      // in flight; caLeaf's verification goes to the pool every time (no cache, budget 0),
+      // so its pipelined requests overlap.
+      '--verify-cache-size', '0', '--max-in-flight', '1', '--inline-budget-us', '0', '--pool-threads', '1',
     ]);
     const line = await serve.waitFor((l) => l.msg === 'listening');
     admin = String(line.admin);
@@ -149,7 +155,7 @@ describe('admission control and load shedding of certgate serve', () => {
   it('sheds decisions beyond --max-in-flight with 503 OVERLOADED, never an allow', async () => {
     // Ten pipelined requests are parsed in one read: the first decision is in flight when
     // the next ones arrive.
-    const ex = await exchange(authz, [Array.from({ length: 10 }, () => nginxRequest('x', leaf)).join('')], { maxMs: 3000 });
+    const ex = await exchange(authz, [Array.from({ length: 10 }, () => nginxRequest('x', caLeaf)).join('')], { maxMs: 3000 });
     const answers = [...ex.data.matchAll(/HTTP\/1\.1 (\d{3}) [^\r]*\r\n([\s\S]*?)\r\n\r\n/g)].map((m) => ({
       status: Number(m[1]),
       reason: /x-certgate-reason: (\w+)/i.exec(m[2] ?? '')?.[1],

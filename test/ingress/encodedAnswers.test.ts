@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../ts/authz/decision.js';
-import { EncodedAnswers } from '../../ts/ingress/encodedAnswers.js';
+import { EncodedAnswers } from '../../ts/fastpath/encodedAnswers.js';
 import { authorizationService } from '../../ts/ingress/envoyProtos.js';
 import { checkResponse } from '../../ts/ingress/grpc.js';
 

@@ -61,7 +61,11 @@ function networkFilterRequest(leaf: Cert, sni: string, chainPem?: string) {
   };
 }
 
-describe('the Envoy gRPC Check door', () => {
+// The fast path (ts/fastpath/) must not change an answer: every door test runs both ways.
+describe.each([
+  ['fast path on', {}],
+  ['fast path off', { fastPath: false }],
+] as const)('the Envoy gRPC Check door (%s)', (_way, fastPath) => {
   let world: World;
   let node: RunningNode;
   let client: CheckClient;
@@ -70,7 +74,7 @@ describe('the Envoy gRPC Check door', () => {
 
   beforeEach(async () => {
     world = await createWorld();
-    node = await testNode(world);
+    node = await testNode(world, fastPath);
     const Service = authorizationService();
     client = new Service(`127.0.0.1:${node.ports.grpc}`, grpc.credentials.createInsecure()) as unknown as CheckClient;
   });

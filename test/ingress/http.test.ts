@@ -9,7 +9,11 @@ import { certificate, escapePem, identity, type Cert } from '../authz/pki.js';
 import { ACCOUNT_A, SNI_A, SNI_B, createWorld, type World } from '../authz/world.js';
 import { testNode } from './node.js';
 
-describe('the authorizer HTTP port', () => {
+// The fast path (ts/fastpath/) must not change an answer: every door test runs both ways.
+describe.each([
+  ['fast path on', {}],
+  ['fast path off', { fastPath: false }],
+] as const)('the authorizer HTTP port (%s)', (_way, fastPath) => {
   let world: World;
   let node: RunningNode;
   let leaf: Cert;
@@ -17,7 +21,7 @@ describe('the authorizer HTTP port', () => {
 
   beforeEach(async () => {
     world = await createWorld();
-    node = await testNode(world, { maxHeaderBytes: '4096', maxBodyBytes: '8192' });
+    node = await testNode(world, { maxHeaderBytes: '4096', maxBodyBytes: '8192', ...fastPath });
     base = `http://127.0.0.1:${node.ports.authz}`;
     leaf = certificate({ subject: identity('device', 'p256') });
     await world.register(leaf, {});

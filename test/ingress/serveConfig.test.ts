@@ -31,4 +31,10 @@ describe('certgate serve configuration', () => {
   it('gives every option an environment variable', () => {
     for (const o of SERVE_OPTIONS) expect(o.env).toMatch(/^CERTGATE_[A-Z_]+$/);
   });
+
+  it('keeps the fast path on unless --no-fast-path (or its variable) turns it off', () => {
+    expect(parseServeConfig({}).fastPath).toBe(true);
+    expect(parseServeConfig({ fastPath: false }).fastPath).toBe(false);
+    expect(parseServeConfig({ fastPath: 'false' }).fastPath).toBe(false);
+  });
 });

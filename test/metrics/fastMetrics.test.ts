@@ -1,11 +1,11 @@
 /**
- * The bound-series metrics (ts/metrics/fastMetrics.ts) must expose exactly what
+ * The bound-series metrics (ts/fastpath/fastMetrics.ts) must expose exactly what
  * prom-client's own Counter and Histogram expose for the same observations: text format,
  * JSON (what the cluster aggregation reads), and after a cluster-style aggregation.
  */
 import { AggregatorRegistry, Counter, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FastCounter, FastHistogram } from '../../ts/metrics/fastMetrics.js';
+import { FastCounter, FastHistogram } from '../../ts/fastpath/fastMetrics.js';
 
 const BUCKETS = [10e-6, 25e-6, 50e-6, 100e-6, 1e-3];
 const OBSERVATIONS: [string, string, number][] = [

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommittedReads } from '../../ts/registry/sqlite/committedReads.js';
+import { CommittedReads } from '../../ts/fastpath/committedReads.js';
 import { Sqlite } from '../../ts/registry/sqlite/database.js';
 import { openSqliteRegistry, type SqliteRegistry } from '../../ts/registry/sqlite/registry.js';
 import { projectRoot } from '../../ts/paths.js';

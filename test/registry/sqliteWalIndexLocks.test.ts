@@ -47,14 +47,14 @@ describe('sqlite registry: the wal-index watch leaves SQLite its locks', () => {
   });
 
   it.skipIf(!existsSync('/proc/locks'))('keeps the shared lock on the -shm dead-man-switch byte while the registry is open', async () => {
-    const registry = openSqliteRegistry({ path: file });
+    const registry = openSqliteRegistry({ path: file, watchWalIndex: true });
     try {
       expect(registry.watchesWalIndex).toBe(true);
       const dms = locksOn(`${file}-shm`, process.pid).filter((line) => line.trim().endsWith(` ${DMS_BYTE} ${DMS_BYTE}`));
       expect(dms).toHaveLength(1);
       expect(dms[0]).toContain(' READ ');
       // A second registry in this process maps the same file again: still locked.
-      const second = openSqliteRegistry({ path: file });
+      const second = openSqliteRegistry({ path: file, watchWalIndex: true });
       await second.close();
       expect(locksOn(`${file}-shm`, process.pid).some((line) => line.trim().endsWith(` ${DMS_BYTE} ${DMS_BYTE}`))).toBe(true);
     } finally {
@@ -68,7 +68,7 @@ describe('sqlite registry: the wal-index watch leaves SQLite its locks', () => {
     const registryModule = pathToFileURL(path.join(projectRoot, 'dist', 'registry', 'sqlite', 'registry.js')).href;
     const processA = `
       const { openSqliteRegistry } = await import(${JSON.stringify(registryModule)});
-      const registry = openSqliteRegistry({ path: process.argv[1] });
+      const registry = openSqliteRegistry({ path: process.argv[1], watchWalIndex: true });
       if (!registry.watchesWalIndex) throw new Error('no wal-index watch');
       const ID = 'c'.repeat(64);
       const ALL = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_ACTIVATION', 'PENDING_TRANSFER'];
@@ -119,5 +119,36 @@ describe('sqlite registry: the wal-index watch leaves SQLite its locks', () => {
     expect({ code, signal, err }).toEqual({ code: 0, signal: null, err: '' });
     expect(out).toMatch(/done \d+/);
     expect(opens).toBeGreaterThan(10);
+  });
+});
+
+describe('sqlite registry without the wal-index watch', () => {
+  it('never loads the native addon (what `certgate serve --engine wasm` relies on)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'certgate-noaddon-'));
+    try {
+      const registryModule = pathToFileURL(path.join(projectRoot, 'dist', 'registry', 'sqlite', 'registry.js')).href;
+      const pathsModule = pathToFileURL(path.join(projectRoot, 'dist', 'paths.js')).href;
+      const script = `
+        import { createRequire } from 'node:module';
+        const { openSqliteRegistry } = await import(${JSON.stringify(registryModule)});
+        const { nativeAddonPath } = await import(${JSON.stringify(pathsModule)});
+        const registry = openSqliteRegistry({ path: process.argv[1] });
+        await registry.createAccount({ accountId: '111111111111', endpointPrefix: 'aaaaaaaaaaaaaa' });
+        registry.getCertificateStandingSync('111111111111', 'c'.repeat(64));
+        await registry.getCertificate('111111111111', 'c'.repeat(64));
+        const loaded = Object.keys(createRequire(import.meta.url).cache).includes(nativeAddonPath);
+        await registry.close();
+        process.stdout.write(JSON.stringify({ loaded, addonExists: (await import('node:fs')).existsSync(nativeAddonPath) }));
+      `;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script, path.join(dir, 'registry.db')], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(0);
+      // The addon is built here (the check is not vacuous), and the registry left it alone.
+      expect(JSON.parse(out)).toEqual({ loaded: false, addonExists: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

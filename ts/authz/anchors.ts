@@ -5,7 +5,9 @@
  * re-read after the config-cache TTL (a deleted CA then denies with CA_NOT_FOUND).
  */
 import type { Engine, PublicKeyInfo } from '../engine/types.js';
-import type { CaCertificateRecord, RegistryReader } from '../registry/types.js';
+import type { CaCertificateRecord } from '../registry/types.js';
+import type { DecisionReads } from './reads.js';
+import { andThen, type Step } from './step.js';
 import { pemToDers } from './chain.js';
 import { ConfigCache } from './configCache.js';
 
@@ -19,33 +21,24 @@ export interface Anchor {
 export type AnchorResult = { ok: true; anchor: Anchor } | { ok: false; message: string };
 
 export class Anchors {
-  readonly #registry: RegistryReader;
+  readonly #reads: DecisionReads;
   readonly #engine: Engine;
   readonly #records: ConfigCache<AnchorResult>;
 
-  constructor(registry: RegistryReader, engine: Engine, ttlMs: number) {
-    this.#registry = registry;
+  constructor(reads: DecisionReads, engine: Engine, ttlMs: number) {
+    this.#reads = reads;
     this.#engine = engine;
     this.#records = new ConfigCache(ttlMs);
   }
 
-  /** The CA registered in `accountId` as `caCertificateId`. */
-  get(accountId: string, caCertificateId: string, nowMs: number): Promise<AnchorResult> {
-    return this.#records.get(`${accountId}/${caCertificateId}`, nowMs, async () => {
-      const ca = await this.#registry.getCaCertificate(accountId, caCertificateId);
-      return ca === null ? gone(caCertificateId) : this.fromRecord(ca);
-    });
+  /** The CA registered in `accountId` as `caCertificateId` (a value when cached or read synchronously). */
+  get(accountId: string, caCertificateId: string, nowMs: number): Step<AnchorResult> {
+    return this.#records.get(`${accountId}/${caCertificateId}`, nowMs, () =>
+      andThen(this.#reads.caCertificate(accountId, caCertificateId), (ca) => (ca === null ? gone(caCertificateId) : this.fromRecord(ca))),
+    );
   }
 
-  /** {@link get} over a synchronous read of the CA record. */
-  getSync(accountId: string, caCertificateId: string, nowMs: number, read: (accountId: string, caCertificateId: string) => CaCertificateRecord | null): AnchorResult {
-    return this.#records.getSync(`${accountId}/${caCertificateId}`, nowMs, () => {
-      const ca = read(accountId, caCertificateId);
-      return ca === null ? gone(caCertificateId) : this.fromRecord(ca);
-    });
-  }
-
-  /** The cached answer of `get`, if still fresh: lets the warm path skip an await. */
+  /** The cached answer of `get`, if still fresh (the decision then skips timing a read). */
   peek(accountId: string, caCertificateId: string, nowMs: number): AnchorResult | undefined {
     return this.#records.peek(`${accountId}/${caCertificateId}`, nowMs);
   }

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import type { AuthzLimits } from './limits.js';
 import type { Reason } from './reasons.js';
-import { TextMemo } from './textMemo.js';
+import { TextMemo } from '../fastpath/index.js';
 
 /** A decoded chain, leaf first. */
 export interface PresentedChain {

@@ -8,6 +8,7 @@
  * the expiry is kept per entry here because the decision passes its own clock.
  */
 import { LRUCache } from 'lru-cache';
+import { andThen, type Step } from './step.js';
 
 /** Default bound: routing entries per SNI and anchors per CA; far above a real deployment's. */
 export const CONFIG_CACHE_MAX = 10_000;
@@ -40,24 +41,20 @@ export class ConfigCache<T> {
     return hit !== undefined && now < hit.until ? hit.value : undefined;
   }
 
-  /** The cached value for `key`, or `load()`'s (then remembered). */
-  async get(key: string, now: number, load: () => Promise<T>): Promise<T> {
-    if (this.#ttlMs === 0) return load();
-    const hit = this.#entries.get(key);
-    if (hit !== undefined && now < hit.until) return hit.value;
-    const value = await load();
-    this.#remember(key, now, value);
-    return value;
-  }
-
-  /** {@link get} with a synchronous `load`. */
-  getSync(key: string, now: number, load: () => T): T {
-    if (this.#ttlMs === 0) return load();
-    const hit = this.#entries.get(key);
-    if (hit !== undefined && now < hit.until) return hit.value;
-    const value = load();
-    this.#remember(key, now, value);
-    return value;
+  /**
+   * The cached value for `key`, or `load()`'s (then remembered): a value when the cache
+   * hits or `load` answers synchronously, a promise only when `load` returns one. A load
+   * that fails is not remembered.
+   */
+  get(key: string, now: number, load: () => Step<T>): Step<T> {
+    const hit = this.peek(key, now);
+    if (hit !== undefined) return hit;
+    const loaded = load();
+    if (this.#ttlMs === 0) return loaded;
+    return andThen(loaded, (value) => {
+      this.#remember(key, now, value);
+      return value;
+    });
   }
 
   #remember(key: string, now: number, value: T): void {

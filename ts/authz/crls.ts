@@ -11,7 +11,9 @@
  * entry CRL takes this process about a second to load (bench/README.md), once per change.
  */
 import type { Engine } from '../engine/types.js';
-import type { RegistryReader } from '../registry/types.js';
+import type { CaCrlMeta, RegistryReader } from '../registry/types.js';
+import type { DecisionReads } from './reads.js';
+import type { Step } from './step.js';
 
 /** A CA's CRL as the decision uses it. */
 export interface CrlView {
@@ -31,13 +33,15 @@ interface Entry {
 
 export class CaCrls {
   readonly #registry: RegistryReader;
+  readonly #reads: DecisionReads;
   readonly #engine: Engine;
   readonly #ttlMs: number;
   readonly #entries = new Map<string, Entry>();
   readonly #loading = new Map<string, Promise<CrlState>>();
 
-  constructor(registry: RegistryReader, engine: Engine, ttlMs: number) {
+  constructor(registry: RegistryReader, reads: DecisionReads, engine: Engine, ttlMs: number) {
     this.#registry = registry;
+    this.#reads = reads;
     this.#engine = engine;
     this.#ttlMs = ttlMs;
   }
@@ -49,36 +53,38 @@ export class CaCrls {
   }
 
   /**
-   * The state for the synchronous decision path: the cached one while fresh, else the
-   * CRL's id read synchronously (SQLite) and the cached set reused when the id is
-   * unchanged. Undefined when that is not enough (no synchronous read, a new CRL to
-   * load): the asynchronous path then loads it.
+   * The state at `nowMs`: the cached one while fresh; else the CRL's id is read again
+   * (synchronously where the registry can) and the cached set reused while the id is
+   * unchanged; only a new CRL is loaded (asynchronously; concurrent callers share one
+   * load). A read that fails is a state that is not ok (the decision fails closed).
    */
-  getSync(accountId: string, caCertificateId: string, nowMs: number): CrlState | undefined {
+  state(accountId: string, caCertificateId: string, nowMs: number): Step<CrlState> {
     const fresh = this.peek(accountId, caCertificateId, nowMs);
     if (fresh !== undefined) return fresh;
-    const read = this.#registry.getCaCrlMetaSync;
-    if (read === undefined) return undefined;
-    const key = `${accountId}/${caCertificateId}`;
-    const meta = read.call(this.#registry, accountId, caCertificateId);
-    const known = this.#entries.get(key)?.state;
-    let state: CrlState;
-    if (meta === null) state = { ok: true, view: null };
-    else if (known?.ok === true && known.view?.crlId === meta.crlId) state = known;
-    else return undefined;
-    this.#entries.set(key, { state, until: nowMs + this.#ttlMs });
-    return state;
-  }
-
-  /** The state, re-read from the registry when stale (concurrent callers share one read). */
-  get(accountId: string, caCertificateId: string, nowMs: number): Promise<CrlState> {
-    const fresh = this.peek(accountId, caCertificateId, nowMs);
-    if (fresh !== undefined) return Promise.resolve(fresh);
     const key = `${accountId}/${caCertificateId}`;
     const pending = this.#loading.get(key);
     if (pending !== undefined) return pending;
-    const load = this.#load(accountId, caCertificateId)
-      .catch((err: unknown): CrlState => ({ ok: false, message: `CRL of ${caCertificateId} could not be read: ${err instanceof Error ? err.message : String(err)}` }))
+    let meta: Step<CaCrlMeta | null>;
+    try {
+      meta = this.#reads.caCrlMeta(accountId, caCertificateId);
+    } catch (err) {
+      return unreadable(caCertificateId, err);
+    }
+    const known = (found: CaCrlMeta | null): CrlState | undefined => {
+      if (found === null) return { ok: true, view: null };
+      const cached = this.#entries.get(key)?.state;
+      return cached?.ok === true && cached.view?.crlId === found.crlId ? cached : undefined;
+    };
+    if (!(meta instanceof Promise)) {
+      const state = known(meta);
+      if (state !== undefined) {
+        this.#entries.set(key, { state, until: nowMs + this.#ttlMs });
+        return state;
+      }
+    }
+    const load = Promise.resolve(meta)
+      .then((found) => known(found) ?? this.#load(accountId, caCertificateId))
+      .catch((err: unknown): CrlState => unreadable(caCertificateId, err))
       .then((state) => {
         this.#entries.set(key, { state, until: nowMs + this.#ttlMs });
         return state;
@@ -88,17 +94,18 @@ export class CaCrls {
     return load;
   }
 
+  /** The CRL's bytes, verified again against its CA, as a set of serials. */
   async #load(accountId: string, caCertificateId: string): Promise<CrlState> {
     const registry = this.#registry;
-    if (registry.getCaCrlMeta === undefined || registry.getCaCrl === undefined) return { ok: true, view: null };
-    const meta = await registry.getCaCrlMeta(accountId, caCertificateId);
-    if (meta === null) return { ok: true, view: null };
-    const known = this.#entries.get(`${accountId}/${caCertificateId}`)?.state;
-    if (known?.ok === true && known.view?.crlId === meta.crlId) return known;
+    if (registry.getCaCrl === undefined) return { ok: true, view: null };
     const [record, ca] = await Promise.all([registry.getCaCrl(accountId, caCertificateId), registry.getCaCertificate(accountId, caCertificateId)]);
     if (record === null || ca === null) return { ok: true, view: null };
     const verified = this.#engine.verifyCrl(record.crl, Buffer.from(ca.certificatePem), record.verifiedAt, null);
     if (!verified.ok) return { ok: false, message: `stored CRL of ${caCertificateId} does not verify: ${verified.code}: ${verified.message}` };
     return { ok: true, view: { crlId: verified.crlId, nextUpdate: verified.nextUpdate, serials: new Set(verified.revokedSerials) } };
   }
+}
+
+function unreadable(caCertificateId: string, err: unknown): CrlState {
+  return { ok: false, message: `CRL of ${caCertificateId} could not be read: ${err instanceof Error ? err.message : String(err)}` };
 }

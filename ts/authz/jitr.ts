@@ -1,6 +1,7 @@
 /**
- * Just-in-time registration (https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html): an unknown
- * certificate signed by an ACTIVE,
+ * Just-in-time registration
+ * (https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html):
+ * an unknown certificate signed by an ACTIVE,
  * auto-registering CA is stored as PENDING_ACTIVATION and a registration event is
  * appended to the durable event log; the connection is still refused. Webhook delivery
  * reads that log (`webhooks.ts`), so an event survives a crash between the two steps.
@@ -8,14 +9,18 @@
 import { LRUCache } from 'lru-cache';
 import type { CaCertificateRecord, RegistryAuthorizerWriter, RegistryEvent } from '../registry/types.js';
 
-/** The topic AWS IoT publishes the registration event on (https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html). */
+/**
+ * The topic AWS IoT publishes the registration event on
+ * (https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html).
+ */
 export function registrationTopic(caCertificateId: string): string {
   return `$aws/events/certificates/registered/${caCertificateId}`;
 }
 
 /**
- * Whether `ca` triggers JITR (https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html preconditions;
- * a JITP template, https://docs.aws.amazon.com/iot/latest/developerguide/jit-provisioning.html, is not run here).
+ * Whether `ca` triggers JITR (the preconditions of
+ * https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html;
+ * a JITP template is not run here).
  */
 export function autoRegisters(ca: CaCertificateRecord): boolean {
   return ca.status === 'ACTIVE' && ca.autoRegistrationStatus === 'ENABLE';
@@ -45,7 +50,7 @@ export class Jitr {
 
   /**
    * `onEvent` is told after each append (the webhook deliverer wakes up on it).
-   * `reemitIntervalMs` (default 0: every attempt, as the JITR page above describes) spaces the
+   * `reemitIntervalMs` (default 0: every attempt, as AWS IoT does while the certificate is PENDING_ACTIVATION) spaces the
    * re-emissions for one still-pending certificate in this process: each is a durable,
    * synced write, and a device retrying in a tight loop would otherwise write one per
    * attempt.
@@ -90,7 +95,8 @@ export class Jitr {
 
   /** Append the registration event (also used to re-emit for a still-pending certificate). */
   async emit(accountId: string, certificateId: string, caCertificateId: string): Promise<RegistryEvent> {
-    // Payload fields as on the JITR page above; certificateRegistrationTimestamp was observed null.
+    // Payload fields as AWS IoT publishes them (https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html);
+    // certificateRegistrationTimestamp was observed null.
     const event = await this.#writer.appendEvent(accountId, registrationTopic(caCertificateId), {
       certificateId,
       caCertificateId,

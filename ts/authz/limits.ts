@@ -7,8 +7,8 @@
 export interface AuthzLimits {
   /**
    * Certificates accepted in one presented chain (leaf included). AWS IoT devices send
-   * the leaf and optionally its issuer (
-   * https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html); 5 leaves room for two intermediate
+   * the leaf and optionally its issuer
+   * (https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html); 5 leaves room for two intermediate
    * levels plus a cross-signed root while bounding parse work per request.
    * Exceeding it: `CHAIN_TOO_LONG`.
    */

@@ -8,6 +8,7 @@ import type { Engine, Outcome, VerifiedChain } from '../engine/types.js';
 import type { EnginePool, PoolErrorCode } from '../engine/pool.js';
 import type { Reason } from './reasons.js';
 import type { Placement } from './placement.js';
+import type { Step } from './step.js';
 
 /** What the engine's `verifyChain` takes. */
 export interface VerifyChainInput {
@@ -57,28 +58,31 @@ export class Verifier {
   }
 
   /**
-   * Verify; throws {@link VerifierFailure} for every fail-closed condition. `budgetMs`
-   * is what is left of the request deadline (the pool aborts a task past it).
+   * Verify: inline, the outcome itself (no promise); on the pool, a promise of it.
+   * Throws (or rejects with) {@link VerifierFailure} for every fail-closed condition.
+   * `budgetMs` is what is left of the request deadline (the pool aborts a task past it).
    */
-  async verify(input: VerifyChainInput, placement: Placement, budgetMs: number): Promise<VerifyOutcome> {
-    if (placement === 'pool' && this.#pool !== undefined) {
-      let outcome: VerifyOutcome;
-      try {
-        // AbortSignal.timeout (inside the pool) takes whole milliseconds only.
-        outcome = await this.#pool.call<VerifiedChain>('verifyChain', args(input), Math.max(1, Math.floor(budgetMs)));
-      } catch (err) {
-        throw new VerifierFailure('ENGINE_ERROR', `pool call threw: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      if (!outcome.ok && outcome.code in POOL_REASONS) {
-        throw new VerifierFailure(POOL_REASONS[outcome.code as PoolErrorCode], outcome.message);
-      }
-      return outcome;
-    }
+  verify(input: VerifyChainInput, placement: Placement, budgetMs: number): Step<VerifyOutcome> {
+    if (placement === 'pool' && this.#pool !== undefined) return this.#onPool(input, budgetMs);
     try {
       return this.#inline(...args(input));
     } catch (err) {
       throw new VerifierFailure('ENGINE_ERROR', `engine threw: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  async #onPool(input: VerifyChainInput, budgetMs: number): Promise<VerifyOutcome> {
+    let outcome: VerifyOutcome;
+    try {
+      // AbortSignal.timeout (inside the pool) takes whole milliseconds only.
+      outcome = await (this.#pool as EnginePool).call<VerifiedChain>('verifyChain', args(input), Math.max(1, Math.floor(budgetMs)));
+    } catch (err) {
+      throw new VerifierFailure('ENGINE_ERROR', `pool call threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!outcome.ok && outcome.code in POOL_REASONS) {
+      throw new VerifierFailure(POOL_REASONS[outcome.code as PoolErrorCode], outcome.message);
+    }
+    return outcome;
   }
 }
 

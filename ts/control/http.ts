@@ -31,7 +31,7 @@ import { CHANGES_PATH, changeCursor, streamChanges } from './changeFeed.js';
 
 /**
  * Largest request body accepted. RegisterCACertificate is the largest input: two PEMs
- * of up to 65536 chars each plus a 10240-char template (spec 4.3, 8), about 141 KiB
+ * of up to 65536 chars each plus a 10240-char template (https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCACertificate.html), about 141 KiB
  * before JSON escaping; 256 KiB leaves room for escaping and tags.
  */
 export const MAX_REQUEST_BODY_BYTES = 256 * 1024;

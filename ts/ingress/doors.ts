@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthzLimits } from '../authz/limits.js';
 import { decodeEscapedPem, RequestError } from './requestError.js';
+import type { TextMemo } from '../fastpath/index.js';
 import { asciiSni } from './sni.js';
 import { xfccClientChain } from './xfcc.js';
 
@@ -61,11 +62,11 @@ function single(value: string | undefined, name: string): string | undefined {
  * $ssl_client_escaped_cert` (https://nginx.org/en/docs/http/ngx_http_ssl_module.html#var_ssl_client_escaped_cert) (the leaf only; NGINX omits the header when there is no
  * certificate) and `X-SSL-Server-Name: $ssl_server_name` (empty/absent without SNI).
  */
-export function nginxInput(headers: IncomingHttpHeaders, limits: AuthzLimits): AuthzInput {
+export function nginxInput(headers: IncomingHttpHeaders, limits: AuthzLimits, decodedPems?: TextMemo<string>): AuthzInput {
   const cert = single(header(headers, 'x-ssl-client-cert', limits), 'X-SSL-Client-Cert');
   const sni = asciiSni(single(header(headers, 'x-ssl-server-name', limits), 'X-SSL-Server-Name') ?? null);
   const clientId = clientIdOf(header(headers, CLIENT_ID_HEADER, limits));
-  return { sni, chain: cert === undefined || cert === '' ? [] : [decodeEscapedPem(cert)], clientId };
+  return { sni, chain: cert === undefined || cert === '' ? [] : [decodeEscapedPem(cert, decodedPems)], clientId };
 }
 
 /** `--envoy-sni-header` value that takes SNI from the Host (`:authority`) instead of a header. */

@@ -18,12 +18,13 @@ import type { Authorizer, Decision } from '../authz/decision.js';
 import type { AuthzLimits } from '../authz/limits.js';
 import { reasonKind, type Reason } from '../authz/reasons.js';
 import { DECISION_HEADERS, decisionHeaderList } from './answer.js';
-import { decodeEscapedPem, RequestError, type RequestErrorHook } from './requestError.js';
+import { decodeEscapedPem, escapedPemMemo, RequestError, type RequestErrorHook } from './requestError.js';
+import type { TextMemo } from '../fastpath/index.js';
 import { ReflectionService } from '@grpc/reflection';
 import * as protoLoader from '@grpc/proto-loader';
 import { asciiSni } from './sni.js';
 import { authorizationService, grpcPackageDefinition, HEALTH_PROTO, healthIncludeDir } from './envoyProtos.js';
-import { EncodedAnswers } from './encodedAnswers.js';
+import { EncodedAnswers } from '../fastpath/index.js';
 import type { GrpcHealth } from './grpcHealth.js';
 import { clientIdOf, type AuthzInput } from './doors.js';
 
@@ -76,7 +77,7 @@ function requestIdOf(req: CheckRequest): string | undefined {
 }
 
 /** Extract `authorize` arguments; throws RequestError for unreadable input. */
-export function checkInput(req: CheckRequest, limits: AuthzLimits): AuthzInput {
+export function checkInput(req: CheckRequest, limits: AuthzLimits, decodedPems?: TextMemo<string>): AuthzInput {
   const a = req.attributes;
   const sni = asciiSni(a?.tls_session?.sni || a?.destination?.service || null);
   const chainValue = a?.metadata_context?.filter_metadata?.[CHAIN_METADATA_NAMESPACE]?.fields?.chain?.stringValue;
@@ -85,7 +86,7 @@ export function checkInput(req: CheckRequest, limits: AuthzLimits): AuthzInput {
     throw new RequestError('HEADER_TOO_LARGE', 431, `certificate field exceeds maxHeaderBytes=${limits.maxHeaderBytes}`);
   }
   const clientId = clientIdOf(a?.metadata_context?.filter_metadata?.[CLIENT_ID_METADATA_NAMESPACE]?.fields?.client_id?.stringValue);
-  return { sni, chain: encoded === '' ? [] : [decodeEscapedPem(encoded)], clientId };
+  return { sni, chain: encoded === '' ? [] : [decodeEscapedPem(encoded, decodedPems)], clientId };
 }
 
 function struct(values: Record<string, string>): { fields: Record<string, { stringValue: string }> } {
@@ -147,6 +148,8 @@ export interface AuthzGrpcOptions {
   onRequestError?: RequestErrorHook;
   /** `grpc.health.v1.Health` for probes and Envoy health checks (grpcHealth.ts). */
   health?: GrpcHealth;
+  /** The warm-path machinery (ts/fastpath/): each distinct answer encoded once. Default true. */
+  fastPath?: boolean;
 }
 
 /**
@@ -162,7 +165,9 @@ export function createAuthzGrpcServer(options: AuthzGrpcOptions): grpc.Server {
   const service = authorizationService().service;
   const encodeCheck = service.Check?.responseSerialize;
   if (encodeCheck === undefined) throw new Error('the Authorization service has no Check method');
-  const answers = new EncodedAnswers(checkResponse, (value) => encodeCheck(value));
+  const fastPath = options.fastPath ?? true;
+  const answers = new EncodedAnswers(checkResponse, (value) => encodeCheck(value), undefined, fastPath);
+  const decodedPems = fastPath ? escapedPemMemo() : undefined;
   server.addService(answers.wrap(service, 'Check'), {
     Check: (call: grpc.ServerUnaryCall<CheckRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const reply = (decision: Decision) => {
@@ -173,7 +178,7 @@ export function createAuthzGrpcServer(options: AuthzGrpcOptions): grpc.Server {
       const internal = (err: unknown) => callback({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) });
       let decided: Decision | Promise<Decision>;
       try {
-        decided = check(options, call.request);
+        decided = check(options, decodedPems, call.request);
       } catch (err) {
         internal(err);
         return;
@@ -222,10 +227,10 @@ function addLazyReflection(server: grpc.Server): void {
 }
 
 /** The decision for one CheckRequest; unreadable input is refused like a deny. */
-function check(o: AuthzGrpcOptions, req: CheckRequest): Decision | Promise<Decision> {
+function check(o: AuthzGrpcOptions, decodedPems: TextMemo<string> | undefined, req: CheckRequest): Decision | Promise<Decision> {
   const door = doorOf(req);
   try {
-    const input = checkInput(req, o.limits);
+    const input = checkInput(req, o.limits, decodedPems);
     return o.authorizer.decide(input.sni, input.chain, door, input.clientId, requestIdOf(req));
   } catch (err) {
     if (!(err instanceof RequestError)) throw err;

@@ -14,7 +14,9 @@ import type { Authorizer, Decision } from '../authz/decision.js';
 import type { AuthzLimits } from '../authz/limits.js';
 import { decisionHeaderList, httpStatus } from './answer.js';
 import { envoyHttpInput, jsonInput, nginxInput, type AuthzInput } from './doors.js';
-import { RequestError, type RequestErrorHook } from './requestError.js';
+import { escapedPemMemo, RequestError, type RequestErrorHook } from './requestError.js';
+import type { TextMemo } from '../fastpath/index.js';
+import { PerDecision } from '../fastpath/index.js';
 import { negotiate, type MetricsFormat } from '../metrics/exposition.js';
 import { admissionServerOptions, capConnections, type AdmissionLimits } from '../server/admission.js';
 
@@ -43,6 +45,15 @@ export interface AuthzHttpOptions {
   readyDetail?: () => Record<string, unknown>;
   /** Told when a door refuses a request before deciding (bad syntax, limits). */
   onRequestError?: RequestErrorHook;
+  /** The warm-path machinery (ts/fastpath/): answers encoded once per shared decision. Default true. */
+  fastPath?: boolean;
+}
+
+/** The options with the server's answer encoder. */
+interface Door extends AuthzHttpOptions {
+  encode: (decision: Decision, quiet: boolean) => EncodedAnswer;
+  /** Escaped certificates decoded by their text (the fast path), or undefined. */
+  decodedPems: TextMemo<string> | undefined;
 }
 
 const JSON_TYPE = 'application/json';
@@ -52,6 +63,8 @@ export function createAuthzHttpServer(options: AuthzHttpOptions): http.Server {
   // node:http rejects a request whose headers together exceed maxHeaderSize with its own
   // 431; leave room above maxHeaderBytes so our limit (with its reason) trips first.
   const serverOptions = { ...admissionServerOptions(options.admission), maxHeaderSize: options.limits.maxHeaderBytes + 16 * 1024 };
+  const fastPath = options.fastPath ?? true;
+  const o: Door = { ...options, encode: answerEncoder(fastPath), decodedPems: fastPath ? escapedPemMemo() : undefined };
   const server = http.createServer(serverOptions, (req, res) => {
     // Only a bug lands in onBug; still answer, and never with an allow.
     const onBug = (err: unknown) => {
@@ -59,7 +72,7 @@ export function createAuthzHttpServer(options: AuthzHttpOptions): http.Server {
       else res.destroy();
     };
     try {
-      handle(options, req, res)?.catch(onBug);
+      handle(o, req, res)?.catch(onBug);
     } catch (err) {
       onBug(err);
     }
@@ -76,7 +89,7 @@ export function createAuthzHttpServer(options: AuthzHttpOptions): http.Server {
  * decision that is not at hand, readiness, metrics): a cached allow from the NGINX or
  * Envoy door is answered synchronously, and the JSON door's only wait is its body.
  */
-function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
+function handle(o: Door, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
   const url = req.url ?? '/';
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
@@ -92,7 +105,7 @@ function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.Server
       (err: unknown) => refuse(o, 'json', req, res, err),
     );
   }
-  if (path === PATHS.nginx) return door(o, 'nginx', req, res, () => nginxInput(req.headers, o.limits));
+  if (path === PATHS.nginx) return door(o, 'nginx', req, res, () => nginxInput(req.headers, o.limits, o.decodedPems));
   if (path === PATHS.envoyHttp || path.startsWith(`${PATHS.envoyHttp}/`)) {
     return door(o, 'envoy_http', req, res, () => envoyHttpInput(req.headers, o.limits, o.envoySniHeader));
   }
@@ -128,7 +141,7 @@ function handle(o: AuthzHttpOptions, req: http.IncomingMessage, res: http.Server
 }
 
 /** Read a door's input and answer its decision; a promise only when the decision is awaited. */
-function door(o: AuthzHttpOptions, name: string, req: http.IncomingMessage, res: http.ServerResponse, read: () => AuthzInput): Promise<void> | undefined {
+function door(o: Door, name: string, req: http.IncomingMessage, res: http.ServerResponse, read: () => AuthzInput): Promise<void> | undefined {
   let input: AuthzInput;
   try {
     input = read();
@@ -138,8 +151,8 @@ function door(o: AuthzHttpOptions, name: string, req: http.IncomingMessage, res:
   }
   const decision = o.authorizer.decide(input.sni, input.chain, name, input.clientId, requestIdOf(req.headers));
   const quiet = name === 'envoy_http';
-  if (decision instanceof Promise) return decision.then((d) => answer(res, d, quiet));
-  answer(res, decision, quiet);
+  if (decision instanceof Promise) return decision.then((d) => answer(o, res, d, quiet));
+  answer(o, res, decision, quiet);
   return undefined;
 }
 
@@ -165,51 +178,39 @@ function requestIdOf(headers: http.IncomingHttpHeaders): string | undefined {
  * proxy logs (dynamic_metadata_from_headers) and does not pass to the client
  * (allowed_client_headers, examples/envoy/http-service.json).
  */
-function answer(res: http.ServerResponse, decision: Decision, quiet = false): void {
-  const { status, headers, body } = quiet && !decision.allow ? quietDeny(decision) : encoded(decision);
+function answer(o: Door, res: http.ServerResponse, decision: Decision, quiet: boolean): void {
+  const { status, headers, body } = o.encode(decision, quiet);
   // Frozen: node:http only reads the list (a write would throw, not corrupt a shared answer).
   res.writeHead(status, headers as string[]);
   res.end(body);
 }
 
-interface EncodedAnswer {
+export interface EncodedAnswer {
   status: number;
   /** Complete flat header list; never mutated (several responses may share it). */
   headers: readonly string[];
   body: string;
 }
 
-/**
- * Each decision encoded once: allow answers are shared frozen objects for as long as the
- * registration is unchanged (decision.ts), so a warm request reuses the JSON body and
- * the header list instead of building both again.
- */
-const answers = new WeakMap<Decision, EncodedAnswer>();
-
-function encoded(decision: Decision): EncodedAnswer {
-  let known = answers.get(decision);
-  if (known === undefined) {
-    const body = JSON.stringify(decision);
-    const headers = decisionHeaderList(decision);
-    headers.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(body)));
-    known = { status: httpStatus(decision.reason), headers: Object.freeze(headers), body };
-    answers.set(decision, known);
-  }
-  return known;
-}
-
-const quietDenies = new WeakMap<Decision, EncodedAnswer>();
 const QUIET_DENY_BODY = JSON.stringify({ allow: false });
 
-function quietDeny(decision: Decision): EncodedAnswer {
-  let known = quietDenies.get(decision);
-  if (known === undefined) {
-    const headers = decisionHeaderList(decision);
-    headers.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(QUIET_DENY_BODY)));
-    known = { status: httpStatus(decision.reason), headers: Object.freeze(headers), body: QUIET_DENY_BODY };
-    quietDenies.set(decision, known);
-  }
-  return known;
+/** A decision as an HTTP answer; `quiet` keeps a deny's body to `{"allow":false}`. */
+function encode(decision: Decision, quiet: boolean): EncodedAnswer {
+  const body = quiet ? QUIET_DENY_BODY : JSON.stringify(decision);
+  const headers = decisionHeaderList(decision);
+  headers.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(body)));
+  return { status: httpStatus(decision.reason), headers: Object.freeze(headers), body };
+}
+
+/**
+ * The answer encoder of one server. With the fast path on, each decision object is
+ * encoded once (allows are shared while the registration is unchanged:
+ * ts/fastpath/sharedAnswers.ts), so a warm request reuses the body and header list.
+ */
+export function answerEncoder(fastPath: boolean): (decision: Decision, quiet: boolean) => EncodedAnswer {
+  const loud = new PerDecision(fastPath, (d) => encode(d, false));
+  const quiet = new PerDecision(fastPath, (d) => encode(d, true));
+  return (decision, hush) => (hush && !decision.allow ? quiet : loud).get(decision);
 }
 
 function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {

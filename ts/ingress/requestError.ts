@@ -3,7 +3,7 @@
  * which limit or syntax rule) with the HTTP status that names the problem.
  */
 import type { Reason } from '../authz/reasons.js';
-import { TextMemo } from '../authz/textMemo.js';
+import { TextMemo } from '../fastpath/index.js';
 
 export class RequestError extends Error {
   constructor(
@@ -21,13 +21,19 @@ export type RequestErrorHook = (door: string, error: RequestError, requestId: st
 
 /**
  * Escaped certificates decoded, by their exact text (a device reconnecting sends the
- * same one; decoding ~1.7 KB costs ~1.9 µs). Per process; texts over 8 KiB are not kept.
+ * same one; decoding ~1.7 KB costs ~3 µs, bench/README.md "Fast path"): one per server
+ * when the fast path is on. Texts over 8 KiB are not kept.
  */
-const decodedPems = new TextMemo<string>(1024, 8192);
+export function escapedPemMemo(): TextMemo<string> {
+  return new TextMemo<string>(1024, 8192);
+}
 
-/** Decode a URL-encoded PEM (NGINX `$ssl_client_escaped_cert`, Envoy's five escapes). */
-export function decodeEscapedPem(value: string): string {
-  const known = decodedPems.get(value);
+/**
+ * Decode a URL-encoded PEM (NGINX `$ssl_client_escaped_cert`, Envoy's five escapes),
+ * through `decodedPems` when given ({@link escapedPemMemo}).
+ */
+export function decodeEscapedPem(value: string, decodedPems?: TextMemo<string>): string {
+  const known = decodedPems?.get(value);
   if (known !== undefined) return known;
   let decoded: string;
   try {
@@ -35,6 +41,6 @@ export function decodeEscapedPem(value: string): string {
   } catch {
     throw new RequestError('BAD_REQUEST', 400, 'the certificate header is not valid percent-encoding');
   }
-  decodedPems.set(value, decoded);
+  decodedPems?.set(value, decoded);
   return decoded;
 }

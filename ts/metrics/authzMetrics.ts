@@ -11,7 +11,7 @@ import { PROCESS_START_SECONDS, render, type Exposition, type MetricsFormat } fr
 import type { DecisionEvent, DecisionObserver } from '../authz/decision.js';
 import { reasonKind, type Reason } from '../authz/reasons.js';
 import type { Stage } from '../authz/stages.js';
-import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './fastMetrics.js';
+import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from '../fastpath/index.js';
 import type { VerifyCache } from '../authz/verifyCache.js';
 import type { EnginePool } from '../engine/pool.js';
 
@@ -42,7 +42,7 @@ export class AuthzMetrics implements DecisionObserver {
   readonly #duration: FastHistogram<'door' | 'result'>;
   readonly #stage: FastHistogram<'stage'>;
   readonly #requestErrors: Counter<'door' | 'reason'>;
-  // Bound series per label combination (fastMetrics.ts: no label hashing per decision).
+  // Bound series per label combination (ts/fastpath/fastMetrics.ts: no label hashing per decision).
   readonly #decisionSeries = new Map<string, CounterSeries>();
   readonly #durationSeries = new Map<string, HistogramSeries>();
   readonly #stageSeries = new Map<Stage, HistogramSeries>();

@@ -12,6 +12,10 @@ import type { Registry, RegistrySettings } from './types.js';
 /** Where the registry is (a SQLite file path or a PostgreSQL URL) and the options every backend takes. */
 export interface OpenRegistryOptions extends RegistryOptions {
   path: string;
+  /** SQLite only: reuse the decision's reads while nothing was committed (ts/fastpath/; default true). */
+  fastPath?: boolean;
+  /** SQLite only: check "nothing committed" through the mapped wal-index (needs the native addon; default false). */
+  watchWalIndex?: boolean;
 }
 
 /** The default database file when neither `--db` nor `CERTGATE_DB` is given. */
@@ -29,8 +33,10 @@ export function isPostgresUrl(db: string): boolean {
 
 /** Open the registry at `options.path` (a SQLite file path or a PostgreSQL URL). */
 export function openRegistry(options: OpenRegistryOptions): Registry {
-  const { path, ...common } = options;
-  return isPostgresUrl(path) ? openPostgresRegistry({ connectionString: path, ...common }) : openSqliteRegistry({ path, ...common });
+  const { path, fastPath, watchWalIndex, ...common } = options;
+  return isPostgresUrl(path)
+    ? openPostgresRegistry({ connectionString: path, ...common })
+    : openSqliteRegistry({ path, ...common, ...(fastPath === undefined ? {} : { fastPath }), ...(watchWalIndex === undefined ? {} : { watchWalIndex }) });
 }
 
 /**

@@ -58,6 +58,8 @@ export interface ServeConfig {
   dangerPlainAdmin: boolean;
   /** Serve the live `GET /dashboard` page on the admin port (branch dashboard); `--no-dashboard` turns it off. */
   dashboard: boolean;
+  /** The warm-path machinery (ts/fastpath/, branch decide); `--no-fast-path` turns it off. */
+  fastPath: boolean;
   /** Keep using a CA's CRL past its nextUpdate instead of denying CRL_EXPIRED (branch crl). */
   dangerAllowExpiredCrl: boolean;
   /** Seconds between fetches of each ACTIVE CA's CRL distribution point; 0 = off (branch crlrefresh). */
@@ -117,6 +119,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'dangerPlainAdmin', flag: '--danger-plain-admin', env: 'CERTGATE_DANGER_PLAIN_ADMIN', help: 'DANGER: allow the admin API in plain HTTP on a non-loopback --host (SigV4-signed requests, readable and replayable for 5 minutes by anyone on the path)' },
   { key: 'masterKeyFile', flag: '--master-key-file <file>', env: 'CERTGATE_MASTER_KEY_FILE', help: "32 random bytes (raw or base64) encrypting the registry's secrets; a clear registry is encrypted in place. Without it an encrypted registry still authorizes, but the admin API cannot verify SigV4 (503)" },
   { key: 'dashboard', flag: '--no-dashboard', env: 'CERTGATE_NO_DASHBOARD', help: 'do not serve the live GET /dashboard page on the admin port (read-only metrics, no SigV4; docs/operations.md)' },
+  { key: 'fastPath', flag: '--no-fast-path', env: 'CERTGATE_NO_FAST_PATH', help: 'decide without the warm-path machinery (ts/fastpath/: committed-reads memo, decoded-chain memo, shared encoded answers); the same decisions, more CPU per warm request' },
   { key: 'dangerAllowExpiredCrl', flag: '--danger-allow-expired-crl', env: 'CERTGATE_DANGER_ALLOW_EXPIRED_CRL', help: "DANGER: keep allowing certificates of a CA whose CRL is past its nextUpdate (default: deny CRL_EXPIRED; a revocation published after that CRL goes unseen)" },
   { key: 'crlRefresh', flag: '--crl-refresh <seconds>', env: 'CERTGATE_CRL_REFRESH', default: '0', help: "fetch each ACTIVE CA's CRL from its certificate's http(s) CRL distribution point this often, verified like an upload; a failure keeps the last good CRL and shows in /metrics and /readyz (0 = off)" },
 ];
@@ -268,6 +271,7 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     masterKey: masterKey(raw),
     ...adminTransport(raw, text(raw, 'host')),
     dashboard: raw.dashboard !== false && raw.dashboard !== 'false',
+    fastPath: raw.fastPath !== false && raw.fastPath !== 'false',
     dangerAllowExpiredCrl: flag(raw, 'dangerAllowExpiredCrl'),
     crlRefreshSeconds: integer(raw, 'crlRefresh', 0, 31_536_000),
   };

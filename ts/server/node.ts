@@ -64,6 +64,9 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
   // The SQLite opener creates the file's directory itself, owner-only (it holds secrets).
   const registry = openRegistry({
     path: config.db,
+    fastPath: config.fastPath,
+    // The wal-index watch needs the native addon: only when the engine loads it anyway.
+    watchWalIndex: config.fastPath && config.engine === 'native',
     ...(config.region === undefined ? {} : { region: config.region }),
     ...(config.endpointDomain === undefined ? {} : { endpointDomain: config.endpointDomain }),
     ...(config.masterKey === undefined ? {} : { masterKey: config.masterKey }),
@@ -111,6 +114,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     jitr: new Jitr(registry, Date.now, hooks.onEvent, config.jitrReemitIntervalMs),
     observer: fanOut(metrics, decisionLog),
     shedder: new Shedder(config.shedding),
+    fastPath: config.fastPath,
   });
   const onRequestError: RequestErrorHook = (door, error, requestId) => {
     metrics.requestError(door, error.reason);
@@ -131,8 +135,9 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     ready,
     ...(hooks.readyDetail === undefined ? {} : { readyDetail: hooks.readyDetail }),
     onRequestError,
+    fastPath: config.fastPath,
   });
-  const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError, health });
+  const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError, health, fastPath: config.fastPath });
   // The live page reads the same exposition /metrics serves (the cluster aggregate in a cluster).
   const dashboard = config.dashboard ? createDashboard(() => exposition('prometheus')) : undefined;
   const adminMetrics = new AdminMetrics([metrics.registry]);

@@ -46,6 +46,7 @@ Examples:
   certgate serve --max-in-flight 32 --max-connections 512
   certgate serve --no-dashboard                    # no live page at http://127.0.0.1:9440/dashboard
   certgate serve --crl-refresh 3600                # fetch each CA's CRL from its distribution point hourly
+  certgate serve --no-fast-path                    # same decisions without the warm-path memos (ts/fastpath/)
   certgate serve --processes 1 --log-format pretty --decision-log-sample 1   # every decision, readable
   certgate serve --master-key-file /etc/certgate/master.key
   certgate serve --host 0.0.0.0 --admin-tls-cert admin.pem --admin-tls-key admin.key \\

@@ -1,14 +1,14 @@
 /**
  * The reads a decision makes (routing, a certificate's standing, a CA, a CRL's
- * metadata), answered synchronously from this process's connection. The certificate
- * reads go through `CommittedReads`, which reuses a value only while nothing has been
- * committed to the file since it was read (committedReads.ts).
+ * metadata), answered synchronously from this process's connection. With the fast path
+ * on (ts/fastpath/), the certificate reads go through `CommittedReads`, which reuses a
+ * value only while nothing has been committed to the file since it was read.
  */
 import { endpointRoute } from '../endpoints.js';
 import { certificateArn } from '../arn.js';
 import { META_COLUMNS, crlMetaFromRow, type CaCrlRow } from '../crlRows.js';
 import type { Account, CaCertificateRecord, CaCrlMeta, CertificateRecord, CertificateStanding, RegistrySettings } from '../types.js';
-import { CommittedReads } from './committedReads.js';
+import { CommittedReads } from '../../fastpath/index.js';
 import type { Sqlite } from './database.js';
 import {
   accountFromRow,
@@ -24,22 +24,27 @@ import {
 export class SqliteReads {
   readonly #sqlite: Sqlite;
   readonly #settings: RegistrySettings;
-  readonly #memo: CommittedReads;
+  readonly #memo: CommittedReads | undefined;
 
-  /** `sqlite` must have read the database already (see walIndex.ts). */
-  constructor(sqlite: Sqlite, settings: RegistrySettings, options: { watchWalIndex?: boolean } = {}) {
+  /** `sqlite` must have read the database already (see ts/fastpath/walIndex.ts). */
+  constructor(sqlite: Sqlite, settings: RegistrySettings, options: { fastPath?: boolean; watchWalIndex?: boolean } = {}) {
     this.#sqlite = sqlite;
     this.#settings = settings;
-    this.#memo = new CommittedReads(sqlite.db, undefined, { useWalIndex: options.watchWalIndex !== false });
+    this.#memo = options.fastPath === false ? undefined : new CommittedReads(sqlite.db, undefined, { useWalIndex: options.watchWalIndex === true });
   }
 
   /** Whether certificate reads are checked through the mapped wal-index header. */
   get watchesWalIndex(): boolean {
-    return this.#memo.watchesWalIndex;
+    return this.#memo?.watchesWalIndex ?? false;
   }
 
   close(): void {
-    this.#memo.close();
+    this.#memo?.close();
+  }
+
+  /** `read()`, through the committed-reads memo when the fast path is on. */
+  #committed<T extends object | null>(key: string, read: () => T): T {
+    return this.#memo === undefined ? read() : this.#memo.get(key, read);
   }
 
   accountForHost(host: string): Account | null {
@@ -59,7 +64,7 @@ export class SqliteReads {
   }
 
   certificate(accountId: string, certificateId: string): CertificateRecord | null {
-    return this.#memo.get(`get\0${accountId}\0${certificateId}`, () => {
+    return this.#committed(`get\0${accountId}\0${certificateId}`, () => {
       const row = this.#sqlite.get<CertificateRow>(
         'SELECT * FROM certificates WHERE account_id = ? AND certificate_id = ?',
         accountId,
@@ -70,7 +75,7 @@ export class SqliteReads {
   }
 
   certificateStanding(accountId: string, certificateId: string): CertificateStanding | null {
-    return this.#memo.get(`standing\0${accountId}\0${certificateId}`, () => {
+    return this.#committed(`standing\0${accountId}\0${certificateId}`, () => {
       // One statement for both (each statement is a WAL read transaction of its own);
       // only the columns a decision reads, not the PEM.
       const row = this.#sqlite.get<StandingRow & { things: string | null }>(
@@ -86,7 +91,7 @@ export class SqliteReads {
   }
 
   certificateRegistrations(certificateId: string): CertificateRecord[] {
-    return this.#memo.get(`find\0${certificateId}`, () =>
+    return this.#committed(`find\0${certificateId}`, () =>
       this.#sqlite
         .all<CertificateRow>('SELECT * FROM certificates WHERE certificate_id = ? ORDER BY account_id', certificateId)
         .map(certificateFromRow),

@@ -13,10 +13,17 @@ import { SqliteReads } from './reads.js';
 export interface SqliteRegistryOptions extends RegistryOptions {
   path: string;
   /**
-   * Check "nothing committed since" through the mapped wal-index header (default true
-   * when the native addon is built); false asks SQLite on every read. Both are exact.
+   * With the fast path on, also check "nothing committed since" through the wal-index
+   * header mapped by the native addon (ts/fastpath/walIndex.ts). Default false: the
+   * registry never loads the addon by itself; `certgate serve` asks for it only with
+   * `--engine native`, which loads the addon anyway. Both ways are exact.
    */
   watchWalIndex?: boolean;
+  /**
+   * The warm-path machinery (ts/fastpath/; `--no-fast-path` turns it off): certificate
+   * reads reused while nothing was committed. Default true; false reads every time.
+   */
+  fastPath?: boolean;
 }
 
 /** Open (creating and migrating if needed) the SQLite registry at `options.path`. */
@@ -55,7 +62,7 @@ export class SqliteRegistry extends StoreRegistry {
     super(store, options);
     this.sqlite = store;
     this.fixed = fixed;
-    this.reads = new SqliteReads(read, fixed.view, { watchWalIndex: options.watchWalIndex });
+    this.reads = new SqliteReads(read, fixed.view, { fastPath: options.fastPath, watchWalIndex: options.watchWalIndex });
   }
 
   protected override opened(settings: RegistrySettings): void {

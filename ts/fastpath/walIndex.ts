@@ -17,7 +17,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
-import { nativeAddonPath } from '../../paths.js';
+import { nativeAddonPath } from '../paths.js';
 
 /** 32-bit words in one copy of the header (48 bytes). */
 const WORDS = 12;

@@ -23,6 +23,8 @@
  * entry look older than it is (re-read next time), never newer.
  */
 import type Database from 'better-sqlite3';
+import { deepFreeze } from '../deepFreeze.js';
+import { BoundedMap } from './boundedMap.js';
 import { watchWalIndex, type WalIndexWatch } from './walIndex.js';
 
 /**
@@ -35,22 +37,22 @@ export class CommittedReads {
   readonly #db: Database.Database;
   readonly #dataVersion: Database.Statement;
   readonly #totalChanges: Database.Statement;
-  readonly #max: number;
-  readonly #entries = new Map<string, unknown>();
+  readonly #entries: BoundedMap<string, unknown>;
   readonly #wal: WalIndexWatch | undefined;
   #seenData = -1;
   #seenChanges = -1;
 
   /**
-   * `db` must have read the database already (see walIndex.ts). `useWalIndex: false`
-   * asks SQLite on every read (the tests run both ways).
+   * `db` must have read the database already (see walIndex.ts). `useWalIndex: true`
+   * first compares the wal-index header (needs the native addon); without it every
+   * lookup asks SQLite's counters (the tests run both ways).
    */
   constructor(db: Database.Database, max = COMMITTED_READS_MAX, options: { useWalIndex?: boolean } = {}) {
     this.#db = db;
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.#totalChanges = db.prepare('SELECT total_changes()').pluck();
-    this.#max = max;
-    this.#wal = options.useWalIndex === false ? undefined : watchWalIndex(db);
+    this.#entries = new BoundedMap(max);
+    this.#wal = options.useWalIndex === true ? watchWalIndex(db) : undefined;
   }
 
   /** Whether the no-system-call check is in use. */
@@ -90,19 +92,7 @@ export class CommittedReads {
   }
 
   #remember<T>(key: string, value: T): T {
-    if (this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
     this.#entries.set(key, deepFreeze(value));
     return value;
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
 }

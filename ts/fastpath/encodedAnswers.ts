@@ -11,6 +11,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Decision } from '../authz/decision.js';
 import { deepFreeze } from '../deepFreeze.js';
+import { BoundedMap } from './boundedMap.js';
 
 /** Distinct answers remembered (oldest dropped first): a fleet's working set, a few MB at most. */
 export const ENCODED_ANSWERS_MAX = 10_000;
@@ -18,21 +19,26 @@ export const ENCODED_ANSWERS_MAX = 10_000;
 export class EncodedAnswers {
   readonly #build: (decision: Decision) => Record<string, unknown>;
   readonly #encode: (value: unknown) => Buffer;
-  readonly #max: number;
-  readonly #responses = new Map<string, Record<string, unknown>>();
+  readonly #responses: BoundedMap<string, Record<string, unknown>>;
   readonly #bytes = new WeakMap<object, Buffer>();
   /** Allow decisions are shared objects (decision.ts): found without building the key. */
   readonly #byDecision = new WeakMap<Decision, Record<string, unknown>>();
+  readonly #enabled: boolean;
 
-  /** `build` makes the response for a decision; `encode` is the method's own serializer. */
-  constructor(build: (decision: Decision) => Record<string, unknown>, encode: (value: unknown) => Buffer, max = ENCODED_ANSWERS_MAX) {
+  /**
+   * `build` makes the response for a decision; `encode` is the method's own serializer.
+   * `enabled` false (the fast path off) builds and encodes every answer.
+   */
+  constructor(build: (decision: Decision) => Record<string, unknown>, encode: (value: unknown) => Buffer, max = ENCODED_ANSWERS_MAX, enabled = true) {
     this.#build = build;
     this.#encode = encode;
-    this.#max = max;
+    this.#responses = new BoundedMap(max);
+    this.#enabled = enabled;
   }
 
   /** The (shared, frozen) response for `decision`. */
   response(decision: Decision): Record<string, unknown> {
+    if (!this.#enabled) return this.#build(decision);
     const known = this.#byDecision.get(decision);
     if (known !== undefined) return known;
     // Thing names are [a-zA-Z0-9:_-]+ and ids hex/digits: NUL cannot occur inside a field.
@@ -40,10 +46,6 @@ export class EncodedAnswers {
     let response = this.#responses.get(key);
     if (response === undefined) {
       response = deepFreeze(this.#build(decision));
-      if (this.#responses.size >= this.#max) {
-        const oldest = this.#responses.keys().next();
-        if (oldest.done !== true) this.#responses.delete(oldest.value);
-      }
       this.#responses.set(key, response);
     }
     this.#byDecision.set(decision, response);
@@ -52,7 +54,7 @@ export class EncodedAnswers {
 
   /** A serializer for the method definition: encoded bytes, reused for a shared response. */
   readonly serialize = (value: unknown): Buffer => {
-    if (typeof value !== 'object' || value === null) return this.#encode(value);
+    if (!this.#enabled || typeof value !== 'object' || value === null) return this.#encode(value);
     let bytes = this.#bytes.get(value);
     if (bytes === undefined) {
       bytes = this.#encode(value);

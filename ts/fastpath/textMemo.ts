@@ -8,15 +8,18 @@
  * evict each other, never be mistaken for each other. Texts longer than `maxChars` are
  * not kept; on overflow the oldest entry is dropped.
  */
+import { BoundedMap } from './boundedMap.js';
+
 export class TextMemo<T> {
   readonly #max: number;
   readonly #maxChars: number;
-  readonly #entries = new Map<string, { text: string; value: T }>();
+  readonly #entries: BoundedMap<string, { text: string; value: T }>;
 
   constructor(max: number, maxChars: number) {
     if (!Number.isInteger(max) || max < 0) throw new RangeError(`memo size must be an integer >= 0, got ${max}`);
     this.#max = max;
     this.#maxChars = maxChars;
+    this.#entries = new BoundedMap(max);
   }
 
   /** The value remembered for exactly `text`, if any. */
@@ -29,12 +32,7 @@ export class TextMemo<T> {
   /** Remember `value` for `text` (ignored when the text is too long or the memo is off). */
   set(text: string, value: T): void {
     if (this.#max === 0 || text.length > this.#maxChars) return;
-    const key = probe(text);
-    if (!this.#entries.has(key) && this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, { text, value });
+    this.#entries.set(probe(text), { text, value });
   }
 }
 

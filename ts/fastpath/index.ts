@@ -1,0 +1,66 @@
+/**
+ * The fast path: everything that makes a warm decision cheaper without changing what it
+ * decides, behind this one door, and switched off as a whole by one option
+ * (`certgate serve --no-fast-path`; `fastPath: false` on `openSqliteRegistry`,
+ * `Authorizer`, `createAuthzHttpServer` and `createAuthzGrpcServer`). Each piece is kept
+ * because `bench/fastPath.ts` shows it pays (numbers in bench/README.md, "Fast path,
+ * piece by piece"):
+ *
+ *   committedReads.ts  a SQLite registration read reused while nothing was committed
+ *   walIndex.ts          ... checked first against the mapped wal-index header (native engine only)
+ *   textMemo.ts        decoded chains / escaped PEMs remembered by their exact text
+ *   sharedAnswers.ts   one frozen allow per unchanged registration; one HTTP encoding each
+ *   encodedAnswers.ts  one protobuf encoding per distinct gRPC answer
+ *   fastMetrics.ts     per-decision metric series bound once (always on: it decides nothing)
+ *   boundedMap.ts      the one bounded map these memos (and ts/authz/configCache.ts) keep entries in
+ *
+ * Why "revocation is immediate" still holds with the fast path on
+ * ------------------------------------------------------------------
+ * The claim: a status change (or deletion, or thing detachment) committed before a
+ * decision starts — by any connection, in any process — is what that decision sees.
+ * Only the registration read could break it; everything else here is a pure function of
+ * bytes (a chain's decoding, an answer's encoding) or of an object that is itself the
+ * result of a fresh read.
+ *
+ * 1. The registration read (committedReads.ts) returns a remembered value only if no
+ *    transaction has committed to the database file since that value was read. "No
+ *    commit since" is established on every lookup, before the remembered value is used:
+ *    a. `PRAGMA data_version` differs after any commit by *another* connection, in this
+ *       process or any other (https://www.sqlite.org/pragma.html#pragma_data_version);
+ *    b. `total_changes()` differs after any row this connection inserted, updated or
+ *       deleted (https://www.sqlite.org/c3ref/total_changes.html);
+ *    so any commit moves one of the two, and a mismatch drops every remembered value.
+ *    The counters are read *before* the row, so a commit landing in between makes the
+ *    value look older than it is (read again next time), never newer. Inside an open
+ *    transaction nothing is remembered or reused (its reads may be rolled back).
+ * 2. With the native engine, a cheaper equivalent of (a)+(b) is tried first
+ *    (walIndex.ts): every commit in WAL mode rewrites the wal-index header in the `-shm`
+ *    file before it returns (https://www.sqlite.org/walformat.html, "The WAL-Index
+ *    Header"); the header is mapped read-only and compared word for word with a copy
+ *    taken just before the last full check (2a+2b). Equal means no commit since that
+ *    check; anything else — a writer mid-update, an uninitialised index, a closed watch —
+ *    falls back to the full check. The header cannot be bypassed while the registry is
+ *    open: its connection holds the shared locks that stop any other connection from
+ *    leaving WAL mode or using exclusive locking, the only ways to commit without the
+ *    header (test/registry/sqliteCommittedReads.test.ts, sqliteWalIndexLocks.test.ts).
+ *    With `--engine wasm` (or no addon) this step is absent and 1 alone is used.
+ * 3. The allow is made from the standing that read returned (sharedAnswers.ts): a shared
+ *    allow is found by the identity of that object, and a new read after any commit is a
+ *    new object, hence a new allow. The HTTP and gRPC encodings are keyed by the decision
+ *    object (or, gRPC, by every field the response is made of), so they can only repeat
+ *    an answer that the current read produced.
+ * 4. Nothing here caches configuration or verification results; those caches
+ *    (ts/authz/configCache.ts, verifyCache.ts) belong to the decision and are on either
+ *    way, with their own documented TTLs.
+ *
+ * So a decision with the fast path on answers exactly what it would answer with it off
+ * (`--no-fast-path`): the authorizer and door tests run both ways
+ * (test/authz/revocationRace.test.ts, test/ingress/http.test.ts, test/ingress/grpc.test.ts),
+ * and the registry's memo tests run with and without the wal-index watch.
+ */
+export { CommittedReads, COMMITTED_READS_MAX } from './committedReads.js';
+export { TextMemo } from './textMemo.js';
+export { BoundedMap } from './boundedMap.js';
+export { PerDecision, SharedAllows } from './sharedAnswers.js';
+export { EncodedAnswers, ENCODED_ANSWERS_MAX } from './encodedAnswers.js';
+export { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './fastMetrics.js';
