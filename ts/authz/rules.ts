@@ -361,7 +361,7 @@ function verifyAgainst(s: RuleSetting, a: Attempt, anchor: Anchor, standing?: Ce
   return andThen(outcome, (verified) => {
     if (!verified.ok) return leafOrElse(s, a, () => new Refusal('CHAIN_VERIFICATION_FAILED', `${verified.code}: ${verified.message}`, standing));
     s.cache.markVerified(a.entry, anchor.certificateId, verified.notAfter);
-    const links = crlLinks(s, a, verified.path);
+    const links = crlLinks(verified.path, verified.serials);
     if (links instanceof Refusal) return links;
     a.entry.crlLinks.set(anchor.certificateId, links);
     a.placement = placement;
@@ -371,24 +371,14 @@ function verifyAgainst(s: RuleSetting, a: Attempt, anchor: Anchor, standing?: Ce
 
 /**
  * For each certificate of a verified path (leaf first) below the anchor: its issuer's
- * certificateId and its own serial. Serials come from the parsed leaf and parsed
- * presented intermediates, matched to the path by certificateId.
+ * certificateId and its own serial, both as the engine's verifyChain reported them
+ * (`path` and `serials` run in step), so no certificate is parsed again for its serial.
  */
-function crlLinks(s: RuleSetting, a: Attempt, path: readonly string[]): CrlLink[] | Refusal {
-  const leaf = leafOf(s, a);
-  if (leaf instanceof Refusal) return leaf;
-  const serials = new Map<string, string>([[a.entry.certificateId, leaf.serialNumber]]);
-  if (path.length > 2) {
-    for (const der of a.chain.intermediates) {
-      const parsed = inspect(s, der);
-      if (parsed.ok) serials.set(parsed.certificateId, parsed.serialNumber);
-    }
-  }
+function crlLinks(path: readonly string[], serials: readonly string[]): CrlLink[] | Refusal {
   const links: CrlLink[] = [];
   for (let i = 0; i + 1 < path.length; i++) {
-    const serial = serials.get(path[i] ?? '');
-    // The engine verified exactly these certificates, so each is one of the inputs.
-    if (serial === undefined) return new Refusal('ENGINE_ERROR', `verified path names ${path[i]}, which was not presented`);
+    const serial = serials[i];
+    if (serial === undefined) return new Refusal('ENGINE_ERROR', `verifyChain named no serial for ${path[i]}`);
     links.push({ issuerId: path[i + 1] ?? '', serial });
   }
   return links;
@@ -534,7 +524,7 @@ function topIssuer(s: RuleSetting, a: Attempt): string | null {
 
 /**
  * The parsed leaf, parsed once per cached chain and only when needed: registrations
- * without a CA, unknown certificates (MALFORMED_CERTIFICATE or JITR), CRL links, and
+ * without a CA, unknown certificates (MALFORMED_CERTIFICATE or JITR), and
  * explaining a failed verification. A CA-registered leaf is parsed by `verifyChain`
  * itself, which checks the same rules.
  */
