@@ -174,7 +174,7 @@ describe('committed reads memo', () => {
     }
   });
 
-  it('reuses a read while nothing is committed and drops the oldest entry beyond its bound', () => {
+  it('reuses a read while nothing is committed and drops the least recently used entry beyond its bound', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'certgate-reads-'));
     const sqlite = new Sqlite(path.join(dir, 'memo.db'));
     try {
@@ -192,6 +192,14 @@ describe('committed reads memo', () => {
       read('c');
       read('a');
       expect(loads).toBe(4);
+      // A read that found no row is remembered too, and answers null again.
+      const none = () =>
+        reads.get('none', () => {
+          loads++;
+          return null;
+        });
+      expect([none(), none()]).toEqual([null, null]);
+      expect(loads).toBe(5);
     } finally {
       sqlite.close();
       rmSync(dir, { recursive: true, force: true });

@@ -24,11 +24,11 @@
  */
 import type Database from 'better-sqlite3';
 import { deepFreeze } from '../deepFreeze.js';
-import { BoundedMap } from './boundedMap.js';
+import { LRUCache } from 'lru-cache';
 import { watchWalIndex, type WalIndexWatch } from './walIndex.js';
 
 /**
- * Entries kept at most; on overflow the oldest is dropped. 10,000 covers a large fleet's
+ * Entries kept at most; on overflow the least recently used is dropped (lru-cache). 10,000 covers a large fleet's
  * working set at a few hundred bytes per record.
  */
 export const COMMITTED_READS_MAX = 10_000;
@@ -37,7 +37,7 @@ export class CommittedReads {
   readonly #db: Database.Database;
   readonly #dataVersion: Database.Statement;
   readonly #totalChanges: Database.Statement;
-  readonly #entries: BoundedMap<string, unknown>;
+  readonly #entries: LRUCache<string, object> | undefined;
   readonly #wal: WalIndexWatch | undefined;
   #seenData = -1;
   #seenChanges = -1;
@@ -51,7 +51,8 @@ export class CommittedReads {
     this.#db = db;
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.#totalChanges = db.prepare('SELECT total_changes()').pluck();
-    this.#entries = new BoundedMap(max);
+    // lru-cache needs max >= 1: a size of 0 remembers nothing.
+    this.#entries = max > 0 ? new LRUCache({ max }) : undefined;
     this.#wal = options.useWalIndex === true ? watchWalIndex(db) : undefined;
   }
 
@@ -73,26 +74,33 @@ export class CommittedReads {
     if (this.#db.inTransaction) return read();
     if (this.#wal?.unchanged() === true) {
       // Nothing committed since the mark, which was taken before the last full check.
-      const hit = this.#entries.get(key);
-      return hit !== undefined ? (hit as T) : this.#remember(key, read());
+      const hit = this.#entries?.get(key);
+      return hit !== undefined ? unbox<T>(hit) : this.#remember(key, read());
     }
     // The mark comes first: a commit landing after it is seen by the next check.
     this.#wal?.mark();
     const data = this.#dataVersion.get() as number;
     const changes = this.#totalChanges.get() as number;
     if (data !== this.#seenData || changes !== this.#seenChanges) {
-      this.#entries.clear();
+      this.#entries?.clear();
       this.#seenData = data;
       this.#seenChanges = changes;
     } else {
-      const hit = this.#entries.get(key);
-      if (hit !== undefined) return hit as T;
+      const hit = this.#entries?.get(key);
+      if (hit !== undefined) return unbox<T>(hit);
     }
     return this.#remember(key, read());
   }
 
   #remember<T>(key: string, value: T): T {
-    this.#entries.set(key, deepFreeze(value));
+    this.#entries?.set(key, value === null ? NO_ROW : (deepFreeze(value) as object));
     return value;
   }
+}
+
+/** What a read that found no row is remembered as (lru-cache keeps no null values). */
+const NO_ROW: object = Object.freeze({});
+
+function unbox<T>(hit: object): T {
+  return (hit === NO_ROW ? null : hit) as T;
 }

@@ -11,15 +11,15 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Decision } from '../authz/decision.js';
 import { deepFreeze } from '../deepFreeze.js';
-import { BoundedMap } from './boundedMap.js';
+import { LRUCache } from 'lru-cache';
 
-/** Distinct answers remembered (oldest dropped first): a fleet's working set, a few MB at most. */
+/** Distinct answers remembered (least recently used dropped first): a fleet's working set, a few MB at most. */
 export const ENCODED_ANSWERS_MAX = 10_000;
 
 export class EncodedAnswers {
   readonly #build: (decision: Decision) => Record<string, unknown>;
   readonly #encode: (value: unknown) => Buffer;
-  readonly #responses: BoundedMap<string, Record<string, unknown>>;
+  readonly #responses: LRUCache<string, Record<string, unknown>> | undefined;
   readonly #bytes = new WeakMap<object, Buffer>();
   /** Allow decisions are shared objects (decision.ts): found without building the key. */
   readonly #byDecision = new WeakMap<Decision, Record<string, unknown>>();
@@ -32,7 +32,8 @@ export class EncodedAnswers {
   constructor(build: (decision: Decision) => Record<string, unknown>, encode: (value: unknown) => Buffer, max = ENCODED_ANSWERS_MAX, enabled = true) {
     this.#build = build;
     this.#encode = encode;
-    this.#responses = new BoundedMap(max);
+    // lru-cache needs max >= 1: a size of 0 keeps nothing (every answer built anew).
+    this.#responses = max > 0 ? new LRUCache({ max }) : undefined;
     this.#enabled = enabled;
   }
 
@@ -43,10 +44,10 @@ export class EncodedAnswers {
     if (known !== undefined) return known;
     // Thing names are [a-zA-Z0-9:_-]+ and ids hex/digits: NUL cannot occur inside a field.
     const key = `${decision.allow}\u0000${decision.reason}\u0000${decision.certificateId}\u0000${decision.accountId}\u0000${decision.certificateMode}\u0000${decision.things.join('\u0000')}`;
-    let response = this.#responses.get(key);
+    let response = this.#responses?.get(key);
     if (response === undefined) {
       response = deepFreeze(this.#build(decision));
-      this.#responses.set(key, response);
+      this.#responses?.set(key, response);
     }
     this.#byDecision.set(decision, response);
     return response;

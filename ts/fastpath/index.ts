@@ -12,7 +12,7 @@
  *   sharedAnswers.ts   one frozen allow per unchanged registration; one HTTP encoding each
  *   encodedAnswers.ts  one protobuf encoding per distinct gRPC answer
  *   fastMetrics.ts     per-decision metric series bound once (always on: it decides nothing)
- *   boundedMap.ts      the one bounded map these memos (and ts/authz/configCache.ts) keep entries in
+ *   (every memo here is bounded by lru-cache, as are ts/authz/configCache.ts and verifyCache.ts)
  *
  * Why "revocation is immediate" still holds with the fast path on
  * ------------------------------------------------------------------
@@ -60,7 +60,6 @@
  */
 export { CommittedReads, COMMITTED_READS_MAX } from './committedReads.js';
 export { TextMemo } from './textMemo.js';
-export { BoundedMap } from './boundedMap.js';
 export { PerDecision, SharedAllows } from './sharedAnswers.js';
 export { EncodedAnswers, ENCODED_ANSWERS_MAX } from './encodedAnswers.js';
 export { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './fastMetrics.js';

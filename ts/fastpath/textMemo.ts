@@ -6,20 +6,21 @@
  * Hashing a ~1.7 KB string for a Map lookup costs more than the rest of the lookup; a
  * comparison of two equal strings is a memcmp. Two texts that share a probe can only
  * evict each other, never be mistaken for each other. Texts longer than `maxChars` are
- * not kept; on overflow the oldest entry is dropped.
+ * not kept; on overflow the least recently used entry is dropped (lru-cache).
  */
-import { BoundedMap } from './boundedMap.js';
+import { LRUCache } from 'lru-cache';
 
 export class TextMemo<T> {
   readonly #max: number;
   readonly #maxChars: number;
-  readonly #entries: BoundedMap<string, { text: string; value: T }>;
+  readonly #entries: LRUCache<string, { text: string; value: T }>;
 
   constructor(max: number, maxChars: number) {
     if (!Number.isInteger(max) || max < 0) throw new RangeError(`memo size must be an integer >= 0, got ${max}`);
     this.#max = max;
     this.#maxChars = maxChars;
-    this.#entries = new BoundedMap(max);
+    // lru-cache needs max >= 1; a memo of size 0 is never consulted (get/set below).
+    this.#entries = new LRUCache({ max: Math.max(1, max) });
   }
 
   /** The value remembered for exactly `text`, if any. */
