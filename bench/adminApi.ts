@@ -79,7 +79,15 @@ async function signed(origin: string, method: string, requestPath: string, expec
   const url = new URL(origin);
   const signer = new SignatureV4({ service: 'iot', region: 'us-east-1', credentials: KEY, sha256: Sha256 });
   const headers: Record<string, string> = { host: url.host, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
-  const s = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: requestPath, headers, ...(body !== undefined ? { body } : {}) });
+  const s = await signer.sign({
+    method,
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: requestPath,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  });
   return { method, path: requestPath, headers: s.headers, ...(sent !== undefined ? { body: sent } : {}), expect };
 }
 
@@ -92,9 +100,15 @@ async function measure(server: Server, request: Request): Promise<{ rps: number;
   let requests = 0;
   const worker = async () => {
     while (performance.now() - start < DURATION_MS) {
-      const res = await pool.request({ method: request.method as 'GET', path: request.path, headers: request.headers, ...(request.body !== undefined ? { body: request.body } : {}) });
+      const res = await pool.request({
+        method: request.method as 'GET',
+        path: request.path,
+        headers: request.headers,
+        ...(request.body !== undefined ? { body: request.body } : {}),
+      });
       const text = await res.body.text();
-      if (res.statusCode !== request.expect) throw new Error(`${server.name}: expected ${request.expect}, got ${res.statusCode} ${text.slice(0, 200)}`);
+      if (res.statusCode !== request.expect)
+        throw new Error(`${server.name}: expected ${request.expect}, got ${res.statusCode} ${text.slice(0, 200)}`);
       requests++;
     }
   };
@@ -116,11 +130,24 @@ async function main(): Promise<void> {
     await fixtures.close();
     for (const name of ['before', 'after']) copyFileSync(path.join(dir, 'registry.db'), path.join(dir, `${name}.db`));
 
-    const servers = [await startServer(`before (${before.commit})`, before.root, path.join(dir, 'before.db')), await startServer('after (this tree)', projectRoot, path.join(dir, 'after.db'))];
-    console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; ${CONNECTIONS} keep-alive connections, ${DURATION_MS} ms runs, ${ROUNDS} rounds`);
+    const servers = [
+      await startServer(`before (${before.commit})`, before.root, path.join(dir, 'before.db')),
+      await startServer('after (this tree)', projectRoot, path.join(dir, 'after.db')),
+    ];
+    console.log(
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; ${CONNECTIONS} keep-alive connections, ${DURATION_MS} ms runs, ${ROUNDS} rounds`,
+    );
     const kinds = {
       describe: (origin: string) => signed(origin, 'GET', `/certificates/${leaf?.id ?? ''}`, 200),
-      badsig: (origin: string) => signed(origin, 'POST', '/certificate/register-no-ca', 403, JSON.stringify({ certificatePem: 'A'.repeat(2048) }), JSON.stringify({ certificatePem: 'B'.repeat(2048) })),
+      badsig: (origin: string) =>
+        signed(
+          origin,
+          'POST',
+          '/certificate/register-no-ca',
+          403,
+          JSON.stringify({ certificatePem: 'A'.repeat(2048) }),
+          JSON.stringify({ certificatePem: 'B'.repeat(2048) }),
+        ),
     };
     for (const [kind, make] of Object.entries(kinds)) {
       const totals = new Map<string, { rps: number; cpuUs: number }[]>();
@@ -136,9 +163,15 @@ async function main(): Promise<void> {
         const runs = totals.get(s.name) ?? [];
         return { name: s.name, rps: median(runs.map((r) => r.rps)), cpuUs: median(runs.map((r) => r.cpuUs)) };
       });
-      for (const s of summary) console.log(`${kind.padEnd(8)} ${s.name.padEnd(22)} ${s.rps.toFixed(0).padStart(6)} req/s  server CPU ${s.cpuUs.toFixed(0).padStart(4)} µs/request`);
+      for (const s of summary)
+        console.log(
+          `${kind.padEnd(8)} ${s.name.padEnd(22)} ${s.rps.toFixed(0).padStart(6)} req/s  server CPU ${s.cpuUs.toFixed(0).padStart(4)} µs/request`,
+        );
       const [b, a] = summary;
-      if (a !== undefined && b !== undefined) console.log(`${kind.padEnd(8)} after/before: req/s ${(a.rps / b.rps).toFixed(2)}×, CPU per request ${(a.cpuUs / b.cpuUs).toFixed(2)}×`);
+      if (a !== undefined && b !== undefined)
+        console.log(
+          `${kind.padEnd(8)} after/before: req/s ${(a.rps / b.rps).toFixed(2)}×, CPU per request ${(a.cpuUs / b.cpuUs).toFixed(2)}×`,
+        );
     }
   } finally {
     for (const child of children) child.kill('SIGTERM');

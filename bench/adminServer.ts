@@ -17,5 +17,9 @@ type Create = (o: { registry: unknown; engine: 'native'; adminRateLimit: number 
 const { openSqliteRegistry } = (await import(path.join(root, 'ts/registry/sqlite/registry.ts'))) as { openSqliteRegistry: Open };
 const { createAdminServer } = (await import(path.join(root, 'ts/control/server.ts'))) as { createAdminServer: Create };
 
-const server = await createAdminServer({ registry: openSqliteRegistry({ path: db, region: 'us-east-1' }), engine: 'native', adminRateLimit: 0 });
+const server = await createAdminServer({
+  registry: openSqliteRegistry({ path: db, region: 'us-east-1' }),
+  engine: 'native',
+  adminRateLimit: 0,
+});
 server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));

@@ -68,7 +68,12 @@ interface Server {
 /** Every server still running, killed if the run fails half way. */
 const children = new Set<ChildProcess>();
 
-function start(command: string, args: string[], env: Record<string, string>, ready: (line: Record<string, unknown>) => boolean): Promise<Server> {
+function start(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: (line: Record<string, unknown>) => boolean,
+): Promise<Server> {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -94,7 +99,12 @@ async function stop(server: Server): Promise<void> {
 
 const viteNode = createRequire(import.meta.url).resolve('vite-node/vite-node.mjs');
 const baseline = (mode: string, db: string) =>
-  start(process.execPath, [viteNode, path.join(projectRoot, 'bench', 'authzBaselines.ts')], { BENCH_MODE: mode, BENCH_DB: db, BENCH_SNI: SNI }, (l) => 'port' in l);
+  start(
+    process.execPath,
+    [viteNode, path.join(projectRoot, 'bench', 'authzBaselines.ts')],
+    { BENCH_MODE: mode, BENCH_DB: db, BENCH_SNI: SNI },
+    (l) => 'port' in l,
+  );
 
 /** Fields of /proc/<pid>/stat after the command name (ppid first). */
 function procStat(pid: string): string[] {
@@ -155,19 +165,28 @@ const certgate = (tree: Tree, extra: string[]) =>
     process.execPath,
     [
       // Inherited by the cluster's workers (node:cluster forks with process.execArgv).
-      ...(PROFILE === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, `${tree.label}-${extra.join('')}-${++profiles}`)}`]),
+      ...(PROFILE === undefined
+        ? []
+        : ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, `${tree.label}-${extra.join('')}-${++profiles}`)}`]),
       path.join(tree.root, 'bin', 'certgate.js'),
       'serve',
-      '--db', tree.db,
-      '--processes', '2',
-      '--admin-port', '0',
-      '--authz-port', '0',
-      '--grpc-port', '0',
-      '--decision-log-sample', '0',
+      '--db',
+      tree.db,
+      '--processes',
+      '2',
+      '--admin-port',
+      '0',
+      '--authz-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--decision-log-sample',
+      '0',
       // Shedding off: a closed loop of 32 connections is not an overload, but on 2 shared
       // cores (and under the profiler) a request can wait past --shed-after-ms and be
       // refused, which would fail the run rather than measure it.
-      '--shed-after-ms', '0',
+      '--shed-after-ms',
+      '0',
       // Extra `certgate serve` arguments, space-separated (e.g. `--no-fast-path`).
       ...(process.env.BENCH_CERTGATE_ARGS ?? '').split(' ').filter((a) => a !== ''),
       ...extra,
@@ -237,12 +256,20 @@ async function fixtures(dir: string): Promise<Fixtures> {
   return result;
 }
 
-
 async function httpRun(origin: string, bodies: (i: number) => string, maxRequests = Infinity): Promise<LoadResult> {
-  return closedLoopHttp({ origin, path: '/v1/authorize', body: bodies, connections: CONNECTIONS, maxRequests, durationMs: DURATION_MS, check: expectAllow });
+  return closedLoopHttp({
+    origin,
+    path: '/v1/authorize',
+    body: bodies,
+    connections: CONNECTIONS,
+    maxRequests,
+    durationMs: DURATION_MS,
+    check: expectAllow,
+  });
 }
 
-const origin = (server: Server) => (typeof server.line.authz === 'string' ? server.line.authz : `http://127.0.0.1:${String(server.line.port)}`);
+const origin = (server: Server) =>
+  typeof server.line.authz === 'string' ? server.line.authz : `http://127.0.0.1:${String(server.line.port)}`;
 const timedHttp = (server: Server, bodies: (i: number) => string, maxRequests = Infinity) =>
   measured(server, () => httpRun(origin(server), bodies, maxRequests));
 
@@ -257,7 +284,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${s}\n`);
   };
   try {
-    log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; ${CONNECTIONS} keep-alive connections, ${DURATION_MS} ms runs`);
+    log(
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; ${CONNECTIONS} keep-alive connections, ${DURATION_MS} ms runs`,
+    );
     const t0 = performance.now();
     const { db, baseDb, warm, cold, coldViaIntermediate, intermediate, warmup, warmupViaIntermediate } = await fixtures(dir);
     log(
@@ -272,79 +301,91 @@ async function main(): Promise<void> {
 
     // ---- warm HTTP and gRPC: all servers up at once, measured in alternation ----
     if (PARTS.has('warm')) {
-    // The machine is shared, so each pair is measured ROUNDS times back to back and the
-    // median of the per-round ratios is reported.
-    const [bare, bareGrpcServer, ...cgs] = await Promise.all([baseline('bare-http', db), baseline('bare-grpc', db), ...trees.map((t) => certgate(t, []))]);
-    const bareOrigin = origin(bare);
-    // Bodies built once: the load generator's own work stays out of the comparison.
-    const warmBodies = warm.map(body);
-    const warmBody = (i: number) => warmBodies[i % warmBodies.length] ?? '';
-    await httpRun(bareOrigin, warmBody, 2000);
-    for (const cg of cgs) await httpRun(origin(cg), warmBody, 2000);
-    const Service = authorizationService();
-    const warmLeaf = warm[0] as Cert;
-    const check = { attributes: { source: { certificate: escapePem(warmLeaf.pem) }, tls_session: { sni: SNI } } };
-    const grpcLoad = (address: string) =>
-      closedLoopGrpc({
-        address,
-        service: Service,
-        request: check,
-        channels: 4,
-        streamsPerChannel: 8,
-        durationMs: DURATION_MS,
-        check: (r) => {
-          if (r.status.code !== 0) throw new Error(`expected OK, got ${r.status.code}`);
-        },
-      });
-    const bareGrpcAddress = `127.0.0.1:${String(bareGrpcServer.line.port)}`;
-    const served = trees.map((tree, i) => ({ tree, server: cgs[i] as Server }));
-    const pairs = new Map<string, { http: [Measured, Measured]; grpc: [Measured, Measured] }[]>(trees.map((t) => [t.label, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const { tree, server } of alternate(served, round)) {
-        const bareHttp = await timedHttp(bare, warmBody);
-        const cgHttp = await timedHttp(server, warmBody);
-        const bareGrpc = await measured(bareGrpcServer, () => grpcLoad(bareGrpcAddress));
-        const cgGrpc = await measured(server, () => grpcLoad(String(server.line.grpc)));
-        pairs.get(tree.label)?.push({ http: [bareHttp, cgHttp], grpc: [bareGrpc, cgGrpc] });
-        log(`round ${round + 1} [${tree.label}]: http bare ${fmt(bareHttp)} | certgate ${fmt(cgHttp)}`);
-        log(`round ${round + 1} [${tree.label}]: grpc bare ${fmt(bareGrpc)} | certgate ${fmt(cgGrpc)}`);
-      }
-    }
-    for (const { tree } of served) {
-      const p = pairs.get(tree.label) ?? [];
-      const httpRatio = median(p.map((x) => x.http[1].rps / x.http[0].rps));
-      const grpcRatio = median(p.map((x) => x.grpc[1].rps / x.grpc[0].rps));
-      const cpu = (xs: Measured[]) => median(xs.map((m) => m.serverUs)).toFixed(1);
-      log(
-        `warm  [${tree.label}] ratio certgate/bare node:http, median of ${ROUNDS}   ${httpRatio.toFixed(2)}×   (target ≥ 0.9×; ` +
-          `server CPU/request median certgate ${cpu(p.map((x) => x.http[1]))} µs, bare ${cpu(p.map((x) => x.http[0]))} µs)`,
-      );
-      log(
-        `grpc  [${tree.label}] ratio certgate/bare grpc-js, median of ${ROUNDS}     ${grpcRatio.toFixed(2)}×   (target ≥ 0.9×; ` +
-          `server CPU/call median certgate ${cpu(p.map((x) => x.grpc[1]))} µs, bare ${cpu(p.map((x) => x.grpc[0]))} µs)`,
-      );
-    }
-    await stop(bareGrpcServer);
-    if (process.env.BENCH_OPEN_LOOP !== '0') {
-      // Latency at a fixed rate, certgate and the bare server alike: the bare server's p99
-      // at the same rate is what this harness (one Node load generator on the same 2
-      // cores) can resolve at all.
-      const openLoop = (o: string, rate: number) =>
-        openLoopHttp({ origin: o, path: '/v1/authorize', body: warmBody, connections: CONNECTIONS, durationMs: DURATION_MS, rate, check: expectAllow });
-      const bareRps = median([...pairs.values()].flat().map((p) => p.http[0].rps));
+      // The machine is shared, so each pair is measured ROUNDS times back to back and the
+      // median of the per-round ratios is reported.
+      const [bare, bareGrpcServer, ...cgs] = await Promise.all([
+        baseline('bare-http', db),
+        baseline('bare-grpc', db),
+        ...trees.map((t) => certgate(t, [])),
+      ]);
+      const bareOrigin = origin(bare);
+      // Bodies built once: the load generator's own work stays out of the comparison.
+      const warmBodies = warm.map(body);
+      const warmBody = (i: number) => warmBodies[i % warmBodies.length] ?? '';
+      await httpRun(bareOrigin, warmBody, 2000);
+      for (const cg of cgs) await httpRun(origin(cg), warmBody, 2000);
+      const Service = authorizationService();
+      const warmLeaf = warm[0] as Cert;
+      const check = { attributes: { source: { certificate: escapePem(warmLeaf.pem) }, tls_session: { sni: SNI } } };
+      const grpcLoad = (address: string) =>
+        closedLoopGrpc({
+          address,
+          service: Service,
+          request: check,
+          channels: 4,
+          streamsPerChannel: 8,
+          durationMs: DURATION_MS,
+          check: (r) => {
+            if (r.status.code !== 0) throw new Error(`expected OK, got ${r.status.code}`);
+          },
+        });
+      const bareGrpcAddress = `127.0.0.1:${String(bareGrpcServer.line.port)}`;
+      const served = trees.map((tree, i) => ({ tree, server: cgs[i] as Server }));
+      const pairs = new Map<string, { http: [Measured, Measured]; grpc: [Measured, Measured] }[]>(trees.map((t) => [t.label, []]));
       for (let round = 0; round < ROUNDS; round++) {
-        const rate = bareRps / 2;
-        const b = await openLoop(bareOrigin, rate);
         for (const { tree, server } of alternate(served, round)) {
-          const c = await openLoop(origin(server), rate);
-          log(
-            `warm  [${tree.label}] open loop at ${Math.round(rate)} req/s (half of bare), round ${round + 1}: certgate p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms (${late(c)}) | ` +
-              `bare p50 ${b.p50Ms.toFixed(2)} ms, p99 ${b.p99Ms.toFixed(2)} ms (${late(b)})   (target certgate p99 ≤ 2 ms)`,
-          );
+          const bareHttp = await timedHttp(bare, warmBody);
+          const cgHttp = await timedHttp(server, warmBody);
+          const bareGrpc = await measured(bareGrpcServer, () => grpcLoad(bareGrpcAddress));
+          const cgGrpc = await measured(server, () => grpcLoad(String(server.line.grpc)));
+          pairs.get(tree.label)?.push({ http: [bareHttp, cgHttp], grpc: [bareGrpc, cgGrpc] });
+          log(`round ${round + 1} [${tree.label}]: http bare ${fmt(bareHttp)} | certgate ${fmt(cgHttp)}`);
+          log(`round ${round + 1} [${tree.label}]: grpc bare ${fmt(bareGrpc)} | certgate ${fmt(cgGrpc)}`);
         }
       }
-    }
-    await Promise.all([stop(bare), ...cgs.map(stop)]);
+      for (const { tree } of served) {
+        const p = pairs.get(tree.label) ?? [];
+        const httpRatio = median(p.map((x) => x.http[1].rps / x.http[0].rps));
+        const grpcRatio = median(p.map((x) => x.grpc[1].rps / x.grpc[0].rps));
+        const cpu = (xs: Measured[]) => median(xs.map((m) => m.serverUs)).toFixed(1);
+        log(
+          `warm  [${tree.label}] ratio certgate/bare node:http, median of ${ROUNDS}   ${httpRatio.toFixed(2)}×   (target ≥ 0.9×; ` +
+            `server CPU/request median certgate ${cpu(p.map((x) => x.http[1]))} µs, bare ${cpu(p.map((x) => x.http[0]))} µs)`,
+        );
+        log(
+          `grpc  [${tree.label}] ratio certgate/bare grpc-js, median of ${ROUNDS}     ${grpcRatio.toFixed(2)}×   (target ≥ 0.9×; ` +
+            `server CPU/call median certgate ${cpu(p.map((x) => x.grpc[1]))} µs, bare ${cpu(p.map((x) => x.grpc[0]))} µs)`,
+        );
+      }
+      await stop(bareGrpcServer);
+      if (process.env.BENCH_OPEN_LOOP !== '0') {
+        // Latency at a fixed rate, certgate and the bare server alike: the bare server's p99
+        // at the same rate is what this harness (one Node load generator on the same 2
+        // cores) can resolve at all.
+        const openLoop = (o: string, rate: number) =>
+          openLoopHttp({
+            origin: o,
+            path: '/v1/authorize',
+            body: warmBody,
+            connections: CONNECTIONS,
+            durationMs: DURATION_MS,
+            rate,
+            check: expectAllow,
+          });
+        const bareRps = median([...pairs.values()].flat().map((p) => p.http[0].rps));
+        for (let round = 0; round < ROUNDS; round++) {
+          const rate = bareRps / 2;
+          const b = await openLoop(bareOrigin, rate);
+          for (const { tree, server } of alternate(served, round)) {
+            const c = await openLoop(origin(server), rate);
+            log(
+              `warm  [${tree.label}] open loop at ${Math.round(rate)} req/s (half of bare), round ${round + 1}: certgate p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms (${late(c)}) | ` +
+                `bare p50 ${b.p50Ms.toFixed(2)} ms, p99 ${b.p99Ms.toFixed(2)} ms (${late(b)})   (target certgate p99 ≤ 2 ms)`,
+            );
+          }
+        }
+      }
+      await Promise.all([stop(bare), ...cgs.map(stop)]);
     }
 
     // ---- cold: a new leaf per request; each server starts with an empty cache ----
@@ -380,13 +421,18 @@ async function main(): Promise<void> {
         }
         const floor = await coldRun(await baseline('floor-http', db));
         log(`cold  [${label}]${tag} floor (verify only)     ${fmt(floor)}`);
-        if (naive !== undefined) log(`cold  [${label}]${tag} floor/naive            ${(floor.rps / naive.rps).toFixed(2)}×   (the most any per-request verifier reaches here)`);
+        if (naive !== undefined)
+          log(
+            `cold  [${label}]${tag} floor/naive            ${(floor.rps / naive.rps).toFixed(2)}×   (the most any per-request verifier reaches here)`,
+          );
         for (const engine of ENGINES) {
           for (const tree of alternate(trees, round)) {
             const r = await coldRun(await certgate(tree, ['--engine', engine]));
             const key = `${tree.label} ${engine}`;
             overFloor.set(key, [...(overFloor.get(key) ?? []), r.serverUs / floor.serverUs]);
-            log(`cold  [${label}]${tag} certgate ${key.padEnd(11)}  ${fmt(r)}; server CPU ${(r.serverUs / floor.serverUs).toFixed(2)}× the floor's`);
+            log(
+              `cold  [${label}]${tag} certgate ${key.padEnd(11)}  ${fmt(r)}; server CPU ${(r.serverUs / floor.serverUs).toFixed(2)}× the floor's`,
+            );
             if (naive !== undefined) {
               const target = engine === 'native' ? 5 : 3;
               log(`cold  [${label}]${tag} ratio ${key}/naive      ${(r.rps / naive.rps).toFixed(2)}×   (target ≥ ${target}×)`);
@@ -395,7 +441,9 @@ async function main(): Promise<void> {
         }
       }
       for (const [key, xs] of overFloor) {
-        log(`cold  [${label}] certgate ${key}: server CPU per decision / floor's, median of ${xs.length}: ${median(xs).toFixed(2)}× (rounds ${xs.map((x) => x.toFixed(2)).join(' / ')}; target ≤ 1.3× native)`);
+        log(
+          `cold  [${label}] certgate ${key}: server CPU per decision / floor's, median of ${xs.length}: ${median(xs).toFixed(2)}× (rounds ${xs.map((x) => x.toFixed(2)).join(' / ')}; target ≤ 1.3× native)`,
+        );
       }
     }
   } finally {

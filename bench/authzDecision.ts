@@ -99,7 +99,10 @@ async function main(): Promise<void> {
     })();
     const half = Math.floor(spare.length / 2);
     row('cold readChain (PEM decode, SHA-256)', await perCall(spare.length, (i) => readChain([spare[i]?.pem ?? ''], DEFAULT_LIMITS)));
-    row('cold registry.getCertificateStanding (miss)', await perCall(spare.length, (i) => registry.getCertificateStanding(ACCOUNT, spare[i]?.id ?? '')));
+    row(
+      'cold registry.getCertificateStanding (miss)',
+      await perCall(spare.length, (i) => registry.getCertificateStanding(ACCOUNT, spare[i]?.id ?? '')),
+    );
     const now = Math.floor(Date.now() / 1000);
     for (const engineName of ['native', 'wasm'] as EngineName[]) {
       const engine = loadEngine(engineName);
@@ -108,7 +111,10 @@ async function main(): Promise<void> {
       };
       await perCall(half, verify);
       row(`cold engine.verifyChain leaf → CA (${engineName})`, await perCall(half, (i) => verify(half + i)));
-      row(`cold engine.inspect of the leaf (${engineName})`, await perCall(half, (i) => engine.inspect(spareDers[half + i] ?? Buffer.alloc(0))));
+      row(
+        `cold engine.inspect of the leaf (${engineName})`,
+        await perCall(half, (i) => engine.inspect(spareDers[half + i] ?? Buffer.alloc(0))),
+      );
     }
 
     const logger = pino({ level: 'info' }, pino.destination('/dev/null'));

@@ -35,7 +35,22 @@ async function fixtures(dir: string): Promise<{ db: string; warm: Cert[]; cold: 
 }
 
 function serve(db: string, extra: string[]): Promise<{ child: ChildProcess; authz: string }> {
-  const args = ['serve', '--db', db, '--processes', '2', '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', '--decision-log-sample', '0', ...extra];
+  const args = [
+    'serve',
+    '--db',
+    db,
+    '--processes',
+    '2',
+    '--admin-port',
+    '0',
+    '--authz-port',
+    '0',
+    '--grpc-port',
+    '0',
+    '--decision-log-sample',
+    '0',
+    ...extra,
+  ];
   const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'certgate.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -55,7 +70,8 @@ const refused = new Map<string, number>();
 const allow = (status: number, body: string) => {
   if (status === 200) return;
   const reason = (JSON.parse(body) as { reason?: string }).reason ?? String(status);
-  if (!['DEADLINE_EXCEEDED', 'QUEUE_FULL'].includes(reason)) throw new Error(`expected an allow or a shed, got ${status} ${body.slice(0, 200)}`);
+  if (!['DEADLINE_EXCEEDED', 'QUEUE_FULL'].includes(reason))
+    throw new Error(`expected an allow or a shed, got ${status} ${body.slice(0, 200)}`);
   refused.set(reason, (refused.get(reason) ?? 0) + 1);
 };
 const fmt = (r: LoadResult) => `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms (n=${r.requests})`;

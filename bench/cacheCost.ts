@@ -54,7 +54,9 @@ try {
     results.after.push(run({ VerifyCache, ConfigCache }));
   }
   console.log(`cache work of one warm decision (1 VerifyCache.get + 2 ConfigCache.peek), CPU ns, median of ${ROUNDS}:`);
-  console.log(`  before (${before.commit}) ${median(results.before).toFixed(0)} ns   after (this tree) ${median(results.after).toFixed(0)} ns`);
+  console.log(
+    `  before (${before.commit}) ${median(results.before).toFixed(0)} ns   after (this tree) ${median(results.after).toFixed(0)} ns`,
+  );
 } finally {
   before.remove();
 }

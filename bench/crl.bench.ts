@@ -31,7 +31,9 @@ for (let i = 0; i < ENTRIES; i++) {
 }
 let started = performance.now();
 const crl = revocationList({ issuer, serials, number: 1n, thisUpdate: DATES.now - 60, nextUpdate: DATES.now + 86_400 });
-console.log(`CRL: ${ENTRIES} entries, ${(crl.length / 1e6).toFixed(1)} MB DER, built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `CRL: ${ENTRIES} entries, ${(crl.length / 1e6).toFixed(1)} MB DER, built in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);
 /** The engine's spelling: hex of the INTEGER content octets (minimal, 00 before a high bit). */
 function spelled(s: bigint): string {
   let h = s.toString(16);

@@ -68,7 +68,17 @@ function nodeVerify(leafDer: Buffer, ca: X509Certificate, at: number): boolean {
 function nodeParse(der: Buffer): string {
   const c = new X509Certificate(der);
   // Read what `inspect` reports, so both sides do comparable work.
-  return [c.subject, c.issuer, c.serialNumber, c.validFrom, c.validTo, c.fingerprint256, c.publicKey.asymmetricKeyType, c.keyUsage, c.subjectAltName].join('|');
+  return [
+    c.subject,
+    c.issuer,
+    c.serialNumber,
+    c.validFrom,
+    c.validTo,
+    c.fingerprint256,
+    c.publicKey.asymmetricKeyType,
+    c.keyUsage,
+    c.subjectAltName,
+  ].join('|');
 }
 
 type Row = { algorithm: string; op: string; contender: string; medianUs: number };
@@ -155,7 +165,9 @@ for (const [algorithm, caseName] of Object.entries(ALGORITHMS)) {
 }
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ${arch()} linux ${release()}, ${TIME_MS} ms per task`);
+console.log(
+  `node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ${arch()} linux ${release()}, ${TIME_MS} ms per task`,
+);
 for (const op of ['parse', 'verify']) {
   const contenders = [...new Set(rows.filter((r) => r.op === op).map((r) => r.contender))];
   console.log(`\n### ${op} (median µs; ratio = node / contender, higher is faster than node)\n`);

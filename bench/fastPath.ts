@@ -44,7 +44,9 @@ function cpuPerCall(fn: (i: number) => unknown): number {
 const rows: [string, number, number][] = [];
 function piece(label: string, without: number, withPiece: number): void {
   rows.push([label, without, withPiece]);
-  process.stdout.write(`${label.padEnd(52)} without ${without.toFixed(2).padStart(6)} µs   with ${withPiece.toFixed(2).padStart(6)} µs   saves ${(without - withPiece).toFixed(2)} µs\n`);
+  process.stdout.write(
+    `${label.padEnd(52)} without ${without.toFixed(2).padStart(6)} µs   with ${withPiece.toFixed(2).padStart(6)} µs   saves ${(without - withPiece).toFixed(2)} µs\n`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -101,7 +103,9 @@ async function main(): Promise<void> {
       for (const p of pems) await authorizer.authorize(SNI, p);
       decisions.push(authorizer.decide(SNI, pems[0] ?? []) as Decision);
       const warmCall = (i: number) => authorizer.decide(SNI, pems[i % 16] ?? []);
-      process.stdout.write(`decide warm, fast path ${fastPath ? 'on ' : 'off'}                        ${cpuPerCall(warmCall).toFixed(2)} µs\n`);
+      process.stdout.write(
+        `decide warm, fast path ${fastPath ? 'on ' : 'off'}                        ${cpuPerCall(warmCall).toFixed(2)} µs\n`,
+      );
     }
     const [fresh, shared] = decisions as [Decision, Decision];
     const sharedHttp = answerEncoder(true);
@@ -123,9 +127,18 @@ async function main(): Promise<void> {
     const labels = { door: 'json', result: 'allow', reason: 'CERTIFICATE_ACTIVE' };
     const prom = new Registry();
     const counter = new Counter({ name: 'c', help: 'c', labelNames: ['door', 'result', 'reason'], registers: [prom] });
-    const histogram = new Histogram({ name: 'h', help: 'h', labelNames: ['door', 'result'], buckets: [0.0001, 0.001, 0.01, 0.1], registers: [prom] });
+    const histogram = new Histogram({
+      name: 'h',
+      help: 'h',
+      labelNames: ['door', 'result'],
+      buckets: [0.0001, 0.001, 0.01, 0.1],
+      registers: [prom],
+    });
     const fastCounter = new FastCounter('fc', 'c', ['door', 'result', 'reason'], []).series(labels);
-    const fastHistogram = new FastHistogram('fh', 'h', ['door', 'result'], [0.0001, 0.001, 0.01, 0.1], []).series({ door: 'json', result: 'allow' });
+    const fastHistogram = new FastHistogram('fh', 'h', ['door', 'result'], [0.0001, 0.001, 0.01, 0.1], []).series({
+      door: 'json',
+      result: 'allow',
+    });
     piece(
       'per-decision metrics (series bound once)',
       cpuPerCall(() => {

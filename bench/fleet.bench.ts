@@ -30,7 +30,9 @@ function measure(label: string, f: () => void): void {
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const perDevice = (us: number) => `${(us / N).toFixed(0).padStart(5)} µs`;
-  console.log(`${label.padEnd(58)} CPU ${perDevice(cpu.user + cpu.system)}  wall ${perDevice(wall * 1000)}  (100,000: ${((wall * 100_000) / N / 1000).toFixed(1)} s)`);
+  console.log(
+    `${label.padEnd(58)} CPU ${perDevice(cpu.user + cpu.system)}  wall ${perDevice(wall * 1000)}  (100,000: ${((wall * 100_000) / N / 1000).toFixed(1)} s)`,
+  );
 }
 
 const native = loadEngine('native');

@@ -51,7 +51,19 @@ interface Server {
 }
 
 function serve(db: string, extra: string[], processes = '1'): Promise<Server> {
-  const args = ['serve', '--db', db, '--processes', processes, '--pool-threads', '0', '--verify-cache-size', '0', '--decision-log-sample', '0'];
+  const args = [
+    'serve',
+    '--db',
+    db,
+    '--processes',
+    processes,
+    '--pool-threads',
+    '0',
+    '--verify-cache-size',
+    '0',
+    '--decision-log-sample',
+    '0',
+  ];
   args.push('--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', ...extra);
   const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'certgate.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
@@ -65,7 +77,8 @@ function serve(db: string, extra: string[], processes = '1'): Promise<Server> {
       for (const text of parts) {
         if (!text.startsWith('{')) continue;
         const line = JSON.parse(text) as { msg?: string; authz?: string; admin?: string; metrics?: string };
-        if (line.msg === 'listening') resolve({ child, authz: String(line.authz), admin: String(line.admin), metrics: String(line.metrics) });
+        if (line.msg === 'listening')
+          resolve({ child, authz: String(line.authz), admin: String(line.admin), metrics: String(line.metrics) });
       }
     });
     child.once('exit', (code) => reject(new Error(`certgate serve exited with ${code}`)));
@@ -146,7 +159,13 @@ async function openLoop(origin: string, rate: number, body: (i: number) => strin
   const send = (i: number) => {
     const sentAt = performance.now();
     pool
-      .request({ path: '/v1/authorize', method: 'POST', body: body(i), headers: { 'content-type': 'application/json' }, headersTimeout: 30_000 })
+      .request({
+        path: '/v1/authorize',
+        method: 'POST',
+        body: body(i),
+        headers: { 'content-type': 'application/json' },
+        headersTimeout: 30_000,
+      })
       .then(async (res) => {
         const text = await res.body.text();
         const ms = performance.now() - sentAt;
@@ -189,7 +208,15 @@ async function overload(name: string, db: string, extra: string[], body: (i: num
   const pid = server.child.pid ?? 0;
   try {
     const closed = (durationMs: number) =>
-      closedLoopHttp({ origin: server.authz, path: '/v1/authorize', body, connections: 16, maxRequests: Infinity, durationMs, check: expectAllowOrShed });
+      closedLoopHttp({
+        origin: server.authz,
+        path: '/v1/authorize',
+        body,
+        connections: 16,
+        maxRequests: Infinity,
+        durationMs,
+        check: expectAllowOrShed,
+      });
     await closed(1500); // JIT warm-up
     await new Promise((r) => setTimeout(r, 500));
     const idle = rssMiB(pid);
@@ -197,7 +224,9 @@ async function overload(name: string, db: string, extra: string[], body: (i: num
     const capacity = await closed(3000);
     const capacityCpuUs = ((cpuSeconds(pid) - cpu0) * 1e6) / capacity.requests;
     if (baseRate === undefined) {
-      log(`  ${name}: capacity (closed loop, 16 connections) ${Math.round(capacity.rps)} req/s, p99 ${capacity.p99Ms.toFixed(2)} ms, server CPU ${capacityCpuUs.toFixed(1)} µs/request`);
+      log(
+        `  ${name}: capacity (closed loop, 16 connections) ${Math.round(capacity.rps)} req/s, p99 ${capacity.p99Ms.toFixed(2)} ms, server CPU ${capacityCpuUs.toFixed(1)} µs/request`,
+      );
       return capacity.rps;
     }
     const rate = Math.round(baseRate * 3);
@@ -206,15 +235,23 @@ async function overload(name: string, db: string, extra: string[], body: (i: num
     const handled = r.answered.length + r.shed.length;
     const cpuUs = ((cpuSeconds(pid) - cpu1) * 1e6) / Math.max(1, handled);
     log(`\n${name}`);
-    log(`  capacity (closed loop, 16 connections): ${Math.round(capacity.rps)} req/s, p99 ${capacity.p99Ms.toFixed(2)} ms, server CPU ${capacityCpuUs.toFixed(1)} µs/request`);
-    log(`  3× the larger measured capacity, open loop at ${rate} req/s for ${DURATION_MS} ms over ${CONNECTIONS} connections (${r.offered} requests):`);
+    log(
+      `  capacity (closed loop, 16 connections): ${Math.round(capacity.rps)} req/s, p99 ${capacity.p99Ms.toFixed(2)} ms, server CPU ${capacityCpuUs.toFixed(1)} µs/request`,
+    );
+    log(
+      `  3× the larger measured capacity, open loop at ${rate} req/s for ${DURATION_MS} ms over ${CONNECTIONS} connections (${r.offered} requests):`,
+    );
     log(
       `    answered ${r.answered.length} (${Math.round(r.answered.length / r.seconds)} req/s): p50 ${quantile(r.answered, 0.5).toFixed(2)} ms, ` +
         `p99 ${quantile(r.answered, 0.99).toFixed(2)} ms, max ${quantile(r.answered, 1).toFixed(2)} ms`,
     );
-    log(`    shed (503 OVERLOADED) ${r.shed.length}: p50 ${quantile(r.shed, 0.5).toFixed(2)} ms, p99 ${quantile(r.shed, 0.99).toFixed(2)} ms; allows among them: ${r.allowsOnShed}`);
+    log(
+      `    shed (503 OVERLOADED) ${r.shed.length}: p50 ${quantile(r.shed, 0.5).toFixed(2)} ms, p99 ${quantile(r.shed, 0.99).toFixed(2)} ms; allows among them: ${r.allowsOnShed}`,
+    );
     log(`    other outcomes (errors, timeouts): ${r.other}`);
-    log(`    server CPU ${cpuUs.toFixed(1)} µs per handled request (answered + shed); memory idle ${idle.toFixed(0)} MiB, peak ${peakMiB.toFixed(0)} MiB (+${(peakMiB - idle).toFixed(0)})`);
+    log(
+      `    server CPU ${cpuUs.toFixed(1)} µs per handled request (answered + shed); memory idle ${idle.toFixed(0)} MiB, peak ${peakMiB.toFixed(0)} MiB (+${(peakMiB - idle).toFixed(0)})`,
+    );
     return capacity.rps;
   } finally {
     await stop(server);
@@ -226,7 +263,12 @@ async function overload(name: string, db: string, extra: string[], body: (i: num
  * then one more byte per second, never finishing. Returns how many the server still
  * holds open at the end.
  */
-async function slowClients(url: string, count: number, head: string, bodyBytes: number): Promise<{ openAtEnd: number; refusedEarly: number }> {
+async function slowClients(
+  url: string,
+  count: number,
+  head: string,
+  bodyBytes: number,
+): Promise<{ openAtEnd: number; refusedEarly: number }> {
   const { hostname, port } = new URL(url);
   const sockets: Socket[] = [];
   let closed = 0;
@@ -280,7 +322,9 @@ async function slow(name: string, db: string, extra: string[]): Promise<void> {
       await new Promise((r) => setTimeout(r, 1000));
       const idle = rssMiB(pid);
       const { result, peakMiB } = await peakRss(pid, () => slowClients(url, SLOW, head, bytes));
-      log(`  ${port}: memory idle ${idle.toFixed(0)} MiB, peak ${peakMiB.toFixed(0)} MiB (+${(peakMiB - idle).toFixed(0)}); closed within 2 s ${result.refusedEarly}, still open after ${SLOW_MS / 1000} s: ${result.openAtEnd}`);
+      log(
+        `  ${port}: memory idle ${idle.toFixed(0)} MiB, peak ${peakMiB.toFixed(0)} MiB (+${(peakMiB - idle).toFixed(0)}); closed within 2 s ${result.refusedEarly}, still open after ${SLOW_MS / 1000} s: ${result.openAtEnd}`,
+      );
     }
   } finally {
     await stop(server);
@@ -301,7 +345,15 @@ async function scrapers(db: string, body: (i: number) => string): Promise<void> 
     const server = await serve(db, [...extra], '2');
     try {
       const decisions = () =>
-        closedLoopHttp({ origin: server.authz, path: '/v1/authorize', body, connections: 8, maxRequests: Infinity, durationMs: 3000, check: expectAllowOrShed });
+        closedLoopHttp({
+          origin: server.authz,
+          path: '/v1/authorize',
+          body,
+          connections: 8,
+          maxRequests: Infinity,
+          durationMs: 3000,
+          check: expectAllowOrShed,
+        });
       await decisions(); // warm-up
       const alone = await decisions();
       let scrapes = 0;
@@ -319,8 +371,10 @@ async function scrapers(db: string, body: (i: number) => string): Promise<void> 
       const scraped = await decisions();
       scrapersDone.abort();
       await Promise.all(running);
-      log(`  ${name}: alone ${Math.round(alone.rps)} req/s, p50 ${alone.p50Ms.toFixed(2)} ms, p99 ${alone.p99Ms.toFixed(2)} ms; ` +
-        `with 16 scrapers (${Math.round(scrapes / 3)} scrapes/s) ${Math.round(scraped.rps)} req/s, p50 ${scraped.p50Ms.toFixed(2)} ms, p99 ${scraped.p99Ms.toFixed(2)} ms`);
+      log(
+        `  ${name}: alone ${Math.round(alone.rps)} req/s, p50 ${alone.p50Ms.toFixed(2)} ms, p99 ${alone.p99Ms.toFixed(2)} ms; ` +
+          `with 16 scrapers (${Math.round(scrapes / 3)} scrapes/s) ${Math.round(scraped.rps)} req/s, p50 ${scraped.p50Ms.toFixed(2)} ms, p99 ${scraped.p99Ms.toFixed(2)} ms`,
+      );
     } finally {
       await stop(server);
     }
@@ -338,12 +392,17 @@ async function main(): Promise<void> {
     await bench.close();
     const bodies = leaves.map((c) => JSON.stringify({ sni: SNI, certChain: [c.pem] }));
     const body = (i: number) => bodies[i % bodies.length] ?? '';
-    log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    log(
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    );
     const parts = new Set((process.env.BENCH_PARTS ?? 'overload,scrape,slow').split(','));
     if (parts.has('overload')) {
       // Capacity is measured on both (machine noise moves it between runs); both are then
       // offered 3× the larger, so neither gets less than 3× its own.
-      const off = ['shedding off (--max-in-flight 1000000 --shed-after-ms 0)', ['--max-in-flight', '1000000', '--shed-after-ms', '0']] as const;
+      const off = [
+        'shedding off (--max-in-flight 1000000 --shed-after-ms 0)',
+        ['--max-in-flight', '1000000', '--shed-after-ms', '0'],
+      ] as const;
       const on = ['shedding on (defaults: --max-in-flight 64 --shed-after-ms 5)', []] as const;
       log('\ncapacity');
       const capacity = Math.max(await overload(off[0], db, [...off[1]], body), await overload(on[0], db, [...on[1]], body));
@@ -353,7 +412,14 @@ async function main(): Promise<void> {
     if (parts.has('scrape')) await scrapers(db, body);
     if (parts.has('slow')) {
       await slow('admission defaults (--max-connections 512, 5 s headers, 10 s request)', db, []);
-      await slow("Node's defaults (no cap, 300 s)", db, ['--max-connections', '1000000', '--headers-timeout-ms', '300000', '--request-timeout-ms', '300000']);
+      await slow("Node's defaults (no cap, 300 s)", db, [
+        '--max-connections',
+        '1000000',
+        '--headers-timeout-ms',
+        '300000',
+        '--request-timeout-ms',
+        '300000',
+      ]);
     }
   } finally {
     for (const c of children) c.kill('SIGKILL');

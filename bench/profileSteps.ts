@@ -41,28 +41,55 @@ const fn = (f: CallFrame, ...names: string[]) => names.includes(f.functionName);
 
 /** The steps, in the order of the table. The first rule that matches a frame names its step. */
 const RULES: Rule[] = [
-  { step: 'body read + JSON parse (doors.ts jsonInput, http.ts readBody)', match: (f) => (file(f, '/ingress/doors.ts') || file(f, '/ingress/doors.js')) || fn(f, 'readBody') },
-  { step: 'SNI normalise + routing (sni.ts, ConfigCache of routes)', match: (f) => /\/ingress\/sni\.[jt]s$/.test(f.url) || fn(f, 'normaliseSni', 'canonicalHost', 'accountForHost', 'accountForHostSync') || /\/authz\/configCache\.[jt]s$/.test(f.url) },
+  {
+    step: 'body read + JSON parse (doors.ts jsonInput, http.ts readBody)',
+    match: (f) => file(f, '/ingress/doors.ts') || file(f, '/ingress/doors.js') || fn(f, 'readBody'),
+  },
+  {
+    step: 'SNI normalise + routing (sni.ts, ConfigCache of routes)',
+    match: (f) =>
+      /\/ingress\/sni\.[jt]s$/.test(f.url) ||
+      fn(f, 'normaliseSni', 'canonicalHost', 'accountForHost', 'accountForHostSync') ||
+      /\/authz\/configCache\.[jt]s$/.test(f.url),
+  },
   { step: 'PEM → DER decode + SHA-256 of the leaf (chain.ts, textMemo.ts)', match: (f) => /\/authz\/(chain|textMemo)\.[jt]s$/.test(f.url) },
-  { step: 'engine verifyChain (napi/wasm call: marshalling + parse + signature)', match: (f) => fn(f, 'verifyChain', 'verifyChainWith', 'verifyPresented') || /\/authz\/verifier\.[jt]s$/.test(f.url) },
+  {
+    step: 'engine verifyChain (napi/wasm call: marshalling + parse + signature)',
+    match: (f) => fn(f, 'verifyChain', 'verifyChainWith', 'verifyPresented') || /\/authz\/verifier\.[jt]s$/.test(f.url),
+  },
   // A napi function has no frame of its own: its time shows on the JS caller. The wasm
   // engine's glue, its wasm functions and host-crypto.ts are claimed by their caller too.
   { step: 'engine inspect of the leaf (serials for CRL links)', match: (f) => fn(f, 'inspect', '#inspect', '#leaf') },
   { step: 'CA anchor (anchors.ts)', match: (f) => /\/authz\/anchors\.[jt]s$/.test(f.url) },
   { step: 'registry reads (SQLite, miss)', match: (f) => /\/registry\//.test(f.url) || /better-sqlite3/.test(f.url) },
   { step: 'JITR check (jitr.ts)', match: (f) => /\/authz\/jitr\.[jt]s$/.test(f.url) },
-  { step: 'CRL lookup (crls.ts, checkCrls)', match: (f) => /\/authz\/crls\.[jt]s$/.test(f.url) || fn(f, '#checkCrls', '#crlsAllowNow', 'crlRefusal') },
-  { step: 'verify cache get/insert (verifyCache.ts, crlLinks)', match: (f) => /\/authz\/verifyCache\.[jt]s$/.test(f.url) || fn(f, '#crlLinks') },
+  {
+    step: 'CRL lookup (crls.ts, checkCrls)',
+    match: (f) => /\/authz\/crls\.[jt]s$/.test(f.url) || fn(f, '#checkCrls', '#crlsAllowNow', 'crlRefusal'),
+  },
+  {
+    step: 'verify cache get/insert (verifyCache.ts, crlLinks)',
+    match: (f) => /\/authz\/verifyCache\.[jt]s$/.test(f.url) || fn(f, '#crlLinks'),
+  },
   { step: 'decision log', match: (f) => /\/metrics\/decisionLog\.[jt]s$/.test(f.url) || /node_modules\/pino/.test(f.url) },
   { step: 'metrics', match: (f) => /\/metrics\//.test(f.url) || /hdr-histogram/.test(f.url) },
-  { step: 'answer encoding (http.ts answer, answer.ts)', match: (f) => /\/ingress\/(answer|encodedAnswers)\.[jt]s$/.test(f.url) || fn(f, 'answer', 'encoded', 'quietDeny') },
-  { step: 'decision sequence (decision.ts, deadline, stages, shedding, placement)', match: (f) => /\/authz\/(decision|deadline|stages|shedding|placement)\.[jt]s$/.test(f.url) },
+  {
+    step: 'answer encoding (http.ts answer, answer.ts)',
+    match: (f) => /\/ingress\/(answer|encodedAnswers)\.[jt]s$/.test(f.url) || fn(f, 'answer', 'encoded', 'quietDeny'),
+  },
+  {
+    step: 'decision sequence (decision.ts, deadline, stages, shedding, placement)',
+    match: (f) => /\/authz\/(decision|deadline|stages|shedding|placement)\.[jt]s$/.test(f.url),
+  },
   { step: 'ingress routing (http.ts)', match: (f) => /\/ingress\/http\.[jt]s$/.test(f.url) },
 ];
 
 /** Samples not spent serving: process start-up (module loading, protobuf set-up) and idle pool threads. */
 const STARTUP = (f: CallFrame) =>
-  f.url.startsWith('node:internal/modules/') || f.url.startsWith('node:internal/bootstrap/') || /protobufjs|proto-loader/.test(f.url) || fn(f, 'startNode');
+  f.url.startsWith('node:internal/modules/') ||
+  f.url.startsWith('node:internal/bootstrap/') ||
+  /protobufjs|proto-loader/.test(f.url) ||
+  fn(f, 'startNode');
 const IDLE = (f: CallFrame) => fn(f, '(idle)', 'atomicsWaitLoop');
 
 /** node:http, net and stream internals: the writing and reading of a request, whoever called them. */
@@ -155,7 +182,10 @@ function formatTable(t: StepTable, perRequestUs?: number): string {
       const us = perRequestUs === undefined ? '' : ` | ${(share * perRequestUs).toFixed(1)}`;
       return `| ${s} | ${(share * 100).toFixed(1)} %${us} |`;
     });
-  const head = perRequestUs === undefined ? '| step | share of worker CPU |\n| --- | --- |' : '| step | share of worker CPU | µs per request |\n| --- | --- | --- |';
+  const head =
+    perRequestUs === undefined
+      ? '| step | share of worker CPU |\n| --- | --- |'
+      : '| step | share of worker CPU | µs per request |\n| --- | --- | --- |';
   return [head, ...rows].join('\n');
 }
 
@@ -166,7 +196,8 @@ function formatDetail(t: StepTable): string {
     out.push(`${step}:`);
     const heaviest = Array.from(byFrame);
     heaviest.sort((a, b) => b[1] - a[1]);
-    for (const [name, us] of heaviest.slice(0, Number(process.env.DETAIL_TOP ?? 6))) out.push(`  ${((us / t.totalUs) * 100).toFixed(2).padStart(6)} %  ${name}`);
+    for (const [name, us] of heaviest.slice(0, Number(process.env.DETAIL_TOP ?? 6)))
+      out.push(`  ${((us / t.totalUs) * 100).toFixed(2).padStart(6)} %  ${name}`);
   }
   return out.join('\n');
 }

@@ -32,6 +32,9 @@ npx tsc -p tsconfig.check.json
 step "oxlint"
 npx oxlint --deny-warnings ts test bench
 
+step "prettier --check (TypeScript formatting; fix with: npm run format)"
+npx prettier --check --log-level warn "ts/**/*.ts" "test/**/*.ts" "bench/**/*.ts"
+
 step "vitest"
 npx vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json
 # One plain closing line with the totals.

@@ -59,7 +59,10 @@ describe('reading a presented chain', () => {
       ok: false,
       reason: 'MALFORMED_CERTIFICATE',
     });
-    expect(readChain([leaf.pem.repeat(3)], { ...DEFAULT_LIMITS, maxChainLength: 2 })).toMatchObject({ ok: false, reason: 'CHAIN_TOO_LONG' });
+    expect(readChain([leaf.pem.repeat(3)], { ...DEFAULT_LIMITS, maxChainLength: 2 })).toMatchObject({
+      ok: false,
+      reason: 'CHAIN_TOO_LONG',
+    });
     expect(readChain([leaf.der], { ...DEFAULT_LIMITS, maxCertificateBytes: leaf.der.length - 1 })).toMatchObject({
       ok: false,
       reason: 'CERTIFICATE_TOO_LARGE',

@@ -37,7 +37,11 @@ describe('client id bound to an attached thing', () => {
   }
   async function nginx(clientId?: string): Promise<string | string[] | undefined> {
     const res = await request(url(PATHS.nginx), {
-      headers: { 'x-ssl-client-cert': escapePem(device.pem), 'x-ssl-server-name': SNI_A, ...(clientId ? { 'x-certgate-client-id': clientId } : {}) },
+      headers: {
+        'x-ssl-client-cert': escapePem(device.pem),
+        'x-ssl-server-name': SNI_A,
+        ...(clientId ? { 'x-certgate-client-id': clientId } : {}),
+      },
     });
     await res.body.dump();
     return res.headers['x-certgate-reason'];
@@ -54,7 +58,16 @@ describe('client id bound to an attached thing', () => {
     return res.headers['x-certgate-reason'];
   }
   const cli = (...args: string[]) =>
-    run(process.execPath, [path.join(projectRoot, 'bin', 'certgate.js'), 'account', 'settings', '--db', world.dbPath, '--account', ACCOUNT_A, ...args]);
+    run(process.execPath, [
+      path.join(projectRoot, 'bin', 'certgate.js'),
+      'account',
+      'settings',
+      '--db',
+      world.dbPath,
+      '--account',
+      ACCOUNT_A,
+      ...args,
+    ]);
 
   beforeAll(async () => {
     world = await createWorld();
@@ -99,8 +112,14 @@ describe('client id bound to an attached thing', () => {
   });
 
   it('refuses bad input clearly and changes nothing', async () => {
-    const res = await request(url(PATHS.json), { method: 'POST', body: JSON.stringify({ sni: SNI_A, certChain: [device.pem], clientId: 7 }) });
-    expect([res.statusCode, ((await res.body.json()) as { message: string }).message]).toEqual([400, '"clientId" must be a string or null']);
+    const res = await request(url(PATHS.json), {
+      method: 'POST',
+      body: JSON.stringify({ sni: SNI_A, certChain: [device.pem], clientId: 7 }),
+    });
+    expect([res.statusCode, ((await res.body.json()) as { message: string }).message]).toEqual([
+      400,
+      '"clientId" must be a string or null',
+    ]);
     expect(await json('x'.repeat(65_536))).toEqual({ status: 400, reason: 'BAD_REQUEST' });
     const err = await cli('--bind-client-id-to-thing', 'yes').catch((e: { code: number; stderr: string }) => e);
     expect(err).toMatchObject({ code: 2 });
@@ -113,7 +132,9 @@ describe('client id bound to an attached thing', () => {
         attributes: {
           source: { certificate: escapePem(device.pem) },
           tls_session: { sni: SNI_A },
-          metadata_context: { filter_metadata: { [CLIENT_ID_METADATA_NAMESPACE]: { fields: { client_id: { stringValue: 'thermostat-7' } } } } },
+          metadata_context: {
+            filter_metadata: { [CLIENT_ID_METADATA_NAMESPACE]: { fields: { client_id: { stringValue: 'thermostat-7' } } } },
+          },
         },
       },
       DEFAULT_LIMITS,

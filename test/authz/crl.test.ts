@@ -22,7 +22,13 @@ describe.each(ENGINE_NAMES)('CRLs in the decision with the %s engine', (engineNa
   afterEach(() => world.dispose());
 
   /** Store a CRL of `issuer` for registered CA `caId` at DATES.now, as the admin API does. */
-  async function putCrl(caId: string, issuer: Identity, serials: bigint[], number: bigint, nextUpdate: number = DATES.notAfter): Promise<void> {
+  async function putCrl(
+    caId: string,
+    issuer: Identity,
+    serials: bigint[],
+    number: bigint,
+    nextUpdate: number = DATES.notAfter,
+  ): Promise<void> {
     const der = revocationList({ issuer, serials, number, thisUpdate: DATES.now - 60, nextUpdate });
     const out = await replaceCrl(
       world.registry,
@@ -42,7 +48,11 @@ describe.each(ENGINE_NAMES)('CRLs in the decision with the %s engine', (engineNa
     // Warm: verified and cached before the CRL exists.
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).allow).toBe(true);
     await putCrl(world.ca.id, world.caIdentity, [0x1234n, 0x5n], 1n);
-    expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED_BY_CA', accountId: ACCOUNT_A });
+    expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({
+      allow: false,
+      reason: 'CERTIFICATE_REVOKED_BY_CA',
+      accountId: ACCOUNT_A,
+    });
     // Decided synchronously (SQLite, cached chain), it is refused the same way.
     expect(authorizer.decide(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED_BY_CA' });
     expect((await authorizer.authorize(SNI_A, [other.pem])).allow).toBe(true);
@@ -60,7 +70,10 @@ describe.each(ENGINE_NAMES)('CRLs in the decision with the %s engine', (engineNa
     await putCrl(world.ca.id, world.caIdentity, [0x1n], 1n);
     expect((await authorizer.authorize(SNI_A, [leaf.pem, intermediate.pem])).allow).toBe(true);
     await putCrl(world.ca.id, world.caIdentity, [0x1n, 0x7777n], 2n);
-    expect(await authorizer.authorize(SNI_A, [leaf.pem, intermediate.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED_BY_CA' });
+    expect(await authorizer.authorize(SNI_A, [leaf.pem, intermediate.pem])).toMatchObject({
+      allow: false,
+      reason: 'CERTIFICATE_REVOKED_BY_CA',
+    });
   });
 
   it('denies CRL_EXPIRED past nextUpdate, and keeps using the list only with dangerAllowExpiredCrl', async () => {
@@ -96,14 +109,26 @@ describe.each(ENGINE_NAMES)('CRLs in the decision with the %s engine', (engineNa
 
   it('refuses to store a CRL the CA did not sign, or one older than the current, and changes nothing', async () => {
     const engine = loadEngine(engineName);
-    const upload = (der: Buffer) => ({ accountId: ACCOUNT_A, caCertificateId: world.ca.id, bytes: der, source: 'UPLOAD' as const, sourceUrl: null });
+    const upload = (der: Buffer) => ({
+      accountId: ACCOUNT_A,
+      caCertificateId: world.ca.id,
+      bytes: der,
+      source: 'UPLOAD' as const,
+      sourceUrl: null,
+    });
     const forged = revocationList({ issuer: world.rogueCaIdentity, serials: [1n], number: 1n, thisUpdate: DATES.now - 60 });
     expect(await replaceCrl(world.registry, engine, upload(forged), DATES.now)).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' });
     expect(await world.registry.getCaCrlMeta(ACCOUNT_A, world.ca.id)).toBeNull();
     await putCrl(world.ca.id, world.caIdentity, [1n], 5n);
     const older = revocationList({ issuer: world.caIdentity, serials: [], number: 4n, thisUpdate: DATES.now - 60 });
     expect(await replaceCrl(world.registry, engine, upload(older), DATES.now)).toMatchObject({ ok: false, code: 'CRL_NUMBER_REGRESSED' });
-    const stale = revocationList({ issuer: world.caIdentity, serials: [], number: 6n, thisUpdate: DATES.now - 7200, nextUpdate: DATES.now - 3600 });
+    const stale = revocationList({
+      issuer: world.caIdentity,
+      serials: [],
+      number: 6n,
+      thisUpdate: DATES.now - 7200,
+      nextUpdate: DATES.now - 3600,
+    });
     expect(await replaceCrl(world.registry, engine, upload(stale), DATES.now)).toMatchObject({ ok: false, code: 'CRL_EXPIRED' });
     expect(await world.registry.getCaCrlMeta(ACCOUNT_A, world.ca.id)).toMatchObject({ crlNumber: '5', entries: 1 });
   });

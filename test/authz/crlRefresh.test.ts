@@ -83,8 +83,15 @@ describe.each(ENGINE_NAMES)('CRL refresh from the distribution point with the %s
 
   it('inspect lists the http(s) distribution points of a certificate, and none when it has none', () => {
     const engine = loadEngine(engineName);
-    const ca = certificate({ subject: identity('CDP CA', 'p256'), ca: true, crlUrls: ['ldap://ldap.example.test/cn=CA', 'http://crl.example.test/a.crl', 'https://crl.example.test/b.crl'] });
-    expect(engine.inspect(ca.der)).toMatchObject({ ok: true, crlDistributionPoints: ['http://crl.example.test/a.crl', 'https://crl.example.test/b.crl'] });
+    const ca = certificate({
+      subject: identity('CDP CA', 'p256'),
+      ca: true,
+      crlUrls: ['ldap://ldap.example.test/cn=CA', 'http://crl.example.test/a.crl', 'https://crl.example.test/b.crl'],
+    });
+    expect(engine.inspect(ca.der)).toMatchObject({
+      ok: true,
+      crlDistributionPoints: ['http://crl.example.test/a.crl', 'https://crl.example.test/b.crl'],
+    });
     expect(engine.inspect(world.ca.der)).toMatchObject({ ok: true, crlDistributionPoints: [] });
   });
 
@@ -95,7 +102,13 @@ describe.each(ENGINE_NAMES)('CRL refresh from the distribution point with the %s
     const leaf = certificate({ subject: identity('device', 'p256'), issuer: caId, serial: 0x4242n });
     await world.register(leaf, { caId: ca.id, mode: 'DEFAULT' });
     const engine = loadEngine(engineName);
-    const refresher = new CrlRefresher({ registry: world.registry, engine, intervalMs: 3_600_000, now: () => DATES.now * 1000, maxBytes: 64 * 1024 });
+    const refresher = new CrlRefresher({
+      registry: world.registry,
+      engine,
+      intervalMs: 3_600_000,
+      now: () => DATES.now * 1000,
+      maxBytes: 64 * 1024,
+    });
     const prom = new PromRegistry();
     registerCrlRefreshMetrics(refresher, [prom]);
     const metric = async (name: string) => (await prom.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#'));
@@ -107,9 +120,20 @@ describe.each(ENGINE_NAMES)('CRL refresh from the distribution point with the %s
     cdp.answer = { status: 200, body: crl(5n) };
     await refresher.refreshAll();
     expect(cdp.hits).toBe(1);
-    expect(await world.registry.getCaCrlMeta(ACCOUNT_A, ca.id)).toMatchObject({ crlNumber: '5', entries: 1, source: 'DISTRIBUTION_POINT', sourceUrl: cdp.url });
-    expect(await testAuthorizer(world, { engine: engineName }).authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED_BY_CA' });
-    expect(await metric('certgate_crl_refresh_total')).toEqual(['certgate_crl_refresh_total{result="ok"} 1', 'certgate_crl_refresh_total{result="failed"} 0']);
+    expect(await world.registry.getCaCrlMeta(ACCOUNT_A, ca.id)).toMatchObject({
+      crlNumber: '5',
+      entries: 1,
+      source: 'DISTRIBUTION_POINT',
+      sourceUrl: cdp.url,
+    });
+    expect(await testAuthorizer(world, { engine: engineName }).authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({
+      allow: false,
+      reason: 'CERTIFICATE_REVOKED_BY_CA',
+    });
+    expect(await metric('certgate_crl_refresh_total')).toEqual([
+      'certgate_crl_refresh_total{result="ok"} 1',
+      'certgate_crl_refresh_total{result="failed"} 0',
+    ]);
     expect(await metric('certgate_crl_refresh_failing')).toEqual(['certgate_crl_refresh_failing 0']);
     expect(refresher.stats().failing).toEqual([]);
 
@@ -135,8 +159,14 @@ describe.each(ENGINE_NAMES)('CRL refresh from the distribution point with the %s
       expect(failing[0]?.lastError?.code).toBe(code);
       // The last good CRL stays, and still denies the listed device.
       expect(await world.registry.getCaCrlMeta(ACCOUNT_A, ca.id)).toMatchObject({ crlNumber: '5', source: 'DISTRIBUTION_POINT' });
-      expect(await testAuthorizer(world, { engine: engineName }).authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED_BY_CA' });
-      expect(await metric('certgate_crl_refresh_total')).toEqual(['certgate_crl_refresh_total{result="ok"} 2', `certgate_crl_refresh_total{result="failed"} ${i + 1}`]);
+      expect(await testAuthorizer(world, { engine: engineName }).authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({
+        allow: false,
+        reason: 'CERTIFICATE_REVOKED_BY_CA',
+      });
+      expect(await metric('certgate_crl_refresh_total')).toEqual([
+        'certgate_crl_refresh_total{result="ok"} 2',
+        `certgate_crl_refresh_total{result="failed"} ${i + 1}`,
+      ]);
       expect(await metric('certgate_crl_refresh_failing')).toEqual(['certgate_crl_refresh_failing 1']);
     }
 
@@ -156,7 +186,16 @@ describe.each(ENGINE_NAMES)('CRL refresh from the distribution point with the %s
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({
         status: 'ready',
-        crlRefreshFailing: [{ accountId: ACCOUNT_A, caCertificateId: ca.id, url: cdp.url, code: 'CRL_TOO_LARGE', message: expect.stringContaining('exceeds') as string, lastSuccess: new Date(DATES.now * 1000).toISOString() }],
+        crlRefreshFailing: [
+          {
+            accountId: ACCOUNT_A,
+            caCertificateId: ca.id,
+            url: cdp.url,
+            code: 'CRL_TOO_LARGE',
+            message: expect.stringContaining('exceeds') as string,
+            lastSuccess: new Date(DATES.now * 1000).toISOString(),
+          },
+        ],
       });
     } finally {
       await new Promise<void>((resolve) => http.close(() => resolve()));
@@ -174,9 +213,17 @@ describe.each(ENGINE_NAMES)('CRL refresh from the distribution point with the %s
     const broken = Object.create(world.registry) as typeof world.registry;
     broken.listAccounts = () => Promise.reject(new Error('registry unreadable'));
     const errors: unknown[] = [];
-    const refresher = new CrlRefresher({ registry: broken, engine: loadEngine(engineName), intervalMs: 20, onRoundError: (e) => errors.push(e) });
+    const refresher = new CrlRefresher({
+      registry: broken,
+      engine: loadEngine(engineName),
+      intervalMs: 20,
+      onRoundError: (e) => errors.push(e),
+    });
     refresher.start();
-    await eventually(() => Promise.resolve(errors.length), (n) => n >= 2);
+    await eventually(
+      () => Promise.resolve(errors.length),
+      (n) => n >= 2,
+    );
     await refresher.stop();
     expect(String(errors[0])).toContain('registry unreadable');
   });
@@ -185,7 +232,13 @@ describe.each(ENGINE_NAMES)('CRL refresh from the distribution point with the %s
     const caId = identity('Hung CDP CA', 'p256', false);
     const ca = certificate({ subject: caId, ca: true, crlUrls: [cdp.url] });
     await registerCa(world, ca, engineName);
-    const refresher = new CrlRefresher({ registry: world.registry, engine: loadEngine(engineName), intervalMs: 3_600_000, now: () => DATES.now * 1000, timeoutMs: 300 });
+    const refresher = new CrlRefresher({
+      registry: world.registry,
+      engine: loadEngine(engineName),
+      intervalMs: 3_600_000,
+      now: () => DATES.now * 1000,
+      timeoutMs: 300,
+    });
     cdp.answer = { status: 0, body: '' };
     const started = Date.now();
     await refresher.refreshAll();
@@ -202,7 +255,12 @@ describe.each(ENGINE_NAMES)('CRL refresh from the distribution point with the %s
     const ca = certificate({ subject: caId, ca: true, crlUrls: [cdp.url] });
     await registerCa(world, ca, engineName);
     await world.registry.updateCaCertificate(ACCOUNT_A, ca.id, { status: 'INACTIVE' });
-    const refresher = new CrlRefresher({ registry: world.registry, engine: loadEngine(engineName), intervalMs: 3_600_000, now: () => DATES.now * 1000 });
+    const refresher = new CrlRefresher({
+      registry: world.registry,
+      engine: loadEngine(engineName),
+      intervalMs: 3_600_000,
+      now: () => DATES.now * 1000,
+    });
     await refresher.refreshAll();
     expect(cdp.hits).toBe(0);
     expect(refresher.stats()).toEqual({ ok: 0, failed: 0, failing: [] });
@@ -252,7 +310,23 @@ describe.each(['1', '2'])('certgate serve --crl-refresh with --processes %s', (p
     const realNow = Math.floor(Date.now() / 1000);
     cdp.answer = { status: 200, body: revocationList({ issuer: caId, serials: [0x77n], number: 1n, thisUpdate: realNow - 60 }) };
 
-    serve = startServe(['--processes', processes, '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', '--crl-refresh', '1', '--config-cache-ms', '0'], { CERTGATE_DB: world.dbPath });
+    serve = startServe(
+      [
+        '--processes',
+        processes,
+        '--admin-port',
+        '0',
+        '--authz-port',
+        '0',
+        '--grpc-port',
+        '0',
+        '--crl-refresh',
+        '1',
+        '--config-cache-ms',
+        '0',
+      ],
+      { CERTGATE_DB: world.dbPath },
+    );
     const { authz } = await serve.waitFor((l) => l.msg === 'listening');
     const reason = async () => {
       const res = await request(`${authz}/v1/authorize`, { method: 'POST', body: JSON.stringify({ sni: SNI_A, certChain: [leaf.pem] }) });
@@ -266,10 +340,16 @@ describe.each(['1', '2'])('certgate serve --crl-refresh with --processes %s', (p
     cdp.answer = { status: 500, body: 'down' };
     const readyz = async () => {
       const res = await request(`${authz}/readyz`);
-      return { status: res.statusCode, body: (await res.body.json()) as { status: string; crlRefreshFailing: { caCertificateId: string; code: string }[] } };
+      return {
+        status: res.statusCode,
+        body: (await res.body.json()) as { status: string; crlRefreshFailing: { caCertificateId: string; code: string }[] },
+      };
     };
     const ready = await eventually(readyz, (r) => r.body.crlRefreshFailing.length === 1);
-    expect(ready).toMatchObject({ status: 200, body: { status: 'ready', crlRefreshFailing: [{ caCertificateId: ca.id, code: 'HTTP_STATUS', url: cdp.url }] } });
+    expect(ready).toMatchObject({
+      status: 200,
+      body: { status: 'ready', crlRefreshFailing: [{ caCertificateId: ca.id, code: 'HTTP_STATUS', url: cdp.url }] },
+    });
     const metrics = await (await request(`${authz}/metrics`)).body.text();
     expect(metrics).toMatch(/^certgate_crl_refresh_failing 1$/m);
     expect(metrics).toMatch(/^certgate_crl_refresh_total\{result="failed"\} [1-9]/m);

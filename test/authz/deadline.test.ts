@@ -19,7 +19,11 @@ describe('shared deadline timer', () => {
     const first = track('first', performance.now(), never);
     await sleep(20);
     const second = track('second', performance.now(), never);
-    const third = track('third', performance.now(), sleep(5).then(() => 'answered'));
+    const third = track(
+      'third',
+      performance.now(),
+      sleep(5).then(() => 'answered'),
+    );
     await Promise.all([first, second, third]);
     expect(settled.map((s) => [s.name, s.value])).toEqual([
       ['third', 'answered'],

@@ -58,7 +58,11 @@ describe.each(ENGINE_NAMES)('the decision with the %s engine', (engineName) => {
     const { authorizer } = testAuthorizer(world, { engine: engineName });
     // Twice: the second call finds the chain cached and must not allow on the fast path.
     for (let i = 0; i < 2; i++) {
-      expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CLIENT_AUTH_NOT_PERMITTED', accountId: ACCOUNT_A });
+      expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({
+        allow: false,
+        reason: 'CLIENT_AUTH_NOT_PERMITTED',
+        accountId: ACCOUNT_A,
+      });
     }
   });
 
@@ -94,7 +98,11 @@ describe.each(ENGINE_NAMES)('the decision with the %s engine', (engineName) => {
     await world.register(leaf, { accountId: ACCOUNT_B, status: 'REVOKED' });
     const { authorizer } = testAuthorizer(world, { engine: engineName });
     expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: true, accountId: ACCOUNT_A });
-    expect(await authorizer.authorize(SNI_B, [leaf.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED', accountId: ACCOUNT_B });
+    expect(await authorizer.authorize(SNI_B, [leaf.pem])).toMatchObject({
+      allow: false,
+      reason: 'CERTIFICATE_REVOKED',
+      accountId: ACCOUNT_B,
+    });
   });
 
   describe('without SNI', () => {
@@ -118,10 +126,13 @@ describe.each(ENGINE_NAMES)('the decision with the %s engine', (engineName) => {
       await world.register(leaf, { accountId: ACCOUNT_A, mode: 'SNI_ONLY' });
       await world.register(leaf, { accountId: ACCOUNT_B, mode: 'SNI_ONLY' });
       const { authorizer } = testAuthorizer(world, { engine: engineName });
-      expect(await authorizer.authorize(undefined, [leaf.pem])).toMatchObject({ reason: 'SNI_REQUIRED', message: 'SNI_ONLY certificate without SNI (registered in 2 account(s))' });
+      expect(await authorizer.authorize(undefined, [leaf.pem])).toMatchObject({
+        reason: 'SNI_REQUIRED',
+        message: 'SNI_ONLY certificate without SNI (registered in 2 account(s))',
+      });
     });
 
-    it("routes no SNI to the one DEFAULT registration, whatever SNI_ONLY registrations another account added (issue 14, defect 2)", async () => {
+    it('routes no SNI to the one DEFAULT registration, whatever SNI_ONLY registrations another account added (issue 14, defect 2)', async () => {
       const leaf = device();
       // B registered A's device from public material (SNI_ONLY), before and after A did.
       await world.register(leaf, { accountId: ACCOUNT_B, mode: 'SNI_ONLY' });
@@ -130,7 +141,11 @@ describe.each(ENGINE_NAMES)('the decision with the %s engine', (engineName) => {
       expect(await authorizer.authorize(null, [leaf.pem])).toMatchObject({ allow: true, accountId: ACCOUNT_A, certificateMode: 'DEFAULT' });
       expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: true, accountId: ACCOUNT_A });
       // B's registration answers only on B's endpoint.
-      expect(await authorizer.authorize(SNI_B, [leaf.pem])).toMatchObject({ allow: true, accountId: ACCOUNT_B, certificateMode: 'SNI_ONLY' });
+      expect(await authorizer.authorize(SNI_B, [leaf.pem])).toMatchObject({
+        allow: true,
+        accountId: ACCOUNT_B,
+        certificateMode: 'SNI_ONLY',
+      });
     });
 
     it('denies an unregistered certificate with CERTIFICATE_NOT_REGISTERED', async () => {

@@ -10,7 +10,12 @@ function sink(): { lines: string[]; stream: Writable } {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+      lines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       done();
     },
   });
@@ -34,7 +39,15 @@ function capture(): { lines: Record<string, unknown>[]; logger: pino.Logger } {
 const event = (decision: Partial<Decision>, requestId?: string): DecisionEvent => ({
   door: 'nginx',
   sni: 'a-ats.iot.us-east-1.localhost',
-  decision: { allow: true, reason: 'CERTIFICATE_ACTIVE', certificateId: 'ab', accountId: '111111111111', certificateMode: 'DEFAULT', things: [], ...decision },
+  decision: {
+    allow: true,
+    reason: 'CERTIFICATE_ACTIVE',
+    certificateId: 'ab',
+    accountId: '111111111111',
+    certificateMode: 'DEFAULT',
+    things: [],
+    ...decision,
+  },
   seconds: 0.0000425,
   stages: new Map(),
   cacheHit: true,
@@ -47,7 +60,14 @@ describe('the decision log', () => {
   it('summarises OVERLOADED sheds in one line per interval instead of one line each', async () => {
     const c = capture();
     const log = new DecisionLog(c.logger, { allowSample: 1 });
-    const shed = event({ allow: false, reason: 'OVERLOADED', certificateId: null, accountId: null, certificateMode: null, message: 'busy' });
+    const shed = event({
+      allow: false,
+      reason: 'OVERLOADED',
+      certificateId: null,
+      accountId: null,
+      certificateMode: null,
+      message: 'busy',
+    });
     for (let i = 0; i < 1000; i++) log.decided(shed);
     await tick();
     expect(c.lines).toHaveLength(1);
@@ -59,7 +79,15 @@ describe('the decision log', () => {
     new DecisionLog(c.logger, { allowSample: 1 }).decided(event({}, 'req-7'));
     await tick();
     expect(c.lines).toHaveLength(1);
-    expect(c.lines[0]).toMatchObject({ msg: 'decision', door: 'nginx', requestId: 'req-7', allow: true, reason: 'CERTIFICATE_ACTIVE', certificateId: 'ab', durationMs: 0.043 });
+    expect(c.lines[0]).toMatchObject({
+      msg: 'decision',
+      door: 'nginx',
+      requestId: 'req-7',
+      allow: true,
+      reason: 'CERTIFICATE_ACTIVE',
+      certificateId: 'ab',
+      durationMs: 0.043,
+    });
     expect(c.lines[0]).not.toHaveProperty('durationUs');
     expect(JSON.stringify(c.lines[0])).not.toContain('BEGIN CERTIFICATE');
   });
@@ -107,11 +135,21 @@ describe('the service logger', () => {
   it('json: string levels, ISO-8601 UTC time, service, version and pid on every line', async () => {
     const { lines, stream } = sink();
     const logger = createLogger({ logLevel: 'info', logFormat: 'json' }, stream);
-    new DecisionLog(logger.child({ component: 'decision' }), { allowSample: 0 }).decided(event({ allow: false, reason: 'CERTIFICATE_REVOKED' }, 'abc'));
+    new DecisionLog(logger.child({ component: 'decision' }), { allowSample: 0 }).decided(
+      event({ allow: false, reason: 'CERTIFICATE_REVOKED' }, 'abc'),
+    );
     logger.warn('something');
     await tick();
     const [decision, warning] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(decision).toMatchObject({ level: 'info', service: 'certgate', version: VERSION, pid: process.pid, component: 'decision', requestId: 'abc', reason: 'CERTIFICATE_REVOKED' });
+    expect(decision).toMatchObject({
+      level: 'info',
+      service: 'certgate',
+      version: VERSION,
+      pid: process.pid,
+      component: 'decision',
+      requestId: 'abc',
+      reason: 'CERTIFICATE_REVOKED',
+    });
     expect(warning).toMatchObject({ level: 'warn', msg: 'something' });
     expect(String(decision?.time)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Math.abs(Date.parse(String(decision?.time)) - Date.now())).toBeLessThan(60_000);

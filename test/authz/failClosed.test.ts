@@ -60,14 +60,19 @@ describe('failing closed', () => {
     expect(authorizer.decide(SNI_A, [caLeaf.pem])).toMatchObject({ allow: true });
     await world.registry.close();
     expect(authorizer.decide(SNI_A, [caLeaf.pem])).toMatchObject({ allow: false, reason: 'REGISTRY_ERROR' });
-    for (const pem of [leaf.pem, caLeaf.pem]) expect(await authorizer.authorize(SNI_A, [pem])).toMatchObject({ allow: false, reason: 'REGISTRY_ERROR' });
+    for (const pem of [leaf.pem, caLeaf.pem])
+      expect(await authorizer.authorize(SNI_A, [pem])).toMatchObject({ allow: false, reason: 'REGISTRY_ERROR' });
   });
 
   it('denies with DEADLINE_EXCEEDED when the decision outlives deadlineMs', async () => {
     const registry = slowed(world.registry as AuthzRegistry, 'getCertificateStanding', 200);
     const { authorizer } = testAuthorizer(world, { registry, limits: { deadlineMs: 20 } });
     // What was known when time ran out is in the answer: the leaf had parsed.
-    expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'DEADLINE_EXCEEDED', certificateId: leaf.id });
+    expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({
+      allow: false,
+      reason: 'DEADLINE_EXCEEDED',
+      certificateId: leaf.id,
+    });
   });
 
   it('denies with ENGINE_ERROR when the engine throws instead of answering', async () => {

@@ -58,7 +58,9 @@ describe('just-in-time registration', () => {
     expect(d.message).toMatch(/CERTIFICATE_OWNED_ELSEWHERE/);
     expect(await world.registry.getCertificate(ACCOUNT_A, leaf.id)).toBeNull();
     expect(await world.registry.listEvents(ACCOUNT_A, 0, 10)).toEqual([]);
-    expect((await world.registry.findCertificateRegistrations(leaf.id)).map((r) => [r.accountId, r.certificateMode])).toEqual([[ACCOUNT_B, 'DEFAULT']]);
+    expect((await world.registry.findCertificateRegistrations(leaf.id)).map((r) => [r.accountId, r.certificateMode])).toEqual([
+      [ACCOUNT_B, 'DEFAULT'],
+    ]);
   });
 
   it('registers a certificate that another account holds only in SNI_ONLY mode (a squatter cannot block JITR)', async () => {
@@ -66,7 +68,10 @@ describe('just-in-time registration', () => {
     await world.register(leaf, { accountId: ACCOUNT_B, mode: 'SNI_ONLY' });
     const { authorizer } = testAuthorizer(world);
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('JITR_REGISTERED');
-    expect(await world.registry.getCertificate(ACCOUNT_A, leaf.id)).toMatchObject({ status: 'PENDING_ACTIVATION', certificateMode: 'DEFAULT' });
+    expect(await world.registry.getCertificate(ACCOUNT_A, leaf.id)).toMatchObject({
+      status: 'PENDING_ACTIVATION',
+      certificateMode: 'DEFAULT',
+    });
   });
 
   it('does not register a leaf whose EKU excludes clientAuth (the rule registration applies, issue 14 defect 7)', async () => {
@@ -93,7 +98,8 @@ describe('just-in-time registration', () => {
     const { authorizer } = testAuthorizer(world, { clock: () => now, jitrReemitIntervalMs: 10_000 });
     for (const pem of [leaf.pem, other.pem]) expect((await authorizer.authorize(SNI_A, [pem])).reason).toBe('JITR_REGISTERED');
     for (let i = 0; i < 3; i++) {
-      for (const pem of [leaf.pem, other.pem]) expect((await authorizer.authorize(SNI_A, [pem])).reason).toBe('CERTIFICATE_PENDING_ACTIVATION');
+      for (const pem of [leaf.pem, other.pem])
+        expect((await authorizer.authorize(SNI_A, [pem])).reason).toBe('CERTIFICATE_PENDING_ACTIVATION');
     }
     // Only the two registrations: every later attempt came within 10 s of its certificate's event.
     expect(await world.registry.listEvents(ACCOUNT_A, 0, 20)).toHaveLength(2);

@@ -100,7 +100,8 @@ export function certificate(o: CertOptions): Cert {
   }
   if (o.dns !== undefined) exts.push(seq(oid('2.5.29.17'), octets(seq(...o.dns.map((d) => tlv(0x82, Buffer.from(d)))))));
   // DistributionPoint ::= SEQUENCE { distributionPoint [0] { fullName [0] GeneralNames } } (RFC 5280 4.2.1.13).
-  if (o.crlUrls !== undefined) exts.push(seq(oid('2.5.29.31'), octets(seq(...o.crlUrls.map((u) => seq(explicit(0, explicit(0, tlv(0x86, Buffer.from(u))))))))));
+  if (o.crlUrls !== undefined)
+    exts.push(seq(oid('2.5.29.31'), octets(seq(...o.crlUrls.map((u) => seq(explicit(0, explicit(0, tlv(0x86, Buffer.from(u))))))))));
   const spki = o.subject.key.publicKey.export({ type: 'spki', format: 'der' });
   const tbs = seq(
     explicit(0, integer(2n)),

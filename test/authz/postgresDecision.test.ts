@@ -50,6 +50,10 @@ describe('one decision path over PostgreSQL', () => {
     const stranger = certificate({ subject: identity('pg stranger', 'p256') });
     expect(await authorizer.authorize(SNI_A, [stranger.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_NOT_REGISTERED' });
     await registry.setCertificateStatus(ACCOUNT_A, leaf.id, 'REVOKED', ['ACTIVE']);
-    expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED', accountId: ACCOUNT_A });
+    expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({
+      allow: false,
+      reason: 'CERTIFICATE_REVOKED',
+      accountId: ACCOUNT_A,
+    });
   });
 });

@@ -99,7 +99,12 @@ export async function createWorld(): Promise<World> {
       });
     },
     async setStatus(accountId, certificateId, status) {
-      await registry.setCertificateStatus(accountId, certificateId, status, ['ACTIVE', 'INACTIVE', 'PENDING_ACTIVATION', 'PENDING_TRANSFER']);
+      await registry.setCertificateStatus(accountId, certificateId, status, [
+        'ACTIVE',
+        'INACTIVE',
+        'PENDING_ACTIVATION',
+        'PENDING_TRANSFER',
+      ]);
     },
     async dispose() {
       await registry.close();

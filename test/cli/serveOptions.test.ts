@@ -48,7 +48,16 @@ describe('certgate serve options', () => {
   });
 
   it('reaches the configuration for every documented flag', async () => {
-    const config = await parse(['--verify-cache-size', '7', '--deadline-ms', '55', '--envoy-sni-header', 'x-sni', '--max-chain-length', '3']);
+    const config = await parse([
+      '--verify-cache-size',
+      '7',
+      '--deadline-ms',
+      '55',
+      '--envoy-sni-header',
+      'x-sni',
+      '--max-chain-length',
+      '3',
+    ]);
     expect(config).toMatchObject({ verifyCacheSize: 7, envoySniHeader: 'x-sni' });
     expect(JSON.stringify(config)).toContain('55');
     expect(JSON.stringify(config)).toContain('"maxChainLength":3');
@@ -73,8 +82,18 @@ describe('admission, shedding and metrics flags', () => {
     expect(defaults.admission).toEqual({ maxConnections: 512, headersTimeoutMs: 5000, requestTimeoutMs: 10_000 });
     expect(defaults.shedding).toEqual({ maxInFlight: 64, shedAfterMs: 5 });
     const set = await parse([
-      '--metrics-port', '0', '--max-connections', '9', '--headers-timeout-ms', '700',
-      '--request-timeout-ms', '900', '--max-in-flight', '3', '--shed-after-ms', '0',
+      '--metrics-port',
+      '0',
+      '--max-connections',
+      '9',
+      '--headers-timeout-ms',
+      '700',
+      '--request-timeout-ms',
+      '900',
+      '--max-in-flight',
+      '3',
+      '--shed-after-ms',
+      '0',
     ]);
     expect(set).toMatchObject({
       metricsPort: 0,

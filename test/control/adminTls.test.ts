@@ -31,13 +31,73 @@ const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, st
 
 /** A private CA and a server certificate for 127.0.0.1 / localhost it signed (openssl). */
 function makePki(): void {
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=certgate test admin CA']);
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=certgate test admin CA',
+  ]);
+  openssl([
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=localhost',
+  ]);
   writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'server.ext']);
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'other.key', '-out', 'other.pem', '-days', '2', '-subj', '/CN=other']);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  ]);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'other.key',
+    '-out',
+    'other.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=other',
+  ]);
 }
-
 
 beforeAll(() => {
   makePki();
@@ -48,7 +108,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('a plain admin API beyond loopback', () => {
   it('is refused unless --danger-plain-admin, before anything listens (exit 2)', async () => {
     expect(() => parseServeConfig({ host: '0.0.0.0' })).toThrow(ConfigError);
-    expect(() => parseServeConfig({ host: '10.1.2.3' })).toThrow(/--host 10\.1\.2\.3 is not loopback.*--admin-tls-cert and --admin-tls-key, or --danger-plain-admin/);
+    expect(() => parseServeConfig({ host: '10.1.2.3' })).toThrow(
+      /--host 10\.1\.2\.3 is not loopback.*--admin-tls-cert and --admin-tls-key, or --danger-plain-admin/,
+    );
     expect(parseServeConfig({ host: '0.0.0.0', dangerPlainAdmin: true }).dangerPlainAdmin).toBe(true);
     expect(parseServeConfig({ host: '0.0.0.0', adminTlsCert: file('server.pem'), adminTlsKey: file('server.key') }).adminTls).toBeDefined();
     expect(parseServeConfig({ host: '127.0.0.1' }).adminTls).toBeUndefined();
@@ -59,8 +121,12 @@ describe('a plain admin API beyond loopback', () => {
 
   it('refuses half a TLS configuration, unreadable files and a key of another certificate', () => {
     expect(() => parseServeConfig({ adminTlsCert: file('server.pem') })).toThrow(/go together/);
-    expect(() => parseServeConfig({ adminTlsCert: file('absent.pem'), adminTlsKey: file('server.key') })).toThrow(/--admin-tls-cert: cannot read/);
-    expect(() => parseServeConfig({ adminTlsCert: file('server.pem'), adminTlsKey: file('other.key') })).toThrow(/--admin-tls-cert\/--admin-tls-key: .*key values mismatch/);
+    expect(() => parseServeConfig({ adminTlsCert: file('absent.pem'), adminTlsKey: file('server.key') })).toThrow(
+      /--admin-tls-cert: cannot read/,
+    );
+    expect(() => parseServeConfig({ adminTlsCert: file('server.pem'), adminTlsKey: file('other.key') })).toThrow(
+      /--admin-tls-cert\/--admin-tls-key: .*key values mismatch/,
+    );
   });
 });
 
@@ -70,13 +136,40 @@ describe('certgate serve --admin-tls-cert/--admin-tls-key', () => {
   const db = file('registry.db');
 
   beforeAll(async () => {
-    const created = await quietMain(['account', 'create', '--db', db, '--account-id', ACCOUNT, '--access-key-id', ACCESS_KEY, '--secret-access-key', SECRET]);
+    const created = await quietMain([
+      'account',
+      'create',
+      '--db',
+      db,
+      '--account-id',
+      ACCOUNT,
+      '--access-key-id',
+      ACCESS_KEY,
+      '--secret-access-key',
+      SECRET,
+    ]);
     expect(created.code).toBe(0);
     child = spawn(
       process.execPath,
       [
-        path.join(projectRoot, 'bin', 'certgate.js'), 'serve', '--db', db, '--processes', '1', '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0',
-        '--admin-tls-cert', file('server.pem'), '--admin-tls-key', file('server.key'), '--master-key-file', file('master.key'),
+        path.join(projectRoot, 'bin', 'certgate.js'),
+        'serve',
+        '--db',
+        db,
+        '--processes',
+        '1',
+        '--admin-port',
+        '0',
+        '--authz-port',
+        '0',
+        '--grpc-port',
+        '0',
+        '--admin-tls-cert',
+        file('server.pem'),
+        '--admin-tls-key',
+        file('server.key'),
+        '--master-key-file',
+        file('master.key'),
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -114,7 +207,9 @@ describe('certgate serve --admin-tls-cert/--admin-tls-key', () => {
     const untrusting = sdk();
     try {
       expect((await trusting.send(new ListCACertificatesCommand({}))).certificates).toEqual([]);
-      await expect(untrusting.send(new ListCACertificatesCommand({}))).rejects.toThrow(/self[- ]signed certificate in certificate chain|unable to (get|verify)/i);
+      await expect(untrusting.send(new ListCACertificatesCommand({}))).rejects.toThrow(
+        /self[- ]signed certificate in certificate chain|unable to (get|verify)/i,
+      );
     } finally {
       trusting.destroy();
       untrusting.destroy();

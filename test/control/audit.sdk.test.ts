@@ -27,7 +27,6 @@ interface Row {
   requestId?: string;
 }
 
-
 describe('the audit log of admin writes', () => {
   let harness: AdminHarness;
   const secrets: string[] = [ACCOUNT_A.secretAccessKey, ACCOUNT_B.secretAccessKey];
@@ -117,8 +116,12 @@ describe('the audit log of admin writes', () => {
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^SEQ\s+TIME\s+ACCESS KEY\s+OPERATION\s+RESOURCE\s+RESULT$/);
-    expect(lines[lines.length - 1]).toMatch(new RegExp(`^\\d+\\s+\\S+Z\\s+-\\s+CreateAccessKey\\s+accessKeyId=${cliKey.accessKeyId}\\s+OK$`));
-    const json = JSON.parse((await run(['audit', 'list', '--db', harness.dbPath, '--account', ACCOUNT_A.accountId, '--json', '--max', '2'])).stdout) as { auditEvents: Row[] };
+    expect(lines[lines.length - 1]).toMatch(
+      new RegExp(`^\\d+\\s+\\S+Z\\s+-\\s+CreateAccessKey\\s+accessKeyId=${cliKey.accessKeyId}\\s+OK$`),
+    );
+    const json = JSON.parse(
+      (await run(['audit', 'list', '--db', harness.dbPath, '--account', ACCOUNT_A.accountId, '--json', '--max', '2'])).stdout,
+    ) as { auditEvents: Row[] };
     expect(json.auditEvents).toHaveLength(2);
     const help = await run(['audit', 'list', '--help']);
     expect(help.stdout).toContain('Examples:');
@@ -144,9 +147,9 @@ describe('the audit log of admin writes', () => {
     expect(created.code).toBe(0);
     const account = JSON.parse(created.stdout) as { accessKeyId: string; secretAccessKey: string };
     secrets.push(account.secretAccessKey);
-    expect((await harness.registry.listAudit('444444444444', 0, 10)).map((r) => [r.accessKeyId, r.operation, r.resource, r.result])).toEqual([
-      [null, 'CreateAccount', `accessKeyId=${account.accessKeyId}`, 'OK'],
-    ]);
+    expect(
+      (await harness.registry.listAudit('444444444444', 0, 10)).map((r) => [r.accessKeyId, r.operation, r.resource, r.result]),
+    ).toEqual([[null, 'CreateAccount', `accessKeyId=${account.accessKeyId}`, 'OK']]);
   });
 
   it('never stores a secret: no audit row contains a secret key or private key used here', () => {

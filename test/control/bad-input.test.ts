@@ -1,4 +1,9 @@
-import { DescribeCertificateCommand, ListCertificatesCommand, RegisterCertificateWithoutCACommand, type IoTClient } from '@aws-sdk/client-iot';
+import {
+  DescribeCertificateCommand,
+  ListCertificatesCommand,
+  RegisterCertificateWithoutCACommand,
+  type IoTClient,
+} from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_REQUEST_BODY_BYTES } from '../../ts/control/http.js';
 import { ACCOUNT_A, sdkError, signedFetch, startAdmin, type AdminHarness } from './harness.js';
@@ -36,9 +41,17 @@ describe('bad input to the admin API', () => {
   it('answers a malformed PEM with CertificateValidationException', async () => {
     const body = JSON.stringify({ certificatePem: '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n' });
     await expect400({ method: 'POST', path: '/certificate/register-no-ca', body }, 'CertificateValidationException', 'certificatePem');
-    await expect400({ method: 'POST', path: '/certificate/register-no-ca', body: JSON.stringify({ certificatePem: 'hello' }) }, 'CertificateValidationException', 'does not contain a PEM certificate');
+    await expect400(
+      { method: 'POST', path: '/certificate/register-no-ca', body: JSON.stringify({ certificatePem: 'hello' }) },
+      'CertificateValidationException',
+      'does not contain a PEM certificate',
+    );
     const two = makeSelfSigned(2) + makeSelfSigned(3);
-    await expect400({ method: 'POST', path: '/certificate/register-no-ca', body: JSON.stringify({ certificatePem: two }) }, 'CertificateValidationException', 'exactly one certificate');
+    await expect400(
+      { method: 'POST', path: '/certificate/register-no-ca', body: JSON.stringify({ certificatePem: two }) },
+      'CertificateValidationException',
+      'exactly one certificate',
+    );
   });
 
   it('answers an oversized body with InvalidRequestException before reading it all', async () => {
@@ -52,28 +65,73 @@ describe('bad input to the admin API', () => {
   });
 
   it('answers wrong JSON types and non-object bodies with InvalidRequestException', async () => {
-    await expect400({ method: 'POST', path: '/certificate/register-no-ca', body: JSON.stringify({ certificatePem: 42 }) }, 'InvalidRequestException', 'must be a string');
-    await expect400({ method: 'POST', path: '/certificate/register-no-ca', body: JSON.stringify({ certificatePem: makeSelfSigned(4), status: 7 }) }, 'InvalidRequestException', 'status');
-    await expect400({ method: 'POST', path: '/certificate/register-no-ca', body: '[1,2]' }, 'InvalidRequestException', 'JSON object');
-    await expect400({ method: 'POST', path: '/certificate/register-no-ca', body: '{"certificatePem": ' }, 'InvalidRequestException', 'not valid JSON');
-    await expect400({ method: 'POST', path: '/certificate/register-no-ca', body: '{}' }, 'InvalidRequestException', 'certificatePem is required');
     await expect400(
-      { method: 'POST', path: '/cacertificate', body: JSON.stringify({ caCertificate: makeSelfSigned(5), certificateMode: 'SNI_ONLY', tags: 'x' }) },
+      { method: 'POST', path: '/certificate/register-no-ca', body: JSON.stringify({ certificatePem: 42 }) },
+      'InvalidRequestException',
+      'must be a string',
+    );
+    await expect400(
+      { method: 'POST', path: '/certificate/register-no-ca', body: JSON.stringify({ certificatePem: makeSelfSigned(4), status: 7 }) },
+      'InvalidRequestException',
+      'status',
+    );
+    await expect400({ method: 'POST', path: '/certificate/register-no-ca', body: '[1,2]' }, 'InvalidRequestException', 'JSON object');
+    await expect400(
+      { method: 'POST', path: '/certificate/register-no-ca', body: '{"certificatePem": ' },
+      'InvalidRequestException',
+      'not valid JSON',
+    );
+    await expect400(
+      { method: 'POST', path: '/certificate/register-no-ca', body: '{}' },
+      'InvalidRequestException',
+      'certificatePem is required',
+    );
+    await expect400(
+      {
+        method: 'POST',
+        path: '/cacertificate',
+        body: JSON.stringify({ caCertificate: makeSelfSigned(5), certificateMode: 'SNI_ONLY', tags: 'x' }),
+      },
       'InvalidRequestException',
       'tags must be a list',
     );
   });
 
   it('answers unknown query values with InvalidRequestException', async () => {
-    await expect400({ method: 'PUT', path: `/certificates/${knownId}`, query: { newStatus: 'BROKEN' } }, 'InvalidRequestException', 'newStatus must be one of ACTIVE, INACTIVE, REVOKED (got');
+    await expect400(
+      { method: 'PUT', path: `/certificates/${knownId}`, query: { newStatus: 'BROKEN' } },
+      'InvalidRequestException',
+      'newStatus must be one of ACTIVE, INACTIVE, REVOKED (got',
+    );
     await expect400({ method: 'PUT', path: `/certificates/${knownId}` }, 'InvalidRequestException', 'newStatus is required');
-    await expect400({ method: 'GET', path: '/certificates', query: { isAscendingOrder: 'maybe' } }, 'InvalidRequestException', 'true or false');
+    await expect400(
+      { method: 'GET', path: '/certificates', query: { isAscendingOrder: 'maybe' } },
+      'InvalidRequestException',
+      'true or false',
+    );
     await expect400({ method: 'GET', path: '/certificates', query: { pageSize: '251' } }, 'InvalidRequestException', 'from 1 to 250');
     await expect400({ method: 'GET', path: '/certificates', query: { pageSize: '0' } }, 'InvalidRequestException', 'from 1 to 250');
     await expect400({ method: 'GET', path: '/certificates', query: { marker: 'not a marker!' } }, 'InvalidRequestException', 'marker');
-    await expect400({ method: 'GET', path: '/certificates', query: { marker: 'bm90LWEtbWFya2Vy' } }, 'InvalidRequestException', 'nextMarker');
-    await expect400({ method: 'GET', path: '/endpoint', query: { endpointType: 'iot:Nope' } }, 'InvalidRequestException', 'Endpoint type iot:Nope not recognized.');
-    await expect400({ method: 'POST', path: '/certificate/register', query: { setAsActive: 'yes' }, body: JSON.stringify({ certificatePem: makeSelfSigned(6) }) }, 'InvalidRequestException', 'setAsActive');
+    await expect400(
+      { method: 'GET', path: '/certificates', query: { marker: 'bm90LWEtbWFya2Vy' } },
+      'InvalidRequestException',
+      'nextMarker',
+    );
+    await expect400(
+      { method: 'GET', path: '/endpoint', query: { endpointType: 'iot:Nope' } },
+      'InvalidRequestException',
+      'Endpoint type iot:Nope not recognized.',
+    );
+    await expect400(
+      {
+        method: 'POST',
+        path: '/certificate/register',
+        query: { setAsActive: 'yes' },
+        body: JSON.stringify({ certificatePem: makeSelfSigned(6) }),
+      },
+      'InvalidRequestException',
+      'setAsActive',
+    );
   });
 
   it('answers a malformed certificate id in the path with InvalidRequestException', async () => {
@@ -104,8 +162,16 @@ describe('bad input to the admin API', () => {
 
   it('reads a body whatever its content type: SigV4 signs the bytes', async () => {
     const body = JSON.stringify({ certificatePem: 'hello' });
-    await expect400({ method: 'POST', path: '/certificate/register-no-ca', body, headers: { 'content-type': 'text/plain' } }, 'CertificateValidationException', 'does not contain a PEM certificate');
-    await expect400({ method: 'POST', path: '/certificate/register-no-ca', body, headers: { 'content-type': 'application/x-amz-json-1.1' } }, 'CertificateValidationException', 'does not contain a PEM certificate');
+    await expect400(
+      { method: 'POST', path: '/certificate/register-no-ca', body, headers: { 'content-type': 'text/plain' } },
+      'CertificateValidationException',
+      'does not contain a PEM certificate',
+    );
+    await expect400(
+      { method: 'POST', path: '/certificate/register-no-ca', body, headers: { 'content-type': 'application/x-amz-json-1.1' } },
+      'CertificateValidationException',
+      'does not contain a PEM certificate',
+    );
   });
 
   it('still lists exactly the one good certificate afterwards', async () => {

@@ -88,13 +88,19 @@ describe.each(ENGINE_NAMES)('CA certificates through @aws-sdk/client-iot (%s eng
     expect(taken.name).toBe('ResourceAlreadyExistsException');
     const sni = await b.send(new RegisterCACertificateCommand({ caCertificate: ca.pem, certificateMode: 'SNI_ONLY' }));
     const described = await b.send(new DescribeCACertificateCommand({ certificateId: sni.certificateId }));
-    expect(described.certificateDescription).toMatchObject({ certificateMode: 'SNI_ONLY', status: 'INACTIVE', autoRegistrationStatus: 'DISABLE' });
+    expect(described.certificateDescription).toMatchObject({
+      certificateMode: 'SNI_ONLY',
+      status: 'INACTIVE',
+      autoRegistrationStatus: 'DISABLE',
+    });
   });
 
   it('refuses a proof whose Common Name is not the registration code', async () => {
     const other = makeCa('Root CA two');
     const failure = await sdkError(
-      a.send(new RegisterCACertificateCommand({ caCertificate: other.pem, verificationCertificate: makeVerification(other, 'f'.repeat(64)) })),
+      a.send(
+        new RegisterCACertificateCommand({ caCertificate: other.pem, verificationCertificate: makeVerification(other, 'f'.repeat(64)) }),
+      ),
     );
     expect([failure.name, failure.status]).toEqual(['RegistrationCodeValidationException', 400]);
   });
@@ -103,7 +109,9 @@ describe.each(ENGINE_NAMES)('CA certificates through @aws-sdk/client-iot (%s eng
     await b.send(new DeleteRegistrationCodeCommand({}));
     const other = makeCa('Root CA without code');
     const failure = await sdkError(
-      b.send(new RegisterCACertificateCommand({ caCertificate: other.pem, verificationCertificate: makeVerification(other, 'a'.repeat(64)) })),
+      b.send(
+        new RegisterCACertificateCommand({ caCertificate: other.pem, verificationCertificate: makeVerification(other, 'a'.repeat(64)) }),
+      ),
     );
     expect([failure.name, failure.status]).toEqual(['RegistrationCodeValidationException', 400]);
     expect(failure.message).toContain('GetRegistrationCode');
@@ -114,7 +122,12 @@ describe.each(ENGINE_NAMES)('CA certificates through @aws-sdk/client-iot (%s eng
     const other = makeCa('Root CA three');
     const impostor = makeCa('Root CA three');
     const failure = await sdkError(
-      a.send(new RegisterCACertificateCommand({ caCertificate: other.pem, verificationCertificate: makeVerification(impostor, registrationCode) })),
+      a.send(
+        new RegisterCACertificateCommand({
+          caCertificate: other.pem,
+          verificationCertificate: makeVerification(impostor, registrationCode),
+        }),
+      ),
     );
     expect([failure.name, failure.status]).toEqual(['CertificateValidationException', 400]);
   });
@@ -130,7 +143,9 @@ describe.each(ENGINE_NAMES)('CA certificates through @aws-sdk/client-iot (%s eng
     // RFC 5280 4.1.2.2 binds CAs issuing certificates; a registered CA is a trust anchor
     // (docs/path-validation.md), and widely trusted roots carry serial 0.
     const zero = makeCa('Root CA serial zero', rsaKey(), 0);
-    const registered = await b.send(new RegisterCACertificateCommand({ caCertificate: zero.pem, certificateMode: 'SNI_ONLY', setAsActive: true }));
+    const registered = await b.send(
+      new RegisterCACertificateCommand({ caCertificate: zero.pem, certificateMode: 'SNI_ONLY', setAsActive: true }),
+    );
     expect(registered.certificateId).toMatch(/^[0-9a-f]{64}$/);
     const device = await b.send(new RegisterCertificateCommand({ certificatePem: makeDevice(zero, 7), setAsActive: true }));
     expect(device.certificateId).toMatch(/^[0-9a-f]{64}$/);
@@ -143,7 +158,9 @@ describe.each(ENGINE_NAMES)('CA certificates through @aws-sdk/client-iot (%s eng
     const other = makeCa('Root CA four');
     expect((await sdkError(a.send(new RegisterCACertificateCommand({ caCertificate: other.pem })))).name).toBe('InvalidRequestException');
     const both = await sdkError(
-      a.send(new RegisterCACertificateCommand({ caCertificate: other.pem, verificationCertificate: other.pem, certificateMode: 'SNI_ONLY' })),
+      a.send(
+        new RegisterCACertificateCommand({ caCertificate: other.pem, verificationCertificate: other.pem, certificateMode: 'SNI_ONLY' }),
+      ),
     );
     expect(both.name).toBe('InvalidRequestException');
   });
@@ -152,17 +169,35 @@ describe.each(ENGINE_NAMES)('CA certificates through @aws-sdk/client-iot (%s eng
     const key = rsaKey();
     const name = [['CN', 'Same Subject CA']] as const;
     for (let serial = 1; serial <= 10; serial++) {
-      await a.send(new RegisterCACertificateCommand({ caCertificate: certificate({ subject: name, key, ca: true, serial }), certificateMode: 'SNI_ONLY' }));
+      await a.send(
+        new RegisterCACertificateCommand({
+          caCertificate: certificate({ subject: name, key, ca: true, serial }),
+          certificateMode: 'SNI_ONLY',
+        }),
+      );
     }
     const eleventh = await sdkError(
-      a.send(new RegisterCACertificateCommand({ caCertificate: certificate({ subject: name, key, ca: true, serial: 11 }), certificateMode: 'SNI_ONLY' })),
+      a.send(
+        new RegisterCACertificateCommand({
+          caCertificate: certificate({ subject: name, key, ca: true, serial: 11 }),
+          certificateMode: 'SNI_ONLY',
+        }),
+      ),
     );
     expect([eleventh.name, eleventh.status]).toEqual(['LimitExceededException', 410]);
   });
 
   it('updates status and auto-registration, and removes the registration config', async () => {
-    const id = (await a.send(new ListCACertificatesCommand({ pageSize: 250, ascendingOrder: true }))).certificates?.[0]?.certificateId ?? '';
-    await a.send(new UpdateCACertificateCommand({ certificateId: id, newStatus: 'INACTIVE', newAutoRegistrationStatus: 'DISABLE', removeAutoRegistration: true }));
+    const id =
+      (await a.send(new ListCACertificatesCommand({ pageSize: 250, ascendingOrder: true }))).certificates?.[0]?.certificateId ?? '';
+    await a.send(
+      new UpdateCACertificateCommand({
+        certificateId: id,
+        newStatus: 'INACTIVE',
+        newAutoRegistrationStatus: 'DISABLE',
+        removeAutoRegistration: true,
+      }),
+    );
     const described = await a.send(new DescribeCACertificateCommand({ certificateId: id }));
     expect(described.certificateDescription).toMatchObject({ status: 'INACTIVE', autoRegistrationStatus: 'DISABLE', customerVersion: 2 });
     expect(described.registrationConfig).toBeUndefined();

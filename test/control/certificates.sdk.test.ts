@@ -36,7 +36,11 @@ describe('device certificates through @aws-sdk/client-iot', () => {
     ca = makeCa('Device Issuing CA');
     const { registrationCode = '' } = await a.send(new GetRegistrationCodeCommand({}));
     const out = await a.send(
-      new RegisterCACertificateCommand({ caCertificate: ca.pem, verificationCertificate: makeVerification(ca, registrationCode), setAsActive: true }),
+      new RegisterCACertificateCommand({
+        caCertificate: ca.pem,
+        verificationCertificate: makeVerification(ca, registrationCode),
+        setAsActive: true,
+      }),
     );
     caId = out.certificateId ?? '';
   });
@@ -49,7 +53,13 @@ describe('device certificates through @aws-sdk/client-iot', () => {
     const out = await a.send(new RegisterCertificateCommand({ certificatePem: pem, status: 'ACTIVE' }));
     expect(out.certificateArn).toBe(`arn:aws:iot:us-east-1:${ACCOUNT_A.accountId}:cert/${out.certificateId}`);
     const d = (await a.send(new DescribeCertificateCommand({ certificateId: out.certificateId }))).certificateDescription;
-    expect(d).toMatchObject({ status: 'ACTIVE', certificateMode: 'DEFAULT', caCertificateId: caId, ownedBy: ACCOUNT_A.accountId, customerVersion: 1 });
+    expect(d).toMatchObject({
+      status: 'ACTIVE',
+      certificateMode: 'DEFAULT',
+      caCertificateId: caId,
+      ownedBy: ACCOUNT_A.accountId,
+      customerVersion: 1,
+    });
     expect(d?.certificatePem).toBe(pem);
     expect(d?.validity?.notBefore?.toISOString()).toBe('2024-01-01T00:00:00.000Z');
     expect((await harness.registry.getCertificate(ACCOUNT_A.accountId, out.certificateId ?? ''))?.status).toBe('ACTIVE');
@@ -57,14 +67,22 @@ describe('device certificates through @aws-sdk/client-iot', () => {
 
   it('defaults to INACTIVE and honours the deprecated setAsActive query', async () => {
     const inactive = await a.send(new RegisterCertificateCommand({ certificatePem: makeDevice(ca, 2) }));
-    expect((await a.send(new DescribeCertificateCommand({ certificateId: inactive.certificateId }))).certificateDescription?.status).toBe('INACTIVE');
+    expect((await a.send(new DescribeCertificateCommand({ certificateId: inactive.certificateId }))).certificateDescription?.status).toBe(
+      'INACTIVE',
+    );
     const active = await a.send(new RegisterCertificateCommand({ certificatePem: makeDevice(ca, 3), setAsActive: true }));
-    expect((await a.send(new DescribeCertificateCommand({ certificateId: active.certificateId }))).certificateDescription?.status).toBe('ACTIVE');
+    expect((await a.send(new DescribeCertificateCommand({ certificateId: active.certificateId }))).certificateDescription?.status).toBe(
+      'ACTIVE',
+    );
   });
 
   it('refuses a duplicate with the documented message, resourceId and resourceArn', async () => {
     const failure = await sdkError(a.send(new RegisterCertificateCommand({ certificatePem: makeDevice(ca, 1) })));
-    expect([failure.name, failure.status, failure.message]).toEqual(['ResourceAlreadyExistsException', 409, 'The certificate is already provisioned or registered']);
+    expect([failure.name, failure.status, failure.message]).toEqual([
+      'ResourceAlreadyExistsException',
+      409,
+      'The certificate is already provisioned or registered',
+    ]);
     expect(failure.error['resourceArn']).toBe(`arn:aws:iot:us-east-1:${ACCOUNT_A.accountId}:cert/${String(failure.error['resourceId'])}`);
   });
 
@@ -89,7 +107,8 @@ describe('device certificates through @aws-sdk/client-iot', () => {
     const name = [['CN', 'Twin CA']] as const;
     const twin1 = certificate({ subject: name, key, ca: true, serial: 1 });
     const twin2 = certificate({ subject: name, key, ca: true, serial: 2 });
-    for (const pem of [twin1, twin2]) await a.send(new RegisterCACertificateCommand({ caCertificate: pem, certificateMode: 'SNI_ONLY', setAsActive: true }));
+    for (const pem of [twin1, twin2])
+      await a.send(new RegisterCACertificateCommand({ caCertificate: pem, certificateMode: 'SNI_ONLY', setAsActive: true }));
     const leaf = certificate({ subject: [['CN', 'twin-leaf']], issuer: { name, key: key.privateKey }, key: ecKey(), serial: 5 });
     const conflict = await sdkError(a.send(new RegisterCertificateCommand({ certificatePem: leaf })));
     expect([conflict.name, conflict.status]).toEqual(['CertificateConflictException', 409]);
@@ -107,10 +126,15 @@ describe('device certificates through @aws-sdk/client-iot', () => {
     });
     const weak = certificate({ subject: [['CN', 'weak']], key: rsaKey(1024) });
     const sha1 = certificate({ subject: [['CN', 'sha1']], key: rsaKey(), hash: 'sha1' });
-    const [e, w, s] = await Promise.all([expired, weak, sha1].map((pem) => sdkError(a.send(new RegisterCertificateWithoutCACommand({ certificatePem: pem })))));
+    const [e, w, s] = await Promise.all(
+      [expired, weak, sha1].map((pem) => sdkError(a.send(new RegisterCertificateWithoutCACommand({ certificatePem: pem })))),
+    );
     expect([e?.name, e?.message]).toEqual(['CertificateValidationException', expect.stringContaining('validity period')]);
     expect([w?.name, w?.message]).toEqual(['CertificateValidationException', 'The key in the certificate is not valid']);
-    expect([s?.name, s?.message]).toEqual(['CertificateValidationException', expect.stringContaining('signature algorithm is not supported: OID 1.2.840.113549.1.1.5')]);
+    expect([s?.name, s?.message]).toEqual([
+      'CertificateValidationException',
+      expect.stringContaining('signature algorithm is not supported: OID 1.2.840.113549.1.1.5'),
+    ]);
   });
 
   it('registers the same certificate without CA in two accounts, each with its own status', async () => {
@@ -124,7 +148,9 @@ describe('device certificates through @aws-sdk/client-iot', () => {
       [ACCOUNT_A.accountId, 'ACTIVE', 'SNI_ONLY'],
       [ACCOUNT_B.accountId, 'INACTIVE', 'SNI_ONLY'],
     ]);
-    expect((await sdkError(b.send(new RegisterCertificateWithoutCACommand({ certificatePem: pem })))).name).toBe('ResourceAlreadyExistsException');
+    expect((await sdkError(b.send(new RegisterCertificateWithoutCACommand({ certificatePem: pem })))).name).toBe(
+      'ResourceAlreadyExistsException',
+    );
   });
 
   it("registers account A's DEFAULT-mode certificate in account B only in SNI_ONLY mode, leaving A its owner", async () => {
@@ -159,10 +185,20 @@ describe('device certificates through @aws-sdk/client-iot', () => {
     let marker: string | undefined;
     let pages = 0;
     do {
-      const page = await a.send(new ListCertificatesCommand({ pageSize: 3, ...(marker ? { marker } : {}), ...(ascendingOrder !== undefined ? { ascendingOrder } : {}) }));
+      const page = await a.send(
+        new ListCertificatesCommand({
+          pageSize: 3,
+          ...(marker ? { marker } : {}),
+          ...(ascendingOrder !== undefined ? { ascendingOrder } : {}),
+        }),
+      );
       expect(page.certificates?.length).toBeLessThanOrEqual(3);
       for (const c of page.certificates ?? []) {
-        expect(c).toMatchObject({ certificateArn: expect.stringContaining(':cert/'), status: expect.any(String), certificateMode: expect.any(String) });
+        expect(c).toMatchObject({
+          certificateArn: expect.stringContaining(':cert/'),
+          status: expect.any(String),
+          certificateMode: expect.any(String),
+        });
         dates.push(c.creationDate ?? new Date(0));
       }
       marker = page.nextMarker;
@@ -173,7 +209,8 @@ describe('device certificates through @aws-sdk/client-iot', () => {
   }
 
   it('pages through certificates newest first by default and oldest first on request', async () => {
-    for (let serial = 10; serial < 17; serial++) await a.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(serial) }));
+    for (let serial = 10; serial < 17; serial++)
+      await a.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(serial) }));
     const newestFirst = await collect();
     const oldestFirst = await collect(true);
     expect(newestFirst.length).toBe(oldestFirst.length);
@@ -202,9 +239,14 @@ describe('device certificates through @aws-sdk/client-iot', () => {
     await a.send(new DetachThingPrincipalCommand({ thingName: 'sensor-1', principal: certificateArn }));
     await a.send(new CreatePolicyCommand({ policyName: 'devices', policyDocument: '{"Version":"2012-10-17","Statement":[]}' }));
     await a.send(new AttachPolicyCommand({ policyName: 'devices', target: certificateArn }));
-    expect((await a.send(new ListAttachedPoliciesCommand({ target: certificateArn }))).policies?.map((p) => p.policyName)).toEqual(['devices']);
+    expect((await a.send(new ListAttachedPoliciesCommand({ target: certificateArn }))).policies?.map((p) => p.policyName)).toEqual([
+      'devices',
+    ]);
     const withPolicy = await sdkError(a.send(new DeleteCertificateCommand({ certificateId })));
-    expect([withPolicy.name, withPolicy.message]).toEqual(['DeleteConflictException', `Certificate policies must be detached before deletion (arn: ${certificateArn})`]);
+    expect([withPolicy.name, withPolicy.message]).toEqual([
+      'DeleteConflictException',
+      `Certificate policies must be detached before deletion (arn: ${certificateArn})`,
+    ]);
     await a.send(new DeleteCertificateCommand({ certificateId, forceDelete: true }));
     const gone = await sdkError(a.send(new DescribeCertificateCommand({ certificateId })));
     expect([gone.name, gone.status]).toEqual(['ResourceNotFoundException', 404]);

@@ -21,10 +21,23 @@ interface Feed {
   close(): void;
 }
 
-async function openFeed(h: AdminHarness, account: TestAccount, query: Record<string, string>, headers: Record<string, string> = {}): Promise<Feed> {
+async function openFeed(
+  h: AdminHarness,
+  account: TestAccount,
+  query: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Feed> {
   const url = new URL(h.url);
   const signer = new SignatureV4({ service: 'iot', region: REGION, credentials: account, sha256: Sha256 });
-  const signed = await signer.sign({ method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: CHANGES_PATH, query, headers: { host: url.host, ...headers } });
+  const signed = await signer.sign({
+    method: 'GET',
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: CHANGES_PATH,
+    query,
+    headers: { host: url.host, ...headers },
+  });
   const abort = new AbortController();
   const res = await fetch(`${h.url}${CHANGES_PATH}?${new URLSearchParams(query)}`, {
     headers: Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host')),
@@ -45,7 +58,8 @@ async function openFeed(h: AdminHarness, account: TestAccount, query: Record<str
           buffer = buffer.slice(end + 2);
           const id = /^id: (.*)$/m.exec(block)?.[1];
           const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (id !== undefined && data !== undefined) events.push({ id, data: JSON.parse(data) as ChangeEvent['data'], at: performance.now() });
+          if (id !== undefined && data !== undefined)
+            events.push({ id, data: JSON.parse(data) as ChangeEvent['data'], at: performance.now() });
           for (const w of waiters.splice(0)) w();
         }
       }
@@ -122,7 +136,7 @@ describe('GET /v1/changes', () => {
     again.close();
   });
 
-  it("shows an account only its own changes", async () => {
+  it('shows an account only its own changes', async () => {
     const feed = await openFeed(h, ACCOUNT_B, { after: '0' });
     await revoke(6);
     await new Promise((r) => setTimeout(r, 200));

@@ -47,8 +47,10 @@ describe('the AWS CLI against certgate', () => {
     const registrationCode = String(code.json?.['registrationCode']);
     const caOut = await awsIot(harness, ACCOUNT_A, [
       'register-ca-certificate',
-      '--ca-certificate', file('ca.pem', ca.pem),
-      '--verification-certificate', file('verification.pem', makeVerification(ca, registrationCode)),
+      '--ca-certificate',
+      file('ca.pem', ca.pem),
+      '--verification-certificate',
+      file('verification.pem', makeVerification(ca, registrationCode)),
       '--set-as-active',
       '--allow-auto-registration',
     ]);
@@ -61,12 +63,22 @@ describe('the AWS CLI against certgate', () => {
       awsIot(harness, ACCOUNT_A, ['describe-ca-certificate', '--certificate-id', caId]),
       awsIot(harness, ACCOUNT_A, ['register-certificate', '--certificate-pem', file('d1.pem', makeDevice(ca, 1)), '--status', 'ACTIVE']),
       awsIot(harness, ACCOUNT_A, ['register-certificate', '--certificate-pem', file('d2.pem', makeDevice(ca, 2)), '--set-as-active']),
-      awsIot(harness, ACCOUNT_A, ['register-certificate', '--certificate-pem', file('d3.pem', makeDevice(ca, 3)), '--ca-certificate-pem', file('ca2.pem', ca.pem)]),
+      awsIot(harness, ACCOUNT_A, [
+        'register-certificate',
+        '--certificate-pem',
+        file('d3.pem', makeDevice(ca, 3)),
+        '--ca-certificate-pem',
+        file('ca2.pem', ca.pem),
+      ]),
       awsIot(harness, ACCOUNT_A, ['register-certificate-without-ca', '--certificate-pem', file('n1.pem', shared), '--status', 'INACTIVE']),
       awsIot(harness, ACCOUNT_B, ['register-certificate-without-ca', '--certificate-pem', file('n1b.pem', shared), '--status', 'ACTIVE']),
       awsIot(harness, ACCOUNT_A, ['describe-endpoint', '--endpoint-type', 'iot:Data-ATS']),
     ]);
-    expect(describedCa.json?.['certificateDescription']).toMatchObject({ status: 'ACTIVE', autoRegistrationStatus: 'ENABLE', certificateMode: 'DEFAULT' });
+    expect(describedCa.json?.['certificateDescription']).toMatchObject({
+      status: 'ACTIVE',
+      autoRegistrationStatus: 'ENABLE',
+      certificateMode: 'DEFAULT',
+    });
     for (const r of [dev1, dev2, dev3, noCaA, noCaB]) expect(r.code).toBe(0);
     expect(noCaA.json?.['certificateId']).toBe(noCaB.json?.['certificateId']);
     expect(endpoint.json).toEqual({ endpointAddress: `${ACCOUNT_A.endpointPrefix}-ats.iot.us-east-1.localhost` });
@@ -94,10 +106,17 @@ describe('the AWS CLI against certgate', () => {
     const marker = String(firstPage.json?.['nextMarker']);
     expect(marker).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
     const second = await awsIot(harness, ACCOUNT_A, ['list-certificates', '--page-size', '2', '--ascending-order', '--marker', marker]);
-    const pageIds = [...rows<{ certificateId: string }[]>(firstPage.json?.['certificates']), ...rows<{ certificateId: string }[]>(second.json?.['certificates'])].map((c) => c.certificateId);
+    const pageIds = [
+      ...rows<{ certificateId: string }[]>(firstPage.json?.['certificates']),
+      ...rows<{ certificateId: string }[]>(second.json?.['certificates']),
+    ].map((c) => c.certificateId);
     expect(new Set(pageIds).size).toBe(4);
     expect(rows<unknown[]>(byCa.json?.['certificates']).length).toBe(3);
-    expect(describedDev.json?.['certificateDescription']).toMatchObject({ status: 'ACTIVE', caCertificateId: caId, certificateMode: 'DEFAULT' });
+    expect(describedDev.json?.['certificateDescription']).toMatchObject({
+      status: 'ACTIVE',
+      caCertificateId: caId,
+      certificateMode: 'DEFAULT',
+    });
     // The CLI parses the epoch-second numbers and prints them as ISO dates.
     expect(describedDev.json?.['certificateDescription']).toMatchObject({
       validity: { notBefore: '2024-01-01T00:00:00+00:00', notAfter: '2049-12-31T23:59:59+00:00' },
@@ -108,37 +127,71 @@ describe('the AWS CLI against certgate', () => {
     const revoked = await awsIot(harness, ACCOUNT_A, ['update-certificate', '--certificate-id', dev1Id, '--new-status', 'REVOKED']);
     expect(revoked.code).toBe(0);
     expect((await harness.registry.getCertificate(ACCOUNT_A.accountId, dev1Id))?.status).toBe('REVOKED');
-    failedWith(await awsIot(harness, ACCOUNT_A, ['update-certificate', '--certificate-id', dev1Id, '--new-status', 'ACTIVE']), 'CertificateStateException');
+    failedWith(
+      await awsIot(harness, ACCOUNT_A, ['update-certificate', '--certificate-id', dev1Id, '--new-status', 'ACTIVE']),
+      'CertificateStateException',
+    );
 
-    const transfer = await awsIot(harness, ACCOUNT_A, ['transfer-certificate', '--certificate-id', noCaId, '--target-aws-account', ACCOUNT_B.accountId]);
+    const transfer = await awsIot(harness, ACCOUNT_A, [
+      'transfer-certificate',
+      '--certificate-id',
+      noCaId,
+      '--target-aws-account',
+      ACCOUNT_B.accountId,
+    ]);
     // Account B already holds this no-CA certificate, so the transfer conflicts.
     failedWith(transfer, 'TransferConflictException');
   });
 
   it('transfers a certificate between accounts with the CLI', async () => {
-    const reg = await awsIot(harness, ACCOUNT_A, ['register-certificate-without-ca', '--certificate-pem', file('t.pem', makeSelfSigned(50))]);
+    const reg = await awsIot(harness, ACCOUNT_A, [
+      'register-certificate-without-ca',
+      '--certificate-pem',
+      file('t.pem', makeSelfSigned(50)),
+    ]);
     const id = String(reg.json?.['certificateId']);
-    const offer = await awsIot(harness, ACCOUNT_A, ['transfer-certificate', '--certificate-id', id, '--target-aws-account', ACCOUNT_B.accountId, '--transfer-message', 'hello']);
+    const offer = await awsIot(harness, ACCOUNT_A, [
+      'transfer-certificate',
+      '--certificate-id',
+      id,
+      '--target-aws-account',
+      ACCOUNT_B.accountId,
+      '--transfer-message',
+      'hello',
+    ]);
     expect(offer.json).toEqual({ transferredCertificateArn: `arn:aws:iot:us-east-1:${ACCOUNT_B.accountId}:cert/${id}` });
     const [outgoing, incoming] = await Promise.all([
       awsIot(harness, ACCOUNT_A, ['list-outgoing-certificates']),
       awsIot(harness, ACCOUNT_B, ['list-certificates']),
     ]);
-    expect(outgoing.json?.['outgoingCertificates']).toMatchObject([{ certificateId: id, transferredTo: ACCOUNT_B.accountId, transferMessage: 'hello' }]);
+    expect(outgoing.json?.['outgoingCertificates']).toMatchObject([
+      { certificateId: id, transferredTo: ACCOUNT_B.accountId, transferMessage: 'hello' },
+    ]);
     expect(incoming.json?.['certificates']).toContainEqual(expect.objectContaining({ certificateId: id, status: 'PENDING_TRANSFER' }));
     expect((await awsIot(harness, ACCOUNT_B, ['accept-certificate-transfer', '--certificate-id', id, '--set-as-active'])).code).toBe(0);
     const [described, again] = await Promise.all([
       awsIot(harness, ACCOUNT_B, ['describe-certificate', '--certificate-id', id]),
       awsIot(harness, ACCOUNT_B, ['accept-certificate-transfer', '--certificate-id', id]),
     ]);
-    expect(described.json?.['certificateDescription']).toMatchObject({ status: 'ACTIVE', ownedBy: ACCOUNT_B.accountId, previousOwnedBy: ACCOUNT_A.accountId });
+    expect(described.json?.['certificateDescription']).toMatchObject({
+      status: 'ACTIVE',
+      ownedBy: ACCOUNT_B.accountId,
+      previousOwnedBy: ACCOUNT_A.accountId,
+    });
     failedWith(again, 'TransferAlreadyCompletedException');
   });
 
   it('signs ARN paths and principal headers the way the server verifies them', async () => {
-    const reg = await awsIot(harness, ACCOUNT_A, ['register-certificate-without-ca', '--certificate-pem', file('p.pem', makeSelfSigned(60))]);
+    const reg = await awsIot(harness, ACCOUNT_A, [
+      'register-certificate-without-ca',
+      '--certificate-pem',
+      file('p.pem', makeSelfSigned(60)),
+    ]);
     const arn = String(reg.json?.['certificateArn']);
-    expect((await awsIot(harness, ACCOUNT_A, ['create-policy', '--policy-name', 'cli-policy', '--policy-document', '{"Version":"2012-10-17"}'])).code).toBe(0);
+    expect(
+      (await awsIot(harness, ACCOUNT_A, ['create-policy', '--policy-name', 'cli-policy', '--policy-document', '{"Version":"2012-10-17"}']))
+        .code,
+    ).toBe(0);
     const [attach, thing] = await Promise.all([
       awsIot(harness, ACCOUNT_A, ['attach-policy', '--policy-name', 'cli-policy', '--target', arn]),
       awsIot(harness, ACCOUNT_A, ['attach-thing-principal', '--thing-name', 'cli-thing', '--principal', arn]),
@@ -149,7 +202,9 @@ describe('the AWS CLI against certgate', () => {
       awsIot(harness, ACCOUNT_A, ['list-principal-things', '--principal', arn]),
       awsIot(harness, ACCOUNT_A, ['delete-certificate', '--certificate-id', String(reg.json?.['certificateId']), '--force-delete']),
     ]);
-    expect(policies.json?.['policies']).toEqual([{ policyName: 'cli-policy', policyArn: `arn:aws:iot:us-east-1:${ACCOUNT_A.accountId}:policy/cli-policy` }]);
+    expect(policies.json?.['policies']).toEqual([
+      { policyName: 'cli-policy', policyArn: `arn:aws:iot:us-east-1:${ACCOUNT_A.accountId}:policy/cli-policy` },
+    ]);
     expect(things.json?.['things']).toEqual(['cli-thing']);
     failedWith(conflict, 'DeleteConflictException');
   });

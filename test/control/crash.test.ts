@@ -30,7 +30,11 @@ describe('durability under kill -9', () => {
   it('keeps every acknowledged registration after the server is killed mid-burst', async () => {
     const setup = openSqliteRegistry({ path: dbPath, region: REGION });
     await setup.createAccount({ accountId: ACCOUNT_A.accountId, endpointPrefix: ACCOUNT_A.endpointPrefix });
-    await setup.addCredential({ accountId: ACCOUNT_A.accountId, accessKeyId: ACCOUNT_A.accessKeyId, secretAccessKey: ACCOUNT_A.secretAccessKey });
+    await setup.addCredential({
+      accountId: ACCOUNT_A.accountId,
+      accessKeyId: ACCOUNT_A.accessKeyId,
+      secretAccessKey: ACCOUNT_A.secretAccessKey,
+    });
     await setup.close();
 
     const pems = Array.from({ length: 400 }, (_, i) => makeSelfSigned(1000 + i));

@@ -57,14 +57,27 @@ async function call(harness: AdminHarness, account: TestAccount, method: string,
   });
   const headers: Record<string, string> = { host: url.host };
   if (body !== undefined) headers['content-type'] = 'application/pkix-crl';
-  const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: requestPath, query: {}, headers, ...(body ? { body } : {}) });
+  const signed = await signer.sign({
+    method,
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: requestPath,
+    query: {},
+    headers,
+    ...(body ? { body } : {}),
+  });
   const res = await fetch(`${harness.url}${requestPath}`, {
     method,
     headers: Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host')),
     ...(body ? { body: new Blob([new Uint8Array(body)]) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, errorType: res.headers.get('x-amzn-errortype'), json: text === '' ? null : (JSON.parse(text) as Record<string, unknown>) };
+  return {
+    status: res.status,
+    errorType: res.headers.get('x-amzn-errortype'),
+    json: text === '' ? null : (JSON.parse(text) as Record<string, unknown>),
+  };
 }
 
 describe.each(ENGINE_NAMES)('the CRL admin API with the %s engine', (engine) => {
@@ -83,7 +96,10 @@ describe.each(ENGINE_NAMES)('the CRL admin API with the %s engine', (engine) => 
     expect(put.json?.['crl']).toMatchObject({ caCertificateId: ca.id, crlNumber: '7', entries: 3, source: 'UPLOAD' });
     const got = await call(harness, ACCOUNT_A, 'GET', ca.id);
     expect(got.json?.['crl']).toEqual(put.json?.['crl']);
-    expect((await call(harness, ACCOUNT_A, 'PUT', ca.id, crlOf(caId, [1n], 8n))).json?.['crl']).toMatchObject({ crlNumber: '8', entries: 1 });
+    expect((await call(harness, ACCOUNT_A, 'PUT', ca.id, crlOf(caId, [1n], 8n))).json?.['crl']).toMatchObject({
+      crlNumber: '8',
+      entries: 1,
+    });
     expect((await call(harness, ACCOUNT_A, 'DELETE', ca.id)).status).toBe(200);
     expect(await call(harness, ACCOUNT_A, 'GET', ca.id)).toMatchObject({ status: 404, errorType: 'ResourceNotFoundException' });
     expect(await call(harness, ACCOUNT_A, 'DELETE', ca.id)).toMatchObject({ status: 404, errorType: 'ResourceNotFoundException' });
@@ -108,14 +124,19 @@ describe.each(ENGINE_NAMES)('the CRL admin API with the %s engine', (engine) => 
   });
 
   it('scopes CRLs to the caller’s account and refuses unknown CAs and unsigned requests', async () => {
-    expect(await call(harness, ACCOUNT_B, 'PUT', ca.id, crlOf(caId, [], 1n))).toMatchObject({ status: 404, errorType: 'ResourceNotFoundException' });
+    expect(await call(harness, ACCOUNT_B, 'PUT', ca.id, crlOf(caId, [], 1n))).toMatchObject({
+      status: 404,
+      errorType: 'ResourceNotFoundException',
+    });
     expect(await call(harness, ACCOUNT_A, 'PUT', 'ab'.repeat(32), crlOf(caId, [], 1n))).toMatchObject({ status: 404 });
-    const unsigned = await fetch(`${harness.url}/certgate/cas/${ca.id}/crl`, { method: 'PUT', body: new Blob([new Uint8Array(crlOf(caId, [], 1n))]) });
+    const unsigned = await fetch(`${harness.url}/certgate/cas/${ca.id}/crl`, {
+      method: 'PUT',
+      body: new Blob([new Uint8Array(crlOf(caId, [], 1n))]),
+    });
     expect(unsigned.status).toBe(403);
     expect(await harness.registry.getCaCrlMeta(ACCOUNT_A.accountId, ca.id)).toBeNull();
   });
 });
-
 
 describe.each(ENGINE_NAMES)('certgate ca crl with the %s engine', (engine) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-crl-cli-'));

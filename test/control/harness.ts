@@ -48,13 +48,19 @@ export interface AdminHarness {
 }
 
 /** Start a server with accounts A and B. */
-export async function startAdmin(options: { now?: () => number; engine?: EngineName; adminRateLimit?: number } = {}): Promise<AdminHarness> {
+export async function startAdmin(
+  options: { now?: () => number; engine?: EngineName; adminRateLimit?: number } = {},
+): Promise<AdminHarness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-admin-'));
   const dbPath = path.join(dir, 'registry.db');
   const registry = openSqliteRegistry({ path: dbPath, region: REGION });
   for (const account of [ACCOUNT_A, ACCOUNT_B]) {
     await registry.createAccount({ accountId: account.accountId, endpointPrefix: account.endpointPrefix });
-    await registry.addCredential({ accountId: account.accountId, accessKeyId: account.accessKeyId, secretAccessKey: account.secretAccessKey });
+    await registry.addCredential({
+      accountId: account.accountId,
+      accessKeyId: account.accessKeyId,
+      secretAccessKey: account.secretAccessKey,
+    });
   }
   const server = await createAdminServer({
     registry,
@@ -133,7 +139,9 @@ export function awsIot(harness: AdminHarness, account: TestAccount, args: string
 }
 
 /** The AWS error name of a rejected SDK call. */
-export async function sdkError(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string; error: Record<string, unknown> }> {
+export async function sdkError(
+  promise: Promise<unknown>,
+): Promise<{ name: string; status: number | undefined; message: string; error: Record<string, unknown> }> {
   try {
     await promise;
   } catch (err) {
@@ -170,7 +178,6 @@ export class Sha256 {
     this.hash = this.fresh();
   }
 }
-
 
 export interface RawResponse {
   status: number;
@@ -219,5 +226,12 @@ export async function signedFetch(
   } catch {
     json = null;
   }
-  return { status: res.status, errorType: res.headers.get('x-amzn-errortype'), requestId: res.headers.get('x-amzn-requestid'), body, json, headers: res.headers };
+  return {
+    status: res.status,
+    errorType: res.headers.get('x-amzn-errortype'),
+    requestId: res.headers.get('x-amzn-requestid'),
+    body,
+    json,
+    headers: res.headers,
+  };
 }

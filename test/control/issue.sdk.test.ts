@@ -55,11 +55,15 @@ describe.each(ENGINE_NAMES)('certificates issued by certgate through @aws-sdk/cl
     expect(first.certificateId).not.toBe(second.certificateId);
     const cert = new X509Certificate(first.certificatePem ?? '');
     expect(cert.publicKey.export({ type: 'spki', format: 'der' })).toEqual(key.publicKey.export({ type: 'spki', format: 'der' }));
-    expect((await a.send(new DescribeCertificateCommand({ certificateId: second.certificateId }))).certificateDescription?.status).toBe('ACTIVE');
+    expect((await a.send(new DescribeCertificateCommand({ certificateId: second.certificateId }))).certificateDescription?.status).toBe(
+      'ACTIVE',
+    );
   });
 
   it('refuses a CSR for a 1024-bit RSA key, an unparsable CSR and an oversized one', async () => {
-    const weak = await sdkError(a.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: csr([['CN', 'weak']], rsaKey(1024)) })));
+    const weak = await sdkError(
+      a.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: csr([['CN', 'weak']], rsaKey(1024)) })),
+    );
     expect([weak.name, weak.status]).toEqual(['InvalidRequestException', 400]);
     const garbage = await sdkError(a.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: 'not a csr' })));
     expect(garbage.name).toBe('InvalidRequestException');

@@ -45,7 +45,22 @@ keyUsage = critical,keyCertSign,digitalSignature
 
 /** A self-signed certificate with the extensions of section `ext`, for an existing key. */
 function selfSigned(name: string, key: string, ext: string): void {
-  openssl(['req', '-x509', '-config', 'openssl.cnf', '-extensions', ext, '-key', key, '-out', `${name}.pem`, '-days', '30', '-subj', `/CN=${name}/O=operator`]);
+  openssl([
+    'req',
+    '-x509',
+    '-config',
+    'openssl.cnf',
+    '-extensions',
+    ext,
+    '-key',
+    key,
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '30',
+    '-subj',
+    `/CN=${name}/O=operator`,
+  ]);
 }
 
 function makePki(): void {
@@ -54,8 +69,37 @@ function makePki(): void {
   selfSigned('root', 'root.key', 'ca');
   // The installation's issuing CA: an intermediate under the root, RSA key in PKCS#1.
   openssl(['genrsa', '-traditional', '-out', 'intermediate.key', '2048']);
-  openssl(['req', '-new', '-config', 'openssl.cnf', '-key', 'intermediate.key', '-out', 'intermediate.csr', '-subj', '/CN=operator issuing intermediate/O=operator']);
-  openssl(['x509', '-req', '-in', 'intermediate.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-extfile', 'openssl.cnf', '-extensions', 'ca_signed', '-days', '30', '-out', 'intermediate.pem']);
+  openssl([
+    'req',
+    '-new',
+    '-config',
+    'openssl.cnf',
+    '-key',
+    'intermediate.key',
+    '-out',
+    'intermediate.csr',
+    '-subj',
+    '/CN=operator issuing intermediate/O=operator',
+  ]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    'intermediate.csr',
+    '-CA',
+    'root.pem',
+    '-CAkey',
+    'root.key',
+    '-CAcreateserial',
+    '-extfile',
+    'openssl.cnf',
+    '-extensions',
+    'ca_signed',
+    '-days',
+    '30',
+    '-out',
+    'intermediate.pem',
+  ]);
   // Account A's own CA: EC P-256, SEC1 key.
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'tenant.key']);
   selfSigned('tenant', 'tenant.key', 'ca');
@@ -65,7 +109,6 @@ function makePki(): void {
   openssl(['pkcs8', '-topk8', '-in', 'tenant.key', '-v2', 'aes-256-cbc', '-passout', 'pass:secret', '-out', 'tenant.encrypted.key']);
   writeFileSync(file('huge.key'), `${readFileSync(file('tenant.key'), 'utf8')}${'#'.repeat(16_384)}\n`);
 }
-
 
 /** `openssl verify` of `pem` against `trusted`, with `untrusted` intermediates; returns its verdict. */
 function verify(pem: string, trusted: string, untrusted?: string): boolean {
@@ -117,7 +160,10 @@ describe('bring your own issuing CA', () => {
     const installation = await importing('intermediate.pem', 'intermediate.key');
     expect(installation.code).toBe(0);
     const intermediate = new X509Certificate(readFileSync(file('intermediate.pem')));
-    expect(JSON.parse(installation.stdout)).toMatchObject({ scope: 'installation', certificateId: intermediate.fingerprint256.replaceAll(':', '').toLowerCase() });
+    expect(JSON.parse(installation.stdout)).toMatchObject({
+      scope: 'installation',
+      certificateId: intermediate.fingerprint256.replaceAll(':', '').toLowerCase(),
+    });
     const tenant = await importing('tenant.pem', 'tenant.key', '--account', ACCOUNT_A.accountId);
     expect(tenant.code).toBe(0);
     expect(JSON.parse(tenant.stdout)).toMatchObject({ scope: `account ${ACCOUNT_A.accountId}` });
@@ -139,7 +185,10 @@ describe('bring your own issuing CA', () => {
     }
 
     const shown = await certgate(['ca', 'issuing', '--db', harness.dbPath, '--account', ACCOUNT_B.accountId, '--json']);
-    expect(JSON.parse(shown.stdout)).toMatchObject({ scope: 'installation', subject: expect.stringContaining('operator issuing intermediate') });
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      scope: 'installation',
+      subject: expect.stringContaining('operator issuing intermediate'),
+    });
   });
 
   it('stores an imported key encrypted when the registry has a master key', async () => {
@@ -147,8 +196,40 @@ describe('bring your own issuing CA', () => {
     const key = file('master.key');
     writeFileSync(key, randomBytes(32));
     expect((await certgate(['account', 'create', '--db', db, '--account-id', '123412341234', '--master-key-file', key])).code).toBe(0);
-    expect((await certgate(['ca', 'import-issuing', '--db', db, '--cert', file('tenant.pem'), '--key', file('tenant.key'), '--account', '123412341234', '--master-key-file', key])).code).toBe(0);
-    expect((await certgate(['ca', 'import-issuing', '--db', db, '--cert', file('intermediate.pem'), '--key', file('intermediate.key'), '--master-key-file', key])).code).toBe(0);
+    expect(
+      (
+        await certgate([
+          'ca',
+          'import-issuing',
+          '--db',
+          db,
+          '--cert',
+          file('tenant.pem'),
+          '--key',
+          file('tenant.key'),
+          '--account',
+          '123412341234',
+          '--master-key-file',
+          key,
+        ])
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await certgate([
+          'ca',
+          'import-issuing',
+          '--db',
+          db,
+          '--cert',
+          file('intermediate.pem'),
+          '--key',
+          file('intermediate.key'),
+          '--master-key-file',
+          key,
+        ])
+      ).code,
+    ).toBe(0);
     const raw = readFileSync(db);
     // Every base64 line of both keys, in either encoding certgate might store.
     for (const keyFile of ['tenant.key', 'intermediate.key']) {

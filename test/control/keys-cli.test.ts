@@ -5,7 +5,6 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli as certgate } from '../cli/inProcess.js';
 
-
 describe('certgate account key', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-keys-'));
   const db = path.join(dir, 'registry.db');
@@ -13,7 +12,18 @@ describe('certgate account key', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('creates, lists, deactivates and deletes keys, keeping the last active full key', async () => {
-    const created = await certgate(['account', 'create', '--db', db, '--account-id', account, '--access-key-id', 'AKIDFIRSTKEY0000001', '--secret-access-key', 'first-secret-00000001']);
+    const created = await certgate([
+      'account',
+      'create',
+      '--db',
+      db,
+      '--account-id',
+      account,
+      '--access-key-id',
+      'AKIDFIRSTKEY0000001',
+      '--secret-access-key',
+      'first-secret-00000001',
+    ]);
     expect(created.code).toBe(0);
 
     const ro = await certgate(['account', 'key', 'create', '--db', db, '--account', account, '--read-only']);
@@ -22,7 +32,19 @@ describe('certgate account key', () => {
     expect(reader).toMatchObject({ accountId: account, scope: 'READ_ONLY', status: 'ACTIVE' });
     expect(String(reader['secretAccessKey']).length).toBeGreaterThanOrEqual(16);
 
-    const full = await certgate(['account', 'key', 'create', '--db', db, '--account', account, '--access-key-id', 'AKIDSECONDKEY000001', '--secret-access-key', 'second-secret-0000001']);
+    const full = await certgate([
+      'account',
+      'key',
+      'create',
+      '--db',
+      db,
+      '--account',
+      account,
+      '--access-key-id',
+      'AKIDSECONDKEY000001',
+      '--secret-access-key',
+      'second-secret-0000001',
+    ]);
     expect(JSON.parse(full.stdout)).toMatchObject({ accessKeyId: 'AKIDSECONDKEY000001', scope: 'FULL' });
 
     const table = await certgate(['account', 'key', 'list', '--db', db, '--account', account]);
@@ -43,7 +65,9 @@ describe('certgate account key', () => {
     const off = await certgate(['account', 'key', 'deactivate', 'AKIDFIRSTKEY0000001', '--db', db, '--account', account, '--json']);
     expect(off.code).toBe(0);
     expect(JSON.parse(off.stdout)).toMatchObject({ accessKey: { accessKeyId: 'AKIDFIRSTKEY0000001', status: 'INACTIVE' } });
-    expect((await certgate(['account', 'key', 'delete', 'AKIDFIRSTKEY0000001', '--db', db, '--account', account])).stdout).toBe('deleted AKIDFIRSTKEY0000001\n');
+    expect((await certgate(['account', 'key', 'delete', 'AKIDFIRSTKEY0000001', '--db', db, '--account', account])).stdout).toBe(
+      'deleted AKIDFIRSTKEY0000001\n',
+    );
 
     const last = await certgate(['account', 'key', 'delete', 'AKIDSECONDKEY000001', '--db', db, '--account', account]);
     expect(last.code).toBe(3);

@@ -18,7 +18,11 @@ describe('access keys over the admin API', () => {
   });
 
   async function createKey(as: TestAccount, readOnly?: boolean): Promise<TestAccount> {
-    const res = await signedFetch(harness, as, { method: 'POST', path: '/certgate/access-keys', body: JSON.stringify(readOnly === undefined ? {} : { readOnly }) });
+    const res = await signedFetch(harness, as, {
+      method: 'POST',
+      path: '/certgate/access-keys',
+      body: JSON.stringify(readOnly === undefined ? {} : { readOnly }),
+    });
     expect(res.status).toBe(200);
     const key = res.json?.['accessKey'] as Record<string, unknown>;
     expect(key).toMatchObject({ accountId: as.accountId, scope: readOnly ? 'READ_ONLY' : 'FULL', status: 'ACTIVE' });
@@ -32,12 +36,18 @@ describe('access keys over the admin API', () => {
     const reader = await createKey(ACCOUNT_A, true);
     const ro = client(reader);
     expect((await ro.send(new ListCertificatesCommand({}))).certificates).toEqual([]);
-    expect((await ro.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }))).endpointAddress).toContain(ACCOUNT_A.endpointPrefix);
+    expect((await ro.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }))).endpointAddress).toContain(
+      ACCOUNT_A.endpointPrefix,
+    );
 
     const denied = await sdkError(ro.send(new CreatePolicyCommand({ policyName: 'ro-policy', policyDocument: '{}' })));
     expect(denied).toMatchObject({ name: 'AccessDeniedException', status: 403 });
-    expect(denied.message).toBe(`Access key ${reader.accessKeyId} is read-only: it may call List*, Describe* and Get* operations, not CreatePolicy.`);
-    expect((await sdkError(client(ACCOUNT_A).send(new GetPolicyCommand({ policyName: 'ro-policy' })))).name).toBe('ResourceNotFoundException');
+    expect(denied.message).toBe(
+      `Access key ${reader.accessKeyId} is read-only: it may call List*, Describe* and Get* operations, not CreatePolicy.`,
+    );
+    expect((await sdkError(client(ACCOUNT_A).send(new GetPolicyCommand({ policyName: 'ro-policy' })))).name).toBe(
+      'ResourceNotFoundException',
+    );
 
     // It cannot mint itself a full key either.
     const escalate = await signedFetch(harness, reader, { method: 'POST', path: '/certgate/access-keys', body: '{}' });
@@ -49,14 +59,23 @@ describe('access keys over the admin API', () => {
     expect(listed.body).not.toContain(ACCOUNT_A.secretAccessKey);
     expect(listed.body).not.toContain('secretAccessKey');
     const ids = ((listed.json?.['accessKeys'] ?? []) as { accessKeyId: string; scope: string }[]).map((k) => [k.accessKeyId, k.scope]);
-    expect(ids).toEqual(expect.arrayContaining([[ACCOUNT_A.accessKeyId, 'FULL'], [reader.accessKeyId, 'READ_ONLY']]));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        [ACCOUNT_A.accessKeyId, 'FULL'],
+        [reader.accessKeyId, 'READ_ONLY'],
+      ]),
+    );
   });
 
   it('rotates a key: both work, the old one is deactivated, then deleted; the last active full key cannot go', async () => {
     const fresh = await createKey(ACCOUNT_B);
     for (const key of [ACCOUNT_B, fresh]) expect((await client(key).send(new ListCertificatesCommand({}))).certificates).toEqual([]);
 
-    const deactivated = await signedFetch(harness, fresh, { method: 'PATCH', path: `/certgate/access-keys/${ACCOUNT_B.accessKeyId}`, body: '{"status":"INACTIVE"}' });
+    const deactivated = await signedFetch(harness, fresh, {
+      method: 'PATCH',
+      path: `/certgate/access-keys/${ACCOUNT_B.accessKeyId}`,
+      body: '{"status":"INACTIVE"}',
+    });
     expect(deactivated.status).toBe(200);
     expect(deactivated.json?.['accessKey']).toMatchObject({ accessKeyId: ACCOUNT_B.accessKeyId, status: 'INACTIVE' });
     const inactive = await sdkError(client(ACCOUNT_B).send(new ListCertificatesCommand({})));
@@ -70,11 +89,17 @@ describe('access keys over the admin API', () => {
     const last = await signedFetch(harness, fresh, { method: 'DELETE', path: `/certgate/access-keys/${fresh.accessKeyId}` });
     expect(last).toMatchObject({ status: 409, errorType: 'DeleteConflictException' });
     expect(last.json?.['message']).toContain('last active full-access key');
-    const stillLast = await signedFetch(harness, fresh, { method: 'PATCH', path: `/certgate/access-keys/${fresh.accessKeyId}`, body: '{"status":"INACTIVE"}' });
+    const stillLast = await signedFetch(harness, fresh, {
+      method: 'PATCH',
+      path: `/certgate/access-keys/${fresh.accessKeyId}`,
+      body: '{"status":"INACTIVE"}',
+    });
     expect(stillLast).toMatchObject({ status: 409, errorType: 'DeleteConflictException' });
     expect((await client(fresh).send(new ListCertificatesCommand({}))).certificates).toEqual([]);
     // One audit row per call, written with the change (or after the refusal).
-    expect((await harness.registry.listAudit(ACCOUNT_B.accountId, 0, 100)).map((e) => [e.accessKeyId, e.operation, e.resource, e.result])).toEqual([
+    expect(
+      (await harness.registry.listAudit(ACCOUNT_B.accountId, 0, 100)).map((e) => [e.accessKeyId, e.operation, e.resource, e.result]),
+    ).toEqual([
       [ACCOUNT_B.accessKeyId, 'CreateAccessKey', `accessKeyId=${fresh.accessKeyId}`, 'OK'],
       [fresh.accessKeyId, 'UpdateAccessKey', `accessKeyId=${ACCOUNT_B.accessKeyId}`, 'OK'],
       [fresh.accessKeyId, 'DeleteAccessKey', `accessKeyId=${ACCOUNT_B.accessKeyId}`, 'OK'],
@@ -90,7 +115,11 @@ describe('access keys over the admin API', () => {
       { method: 'DELETE', path: `/certgate/access-keys/${other.accessKeyId}` },
     ]) {
       const b = (await harness.registry.listCredentials(ACCOUNT_B.accountId)).find((k) => k.status === 'ACTIVE' && k.scope === 'FULL');
-      const res = await signedFetch(harness, { ...ACCOUNT_B, accessKeyId: b?.accessKeyId ?? '', secretAccessKey: b?.secretAccessKey ?? '' }, req);
+      const res = await signedFetch(
+        harness,
+        { ...ACCOUNT_B, accessKeyId: b?.accessKeyId ?? '', secretAccessKey: b?.secretAccessKey ?? '' },
+        req,
+      );
       expect(res).toMatchObject({ status: 404, errorType: 'ResourceNotFoundException' });
     }
     expect((await harness.registry.getCredential(other.accessKeyId))?.status).toBe('ACTIVE');
@@ -98,7 +127,12 @@ describe('access keys over the admin API', () => {
 
   it('refuses malformed key requests with InvalidRequestException', async () => {
     const cases = [
-      { method: 'PATCH', path: `/certgate/access-keys/${ACCOUNT_A.accessKeyId}`, body: '{"status":"BOGUS"}', message: 'status must be one of ACTIVE, INACTIVE' },
+      {
+        method: 'PATCH',
+        path: `/certgate/access-keys/${ACCOUNT_A.accessKeyId}`,
+        body: '{"status":"BOGUS"}',
+        message: 'status must be one of ACTIVE, INACTIVE',
+      },
       { method: 'PATCH', path: `/certgate/access-keys/${ACCOUNT_A.accessKeyId}`, body: '{}', message: 'status is required' },
       { method: 'DELETE', path: '/certgate/access-keys/short', message: 'accessKeyId must be 16-128' },
       { method: 'POST', path: '/certgate/access-keys', body: '{"readOnly":"yes"}', message: 'readOnly must be a boolean' },
@@ -112,7 +146,12 @@ describe('access keys over the admin API', () => {
   });
 
   it('keeps refusing a key that never existed', async () => {
-    const ghost = new IoTClient({ region: REGION, endpoint: harness.url, credentials: { accessKeyId: 'AKIAGHOST0000000000', secretAccessKey: 'ghost-secret-000000' }, maxAttempts: 1 });
+    const ghost = new IoTClient({
+      region: REGION,
+      endpoint: harness.url,
+      credentials: { accessKeyId: 'AKIAGHOST0000000000', secretAccessKey: 'ghost-secret-000000' },
+      maxAttempts: 1,
+    });
     expect((await sdkError(ghost.send(new ListCertificatesCommand({})))).name).toBe('UnrecognizedClientException');
     ghost.destroy();
   });

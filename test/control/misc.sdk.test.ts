@@ -48,9 +48,17 @@ describe('endpoints, policies and the event feed', () => {
   it('stores policies and their targets, including the deprecated principal-policy calls', async () => {
     const { certificateArn = '' } = await a.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(1) }));
     const created = await a.send(new CreatePolicyCommand({ policyName: 'telemetry', policyDocument: '{"Version":"2012-10-17"}' }));
-    expect(created).toMatchObject({ policyName: 'telemetry', policyArn: `arn:aws:iot:us-east-1:${ACCOUNT_A.accountId}:policy/telemetry`, policyVersionId: '1' });
-    expect((await sdkError(a.send(new CreatePolicyCommand({ policyName: 'telemetry', policyDocument: '{}' })))).name).toBe('ResourceAlreadyExistsException');
-    expect((await sdkError(a.send(new CreatePolicyCommand({ policyName: 'bad', policyDocument: 'not json' })))).name).toBe('MalformedPolicyException');
+    expect(created).toMatchObject({
+      policyName: 'telemetry',
+      policyArn: `arn:aws:iot:us-east-1:${ACCOUNT_A.accountId}:policy/telemetry`,
+      policyVersionId: '1',
+    });
+    expect((await sdkError(a.send(new CreatePolicyCommand({ policyName: 'telemetry', policyDocument: '{}' })))).name).toBe(
+      'ResourceAlreadyExistsException',
+    );
+    expect((await sdkError(a.send(new CreatePolicyCommand({ policyName: 'bad', policyDocument: 'not json' })))).name).toBe(
+      'MalformedPolicyException',
+    );
     const got = await a.send(new GetPolicyCommand({ policyName: 'telemetry' }));
     expect(got).toMatchObject({ policyDocument: '{"Version":"2012-10-17"}', defaultVersionId: '1' });
     expect(got.creationDate).toBeInstanceOf(Date);
@@ -61,7 +69,9 @@ describe('endpoints, policies and the event feed', () => {
     expect([inUse.name, inUse.status]).toEqual(['DeleteConflictException', 409]);
     await a.send(new DetachPolicyCommand({ policyName: 'telemetry', target: certificateArn }));
     await a.send(new AttachPrincipalPolicyCommand({ policyName: 'telemetry', principal: certificateArn }));
-    expect((await a.send(new ListAttachedPoliciesCommand({ target: certificateArn }))).policies?.map((p) => p.policyName)).toEqual(['telemetry']);
+    expect((await a.send(new ListAttachedPoliciesCommand({ target: certificateArn }))).policies?.map((p) => p.policyName)).toEqual([
+      'telemetry',
+    ]);
     await a.send(new DetachPrincipalPolicyCommand({ policyName: 'telemetry', principal: certificateArn }));
     expect((await a.send(new ListAttachedPoliciesCommand({ target: certificateArn }))).policies).toEqual([]);
     await a.send(new DeletePolicyCommand({ policyName: 'telemetry' }));
@@ -105,7 +115,11 @@ describe('endpoints, policies and the event feed', () => {
     const all = await signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certgate/events' });
     expect(all.status).toBe(200);
     expect(((all.json?.['events'] ?? []) as { payload: unknown }[]).map((e) => e.payload)).toEqual([{ n: 1 }, { n: 2 }]);
-    const after = await signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certgate/events', query: { afterSequence: String(first.sequence), maxResults: '10' } });
+    const after = await signedFetch(harness, ACCOUNT_A, {
+      method: 'GET',
+      path: '/certgate/events',
+      query: { afterSequence: String(first.sequence), maxResults: '10' },
+    });
     expect(((after.json?.['events'] ?? []) as { payload: unknown }[]).map((e) => e.payload)).toEqual([{ n: 2 }]);
     expect(after.json?.['nextSequence']).toBeGreaterThan(first.sequence);
     const bad = await signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certgate/events', query: { maxResults: '0' } });

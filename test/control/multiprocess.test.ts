@@ -40,7 +40,11 @@ describe('two server processes sharing one registry file', () => {
     const setup = openSqliteRegistry({ path: dbPath, region: REGION });
     for (const account of [ACCOUNT_A, ACCOUNT_B]) {
       await setup.createAccount({ accountId: account.accountId, endpointPrefix: account.endpointPrefix });
-      await setup.addCredential({ accountId: account.accountId, accessKeyId: account.accessKeyId, secretAccessKey: account.secretAccessKey });
+      await setup.addCredential({
+        accountId: account.accountId,
+        accessKeyId: account.accessKeyId,
+        secretAccessKey: account.secretAccessKey,
+      });
     }
     await setup.close();
     [one, two] = await Promise.all([startChild(dbPath), startChild(dbPath)]);
@@ -60,7 +64,9 @@ describe('two server processes sharing one registry file', () => {
   it('shows a status change made through one process to the very next read through the other', async () => {
     const writer = via(one, ACCOUNT_A);
     const reader = via(two, ACCOUNT_A);
-    const { certificateId } = await writer.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(1), status: 'ACTIVE' }));
+    const { certificateId } = await writer.send(
+      new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(1), status: 'ACTIVE' }),
+    );
     for (const status of ['INACTIVE', 'ACTIVE', 'REVOKED'] as const) {
       await writer.send(new UpdateCertificateCommand({ certificateId, newStatus: status }));
       expect((await reader.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription?.status).toBe(status);
@@ -73,8 +79,18 @@ describe('two server processes sharing one registry file', () => {
     const b = via(two, ACCOUNT_B);
     const [codeA, codeB] = await Promise.all([a.send(new GetRegistrationCodeCommand({})), b.send(new GetRegistrationCodeCommand({}))]);
     const results = await Promise.allSettled([
-      a.send(new RegisterCACertificateCommand({ caCertificate: ca.pem, verificationCertificate: makeVerification(ca, codeA.registrationCode ?? '') })),
-      b.send(new RegisterCACertificateCommand({ caCertificate: ca.pem, verificationCertificate: makeVerification(ca, codeB.registrationCode ?? '') })),
+      a.send(
+        new RegisterCACertificateCommand({
+          caCertificate: ca.pem,
+          verificationCertificate: makeVerification(ca, codeA.registrationCode ?? ''),
+        }),
+      ),
+      b.send(
+        new RegisterCACertificateCommand({
+          caCertificate: ca.pem,
+          verificationCertificate: makeVerification(ca, codeB.registrationCode ?? ''),
+        }),
+      ),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const rejected = results.find((r) => r.status === 'rejected');
@@ -85,7 +101,9 @@ describe('two server processes sharing one registry file', () => {
     const pem = makeSelfSigned(2);
     const a1 = via(one, ACCOUNT_A);
     const a2 = via(two, ACCOUNT_A);
-    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => (i % 2 ? a1 : a2).send(new RegisterCertificateWithoutCACommand({ certificatePem: pem }))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => (i % 2 ? a1 : a2).send(new RegisterCertificateWithoutCACommand({ certificatePem: pem }))),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 });

@@ -8,7 +8,6 @@ import { runCli as certgate } from '../cli/inProcess.js';
 import { openSqliteRegistry } from '../../ts/registry/sqlite/registry.js';
 import { makeCa, makeDevice, makeVerification } from './pki-fixtures.js';
 
-
 describe('certgate operator commands', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-operator-'));
   const db = path.join(dir, 'registry.db');
@@ -23,12 +22,29 @@ describe('certgate operator commands', () => {
 
   it('creates accounts with given or generated credentials and prints them as JSON', async () => {
     const given = await certgate([
-      'account', 'create', '--db', db, '--account-id', account, '--access-key-id', 'AKIDOPERATOR0000001', '--secret-access-key', 'operator-secret-0000001',
-      '--region', 'eu-west-1', '--endpoint-domain', 'iot.example.net',
+      'account',
+      'create',
+      '--db',
+      db,
+      '--account-id',
+      account,
+      '--access-key-id',
+      'AKIDOPERATOR0000001',
+      '--secret-access-key',
+      'operator-secret-0000001',
+      '--region',
+      'eu-west-1',
+      '--endpoint-domain',
+      'iot.example.net',
     ]);
     expect(given.code).toBe(0);
     const first = JSON.parse(given.stdout) as Record<string, string>;
-    expect(first).toMatchObject({ accountId: account, accessKeyId: 'AKIDOPERATOR0000001', secretAccessKey: 'operator-secret-0000001', region: 'eu-west-1' });
+    expect(first).toMatchObject({
+      accountId: account,
+      accessKeyId: 'AKIDOPERATOR0000001',
+      secretAccessKey: 'operator-secret-0000001',
+      region: 'eu-west-1',
+    });
     expect(first['endpoint']).toBe(`${first['endpointPrefix']}-ats.iot.eu-west-1.iot.example.net`);
     const generated = await certgate(['account', 'create'], { CERTGATE_DB: db });
     const created = JSON.parse(generated.stdout) as Record<string, string>;
@@ -71,11 +87,30 @@ describe('certgate operator commands', () => {
     const code = (await certgate(['ca', 'registration-code', '--db', db, '--account', account])).stdout.trim();
     expect(code).toMatch(/^[0-9a-f]{64}$/);
     const caRun = await certgate([
-      'ca', 'register', file('ca.pem', ca.pem), '--verification-cert', file('ver.pem', makeVerification(ca, code)), '--set-as-active', '--db', db, '--account', account,
+      'ca',
+      'register',
+      file('ca.pem', ca.pem),
+      '--verification-cert',
+      file('ver.pem', makeVerification(ca, code)),
+      '--set-as-active',
+      '--db',
+      db,
+      '--account',
+      account,
     ]);
     expect(caRun.code).toBe(0);
     const caId = caRun.stdout.trim();
-    const dev = await certgate(['cert', 'register', file('dev.pem', makeDevice(ca, 1)), '--status', 'ACTIVE', '--db', db, '--account', account]);
+    const dev = await certgate([
+      'cert',
+      'register',
+      file('dev.pem', makeDevice(ca, 1)),
+      '--status',
+      'ACTIVE',
+      '--db',
+      db,
+      '--account',
+      account,
+    ]);
     const devId = dev.stdout.trim();
     expect(devId).toMatch(/^[0-9a-f]{64}$/);
     const listed = await certgate(['cert', 'list', '--ca', caId, '--db', db, '--account', account]);
@@ -105,14 +140,26 @@ describe('certgate operator commands', () => {
   });
 
   it("refuses another account's endpoint (any form, case or trailing dot) as a custom domain (issue 14, defect 1)", async () => {
-    const listed = JSON.parse((await certgate(['account', 'list', '--db', db, '--json'])).stdout) as { accounts: { accountId: string; endpoint: string; endpointPrefix: string }[] };
+    const listed = JSON.parse((await certgate(['account', 'list', '--db', db, '--json'])).stdout) as {
+      accounts: { accountId: string; endpoint: string; endpointPrefix: string }[];
+    };
     const victim = listed.accounts.find((a) => a.accountId === account);
     const other = listed.accounts.find((a) => a.accountId !== account);
     if (!victim || !other) throw new Error('expected two accounts');
     const apex = 'iot.eu-west-1.iot.example.net';
-    for (const name of [victim.endpoint, `${victim.endpointPrefix}.${apex}`, `${victim.endpointPrefix}.jobs.${apex}`, `${victim.endpoint.toUpperCase()}.`]) {
+    for (const name of [
+      victim.endpoint,
+      `${victim.endpointPrefix}.${apex}`,
+      `${victim.endpointPrefix}.jobs.${apex}`,
+      `${victim.endpoint.toUpperCase()}.`,
+    ]) {
       const run = await certgate(['account', 'add-domain', name, '--db', db, '--account', other.accountId]);
-      expect([run.code, run.stderr]).toEqual([3, expect.stringContaining(`InvalidRequestException: The domain ${name.toLowerCase().replace(/\.$/, '')} is inside this installation's endpoint namespace`)]);
+      expect([run.code, run.stderr]).toEqual([
+        3,
+        expect.stringContaining(
+          `InvalidRequestException: The domain ${name.toLowerCase().replace(/\.$/, '')} is inside this installation's endpoint namespace`,
+        ),
+      ]);
     }
     const registry = openSqliteRegistry({ path: db });
     expect(await registry.listDomains(other.accountId)).toEqual([]);
@@ -130,10 +177,31 @@ describe('certgate operator commands', () => {
 
   it('issues a certificate for a CSR: JSON by default, the id with --out, never over an existing file', async () => {
     const csr = path.join(dir, 'device.csr');
-    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'device.key'), '-out', csr, '-subj', '/CN=csr-device'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        path.join(dir, 'device.key'),
+        '-out',
+        csr,
+        '-subj',
+        '/CN=csr-device',
+      ],
+      { stdio: 'ignore' },
+    );
     const json = await certgate(['cert', 'create-from-csr', csr, '--db', db, '--account', account]);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ certificateId: expect.stringMatching(/^[0-9a-f]{64}$/), certificatePem: expect.stringContaining('BEGIN CERTIFICATE') });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      certificateId: expect.stringMatching(/^[0-9a-f]{64}$/),
+      certificatePem: expect.stringContaining('BEGIN CERTIFICATE'),
+    });
     const pem = path.join(dir, 'issued.pem');
     const quiet = await certgate(['cert', 'create-from-csr', csr, '--out', pem, '--db', db, '--account', account]);
     expect(quiet.code).toBe(0);

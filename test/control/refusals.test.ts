@@ -28,10 +28,16 @@ describe('the registry refusal catalogue (ts/control/refusals.ts)', () => {
   it('words a refusal from its details, and names the conflicting resource', () => {
     const error = new RegistryError('ALREADY_EXISTS', 'CERTIFICATE_EXISTS', { resourceId: 'abc' });
     const aws = fromRegistryError(error, (id) => `arn:aws:iot:us-east-1:111111111111:cert/${id}`);
-    expect(aws).toMatchObject({ errorType: 'ResourceAlreadyExistsException', message: 'The certificate is already provisioned or registered' });
+    expect(aws).toMatchObject({
+      errorType: 'ResourceAlreadyExistsException',
+      message: 'The certificate is already provisioned or registered',
+    });
     expect(aws.extra).toEqual({ resourceId: 'abc', resourceArn: 'arn:aws:iot:us-east-1:111111111111:cert/abc' });
     const state = fromRegistryError(new RegistryError('STATE', 'CERTIFICATE_STATUS', { status: 'REVOKED', to: 'ACTIVE' }));
-    expect(state).toMatchObject({ errorType: 'CertificateStateException', message: 'The certificate is REVOKED and cannot be set to ACTIVE.' });
+    expect(state).toMatchObject({
+      errorType: 'CertificateStateException',
+      message: 'The certificate is REVOKED and cannot be set to ACTIVE.',
+    });
     expect(error.message).toBe('CERTIFICATE_EXISTS (resourceId=abc)');
   });
 

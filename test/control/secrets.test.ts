@@ -23,7 +23,6 @@ import { certificate, identity, type Cert } from '../authz/pki.js';
 import { CREDENTIALS_A, SNI_A, createWorld, type World } from '../authz/world.js';
 import { testNode } from '../ingress/node.js';
 
-
 const ACCOUNT = '123456789012';
 const ACCESS_KEY = 'AKIDSECRETSTEST00001';
 const SECRET = 'secrets-test-secret-key-0000000001';
@@ -34,11 +33,21 @@ async function listen(server: http.Server): Promise<string> {
 }
 
 function client(endpoint: string): IoTClient {
-  return new IoTClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET }, maxAttempts: 1 });
+  return new IoTClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET },
+    maxAttempts: 1,
+  });
 }
 
 function nodeClient(node: RunningNode): IoTClient {
-  return new IoTClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${node.ports.admin}`, credentials: CREDENTIALS_A, maxAttempts: 1 });
+  return new IoTClient({
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${node.ports.admin}`,
+    credentials: CREDENTIALS_A,
+    maxAttempts: 1,
+  });
 }
 
 describe('secrets at rest through the CLI and the admin API', () => {
@@ -51,7 +60,18 @@ describe('secrets at rest through the CLI and the admin API', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('creates a clear registry, then encrypts it in place with `registry encrypt`', async () => {
-    const created = await certgate(['account', 'create', '--db', db, '--account-id', ACCOUNT, '--access-key-id', ACCESS_KEY, '--secret-access-key', SECRET]);
+    const created = await certgate([
+      'account',
+      'create',
+      '--db',
+      db,
+      '--account-id',
+      ACCOUNT,
+      '--access-key-id',
+      ACCESS_KEY,
+      '--secret-access-key',
+      SECRET,
+    ]);
     expect(created.code).toBe(0);
     expect(readFileSync(db).includes(SECRET)).toBe(true);
     expect(JSON.parse((await certgate(['registry', 'secrets', '--db', db, '--json'])).stdout)).toEqual({ encrypted: false, keyId: null });
@@ -71,7 +91,9 @@ describe('secrets at rest through the CLI and the admin API', () => {
   it('refuses commands that need a secret without the key, naming the option; others still work', async () => {
     const refused = await certgate(['account', 'add-credential', '--db', db]);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toContain("ServiceUnavailableException: The registry's secrets are encrypted and no master key was given: pass --master-key-file FILE");
+    expect(refused.stderr).toContain(
+      "ServiceUnavailableException: The registry's secrets are encrypted and no master key was given: pass --master-key-file FILE",
+    );
     const added = await certgate(['account', 'add-credential', '--db', db, '--master-key-file', keyFile]);
     expect(added.code).toBe(0);
     const { secretAccessKey } = JSON.parse(added.stdout) as { secretAccessKey: string };
@@ -132,7 +154,17 @@ describe('secrets at rest through the CLI and the admin API', () => {
   });
 
   it('rotates the master key: the new key works, the old one is refused', async () => {
-    const rotated = await certgate(['registry', 'rotate-master-key', '--db', db, '--old-key-file', keyFile, '--new-key-file', newKeyFile, '--json']);
+    const rotated = await certgate([
+      'registry',
+      'rotate-master-key',
+      '--db',
+      db,
+      '--old-key-file',
+      keyFile,
+      '--new-key-file',
+      newKeyFile,
+      '--json',
+    ]);
     expect(rotated.code).toBe(0);
     expect(JSON.parse(rotated.stdout)).toMatchObject({ secrets: 3, keyId: readMasterKeyFile(newKeyFile).id });
     expect((await certgate(['account', 'add-credential', '--db', db, '--master-key-file', newKeyFile])).code).toBe(0);
@@ -167,7 +199,10 @@ describe('certgate serve on an encrypted registry', () => {
   });
 
   const authorize = async (node: RunningNode) => {
-    const res = await request(`http://127.0.0.1:${node.ports.authz}/v1/authorize`, { method: 'POST', body: JSON.stringify({ sni: SNI_A, certChain: [leaf.pem] }) });
+    const res = await request(`http://127.0.0.1:${node.ports.authz}/v1/authorize`, {
+      method: 'POST',
+      body: JSON.stringify({ sni: SNI_A, certChain: [leaf.pem] }),
+    });
     return ((await res.body.json()) as { reason: string }).reason;
   };
 

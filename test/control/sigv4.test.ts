@@ -8,7 +8,13 @@ import { ACCOUNT_A, REGION, sdkError, Sha256, startAdmin, type AdminHarness } fr
 describe('SigV4 canonical form', () => {
   it('reproduces the botocore test vector of the spec', () => {
     const signature = computeSignature(
-      { method: 'GET', rawPath: `/certificates/${'d'.repeat(64)}`, rawQuery: '', headers: { host: '127.0.0.1:18080', 'x-amz-date': '20261127T092703Z' }, body: Buffer.alloc(0) },
+      {
+        method: 'GET',
+        rawPath: `/certificates/${'d'.repeat(64)}`,
+        rawQuery: '',
+        headers: { host: '127.0.0.1:18080', 'x-amz-date': '20261127T092703Z' },
+        body: Buffer.alloc(0),
+      },
       'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
       { date: '20261127', region: 'us-east-1', service: 'iot' },
       ['host', 'x-amz-date'],
@@ -29,14 +35,28 @@ describe('SigV4 canonical form', () => {
   });
 
   it('refuses a body whose hash differs from the signed x-amz-content-sha256', async () => {
-    const headers = { host: 'h', 'x-amz-date': '20261127T092703Z', 'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' };
+    const headers = {
+      host: 'h',
+      'x-amz-date': '20261127T092703Z',
+      'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    };
     const signed = { method: 'POST', rawPath: '/certificate/register-no-ca', rawQuery: '', headers, body: Buffer.alloc(0) };
-    const signature = computeSignature(signed, 'secret', { date: '20261127', region: 'us-east-1', service: 'iot' }, ['host', 'x-amz-content-sha256', 'x-amz-date'], '20261127T092703Z');
+    const signature = computeSignature(
+      signed,
+      'secret',
+      { date: '20261127', region: 'us-east-1', service: 'iot' },
+      ['host', 'x-amz-content-sha256', 'x-amz-date'],
+      '20261127T092703Z',
+    );
     const authorization = `AWS4-HMAC-SHA256 Credential=AK/20261127/us-east-1/iot/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${signature}`;
     const at = Date.UTC(2026, 10, 27, 9, 27, 3);
     const honest = await verifySigV4({ ...signed, headers: { ...headers, authorization } }, async () => 'secret', at);
     expect(honest.ok).toBe(true);
-    const swapped = await verifySigV4({ ...signed, headers: { ...headers, authorization }, body: Buffer.from('{"certificatePem":"x"}') }, async () => 'secret', at);
+    const swapped = await verifySigV4(
+      { ...signed, headers: { ...headers, authorization }, body: Buffer.from('{"certificatePem":"x"}') },
+      async () => 'secret',
+      at,
+    );
     expect(swapped).toMatchObject({ ok: false, errorType: 'InvalidSignatureException' });
   });
 
@@ -65,25 +85,38 @@ describe('SigV4 at the admin API', () => {
       sha256: Sha256,
     });
     const signed = await signer.sign(
-      { method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: opts.path ?? '/registrationcode', headers: { host: url.host }, query: {} },
+      {
+        method: 'GET',
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: opts.path ?? '/registrationcode',
+        headers: { host: url.host },
+        query: {},
+      },
       opts.date ? { signingDate: opts.date } : {},
     );
-    return new Promise<{ status: number; errorType: string | undefined; requestId: string | undefined; body: string }>((resolve, reject) => {
-      const req = request({ host: url.hostname, port: url.port, method: 'GET', path: opts.path ?? '/registrationcode', headers: signed.headers }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            errorType: res.headers['x-amzn-errortype'] as string | undefined,
-            requestId: res.headers['x-amzn-requestid'] as string | undefined,
-            body,
-          }),
+    return new Promise<{ status: number; errorType: string | undefined; requestId: string | undefined; body: string }>(
+      (resolve, reject) => {
+        const req = request(
+          { host: url.hostname, port: url.port, method: 'GET', path: opts.path ?? '/registrationcode', headers: signed.headers },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                errorType: res.headers['x-amzn-errortype'] as string | undefined,
+                requestId: res.headers['x-amzn-requestid'] as string | undefined,
+                body,
+              }),
+            );
+          },
         );
-      });
-      req.on('error', reject);
-      req.end();
-    });
+        req.on('error', reject);
+        req.end();
+      },
+    );
   }
 
   it('accepts both the iot and the execute-api signing names', async () => {

@@ -68,7 +68,10 @@ describe('tenancy: endpoints, squatting and EKU through the real SDK and CLI', (
       expect((await signedFetch(harness, ACCOUNT_A, { method: 'PUT', path: `/certgate/domains/${ats}` })).status).toBe(400);
 
       expect(await authorizer.authorize(ats, [device])).toMatchObject({ allow: true, accountId: ACCOUNT_A.accountId, certificateId });
-      expect(await authorizer.authorize(`${ats.toUpperCase()}.`, [intruder])).toMatchObject({ allow: false, reason: 'CERTIFICATE_NOT_REGISTERED' });
+      expect(await authorizer.authorize(`${ats.toUpperCase()}.`, [intruder])).toMatchObject({
+        allow: false,
+        reason: 'CERTIFICATE_NOT_REGISTERED',
+      });
       // Names outside the namespace are still custom domains.
       const own = await signedFetch(harness, ACCOUNT_B, { method: 'PUT', path: '/certgate/domains/devices.b.example.' });
       expect([own.status, own.json]).toEqual([200, { domainName: 'devices.b.example' }]);
@@ -82,7 +85,13 @@ describe('tenancy: endpoints, squatting and EKU through the real SDK and CLI', (
     beforeAll(async () => {
       ca = makeCa('Squatted Fleet CA');
       const { registrationCode = '' } = await a.send(new GetRegistrationCodeCommand({}));
-      await a.send(new RegisterCACertificateCommand({ caCertificate: ca.pem, verificationCertificate: makeVerification(ca, registrationCode), setAsActive: true }));
+      await a.send(
+        new RegisterCACertificateCommand({
+          caCertificate: ca.pem,
+          verificationCertificate: makeVerification(ca, registrationCode),
+          setAsActive: true,
+        }),
+      );
     });
 
     it("lets A register and connect its device after B registered A's CA (SNI_ONLY) and that device, from public material", async () => {
@@ -98,7 +107,11 @@ describe('tenancy: endpoints, squatting and EKU through the real SDK and CLI', (
         [ACCOUNT_B.accountId, 'SNI_ONLY'],
       ]);
       const ats = await endpoint(a, 'iot:Data-ATS');
-      expect(await authorizer.authorize(ats, [device])).toMatchObject({ allow: true, accountId: ACCOUNT_A.accountId, certificateMode: 'DEFAULT' });
+      expect(await authorizer.authorize(ats, [device])).toMatchObject({
+        allow: true,
+        accountId: ACCOUNT_A.accountId,
+        certificateMode: 'DEFAULT',
+      });
       // Without SNI the one DEFAULT registration answers; B's SNI_ONLY one needs B's SNI.
       expect(await authorizer.authorize(null, [device])).toMatchObject({ allow: true, accountId: ACCOUNT_A.accountId });
     });
@@ -124,7 +137,13 @@ describe('tenancy: endpoints, squatting and EKU through the real SDK and CLI', (
       a = harness.client(ACCOUNT_A);
       ca = makeCa('EKU Fleet CA');
       const { registrationCode = '' } = await a.send(new GetRegistrationCodeCommand({}));
-      await a.send(new RegisterCACertificateCommand({ caCertificate: ca.pem, verificationCertificate: makeVerification(ca, registrationCode), setAsActive: true }));
+      await a.send(
+        new RegisterCACertificateCommand({
+          caCertificate: ca.pem,
+          verificationCertificate: makeVerification(ca, registrationCode),
+          setAsActive: true,
+        }),
+      );
     });
 
     it('refuses a serverAuth-only certificate with and without CA, and registers clientAuth ones', async () => {
@@ -132,7 +151,9 @@ describe('tenancy: endpoints, squatting and EKU through the real SDK and CLI', (
       const withCa = await sdkError(a.send(new RegisterCertificateCommand({ certificatePem: serverOnly })));
       expect([withCa.name, withCa.status]).toEqual(['CertificateValidationException', 400]);
       expect(withCa.message).toMatch(/extendedKeyUsage \(serverAuth\) does not include clientAuth/);
-      const noCa = await sdkError(a.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(902, undefined, ['serverAuth']) })));
+      const noCa = await sdkError(
+        a.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(902, undefined, ['serverAuth']) })),
+      );
       expect(noCa.name).toBe('CertificateValidationException');
       await a.send(new RegisterCertificateCommand({ certificatePem: makeDevice(ca, 903, undefined, ['serverAuth', 'clientAuth']) }));
       await a.send(new RegisterCertificateWithoutCACommand({ certificatePem: makeSelfSigned(904, undefined, ['clientAuth']) }));

@@ -43,7 +43,9 @@ describe('ThrottlingException over the admin API', () => {
   });
 
   it('answers a burst beyond the limit with 429 ThrottlingException and Retry-After, for that key only', async () => {
-    const burst = await Promise.all(Array.from({ length: 12 }, () => signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certificates' })));
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, () => signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certificates' })),
+    );
     const throttled = burst.filter((r) => r.status === 429);
     const served = burst.filter((r) => r.status === 200);
     expect(served.length).toBeGreaterThanOrEqual(4);
@@ -57,7 +59,6 @@ describe('ThrottlingException over the admin API', () => {
     // Another key is not affected by A's burst.
     expect((await signedFetch(harness, ACCOUNT_B, { method: 'GET', path: '/certificates' })).status).toBe(200);
   });
-
 });
 
 describe('@aws-sdk/client-iot against a throttling server', () => {
@@ -71,7 +72,9 @@ describe('@aws-sdk/client-iot against a throttling server', () => {
       // The SDK's first call in a process loads its middleware; do that on B's bucket.
       const warm = harness.client(ACCOUNT_B);
       await warm.send(new ListCertificatesCommand({}));
-      const drain = await Promise.all(Array.from({ length: 3 }, () => signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certificates' })));
+      const drain = await Promise.all(
+        Array.from({ length: 3 }, () => signedFetch(harness, ACCOUNT_A, { method: 'GET', path: '/certificates' })),
+      );
       expect(drain.filter((r) => r.status === 200)).toHaveLength(1);
       expect(drain.filter((r) => r.status === 429)).toHaveLength(2);
       const refused = await sdkError(once.send(new ListCertificatesCommand({})));

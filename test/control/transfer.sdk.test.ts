@@ -48,7 +48,9 @@ describe('certificate transfer between two accounts through @aws-sdk/client-iot'
     expect([attached.name, attached.status]).toEqual(['TransferConflictException', 409]);
     await a.send(new DetachPolicyCommand({ policyName: 'p', target: certificateArn }));
 
-    const offer = await a.send(new TransferCertificateCommand({ certificateId, targetAwsAccount: ACCOUNT_B.accountId, transferMessage: 'yours now' }));
+    const offer = await a.send(
+      new TransferCertificateCommand({ certificateId, targetAwsAccount: ACCOUNT_B.accountId, transferMessage: 'yours now' }),
+    );
     expect(offer.transferredCertificateArn).toBe(`arn:aws:iot:us-east-1:${ACCOUNT_B.accountId}:cert/${certificateId}`);
     const outgoing = await a.send(new ListOutgoingCertificatesCommand({}));
     expect(outgoing.outgoingCertificates).toMatchObject([
@@ -56,17 +58,24 @@ describe('certificate transfer between two accounts through @aws-sdk/client-iot'
     ]);
     expect(outgoing.outgoingCertificates?.[0]?.transferDate).toBeInstanceOf(Date);
     const incoming = await b.send(new ListCertificatesCommand({}));
-    expect(incoming.certificates).toMatchObject([{ certificateId, status: 'PENDING_TRANSFER', certificateArn: offer.transferredCertificateArn }]);
+    expect(incoming.certificates).toMatchObject([
+      { certificateId, status: 'PENDING_TRANSFER', certificateArn: offer.transferredCertificateArn },
+    ]);
     const pendingDelete = await sdkError(a.send(new DeleteCertificateCommand({ certificateId })));
     expect([pendingDelete.name, pendingDelete.status]).toEqual(['CertificateStateException', 406]);
     expect((await b.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription?.status).toBe('PENDING_TRANSFER');
-    expect((await harness.registry.getCertificate(ACCOUNT_B.accountId, certificateId))).toBeNull();
+    expect(await harness.registry.getCertificate(ACCOUNT_B.accountId, certificateId)).toBeNull();
 
     const bySource = await sdkError(a.send(new AcceptCertificateTransferCommand({ certificateId })));
     expect(bySource.name).toBe('ResourceNotFoundException');
     await b.send(new AcceptCertificateTransferCommand({ certificateId, setAsActive: true }));
     const d = (await b.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription;
-    expect(d).toMatchObject({ status: 'ACTIVE', ownedBy: ACCOUNT_B.accountId, previousOwnedBy: ACCOUNT_A.accountId, transferData: { transferMessage: 'yours now' } });
+    expect(d).toMatchObject({
+      status: 'ACTIVE',
+      ownedBy: ACCOUNT_B.accountId,
+      previousOwnedBy: ACCOUNT_A.accountId,
+      transferData: { transferMessage: 'yours now' },
+    });
     expect(d?.transferData?.acceptDate).toBeInstanceOf(Date);
     expect((await harness.registry.getCertificate(ACCOUNT_B.accountId, certificateId))?.status).toBe('ACTIVE');
     expect((await sdkError(a.send(new DescribeCertificateCommand({ certificateId })))).name).toBe('ResourceNotFoundException');
@@ -104,11 +113,15 @@ describe('certificate transfer between two accounts through @aws-sdk/client-iot'
   it('refuses to transfer a REVOKED certificate or one attached to a thing', async () => {
     const revoked = await registerInA(5);
     await a.send(new UpdateCertificateCommand({ certificateId: revoked.certificateId, newStatus: 'REVOKED' }));
-    const state = await sdkError(a.send(new TransferCertificateCommand({ certificateId: revoked.certificateId, targetAwsAccount: ACCOUNT_B.accountId })));
+    const state = await sdkError(
+      a.send(new TransferCertificateCommand({ certificateId: revoked.certificateId, targetAwsAccount: ACCOUNT_B.accountId })),
+    );
     expect([state.name, state.status]).toEqual(['CertificateStateException', 406]);
     const withThing = await registerInA(6);
     await a.send(new AttachThingPrincipalCommand({ thingName: 'gateway', principal: withThing.certificateArn }));
-    const conflict = await sdkError(a.send(new TransferCertificateCommand({ certificateId: withThing.certificateId, targetAwsAccount: ACCOUNT_B.accountId })));
+    const conflict = await sdkError(
+      a.send(new TransferCertificateCommand({ certificateId: withThing.certificateId, targetAwsAccount: ACCOUNT_B.accountId })),
+    );
     expect([conflict.name, conflict.status]).toEqual(['TransferConflictException', 409]);
   });
 
@@ -120,7 +133,9 @@ describe('certificate transfer between two accounts through @aws-sdk/client-iot'
     expect(malformed.name).toBe('InvalidRequestException');
     const unknown = await sdkError(a.send(new TransferCertificateCommand({ certificateId, targetAwsAccount: '999999999999' })));
     expect([unknown.name, unknown.status]).toEqual(['ResourceNotFoundException', 404]);
-    const long = await sdkError(a.send(new TransferCertificateCommand({ certificateId, targetAwsAccount: ACCOUNT_B.accountId, transferMessage: 'x'.repeat(129) })));
+    const long = await sdkError(
+      a.send(new TransferCertificateCommand({ certificateId, targetAwsAccount: ACCOUNT_B.accountId, transferMessage: 'x'.repeat(129) })),
+    );
     expect(long.name).toBe('InvalidRequestException');
     expect((await a.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription?.status).toBe('INACTIVE');
   });

@@ -30,7 +30,8 @@ interface PageState {
 function pageState(page: Page): Promise<PageState> {
   return page.evaluate(() => {
     type Plot = { series: { label?: string }[]; data: (number | null)[][]; ctx: CanvasRenderingContext2D };
-    const d = (window as unknown as { certgateDashboard: { frames: Frame[]; charts: Record<string, { plot: Plot | null }> } }).certgateDashboard;
+    const d = (window as unknown as { certgateDashboard: { frames: Frame[]; charts: Record<string, { plot: Plot | null }> } })
+      .certgateDashboard;
     const charts: PageState['charts'] = {};
     for (const [id, c] of Object.entries(d.charts)) {
       const plot = c.plot;
@@ -68,7 +69,8 @@ describe('GET /dashboard in headless Chromium', () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash scripts/setup.sh --for test), or set CHROMIUM_PATH`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash scripts/setup.sh --for test), or set CHROMIUM_PATH`);
     world = await createWorld();
     // One pool thread: the pool panel has a queue and a limit to show.
     // No shedding by event-loop turn: the browser shares this machine, and this test counts
@@ -97,71 +99,75 @@ describe('GET /dashboard in headless Chromium', () => {
     await world?.dispose();
   });
 
-  it('draws every panel from the decisions made while it is open, and the numbers add up', async () => {
-    const res = await page.goto(`http://127.0.0.1:${node.ports.admin}/dashboard`, { waitUntil: 'load' });
-    expect(res?.status()).toBe(200);
-    // The first frame needs two expositions: from then on every decision lands in a frame.
-    await until('a first frame', async () => ((await pageState(page)).frames.length > 0 ? true : undefined));
+  it(
+    'draws every panel from the decisions made while it is open, and the numbers add up',
+    async () => {
+      const res = await page.goto(`http://127.0.0.1:${node.ports.admin}/dashboard`, { waitUntil: 'load' });
+      expect(res?.status()).toBe(200);
+      // The first frame needs two expositions: from then on every decision lands in a frame.
+      await until('a first frame', async () => ((await pageState(page)).frames.length > 0 ? true : undefined));
 
-    let allowed = 0;
-    let denied = 0;
-    const stopAt = Date.now() + LOAD_MS;
-    const client = async () => {
-      for (let i = 0; Date.now() < stopAt; i++) {
-        // Mostly allows (cache hits after the first), one in four a deny (another account's endpoint).
-        const deny = i % 4 === 3;
-        const r = await request(authz, { method: 'POST', body: JSON.stringify({ sni: deny ? SNI_B : SNI_A, certChain: [leaf.pem] }) });
-        const answer = (await r.body.json()) as { reason: string };
-        if (r.statusCode === 200) allowed++;
-        else if (r.statusCode === 403) denied++;
-        else throw new Error(`unexpected status ${r.statusCode} (${answer.reason})`);
+      let allowed = 0;
+      let denied = 0;
+      const stopAt = Date.now() + LOAD_MS;
+      const client = async () => {
+        for (let i = 0; Date.now() < stopAt; i++) {
+          // Mostly allows (cache hits after the first), one in four a deny (another account's endpoint).
+          const deny = i % 4 === 3;
+          const r = await request(authz, { method: 'POST', body: JSON.stringify({ sni: deny ? SNI_B : SNI_A, certChain: [leaf.pem] }) });
+          const answer = (await r.body.json()) as { reason: string };
+          if (r.statusCode === 200) allowed++;
+          else if (r.statusCode === 403) denied++;
+          else throw new Error(`unexpected status ${r.statusCode} (${answer.reason})`);
+        }
+      };
+      await Promise.all([client(), client(), client(), client()]);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+
+      // Wait for a frame taken after the load ended with nothing in it: every decision is counted.
+      const loadEnded = Date.now() / 1000;
+      const state = await until('a quiet frame after the load', async () => {
+        const s = await pageState(page);
+        const last = s.frames.at(-1);
+        return last !== undefined && last.t > loadEnded + 1 && last.decisions.allow === 0 && last.decisions.deny === 0 ? s : undefined;
+      });
+
+      const sum = (pick: (f: Frame) => number) => state.frames.reduce((t, f) => t + pick(f) * f.seconds, 0);
+      expect(allowed).toBeGreaterThan(50);
+      expect(denied).toBeGreaterThan(10);
+      expect(sum((f) => f.decisions.allow)).toBeCloseTo(allowed, 6);
+      expect(sum((f) => f.decisions.deny)).toBeCloseTo(denied, 6);
+      expect(sum((f) => f.refusals.CERTIFICATE_NOT_REGISTERED ?? 0)).toBeCloseTo(denied, 6);
+      expect(sum((f) => f.decisions.unavailable)).toBe(0);
+
+      const c = state.charts;
+      const panels = Object.keys(c);
+      panels.sort();
+      expect(panels).toEqual(['cache', 'decisions', 'latency', 'perProcess', 'pool', 'processes', 'refusals', 'stages']);
+      // One process: one series, its pid (certgate_worker_decisions_total{worker}).
+      expect(c.perProcess?.labels).toEqual([String(process.pid)]);
+      for (const [id, chart] of Object.entries(c)) {
+        expect(chart.canvas, id).toBeGreaterThan(0);
+        expect(chart.points, id).toBe(state.frames.length);
       }
-    };
-    await Promise.all([client(), client(), client(), client()]);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
-
-    // Wait for a frame taken after the load ended with nothing in it: every decision is counted.
-    const loadEnded = Date.now() / 1000;
-    const state = await until('a quiet frame after the load', async () => {
-      const s = await pageState(page);
-      const last = s.frames.at(-1);
-      return last !== undefined && last.t > loadEnded + 1 && last.decisions.allow === 0 && last.decisions.deny === 0 ? s : undefined;
-    });
-
-    const sum = (pick: (f: Frame) => number) => state.frames.reduce((t, f) => t + pick(f) * f.seconds, 0);
-    expect(allowed).toBeGreaterThan(50);
-    expect(denied).toBeGreaterThan(10);
-    expect(sum((f) => f.decisions.allow)).toBeCloseTo(allowed, 6);
-    expect(sum((f) => f.decisions.deny)).toBeCloseTo(denied, 6);
-    expect(sum((f) => f.refusals.CERTIFICATE_NOT_REGISTERED ?? 0)).toBeCloseTo(denied, 6);
-    expect(sum((f) => f.decisions.unavailable)).toBe(0);
-
-    const c = state.charts;
-    const panels = Object.keys(c);
-    panels.sort();
-    expect(panels).toEqual(['cache', 'decisions', 'latency', 'perProcess', 'pool', 'processes', 'refusals', 'stages']);
-    // One process: one series, its pid (certgate_worker_decisions_total{worker}).
-    expect(c.perProcess?.labels).toEqual([String(process.pid)]);
-    for (const [id, chart] of Object.entries(c)) {
-      expect(chart.canvas, id).toBeGreaterThan(0);
-      expect(chart.points, id).toBe(state.frames.length);
-    }
-    expect(c.decisions?.labels).toEqual(['allow', 'deny', 'unavailable']);
-    expect(c.decisions?.positive.slice(0, 2).every((n) => n > 0)).toBe(true);
-    expect(c.latency?.labels).toEqual(['p50', 'p90', 'p99']);
-    expect(c.latency?.positive.every((n) => n > 0)).toBe(true);
-    expect(c.stages?.labels).toContain('registry');
-    expect(c.stages?.positive.some((n) => n > 0)).toBe(true);
-    expect(c.refusals?.labels).toEqual(['CERTIFICATE_NOT_REGISTERED']);
-    expect(c.refusals?.positive[0]).toBeGreaterThan(0);
-    // The same chain over and over: after its first verification, hits.
-    expect(c.cache?.positive[0]).toBeGreaterThan(0);
-    expect(c.pool?.labels).toEqual(['queued', 'limit']);
-    expect(c.pool?.positive[1]).toBe(state.frames.length);
-    expect(c.processes?.positive[0]).toBeGreaterThan(0);
-    expect(errors).toEqual([]);
-  }, 60_000 + LOAD_MS);
+      expect(c.decisions?.labels).toEqual(['allow', 'deny', 'unavailable']);
+      expect(c.decisions?.positive.slice(0, 2).every((n) => n > 0)).toBe(true);
+      expect(c.latency?.labels).toEqual(['p50', 'p90', 'p99']);
+      expect(c.latency?.positive.every((n) => n > 0)).toBe(true);
+      expect(c.stages?.labels).toContain('registry');
+      expect(c.stages?.positive.some((n) => n > 0)).toBe(true);
+      expect(c.refusals?.labels).toEqual(['CERTIFICATE_NOT_REGISTERED']);
+      expect(c.refusals?.positive[0]).toBeGreaterThan(0);
+      // The same chain over and over: after its first verification, hits.
+      expect(c.cache?.positive[0]).toBeGreaterThan(0);
+      expect(c.pool?.labels).toEqual(['queued', 'limit']);
+      expect(c.pool?.positive[1]).toBe(state.frames.length);
+      expect(c.processes?.positive[0]).toBeGreaterThan(0);
+      expect(errors).toEqual([]);
+    },
+    60_000 + LOAD_MS,
+  );
 
   it('is read-only and serves uPlot from the package', async () => {
     const admin = `http://127.0.0.1:${node.ports.admin}`;

@@ -42,21 +42,66 @@ describe('parsePromText', () => {
 describe('quantile (histogram_quantile)', () => {
   it('interpolates inside the bucket holding the rank, from 0 for the first', () => {
     // 10 observations ≤ 1, 10 more ≤ 2: the median is the top of the first bucket.
-    expect(quantile(0.5, [[1, 10], [2, 20], [Infinity, 20]])).toBe(1);
-    expect(quantile(0.25, [[1, 10], [2, 20], [Infinity, 20]])).toBe(0.5);
-    expect(quantile(0.75, [[1, 10], [2, 20], [Infinity, 20]])).toBe(1.5);
+    expect(
+      quantile(0.5, [
+        [1, 10],
+        [2, 20],
+        [Infinity, 20],
+      ]),
+    ).toBe(1);
+    expect(
+      quantile(0.25, [
+        [1, 10],
+        [2, 20],
+        [Infinity, 20],
+      ]),
+    ).toBe(0.5);
+    expect(
+      quantile(0.75, [
+        [1, 10],
+        [2, 20],
+        [Infinity, 20],
+      ]),
+    ).toBe(1.5);
   });
   it('answers the highest finite bound for a rank in +Inf, null without observations', () => {
-    expect(quantile(0.99, [[1, 1], [2, 1], [Infinity, 100]])).toBe(2);
-    expect(quantile(0.5, [[1, 0], [Infinity, 0]])).toBeNull();
+    expect(
+      quantile(0.99, [
+        [1, 1],
+        [2, 1],
+        [Infinity, 100],
+      ]),
+    ).toBe(2);
+    expect(
+      quantile(0.5, [
+        [1, 0],
+        [Infinity, 0],
+      ]),
+    ).toBeNull();
   });
 });
 
 describe('frame', () => {
   it('turns counter and bucket deltas into per-second rates and quantiles of the interval only', () => {
-    const before = index(parsePromText(exposition(100, 10, [['0.001', 100], ['0.01', 110], ['+Inf', 110]])));
+    const before = index(
+      parsePromText(
+        exposition(100, 10, [
+          ['0.001', 100],
+          ['0.01', 110],
+          ['+Inf', 110],
+        ]),
+      ),
+    );
     // In 2 s: 40 allows and 4 denies; every new observation ≤ 10 ms, 20 of them ≤ 1 ms.
-    const now = index(parsePromText(exposition(140, 14, [['0.001', 120], ['0.01', 154], ['+Inf', 154]])));
+    const now = index(
+      parsePromText(
+        exposition(140, 14, [
+          ['0.001', 120],
+          ['0.01', 154],
+          ['+Inf', 154],
+        ]),
+      ),
+    );
     const f = frame(now, before, 2, 1000);
     expect(f.decisions).toEqual({ allow: 20, deny: 2, unavailable: 0 });
     expect(f.refusals).toEqual({ CERTIFICATE_NOT_REGISTERED: 2 });

@@ -20,7 +20,29 @@ describe('/dashboard behind admin TLS', () => {
   let node: RunningNode;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'certgate-dashboard-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'cert.pem',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { cwd: dir, stdio: 'ignore' },
+    );
     world = await createWorld();
     node = await testNode(world, { adminTlsCert: path.join(dir, 'cert.pem'), adminTlsKey: path.join(dir, 'key.pem') });
   });
@@ -52,7 +74,9 @@ describe('/dashboard behind admin TLS', () => {
     expect(frame.decisions).toEqual({ allow: 0, deny: 0, unavailable: 0 });
     expect(frame.seconds).toBeGreaterThan(0);
     const plain = await new Promise<string>((resolve) => {
-      const req = http.get(`http://127.0.0.1:${node.ports.admin}/dashboard`, { agent: false }, (res) => resolve(`status ${res.statusCode}`));
+      const req = http.get(`http://127.0.0.1:${node.ports.admin}/dashboard`, { agent: false }, (res) =>
+        resolve(`status ${res.statusCode}`),
+      );
       req.on('error', (e) => resolve(`error ${e.message}`));
     });
     expect(plain).not.toBe('status 200');

@@ -50,9 +50,26 @@ describe('the README quick start', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'certgate-readme-'));
-    server = spawn(process.execPath, [cli, 'serve', '--db', path.join(dir, 'certgate.db'), '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', '--processes', '1'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    server = spawn(
+      process.execPath,
+      [
+        cli,
+        'serve',
+        '--db',
+        path.join(dir, 'certgate.db'),
+        '--admin-port',
+        '0',
+        '--authz-port',
+        '0',
+        '--grpc-port',
+        '0',
+        '--processes',
+        '1',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     authzUrl = await new Promise<string>((resolve, reject) => {
       server.once('exit', (code) => reject(new Error(`certgate serve exited with ${code}`)));
       createInterface({ input: server.stdout! }).on('line', (line) => {
@@ -108,7 +125,10 @@ describe('the README quick start', () => {
     expect({ ...allowed, certificateId: '…' }).toEqual(shown);
 
     const id = String(allowed['certificateId']);
-    await run(process.execPath, [cli, 'cert', 'revoke', id], { cwd: dir, env: { ...process.env, CERTGATE_DB: path.join(dir, 'certgate.db') } });
+    await run(process.execPath, [cli, 'cert', 'revoke', id], {
+      cwd: dir,
+      env: { ...process.env, CERTGATE_DB: path.join(dir, 'certgate.db') },
+    });
     const denied = JSON.parse(await paste(curlBlock, sni)) as Record<string, unknown>;
     expect([denied['allow'], denied['reason']]).toEqual([false, 'CERTIFICATE_REVOKED']);
 
@@ -124,7 +144,10 @@ describe('the README NGINX snippet', () => {
     const example = readFileSync(path.join(projectRoot, 'examples', 'nginx', 'certgate-http.conf'), 'utf8');
     const exampleLines = new Set(example.split('\n').map((l) => l.trim()));
     const snippet = blockStartingWith('nginx', '');
-    for (const line of snippet.split('\n').map((l) => l.trim()).filter((l) => l !== '' && l !== '}')) {
+    for (const line of snippet
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && l !== '}')) {
       expect(exampleLines, `README line not in examples/nginx/certgate-http.conf: ${line}`).toContain(line);
     }
   });
@@ -155,9 +178,26 @@ describe('the README "Devices over MQTT" section', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'certgate-readme-mqtt-'));
     const { freePort } = await import('../e2e/nginxHarness.js');
     for (const name of ['BROKER_PORT', 'MQTT_PORT', 'HTTPS_PORT']) ports[name] = String(await freePort());
-    server = spawn(process.execPath, [cli, 'serve', '--db', path.join(dir, 'certgate.db'), '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', '--processes', '1'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    server = spawn(
+      process.execPath,
+      [
+        cli,
+        'serve',
+        '--db',
+        path.join(dir, 'certgate.db'),
+        '--admin-port',
+        '0',
+        '--authz-port',
+        '0',
+        '--grpc-port',
+        '0',
+        '--processes',
+        '1',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const url = await new Promise<string>((resolve, reject) => {
       server.once('exit', (code) => reject(new Error(`certgate serve exited with ${code}`)));
       createInterface({ input: server.stdout! }).on('line', (line) => {
@@ -166,12 +206,24 @@ describe('the README "Devices over MQTT" section', () => {
       });
     });
     authzPort = new URL(url).port;
-    await run(process.execPath, [cli, 'account', 'create', '--account-id', '123456789012'], { cwd: dir, env: { ...process.env, CERTGATE_DB: path.join(dir, 'certgate.db') } });
+    await run(process.execPath, [cli, 'account', 'create', '--account-id', '123456789012'], {
+      cwd: dir,
+      env: { ...process.env, CERTGATE_DB: path.join(dir, 'certgate.db') },
+    });
   });
 
   afterAll(async () => {
     if (dir) {
-      await run('nginx', ['-p', path.join(dir, 'nginx'), '-c', path.join(dir, 'nginx', 'nginx.conf'), '-e', path.join(dir, 'nginx', 'logs', 'error.log'), '-s', 'quit']).catch(() => undefined);
+      await run('nginx', [
+        '-p',
+        path.join(dir, 'nginx'),
+        '-c',
+        path.join(dir, 'nginx', 'nginx.conf'),
+        '-e',
+        path.join(dir, 'nginx', 'logs', 'error.log'),
+        '-s',
+        'quit',
+      ]).catch(() => undefined);
       await run('bash', ['-c', `kill "$(cat ${dir}/mosquitto.pid)"`]).catch(() => undefined);
     }
     server?.kill('SIGTERM');
@@ -186,9 +238,12 @@ describe('the README "Devices over MQTT" section', () => {
     let out = '';
     // NGINX daemonizes; give it a moment to listen.
     for (let i = 0; i < 40 && !out.includes('received'); i++) {
-      out = await paste(device.replace('certgate cert create --set-as-active --out-dir device\n', i === 0 ? 'certgate cert create --set-as-active --out-dir device\n' : '')).catch(
-        (e: { stdout?: string }) => e.stdout ?? '',
-      );
+      out = await paste(
+        device.replace(
+          'certgate cert create --set-as-active --out-dir device\n',
+          i === 0 ? 'certgate cert create --set-as-active --out-dir device\n' : '',
+        ),
+      ).catch((e: { stdout?: string }) => e.stdout ?? '');
       if (!out.includes('received')) await new Promise((r) => setTimeout(r, 250));
     }
     expect(out).toContain('connected as thermostat-1');
@@ -196,10 +251,17 @@ describe('the README "Devices over MQTT" section', () => {
     const id = readdirSync(path.join(dir, 'device'))
       .find((f) => f.endsWith('.cert.pem'))
       ?.replace('.cert.pem', '');
-    await run(process.execPath, [cli, 'cert', 'revoke', String(id)], { cwd: dir, env: { ...process.env, CERTGATE_DB: path.join(dir, 'certgate.db') } });
-    const refused = await paste(device.replace('certgate cert create --set-as-active --out-dir device\n', '')).catch((e: { code: number; stdout: string }) => e);
+    await run(process.execPath, [cli, 'cert', 'revoke', String(id)], {
+      cwd: dir,
+      env: { ...process.env, CERTGATE_DB: path.join(dir, 'certgate.db') },
+    });
+    const refused = await paste(device.replace('certgate cert create --set-as-active --out-dir device\n', '')).catch(
+      (e: { code: number; stdout: string }) => e,
+    );
     expect(refused).toMatchObject({ code: 1 });
     expect((refused as { stdout: string }).stdout).toContain('refused:');
-    expect(readFileSync(path.join(dir, 'nginx', 'logs', 'certgate-mqtt.log'), 'utf8')).toContain('client_id=thermostat-1 reason=CERTIFICATE_REVOKED');
+    expect(readFileSync(path.join(dir, 'nginx', 'logs', 'certgate-mqtt.log'), 'utf8')).toContain(
+      'client_id=thermostat-1 reason=CERTIFICATE_REVOKED',
+    );
   }, 60_000);
 });

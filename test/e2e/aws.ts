@@ -10,7 +10,16 @@ const run = promisify(execFile);
 export async function awsRevoke(adminPort: number, certificateId: string): Promise<void> {
   await run(
     AWS_CLI,
-    ['iot', 'update-certificate', '--certificate-id', certificateId, '--new-status', 'REVOKED', '--endpoint-url', `http://127.0.0.1:${adminPort}`],
+    [
+      'iot',
+      'update-certificate',
+      '--certificate-id',
+      certificateId,
+      '--new-status',
+      'REVOKED',
+      '--endpoint-url',
+      `http://127.0.0.1:${adminPort}`,
+    ],
     {
       env: {
         ...process.env,

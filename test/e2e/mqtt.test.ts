@@ -26,7 +26,10 @@ const certArn = (d: Device) => `arn:aws:iot:us-east-1:${ACCOUNT_A}:cert/${d.cert
 /** Wait until NGINX has logged a finished session matching `pattern` (written at close). */
 async function logged(nginx: Nginx, pattern: RegExp): Promise<string> {
   for (let i = 0; i < 100; i++) {
-    const line = nginx.mqttLog().split('\n').find((l) => pattern.test(l));
+    const line = nginx
+      .mqttLog()
+      .split('\n')
+      .find((l) => pattern.test(l));
     if (line !== undefined) return line;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -46,7 +49,12 @@ describe('MQTT devices through NGINX stream + njs + Mosquitto', () => {
     broker = await startMosquitto(world.dir);
     // The devices and certgate share this test process (and 2 busy cores): allow certgate
     // longer than the shipped 500 ms to answer 200 simultaneous TLS clients.
-    nginx = await startNginx(world.dir, { authzPort: node.ports.authz, hosts: [SNI_A, SNI_B], brokerPort: broker.port, render: { AUTHZ_TIMEOUT: '10s' } });
+    nginx = await startNginx(world.dir, {
+      authzPort: node.ports.authz,
+      hosts: [SNI_A, SNI_B],
+      brokerPort: broker.port,
+      render: { AUTHZ_TIMEOUT: '10s' },
+    });
     device = newDevice('thermostat-1');
     await world.register(device.cert, {});
     await world.registry.attachThingPrincipal(ACCOUNT_A, 'thermostat-1', certArn(device));
@@ -116,7 +124,14 @@ describe('MQTT devices through NGINX stream + njs + Mosquitto', () => {
   });
 
   it('closes a connection whose first bytes are not an MQTT CONNECT, before the broker sees it', async () => {
-    const socket = tls.connect({ host: '127.0.0.1', port: nginx.mqttPort, servername: SNI_A, ca: nginx.serverCa.pem, cert: device.cert.pem, key: device.key });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: nginx.mqttPort,
+      servername: SNI_A,
+      ca: nginx.serverCa.pem,
+      cert: device.cert.pem,
+      key: device.key,
+    });
     await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -164,11 +179,20 @@ describe('NGINX stream as shipped: fail fast on a hung authorizer, bounded sessi
     world = await createWorld();
     node = await testNode(world);
     broker = await startMosquitto(world.dir);
-    nginx = await startNginx(world.dir, { authzPort: node.ports.authz, hosts: [SNI_A], brokerPort: broker.port, render: { MAX_SESSION_SECONDS: '1' } });
+    nginx = await startNginx(world.dir, {
+      authzPort: node.ports.authz,
+      hosts: [SNI_A],
+      brokerPort: broker.port,
+      render: { MAX_SESSION_SECONDS: '1' },
+    });
     // Accepts connections and never answers.
     hung = net.createServer((s) => sockets.push(s));
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
-    hungNginx = await startNginx(world.dir, { authzPort: (hung.address() as net.AddressInfo).port, hosts: [SNI_A], brokerPort: broker.port }, 'nginx-hung');
+    hungNginx = await startNginx(
+      world.dir,
+      { authzPort: (hung.address() as net.AddressInfo).port, hosts: [SNI_A], brokerPort: broker.port },
+      'nginx-hung',
+    );
   });
   afterAll(async () => {
     await hungNginx?.stop();
@@ -208,4 +232,3 @@ describe('NGINX stream as shipped: fail fast on a hung authorizer, bounded sessi
     expect(again.connected).toBe(false);
   });
 });
-

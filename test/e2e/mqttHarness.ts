@@ -22,7 +22,15 @@ export async function startMosquitto(dir: string): Promise<Broker> {
   const conf = path.join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type all', 'max_keepalive 600', ''].join('\n'),
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      'log_dest stderr',
+      'log_type all',
+      'max_keepalive 600',
+      '',
+    ].join('\n'),
   );
   let output = '';
   const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });

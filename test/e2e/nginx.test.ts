@@ -10,7 +10,17 @@ import type { RunningNode } from '../../ts/server/node.js';
 import { certificate, identity, keyPem, type Cert } from '../authz/pki.js';
 import { ACCOUNT_A, SNI_A, SNI_B, createWorld, type World } from '../authz/world.js';
 import { testNode } from '../ingress/node.js';
-import { NGINX_EXAMPLES, curl, nginxTest, renderExamples, startApp, startNginx, writeServerTls, type App, type Nginx } from './nginxHarness.js';
+import {
+  NGINX_EXAMPLES,
+  curl,
+  nginxTest,
+  renderExamples,
+  startApp,
+  startNginx,
+  writeServerTls,
+  type App,
+  type Nginx,
+} from './nginxHarness.js';
 import { awsRevoke } from './aws.js';
 
 /** NGINX writes the access log line just after the response: wait for it. */
@@ -77,12 +87,16 @@ describe('NGINX auth_request in front of certgate', () => {
     expect(r.status).toBe(403);
     expect(certgateHeaders(r.headers)).toEqual([]);
     expect(r.body).not.toContain('CERTIFICATE_NOT_REGISTERED');
-    expect(await accessLogged(nginx, `sni=${SNI_A} reason=CERTIFICATE_NOT_REGISTERED`)).toContain(`sni=${SNI_A} reason=CERTIFICATE_NOT_REGISTERED`);
+    expect(await accessLogged(nginx, `sni=${SNI_A} reason=CERTIFICATE_NOT_REGISTERED`)).toContain(
+      `sni=${SNI_A} reason=CERTIFICATE_NOT_REGISTERED`,
+    );
   });
 
   it("refuses a registered device at another account's endpoint with 403", async () => {
     expect((await curl(nginx, world.dir, SNI_B, device)).status).toBe(403);
-    expect(await accessLogged(nginx, `sni=${SNI_B} reason=CERTIFICATE_NOT_REGISTERED`)).toContain(`sni=${SNI_B} reason=CERTIFICATE_NOT_REGISTERED`);
+    expect(await accessLogged(nginx, `sni=${SNI_B} reason=CERTIFICATE_NOT_REGISTERED`)).toContain(
+      `sni=${SNI_B} reason=CERTIFICATE_NOT_REGISTERED`,
+    );
   });
 
   it('refuses a client without a certificate with 403', async () => {
@@ -119,7 +133,9 @@ describe('the shipped NGINX example files', () => {
     const world = await createWorld();
     try {
       const out = path.join(world.dir, 'bad');
-      const err = await renderExamples(out, { BROKER: '127.0.0.1:1883; include /etc/passwd' }).catch((e: { code: number; stderr: string }) => e);
+      const err = await renderExamples(out, { BROKER: '127.0.0.1:1883; include /etc/passwd' }).catch(
+        (e: { code: number; stderr: string }) => e,
+      );
       expect(err).toMatchObject({ code: 2 });
       expect((err as { stderr: string }).stderr).toContain('BROKER');
       expect(() => readdirSync(out)).toThrow();

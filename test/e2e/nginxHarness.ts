@@ -65,7 +65,15 @@ export function writeServerTls(prefix: string, hosts: string[]): Cert {
 
 /** `nginx -t` on a rendered prefix; rejects with NGINX's message. */
 export async function nginxTest(prefix: string): Promise<string> {
-  const { stderr } = await run('nginx', ['-t', '-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'logs', 'error.log')]);
+  const { stderr } = await run('nginx', [
+    '-t',
+    '-p',
+    prefix,
+    '-c',
+    path.join(prefix, 'nginx.conf'),
+    '-e',
+    path.join(prefix, 'logs', 'error.log'),
+  ]);
   return stderr;
 }
 

@@ -31,7 +31,10 @@ function serial(i: number): Buffer {
 }
 
 function keysOf(engine: Engine, type: EcKeyType, count: number, len: number): GeneratedKey[] {
-  const out = engine.generateKeys(type, Array.from({ length: count }, (_, i) => secret(len, i)));
+  const out = engine.generateKeys(
+    type,
+    Array.from({ length: count }, (_, i) => secret(len, i)),
+  );
   if (!out.ok) throw new Error(`${out.code}: ${out.message}`);
   return out.keys;
 }
@@ -61,9 +64,21 @@ describe.each(ENGINE_NAMES)('the %s engine batch calls', (name) => {
 
   it('generateKeys refuses a secret outside [1, n-1], of the wrong length, or an unknown key type, naming the entry', () => {
     const good = secret(32, 0);
-    expect(engine.generateKeys('p256', [good, Buffer.alloc(32, 0xff)])).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^entry 2: /) });
-    expect(engine.generateKeys('p256', [Buffer.alloc(32, 0)])).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^entry 1: /) });
-    expect(engine.generateKeys('p384', [good])).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT', message: expect.stringContaining('48 bytes') });
+    expect(engine.generateKeys('p256', [good, Buffer.alloc(32, 0xff)])).toMatchObject({
+      ok: false,
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/^entry 2: /),
+    });
+    expect(engine.generateKeys('p256', [Buffer.alloc(32, 0)])).toMatchObject({
+      ok: false,
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/^entry 1: /),
+    });
+    expect(engine.generateKeys('p384', [good])).toMatchObject({
+      ok: false,
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('48 bytes'),
+    });
     expect(engine.generateKeys('rsa2048' as EcKeyType, [good])).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
   });
 
@@ -72,7 +87,13 @@ describe.each(ENGINE_NAMES)('the %s engine batch calls', (name) => {
     const caX509 = new X509Certificate(ca.certificatePem);
     const keys = keysOf(engine, 'p384', 4, 48);
     const pubs = keys.map((k) => Buffer.from(k.publicKeyPem));
-    const batch = engine.issueCertificates(pubs, Buffer.from(ca.certificatePem), Buffer.from(ca.privateKeyPem), pubs.map((_, i) => serial(i)), NOW);
+    const batch = engine.issueCertificates(
+      pubs,
+      Buffer.from(ca.certificatePem),
+      Buffer.from(ca.privateKeyPem),
+      pubs.map((_, i) => serial(i)),
+      NOW,
+    );
     if (!batch.ok) throw new Error(`${batch.code}: ${batch.message}`);
     expect(batch.certificates).toHaveLength(4);
     batch.certificates.forEach((c, i) => {
@@ -91,13 +112,41 @@ describe.each(ENGINE_NAMES)('the %s engine batch calls', (name) => {
     const pub = Buffer.from(key?.publicKeyPem ?? '');
     const caPem = Buffer.from(ca.certificatePem);
     const caKey = Buffer.from(ca.privateKeyPem);
-    expect(engine.issueCertificates([pub, Buffer.from('not a key')], caPem, caKey, [serial(0), serial(1)], NOW)).toMatchObject({ ok: false, code: 'BAD_KEY', message: expect.stringMatching(/^entry 2: /) });
-    expect(engine.issueCertificates([pub, pub], caPem, caKey, [serial(0), Buffer.alloc(20)], NOW)).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^entry 2: /) });
-    expect(engine.issueCertificates([pub, pub], caPem, caKey, [serial(0)], NOW)).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT', message: expect.stringContaining('2 public keys but 1 serials') });
-    expect(engine.issueCertificates([pub], caPem, Buffer.from(key?.privateKeyPem ?? ''), [serial(0)], NOW)).toMatchObject({ ok: false, code: 'BAD_KEY' });
+    expect(engine.issueCertificates([pub, Buffer.from('not a key')], caPem, caKey, [serial(0), serial(1)], NOW)).toMatchObject({
+      ok: false,
+      code: 'BAD_KEY',
+      message: expect.stringMatching(/^entry 2: /),
+    });
+    expect(engine.issueCertificates([pub, pub], caPem, caKey, [serial(0), Buffer.alloc(20)], NOW)).toMatchObject({
+      ok: false,
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/^entry 2: /),
+    });
+    expect(engine.issueCertificates([pub, pub], caPem, caKey, [serial(0)], NOW)).toMatchObject({
+      ok: false,
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('2 public keys but 1 serials'),
+    });
+    expect(engine.issueCertificates([pub], caPem, Buffer.from(key?.privateKeyPem ?? ''), [serial(0)], NOW)).toMatchObject({
+      ok: false,
+      code: 'BAD_KEY',
+    });
     const many = Array.from({ length: 10_001 }, () => pub);
-    expect(engine.issueCertificates(many, caPem, caKey, many.map((_, i) => serial(i)), NOW)).toMatchObject({ ok: false, code: 'TOO_MANY_CERTIFICATES' });
-    expect(engine.generateKeys('p256', Array.from({ length: 10_001 }, (_, i) => secret(32, i)))).toMatchObject({ ok: false, code: 'TOO_MANY_CERTIFICATES' });
+    expect(
+      engine.issueCertificates(
+        many,
+        caPem,
+        caKey,
+        many.map((_, i) => serial(i)),
+        NOW,
+      ),
+    ).toMatchObject({ ok: false, code: 'TOO_MANY_CERTIFICATES' });
+    expect(
+      engine.generateKeys(
+        'p256',
+        Array.from({ length: 10_001 }, (_, i) => secret(32, i)),
+      ),
+    ).toMatchObject({ ok: false, code: 'TOO_MANY_CERTIFICATES' });
   });
 });
 

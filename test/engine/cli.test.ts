@@ -33,7 +33,6 @@ const root = file('root.der', chain.anchors[0] ?? '');
 // 2025-06-01, inside the fixtures' validity.
 const AT = '2025-06-01T00:00:00Z';
 
-
 describe.each(ENGINE_NAMES)('certgate cert inspect/verify with the %s engine', (engine) => {
   it('inspect prints the certificate as JSON and exits 0', async () => {
     const run = await certgate(['cert', 'inspect', root, '--engine', engine]);
@@ -62,7 +61,19 @@ describe.each(ENGINE_NAMES)('certgate cert inspect/verify with the %s engine', (
   });
 
   it('verify after the chain expired prints EXPIRED and exits 1', async () => {
-    const run = await certgate(['cert', 'verify', leaf, '--intermediate', intermediate, '--ca', root, '--at', '2031-01-01T00:00:00Z', '--engine', engine]);
+    const run = await certgate([
+      'cert',
+      'verify',
+      leaf,
+      '--intermediate',
+      intermediate,
+      '--ca',
+      root,
+      '--at',
+      '2031-01-01T00:00:00Z',
+      '--engine',
+      engine,
+    ]);
     expect(run.code).toBe(1);
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, code: 'EXPIRED' });
   });

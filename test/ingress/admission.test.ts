@@ -38,9 +38,12 @@ function exchange(url: string, parts: string[], o: { gapMs?: number; maxMs: numb
     socket.on('connect', () => {
       o.keepOpen?.(socket);
       parts.forEach((p, i) =>
-        setTimeout(() => {
-          if (!socket.destroyed) socket.write(p);
-        }, i * (o.gapMs ?? 0)),
+        setTimeout(
+          () => {
+            if (!socket.destroyed) socket.write(p);
+          },
+          i * (o.gapMs ?? 0),
+        ),
       );
     });
   });
@@ -74,12 +77,33 @@ describe('admission control and load shedding of certgate serve', () => {
     caLeaf = certificate({ subject: identity('pooled device', 'p256'), issuer: world.caIdentity });
     await world.register(caLeaf, { caId: world.ca.id });
     serve = startServe([
-      '--db', world.dbPath, '--processes', '1', '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0',
-      '--headers-timeout-ms', '1000', '--request-timeout-ms', '2000', '--max-connections', '8',
+      '--db',
+      world.dbPath,
+      '--processes',
+      '1',
+      '--admin-port',
+      '0',
+      '--authz-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--headers-timeout-ms',
+      '1000',
+      '--request-timeout-ms',
+      '2000',
+      '--max-connections',
+      '8',
       // A decision over SQLite that waits on nothing completes synchronously and is never
       // in flight; caLeaf's verification goes to the pool every time (no cache, budget 0),
       // so its pipelined requests overlap.
-      '--verify-cache-size', '0', '--max-in-flight', '1', '--inline-budget-us', '0', '--pool-threads', '1',
+      '--verify-cache-size',
+      '0',
+      '--max-in-flight',
+      '1',
+      '--inline-budget-us',
+      '0',
+      '--pool-threads',
+      '1',
     ]);
     const line = await serve.waitFor((l) => l.msg === 'listening');
     admin = String(line.admin);

@@ -19,7 +19,11 @@ type CheckClient = grpc.Client & { Check(req: unknown, cb: (err: grpc.ServiceErr
 
 /** A CheckRequest as Envoy's HTTP filter sends it. */
 const grpcHttp = (cert: Cert, http: Record<string, unknown>) => ({
-  attributes: { source: { certificate: escapePem(cert.pem) }, tls_session: { sni: SNI_A }, request: { http: { method: 'GET', path: '/', ...http } } },
+  attributes: {
+    source: { certificate: escapePem(cert.pem) },
+    tls_session: { sni: SNI_A },
+    request: { http: { method: 'GET', path: '/', ...http } },
+  },
 });
 
 describe('the decision log at every door', () => {
@@ -60,8 +64,18 @@ describe('the decision log at every door', () => {
 
   it('logs each revoked deny with its request id, and no allow at sample 0', async () => {
     const pem = escapePem(revoked.pem);
-    await (await request(`${base}/v1/authorize`, { method: 'POST', headers: { 'x-request-id': 'json-1' }, body: JSON.stringify({ sni: SNI_A, certChain: [revoked.pem] }) })).body.dump();
-    await (await request(`${base}/v1/nginx/auth`, { headers: { 'x-ssl-client-cert': pem, 'x-ssl-server-name': SNI_A, 'x-request-id': 'nginx-2' } })).body.dump();
+    await (
+      await request(`${base}/v1/authorize`, {
+        method: 'POST',
+        headers: { 'x-request-id': 'json-1' },
+        body: JSON.stringify({ sni: SNI_A, certChain: [revoked.pem] }),
+      })
+    ).body.dump();
+    await (
+      await request(`${base}/v1/nginx/auth`, {
+        headers: { 'x-ssl-client-cert': pem, 'x-ssl-server-name': SNI_A, 'x-request-id': 'nginx-2' },
+      })
+    ).body.dump();
     await (
       await request(`${base}/v1/envoy/http/x`, {
         method: 'POST',
@@ -72,7 +86,11 @@ describe('the decision log at every door', () => {
     await check(grpcHttp(revoked, { id: '12345' }));
     await check({ attributes: { source: { certificate: pem }, destination: { service: SNI_A } } });
     // Allows are sampled at 0: none of these is logged.
-    await (await request(`${base}/v1/nginx/auth`, { headers: { 'x-ssl-client-cert': escapePem(active.pem), 'x-ssl-server-name': SNI_A, 'x-request-id': 'allow-1' } })).body.dump();
+    await (
+      await request(`${base}/v1/nginx/auth`, {
+        headers: { 'x-ssl-client-cert': escapePem(active.pem), 'x-ssl-server-name': SNI_A, 'x-request-id': 'allow-1' },
+      })
+    ).body.dump();
     await check(grpcHttp(active, { headers: { 'x-request-id': 'allow-2' } }));
     await new Promise((r) => setTimeout(r, 50));
     expect(decisions().map((l) => [l.door, l.requestId, l.reason, l.level])).toEqual([
@@ -91,7 +109,13 @@ describe('the decision log at every door', () => {
 
   it('logs a request a door could not read, with its request id', async () => {
     await (await request(`${base}/v1/authorize`, { method: 'POST', headers: { 'x-request-id': 'bad-1' }, body: '{not json' })).body.dump();
-    await check({ attributes: { source: { certificate: '%E0%A4%A' }, tls_session: { sni: SNI_A }, request: { http: { headers: { 'x-request-id': 'bad-2' } } } } });
+    await check({
+      attributes: {
+        source: { certificate: '%E0%A4%A' },
+        tls_session: { sni: SNI_A },
+        request: { http: { headers: { 'x-request-id': 'bad-2' } } },
+      },
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(decisions().map((l) => [l.door, l.requestId, l.reason, l.requestError])).toEqual([
       ['json', 'bad-1', 'BAD_REQUEST', true],

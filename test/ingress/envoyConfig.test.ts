@@ -71,7 +71,9 @@ describe('the Envoy example configurations', () => {
     expect(checkMessage(typo, 'envoy.config.bootstrap.v3.Bootstrap', NEWER).join()).toContain('has no field status_on_eror');
     const badEnum = JSON.parse(JSON.stringify(grpcHttp).replace('"ServiceUnavailable"', '"ServiceUnavilable"')) as Json;
     expect(checkMessage(badEnum, 'envoy.config.bootstrap.v3.Bootstrap', NEWER).join()).toContain('ServiceUnavilable is not a value');
-    const newer = JSON.parse(JSON.stringify(network).replace('"send_tls_alert_on_denial":true', '"send_tls_alert_on_denial":"yes"')) as Json;
+    const newer = JSON.parse(
+      JSON.stringify(network).replace('"send_tls_alert_on_denial":true', '"send_tls_alert_on_denial":"yes"'),
+    ) as Json;
     expect(checkMessage(newer, 'envoy.config.bootstrap.v3.Bootstrap', NEWER).join()).toContain('must be a boolean');
   });
 
@@ -92,12 +94,18 @@ describe('the Envoy example configurations', () => {
     expect(t.upstream_connect_mode).toBe('ON_DOWNSTREAM_DATA');
     expect(t.max_early_data_bytes).toBeGreaterThan(0);
     // The authorizer runs before the proxy in the filter chain.
-    const filters = JSON.stringify(network).indexOf('envoy.filters.network.ext_authz') < JSON.stringify(network).indexOf('envoy.filters.network.tcp_proxy');
+    const filters =
+      JSON.stringify(network).indexOf('envoy.filters.network.ext_authz') <
+      JSON.stringify(network).indexOf('envoy.filters.network.tcp_proxy');
     expect(filters).toBe(true);
   });
 
   it('health-check the certgate clusters (gRPC health on the gRPC port, /readyz on the HTTP one) and bound them with circuit breakers', () => {
-    for (const [config, name] of [[grpcHttp, 'certgate_grpc'], [network, 'certgate_grpc'], [httpService, 'certgate_http']] as const) {
+    for (const [config, name] of [
+      [grpcHttp, 'certgate_grpc'],
+      [network, 'certgate_grpc'],
+      [httpService, 'certgate_http'],
+    ] as const) {
       const c = cluster(config, name);
       const [hc] = c.health_checks as Json[];
       if (name === 'certgate_grpc') {
@@ -117,7 +125,9 @@ describe('the Envoy example configurations', () => {
   it('log the decision reason from dynamic metadata and keep it from the client; admin on loopback', () => {
     for (const config of [grpcHttp, httpService, network]) {
       expect(JSON.stringify(config.admin)).toContain('"address":"127.0.0.1"');
-      expect(JSON.stringify(config)).toMatch(/"certgate_reason":"%DYNAMIC_METADATA\(envoy\.filters\.(http|network)\.ext_authz:(x-certgate-)?reason\)%"/);
+      expect(JSON.stringify(config)).toMatch(
+        /"certgate_reason":"%DYNAMIC_METADATA\(envoy\.filters\.(http|network)\.ext_authz:(x-certgate-)?reason\)%"/,
+      );
     }
     const response = (typed(httpService, 'envoy.filters.http.ext_authz').http_service as Json).authorization_response as Json;
     // Unset, Envoy would hand the device every header of the deny answer; set, only these.
@@ -133,7 +143,9 @@ describe('the Envoy example configurations', () => {
       expect(filter).toContain('"include_tls_session":true');
       expect(filter).toContain('"failure_mode_allow":false');
     }
-    expect(JSON.stringify(grpcHttp)).toContain(`"metadata_context_namespaces":["${CHAIN_METADATA_NAMESPACE}","${CLIENT_ID_METADATA_NAMESPACE}"]`);
+    expect(JSON.stringify(grpcHttp)).toContain(
+      `"metadata_context_namespaces":["${CHAIN_METADATA_NAMESPACE}","${CLIENT_ID_METADATA_NAMESPACE}"]`,
+    );
   });
 
   it('send http_service checks to the Envoy HTTP door with XFCC and the SNI header allowed', () => {

@@ -56,7 +56,11 @@ function networkFilterRequest(leaf: Cert, sni: string, chainPem?: string) {
       destination: { address: { socket_address: { address: '10.0.0.1', port_value: 8883 } }, service: sni },
       ...(chainPem === undefined
         ? {}
-        : { metadata_context: { filter_metadata: { [CHAIN_METADATA_NAMESPACE]: { fields: { chain: { stringValue: escapePem(chainPem) } } } } } }),
+        : {
+            metadata_context: {
+              filter_metadata: { [CHAIN_METADATA_NAMESPACE]: { fields: { chain: { stringValue: escapePem(chainPem) } } } },
+            },
+          }),
     },
   };
 }
@@ -147,12 +151,24 @@ describe.each([
     const leaf = certificate({ subject: identity('device', 'p256'), issuer: world.caIdentity });
     await world.register(leaf, { caId: world.ca.id, mode: 'DEFAULT' });
     // Every decision verifies on the pool thread, so concurrent checks overlap in flight.
-    const bounded = await testNode(world, { maxInFlight: '1', verifyCacheSize: '0', poolThreads: '1', inlineBudgetUs: '0', deadlineMs: '10000' });
+    const bounded = await testNode(world, {
+      maxInFlight: '1',
+      verifyCacheSize: '0',
+      poolThreads: '1',
+      inlineBudgetUs: '0',
+      deadlineMs: '10000',
+    });
     const Service = authorizationService();
     const other = new Service(`127.0.0.1:${bounded.ports.grpc}`, grpc.credentials.createInsecure()) as unknown as CheckClient;
     try {
       const answers = await Promise.all(
-        Array.from({ length: 32 }, () => new Promise<{ err: grpc.ServiceError | null; res: CheckResponse }>((resolve) => other.Check(httpFilterRequest(leaf, SNI_A), (err, res) => resolve({ err, res })))),
+        Array.from(
+          { length: 32 },
+          () =>
+            new Promise<{ err: grpc.ServiceError | null; res: CheckResponse }>((resolve) =>
+              other.Check(httpFilterRequest(leaf, SNI_A), (err, res) => resolve({ err, res })),
+            ),
+        ),
       );
       const shed = answers.filter((a) => a.err !== null);
       expect(shed.length).toBeGreaterThan(0);

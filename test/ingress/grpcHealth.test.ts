@@ -35,11 +35,21 @@ function check(client: HealthClient, service: string): Promise<{ err: grpc.Servi
 /** A grpc.reflection.v1 client, from the proto shipped in @grpc/reflection. */
 function reflectionClient(port: number): grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, ReflectionResponse> } {
   const root = path.join(path.dirname(require.resolve('@grpc/reflection/package.json')), 'build', 'proto');
-  const definition = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', { keepCase: true, defaults: true, oneofs: true, includeDirs: [root] });
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as { grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } } };
+  const definition = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', {
+    keepCase: true,
+    defaults: true,
+    oneofs: true,
+    includeDirs: [root],
+  });
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+  };
   return new pkg.grpc.reflection.v1.ServerReflection(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as never;
 }
-type ReflectionResponse = { list_services_response?: { service: { name: string }[] }; file_descriptor_response?: { file_descriptor_proto: Buffer[] } };
+type ReflectionResponse = {
+  list_services_response?: { service: { name: string }[] };
+  file_descriptor_response?: { file_descriptor_proto: Buffer[] };
+};
 
 describe('gRPC health and reflection on the authorizer port', () => {
   let world: World;

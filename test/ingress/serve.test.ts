@@ -43,7 +43,18 @@ describe('certgate serve with two processes', () => {
     await world.register(leaf, {});
     child = spawn(
       process.execPath,
-      [path.join(projectRoot, 'bin', 'certgate.js'), 'serve', '--processes', '2', '--admin-port', '0', '--authz-port', '0', '--grpc-port', '0'],
+      [
+        path.join(projectRoot, 'bin', 'certgate.js'),
+        'serve',
+        '--processes',
+        '2',
+        '--admin-port',
+        '0',
+        '--authz-port',
+        '0',
+        '--grpc-port',
+        '0',
+      ],
       { env: { ...process.env, CERTGATE_DB: world.dbPath }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let buffered = '';

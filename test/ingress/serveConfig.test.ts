@@ -5,7 +5,14 @@ import { ConfigError, parseServeConfig, SERVE_OPTIONS } from '../../ts/server/co
 describe('certgate serve configuration', () => {
   it('defaults to loopback and ports 9440/9441/9442 with the documented limits', () => {
     const c = parseServeConfig({});
-    expect(c).toMatchObject({ host: '127.0.0.1', adminPort: 9440, authzPort: 9441, grpcPort: 9442, engine: 'native', verifyCacheSize: 10000 });
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      adminPort: 9440,
+      authzPort: 9441,
+      grpcPort: 9442,
+      engine: 'native',
+      verifyCacheSize: 10000,
+    });
     expect(c.limits).toEqual(DEFAULT_LIMITS);
   });
 

@@ -25,7 +25,9 @@ describe('certgate serve start-up failures', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'certgate-serve-failures-'));
     busy = createServer();
-    busyPort = await new Promise<number>((resolve) => busy.listen(0, '127.0.0.1', () => resolve((busy.address() as { port: number }).port)));
+    busyPort = await new Promise<number>((resolve) =>
+      busy.listen(0, '127.0.0.1', () => resolve((busy.address() as { port: number }).port)),
+    );
   });
   afterEach(() => {
     for (const p of started.splice(0)) p.kill();
@@ -65,7 +67,9 @@ describe('certgate serve start-up failures', () => {
     mkdirSync(db);
     process.kill(line.workers?.[0] ?? 0, 'SIGKILL');
     expect(await p.exited(20_000)).toBe(EXIT.serviceDown);
-    expect(p.stderr()).toMatch(/^certgate: 3 replacements of a dead server process failed to start in a row \(last: .+\); taking the service down$/m);
+    expect(p.stderr()).toMatch(
+      /^certgate: 3 replacements of a dead server process failed to start in a row \(last: .+\); taking the service down$/m,
+    );
     expect(p.lines.filter((l) => l.msg === 'replacement server process failed to start')).toHaveLength(3);
   });
 });

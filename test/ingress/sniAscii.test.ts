@@ -21,7 +21,9 @@ const KELVIN = '\u212Aiosk.example.test';
 /** The UTF-8 bytes of KELVIN as a proxy puts them in a header (Node reads headers as latin1). */
 const KELVIN_HEADER = Buffer.from(KELVIN, 'utf8').toString('latin1');
 
-type CheckClient = grpc.Client & { Check(req: unknown, cb: (err: grpc.ServiceError | null, res: { status: { code: number; message: string } }) => void): void };
+type CheckClient = grpc.Client & {
+  Check(req: unknown, cb: (err: grpc.ServiceError | null, res: { status: { code: number; message: string } }) => void): void;
+};
 
 describe('a non-ASCII SNI at every door', () => {
   let world: World;

@@ -99,10 +99,18 @@ describe('bulk provisioning', () => {
     // Five certificates from the fleet CA (registered), one from a CA nobody registered.
     const engine = loadEngine('native');
     const fleetDir = path.join(dir, 'fleet');
-    const ca = { certificatePem: readFileSync(path.join(fleetDir, 'ca.pem'), 'utf8'), privateKeyPem: readFileSync(path.join(fleetDir, 'ca.key'), 'utf8') };
+    const ca = {
+      certificatePem: readFileSync(path.join(fleetDir, 'ca.pem'), 'utf8'),
+      privateKeyPem: readFileSync(path.join(fleetDir, 'ca.key'), 'utf8'),
+    };
     const now = Math.floor(Date.now() / 1000);
     const good = issueDevices(engine, ca, { count: 5, keyType: 'p256', keyPool: 1, nowSeconds: now });
-    const rogue = issueDevices(engine, createFleetCa(engine, 'p256', 'CN=rogue CA', now), { count: 1, keyType: 'p256', keyPool: 1, nowSeconds: now });
+    const rogue = issueDevices(engine, createFleetCa(engine, 'p256', 'CN=rogue CA', now), {
+      count: 1,
+      keyType: 'p256',
+      keyPool: 1,
+      nowSeconds: now,
+    });
     const certs = path.join(dir, 'certs');
     mkdirSync(certs);
     good.forEach((d, i) => writeFileSync(path.join(certs, `device-${i}.pem`), d.certificatePem));
@@ -116,7 +124,10 @@ describe('bulk provisioning', () => {
     const again = await certgate(['cert', 'register-many', certs, '--json'], db);
     const second = JSON.parse(again.stdout) as { registered: number; refused: { code: string }[] };
     expect(second.registered).toBe(0);
-    expect(second.refused.map((x) => x.code)).toEqual([...Array(5).fill('ResourceAlreadyExistsException'), 'CertificateValidationException']);
+    expect(second.refused.map((x) => x.code)).toEqual([
+      ...Array(5).fill('ResourceAlreadyExistsException'),
+      'CertificateValidationException',
+    ]);
   });
 
   it('refuses bad usage with exit 2', async () => {

@@ -67,7 +67,11 @@ describe('certgate load against a real authorizer', () => {
     writeFleet(fleetDir, { sni: SNI_A, accountId: ACCOUNT_A, devices });
     // The same fleet, but it claims a revoked device should be allowed.
     wrongFleetDir = path.join(dir, 'wrong');
-    writeFleet(wrongFleetDir, { sni: SNI_A, accountId: ACCOUNT_A, devices: devices.map((d, i) => (i === ALLOWED ? { ...d, expect: 'allow' as const } : d)) });
+    writeFleet(wrongFleetDir, {
+      sni: SNI_A,
+      accountId: ACCOUNT_A,
+      devices: devices.map((d, i) => (i === ALLOWED ? { ...d, expect: 'allow' as const } : d)),
+    });
   });
 
   afterAll(async () => {
@@ -79,7 +83,30 @@ describe('certgate load against a real authorizer', () => {
   const url = () => `http://127.0.0.1:${node.ports.authz}`;
 
   it.each(['json', 'nginx', 'envoy-http'])('sends a steady mix through the %s door and every answer is right', async (door) => {
-    const r = await certgate(['load', '--fleet', fleetDir, '--url', url(), '--door', door, '--warm-share', '0.7', '--cold-share', '0.1', '--revoked-share', '0.2', '--warm-devices', '20', '--requests', '400', '--connections', '8', '--json', '--max-error-rate', '0']);
+    const r = await certgate([
+      'load',
+      '--fleet',
+      fleetDir,
+      '--url',
+      url(),
+      '--door',
+      door,
+      '--warm-share',
+      '0.7',
+      '--cold-share',
+      '0.1',
+      '--revoked-share',
+      '0.2',
+      '--warm-devices',
+      '20',
+      '--requests',
+      '400',
+      '--connections',
+      '8',
+      '--json',
+      '--max-error-rate',
+      '0',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as SummaryJson;
@@ -93,7 +120,22 @@ describe('certgate load against a real authorizer', () => {
   });
 
   it.each(['http', 'network'])("sends Envoy CheckRequests shaped like the %s filter's to the gRPC door", async (shape) => {
-    const r = await certgate(['load', '--fleet', fleetDir, '--grpc', `127.0.0.1:${node.ports.grpc}`, '--grpc-shape', shape, '--revoked-share', '0.5', '--warm-share', '0.5', '--requests', '200', '--json']);
+    const r = await certgate([
+      'load',
+      '--fleet',
+      fleetDir,
+      '--grpc',
+      `127.0.0.1:${node.ports.grpc}`,
+      '--grpc-shape',
+      shape,
+      '--revoked-share',
+      '0.5',
+      '--warm-share',
+      '0.5',
+      '--requests',
+      '200',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as SummaryJson;
     expect(s.requests).toBe(200);
@@ -107,12 +149,26 @@ describe('certgate load against a real authorizer', () => {
     const r = await certgate(['load', '--fleet', wrongFleetDir, '--url', url(), '--profile', 'storm']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/wrong answer: [0-9a-f]{64}: expected allow, got deny \(CERTIFICATE_REVOKED\)/);
-    const gated = await certgate(['load', '--fleet', wrongFleetDir, '--url', url(), '--profile', 'storm', '--max-error-rate', '0', '--json']);
+    const gated = await certgate([
+      'load',
+      '--fleet',
+      wrongFleetDir,
+      '--url',
+      url(),
+      '--profile',
+      'storm',
+      '--max-error-rate',
+      '0',
+      '--json',
+    ]);
     expect(gated.code).toBe(1);
     const s = JSON.parse(gated.stdout) as SummaryJson;
     expect(s.requests).toBe(ALLOWED + REVOKED);
     expect(s.wrong).toBe(1);
-    expect(s.thresholds.failures).toEqual(['1 wrong answer(s): the authorizer contradicted the registry', 'error rate 0.0200 > --max-error-rate 0']);
+    expect(s.thresholds.failures).toEqual([
+      '1 wrong answer(s): the authorizer contradicted the registry',
+      'error rate 0.0200 > --max-error-rate 0',
+    ]);
     expect(gated.stderr).toBe('');
   });
 
@@ -126,7 +182,20 @@ describe('certgate load against a real authorizer', () => {
   });
 
   it('holds an open-loop rate and exits 1 when --max-p99 is exceeded', async () => {
-    const r = await certgate(['load', '--fleet', fleetDir, '--url', url(), '--rate', '200', '--duration', '2s', '--json', '--max-p99', '1us']);
+    const r = await certgate([
+      'load',
+      '--fleet',
+      fleetDir,
+      '--url',
+      url(),
+      '--rate',
+      '200',
+      '--duration',
+      '2s',
+      '--json',
+      '--max-p99',
+      '1us',
+    ]);
     expect(r.code).toBe(1);
     const s = JSON.parse(r.stdout) as SummaryJson;
     // 200/s for 2 s, released on a 1 ms grid.
@@ -137,7 +206,26 @@ describe('certgate load against a real authorizer', () => {
 
   it('writes a self-contained --report page whose charts draw the run in headless Chromium', async () => {
     const file = path.join(dir, 'report.html');
-    const r = await certgate(['load', '--fleet', fleetDir, '--url', url(), '--rate', '300', '--duration', '2.5s', '--revoked-share', '0.25', '--warm-share', '0.75', '--warm-devices', '20', '--json', '--report', file]);
+    const r = await certgate([
+      'load',
+      '--fleet',
+      fleetDir,
+      '--url',
+      url(),
+      '--rate',
+      '300',
+      '--duration',
+      '2.5s',
+      '--revoked-share',
+      '0.25',
+      '--warm-share',
+      '0.75',
+      '--warm-devices',
+      '20',
+      '--json',
+      '--report',
+      file,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as SummaryJson;
@@ -160,8 +248,13 @@ describe('certgate load against a real authorizer', () => {
     expect(data.summary.reasons).toEqual(s.reasons);
     expect(data.summary.timeline).toEqual(s.timeline);
 
-    if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash scripts/setup.sh --for test), or set CHROMIUM_PATH`);
-    const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    if (!existsSync(CHROMIUM))
+      throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (bash scripts/setup.sh --for test), or set CHROMIUM_PATH`);
+    const browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
     try {
       const page = await browser.newPage();
       await page.setViewport({ width: 1200, height: 900 });
@@ -175,7 +268,14 @@ describe('certgate load against a real authorizer', () => {
       await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
       const charts = await page.evaluate(() => {
         // `_values`: the axis labels uPlot drew (minor ticks of a log axis are null).
-        const w = window as unknown as { CERTGATE_CHARTS?: { root: HTMLElement; data: (number | null)[][]; series: { label: string }[]; axes: { _values?: (string | null)[] }[] }[] };
+        const w = window as unknown as {
+          CERTGATE_CHARTS?: {
+            root: HTMLElement;
+            data: (number | null)[][];
+            series: { label: string }[];
+            axes: { _values?: (string | null)[] }[];
+          }[];
+        };
         return (w.CERTGATE_CHARTS ?? []).map((u) => ({
           title: u.root.querySelector('.u-title')?.textContent ?? '',
           points: u.data[1]?.length ?? 0,
@@ -188,7 +288,11 @@ describe('certgate load against a real authorizer', () => {
       });
       expect(errors).toEqual([]);
       expect(fetched).toEqual([pathToFileURL(file).href]);
-      expect(charts.map((c) => c.title)).toEqual(['Latency over time (by intended send second)', 'Latency by percentile', 'Answers by reason']);
+      expect(charts.map((c) => c.title)).toEqual([
+        'Latency over time (by intended send second)',
+        'Latency by percentile',
+        'Answers by reason',
+      ]);
       for (const c of charts) expect(c.canvas).toBeGreaterThan(0);
       expect(charts[0]!.points).toBe(s.timeline.length);
       expect(charts[1]!.points).toBe(s.percentiles.length);
@@ -252,12 +356,25 @@ describe('open-loop latency is charged from the intended send time', () => {
 
   it('a stall shows in the open loop p99 (requests queued behind it), as coordinated-omission-free tools measure', async () => {
     const leaf = certificate({ subject: identity('device', 'p256') });
-    const fleet = { sni: SNI_A, accountId: ACCOUNT_A, devices: [{ certificateId: leaf.id, certificatePem: leaf.pem, expect: 'allow' as const }] };
+    const fleet = {
+      sni: SNI_A,
+      accountId: ACCOUNT_A,
+      devices: [{ certificateId: leaf.id, certificatePem: leaf.pem, expect: 'allow' as const }],
+    };
     // One connection: everything due during the stall waits behind it.
     const target = httpDoorTarget(base, 'json', 1);
     startedAt = Date.now();
     stalled = false;
-    const { stats } = await runLoad({ target, fleet, profile: 'steady', mix: { warm: 1, cold: 0, revoked: 0 }, warmDevices: 1, connections: 1000, rate: 500, durationMs: 1200 });
+    const { stats } = await runLoad({
+      target,
+      fleet,
+      profile: 'steady',
+      mix: { warm: 1, cold: 0, revoked: 0 },
+      warmDevices: 1,
+      connections: 1000,
+      rate: 500,
+      durationMs: 1200,
+    });
     await target.close();
     const s = stats.summary(1.2);
     expect(stalled).toBe(true);

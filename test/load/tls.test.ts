@@ -17,7 +17,6 @@ import { startApp, startNginx, type App, type Nginx } from '../e2e/nginxHarness.
 import { testNode } from '../ingress/node.js';
 import { runBuiltCli } from '../cli/built.js';
 
-
 function certgate(args: string[]) {
   return runBuiltCli(args);
 }
@@ -71,7 +70,11 @@ describe('certgate load --tls-url through the shipped NGINX example', () => {
     writeFleet(fleetDir, { sni: SNI_A, accountId: ACCOUNT_A, devices });
     // The same fleet claiming the first revoked device should get through.
     lyingFleetDir = path.join(dir, 'lying');
-    writeFleet(lyingFleetDir, { sni: SNI_A, accountId: ACCOUNT_A, devices: devices.map((d, i) => (i === ACTIVE ? { ...d, expect: 'allow' as const } : d)) });
+    writeFleet(lyingFleetDir, {
+      sni: SNI_A,
+      accountId: ACCOUNT_A,
+      devices: devices.map((d, i) => (i === ACTIVE ? { ...d, expect: 'allow' as const } : d)),
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -85,7 +88,22 @@ describe('certgate load --tls-url through the shipped NGINX example', () => {
   const tlsUrl = () => `https://127.0.0.1:${nginx.port}/`;
 
   it('a storm of every device, one handshake each: ACTIVE ones reach the application, REVOKED and unknown ones get 403', async () => {
-    const r = await certgate(['load', '--fleet', fleetDir, '--tls-url', tlsUrl(), '--tls-ca', caFile, '--profile', 'storm', '--connections', '4', '--json', '--max-error-rate', '0']);
+    const r = await certgate([
+      'load',
+      '--fleet',
+      fleetDir,
+      '--tls-url',
+      tlsUrl(),
+      '--tls-ca',
+      caFile,
+      '--profile',
+      'storm',
+      '--connections',
+      '4',
+      '--json',
+      '--max-error-rate',
+      '0',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as SummaryJson;
@@ -101,7 +119,28 @@ describe('certgate load --tls-url through the shipped NGINX example', () => {
   }, 60_000);
 
   it('a steady mix with a revoked share: every answer right', async () => {
-    const r = await certgate(['load', '--fleet', fleetDir, '--tls-url', tlsUrl(), '--tls-ca', caFile, '--warm-share', '0.7', '--revoked-share', '0.3', '--warm-devices', '8', '--requests', '120', '--connections', '4', '--json', '--max-error-rate', '0']);
+    const r = await certgate([
+      'load',
+      '--fleet',
+      fleetDir,
+      '--tls-url',
+      tlsUrl(),
+      '--tls-ca',
+      caFile,
+      '--warm-share',
+      '0.7',
+      '--revoked-share',
+      '0.3',
+      '--warm-devices',
+      '8',
+      '--requests',
+      '120',
+      '--connections',
+      '4',
+      '--json',
+      '--max-error-rate',
+      '0',
+    ]);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as SummaryJson;
     expect(s.requests).toBe(120);
@@ -131,7 +170,20 @@ describe('certgate load --tls-url through the shipped NGINX example', () => {
   // Last: it stops certgate.
   it("with certgate down NGINX answers 500 (auth_request's error): counted unavailable, never an allow", async () => {
     await node.close();
-    const r = await certgate(['load', '--fleet', fleetDir, '--tls-url', tlsUrl(), '--tls-ca', caFile, '--profile', 'storm', '--json', '--max-error-rate', '0']);
+    const r = await certgate([
+      'load',
+      '--fleet',
+      fleetDir,
+      '--tls-url',
+      tlsUrl(),
+      '--tls-ca',
+      caFile,
+      '--profile',
+      'storm',
+      '--json',
+      '--max-error-rate',
+      '0',
+    ]);
     expect(r.code).toBe(1);
     const s = JSON.parse(r.stdout) as SummaryJson;
     // The expired device never reaches certgate: NGINX refuses it itself.

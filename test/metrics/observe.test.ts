@@ -22,7 +22,8 @@ import { CREDENTIALS_A, SNI_A, createWorld, type World } from '../authz/world.js
 import { testNode } from '../ingress/node.js';
 
 /** What Prometheus 2.x sends by default (scrape_protocols). */
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 function sample(body: string, line: RegExp): number {
   const m = new RegExp(`^${line.source} (\\S+)$`, 'm').exec(body);
@@ -66,8 +67,12 @@ describe('the metrics of a serving node', () => {
   it('counts requests a door could not read apart from decisions, by door and reason', async () => {
     const leaf = certificate({ subject: identity('device', 'p256') });
     await world.register(leaf, {});
-    await (await request(`${base}/v1/nginx/auth`, { headers: { 'x-ssl-client-cert': escapePem(leaf.pem), 'x-ssl-server-name': SNI_A } })).body.dump();
-    await (await request(`${base}/v1/nginx/auth`, { headers: { 'x-ssl-client-cert': '%E0%A4%A', 'x-ssl-server-name': SNI_A } })).body.dump();
+    await (
+      await request(`${base}/v1/nginx/auth`, { headers: { 'x-ssl-client-cert': escapePem(leaf.pem), 'x-ssl-server-name': SNI_A } })
+    ).body.dump();
+    await (
+      await request(`${base}/v1/nginx/auth`, { headers: { 'x-ssl-client-cert': '%E0%A4%A', 'x-ssl-server-name': SNI_A } })
+    ).body.dump();
     await (await request(`${base}/v1/authorize`, { method: 'POST', body: '{' })).body.dump();
     const { body } = await scrape();
     expect(sample(body, /certgate_request_errors_total\{door="nginx",reason="BAD_REQUEST"\}/)).toBe(1);
@@ -81,14 +86,23 @@ describe('the metrics of a serving node', () => {
 
   it('has build info, the start time, and the per-process start time', async () => {
     const { body } = await scrape();
-    expect(sample(body, new RegExp(`certgate_build_info\\{version="${VERSION.replaceAll('.', '\\.')}",node="${process.version.replaceAll('.', '\\.')}",engine="native"\\}`))).toBe(1);
+    expect(
+      sample(
+        body,
+        new RegExp(
+          `certgate_build_info\\{version="${VERSION.replaceAll('.', '\\.')}",node="${process.version.replaceAll('.', '\\.')}",engine="native"\\}`,
+        ),
+      ),
+    ).toBe(1);
     const start = sample(body, /process_start_time_seconds/);
     expect(Math.abs(start - (Date.now() / 1000 - process.uptime()))).toBeLessThan(2);
     expect(sample(body, new RegExp(`certgate_worker_start_time_seconds\\{worker="${process.pid}"\\}`))).toBe(start);
   });
 
   it('serves OpenMetrics to a scraper that asks for it, and the text format again afterwards', async () => {
-    await (await request(`${base}/v1/nginx/auth`, { headers: { 'x-ssl-client-cert': '%E0%A4%A', 'x-ssl-server-name': SNI_A } })).body.dump();
+    await (
+      await request(`${base}/v1/nginx/auth`, { headers: { 'x-ssl-client-cert': '%E0%A4%A', 'x-ssl-server-name': SNI_A } })
+    ).body.dump();
     const open = await scrape(PROMETHEUS_ACCEPT);
     expect(open.type).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
     expect(open.body.endsWith('# EOF\n')).toBe(true);
@@ -107,7 +121,12 @@ describe('the metrics of a serving node', () => {
   it('counts admin API requests and their latency by operation and result', async () => {
     const admin = `http://127.0.0.1:${node.ports.admin}`;
     const sdk = new IoTClient({ region: 'us-east-1', endpoint: admin, credentials: CREDENTIALS_A, maxAttempts: 1 });
-    const bad = new IoTClient({ region: 'us-east-1', endpoint: admin, credentials: { ...CREDENTIALS_A, secretAccessKey: 'wrong' }, maxAttempts: 1 });
+    const bad = new IoTClient({
+      region: 'us-east-1',
+      endpoint: admin,
+      credentials: { ...CREDENTIALS_A, secretAccessKey: 'wrong' },
+      maxAttempts: 1,
+    });
     try {
       await sdk.send(new ListCACertificatesCommand({}));
       await sdk.send(new ListCACertificatesCommand({}));
@@ -142,8 +161,14 @@ describe('webhook delivery metrics', () => {
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     try {
       const { authorizer } = testAuthorizer(world);
-      for (const name of ['a', 'b', 'c']) await authorizer.authorize(SNI_A, [certificate({ subject: identity(name, 'p256'), issuer: world.caIdentity }).pem]);
-      const deliverer = new WebhookDeliverer({ registry: world.registry, urls: [url], stateFile: path.join(world.dir, 'hooks.json'), retryBaseMs: 1 });
+      for (const name of ['a', 'b', 'c'])
+        await authorizer.authorize(SNI_A, [certificate({ subject: identity(name, 'p256'), issuer: world.caIdentity }).pem]);
+      const deliverer = new WebhookDeliverer({
+        registry: world.registry,
+        urls: [url],
+        stateFile: path.join(world.dir, 'hooks.json'),
+        retryBaseMs: 1,
+      });
       const registry = new Registry();
       const [oldest] = await world.registry.listEvents('111111111111', 0, 1);
       const now = () => ((oldest?.createdAt ?? 0) + 42) * 1000;

@@ -92,7 +92,11 @@ describe('Prometheus scraping a live certgate with the shipped rules', () => {
     promBase = `http://127.0.0.1:${port}`;
     prometheus = spawn(
       'prometheus',
-      [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
       { stdio: 'ignore' },
     );
     // Traffic: allows and denies at the JSON door until the test is done (bounded: 60 s).
@@ -122,7 +126,9 @@ describe('Prometheus scraping a live certgate with the shipped rules', () => {
 
   it('every dashboard query returns data', async () => {
     for (const { panel, expr } of dashboardQueries()) {
-      await expect.poll(() => resultCount(promBase, expr), { timeout: 45_000, interval: 1000, message: `${panel}: ${expr}` }).toBeGreaterThan(0);
+      await expect
+        .poll(() => resultCount(promBase, expr), { timeout: 45_000, interval: 1000, message: `${panel}: ${expr}` })
+        .toBeGreaterThan(0);
     }
   }, 120_000);
 });

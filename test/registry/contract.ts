@@ -3,7 +3,13 @@
  * factory)` from a `*.test.ts` file; `factory` returns a fresh, empty registry.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RegistryError, type NewCaCertificate, type NewCertificate, type Registry, type RegistryErrorCode } from '../../ts/registry/types.js';
+import {
+  RegistryError,
+  type NewCaCertificate,
+  type NewCertificate,
+  type Registry,
+  type RegistryErrorCode,
+} from '../../ts/registry/types.js';
 
 /**
  * Creates a fresh empty registry and (optionally) disposes of it. `plantDomain` writes a
@@ -94,7 +100,13 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       await registry.addCredential({ accountId: A, accessKeyId: 'AKIAONE', secretAccessKey: 's1' });
       await refused(registry.addCredential({ accountId: B, accessKeyId: 'AKIAONE', secretAccessKey: 's2' }), 'ALREADY_EXISTS');
       await refused(registry.addCredential({ accountId: '999999999999', accessKeyId: 'AKIATWO', secretAccessKey: 's' }), 'NOT_FOUND');
-      expect(await registry.getCredential('AKIAONE')).toMatchObject({ accountId: A, accessKeyId: 'AKIAONE', secretAccessKey: 's1', scope: 'FULL', status: 'ACTIVE' });
+      expect(await registry.getCredential('AKIAONE')).toMatchObject({
+        accountId: A,
+        accessKeyId: 'AKIAONE',
+        secretAccessKey: 's1',
+        scope: 'FULL',
+        status: 'ACTIVE',
+      });
       expect(await registry.getCredential('AKIANONE')).toBeNull();
     });
 
@@ -171,7 +183,16 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       expect(seq.every((v, i) => i === 0 || v > (seq[i - 1] ?? 0))).toBe(true);
       expect(new Set(seq).size).toBe(seq.length);
       const brief = (cs: typeof all) => cs.map((c) => `${c.accountId.slice(0, 1)} ${c.resourceId === hex(1) ? 1 : 2} ${c.status}`);
-      expect(brief(all)).toEqual(['1 1 ACTIVE', '2 2 INACTIVE', '1 1 INACTIVE', '1 1 PENDING_TRANSFER', '1 1 TRANSFERRED', '2 1 ACTIVE', '2 1 REVOKED', '2 2 DELETED']);
+      expect(brief(all)).toEqual([
+        '1 1 ACTIVE',
+        '2 2 INACTIVE',
+        '1 1 INACTIVE',
+        '1 1 PENDING_TRANSFER',
+        '1 1 TRANSFERRED',
+        '2 1 ACTIVE',
+        '2 1 REVOKED',
+        '2 2 DELETED',
+      ]);
       expect(all.every((c) => c.kind === 'certificate' && c.time > 1_700_000_000)).toBe(true);
       expect(brief(await registry.listChanges(B, 0, 100))).toEqual(['2 2 INACTIVE', '2 1 ACTIVE', '2 1 REVOKED', '2 2 DELETED']);
       // Resume after any cursor: exactly the rest, nothing missed or repeated.
@@ -209,7 +230,12 @@ export function registryContract(name: string, factory: RegistryFactory): void {
     it('registers a batch in one call, each checked as one registration; a refused one leaves the others', async () => {
       await registry.insertCertificate(cert(A, 2));
       await registry.insertCertificate(cert(B, 4, { certificateMode: 'DEFAULT' }));
-      const results = await registry.insertCertificates([cert(A, 1), cert(A, 2), cert(A, 3, { status: 'ACTIVE' }), cert(A, 4, { certificateMode: 'DEFAULT' })]);
+      const results = await registry.insertCertificates([
+        cert(A, 1),
+        cert(A, 2),
+        cert(A, 3, { status: 'ACTIVE' }),
+        cert(A, 4, { certificateMode: 'DEFAULT' }),
+      ]);
       expect(results.map((r) => [r.certificateId, r.ok, r.ok ? null : r.error.code])).toEqual([
         [hex(1), true, null],
         [hex(2), false, 'ALREADY_EXISTS'],
@@ -233,7 +259,11 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       await registry.attachThingPrincipal(B, 'other-account-thing', arn(B));
       const standing = { accountId: A, certificateId: hex(1), status: 'ACTIVE', certificateMode: 'SNI_ONLY', caCertificateId: hex(100) };
       expect(await registry.getCertificateStanding(A, hex(1))).toEqual({ ...standing, things: ['Thing-c', 'thing-a', 'thing-b'] });
-      expect(await registry.getCertificateStanding(B, hex(1))).toMatchObject({ status: 'INACTIVE', caCertificateId: null, things: ['other-account-thing'] });
+      expect(await registry.getCertificateStanding(B, hex(1))).toMatchObject({
+        status: 'INACTIVE',
+        caCertificateId: null,
+        things: ['other-account-thing'],
+      });
       expect(await registry.getCertificateStanding(A, hex(2))).toBeNull();
       await registry.setCertificateStatus(A, hex(1), 'REVOKED', ['ACTIVE']);
       await registry.detachThingPrincipal(A, 'thing-b', arn(A));
@@ -244,7 +274,7 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       }
     });
 
-    it('does not show a certificate offered by transfer as the receiving account\'s standing', async () => {
+    it("does not show a certificate offered by transfer as the receiving account's standing", async () => {
       await registry.insertCertificate(cert(A, 1));
       await registry.startTransfer(A, hex(1), B, null);
       expect(await registry.getCertificateStanding(B, hex(1))).toBeNull();
@@ -522,7 +552,10 @@ export function registryContract(name: string, factory: RegistryFactory): void {
     it('never removes both of the last two full keys when two removals race', async () => {
       await registry.addCredential({ accountId: A, accessKeyId: 'AKIARACE1', secretAccessKey: 's1' });
       await registry.addCredential({ accountId: A, accessKeyId: 'AKIARACE2', secretAccessKey: 's2' });
-      const results = await Promise.allSettled([registry.deleteCredential(A, 'AKIARACE1'), registry.updateCredentialStatus(A, 'AKIARACE2', 'INACTIVE')]);
+      const results = await Promise.allSettled([
+        registry.deleteCredential(A, 'AKIARACE1'),
+        registry.updateCredentialStatus(A, 'AKIARACE2', 'INACTIVE'),
+      ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(failed?.reason).toBeInstanceOf(RegistryError);
@@ -549,7 +582,14 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       for (let i = 1; i < written.length; i++) expect(written[i]!.sequence).toBeGreaterThan(written[i - 1]!.sequence);
       const all = await registry.listAudit(A, 0, 100);
       expect(all).toEqual(written.filter((w) => w.accountId === A));
-      expect(all[0]).toMatchObject({ accountId: A, accessKeyId: 'AKIAAUDIT0', operation: 'Op0', resource: `certificateId=${hex(0)}`, result: 'OK', requestId: 'req-0' });
+      expect(all[0]).toMatchObject({
+        accountId: A,
+        accessKeyId: 'AKIAAUDIT0',
+        operation: 'Op0',
+        resource: `certificateId=${hex(0)}`,
+        result: 'OK',
+        requestId: 'req-0',
+      });
       expect(all[0]!.time).toBeGreaterThan(before);
       expect(all.find((e) => e.operation === 'Op3')?.accessKeyId).toBeNull();
       expect(all.find((e) => e.operation === 'Op4')).toMatchObject({ resource: null, requestId: null });
@@ -562,12 +602,28 @@ export function registryContract(name: string, factory: RegistryFactory): void {
     });
 
     it('writes a key change and its audit row in one transaction: both or neither', async () => {
-      const row = (operation: string, resource: string) => ({ accountId: A, accessKeyId: 'AKIACALLER', operation, resource, result: 'OK', requestId: 'r' });
-      await registry.addCredential({ accountId: A, accessKeyId: 'AKIATXONE', secretAccessKey: 's1' }, row('CreateAccessKey', 'accessKeyId=AKIATXONE'));
+      const row = (operation: string, resource: string) => ({
+        accountId: A,
+        accessKeyId: 'AKIACALLER',
+        operation,
+        resource,
+        result: 'OK',
+        requestId: 'r',
+      });
+      await registry.addCredential(
+        { accountId: A, accessKeyId: 'AKIATXONE', secretAccessKey: 's1' },
+        row('CreateAccessKey', 'accessKeyId=AKIATXONE'),
+      );
       // Refused: the key is the last active full one, so neither the change nor the row is kept.
       await refused(registry.deleteCredential(A, 'AKIATXONE', row('DeleteAccessKey', 'accessKeyId=AKIATXONE')), 'LAST_FULL_ACCESS_KEY');
-      await refused(registry.updateCredentialStatus(A, 'AKIATXONE', 'INACTIVE', row('UpdateAccessKey', 'accessKeyId=AKIATXONE')), 'LAST_FULL_ACCESS_KEY');
-      await refused(registry.addCredential({ accountId: A, accessKeyId: 'AKIATXONE', secretAccessKey: 's2' }, row('CreateAccessKey', 'dup')), 'ALREADY_EXISTS');
+      await refused(
+        registry.updateCredentialStatus(A, 'AKIATXONE', 'INACTIVE', row('UpdateAccessKey', 'accessKeyId=AKIATXONE')),
+        'LAST_FULL_ACCESS_KEY',
+      );
+      await refused(
+        registry.addCredential({ accountId: A, accessKeyId: 'AKIATXONE', secretAccessKey: 's2' }, row('CreateAccessKey', 'dup')),
+        'ALREADY_EXISTS',
+      );
       await registry.addCredential({ accountId: A, accessKeyId: 'AKIATXTWO', secretAccessKey: 's3' });
       await registry.updateCredentialStatus(A, 'AKIATXONE', 'INACTIVE', row('UpdateAccessKey', 'accessKeyId=AKIATXONE'));
       await registry.deleteCredential(A, 'AKIATXONE', row('DeleteAccessKey', 'accessKeyId=AKIATXONE'));
@@ -597,15 +653,30 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       await registry.insertCaCertificate(ca(A, 100));
       expect(await registry.getCaCrlMeta(A, hex(100))).toBeNull();
       const first = await registry.putCaCrl(crl(1, [0x30, 0x82, 0xff, 0]), null);
-      expect(first).toMatchObject({ crlId: hex(1), crlNumber: '1', nextUpdate: 1_700_604_800, entries: 3, source: 'UPLOAD', verifiedAt: 1_700_000_100 });
+      expect(first).toMatchObject({
+        crlId: hex(1),
+        crlNumber: '1',
+        nextUpdate: 1_700_604_800,
+        entries: 3,
+        source: 'UPLOAD',
+        verifiedAt: 1_700_000_100,
+      });
       expect(first).not.toHaveProperty('crl');
       expect(Buffer.from((await registry.getCaCrl(A, hex(100)))?.crl ?? [])).toEqual(Buffer.from([0x30, 0x82, 0xff, 0]));
       // Another account does not see it.
       expect(await registry.getCaCrlMeta(B, hex(100))).toBeNull();
       // A writer that verified against "no CRL" lost the race.
       await refused(registry.putCaCrl(crl(2, [2]), null), 'STATE');
-      await registry.putCaCrl({ ...crl(2, [2]), nextUpdate: null, source: 'DISTRIBUTION_POINT', sourceUrl: 'http://127.0.0.1/ca.crl' }, hex(1));
-      expect(await registry.getCaCrlMeta(A, hex(100))).toMatchObject({ crlId: hex(2), nextUpdate: null, source: 'DISTRIBUTION_POINT', sourceUrl: 'http://127.0.0.1/ca.crl' });
+      await registry.putCaCrl(
+        { ...crl(2, [2]), nextUpdate: null, source: 'DISTRIBUTION_POINT', sourceUrl: 'http://127.0.0.1/ca.crl' },
+        hex(1),
+      );
+      expect(await registry.getCaCrlMeta(A, hex(100))).toMatchObject({
+        crlId: hex(2),
+        nextUpdate: null,
+        source: 'DISTRIBUTION_POINT',
+        sourceUrl: 'http://127.0.0.1/ca.crl',
+      });
       await registry.deleteCaCrl(A, hex(100));
       await refused(registry.deleteCaCrl(A, hex(100)), 'NOT_FOUND');
       await registry.putCaCrl(crl(3, [3]), null);

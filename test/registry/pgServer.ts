@@ -22,7 +22,9 @@ const PG_ROOT = '/usr/lib/postgresql';
 /** The newest installed `/usr/lib/postgresql/<version>/bin`, or an error saying how to install it. */
 export function findPgBinDir(): string {
   const versions = existsSync(PG_ROOT)
-    ? readdirSync(PG_ROOT).filter((v) => existsSync(path.join(PG_ROOT, v, 'bin', 'initdb')) && existsSync(path.join(PG_ROOT, v, 'bin', 'pg_ctl')))
+    ? readdirSync(PG_ROOT).filter(
+        (v) => existsSync(path.join(PG_ROOT, v, 'bin', 'initdb')) && existsSync(path.join(PG_ROOT, v, 'bin', 'pg_ctl')),
+      )
     : [];
   const newest = versions.reduce<string | undefined>((best, v) => (best === undefined || Number(v) > Number(best) ? v : best), undefined);
   if (newest === undefined) {

@@ -96,7 +96,12 @@ function tally(results: PromiseSettledResult<unknown>[], code: string): { won: n
 describe('postgres registry database', () => {
   it('opens PostgreSQL for postgres:// and postgresql:// URLs and SQLite for anything else', async () => {
     expect(['postgres://h/db', 'postgresql://u@h/db', 'POSTGRES://h/db'].map(isPostgresUrl)).toEqual([true, true, true]);
-    expect(['data/certgate.db', '/var/lib/postgres/x.db', 'postgres.db', 'file:postgres://x'].map(isPostgresUrl)).toEqual([false, false, false, false]);
+    expect(['data/certgate.db', '/var/lib/postgres/x.db', 'postgres.db', 'file:postgres://x'].map(isPostgresUrl)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
     const name = await server.createDatabase();
     const pgRegistry = openRegistry({ path: server.url(name).replace(/^postgres:/, 'postgresql:') });
     expect(pgRegistry).toBeInstanceOf(PostgresRegistry);
@@ -178,7 +183,9 @@ describe('postgres registry database', () => {
     expect(error.message).toContain(`postgres://certgate:***@127.0.0.1:${port}/registry`);
     expect(error.message).not.toContain('hunter2');
     await registry.close();
-    expect(redactConnectionString('postgresql://u@h/db?password=pw&sslmode=require')).toBe('postgresql://u@h/db?password=***&sslmode=require');
+    expect(redactConnectionString('postgresql://u@h/db?password=pw&sslmode=require')).toBe(
+      'postgresql://u@h/db?password=***&sslmode=require',
+    );
   });
 });
 
@@ -212,7 +219,9 @@ describe('postgres registry shared by two sidecars (two pools)', () => {
     for (let n = 100; n < 110; n++) {
       const results = await Promise.allSettled([one.insertCaCertificate(caOf(A, n)), two.insertCaCertificate(caOf(B, n))]);
       expect(tally(results, 'DEFAULT_CA_OWNED_ELSEWHERE')).toEqual({ won: 1, refused: 1 });
-      expect(await sql(name, "SELECT account_id FROM ca_certificates WHERE certificate_id = $1 AND certificate_mode = 'DEFAULT'", [hex(n)])).toHaveLength(1);
+      expect(
+        await sql(name, "SELECT account_id FROM ca_certificates WHERE certificate_id = $1 AND certificate_mode = 'DEFAULT'", [hex(n)]),
+      ).toHaveLength(1);
     }
   });
 
@@ -221,7 +230,10 @@ describe('postgres registry shared by two sidecars (two pools)', () => {
       const same = await Promise.allSettled([one.insertCertificate(certOf(A, n)), two.insertCertificate(certOf(A, n))]);
       expect(tally(same, 'ALREADY_EXISTS')).toEqual({ won: 1, refused: 1 });
       const modes = { certificateMode: 'DEFAULT' } as const;
-      const across = await Promise.allSettled([one.insertCertificate(certOf(A, n + 100, modes)), two.insertCertificate(certOf(B, n + 100, modes))]);
+      const across = await Promise.allSettled([
+        one.insertCertificate(certOf(A, n + 100, modes)),
+        two.insertCertificate(certOf(B, n + 100, modes)),
+      ]);
       expect(tally(across, 'ALREADY_EXISTS')).toEqual({ won: 1, refused: 1 });
       expect(await one.findCertificateRegistrations(hex(n + 100))).toHaveLength(1);
     }

@@ -188,7 +188,8 @@ function postgresStorage(server: PgServer, name: string): Storage {
         const [row] = await query('SELECT pg_relation_filepath($1::regclass) AS file', [table]);
         const base = path.join(String(dirRow?.['data_directory']), String(row?.['file']));
         const dir = path.dirname(base);
-        for (const f of readdirSync(dir)) if (f === path.basename(base) || f.startsWith(`${path.basename(base)}.`)) files.push(readFileSync(path.join(dir, f)));
+        for (const f of readdirSync(dir))
+          if (f === path.basename(base) || f.startsWith(`${path.basename(base)}.`)) files.push(readFileSync(path.join(dir, f)));
       }
       return Buffer.concat(files);
     },
@@ -242,7 +243,8 @@ describe.each(backends)('secrets at rest: %s', (_name, makeStorage) => {
   it('encrypts a clear registry in place when opened with the key; no secret stays in the raw storage', async () => {
     await clearRegistry();
     const before = await storage.raw();
-    for (const secret of [SECRET_A, SECRET_B, 'ISSUINGCAKEYMATERIAL', 'ACCOUNTCAKEYMATERIAL']) expect(before.includes(secret), `${secret} in clear before`).toBe(true);
+    for (const secret of [SECRET_A, SECRET_B, 'ISSUINGCAKEYMATERIAL', 'ACCOUNTCAKEYMATERIAL'])
+      expect(before.includes(secret), `${secret} in clear before`).toBe(true);
 
     const key = newKey();
     const registry = await openWith(key);
@@ -255,7 +257,8 @@ describe.each(backends)('secrets at rest: %s', (_name, makeStorage) => {
     await registry.close();
 
     const after = await storage.raw();
-    for (const secret of [SECRET_A, SECRET_B, SECRET_C, 'ISSUINGCAKEYMATERIAL', 'ACCOUNTCAKEYMATERIAL']) expect(after.includes(secret), `${secret} in clear after`).toBe(false);
+    for (const secret of [SECRET_A, SECRET_B, SECRET_C, 'ISSUINGCAKEYMATERIAL', 'ACCOUNTCAKEYMATERIAL'])
+      expect(after.includes(secret), `${secret} in clear after`).toBe(false);
     const rows = await storage.sql('SELECT secret_access_key FROM credentials');
     expect(rows.every((r) => isSealed(String(r['secret_access_key'])))).toBe(true);
 
@@ -310,7 +313,9 @@ describe.each(backends)('secrets at rest: %s', (_name, makeStorage) => {
     // Account B does not get to sign with A's secret: the copy does not authenticate.
     await refused(registry.getCredential('AKIAACCOUNTB00000001'), 'SECRET_TAMPERED');
     expect((await registry.getCredential('AKIAACCOUNTA00000001'))?.secretAccessKey).toBe(SECRET_A);
-    await storage.sql("INSERT INTO credentials (access_key_id, secret_access_key, account_id) VALUES ('AKIAINJECTED00000001', 'cleartextsecret0000', '111111111111')");
+    await storage.sql(
+      "INSERT INTO credentials (access_key_id, secret_access_key, account_id) VALUES ('AKIAINJECTED00000001', 'cleartextsecret0000', '111111111111')",
+    );
     await refused(registry.getCredential('AKIAINJECTED00000001'), 'SECRET_TAMPERED');
   });
 
@@ -325,7 +330,9 @@ describe.each(backends)('secrets at rest: %s', (_name, makeStorage) => {
     expect(await registry.rewriteSecrets(rotationRewrite(from, to))).toEqual({ secrets: 4, keyId: to.id });
     await registry.close();
     const after = await storage.sql('SELECT access_key_id, secret_access_key FROM credentials ORDER BY access_key_id');
-    expect(after.map((r) => String(r['secret_access_key']).split('.')[3])).toEqual(before.map((r) => String(r['secret_access_key']).split('.')[3]));
+    expect(after.map((r) => String(r['secret_access_key']).split('.')[3])).toEqual(
+      before.map((r) => String(r['secret_access_key']).split('.')[3]),
+    );
     expect(after.map((r) => String(r['secret_access_key']).split('.')[1])).toEqual([to.id, to.id]);
     const rotated = await openWith(to);
     expect((await rotated.getCredential('AKIAACCOUNTA00000001'))?.secretAccessKey).toBe(SECRET_A);

@@ -140,7 +140,10 @@ describe('sqlite registry without the wal-index watch', () => {
         await registry.close();
         process.stdout.write(JSON.stringify({ loaded, addonExists: (await import('node:fs')).existsSync(nativeAddonPath) }));
       `;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script, path.join(dir, 'registry.db')], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script, path.join(dir, 'registry.db')], {
+        cwd: projectRoot,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -101,7 +101,9 @@ export function readChain(parts: readonly (string | Uint8Array)[], limits: Authz
  * object: ~0.3 µs less per call than createHash; older Node 20 lacks it.
  */
 const sha256Hex: (data: Buffer) => string =
-  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'hex') : (data) => crypto.createHash('sha256').update(data).digest('hex');
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('sha256', data, 'hex')
+    : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 function chainKey(ders: readonly Buffer[]): string {
   const hash = crypto.createHash('sha256');

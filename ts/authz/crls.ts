@@ -98,10 +98,14 @@ export class CaCrls {
   async #load(accountId: string, caCertificateId: string): Promise<CrlState> {
     const registry = this.#registry;
     if (registry.getCaCrl === undefined) return { ok: true, view: null };
-    const [record, ca] = await Promise.all([registry.getCaCrl(accountId, caCertificateId), registry.getCaCertificate(accountId, caCertificateId)]);
+    const [record, ca] = await Promise.all([
+      registry.getCaCrl(accountId, caCertificateId),
+      registry.getCaCertificate(accountId, caCertificateId),
+    ]);
     if (record === null || ca === null) return { ok: true, view: null };
     const verified = this.#engine.verifyCrl(record.crl, Buffer.from(ca.certificatePem), record.verifiedAt, null);
-    if (!verified.ok) return { ok: false, message: `stored CRL of ${caCertificateId} does not verify: ${verified.code}: ${verified.message}` };
+    if (!verified.ok)
+      return { ok: false, message: `stored CRL of ${caCertificateId} does not verify: ${verified.code}: ${verified.message}` };
     return { ok: true, view: { crlId: verified.crlId, nextUpdate: verified.nextUpdate, serials: new Set(verified.revokedSerials) } };
   }
 }

@@ -188,7 +188,9 @@ export class Authorizer {
     if (!(verdict instanceof Promise)) return this.#decided(attempt, verdict, door, started, requestId);
     const work = verdict.then((v) => decisionOf(this.#allows, attempt, v));
     const answered = this.#deadlines
-      .race(work, started, () => deny(new Refusal('DEADLINE_EXCEEDED', `decision exceeded deadlineMs=${this.#deadlineMs}`), attempt.certificateId))
+      .race(work, started, () =>
+        deny(new Refusal('DEADLINE_EXCEEDED', `decision exceeded deadlineMs=${this.#deadlineMs}`), attempt.certificateId),
+      )
       .then((decision) => this.#observed(attempt, decision, door, started, requestId));
     return shedder === undefined ? answered : shedder.track(answered);
   }

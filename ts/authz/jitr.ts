@@ -56,7 +56,8 @@ export class Jitr {
    * attempt.
    */
   constructor(writer: RegistryAuthorizerWriter, clock: () => number, onEvent?: (event: RegistryEvent) => void, reemitIntervalMs = 0) {
-    if (!Number.isInteger(reemitIntervalMs) || reemitIntervalMs < 0) throw new RangeError(`JITR re-emit interval must be an integer >= 0 ms, got ${reemitIntervalMs}`);
+    if (!Number.isInteger(reemitIntervalMs) || reemitIntervalMs < 0)
+      throw new RangeError(`JITR re-emit interval must be an integer >= 0 ms, got ${reemitIntervalMs}`);
     this.#writer = writer;
     this.#clock = clock;
     this.#onEvent = onEvent;

@@ -195,7 +195,12 @@ function routeToAccount(s: RuleSetting, a: Attempt): Step<Refusal | undefined> {
   // A routing still in the config cache is not a registry read: neither timed nor awaited.
   const cached = s.routes.peek(host, a.nowMs);
   if (cached !== undefined) return routed(a, host, cached);
-  return timed(a, 'registry', () => andThen(s.routes.get(host, a.nowMs, () => s.reads.account(host)), (account) => routed(a, host, account)));
+  return timed(a, 'registry', () =>
+    andThen(
+      s.routes.get(host, a.nowMs, () => s.reads.account(host)),
+      (account) => routed(a, host, account),
+    ),
+  );
 }
 
 function routed(a: Attempt, host: string, account: Account | null): Refusal | undefined {
@@ -207,7 +212,8 @@ function routed(a: Attempt, host: string, account: Account | null): Refusal | un
 async function routeWithoutSni(s: RuleSetting, a: Attempt): Promise<Refusal | undefined> {
   const id = a.entry.certificateId;
   const found = await timed(a, 'registry', () => s.registry.findCertificateRegistrations(id));
-  if (found.length === 0) return leafOrElse(s, a, () => new Refusal('CERTIFICATE_NOT_REGISTERED', 'no SNI and no account holds the certificate'));
+  if (found.length === 0)
+    return leafOrElse(s, a, () => new Refusal('CERTIFICATE_NOT_REGISTERED', 'no SNI and no account holds the certificate'));
   const [only, ...more] = found.filter((r) => r.certificateMode === 'DEFAULT');
   if (only === undefined) return new Refusal('SNI_REQUIRED', `SNI_ONLY certificate without SNI (registered in ${found.length} account(s))`);
   if (more.length > 0) return new Refusal('SNI_REQUIRED', `registered in DEFAULT mode in ${more.length + 1} accounts`);
@@ -246,7 +252,10 @@ function registered(s: RuleSetting, a: Attempt, accountId: string, standing: Cer
     return undefined;
   }
   return leafOrElse(s, a, () =>
-    andThen(justInTime(s, a, accountId), (jitr) => jitr ?? new Refusal('CERTIFICATE_NOT_REGISTERED', 'the certificate is not registered in the account')),
+    andThen(
+      justInTime(s, a, accountId),
+      (jitr) => jitr ?? new Refusal('CERTIFICATE_NOT_REGISTERED', 'the certificate is not registered in the account'),
+    ),
   );
 }
 
@@ -304,7 +313,8 @@ function checkLeafWithoutCa(s: RuleSetting, a: Attempt): Refusal | undefined {
   if (leaf instanceof Refusal) return leaf;
   const refusal = leafRefusal(leaf, a.now);
   if (refusal !== undefined) return refusal;
-  if (!allowsClientAuth(leaf)) return new Refusal('CLIENT_AUTH_NOT_PERMITTED', `extendedKeyUsage ${(leaf.extendedKeyUsage ?? []).join(',')}`, standing);
+  if (!allowsClientAuth(leaf))
+    return new Refusal('CLIENT_AUTH_NOT_PERMITTED', `extendedKeyUsage ${(leaf.extendedKeyUsage ?? []).join(',')}`, standing);
   return undefined;
 }
 
@@ -354,12 +364,19 @@ function verifyChainToCa(s: RuleSetting, a: Attempt): Step<Refusal | undefined> 
  * CHAIN_VERIFICATION_FAILED with the engine's code.
  */
 function verifyAgainst(s: RuleSetting, a: Attempt, anchor: Anchor, standing?: CertificateStanding): Step<Refusal | undefined> {
-  const placement = placeVerification(s.engine.name, anchor.publicKey, 1 + a.chain.intermediates.length, s.inlineBudgetUs, s.verifier.hasPool);
+  const placement = placeVerification(
+    s.engine.name,
+    anchor.publicKey,
+    1 + a.chain.intermediates.length,
+    s.inlineBudgetUs,
+    s.verifier.hasPool,
+  );
   const input = { leaf: a.chain.leaf, intermediates: [...a.chain.intermediates], anchors: [anchor.der], at: a.now, eku: 'client' as const };
   const stage: Stage = placement === 'pool' ? 'verify_pool' : 'verify_inline';
   const outcome = timed(a, stage, () => s.verifier.verify(input, placement, a.deadline - performance.now()));
   return andThen(outcome, (verified) => {
-    if (!verified.ok) return leafOrElse(s, a, () => new Refusal('CHAIN_VERIFICATION_FAILED', `${verified.code}: ${verified.message}`, standing));
+    if (!verified.ok)
+      return leafOrElse(s, a, () => new Refusal('CHAIN_VERIFICATION_FAILED', `${verified.code}: ${verified.message}`, standing));
     s.cache.markVerified(a.entry, anchor.certificateId, verified.notAfter);
     const links = crlLinks(verified.path, verified.serials);
     if (links instanceof Refusal) return links;
@@ -397,7 +414,13 @@ function checkCrls(s: RuleSetting, a: Attempt): Step<Refusal | undefined> {
   return checkLinks(s, a, a.standing as CertificateStanding, a.entry.crlLinks.get(anchor.certificateId) ?? [], 0);
 }
 
-function checkLinks(s: RuleSetting, a: Attempt, standing: CertificateStanding, links: readonly CrlLink[], from: number): Step<Refusal | undefined> {
+function checkLinks(
+  s: RuleSetting,
+  a: Attempt,
+  standing: CertificateStanding,
+  links: readonly CrlLink[],
+  from: number,
+): Step<Refusal | undefined> {
   for (let i = from; i < links.length; i++) {
     const link = links[i] as CrlLink;
     const known = s.crls.peek(standing.accountId, link.issuerId, a.nowMs);
@@ -415,7 +438,8 @@ function crlVerdict(s: RuleSetting, a: Attempt, state: CrlState, link: CrlLink, 
   if (!state.ok) return new Refusal('CRL_UNUSABLE', state.message, standing);
   const view = state.view;
   if (view === null) return undefined;
-  if (view.serials.has(link.serial)) return new Refusal('CERTIFICATE_REVOKED_BY_CA', `serial ${link.serial} is on the CRL of CA ${link.issuerId}`, standing);
+  if (view.serials.has(link.serial))
+    return new Refusal('CERTIFICATE_REVOKED_BY_CA', `serial ${link.serial} is on the CRL of CA ${link.issuerId}`, standing);
   if (!s.dangerAllowExpiredCrl && view.nextUpdate !== null && a.now > view.nextUpdate) {
     return new Refusal('CRL_EXPIRED', `CRL of CA ${link.issuerId} passed its nextUpdate at ${view.nextUpdate}`, standing);
   }
@@ -495,7 +519,8 @@ async function registerJustInTime(s: RuleSetting, a: Attempt, accountId: string,
       );
     } catch (err) {
       // The multi-account rule refuses JITR like any other registration.
-      if (err instanceof RegistryError && err.code === 'ALREADY_EXISTS') return new Refusal('CERTIFICATE_NOT_REGISTERED', `JITR refused: ${err.message}`);
+      if (err instanceof RegistryError && err.code === 'ALREADY_EXISTS')
+        return new Refusal('CERTIFICATE_NOT_REGISTERED', `JITR refused: ${err.message}`);
       throw err;
     }
     return new Refusal('JITR_REGISTERED', `registered as PENDING_ACTIVATION under CA ${ca.certificateId}`, {
@@ -552,7 +577,8 @@ function leafOrElse(s: RuleSetting, a: Attempt, otherwise: () => Step<Refusal | 
  * https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5).
  */
 function leafRefusal(leaf: CertificateInfo, now: number): Refusal | undefined {
-  if (!AWS_SIGNATURE_ALGORITHMS.has(leaf.signatureAlgorithm)) return new Refusal('UNSUPPORTED_SIGNATURE_ALGORITHM', leaf.signatureAlgorithm);
+  if (!AWS_SIGNATURE_ALGORITHMS.has(leaf.signatureAlgorithm))
+    return new Refusal('UNSUPPORTED_SIGNATURE_ALGORITHM', leaf.signatureAlgorithm);
   if (now < leaf.notBefore) return new Refusal('CERTIFICATE_NOT_YET_VALID');
   if (now > leaf.notAfter) return new Refusal('CERTIFICATE_EXPIRED');
   return undefined;

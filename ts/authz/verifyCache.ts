@@ -84,7 +84,13 @@ export class VerifyCache {
   remember(key: string, certificateId: string): CachedChain {
     const existing = this.#entries?.get(key);
     if (existing !== undefined) return existing;
-    const entry: CachedChain = { certificateId, leaf: undefined, verifiedBy: new Map(), crlLinks: new Map(), expiresAt: Number.POSITIVE_INFINITY };
+    const entry: CachedChain = {
+      certificateId,
+      leaf: undefined,
+      verifiedBy: new Map(),
+      crlLinks: new Map(),
+      expiresAt: Number.POSITIVE_INFINITY,
+    };
     this.#entries?.set(key, entry);
     return entry;
   }

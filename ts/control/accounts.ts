@@ -43,8 +43,10 @@ export function generateCredential(): { accessKeyId: string; secretAccessKey: st
 
 /** Check a user-supplied credential pair; throws InvalidRequestException. */
 export function checkCredential(accessKeyId: string, secretAccessKey: string): void {
-  if (!ACCESS_KEY_PATTERN.test(accessKeyId)) throw new AwsError('InvalidRequestException', 'The access key id must be 16-128 letters, digits or underscores.');
-  if (!SECRET_PATTERN.test(secretAccessKey)) throw new AwsError('InvalidRequestException', 'The secret access key must be 16-128 characters without whitespace.');
+  if (!ACCESS_KEY_PATTERN.test(accessKeyId))
+    throw new AwsError('InvalidRequestException', 'The access key id must be 16-128 letters, digits or underscores.');
+  if (!SECRET_PATTERN.test(secretAccessKey))
+    throw new AwsError('InvalidRequestException', 'The secret access key must be 16-128 characters without whitespace.');
 }
 
 /** Create an account with one credential, generating what is not given. */
@@ -96,7 +98,10 @@ export async function createAccessKey(
       ? { accessKeyId: request.accessKeyId, secretAccessKey: request.secretAccessKey }
       : generateCredential();
   checkCredential(credential.accessKeyId, credential.secretAccessKey);
-  await registry.addCredential({ accountId, ...credential, scope: request.scope ?? 'FULL' }, audit?.take(`accessKeyId=${credential.accessKeyId}`));
+  await registry.addCredential(
+    { accountId, ...credential, scope: request.scope ?? 'FULL' },
+    audit?.take(`accessKeyId=${credential.accessKeyId}`),
+  );
   const stored = await registry.getCredential(credential.accessKeyId);
   if (!stored) throw new Error('access key vanished after it was added');
   return { accountId, ...credential, scope: stored.scope, status: stored.status, createDate: stored.createdAt };

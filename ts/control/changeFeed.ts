@@ -30,13 +30,25 @@ export const CHANGE_FEED_HEARTBEAT_MS = 15_000;
 /** The cursor: `after` in the query, else `Last-Event-ID`, else 0 (from the start). */
 export function changeCursor(query: URLSearchParams, headers: http.IncomingHttpHeaders): number {
   const raw = query.get('after') ?? (typeof headers['last-event-id'] === 'string' ? headers['last-event-id'] : null) ?? '0';
-  if (!/^\d{1,15}$/.test(raw)) throw invalid(`after must be a change sequence number (0 or more), not ${JSON.stringify(raw.slice(0, 40))}.`);
+  if (!/^\d{1,15}$/.test(raw))
+    throw invalid(`after must be a change sequence number (0 or more), not ${JSON.stringify(raw.slice(0, 40))}.`);
   return Number(raw);
 }
 
 /** Stream changes of `accountId` after `cursor` until the client goes away. */
-export async function streamChanges(registry: Registry, accountId: string, cursor: number, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+export async function streamChanges(
+  registry: Registry,
+  accountId: string,
+  cursor: number,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
   res.flushHeaders();
   const state = { open: true };
   let after = cursor;
@@ -53,11 +65,20 @@ export async function streamChanges(registry: Registry, accountId: string, curso
       changes = await registry.listChanges(accountId, after, CHANGE_FEED_BATCH);
     } catch (err) {
       // Headers are sent: say why in the stream and end it; the client resumes from its last id.
-      res.end(`event: error\ndata: ${JSON.stringify({ message: `the change log could not be read: ${err instanceof Error ? err.message : String(err)}` })}\n\n`);
+      res.end(
+        `event: error\ndata: ${JSON.stringify({ message: `the change log could not be read: ${err instanceof Error ? err.message : String(err)}` })}\n\n`,
+      );
       return;
     }
     for (const c of changes) {
-      const data = JSON.stringify({ sequence: c.sequence, accountId: c.accountId, kind: c.kind, resourceId: c.resourceId, status: c.status, time: c.time });
+      const data = JSON.stringify({
+        sequence: c.sequence,
+        accountId: c.accountId,
+        kind: c.kind,
+        resourceId: c.resourceId,
+        status: c.status,
+        time: c.time,
+      });
       res.write(`id: ${c.sequence}\nevent: change\ndata: ${data}\n\n`);
       after = c.sequence;
       lastWrite = Date.now();

@@ -17,7 +17,14 @@
  * significant, as it is for AWS (`/certificate-providers/`).
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactory, type HTTPMethods } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerFactory,
+  type HTTPMethods,
+} from 'fastify';
 // branch keys: key scope, rate limit, audit log.
 import { isReadOperation, readOnlyRefusal } from './access.js';
 import { runAudited } from './audit.js';
@@ -113,7 +120,10 @@ function parseJsonBody(raw: Buffer): Record<string, unknown> {
 /** An INACTIVE key is refused as AWS refuses one, saying why (its holder proved the secret). */
 function checkKeyActive(caller: Credential): void {
   if (caller.status !== 'ACTIVE') {
-    throw new AwsError('UnrecognizedClientException', `The security token included in the request is invalid: access key ${caller.accessKeyId} is inactive.`);
+    throw new AwsError(
+      'UnrecognizedClientException',
+      `The security token included in the request is invalid: access key ${caller.accessKeyId} is inactive.`,
+    );
   }
 }
 
@@ -131,8 +141,10 @@ function awsErrorOf(err: unknown, request: FastifyRequest): AwsError | undefined
   if (err instanceof AwsError) return err;
   if (err instanceof RegistryError) return fromRegistryError(err);
   const code = (err as Partial<FastifyError>).code;
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return invalid(`The request body exceeds the limit of ${request.routeOptions.bodyLimit} bytes.`);
-  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return invalid('The request body does not have the length its content-length header declares.');
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return invalid(`The request body exceeds the limit of ${request.routeOptions.bodyLimit} bytes.`);
+  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH')
+    return invalid('The request body does not have the length its content-length header declares.');
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return invalid('The content-type header is not a valid media type.');
   if (code === 'FST_ERR_BAD_URL') return invalid(`The path ${JSON.stringify(request.url.slice(0, 80))} is not valid percent-encoding.`);
   return undefined;
@@ -147,7 +159,10 @@ export async function createAdminApp(options: HttpEdgeOptions): Promise<FastifyI
   const answerError = (err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     let error = awsErrorOf(err, request);
     if (error === undefined) {
-      options.logger?.error({ err, requestId: request.id, operation: request.routeOptions.config.operation ?? 'unknown' }, 'admin API operation failed');
+      options.logger?.error(
+        { err, requestId: request.id, operation: request.routeOptions.config.operation ?? 'unknown' },
+        'admin API operation failed',
+      );
       error = new AwsError('InternalFailureException', `Internal failure (request ${request.id}).`);
     }
     // A body left unread (refused from the headers, or over the limit) must not be parsed as the next request.
@@ -168,7 +183,14 @@ export async function createAdminApp(options: HttpEdgeOptions): Promise<FastifyI
       const errorType = reply.raw.getHeader('x-amzn-ErrorType');
       options.onRequest?.(operation, typeof errorType === 'string' ? errorType : 'ok', (performance.now() - startedPrecise) / 1000);
       options.logger?.info(
-        { requestId: request.id, method: request.method, path: request.caller?.rawPath ?? request.url, operation, status: reply.raw.statusCode, durationMs: Date.now() - started },
+        {
+          requestId: request.id,
+          method: request.method,
+          path: request.caller?.rawPath ?? request.url,
+          operation,
+          status: reply.raw.statusCode,
+          durationMs: Date.now() - started,
+        },
         'admin request',
       );
     });
@@ -221,7 +243,10 @@ export async function createAdminApp(options: HttpEdgeOptions): Promise<FastifyI
     const refused = !claim.ok
       ? new AwsError(claim.errorType, claim.message)
       : claim.claim.region !== options.region
-        ? new AwsError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${claim.claim.region}'. This server serves '${options.region}'.`)
+        ? new AwsError(
+            'InvalidSignatureException',
+            `Credential should be scoped to a valid region, not '${claim.claim.region}'. This server serves '${options.region}'.`,
+          )
         : undefined;
     if (refused !== undefined || !claim.ok) {
       reply.header('connection', 'close');
@@ -235,7 +260,10 @@ export async function createAdminApp(options: HttpEdgeOptions): Promise<FastifyI
     const caller = request.caller;
     if (caller?.claim === undefined) throw new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const auth = verifySigV4Body({ method: request.method, rawPath: caller.rawPath, rawQuery: caller.rawQuery, headers: caller.headers, body }, caller.claim);
+    const auth = verifySigV4Body(
+      { method: request.method, rawPath: caller.rawPath, rawQuery: caller.rawQuery, headers: caller.headers, body },
+      caller.claim,
+    );
     if (!auth.ok) throw new AwsError(auth.errorType, auth.message);
     // The region was checked with the headers, before the body was read.
     const credential = caller.credential;
@@ -271,7 +299,8 @@ export async function createAdminApp(options: HttpEdgeOptions): Promise<FastifyI
       handler: async (request, reply) => {
         const caller = request.caller;
         const credential = caller?.credential;
-        if (caller == null || credential == null) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+        if (caller == null || credential == null)
+          throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const params = request.params as Record<string, string>;
         // fastify's router lets a parameter match an empty segment (`/certificates/`); no AWS operation has one.
@@ -279,9 +308,16 @@ export async function createAdminApp(options: HttpEdgeOptions): Promise<FastifyI
         // A write, refused or not, is in the audit log before the answer leaves (audit.ts).
         const output = await runAudited(
           options.registry,
-          { accountId: credential.accountId, accessKeyId: credential.accessKeyId, operation: route.operation, params, requestId: request.id },
+          {
+            accountId: credential.accountId,
+            accessKeyId: credential.accessKeyId,
+            operation: route.operation,
+            params,
+            requestId: request.id,
+          },
           async (audit) => {
-            if (credential.scope === 'READ_ONLY' && !isReadOperation(route.operation)) throw readOnlyRefusal(credential.accessKeyId, route.operation);
+            if (credential.scope === 'READ_ONLY' && !isReadOperation(route.operation))
+              throw readOnlyRefusal(credential.accessKeyId, route.operation);
             const apiRequest: ApiRequest = {
               accountId: credential.accountId,
               params,

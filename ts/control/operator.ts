@@ -41,7 +41,10 @@ export class OperatorSession {
     // Only `account create` starts a registry; any other command on a missing file is a
     // mistyped --db / CERTGATE_DB, and would otherwise answer from an empty registry.
     if (!options.createRegistry && !isPostgresUrl(dbPath) && !existsSync(dbPath)) {
-      throw new AwsError('ResourceNotFoundException', `No registry at ${dbPath}; check --db / CERTGATE_DB, or create one with \`certgate account create\`.`);
+      throw new AwsError(
+        'ResourceNotFoundException',
+        `No registry at ${dbPath}; check --db / CERTGATE_DB, or create one with \`certgate account create\`.`,
+      );
     }
     const masterKey = resolveMasterKey(options.masterKeyFile);
     const registry = openRegistry({
@@ -77,8 +80,10 @@ export class OperatorSession {
     }
     const accounts = await this.registry.listAccounts();
     const [only, ...others] = accounts;
-    if (only === undefined) throw new AwsError('ResourceNotFoundException', 'The registry has no account yet; run `certgate account create` first.');
-    if (others.length > 0) throw new AwsError('InvalidRequestException', 'The registry has several accounts; choose one with --account ID.');
+    if (only === undefined)
+      throw new AwsError('ResourceNotFoundException', 'The registry has no account yet; run `certgate account create` first.');
+    if (others.length > 0)
+      throw new AwsError('InvalidRequestException', 'The registry has several accounts; choose one with --account ID.');
     return only.accountId;
   }
 

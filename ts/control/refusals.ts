@@ -22,14 +22,20 @@ const d = (details: RegistryDetails, key: string): string => String(details[key]
 
 export const REGISTRY_REFUSALS: { readonly [R in RegistryRefusal]: RefusalEntry } = {
   // ---- Device certificates ----
-  CERTIFICATE_NOT_FOUND: { error: 'ResourceNotFoundException', message: (x) => `The certificate ${d(x, 'certificateId')} does not exist in this account.` },
+  CERTIFICATE_NOT_FOUND: {
+    error: 'ResourceNotFoundException',
+    message: (x) => `The certificate ${d(x, 'certificateId')} does not exist in this account.`,
+  },
   CERTIFICATE_EXISTS: { error: 'ResourceAlreadyExistsException', message: () => 'The certificate is already provisioned or registered' },
   CERTIFICATE_OWNED_ELSEWHERE: {
     error: 'ResourceAlreadyExistsException',
     message: () =>
       'The certificate is already registered in DEFAULT mode by another account; only one account can hold it in DEFAULT mode (others may register it in SNI_ONLY mode: RegisterCertificateWithoutCA, or under a CA registered in SNI_ONLY mode)',
   },
-  CERTIFICATE_STATUS: { error: 'CertificateStateException', message: (x) => `The certificate is ${d(x, 'status')} and cannot be set to ${d(x, 'to')}.` },
+  CERTIFICATE_STATUS: {
+    error: 'CertificateStateException',
+    message: (x) => `The certificate is ${d(x, 'status')} and cannot be set to ${d(x, 'to')}.`,
+  },
   CERTIFICATE_NOT_DELETABLE: {
     error: 'CertificateStateException',
     message: (x) =>
@@ -38,34 +44,80 @@ export const REGISTRY_REFUSALS: { readonly [R in RegistryRefusal]: RefusalEntry 
         : `A certificate in status ${d(x, 'status')} cannot be deleted. Id: ${d(x, 'certificateId')}`,
   },
   THINGS_ATTACHED: { error: 'DeleteConflictException', message: (x) => `Things must be detached before deletion (arn: ${d(x, 'arn')})` },
-  POLICIES_ATTACHED: { error: 'DeleteConflictException', message: (x) => `Certificate policies must be detached before deletion (arn: ${d(x, 'arn')})` },
+  POLICIES_ATTACHED: {
+    error: 'DeleteConflictException',
+    message: (x) => `Certificate policies must be detached before deletion (arn: ${d(x, 'arn')})`,
+  },
   // ---- Transfers ----
-  TRANSFER_NOT_INACTIVE: { error: 'CertificateStateException', message: (x) => `The certificate is ${d(x, 'status')}; only an INACTIVE certificate can be transferred.` },
-  TRANSFER_POLICIES_ATTACHED: { error: 'TransferConflictException', message: () => 'Policies must be detached from the certificate before transfer.' },
-  TRANSFER_THINGS_ATTACHED: { error: 'TransferConflictException', message: () => 'Things must be detached from the certificate before transfer.' },
-  TRANSFER_TARGET_NOT_FOUND: { error: 'ResourceNotFoundException', message: (x) => `The target account ${d(x, 'accountId')} does not exist in this installation.` },
+  TRANSFER_NOT_INACTIVE: {
+    error: 'CertificateStateException',
+    message: (x) => `The certificate is ${d(x, 'status')}; only an INACTIVE certificate can be transferred.`,
+  },
+  TRANSFER_POLICIES_ATTACHED: {
+    error: 'TransferConflictException',
+    message: () => 'Policies must be detached from the certificate before transfer.',
+  },
+  TRANSFER_THINGS_ATTACHED: {
+    error: 'TransferConflictException',
+    message: () => 'Things must be detached from the certificate before transfer.',
+  },
+  TRANSFER_TARGET_NOT_FOUND: {
+    error: 'ResourceNotFoundException',
+    message: (x) => `The target account ${d(x, 'accountId')} does not exist in this installation.`,
+  },
   TRANSFER_TARGET_HOLDS: { error: 'TransferConflictException', message: () => 'The target account already holds this certificate.' },
-  TRANSFER_COMPLETED: { error: 'TransferAlreadyCompletedException', message: (x) => `The transfer of certificate ${d(x, 'certificateId')} has already completed.` },
-  TRANSFER_NOT_PENDING: { error: 'ResourceNotFoundException', message: (x) => `No transfer of certificate ${d(x, 'certificateId')} to this account is pending.` },
+  TRANSFER_COMPLETED: {
+    error: 'TransferAlreadyCompletedException',
+    message: (x) => `The transfer of certificate ${d(x, 'certificateId')} has already completed.`,
+  },
+  TRANSFER_NOT_PENDING: {
+    error: 'ResourceNotFoundException',
+    message: (x) => `No transfer of certificate ${d(x, 'certificateId')} to this account is pending.`,
+  },
   // Only CancelCertificateTransfer refuses this; its model lists no state error.
   TRANSFER_NOT_STARTED: { error: 'InvalidRequestException', message: (x) => `The certificate is ${d(x, 'status')}, not PENDING_TRANSFER.` },
   // ---- CA certificates and CRLs ----
-  CA_NOT_FOUND: { error: 'ResourceNotFoundException', message: (x) => `The CA certificate ${d(x, 'caCertificateId')} does not exist in this account.` },
+  CA_NOT_FOUND: {
+    error: 'ResourceNotFoundException',
+    message: (x) => `The CA certificate ${d(x, 'caCertificateId')} does not exist in this account.`,
+  },
   CA_EXISTS: { error: 'ResourceAlreadyExistsException', message: () => 'The CA certificate is already registered in this account.' },
   CA_OWNED_ELSEWHERE: {
     error: 'ResourceAlreadyExistsException',
-    message: () => 'The CA certificate is already registered in DEFAULT mode by another account; register it with certificateMode SNI_ONLY.',
+    message: () =>
+      'The CA certificate is already registered in DEFAULT mode by another account; register it with certificateMode SNI_ONLY.',
   },
-  SUBJECT_LIMIT: { error: 'LimitExceededException', message: (x) => `The account already has ${d(x, 'limit')} CA certificates with the subject "${d(x, 'subject')}".` },
-  CA_ACTIVE: { error: 'CertificateStateException', message: (x) => `The CA certificate must be deactivated (not ACTIVE) before deletion. Id: ${d(x, 'caCertificateId')}` },
-  CRL_REPLACED: { error: 'CertificateStateException', message: () => "The CA's CRL was replaced while this one was being verified; retry." },
-  CRL_NOT_FOUND: { error: 'ResourceNotFoundException', message: (x) => `The CA certificate ${d(x, 'caCertificateId')} has no CRL in this account.` },
+  SUBJECT_LIMIT: {
+    error: 'LimitExceededException',
+    message: (x) => `The account already has ${d(x, 'limit')} CA certificates with the subject "${d(x, 'subject')}".`,
+  },
+  CA_ACTIVE: {
+    error: 'CertificateStateException',
+    message: (x) => `The CA certificate must be deactivated (not ACTIVE) before deletion. Id: ${d(x, 'caCertificateId')}`,
+  },
+  CRL_REPLACED: {
+    error: 'CertificateStateException',
+    message: () => "The CA's CRL was replaced while this one was being verified; retry.",
+  },
+  CRL_NOT_FOUND: {
+    error: 'ResourceNotFoundException',
+    message: (x) => `The CA certificate ${d(x, 'caCertificateId')} has no CRL in this account.`,
+  },
   // ---- Things and policies ----
-  THING_NOT_ATTACHED: { error: 'ResourceNotFoundException', message: (x) => `The principal is not attached to thing ${d(x, 'thingName')}.` },
+  THING_NOT_ATTACHED: {
+    error: 'ResourceNotFoundException',
+    message: (x) => `The principal is not attached to thing ${d(x, 'thingName')}.`,
+  },
   POLICY_NOT_FOUND: { error: 'ResourceNotFoundException', message: (x) => `The policy ${d(x, 'policyName')} does not exist.` },
   POLICY_EXISTS: { error: 'ResourceAlreadyExistsException', message: (x) => `The policy ${d(x, 'policyName')} already exists.` },
-  POLICY_IN_USE: { error: 'DeleteConflictException', message: (x) => `The policy ${d(x, 'policyName')} is attached to ${d(x, 'target')}; detach it first.` },
-  POLICY_NOT_ATTACHED: { error: 'ResourceNotFoundException', message: (x) => `The policy ${d(x, 'policyName')} is not attached to ${d(x, 'target')}.` },
+  POLICY_IN_USE: {
+    error: 'DeleteConflictException',
+    message: (x) => `The policy ${d(x, 'policyName')} is attached to ${d(x, 'target')}; detach it first.`,
+  },
+  POLICY_NOT_ATTACHED: {
+    error: 'ResourceNotFoundException',
+    message: (x) => `The policy ${d(x, 'policyName')} is not attached to ${d(x, 'target')}.`,
+  },
   // ---- Accounts, domains, access keys, registration codes, markers ----
   ACCOUNT_NOT_FOUND: { error: 'ResourceNotFoundException', message: (x) => `Account ${d(x, 'accountId')} does not exist.` },
   ACCOUNT_EXISTS: { error: 'ResourceAlreadyExistsException', message: (x) => `Account ${d(x, 'accountId')} already exists.` },
@@ -75,10 +127,19 @@ export const REGISTRY_REFUSALS: { readonly [R in RegistryRefusal]: RefusalEntry 
     message: (x) =>
       `The domain ${d(x, 'domainName')} is inside this installation's endpoint namespace (${d(x, 'apex')} and every name below it); account endpoints cannot be claimed as custom domains.`,
   },
-  DOMAIN_TAKEN: { error: 'ResourceAlreadyExistsException', message: (x) => `The domain ${d(x, 'domainName')} is already attached to an account.` },
-  DOMAIN_NOT_ATTACHED: { error: 'ResourceNotFoundException', message: (x) => `The domain ${d(x, 'domainName')} is not attached to account ${d(x, 'accountId')}.` },
+  DOMAIN_TAKEN: {
+    error: 'ResourceAlreadyExistsException',
+    message: (x) => `The domain ${d(x, 'domainName')} is already attached to an account.`,
+  },
+  DOMAIN_NOT_ATTACHED: {
+    error: 'ResourceNotFoundException',
+    message: (x) => `The domain ${d(x, 'domainName')} is not attached to account ${d(x, 'accountId')}.`,
+  },
   ACCESS_KEY_EXISTS: { error: 'ResourceAlreadyExistsException', message: (x) => `Access key ${d(x, 'accessKeyId')} already exists.` },
-  ACCESS_KEY_NOT_FOUND: { error: 'ResourceNotFoundException', message: (x) => `Access key ${d(x, 'accessKeyId')} does not exist in account ${d(x, 'accountId')}.` },
+  ACCESS_KEY_NOT_FOUND: {
+    error: 'ResourceNotFoundException',
+    message: (x) => `Access key ${d(x, 'accessKeyId')} does not exist in account ${d(x, 'accountId')}.`,
+  },
   LAST_FULL_ACCESS_KEY: {
     error: 'DeleteConflictException',
     message: (x) =>
@@ -93,7 +154,11 @@ export const REGISTRY_REFUSALS: { readonly [R in RegistryRefusal]: RefusalEntry 
 };
 
 /** The AWS error name and message of a registry refusal. */
-export function refusalWording(reason: RegistryRefusal, details: RegistryDetails, registryMessage: string): { error: AwsErrorName; message: string } {
+export function refusalWording(
+  reason: RegistryRefusal,
+  details: RegistryDetails,
+  registryMessage: string,
+): { error: AwsErrorName; message: string } {
   const entry = REGISTRY_REFUSALS[reason];
   return { error: entry.error, message: entry.message === 'registry' ? registryMessage : entry.message(details) };
 }

@@ -72,7 +72,9 @@ export function adminRoutes(ctx: ControlContext): Route[] {
  * Create the admin server (not yet listening): `server.listen(DEFAULT_ADMIN_PORT, DEFAULT_ADMIN_HOST)`.
  * HTTPS with `options.tls`, plain HTTP without (loopback, or `--danger-plain-admin`).
  */
-export async function createAdminServer(options: AdminServerOptions & { tls: NonNullable<AdminServerOptions['tls']> }): Promise<https.Server>;
+export async function createAdminServer(
+  options: AdminServerOptions & { tls: NonNullable<AdminServerOptions['tls']> },
+): Promise<https.Server>;
 export async function createAdminServer(options: AdminServerOptions): Promise<http.Server>;
 export async function createAdminServer(options: AdminServerOptions): Promise<http.Server | https.Server> {
   const engine = typeof options.engine === 'object' ? options.engine : loadEngine(options.engine ?? 'native');
@@ -93,7 +95,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<ht
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     // The node:http(s) server is ours (admission limits, TLS); `GET /dashboard` is answered before the API sees it.
     serverFactory: (api) => {
-      const listener: http.RequestListener = dashboard === undefined ? api : (req, res) => void (dashboard.handle(req, res) || api(req, res));
+      const listener: http.RequestListener =
+        dashboard === undefined ? api : (req, res) => void (dashboard.handle(req, res) || api(req, res));
       return options.tls === undefined
         ? http.createServer(admissionServerOptions(admission), listener)
         : https.createServer({ ...admissionServerOptions(admission), cert: options.tls.cert, key: options.tls.key }, listener);

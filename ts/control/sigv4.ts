@@ -33,7 +33,8 @@ export interface SignedRequest {
 /** A refusal, named as AWS names it; all are HTTP 403. */
 export interface SigV4Refusal {
   ok: false;
-  errorType: 'MissingAuthenticationTokenException' | 'IncompleteSignatureException' | 'InvalidSignatureException' | 'UnrecognizedClientException';
+  errorType:
+    'MissingAuthenticationTokenException' | 'IncompleteSignatureException' | 'InvalidSignatureException' | 'UnrecognizedClientException';
   message: string;
 }
 
@@ -104,9 +105,7 @@ export function computeSignature(
   signedHeaders: readonly string[],
   amzDate: string,
 ): string {
-  const canonicalHeaders = signedHeaders
-    .map((name) => `${name}:${(request.headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`)
-    .join('');
+  const canonicalHeaders = signedHeaders.map((name) => `${name}:${(request.headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
   const payloadHash = request.headers['x-amz-content-sha256'] ?? sha256Hex(request.body);
   const canonicalRequest = [
     request.method,

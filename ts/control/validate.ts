@@ -70,7 +70,13 @@ export function queryString(
  * A query value from `values`. `listed` is what the refusal names (default all of
  * `values`): an operation that takes only some model values names only those.
  */
-export function queryEnum<T extends string>(request: ApiRequest, name: string, values: readonly T[], required = false, listed: readonly string[] = values): T | undefined {
+export function queryEnum<T extends string>(
+  request: ApiRequest,
+  name: string,
+  values: readonly T[],
+  required = false,
+  listed: readonly string[] = values,
+): T | undefined {
   const value = queryString(request, name, { required });
   if (value === undefined) return undefined;
   if (!(values as readonly string[]).includes(value)) {
@@ -128,7 +134,12 @@ export function bodyBool(body: Record<string, unknown>, name: string): boolean |
 }
 
 /** A body value from `values`; `listed` as in {@link queryEnum}. */
-export function bodyEnum<T extends string>(body: Record<string, unknown>, name: string, values: readonly T[], listed: readonly string[] = values): T | undefined {
+export function bodyEnum<T extends string>(
+  body: Record<string, unknown>,
+  name: string,
+  values: readonly T[],
+  listed: readonly string[] = values,
+): T | undefined {
   const value = bodyString(body, name);
   if (value === undefined) return undefined;
   if (!(values as readonly string[]).includes(value)) {

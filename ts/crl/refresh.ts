@@ -94,10 +94,12 @@ export class CrlRefresher {
     const tick = () => {
       // A round that cannot list the CAs (registry unreadable) is reported and retried at
       // the next interval; it never rejects into the process.
-      this.running = this.refreshAll().catch((err: unknown) => this.o.onRoundError?.(err)).finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.timer = setTimeout(tick, this.o.intervalMs);
-      });
+      this.running = this.refreshAll()
+        .catch((err: unknown) => this.o.onRoundError?.(err))
+        .finally(() => {
+          this.running = undefined;
+          if (!this.stopped) this.timer = setTimeout(tick, this.o.intervalMs);
+        });
     };
     tick();
   }
@@ -118,7 +120,11 @@ export class CrlRefresher {
     for (const account of await this.o.registry.listAccounts()) {
       let marker: string | undefined;
       do {
-        const page = await this.o.registry.listCaCertificates(account.accountId, { pageSize: 250, ascending: true, ...(marker === undefined ? {} : { marker }) });
+        const page = await this.o.registry.listCaCertificates(account.accountId, {
+          pageSize: 250,
+          ascending: true,
+          ...(marker === undefined ? {} : { marker }),
+        });
         for (const ca of page.items) {
           if (this.stopped) return;
           if (ca.status !== 'ACTIVE') continue;
@@ -140,15 +146,30 @@ export class CrlRefresher {
   private async refreshOne(accountId: string, caCertificateId: string, url: string, key: string): Promise<void> {
     const now = (this.o.now ?? Date.now)() / 1000;
     const previous = this.states.get(key);
-    const state: CrlRefreshState = { accountId, caCertificateId, url, lastSuccess: previous?.lastSuccess ?? null, lastAttempt: Math.floor(now), lastError: null };
+    const state: CrlRefreshState = {
+      accountId,
+      caCertificateId,
+      url,
+      lastSuccess: previous?.lastSuccess ?? null,
+      lastAttempt: Math.floor(now),
+      lastError: null,
+    };
     try {
       const bytes = await this.fetchCrl(url);
-      const out = await replaceCrl(this.o.registry, this.o.engine, { accountId, caCertificateId, bytes, source: 'DISTRIBUTION_POINT', sourceUrl: url }, now);
+      const out = await replaceCrl(
+        this.o.registry,
+        this.o.engine,
+        { accountId, caCertificateId, bytes, source: 'DISTRIBUTION_POINT', sourceUrl: url },
+        now,
+      );
       if (!out.ok) throw new FetchFailure(out.code, out.message);
       state.lastSuccess = Math.floor(now);
       this.ok++;
     } catch (err) {
-      state.lastError = err instanceof FetchFailure ? { code: err.code, message: err.message } : { code: 'FETCH_FAILED', message: err instanceof Error ? err.message : String(err) };
+      state.lastError =
+        err instanceof FetchFailure
+          ? { code: err.code, message: err.message }
+          : { code: 'FETCH_FAILED', message: err instanceof Error ? err.message : String(err) };
       this.failed++;
       this.o.onError?.(state);
     }
@@ -195,7 +216,14 @@ export class CrlRefresher {
 
 /** The `/readyz` body field (same in every process of a cluster). */
 export interface CrlRefreshReadyDetail {
-  crlRefreshFailing: { accountId: string; caCertificateId: string; url: string; code: string; message: string; lastSuccess: string | null }[];
+  crlRefreshFailing: {
+    accountId: string;
+    caCertificateId: string;
+    url: string;
+    code: string;
+    message: string;
+    lastSuccess: string | null;
+  }[];
 }
 
 export function readyDetailOf(stats: CrlRefreshStats): CrlRefreshReadyDetail {

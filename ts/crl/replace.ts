@@ -32,7 +32,8 @@ export type CrlReplaced = { ok: true; meta: CaCrlMeta; crl: VerifiedCrl; unchang
 /** Verify `upload` against its registered CA at `now` (epoch seconds) and store it. */
 export async function replaceCrl(registry: Registry, engine: Engine, upload: CrlUpload, now: number): Promise<CrlReplaced | CrlRefusal> {
   const ca = await registry.getCaCertificate(upload.accountId, upload.caCertificateId);
-  if (ca === null) return { ok: false, code: 'CA_NOT_FOUND', message: `The CA certificate ${upload.caCertificateId} does not exist in this account.` };
+  if (ca === null)
+    return { ok: false, code: 'CA_NOT_FOUND', message: `The CA certificate ${upload.caCertificateId} does not exist in this account.` };
   const current = await registry.getCaCrlMeta(upload.accountId, upload.caCertificateId);
   const at = Math.floor(now);
   const verified = engine.verifyCrl(upload.bytes, Buffer.from(ca.certificatePem), at, current?.crlNumber ?? null);

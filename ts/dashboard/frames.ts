@@ -107,9 +107,12 @@ export function quantile(q: number, cumulative: [number, number][]): number | nu
 }
 
 export function frame(now: Index, before: Index, seconds: number, t: number): Frame {
-  const rate = (name: string, match?: (l: Record<string, string>) => boolean) => delta(sum(now, name, match), sum(before, name, match)) / seconds;
+  const rate = (name: string, match?: (l: Record<string, string>) => boolean) =>
+    delta(sum(now, name, match), sum(before, name, match)) / seconds;
 
-  const decisions = Object.fromEntries(RESULTS.map((r) => [r, rate('certgate_decisions_total', (l) => l.result === r)])) as Frame['decisions'];
+  const decisions = Object.fromEntries(
+    RESULTS.map((r) => [r, rate('certgate_decisions_total', (l) => l.result === r)]),
+  ) as Frame['decisions'];
 
   const duration = bucketDelta(buckets(now, 'certgate_decision_duration_seconds'), buckets(before, 'certgate_decision_duration_seconds'));
   const latency = { p50: quantile(0.5, duration), p90: quantile(0.9, duration), p99: quantile(0.99, duration) };
@@ -120,7 +123,10 @@ export function frame(now: Index, before: Index, seconds: number, t: number): Fr
     const match = (l: Record<string, string>) => l.stage === stage;
     stageP99[stage] = quantile(
       0.99,
-      bucketDelta(buckets(now, 'certgate_decision_stage_duration_seconds', match), buckets(before, 'certgate_decision_stage_duration_seconds', match)),
+      bucketDelta(
+        buckets(now, 'certgate_decision_stage_duration_seconds', match),
+        buckets(before, 'certgate_decision_stage_duration_seconds', match),
+      ),
     );
   }
 

@@ -59,7 +59,8 @@ function parseLine(line: string): Sample {
   // Value, then an optional timestamp (prom-client writes none).
   const rest = line.slice(i).trim().split(/\s+/);
   const value = parseValue(rest[0] ?? '');
-  if (Number.isNaN(value) && rest[0]?.toLowerCase() !== 'nan') throw new Error(`bad value in Prometheus sample line: ${JSON.stringify(line)}`);
+  if (Number.isNaN(value) && rest[0]?.toLowerCase() !== 'nan')
+    throw new Error(`bad value in Prometheus sample line: ${JSON.stringify(line)}`);
   return { name, labels, value };
 }
 

@@ -97,7 +97,13 @@ export class EnginePool {
 
   stats(): PoolStats {
     const p = this.#piscina;
-    return { threads: p.threads.length, queueSize: p.queueSize, maxQueue: p.options.maxQueue, utilization: p.utilization, completed: p.completed };
+    return {
+      threads: p.threads.length,
+      queueSize: p.queueSize,
+      maxQueue: p.options.maxQueue,
+      utilization: p.utilization,
+      completed: p.completed,
+    };
   }
 
   async close(): Promise<void> {

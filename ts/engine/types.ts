@@ -172,13 +172,25 @@ export interface EngineBinding {
   /** RegisterCACertificate proof of possession; `REGISTRATION_CODE_MISMATCH` only when the proof is otherwise valid. */
   verifyRegistrationProof(ca: Uint8Array, verification: Uint8Array, registrationCode: string, at: number): Outcome<RegistrationProof>;
   /** CreateKeysAndCertificate profile for an SPKI public key; `serial` is 20 random bytes; issuer key PKCS#8. */
-  issueCertificate(publicKey: Uint8Array, issuerCertificate: Uint8Array, issuerKey: Uint8Array, serial: Uint8Array, notBefore: number): Outcome<IssuedCertificate>;
+  issueCertificate(
+    publicKey: Uint8Array,
+    issuerCertificate: Uint8Array,
+    issuerKey: Uint8Array,
+    serial: Uint8Array,
+    notBefore: number,
+  ): Outcome<IssuedCertificate>;
   /**
    * `issueCertificate` for many public keys under one CA, whose key is parsed once:
    * `serials[i]` for `publicKeys[i]`; at most 10,000 entries (`TOO_MANY_CERTIFICATES`);
    * the first refused entry refuses the batch, its message naming it (`entry N`).
    */
-  issueCertificates(publicKeys: Uint8Array[], issuerCertificate: Uint8Array, issuerKey: Uint8Array, serials: Uint8Array[], notBefore: number): Outcome<IssuedBatch>;
+  issueCertificates(
+    publicKeys: Uint8Array[],
+    issuerCertificate: Uint8Array,
+    issuerKey: Uint8Array,
+    serials: Uint8Array[],
+    notBefore: number,
+  ): Outcome<IssuedBatch>;
   /**
    * EC key pairs from caller-drawn private scalars (32, 48 or 66 random bytes for P-256,
    * P-384, P-521); a scalar outside [1, n-1] refuses the batch (`INVALID_ARGUMENT`,
@@ -186,7 +198,13 @@ export interface EngineBinding {
    */
   generateKeys(keyType: EcKeyType, secrets: Uint8Array[]): Outcome<KeyBatch>;
   /** CreateCertificateFromCsr: checks the CSR's own signature and key policy, keeps its key and subject. */
-  issueFromCsr(csr: Uint8Array, issuerCertificate: Uint8Array, issuerKey: Uint8Array, serial: Uint8Array, notBefore: number): Outcome<IssuedCertificate>;
+  issueFromCsr(
+    csr: Uint8Array,
+    issuerCertificate: Uint8Array,
+    issuerKey: Uint8Array,
+    serial: Uint8Array,
+    notBefore: number,
+  ): Outcome<IssuedCertificate>;
   /** A self-signed issuing CA (CA:TRUE pathLen 0) for a PKCS#8 key and an RFC 4514 subject. */
   createIssuingCa(key: Uint8Array, subject: string, serial: Uint8Array, notBefore: number, notAfter: number): Outcome<IssuedCertificate>;
   /**

@@ -29,7 +29,12 @@ export class EncodedAnswers {
    * `build` makes the response for a decision; `encode` is the method's own serializer.
    * `enabled` false (the fast path off) builds and encodes every answer.
    */
-  constructor(build: (decision: Decision) => Record<string, unknown>, encode: (value: unknown) => Buffer, max = ENCODED_ANSWERS_MAX, enabled = true) {
+  constructor(
+    build: (decision: Decision) => Record<string, unknown>,
+    encode: (value: unknown) => Buffer,
+    max = ENCODED_ANSWERS_MAX,
+    enabled = true,
+  ) {
     this.#build = build;
     this.#encode = encode;
     // lru-cache needs max >= 1: a size of 0 keeps nothing (every answer built anew).

@@ -175,7 +175,8 @@ export function createAuthzGrpcServer(options: AuthzGrpcOptions): grpc.Server {
         callback(answer.error, answer.response);
       };
       // Only a bug lands here; still answer, and never with an allow.
-      const internal = (err: unknown) => callback({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) });
+      const internal = (err: unknown) =>
+        callback({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) });
       let decided: Decision | Promise<Decision>;
       try {
         decided = check(options, decodedPems, call.request);

@@ -141,7 +141,13 @@ function handle(o: Door, req: http.IncomingMessage, res: http.ServerResponse): P
 }
 
 /** Read a door's input and answer its decision; a promise only when the decision is awaited. */
-function door(o: Door, name: string, req: http.IncomingMessage, res: http.ServerResponse, read: () => AuthzInput): Promise<void> | undefined {
+function door(
+  o: Door,
+  name: string,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  read: () => AuthzInput,
+): Promise<void> | undefined {
   let input: AuthzInput;
   try {
     input = read();
@@ -160,7 +166,14 @@ function door(o: Door, name: string, req: http.IncomingMessage, res: http.Server
  * Answer an unreadable request (a RequestError) like a deny, with `headers` added;
  * anything else is a bug.
  */
-function refuse(o: AuthzHttpOptions, name: string, req: http.IncomingMessage, res: http.ServerResponse, err: unknown, headers: string[] = []): void {
+function refuse(
+  o: AuthzHttpOptions,
+  name: string,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  err: unknown,
+  headers: string[] = [],
+): void {
   if (!(err instanceof RequestError)) throw err;
   o.onRequestError?.(name, err, requestIdOf(req.headers));
   send(res, err.status, { allow: false, reason: err.reason, message: err.message }, [...headers, 'x-certgate-reason', err.reason]);

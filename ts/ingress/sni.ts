@@ -14,7 +14,11 @@ const NON_ASCII = /[\u0080-\uffff]/;
 /** `sni` unchanged when it is ASCII (or absent); else a BAD_REQUEST RequestError. */
 export function asciiSni(sni: string | null): string | null {
   if (sni !== null && NON_ASCII.test(sni)) {
-    throw new RequestError('BAD_REQUEST', 400, 'the SNI must be ASCII (RFC 6066 section 3; internationalized names are sent as A-labels, xn--...)');
+    throw new RequestError(
+      'BAD_REQUEST',
+      400,
+      'the SNI must be ASCII (RFC 6066 section 3; internationalized names are sent as A-labels, xn--...)',
+    );
   }
   return sni;
 }

@@ -56,9 +56,15 @@ function device(value: unknown, where: string): Device {
   if (typeof d.certificatePem !== 'string' || !d.certificatePem.includes('-----BEGIN CERTIFICATE-----')) {
     throw new FleetError(`${where}: certificatePem must be a PEM certificate`);
   }
-  if (d.privateKeyPem !== undefined && typeof d.privateKeyPem !== 'string') throw new FleetError(`${where}: privateKeyPem must be a string`);
+  if (d.privateKeyPem !== undefined && typeof d.privateKeyPem !== 'string')
+    throw new FleetError(`${where}: privateKeyPem must be a string`);
   if (d.expect !== 'allow' && d.expect !== 'deny') throw new FleetError(`${where}: expect must be "allow" or "deny"`);
-  return { certificateId: d.certificateId, certificatePem: d.certificatePem, expect: d.expect, ...(d.privateKeyPem === undefined ? {} : { privateKeyPem: d.privateKeyPem }) };
+  return {
+    certificateId: d.certificateId,
+    certificatePem: d.certificatePem,
+    expect: d.expect,
+    ...(d.privateKeyPem === undefined ? {} : { privateKeyPem: d.privateKeyPem }),
+  };
 }
 
 /** Read and check a fleet directory. */
@@ -71,9 +77,12 @@ export function readFleet(dir: string): Fleet {
     if (err instanceof FleetError) throw err;
     throw new FleetError(`${manifestFile}: not JSON (${(err as Error).message})`);
   }
-  if (manifest.version !== FLEET_VERSION) throw new FleetError(`${manifestFile}: version must be ${FLEET_VERSION}, got ${JSON.stringify(manifest.version)}`);
-  if (typeof manifest.sni !== 'string' || manifest.sni === '') throw new FleetError(`${manifestFile}: sni must be the account's endpoint name`);
-  if (typeof manifest.accountId !== 'string' || !/^\d{12}$/.test(manifest.accountId)) throw new FleetError(`${manifestFile}: accountId must be 12 digits`);
+  if (manifest.version !== FLEET_VERSION)
+    throw new FleetError(`${manifestFile}: version must be ${FLEET_VERSION}, got ${JSON.stringify(manifest.version)}`);
+  if (typeof manifest.sni !== 'string' || manifest.sni === '')
+    throw new FleetError(`${manifestFile}: sni must be the account's endpoint name`);
+  if (typeof manifest.accountId !== 'string' || !/^\d{12}$/.test(manifest.accountId))
+    throw new FleetError(`${manifestFile}: accountId must be 12 digits`);
   const devicesFile = path.join(dir, 'devices.ndjson');
   const devices: Device[] = [];
   readText(devicesFile)
@@ -95,7 +104,10 @@ export function readFleet(dir: string): Fleet {
 /** Write a fleet directory (created if missing; existing files are replaced). */
 export function writeFleet(dir: string, fleet: Fleet): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(path.join(dir, 'fleet.json'), `${JSON.stringify({ version: FLEET_VERSION, sni: fleet.sni, accountId: fleet.accountId }, null, 2)}\n`);
+  writeFileSync(
+    path.join(dir, 'fleet.json'),
+    `${JSON.stringify({ version: FLEET_VERSION, sni: fleet.sni, accountId: fleet.accountId }, null, 2)}\n`,
+  );
   // Private keys inside: owner-only.
   writeFileSync(path.join(dir, 'devices.ndjson'), fleet.devices.map((d) => JSON.stringify(d)).join('\n') + '\n', { mode: 0o600 });
 }

@@ -19,7 +19,15 @@ export class FleetIssuer {
   ) {
     if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be a non-negative integer, got ${workers}`);
     // Every batch is queued at once; the workers take them in order.
-    this.#piscina = workers === 0 ? undefined : new Piscina<FleetTask, IssuedDevice[]>({ filename: fleetWorkerPath, minThreads: workers, maxThreads: workers, maxQueue: Infinity });
+    this.#piscina =
+      workers === 0
+        ? undefined
+        : new Piscina<FleetTask, IssuedDevice[]>({
+            filename: fleetWorkerPath,
+            minThreads: workers,
+            maxThreads: workers,
+            maxQueue: Infinity,
+          });
   }
 
   /** One batch of devices; rejects when the engine refuses it. */

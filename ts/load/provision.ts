@@ -71,7 +71,13 @@ export interface FleetCa {
 export function createFleetCa(engine: Engine, keyType: KeyType, subject: string, nowSeconds: number): FleetCa {
   const key = generateKey(keyType);
   const privateKeyPem = pkcs8(key.privateKey);
-  const made = engine.createIssuingCa(Buffer.from(privateKeyPem), subject, randomBytes(20), nowSeconds - CA_BACKDATE_SECONDS, nowSeconds + CA_LIFETIME_SECONDS);
+  const made = engine.createIssuingCa(
+    Buffer.from(privateKeyPem),
+    subject,
+    randomBytes(20),
+    nowSeconds - CA_BACKDATE_SECONDS,
+    nowSeconds + CA_LIFETIME_SECONDS,
+  );
   if (!made.ok) throw new Error(`creating the fleet CA failed: ${made.code}: ${made.message}`);
   return { certificatePem: made.certificatePem, privateKeyPem };
 }
@@ -112,7 +118,10 @@ export function generateKeys(engine: Engine, type: KeyType, count: number): Devi
   }
   let last = '';
   for (let draw = 0; draw < KEY_DRAWS; draw++) {
-    const made = engine.generateKeys(type, Array.from({ length: count }, () => ecSecret(type)));
+    const made = engine.generateKeys(
+      type,
+      Array.from({ length: count }, () => ecSecret(type)),
+    );
     if (made.ok) return made.keys;
     last = `${made.code}: ${made.message}`;
   }
@@ -157,7 +166,11 @@ export function issueBatch(engine: Engine, ca: FleetCa, b: IssueBatch): IssuedDe
     b.nowSeconds - DEVICE_BACKDATE_SECONDS,
   );
   if (!issued.ok) throw new Error(`issuing devices ${b.start}..${b.start + b.count - 1} failed: ${issued.code}: ${issued.message}`);
-  return issued.certificates.map((c, i) => ({ certificateId: c.certificateId, certificatePem: c.certificatePem, privateKeyPem: (keys[i] as DeviceKey).privateKeyPem }));
+  return issued.certificates.map((c, i) => ({
+    certificateId: c.certificateId,
+    certificatePem: c.certificatePem,
+    privateKeyPem: (keys[i] as DeviceKey).privateKeyPem,
+  }));
 }
 
 /** The batches of a fleet of `count`, none crossing `split` (where the REVOKED devices start). */

@@ -120,7 +120,10 @@ export function renderReport(input: ReportInput): string {
     row('requests', s.requests),
     row('seconds', s.seconds.toFixed(1)),
     row('requests/s', Math.round(s.ratePerSecond)),
-    row('p50 / p90 / p99 / p99.9 / max', [s.latencyUs.p50, s.latencyUs.p90, s.latencyUs.p99, s.latencyUs.p999, s.latencyUs.max].map(ms).join(' / ')),
+    row(
+      'p50 / p90 / p99 / p99.9 / max',
+      [s.latencyUs.p50, s.latencyUs.p90, s.latencyUs.p99, s.latencyUs.p999, s.latencyUs.max].map(ms).join(' / '),
+    ),
     row('mean', ms(s.latencyUs.mean)),
     row('allow / deny / unavailable / error', `${s.outcomes.allow} / ${s.outcomes.deny} / ${s.outcomes.unavailable} / ${s.outcomes.error}`),
     row('wrong answers', s.wrong),
@@ -130,7 +133,10 @@ export function renderReport(input: ReportInput): string {
   const reasons = Object.entries(s.reasons)
     .map(([reason, n]) => `<tr><td>${escapeHtml(reason)}</td><td>${n}</td></tr>`)
     .join('\n');
-  const wrong = s.wrongExamples.length === 0 ? '' : `<h2>Wrong answers (first ${s.wrongExamples.length})</h2><ul>${s.wrongExamples.map((e) => `<li><code>${escapeHtml(e)}</code></li>`).join('')}</ul>`;
+  const wrong =
+    s.wrongExamples.length === 0
+      ? ''
+      : `<h2>Wrong answers (first ${s.wrongExamples.length})</h2><ul>${s.wrongExamples.map((e) => `<li><code>${escapeHtml(e)}</code></li>`).join('')}</ul>`;
   return `<!doctype html>
 <html lang="en">
 <head>

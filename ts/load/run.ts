@@ -73,8 +73,12 @@ export class DevicePicker {
     this.#mix = { warm: mix.warm / total, cold: mix.cold / total, revoked: mix.revoked / total };
     if (profile === 'steady') {
       if (this.#mix.warm > 0 && allowed.length === 0) throw new Error('warm share > 0 but the fleet has no device expected to be allowed');
-      if (this.#mix.cold > 0 && this.#cold.length === 0) throw new Error(`cold share > 0 but every allowed device is in the warm set (--warm-devices ${warmDevices}); use a larger fleet or a smaller warm set`);
-      if (this.#mix.revoked > 0 && this.#revoked.length === 0) throw new Error('revoked share > 0 but the fleet has no device expected to be denied');
+      if (this.#mix.cold > 0 && this.#cold.length === 0)
+        throw new Error(
+          `cold share > 0 but every allowed device is in the warm set (--warm-devices ${warmDevices}); use a larger fleet or a smaller warm set`,
+        );
+      if (this.#mix.revoked > 0 && this.#revoked.length === 0)
+        throw new Error('revoked share > 0 but the fleet has no device expected to be denied');
     }
   }
 

@@ -88,7 +88,8 @@ export class RunStats {
     this.reasons.set(answer.reason, (this.reasons.get(answer.reason) ?? 0) + 1);
     if ((answer.outcome === 'allow' || answer.outcome === 'deny') && answer.outcome !== expect) {
       this.wrong++;
-      if (this.wrongExamples.length < WRONG_EXAMPLES) this.wrongExamples.push(`${certificateId}: expected ${expect}, got ${answer.outcome} (${answer.reason})`);
+      if (this.wrongExamples.length < WRONG_EXAMPLES)
+        this.wrongExamples.push(`${certificateId}: expected ${expect}, got ${answer.outcome} (${answer.reason})`);
     }
   }
 
@@ -139,7 +140,12 @@ export class RunStats {
       wrongExamples: [...this.wrongExamples],
       errorRate: requests === 0 ? 0 : (this.outcomes.error + this.outcomes.unavailable + this.wrong) / requests,
       latencyUs: { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: this.latency.maxValue, mean: Math.round(this.latency.mean) },
-      timeline: perSecond.map(([second, h]) => ({ second, requests: h.totalCount, p50Us: h.getValueAtPercentile(50), p99Us: h.getValueAtPercentile(99) })),
+      timeline: perSecond.map(([second, h]) => ({
+        second,
+        requests: h.totalCount,
+        p50Us: h.getValueAtPercentile(50),
+        p99Us: h.getValueAtPercentile(99),
+      })),
       percentiles: percentileCurve(this.latency),
     };
   }

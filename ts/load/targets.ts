@@ -67,7 +67,11 @@ export function httpDoorTarget(baseUrl: string, door: HttpDoor, connections: num
           body: JSON.stringify({ sni, certChain: [device.certificatePem] }),
         };
       case 'nginx':
-        return { path: '/v1/nginx/auth', method: 'GET', headers: { 'x-ssl-client-cert': escapePem(device.certificatePem), 'x-ssl-server-name': sni } };
+        return {
+          path: '/v1/nginx/auth',
+          method: 'GET',
+          headers: { 'x-ssl-client-cert': escapePem(device.certificatePem), 'x-ssl-server-name': sni },
+        };
       case 'envoy-http':
         return {
           path: '/v1/envoy/http/',
@@ -95,7 +99,11 @@ export function httpDoorTarget(baseUrl: string, door: HttpDoor, connections: num
 export type GrpcShape = 'http' | 'network';
 
 type CheckClient = grpc.Client & {
-  Check(req: unknown, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: { status?: { code?: number; message?: string } }) => void): void;
+  Check(
+    req: unknown,
+    options: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res: { status?: { code?: number; message?: string } }) => void,
+  ): void;
 };
 
 /** A CheckRequest as Envoy's HTTP filter or network (TCP) filter sends it for this device. */
@@ -108,7 +116,9 @@ export function checkRequest(device: Device, sni: string, shape: GrpcShape): unk
     attributes: {
       source: { certificate },
       tls_session: { sni },
-      request: { http: { method: 'CONNECT', path: '/mqtt', host: sni, scheme: 'https', protocol: 'HTTP/1.1', headers: { ':authority': sni } } },
+      request: {
+        http: { method: 'CONNECT', path: '/mqtt', host: sni, scheme: 'https', protocol: 'HTTP/1.1', headers: { ':authority': sni } },
+      },
     },
   };
 }
@@ -117,8 +127,9 @@ export function checkRequest(device: Device, sni: string, shape: GrpcShape): unk
 export function grpcTarget(address: string, shape: GrpcShape, channels: number, timeoutMs: number): Target {
   const Service = authorizationService();
   // Distinct channel options give distinct connections (grpc-js shares equal ones).
-  const clients = Array.from({ length: Math.max(1, channels) }, (_, i) =>
-    new Service(address, grpc.credentials.createInsecure(), { 'grpc.certgate_load_channel': i }) as unknown as CheckClient,
+  const clients = Array.from(
+    { length: Math.max(1, channels) },
+    (_, i) => new Service(address, grpc.credentials.createInsecure(), { 'grpc.certgate_load_channel': i }) as unknown as CheckClient,
   );
   let next = 0;
   return {
@@ -130,7 +141,7 @@ export function grpcTarget(address: string, shape: GrpcShape, channels: number, 
           if (err !== null) {
             const reason = err.metadata?.get('x-certgate-reason')[0];
             const outcome: Outcome = err.code === grpc.status.UNAVAILABLE && reason !== undefined ? 'unavailable' : 'error';
-            resolve({ outcome, reason: typeof reason === 'string' ? reason : grpc.status[err.code] ?? String(err.code) });
+            resolve({ outcome, reason: typeof reason === 'string' ? reason : (grpc.status[err.code] ?? String(err.code)) });
             return;
           }
           const code = res.status?.code ?? -1;
@@ -250,6 +261,10 @@ export function openTarget(spec: TargetSpec, connections: number, timeoutMs: num
     case 'grpc':
       return grpcTarget(spec.address, spec.shape, Math.min(connections, 8), timeoutMs);
     case 'tls':
-      return tlsTarget(spec.url, { timeoutMs, ...(spec.ca === undefined ? {} : { ca: spec.ca }), ...(spec.dangerInsecure ? { dangerInsecure: true } : {}) });
+      return tlsTarget(spec.url, {
+        timeoutMs,
+        ...(spec.ca === undefined ? {} : { ca: spec.ca }),
+        ...(spec.dangerInsecure ? { dangerInsecure: true } : {}),
+      });
   }
 }

@@ -16,7 +16,8 @@ export interface WorkerJob {
   load: Omit<LoadOptions, 'target' | 'fleet' | 'onTick'>;
 }
 
-export type FromWorker = { type: 'tick'; stats: StatsJson } | { type: 'done'; stats: StatsJson; seconds: number } | { type: 'failed'; message: string };
+export type FromWorker =
+  { type: 'tick'; stats: StatsJson } | { type: 'done'; stats: StatsJson; seconds: number } | { type: 'failed'; message: string };
 
 function send(m: FromWorker): Promise<void> {
   return new Promise<void>((resolve) => process.send?.(m, () => resolve()));
@@ -41,7 +42,9 @@ process.once('message', (job: WorkerJob) => {
   work(job).then(
     () => process.disconnect(),
     async (err: unknown) => {
-      process.send?.({ type: 'failed', message: err instanceof Error ? err.message : String(err) } satisfies FromWorker, () => process.disconnect());
+      process.send?.({ type: 'failed', message: err instanceof Error ? err.message : String(err) } satisfies FromWorker, () =>
+        process.disconnect(),
+      );
     },
   );
 });

@@ -85,27 +85,31 @@ export class AuthzMetrics implements DecisionObserver {
       aggregator: 'max',
     }).set({ version: VERSION, node: process.version, engine: options.engine ?? 'native' }, 1);
     const decisions = this.#decisions;
-    this.#derived.push(new Counter({
-      name: 'certgate_worker_decisions_total',
-      help: 'Decisions made by each server process (worker = its pid): a process taking more than its share is hot.',
-      labelNames: ['worker'],
-      registers,
-      collect() {
-        this.reset();
-        this.inc({ worker: WORKER_LABEL }, decisions.total());
-      },
-    }));
-    this.#derived.push(new Counter({
-      name: 'certgate_worker_cpu_seconds_total',
-      help: 'User and system CPU time of each server process (worker = its pid), seconds.',
-      labelNames: ['worker'],
-      registers,
-      collect() {
-        const { user, system } = process.cpuUsage();
-        this.reset();
-        this.inc({ worker: WORKER_LABEL }, (user + system) / 1e6);
-      },
-    }));
+    this.#derived.push(
+      new Counter({
+        name: 'certgate_worker_decisions_total',
+        help: 'Decisions made by each server process (worker = its pid): a process taking more than its share is hot.',
+        labelNames: ['worker'],
+        registers,
+        collect() {
+          this.reset();
+          this.inc({ worker: WORKER_LABEL }, decisions.total());
+        },
+      }),
+    );
+    this.#derived.push(
+      new Counter({
+        name: 'certgate_worker_cpu_seconds_total',
+        help: 'User and system CPU time of each server process (worker = its pid), seconds.',
+        labelNames: ['worker'],
+        registers,
+        collect() {
+          const { user, system } = process.cpuUsage();
+          this.reset();
+          this.inc({ worker: WORKER_LABEL }, (user + system) / 1e6);
+        },
+      }),
+    );
     new Gauge({
       name: 'certgate_worker_start_time_seconds',
       help: 'Start time of each server process (worker = its pid) since unix epoch, seconds: a recent one was replaced.',
@@ -113,59 +117,71 @@ export class AuthzMetrics implements DecisionObserver {
       registers,
     }).set({ worker: WORKER_LABEL }, PROCESS_START_SECONDS);
     const cache = options.cache;
-    this.#derived.push(new Counter({
-      name: 'certgate_verify_cache_hits_total',
-      help: 'Verification-cache lookups that found the presented chain.',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(cache.stats().hits);
-      },
-    }));
-    this.#derived.push(new Counter({
-      name: 'certgate_verify_cache_misses_total',
-      help: 'Verification-cache lookups that did not find the presented chain (or found it expired).',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(cache.stats().misses);
-      },
-    }));
-    this.#derived.push(new Gauge({
-      name: 'certgate_verify_cache_entries',
-      help: 'Chains currently in the verification cache.',
-      registers,
-      collect() {
-        this.set(cache.stats().size);
-      },
-    }));
+    this.#derived.push(
+      new Counter({
+        name: 'certgate_verify_cache_hits_total',
+        help: 'Verification-cache lookups that found the presented chain.',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(cache.stats().hits);
+        },
+      }),
+    );
+    this.#derived.push(
+      new Counter({
+        name: 'certgate_verify_cache_misses_total',
+        help: 'Verification-cache lookups that did not find the presented chain (or found it expired).',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(cache.stats().misses);
+        },
+      }),
+    );
+    this.#derived.push(
+      new Gauge({
+        name: 'certgate_verify_cache_entries',
+        help: 'Chains currently in the verification cache.',
+        registers,
+        collect() {
+          this.set(cache.stats().size);
+        },
+      }),
+    );
     const pool = options.pool;
     if (pool !== undefined) {
-      this.#derived.push(new Gauge({
-        name: 'certgate_pool_utilization_ratio',
-        help: 'Share of pool thread time spent running tasks (piscina utilization); averaged across processes.',
-        registers,
-        aggregator: 'average',
-        collect() {
-          this.set(pool.stats().utilization);
-        },
-      }));
-      this.#derived.push(new Gauge({
-        name: 'certgate_pool_queue_depth',
-        help: 'Verification tasks waiting for a pool thread.',
-        registers,
-        collect() {
-          this.set(pool.stats().queueSize);
-        },
-      }));
-      this.#derived.push(new Gauge({
-        name: 'certgate_pool_queue_limit',
-        help: 'The pool maxQueue: tasks beyond it are shed with QUEUE_FULL.',
-        registers,
-        collect() {
-          this.set(pool.stats().maxQueue);
-        },
-      }));
+      this.#derived.push(
+        new Gauge({
+          name: 'certgate_pool_utilization_ratio',
+          help: 'Share of pool thread time spent running tasks (piscina utilization); averaged across processes.',
+          registers,
+          aggregator: 'average',
+          collect() {
+            this.set(pool.stats().utilization);
+          },
+        }),
+      );
+      this.#derived.push(
+        new Gauge({
+          name: 'certgate_pool_queue_depth',
+          help: 'Verification tasks waiting for a pool thread.',
+          registers,
+          collect() {
+            this.set(pool.stats().queueSize);
+          },
+        }),
+      );
+      this.#derived.push(
+        new Gauge({
+          name: 'certgate_pool_queue_limit',
+          help: 'The pool maxQueue: tasks beyond it are shed with QUEUE_FULL.',
+          registers,
+          collect() {
+            this.set(pool.stats().maxQueue);
+          },
+        }),
+      );
     }
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

@@ -48,7 +48,9 @@ export function negotiate(accept: string | undefined): MetricsFormat {
  * renamed here, in copies, before aggregation.
  */
 function openMetricsNames(metrics: ProcessMetrics): ProcessMetrics {
-  return metrics.map((m) => (String(m.type) === 'counter' && m.name.endsWith('_total') ? { ...m, name: m.name.slice(0, -'_total'.length) } : m));
+  return metrics.map((m) =>
+    String(m.type) === 'counter' && m.name.endsWith('_total') ? { ...m, name: m.name.slice(0, -'_total'.length) } : m,
+  );
 }
 
 /** Seconds since the epoch when this process started (as prom-client's default metric computes it). */
@@ -60,11 +62,21 @@ export const PROCESS_START_SECONDS = Math.round(Date.now() / 1000 - process.upti
  * start; prom-client omits the per-process one when aggregating, and per-process start
  * times are `certgate_worker_start_time_seconds{worker}`).
  */
-export async function render(processes: ProcessMetrics[], format: MetricsFormat, startSeconds: number, extra?: (registers: Registry[]) => void): Promise<Exposition> {
+export async function render(
+  processes: ProcessMetrics[],
+  format: MetricsFormat,
+  startSeconds: number,
+  extra?: (registers: Registry[]) => void,
+): Promise<Exposition> {
   const inputs = format === 'openmetrics' ? processes.map(openMetricsNames) : processes;
-  const registry: Registry<RegistryContentType> = inputs.length === 0 ? new Registry() : AggregatorRegistry.aggregate<RegistryContentType>(inputs);
+  const registry: Registry<RegistryContentType> =
+    inputs.length === 0 ? new Registry() : AggregatorRegistry.aggregate<RegistryContentType>(inputs);
   const registers = [registry as Registry];
-  new Gauge({ name: 'process_start_time_seconds', help: 'Start time of the service (its supervising process) since unix epoch in seconds.', registers }).set(startSeconds);
+  new Gauge({
+    name: 'process_start_time_seconds',
+    help: 'Start time of the service (its supervising process) since unix epoch in seconds.',
+    registers,
+  }).set(startSeconds);
   extra?.(registers);
   registry.setContentType(format === 'openmetrics' ? openMetricsContentType : prometheusContentType);
   return { contentType: registry.contentType, body: await registry.metrics() };

@@ -6,7 +6,11 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WebhookDeliverer } from '../authz/webhooks.js';
 
 /** Register the metrics; returns them (they read the deliverer when collected). */
-export function registerWebhookMetrics(deliverer: Pick<WebhookDeliverer, 'stats'>, registers: Registry[], now: () => number = Date.now): (Counter | Gauge)[] {
+export function registerWebhookMetrics(
+  deliverer: Pick<WebhookDeliverer, 'stats'>,
+  registers: Registry[],
+  now: () => number = Date.now,
+): (Counter | Gauge)[] {
   const deliveries = new Counter({
     name: 'certgate_webhook_deliveries_total',
     help: 'Webhook POSTs by result: delivered (2xx) or failed (network error, timeout, non-2xx; retried with backoff).',

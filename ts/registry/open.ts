@@ -36,19 +36,29 @@ export function openRegistry(options: OpenRegistryOptions): Registry {
   const { path, fastPath, watchWalIndex, ...common } = options;
   return isPostgresUrl(path)
     ? openPostgresRegistry({ connectionString: path, ...common })
-    : openSqliteRegistry({ path, ...common, ...(fastPath === undefined ? {} : { fastPath }), ...(watchWalIndex === undefined ? {} : { watchWalIndex }) });
+    : openSqliteRegistry({
+        path,
+        ...common,
+        ...(fastPath === undefined ? {} : { fastPath }),
+        ...(watchWalIndex === undefined ? {} : { watchWalIndex }),
+      });
 }
 
 /**
  * Why a registry cannot be used with the region and endpoint domain a command asked for
  * (they are fixed when a registry is created), or undefined when it can.
  */
-export function settingsMismatch(at: string, fixed: RegistrySettings, asked: { region?: string | undefined; endpointDomain?: string | undefined }): string | undefined {
+export function settingsMismatch(
+  at: string,
+  fixed: RegistrySettings,
+  asked: { region?: string | undefined; endpointDomain?: string | undefined },
+): string | undefined {
   for (const [flag, want, have] of [
     ['--region', asked.region, fixed.region],
     ['--endpoint-domain', asked.endpointDomain, fixed.endpointDomain],
   ] as const) {
-    if (want !== undefined && want !== have) return `The registry at ${at} was created with ${flag} ${have}, not ${want}; ${flag} only applies to a new registry.`;
+    if (want !== undefined && want !== have)
+      return `The registry at ${at} was created with ${flag} ${have}, not ${want}; ${flag} only applies to a new registry.`;
   }
   return undefined;
 }

@@ -73,7 +73,6 @@ export interface PolicyRow {
   last_modified_date: number;
 }
 
-
 export interface ChangeRow {
   sequence: number | string;
   account_id: string;
@@ -167,7 +166,12 @@ export interface StandingRow {
   ca_certificate_id: string | null;
 }
 
-export function standingFromRow(accountId: string, certificateId: string, row: StandingRow, things: readonly string[]): CertificateStanding {
+export function standingFromRow(
+  accountId: string,
+  certificateId: string,
+  row: StandingRow,
+  things: readonly string[],
+): CertificateStanding {
   return {
     accountId,
     certificateId,

@@ -145,7 +145,12 @@ function parse(stored: string, bind: string): Parts {
 }
 
 function tampered(bind: string, why: string): RegistryError {
-  return new RegistryError('SECRET_TAMPERED', 'SECRET_TAMPERED', { bind }, `The stored secret ${bind} cannot be opened: ${why}. It was altered or copied from another row; restore it from a backup or replace it.`);
+  return new RegistryError(
+    'SECRET_TAMPERED',
+    'SECRET_TAMPERED',
+    { bind },
+    `The stored secret ${bind} cannot be opened: ${why}. It was altered or copied from another row; restore it from a backup or replace it.`,
+  );
 }
 
 /** The refusal when a secret is needed and no master key was given. */
@@ -303,7 +308,12 @@ export function rotationRewrite(from: MasterKey, to: MasterKey): SecretRewrite {
     keyId: to.id,
     check(current) {
       if (current === null) {
-        throw new RegistryError('SECRETS_LOCKED', 'SECRETS_LOCKED', {}, 'The registry is not encrypted yet, so there is no master key to rotate: encrypt it with `certgate registry encrypt --master-key-file FILE`.');
+        throw new RegistryError(
+          'SECRETS_LOCKED',
+          'SECRETS_LOCKED',
+          {},
+          'The registry is not encrypted yet, so there is no master key to rotate: encrypt it with `certgate registry encrypt --master-key-file FILE`.',
+        );
       }
       if (current !== from.id) throw wrongMasterKey(from, current);
     },
@@ -313,4 +323,3 @@ export function rotationRewrite(from: MasterKey, to: MasterKey): SecretRewrite {
     },
   };
 }
-

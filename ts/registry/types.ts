@@ -15,13 +15,7 @@
 
 import type { ResealReport, SecretRewrite } from './secrets.js';
 
-export type CertificateStatus =
-  | 'ACTIVE'
-  | 'INACTIVE'
-  | 'REVOKED'
-  | 'PENDING_TRANSFER'
-  | 'REGISTER_INACTIVE'
-  | 'PENDING_ACTIVATION';
+export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_TRANSFER' | 'REGISTER_INACTIVE' | 'PENDING_ACTIVATION';
 
 export type CaStatus = 'ACTIVE' | 'INACTIVE';
 export type CertificateMode = 'DEFAULT' | 'SNI_ONLY';

@@ -98,7 +98,10 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     logger.warn("the registry's secrets (SigV4 secret keys, issuing CA key) are stored in clear: give --master-key-file to encrypt them");
   }
   const engine = loadEngine(config.engine);
-  const pool = config.poolThreads > 0 ? new EnginePool({ engine: config.engine, threads: config.poolThreads, maxQueue: config.poolMaxQueue }) : undefined;
+  const pool =
+    config.poolThreads > 0
+      ? new EnginePool({ engine: config.engine, threads: config.poolThreads, maxQueue: config.poolMaxQueue })
+      : undefined;
   const cache = new VerifyCache(config.verifyCacheSize);
   const metrics = new AuthzMetrics({ cache, engine: config.engine, ...(pool === undefined ? {} : { pool }) });
   const decisionLog = new DecisionLog(logger.child({ component: 'decision' }), { allowSample: config.decisionLogSample });
@@ -150,7 +153,10 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     ...(dashboard === undefined ? {} : { dashboard }),
     onRequest: (operation: string, result: string, seconds: number) => adminMetrics.observe(operation, result, seconds),
   };
-  const admin: Server = config.adminTls === undefined ? await createAdminServer(adminOptions) : await createAdminServer({ ...adminOptions, tls: config.adminTls });
+  const admin: Server =
+    config.adminTls === undefined
+      ? await createAdminServer(adminOptions)
+      : await createAdminServer({ ...adminOptions, tls: config.adminTls });
   try {
     const authzPort = await listenHttp(http, config.authzPort, config.host);
     const grpcPort = await bindGrpc(grpcServer, config.grpcPort, config.host);

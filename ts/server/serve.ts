@@ -33,7 +33,15 @@ import { loadEngine } from '../engine/load.js';
 import { registerCrlRefreshMetrics } from '../metrics/crlRefreshMetrics.js';
 import { CliError, EXIT } from '../cli/output.js';
 import { isPostgresUrl, openRegistry } from '../registry/open.js';
-import { ClusterMetrics, METRICS_CACHE_MS, METRICS_WAIT_MS, type CollectReply, type CollectRequest, type Exposition, type MetricsFormat } from './clusterMetrics.js';
+import {
+  ClusterMetrics,
+  METRICS_CACHE_MS,
+  METRICS_WAIT_MS,
+  type CollectReply,
+  type CollectRequest,
+  type Exposition,
+  type MetricsFormat,
+} from './clusterMetrics.js';
 import { isLoopback, type ServeConfig } from './config.js';
 import { createMetricsServer } from './metricsServer.js';
 import { closeHttp, listenHttp, startNode, type NodePorts, type RunningNode } from './node.js';
@@ -83,7 +91,15 @@ export function createLogger(config: Pick<ServeConfig, 'logLevel' | 'logFormat'>
     formatters: { level: (label) => ({ level: label }) },
   };
   if (config.logFormat === 'pretty') {
-    return pino(options, pretty({ destination: destination ?? 1, colorize: destination === undefined && process.stdout.isTTY, translateTime: 'SYS:standard', ignore: 'service,version' }));
+    return pino(
+      options,
+      pretty({
+        destination: destination ?? 1,
+        colorize: destination === undefined && process.stdout.isTTY,
+        translateTime: 'SYS:standard',
+        ignore: 'service,version',
+      }),
+    );
   }
   return destination === undefined ? pino(options) : pino(options, destination);
 }
@@ -152,7 +168,11 @@ function deliverer(config: ServeConfig, logger: Logger): { deliverer: WebhookDel
 }
 
 /** The one CRL refresher of the service, when `--crl-refresh` is on. */
-function crlRefresher(config: ServeConfig, logger: Logger, onRound?: (detail: CrlRefreshReadyDetail) => void): { refresher: CrlRefresher; close: () => Promise<void> } | undefined {
+function crlRefresher(
+  config: ServeConfig,
+  logger: Logger,
+  onRound?: (detail: CrlRefreshReadyDetail) => void,
+): { refresher: CrlRefresher; close: () => Promise<void> } | undefined {
   if (config.crlRefreshSeconds === 0) return undefined;
   const registry = openRegistry({
     path: config.db,
@@ -164,8 +184,16 @@ function crlRefresher(config: ServeConfig, logger: Logger, onRound?: (detail: Cr
     registry,
     engine: loadEngine(config.engine),
     intervalMs: config.crlRefreshSeconds * 1000,
-    onRoundError: (error) => logger.error({ error: error instanceof Error ? error.message : String(error) }, 'CRL refresh round failed; retrying at the next interval'),
-    onError: (s) => logger.warn({ accountId: s.accountId, caCertificateId: s.caCertificateId, url: s.url, code: s.lastError?.code, error: s.lastError?.message }, 'CRL refresh failed; the last good CRL stays in force'),
+    onRoundError: (error) =>
+      logger.error(
+        { error: error instanceof Error ? error.message : String(error) },
+        'CRL refresh round failed; retrying at the next interval',
+      ),
+    onError: (s) =>
+      logger.warn(
+        { accountId: s.accountId, caCertificateId: s.caCertificateId, url: s.url, code: s.lastError?.code, error: s.lastError?.message },
+        'CRL refresh failed; the last good CRL stays in force',
+      ),
     ...(onRound === undefined ? {} : { onRound: (stats) => onRound(readyDetailOf(stats)) }),
   });
   refresher.start();
@@ -202,14 +230,14 @@ async function serveInProcess(config: ServeConfig, logger: Logger): Promise<void
   await hooks?.close();
 }
 
-
 async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> {
   const hooks = deliverer(config, logger);
   // The refresh state reaches every listening worker after each round (and a worker when
   // it starts listening), so any of them answers /readyz with it.
   let crlDetail: CrlRefreshReadyDetail | undefined;
   const tellWorker = (w: Worker | undefined) => {
-    if (crlDetail !== undefined && w !== undefined && w.isConnected()) w.send({ type: 'certgate:crl-refresh', detail: crlDetail } satisfies ToWorker);
+    if (crlDetail !== undefined && w !== undefined && w.isConnected())
+      w.send({ type: 'certgate:crl-refresh', detail: crlDetail } satisfies ToWorker);
   };
   const crl = crlRefresher(config, logger, (detail) => {
     crlDetail = detail;
@@ -245,7 +273,10 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
     } catch (err) {
       await crl?.close();
       await hooks?.close();
-      throw new CliError(`start-up failed: metrics port ${config.metricsPort}: ${err instanceof Error ? err.message : String(err)}`, EXIT.failed);
+      throw new CliError(
+        `start-up failed: metrics port ${config.metricsPort}: ${err instanceof Error ? err.message : String(err)}`,
+        EXIT.failed,
+      );
     }
   }
 
@@ -270,7 +301,8 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
       case 'certgate:metrics':
         // Always answered: the aggregate waits at most METRICS_WAIT_MS per worker.
         void metrics.exposition(message.format).then((m) => {
-          if (worker.isConnected()) worker.send({ type: 'certgate:metrics', id: message.id, body: m.body, contentType: m.contentType } satisfies ToWorker);
+          if (worker.isConnected())
+            worker.send({ type: 'certgate:metrics', id: message.id, body: m.body, contentType: m.contentType } satisfies ToWorker);
         });
         break;
       case 'certgate:collected':
@@ -291,7 +323,10 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
       logger.error({ worker: worker.process.pid, code, signal }, 'server process died; starting a replacement');
     } else {
       failedReplacements++;
-      logger.error({ worker: worker.process.pid, error: why, attempt: failedReplacements, of: REPLACEMENT_ATTEMPTS }, 'replacement server process failed to start');
+      logger.error(
+        { worker: worker.process.pid, error: why, attempt: failedReplacements, of: REPLACEMENT_ATTEMPTS },
+        'replacement server process failed to start',
+      );
       if (failedReplacements >= REPLACEMENT_ATTEMPTS) {
         fatal(
           new CliError(

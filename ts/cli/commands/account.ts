@@ -25,12 +25,17 @@ export function register(program: Command): void {
   operatorOptions(
     account
       .command('create')
-      .description('create an account with one credential; always prints {accountId, endpointPrefix, accessKeyId, secretAccessKey, endpoint, region} as JSON (the secret is shown only here)')
+      .description(
+        'create an account with one credential; always prints {accountId, endpointPrefix, accessKeyId, secretAccessKey, endpoint, region} as JSON (the secret is shown only here)',
+      )
       .option('--account-id <id>', '12-digit account id (generated when omitted)')
       .option('--access-key-id <key>', 'access key id (generated when omitted)')
       .option('--secret-access-key <secret>', 'secret access key (generated when omitted)')
       .option('--region <region>', 'region of a newly created database [env CERTGATE_REGION, default us-east-1]')
-      .option('--endpoint-domain <domain>', 'endpoint DNS suffix of a newly created database [env CERTGATE_ENDPOINT_DOMAIN, default localhost]'),
+      .option(
+        '--endpoint-domain <domain>',
+        'endpoint DNS suffix of a newly created database [env CERTGATE_ENDPOINT_DOMAIN, default localhost]',
+      ),
     false,
     'json',
   ).action(
@@ -46,7 +51,9 @@ export function register(program: Command): void {
           ...(options.secretAccessKey !== undefined ? { secretAccessKey: options.secretAccessKey } : {}),
         });
         // The account exists only now, so only its creation (not a refusal) can be filed under it.
-        await auditedOperatorWrite(session.registry, created.accountId, 'CreateAccount', {}, async () => ({ accessKey: { accessKeyId: created.accessKeyId } }));
+        await auditedOperatorWrite(session.registry, created.accountId, 'CreateAccount', {}, async () => ({
+          accessKey: { accessKeyId: created.accessKeyId },
+        }));
         const stored = await session.registry.getAccount(created.accountId);
         const endpoint = stored ? endpointAddress(session.plane.ctx, stored, 'iot:Data-ATS') : null;
         printJson({ ...created, endpoint, region: session.plane.ctx.settings.region });
@@ -107,7 +114,12 @@ export function register(program: Command): void {
   );
 
   operatorOptions(
-    account.command('add-domain').description('route TLS connections whose SNI is <domain> to the account (names under the endpoint namespace iot.<region>.<endpoint-domain> are refused)').argument('<domain>', 'DNS name'),
+    account
+      .command('add-domain')
+      .description(
+        'route TLS connections whose SNI is <domain> to the account (names under the endpoint namespace iot.<region>.<endpoint-domain> are refused)',
+      )
+      .argument('<domain>', 'DNS name'),
   ).action(
     action(async (domain: string, options: OperatorOptions) => {
       await withSession(options, async (session) => {
@@ -152,7 +164,9 @@ export function register(program: Command): void {
     }),
   );
 
-  operatorOptions(account.command('remove-domain').description('stop routing <domain> to the account').argument('<domain>', 'DNS name')).action(
+  operatorOptions(
+    account.command('remove-domain').description('stop routing <domain> to the account').argument('<domain>', 'DNS name'),
+  ).action(
     action(async (domain: string, options: OperatorOptions) => {
       await withSession(options, async (session) => {
         const accountId = await session.accountId();

@@ -18,7 +18,9 @@ export function register(program: Command): void {
   operatorOptions(
     audit
       .command('list')
-      .description('list the account\'s audit rows, oldest first: sequence, time, access key (- = operator CLI), operation, resource, result')
+      .description(
+        "list the account's audit rows, oldest first: sequence, time, access key (- = operator CLI), operation, resource, result",
+      )
       .option('--after <sequence>', 'only rows after this sequence (the nextSequence of the previous page)', '0')
       .option('--max <n>', 'at most this many rows (1..1000)', '100')
       .addHelpText(

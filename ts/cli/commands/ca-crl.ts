@@ -55,7 +55,11 @@ export function register(program: Command): void {
   crl.addHelpText('after', EXAMPLES);
 
   operatorOptions(
-    crl.command('put').description("verify a CRL and make it the CA's current one").argument('<ca-id>', 'CA certificate id').argument('<file>', 'CRL file, PEM or DER'),
+    crl
+      .command('put')
+      .description("verify a CRL and make it the CA's current one")
+      .argument('<ca-id>', 'CA certificate id')
+      .argument('<file>', 'CRL file, PEM or DER'),
   )
     .addHelpText('after', EXAMPLES)
     .action(
@@ -67,7 +71,12 @@ export function register(program: Command): void {
       }),
     );
 
-  operatorOptions(crl.command('show').description("the CA's current CRL: number, thisUpdate, nextUpdate, entries, source").argument('<ca-id>', 'CA certificate id'))
+  operatorOptions(
+    crl
+      .command('show')
+      .description("the CA's current CRL: number, thisUpdate, nextUpdate, entries, source")
+      .argument('<ca-id>', 'CA certificate id'),
+  )
     .addHelpText('after', EXAMPLES)
     .action(
       action(async (id: string, options: OperatorOptions) => {
@@ -77,7 +86,12 @@ export function register(program: Command): void {
       }),
     );
 
-  operatorOptions(crl.command('delete').description("remove the CA's CRL (its certificates are no longer checked against one)").argument('<ca-id>', 'CA certificate id'))
+  operatorOptions(
+    crl
+      .command('delete')
+      .description("remove the CA's CRL (its certificates are no longer checked against one)")
+      .argument('<ca-id>', 'CA certificate id'),
+  )
     .addHelpText('after', EXAMPLES)
     .action(
       action(async (id: string, options: OperatorOptions) => {

@@ -14,13 +14,18 @@ interface RegisterOptions extends OperatorOptions {
 
 function printRecord(options: OperatorOptions, value: Record<string, unknown>, columns: [string, string][]): void {
   if (options.json) return printJson(value);
-  printTable(['FIELD', 'VALUE'], columns.map(([label, key]) => [label, key.endsWith('Date') ? isoDate(value[key]) : value[key]]));
+  printTable(
+    ['FIELD', 'VALUE'],
+    columns.map(([label, key]) => [label, key.endsWith('Date') ? isoDate(value[key]) : value[key]]),
+  );
 }
 
 export function register(program: Command): void {
   const ca = group(program, 'ca', 'CA certificates (RegisterCACertificate and friends)');
 
-  operatorOptions(ca.command('registration-code').description('print the account registration code (the CN of a verification certificate)')).action(
+  operatorOptions(
+    ca.command('registration-code').description('print the account registration code (the CN of a verification certificate)'),
+  ).action(
     action(async (options: OperatorOptions) => {
       await withSession(options, async (session) => {
         const out = await session.call('GetRegistrationCode');
@@ -49,7 +54,9 @@ export function register(program: Command): void {
           },
           body: {
             caCertificate: readTextFile(file, 'CA certificate'),
-            ...(options.verificationCert ? { verificationCertificate: readTextFile(options.verificationCert, 'verification certificate') } : {}),
+            ...(options.verificationCert
+              ? { verificationCertificate: readTextFile(options.verificationCert, 'verification certificate') }
+              : {}),
             certificateMode: options.mode,
           },
         });
@@ -70,7 +77,10 @@ export function register(program: Command): void {
           marker = page['nextMarker'] as string | undefined;
         } while (marker);
         if (options.json) return printJson({ certificates: all });
-        printTable(['CA CERTIFICATE ID', 'STATUS', 'CREATED'], all.map((c) => [c['certificateId'], c['status'], isoDate(c['creationDate'])]));
+        printTable(
+          ['CA CERTIFICATE ID', 'STATUS', 'CREATED'],
+          all.map((c) => [c['certificateId'], c['status'], isoDate(c['creationDate'])]),
+        );
       });
     }),
   );

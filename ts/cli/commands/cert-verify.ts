@@ -49,13 +49,7 @@ export function register(program: Command): void {
       const engine = engineOption(options.engine);
       const at = parseAt(options.at);
       const eku = parseEku(options.eku);
-      const outcome = engine.verifyChain(
-        readInput(leafFile),
-        options.intermediate.map(readInput),
-        options.ca.map(readInput),
-        at,
-        eku,
-      );
+      const outcome = engine.verifyChain(readInput(leafFile), options.intermediate.map(readInput), options.ca.map(readInput), at, eku);
       printJson(outcome);
       if (!outcome.ok) process.exitCode = EXIT.negative;
     });

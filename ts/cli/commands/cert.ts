@@ -57,14 +57,17 @@ export function register(program: Command): void {
   operatorOptions(
     cert
       .command('create-from-csr')
-      .description('issue a certificate for a CSR (CreateCertificateFromCsr); prints the JSON answer, or with --out only the certificate id')
+      .description(
+        'issue a certificate for a CSR (CreateCertificateFromCsr); prints the JSON answer, or with --out only the certificate id',
+      )
       .argument('<csr.pem>', 'PKCS#10 request')
       .option('--set-as-active', 'create as ACTIVE (default INACTIVE)')
       .option('--out <file>', 'write the certificate PEM to this new file (refused if it exists)'),
   ).action(
     action(async (file: string, options: OperatorOptions & { setAsActive?: boolean; out?: string }) => {
       const csr = readTextFile(file, 'CSR');
-      if (options.out !== undefined && existsSync(options.out)) throw new CliError(`${options.out} already exists; not overwriting it`, EXIT.usage);
+      if (options.out !== undefined && existsSync(options.out))
+        throw new CliError(`${options.out} already exists; not overwriting it`, EXIT.usage);
       await withSession(options, async (session) => {
         const out = await session.call('CreateCertificateFromCsr', {
           query: { setAsActive: options.setAsActive ? 'true' : undefined },
@@ -86,7 +89,8 @@ export function register(program: Command): void {
       .description(help)
       .argument('<cert.pem>', 'the device certificate')
       .option('--status <status>', 'ACTIVE, INACTIVE or REVOKED (default INACTIVE)');
-    if (name === 'register') command.option('--ca-cert <file>', 'the issuing CA (needed when several registered CAs share its subject and key)');
+    if (name === 'register')
+      command.option('--ca-cert <file>', 'the issuing CA (needed when several registered CAs share its subject and key)');
     operatorOptions(command).action(
       action(async (file: string, options: RegisterOptions) => {
         await withSession(options, async (session) => {
@@ -109,7 +113,12 @@ export function register(program: Command): void {
     ['deactivate', 'INACTIVE'],
     ['revoke', 'REVOKED'],
   ] as const) {
-    operatorOptions(cert.command(name).description(`set a certificate ${status}${status === 'REVOKED' ? ' (final)' : ''}`).argument('<id>', 'certificate id')).action(
+    operatorOptions(
+      cert
+        .command(name)
+        .description(`set a certificate ${status}${status === 'REVOKED' ? ' (final)' : ''}`)
+        .argument('<id>', 'certificate id'),
+    ).action(
       action(async (id: string, options: OperatorOptions) => {
         await withSession(options, async (session) => {
           await session.call('UpdateCertificate', { params: { certificateId: id }, query: { newStatus: status } });
@@ -144,7 +153,9 @@ export function register(program: Command): void {
     }),
   );
 
-  operatorOptions(cert.command('list').description('list certificates, newest first').option('--ca <id>', 'only those registered under this CA')).action(
+  operatorOptions(
+    cert.command('list').description('list certificates, newest first').option('--ca <id>', 'only those registered under this CA'),
+  ).action(
     action(async (options: OperatorOptions & { ca?: string }) => {
       await withSession(options, async (session) => {
         const all: Record<string, unknown>[] = [];
@@ -167,11 +178,18 @@ export function register(program: Command): void {
   );
 
   operatorOptions(
-    cert.command('delete').description('delete a certificate that is not ACTIVE').argument('<id>', 'certificate id').option('--force', 'also detach its policies'),
+    cert
+      .command('delete')
+      .description('delete a certificate that is not ACTIVE')
+      .argument('<id>', 'certificate id')
+      .option('--force', 'also detach its policies'),
   ).action(
     action(async (id: string, options: OperatorOptions & { force?: boolean }) => {
       await withSession(options, async (session) => {
-        await session.call('DeleteCertificate', { params: { certificateId: id }, query: { forceDelete: options.force ? 'true' : undefined } });
+        await session.call('DeleteCertificate', {
+          params: { certificateId: id },
+          query: { forceDelete: options.force ? 'true' : undefined },
+        });
       });
     }),
   );

@@ -13,14 +13,28 @@ import { Option, type Command } from 'commander';
 import { withSession, type OperatorOptions, type OperatorSession } from '../../control/operator.js';
 import { writeFleet } from '../../load/fleet.js';
 import { FleetIssuer } from '../../load/fleetIssuer.js';
-import { batchesOf, createFleetCa, fleetOf, generateKeys, KEY_TYPES, PROVISION_BATCH, type FleetCa, type IssuedDevice, type KeyType, type RegistrationResult } from '../../load/provision.js';
+import {
+  batchesOf,
+  createFleetCa,
+  fleetOf,
+  generateKeys,
+  KEY_TYPES,
+  PROVISION_BATCH,
+  type FleetCa,
+  type IssuedDevice,
+  type KeyType,
+  type RegistrationResult,
+} from '../../load/provision.js';
 import { group } from '../group.js';
 import { CliError, EXIT, printJson, printTable } from '../output.js';
 import { action, operatorOptions } from './registry-options.js';
 
 function progress(label: string, total: number): { update(n: number): void; stop(): void } {
   if (process.stderr.isTTY !== true) return { update() {}, stop() {} };
-  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} {percentage}% ETA {eta_formatted}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: `${label} [{bar}] {value}/{total} {percentage}% ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
+    Presets.shades_classic,
+  );
   bar.start(total, 0);
   return { update: (n) => bar.update(n), stop: () => bar.stop() };
 }
@@ -28,7 +42,10 @@ function progress(label: string, total: number): { update(n: number): void; stop
 /** Two bars on a terminal: devices issued (worker threads) and registered (this thread). */
 function fleetProgress(total: number): { issued(n: number): void; registered(n: number): void; stop(): void } {
   if (process.stderr.isTTY !== true) return { issued() {}, registered() {}, stop() {} };
-  const bars = new MultiBar({ format: '{label} [{bar}] {value}/{total} {percentage}% ETA {eta_formatted}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+  const bars = new MultiBar(
+    { format: '{label} [{bar}] {value}/{total} {percentage}% ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
+    Presets.shades_classic,
+  );
   const issued = bars.create(total, 0, { label: 'issued    ' });
   const registered = bars.create(total, 0, { label: 'registered' });
   return { issued: (n) => issued.update(n), registered: (n) => registered.update(n), stop: () => bars.stop() };
@@ -36,12 +53,19 @@ function fleetProgress(total: number): { issued(n: number): void; registered(n: 
 
 /** One RegisterCertificates call (at most PROVISION_BATCH certificates); results in input order. */
 async function registerBatch(session: OperatorSession, pems: readonly string[], status: string): Promise<RegistrationResult[]> {
-  const out = await session.call('RegisterCertificates', { body: { status, certificates: pems.map((certificatePem) => ({ certificatePem })) } });
+  const out = await session.call('RegisterCertificates', {
+    body: { status, certificates: pems.map((certificatePem) => ({ certificatePem })) },
+  });
   return (out['results'] as RegistrationResult[] | undefined) ?? [];
 }
 
 /** Register PEMs in batches; results in input order. */
-async function registerAll(session: OperatorSession, pems: readonly string[], status: string, label: string): Promise<RegistrationResult[]> {
+async function registerAll(
+  session: OperatorSession,
+  pems: readonly string[],
+  status: string,
+  label: string,
+): Promise<RegistrationResult[]> {
   const results: RegistrationResult[] = [];
   const bar = progress(label, pems.length);
   try {
@@ -55,7 +79,10 @@ async function registerAll(session: OperatorSession, pems: readonly string[], st
   return results;
 }
 
-function summarise(results: readonly RegistrationResult[]): { registered: number; refused: { index: number; code: string; message: string }[] } {
+function summarise(results: readonly RegistrationResult[]): {
+  registered: number;
+  refused: { index: number; code: string; message: string }[];
+} {
   const refused = results.flatMap((r, index) => (r.error === undefined ? [] : [{ index, ...r.error }]));
   return { registered: results.length - refused.length, refused };
 }
@@ -79,21 +106,19 @@ interface RegisterManyOptions extends OperatorOptions {
 
 /** The certificatePem of each line of an NDJSON file. */
 function ndjson(file: string): string[] {
-  return (
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((line, i) => {
-        let pem: unknown;
-        try {
-          pem = (JSON.parse(line) as { certificatePem?: unknown }).certificatePem;
-        } catch {
-          throw new CliError(`${file}:${i + 1}: not JSON`, EXIT.usage);
-        }
-        if (typeof pem !== 'string') throw new CliError(`${file}:${i + 1}: no certificatePem`, EXIT.usage);
-        return pem;
-      })
-  );
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line, i) => {
+      let pem: unknown;
+      try {
+        pem = (JSON.parse(line) as { certificatePem?: unknown }).certificatePem;
+      } catch {
+        throw new CliError(`${file}:${i + 1}: not JSON`, EXIT.usage);
+      }
+      if (typeof pem !== 'string') throw new CliError(`${file}:${i + 1}: no certificatePem`, EXIT.usage);
+      return pem;
+    });
 }
 
 /** PEM certificates from a directory of *.pem/*.crt files, a fleet directory, or an NDJSON file. */
@@ -119,7 +144,8 @@ function certificatesFrom(source: string): string[] {
 
 function positive(text: string, flag: string, min: number, max: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`${flag} must be an integer in [${min}, ${max}], got "${text}"`, EXIT.usage);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new CliError(`${flag} must be an integer in [${min}, ${max}], got "${text}"`, EXIT.usage);
   return n;
 }
 
@@ -131,13 +157,29 @@ export function register(program: Command): void {
       .description('make N device keys and certificates, register them in bulk, and write a fleet directory for `certgate load`')
       .requiredOption('--count <n>', 'devices to create')
       .requiredOption('--out <dir>', 'fleet directory to write (fleet.json, devices.ndjson with keys: owner-only)')
-      .option('--ca <new|id>', 'NEW: make a CA and register it (SNI_ONLY mode, ACTIVE); or the id of a registered ACTIVE CA (needs --ca-key)', 'new')
+      .option(
+        '--ca <new|id>',
+        'NEW: make a CA and register it (SNI_ONLY mode, ACTIVE); or the id of a registered ACTIVE CA (needs --ca-key)',
+        'new',
+      )
       .option('--ca-key <file>', 'PKCS#8 PEM private key of the registered CA given with --ca')
       .addOption(new Option('--key-type <type>', 'device key type').choices([...KEY_TYPES]).default('p256'))
-      .addOption(new Option('--ca-key-type <type>', 'key type of a new CA (it signs with ECDSA or RSA PKCS#1 v1.5 accordingly)').choices([...KEY_TYPES]).default('p256'))
-      .option('--key-pool <n>', 'reuse N key pairs across the fleet (distinct certificates, serials and ids; a test-fleet shortcut for slow RSA key generation; 0 = one key per device)', '0')
+      .addOption(
+        new Option('--ca-key-type <type>', 'key type of a new CA (it signs with ECDSA or RSA PKCS#1 v1.5 accordingly)')
+          .choices([...KEY_TYPES])
+          .default('p256'),
+      )
+      .option(
+        '--key-pool <n>',
+        'reuse N key pairs across the fleet (distinct certificates, serials and ids; a test-fleet shortcut for slow RSA key generation; 0 = one key per device)',
+        '0',
+      )
       .option('--revoked <n>', 'register the last N devices REVOKED (load tests expect them denied)', '0')
-      .option('--workers <n>', 'worker threads making keys and certificates while the main thread registers (0 = all on the main thread)', String(availableParallelism()))
+      .option(
+        '--workers <n>',
+        'worker threads making keys and certificates while the main thread registers (0 = all on the main thread)',
+        String(availableParallelism()),
+      )
       .addHelpText(
         'after',
         `
@@ -164,7 +206,10 @@ Then: certgate load --fleet ./fleet`,
         let ca: FleetCa;
         if (o.ca.toLowerCase() === 'new') {
           ca = createFleetCa(engine, o.caKeyType, `CN=certgate fleet CA ${now},O=certgate`, now);
-          await session.call('RegisterCACertificate', { body: { caCertificate: ca.certificatePem, certificateMode: 'SNI_ONLY' }, query: { setAsActive: 'true' } });
+          await session.call('RegisterCACertificate', {
+            body: { caCertificate: ca.certificatePem, certificateMode: 'SNI_ONLY' },
+            query: { setAsActive: 'true' },
+          });
         } else {
           if (o.caKey === undefined) throw new CliError('--ca ID needs --ca-key FILE (the CA signs the devices)', EXIT.usage);
           const described = await session.call('DescribeCACertificate', { params: { caCertificateId: o.ca } });
@@ -199,7 +244,13 @@ Then: certgate load --fleet ./fleet`,
           for (const { start, made } of pending) {
             const batch = await made;
             const t = performance.now();
-            results.push(...(await registerBatch(session, batch.map((d) => d.certificatePem), start >= split ? 'REVOKED' : 'ACTIVE')));
+            results.push(
+              ...(await registerBatch(
+                session,
+                batch.map((d) => d.certificatePem),
+                start >= split ? 'REVOKED' : 'ACTIVE',
+              )),
+            );
             registerMs += performance.now() - t;
             devices.push(...batch);
             bars.registered(results.length);
@@ -236,7 +287,10 @@ Then: certgate load --fleet ./fleet`,
         };
         if (o.json) printJson(summary);
         else {
-          printTable(['ACCOUNT', 'ENDPOINT', 'DEVICES', 'REGISTERED', 'REVOKED', 'REFUSED', 'SECONDS', 'OUT'], [[accountId, sni, count, registered, revokedCount, refused.length, summary.seconds, o.out]]);
+          printTable(
+            ['ACCOUNT', 'ENDPOINT', 'DEVICES', 'REGISTERED', 'REVOKED', 'REFUSED', 'SECONDS', 'OUT'],
+            [[accountId, sni, count, registered, revokedCount, refused.length, summary.seconds, o.out]],
+          );
           for (const r of refused.slice(0, 10)) process.stderr.write(`device ${r.index}: ${r.code}: ${r.message}\n`);
         }
         if (refused.length > 0) process.exitCode = EXIT.failed;

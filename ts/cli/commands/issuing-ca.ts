@@ -24,13 +24,21 @@ interface IssuingOptions {
 }
 
 async function requireAccount(session: OperatorSession, accountId: string): Promise<void> {
-  if (!(await session.registry.getAccount(accountId))) throw new AwsError('ResourceNotFoundException', `Account ${accountId} does not exist in this registry.`);
+  if (!(await session.registry.getAccount(accountId)))
+    throw new AwsError('ResourceNotFoundException', `Account ${accountId} does not exist in this registry.`);
 }
 
 function describe(session: OperatorSession, record: IssuingCaRecord, scope: string): Record<string, unknown> {
   const info = session.plane.ctx.engine.inspect(Buffer.from(record.certificatePem, 'utf8'));
   if (!info.ok) throw new AwsError('InternalFailureException', `The stored issuing CA certificate does not parse: ${info.message}`);
-  return { scope, certificateId: info.certificateId, subject: info.subject, notBefore: info.notBefore, notAfter: info.notAfter, certificatePem: record.certificatePem };
+  return {
+    scope,
+    certificateId: info.certificateId,
+    subject: info.subject,
+    notBefore: info.notBefore,
+    notAfter: info.notAfter,
+    certificatePem: record.certificatePem,
+  };
 }
 
 function print(options: IssuingOptions, value: Record<string, unknown>): void {

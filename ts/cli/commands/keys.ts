@@ -41,17 +41,26 @@ export function register(program: Command): void {
         'certgate account key list --account 123456789012',
         'certgate account key deactivate AKIAOLDKEY0000000001 --account 123456789012',
         'certgate account key delete AKIAOLDKEY0000000001 --account 123456789012',
-      ) + '\nRotation: create a new key, move clients to it, deactivate the old key, then delete it.\nAn account always keeps one active full-access key.\n',
+      ) +
+        '\nRotation: create a new key, move clients to it, deactivate the old key, then delete it.\nAn account always keeps one active full-access key.\n',
     );
 
   operatorOptions(
     key
       .command('create')
-      .description('add an access key to the account; always prints {accountId, accessKeyId, secretAccessKey, scope, status, createDate} as JSON (the secret is shown only here)')
+      .description(
+        'add an access key to the account; always prints {accountId, accessKeyId, secretAccessKey, scope, status, createDate} as JSON (the secret is shown only here)',
+      )
       .option('--read-only', 'the key may call List*, Describe* and Get* operations only')
       .option('--access-key-id <key>', 'access key id (generated when omitted)')
       .option('--secret-access-key <secret>', 'secret access key (generated when omitted)')
-      .addHelpText('after', examples('certgate account key create --account 123456789012 --read-only', 'CERTGATE_DB=/var/lib/certgate/registry.db certgate account key create')),
+      .addHelpText(
+        'after',
+        examples(
+          'certgate account key create --account 123456789012 --read-only',
+          'CERTGATE_DB=/var/lib/certgate/registry.db certgate account key create',
+        ),
+      ),
     true,
     'json',
   ).action(
@@ -119,7 +128,7 @@ export function register(program: Command): void {
   operatorOptions(
     key
       .command('delete')
-      .description('delete the key for good (refused for the account\'s last active full-access key)')
+      .description("delete the key for good (refused for the account's last active full-access key)")
       .argument('<accessKeyId>', 'access key id')
       .addHelpText('after', examples('certgate account key delete AKIAOLDKEY0000000001 --account 123456789012')),
   ).action(

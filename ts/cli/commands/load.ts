@@ -94,7 +94,8 @@ function targetSpec(o: LoadCliOptions, urlGiven: boolean): TargetSpec {
   if (chosen > 1) throw new CliError('choose one target: --url, --grpc or --tls-url', EXIT.usage);
   if (o.grpc !== undefined) {
     if (!/^[^:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(o.grpc)) throw new CliError(`--grpc must be host:port, got "${o.grpc}"`, EXIT.usage);
-    if (o.grpcShape !== 'http' && o.grpcShape !== 'network') throw new CliError(`--grpc-shape must be http or network, got "${o.grpcShape}"`, EXIT.usage);
+    if (o.grpcShape !== 'http' && o.grpcShape !== 'network')
+      throw new CliError(`--grpc-shape must be http or network, got "${o.grpcShape}"`, EXIT.usage);
     return { kind: 'grpc', address: o.grpc, shape: o.grpcShape as GrpcShape };
   }
   if (o.tlsUrl !== undefined) {
@@ -109,7 +110,8 @@ function targetSpec(o: LoadCliOptions, urlGiven: boolean): TargetSpec {
     }
     return { kind: 'tls', url: o.tlsUrl, ...(ca === undefined ? {} : { ca }), ...(o.dangerTlsInsecure ? { dangerInsecure: true } : {}) };
   }
-  if (!(HTTP_DOORS as readonly string[]).includes(o.door)) throw new CliError(`--door must be one of ${HTTP_DOORS.join(', ')}, got "${o.door}"`, EXIT.usage);
+  if (!(HTTP_DOORS as readonly string[]).includes(o.door))
+    throw new CliError(`--door must be one of ${HTTP_DOORS.join(', ')}, got "${o.door}"`, EXIT.usage);
   const url = o.url ?? 'http://127.0.0.1:9441';
   if (!/^https?:\/\//.test(url)) throw new CliError(`--url must be an http(s) URL, got "${url}"`, EXIT.usage);
   return { kind: 'http', url, door: o.door as HttpDoor };
@@ -117,7 +119,8 @@ function targetSpec(o: LoadCliOptions, urlGiven: boolean): TargetSpec {
 
 /** The run's options (everything but the target and fleet), for one or several generators. */
 function loadOptions(o: LoadCliOptions): Omit<LoadOptions, 'target' | 'fleet' | 'onTick'> {
-  if (o.profile !== 'steady' && o.profile !== 'storm') throw new CliError(`--profile must be steady or storm, got "${o.profile}"`, EXIT.usage);
+  if (o.profile !== 'steady' && o.profile !== 'storm')
+    throw new CliError(`--profile must be steady or storm, got "${o.profile}"`, EXIT.usage);
   return {
     profile: o.profile as Profile,
     mix: {
@@ -139,12 +142,20 @@ function ms(us: number): string {
 
 function progressLine(stats: RunStats, elapsedMs: number, durationMs: number | undefined): string {
   const s = stats.summary(elapsedMs / 1000);
-  const clock = durationMs === undefined ? `${(elapsedMs / 1000).toFixed(1)}s` : `${(elapsedMs / 1000).toFixed(1)}s/${(durationMs / 1000).toFixed(0)}s`;
+  const clock =
+    durationMs === undefined ? `${(elapsedMs / 1000).toFixed(1)}s` : `${(elapsedMs / 1000).toFixed(1)}s/${(durationMs / 1000).toFixed(0)}s`;
   return `${clock}  ${Math.round(s.ratePerSecond).toLocaleString('en-US')} req/s  p50 ${ms(s.latencyUs.p50)}  p99 ${ms(s.latencyUs.p99)}  errors ${s.outcomes.error + s.outcomes.unavailable}  wrong ${s.wrong}`;
 }
 
 /** Run the generators (in-process for one, forked processes for more); merged statistics. */
-async function generate(spec: TargetSpec, fleetDir: string, options: ReturnType<typeof loadOptions>, workers: number, timeoutMs: number, tick: (s: RunStats, elapsed: number) => void) {
+async function generate(
+  spec: TargetSpec,
+  fleetDir: string,
+  options: ReturnType<typeof loadOptions>,
+  workers: number,
+  timeoutMs: number,
+  tick: (s: RunStats, elapsed: number) => void,
+) {
   if (workers === 1) {
     const target = openTarget(spec, options.connections, timeoutMs);
     try {
@@ -163,33 +174,35 @@ async function generate(spec: TargetSpec, fleetDir: string, options: ReturnType<
   }, 1000);
   try {
     const results = await Promise.all(
-      Array.from({ length: workers }, (_, index) =>
-        new Promise<{ stats: FromWorker & { type: 'done' } }>((resolve, reject) => {
-          const child = fork(script, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-          const job: WorkerJob = {
-            spec,
-            fleetDir,
-            timeoutMs,
-            load: {
-              ...options,
-              connections: Math.max(1, Math.ceil(options.connections / workers)),
-              ...(options.rate === undefined ? {} : { rate: options.rate / workers }),
-              ...(options.maxRequests === undefined ? {} : { maxRequests: Math.ceil(options.maxRequests / workers) }),
-              slice: { index, of: workers },
-            },
-          };
-          child.on('message', (m: FromWorker) => {
-            if (m.type === 'failed') reject(new CliError(`generator ${index}: ${m.message}`));
-            else {
-              latest.set(index, m);
-              if (m.type === 'done') resolve({ stats: m });
-            }
-          });
-          child.on('exit', (code) => {
-            if (latest.get(index)?.type !== 'done') reject(new CliError(`generator ${index} exited (code ${code}) before finishing`));
-          });
-          child.send(job);
-        }),
+      Array.from(
+        { length: workers },
+        (_, index) =>
+          new Promise<{ stats: FromWorker & { type: 'done' } }>((resolve, reject) => {
+            const child = fork(script, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+            const job: WorkerJob = {
+              spec,
+              fleetDir,
+              timeoutMs,
+              load: {
+                ...options,
+                connections: Math.max(1, Math.ceil(options.connections / workers)),
+                ...(options.rate === undefined ? {} : { rate: options.rate / workers }),
+                ...(options.maxRequests === undefined ? {} : { maxRequests: Math.ceil(options.maxRequests / workers) }),
+                slice: { index, of: workers },
+              },
+            };
+            child.on('message', (m: FromWorker) => {
+              if (m.type === 'failed') reject(new CliError(`generator ${index}: ${m.message}`));
+              else {
+                latest.set(index, m);
+                if (m.type === 'done') resolve({ stats: m });
+              }
+            });
+            child.on('exit', (code) => {
+              if (latest.get(index)?.type !== 'done') reject(new CliError(`generator ${index} exited (code ${code}) before finishing`));
+            });
+            child.send(job);
+          }),
       ),
     );
     const stats = new RunStats();
@@ -203,22 +216,24 @@ async function generate(spec: TargetSpec, fleetDir: string, options: ReturnType<
 function printSummary(s: Summary, target: string): void {
   printTable(
     ['TARGET', 'REQUESTS', 'SECONDS', 'REQ/S', 'P50', 'P90', 'P99', 'P99.9', 'MAX', 'ALLOW', 'DENY', 'UNAVAILABLE', 'ERROR', 'WRONG'],
-    [[
-      target,
-      s.requests,
-      s.seconds.toFixed(1),
-      Math.round(s.ratePerSecond),
-      ms(s.latencyUs.p50),
-      ms(s.latencyUs.p90),
-      ms(s.latencyUs.p99),
-      ms(s.latencyUs.p999),
-      ms(s.latencyUs.max),
-      s.outcomes.allow,
-      s.outcomes.deny,
-      s.outcomes.unavailable,
-      s.outcomes.error,
-      s.wrong,
-    ]],
+    [
+      [
+        target,
+        s.requests,
+        s.seconds.toFixed(1),
+        Math.round(s.ratePerSecond),
+        ms(s.latencyUs.p50),
+        ms(s.latencyUs.p90),
+        ms(s.latencyUs.p99),
+        ms(s.latencyUs.p999),
+        ms(s.latencyUs.max),
+        s.outcomes.allow,
+        s.outcomes.deny,
+        s.outcomes.unavailable,
+        s.outcomes.error,
+        s.wrong,
+      ],
+    ],
   );
   process.stdout.write('\n');
   printTable(['REASON', 'ANSWERS'], Object.entries(s.reasons));
@@ -242,12 +257,20 @@ export function register(program: Command): void {
     .requiredOption('--fleet <dir>', 'fleet directory (fleet.json + devices.ndjson)')
     .addOption(new Option('--url <url>', 'authorizer HTTP base URL (default http://127.0.0.1:9441)').env('CERTGATE_AUTHZ_URL'))
     .addOption(new Option('--door <door>', 'HTTP door at --url').choices([...HTTP_DOORS]).default('json'))
-    .option('--grpc <host:port>', "Envoy ext_authz gRPC Check at this address instead")
-    .addOption(new Option('--grpc-shape <shape>', "CheckRequest shape: Envoy's HTTP filter or network (TCP) filter").choices(['http', 'network']).default('http'))
+    .option('--grpc <host:port>', 'Envoy ext_authz gRPC Check at this address instead')
+    .addOption(
+      new Option('--grpc-shape <shape>', "CheckRequest shape: Envoy's HTTP filter or network (TCP) filter")
+        .choices(['http', 'network'])
+        .default('http'),
+    )
     .option('--tls-url <url>', "GET this https URL through a TLS terminator with each device's certificate (one handshake per request)")
     .option('--tls-ca <file>', "CA certificate(s) of the terminator's server certificate")
     .option('--danger-tls-insecure', "do not verify the terminator's server certificate")
-    .addOption(new Option('--profile <profile>', 'steady: the mix below for --duration; storm: every device once, as fast as possible').choices(['steady', 'storm']).default('steady'))
+    .addOption(
+      new Option('--profile <profile>', 'steady: the mix below for --duration; storm: every device once, as fast as possible')
+        .choices(['steady', 'storm'])
+        .default('steady'),
+    )
     .option('--warm-share <ratio>', 'share of requests from the warm set (devices that reconnect)', '1')
     .option('--cold-share <ratio>', 'share of requests from devices never seen before (each used once)', '0')
     .option('--revoked-share <ratio>', 'share of requests from devices that must be denied', '0')
@@ -286,7 +309,8 @@ export function register(program: Command): void {
       }
       const live = process.stderr.isTTY === true;
       const tick = (stats: RunStats, elapsed: number) => {
-        if (live) process.stderr.write(`\r\u001b[2K${progressLine(stats, elapsed, options.profile === 'steady' ? options.durationMs : undefined)}`);
+        if (live)
+          process.stderr.write(`\r\u001b[2K${progressLine(stats, elapsed, options.profile === 'steady' ? options.durationMs : undefined)}`);
       };
       let result: { stats: RunStats; seconds: number };
       try {
@@ -297,14 +321,23 @@ export function register(program: Command): void {
       }
       if (live) process.stderr.write('\r\u001b[2K');
       const summary = result.stats.summary(result.seconds);
-      const targetName = spec.kind === 'http' ? `${spec.door} ${spec.url}` : spec.kind === 'grpc' ? `grpc-${spec.shape} ${spec.address}` : `tls ${spec.url}`;
+      const targetName =
+        spec.kind === 'http' ? `${spec.door} ${spec.url}` : spec.kind === 'grpc' ? `grpc-${spec.shape} ${spec.address}` : `tls ${spec.url}`;
       // A wrong answer (a revoked device allowed, an active one denied) always fails the run.
       const failures: string[] = summary.wrong === 0 ? [] : [`${summary.wrong} wrong answer(s): the authorizer contradicted the registry`];
-      if (maxP99Us !== undefined && summary.latencyUs.p99 > maxP99Us) failures.push(`p99 ${ms(summary.latencyUs.p99)} > --max-p99 ${ms(maxP99Us)}`);
-      if (maxErrorRate !== undefined && summary.errorRate > maxErrorRate) failures.push(`error rate ${summary.errorRate.toFixed(4)} > --max-error-rate ${maxErrorRate}`);
+      if (maxP99Us !== undefined && summary.latencyUs.p99 > maxP99Us)
+        failures.push(`p99 ${ms(summary.latencyUs.p99)} > --max-p99 ${ms(maxP99Us)}`);
+      if (maxErrorRate !== undefined && summary.errorRate > maxErrorRate)
+        failures.push(`error rate ${summary.errorRate.toFixed(4)} > --max-error-rate ${maxErrorRate}`);
       const thresholds = { passed: failures.length === 0, failures };
       if (o.report !== undefined) {
-        const page = renderReport({ target: targetName, summary, finishedAt: new Date().toISOString(), command: commandLine(), thresholds });
+        const page = renderReport({
+          target: targetName,
+          summary,
+          finishedAt: new Date().toISOString(),
+          command: commandLine(),
+          thresholds,
+        });
         try {
           writeFileSync(o.report, page);
         } catch (err) {

@@ -11,7 +11,12 @@ import { CliError, EXIT } from '../output.js';
 /** Add the options every operator command takes. */
 export function operatorOptions(command: Command, withAccount = true, output: 'table' | 'json' = 'table'): Command {
   command.addOption(new Option('--db <path>', 'registry: SQLite file or postgres:// URL [env CERTGATE_DB, default data/certgate.db]'));
-  command.addOption(new Option('--master-key-file <file>', "master key encrypting the registry's secrets: 32 bytes, raw or base64 [env CERTGATE_MASTER_KEY_FILE]"));
+  command.addOption(
+    new Option(
+      '--master-key-file <file>',
+      "master key encrypting the registry's secrets: 32 bytes, raw or base64 [env CERTGATE_MASTER_KEY_FILE]",
+    ),
+  );
   if (withAccount) command.addOption(new Option('--account <id>', '12-digit account id [env CERTGATE_ACCOUNT; default: the only account]'));
   command.addOption(new Option('--engine <name>', 'certificate engine: native or wasm').default('native'));
   // A command whose answer is always JSON (it carries a secret scripts must capture)

@@ -8,7 +8,14 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { AwsError } from '../../control/errors.js';
 import { isPostgresUrl, openRegistry, resolveDbPath } from '../../registry/open.js';
-import { MASTER_KEY_ENV, readMasterKeyFile, resolveMasterKey, rotationRewrite, sealingRewrite, type ResealReport } from '../../registry/secrets.js';
+import {
+  MASTER_KEY_ENV,
+  readMasterKeyFile,
+  resolveMasterKey,
+  rotationRewrite,
+  sealingRewrite,
+  type ResealReport,
+} from '../../registry/secrets.js';
 import type { Registry } from '../../registry/types.js';
 import { group } from '../group.js';
 import { CliError, EXIT, printJson, printTable } from '../output.js';
@@ -115,10 +122,13 @@ Examples:
     registry
       .command('secrets')
       .description('say whether the registry stores its secrets encrypted, and with which master key id')
-      .addHelpText('after', `
+      .addHelpText(
+        'after',
+        `
 Examples:
   certgate registry secrets --db data/certgate.db
-  certgate registry secrets --json`),
+  certgate registry secrets --json`,
+      ),
   ).action(
     action(async (options: RegistryCommandOptions) => {
       const keyId = await withRegistry(options, (r) => r.secretsKeyId());

@@ -47,7 +47,8 @@ function tags(body: Record<string, unknown>): Tag[] {
   const raw = bodyArray(body, 'tags') ?? [];
   if (raw.length > MAX_TAGS) throw invalid(`tags may hold at most ${MAX_TAGS} entries.`);
   return raw.map((entry) => {
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw invalid('Each tag must be an object with Key and Value.');
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw invalid('Each tag must be an object with Key and Value.');
     const tag = entry as Record<string, unknown>;
     const Key = bodyString(tag, 'Key', { required: true, min: 1, max: 128 }) ?? '';
     const Value = bodyString(tag, 'Value', { max: 256 });
@@ -84,9 +85,15 @@ async function registerCaCertificate(ctx: ControlContext, req: ApiRequest): Prom
     const proof = ctx.engine.verifyRegistrationProof(Buffer.from(ca.pem), Buffer.from(verification.pem), code, now);
     if (!proof.ok) {
       if (proof.code === 'REGISTRATION_CODE_MISMATCH') {
-        throw new AwsError('RegistrationCodeValidationException', `The verification certificate does not carry the account's registration code: ${proof.message}`);
+        throw new AwsError(
+          'RegistrationCodeValidationException',
+          `The verification certificate does not carry the account's registration code: ${proof.message}`,
+        );
       }
-      throw new AwsError('CertificateValidationException', `The verification certificate does not prove possession of the CA key: ${proof.message}`);
+      throw new AwsError(
+        'CertificateValidationException',
+        `The verification certificate does not prove possession of the CA key: ${proof.message}`,
+      );
     }
   }
   try {
@@ -159,11 +166,31 @@ async function deleteRegistrationCode(ctx: ControlContext, req: ApiRequest): Pro
 export function caRoutes(ctx: ControlContext): Route[] {
   return [
     { method: 'GET', template: '/registrationcode', operation: 'GetRegistrationCode', handler: (r) => getRegistrationCode(ctx, r) },
-    { method: 'DELETE', template: '/registrationcode', operation: 'DeleteRegistrationCode', handler: (r) => deleteRegistrationCode(ctx, r) },
+    {
+      method: 'DELETE',
+      template: '/registrationcode',
+      operation: 'DeleteRegistrationCode',
+      handler: (r) => deleteRegistrationCode(ctx, r),
+    },
     { method: 'POST', template: '/cacertificate', operation: 'RegisterCACertificate', handler: (r) => registerCaCertificate(ctx, r) },
-    { method: 'PUT', template: '/cacertificate/{caCertificateId}', operation: 'UpdateCACertificate', handler: (r) => updateCaCertificate(ctx, r) },
-    { method: 'GET', template: '/cacertificate/{caCertificateId}', operation: 'DescribeCACertificate', handler: (r) => describeCaCertificate(ctx, r) },
-    { method: 'DELETE', template: '/cacertificate/{caCertificateId}', operation: 'DeleteCACertificate', handler: (r) => deleteCaCertificate(ctx, r) },
+    {
+      method: 'PUT',
+      template: '/cacertificate/{caCertificateId}',
+      operation: 'UpdateCACertificate',
+      handler: (r) => updateCaCertificate(ctx, r),
+    },
+    {
+      method: 'GET',
+      template: '/cacertificate/{caCertificateId}',
+      operation: 'DescribeCACertificate',
+      handler: (r) => describeCaCertificate(ctx, r),
+    },
+    {
+      method: 'DELETE',
+      template: '/cacertificate/{caCertificateId}',
+      operation: 'DeleteCACertificate',
+      handler: (r) => deleteCaCertificate(ctx, r),
+    },
     { method: 'GET', template: '/cacertificates', operation: 'ListCACertificates', handler: (r) => listCaCertificates(ctx, r) },
   ];
 }

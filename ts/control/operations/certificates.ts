@@ -7,7 +7,14 @@ import { RegistryError, type CaCertificateRecord, type CertificateStatus, type N
 import { certificateArn, type ControlContext } from '../context.js';
 import { AwsError, fromRegistryError, invalid } from '../errors.js';
 import { certificateDescription, certificateSummary } from '../format.js';
-import { checkClientAuth, checkRegistrable, isSignedBy, MAX_CERTIFICATE_PEM_CHARS, parseCertificate, type ParsedCertificate } from '../pki.js';
+import {
+  checkClientAuth,
+  checkRegistrable,
+  isSignedBy,
+  MAX_CERTIFICATE_PEM_CHARS,
+  parseCertificate,
+  type ParsedCertificate,
+} from '../pki.js';
 import type { Route } from '../router.js';
 import { bodyArray, bodyEnum, bodyString, certificateIdParam, pageRequest, queryBool, queryEnum, type ApiRequest } from '../validate.js';
 
@@ -58,13 +65,23 @@ type CaCandidates = Map<string, { record: CaCertificateRecord; parsed: ParsedCer
  * registered CA whose subject is the leaf's issuer and whose key signed it
  * (https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCertificate.html).
  */
-async function issuingCa(ctx: ControlContext, accountId: string, leaf: ParsedCertificate, caPem: string | undefined, known: CaCandidates = new Map()): Promise<CaCertificateRecord> {
+async function issuingCa(
+  ctx: ControlContext,
+  accountId: string,
+  leaf: ParsedCertificate,
+  caPem: string | undefined,
+  known: CaCandidates = new Map(),
+): Promise<CaCertificateRecord> {
   if (caPem !== undefined) {
     const given = parseCertificate(ctx.engine, caPem, 'caCertificatePem');
     const record = await ctx.registry.getCaCertificate(accountId, given.info.certificateId);
-    if (!record) throw new AwsError('CertificateValidationException', 'caCertificatePem is not a CA certificate registered in this account.');
+    if (!record)
+      throw new AwsError('CertificateValidationException', 'caCertificatePem is not a CA certificate registered in this account.');
     if (!isSignedBy(leaf, given)) {
-      throw new AwsError('CertificateValidationException', 'The certificate is not signed by the CA certificate given in caCertificatePem.');
+      throw new AwsError(
+        'CertificateValidationException',
+        'The certificate is not signed by the CA certificate given in caCertificatePem.',
+      );
     }
     return record;
   }
@@ -105,7 +122,10 @@ async function registrationUnderCa(
   checkClientAuth(leaf);
   const ca = await issuingCa(ctx, accountId, leaf, caPem, known);
   if (ca.status !== 'ACTIVE') {
-    throw new AwsError('CertificateStateException', `The CA certificate ${ca.certificateId} is ${ca.status}; activate it before registering certificates it signed.`);
+    throw new AwsError(
+      'CertificateStateException',
+      `The CA certificate ${ca.certificateId} is ${ca.status}; activate it before registering certificates it signed.`,
+    );
   }
   return {
     accountId,
@@ -162,7 +182,8 @@ async function registerCertificates(ctx: ControlContext, req: ApiRequest): Promi
   const inserted = await ctx.registry.insertCertificates(prepared.map((p) => p.cert));
   for (const [i, result] of inserted.entries()) {
     const { index, cert } = prepared[i] as { index: number; cert: NewCertificate };
-    if (result.ok) results[index] = { certificateId: cert.certificateId, certificateArn: certificateArn(ctx, cert.accountId, cert.certificateId) };
+    if (result.ok)
+      results[index] = { certificateId: cert.certificateId, certificateArn: certificateArn(ctx, cert.accountId, cert.certificateId) };
     else {
       const err = fromRegistryError(result.error, (id) => certificateArn(ctx, cert.accountId, id));
       results[index] = { certificateId: cert.certificateId, error: { code: err.errorType, message: err.message } };
@@ -219,12 +240,37 @@ async function deleteCertificate(ctx: ControlContext, req: ApiRequest): Promise<
 export function certificateRoutes(ctx: ControlContext): Route[] {
   return [
     { method: 'POST', template: '/certificate/register', operation: 'RegisterCertificate', handler: (r) => registerCertificate(ctx, r) },
-    { method: 'POST', template: '/certgate/certificates/register-many', operation: 'RegisterCertificates', handler: (r) => registerCertificates(ctx, r) },
-    { method: 'POST', template: '/certificate/register-no-ca', operation: 'RegisterCertificateWithoutCA', handler: (r) => registerCertificateWithoutCa(ctx, r) },
+    {
+      method: 'POST',
+      template: '/certgate/certificates/register-many',
+      operation: 'RegisterCertificates',
+      handler: (r) => registerCertificates(ctx, r),
+    },
+    {
+      method: 'POST',
+      template: '/certificate/register-no-ca',
+      operation: 'RegisterCertificateWithoutCA',
+      handler: (r) => registerCertificateWithoutCa(ctx, r),
+    },
     { method: 'PUT', template: '/certificates/{certificateId}', operation: 'UpdateCertificate', handler: (r) => updateCertificate(ctx, r) },
-    { method: 'GET', template: '/certificates/{certificateId}', operation: 'DescribeCertificate', handler: (r) => describeCertificate(ctx, r) },
-    { method: 'DELETE', template: '/certificates/{certificateId}', operation: 'DeleteCertificate', handler: (r) => deleteCertificate(ctx, r) },
+    {
+      method: 'GET',
+      template: '/certificates/{certificateId}',
+      operation: 'DescribeCertificate',
+      handler: (r) => describeCertificate(ctx, r),
+    },
+    {
+      method: 'DELETE',
+      template: '/certificates/{certificateId}',
+      operation: 'DeleteCertificate',
+      handler: (r) => deleteCertificate(ctx, r),
+    },
     { method: 'GET', template: '/certificates', operation: 'ListCertificates', handler: (r) => listCertificates(ctx, r, false) },
-    { method: 'GET', template: '/certificates-by-ca/{caCertificateId}', operation: 'ListCertificatesByCA', handler: (r) => listCertificates(ctx, r, true) },
+    {
+      method: 'GET',
+      template: '/certificates-by-ca/{caCertificateId}',
+      operation: 'ListCertificatesByCA',
+      handler: (r) => listCertificates(ctx, r, true),
+    },
   ];
 }

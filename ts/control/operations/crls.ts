@@ -36,8 +36,14 @@ export function crlDescription(meta: CaCrlMeta): Record<string, unknown> {
 async function putCaCrl(ctx: ControlContext, req: ApiRequest): Promise<Record<string, unknown>> {
   const caCertificateId = certificateIdParam(req, 'caCertificateId');
   const bytes = req.raw ?? new Uint8Array();
-  if (bytes.length === 0) throw new AwsError('InvalidRequestException', 'The request body must be the CRL (DER, or PEM with an X509 CRL block).');
-  const result = await replaceCrl(ctx.registry, ctx.engine, { accountId: req.accountId, caCertificateId, bytes, source: 'UPLOAD', sourceUrl: null }, ctx.now());
+  if (bytes.length === 0)
+    throw new AwsError('InvalidRequestException', 'The request body must be the CRL (DER, or PEM with an X509 CRL block).');
+  const result = await replaceCrl(
+    ctx.registry,
+    ctx.engine,
+    { accountId: req.accountId, caCertificateId, bytes, source: 'UPLOAD', sourceUrl: null },
+    ctx.now(),
+  );
   if (!result.ok) {
     if (result.code === 'CA_NOT_FOUND') throw new AwsError('ResourceNotFoundException', result.message);
     throw new AwsError('InvalidRequestException', `The CRL was refused (${result.code}): ${result.message}`, { crlErrorCode: result.code });
@@ -52,7 +58,9 @@ async function describeCaCrl(ctx: ControlContext, req: ApiRequest): Promise<Reco
     const ca = await ctx.registry.getCaCertificate(req.accountId, caCertificateId);
     throw new AwsError(
       'ResourceNotFoundException',
-      ca === null ? `The CA certificate ${caCertificateId} does not exist in this account.` : `The CA certificate ${caCertificateId} has no CRL.`,
+      ca === null
+        ? `The CA certificate ${caCertificateId} does not exist in this account.`
+        : `The CA certificate ${caCertificateId} has no CRL.`,
     );
   }
   return { crl: crlDescription(meta) };
@@ -66,7 +74,14 @@ async function deleteCaCrl(ctx: ControlContext, req: ApiRequest): Promise<undefi
 export function crlRoutes(ctx: ControlContext): Route[] {
   const path = '/certgate/cas/{caCertificateId}/crl';
   return [
-    { method: 'PUT', template: path, operation: 'PutCaCrl', handler: (r) => putCaCrl(ctx, r), rawBody: true, maxBodyBytes: MAX_CRL_BODY_BYTES },
+    {
+      method: 'PUT',
+      template: path,
+      operation: 'PutCaCrl',
+      handler: (r) => putCaCrl(ctx, r),
+      rawBody: true,
+      maxBodyBytes: MAX_CRL_BODY_BYTES,
+    },
     { method: 'GET', template: path, operation: 'DescribeCaCrl', handler: (r) => describeCaCrl(ctx, r) },
     { method: 'DELETE', template: path, operation: 'DeleteCaCrl', handler: (r) => deleteCaCrl(ctx, r) },
   ];

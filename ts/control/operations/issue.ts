@@ -21,7 +21,12 @@ export const MAX_CSR_CHARS = 4096;
 const BACKDATE_SECONDS = 120;
 
 /** Record an issued certificate, with the validity the engine actually wrote into it. */
-async function store(ctx: ControlContext, req: ApiRequest, issued: { certificateId: string; certificatePem: string }, active: boolean): Promise<void> {
+async function store(
+  ctx: ControlContext,
+  req: ApiRequest,
+  issued: { certificateId: string; certificatePem: string },
+  active: boolean,
+): Promise<void> {
   const info = ctx.engine.inspect(Buffer.from(issued.certificatePem, 'utf8'));
   if (!info.ok) throw new AwsError('InternalFailureException', `The issued certificate does not parse: ${info.message}`);
   await ctx.registry.insertCertificate({
@@ -83,7 +88,12 @@ async function createCertificateFromCsr(ctx: ControlContext, req: ApiRequest): P
 
 export function issueRoutes(ctx: ControlContext): Route[] {
   return [
-    { method: 'POST', template: '/keys-and-certificate', operation: 'CreateKeysAndCertificate', handler: (r) => createKeysAndCertificate(ctx, r) },
+    {
+      method: 'POST',
+      template: '/keys-and-certificate',
+      operation: 'CreateKeysAndCertificate',
+      handler: (r) => createKeysAndCertificate(ctx, r),
+    },
     { method: 'POST', template: '/certificates', operation: 'CreateCertificateFromCsr', handler: (r) => createCertificateFromCsr(ctx, r) },
   ];
 }

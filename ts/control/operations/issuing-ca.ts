@@ -94,6 +94,7 @@ export function checkIssuingCa(ctx: ControlContext, certificatePem: string, keyP
   );
   if (!issued.ok) throw invalidCa(`certgate cannot sign with this CA: ${issued.message}`);
   const made = parseCertificate(ctx.engine, issued.certificatePem, 'The probe certificate');
-  if (!made.x509.verify(cert.x509.publicKey)) throw invalidCa('A certificate signed with this key does not verify with the CA certificate.');
+  if (!made.x509.verify(cert.x509.publicKey))
+    throw invalidCa('A certificate signed with this key does not verify with the CA certificate.');
   return { certificatePem: cert.pem, privateKeyPem, createdAt: ctx.now() };
 }

@@ -15,7 +15,8 @@ const CERT_ARN = /^arn:aws[a-z-]*:iot:([^:]+):(\d{12}):cert\/([0-9a-f]{64})$/;
 
 function thingName(req: ApiRequest): string {
   const name = req.params['thingName'] ?? '';
-  if (name.length < 1 || name.length > 128 || !THING_NAME.test(name)) throw invalid('thingName must be 1-128 characters of [a-zA-Z0-9:_-].');
+  if (name.length < 1 || name.length > 128 || !THING_NAME.test(name))
+    throw invalid('thingName must be 1-128 characters of [a-zA-Z0-9:_-].');
   return name;
 }
 
@@ -74,7 +75,11 @@ export function principalRoutes(ctx: ControlContext): Route[] {
       template: '/things/{thingName}/principals',
       operation: 'AttachThingPrincipal',
       handler: async (r) => {
-        await reg.attachThingPrincipal(r.accountId, thingName(r), await principal(ctx, r, r.headers['x-amzn-principal'], 'x-amzn-principal'));
+        await reg.attachThingPrincipal(
+          r.accountId,
+          thingName(r),
+          await principal(ctx, r, r.headers['x-amzn-principal'], 'x-amzn-principal'),
+        );
         return undefined;
       },
     },
@@ -83,7 +88,11 @@ export function principalRoutes(ctx: ControlContext): Route[] {
       template: '/things/{thingName}/principals',
       operation: 'DetachThingPrincipal',
       handler: async (r) => {
-        await reg.detachThingPrincipal(r.accountId, thingName(r), await principal(ctx, r, r.headers['x-amzn-principal'], 'x-amzn-principal'));
+        await reg.detachThingPrincipal(
+          r.accountId,
+          thingName(r),
+          await principal(ctx, r, r.headers['x-amzn-principal'], 'x-amzn-principal'),
+        );
         return undefined;
       },
     },
@@ -155,7 +164,11 @@ export function principalRoutes(ctx: ControlContext): Route[] {
       template: '/principal-policies/{policyName}',
       operation: 'AttachPrincipalPolicy',
       handler: async (r) => {
-        await reg.attachPolicy(r.accountId, policyName(r), await principal(ctx, r, r.headers['x-amzn-iot-principal'], 'x-amzn-iot-principal'));
+        await reg.attachPolicy(
+          r.accountId,
+          policyName(r),
+          await principal(ctx, r, r.headers['x-amzn-iot-principal'], 'x-amzn-iot-principal'),
+        );
         return undefined;
       },
     },
@@ -164,7 +177,11 @@ export function principalRoutes(ctx: ControlContext): Route[] {
       template: '/principal-policies/{policyName}',
       operation: 'DetachPrincipalPolicy',
       handler: async (r) => {
-        await reg.detachPolicy(r.accountId, policyName(r), await principal(ctx, r, r.headers['x-amzn-iot-principal'], 'x-amzn-iot-principal'));
+        await reg.detachPolicy(
+          r.accountId,
+          policyName(r),
+          await principal(ctx, r, r.headers['x-amzn-iot-principal'], 'x-amzn-iot-principal'),
+        );
         return undefined;
       },
     },
@@ -185,7 +202,8 @@ export function principalRoutes(ctx: ControlContext): Route[] {
       operation: 'ListTargetsForPolicy',
       handler: async (r) => {
         const name = policyName(r);
-        if (!(await reg.getPolicy(r.accountId, name))) throw new AwsError('ResourceNotFoundException', `The policy ${name} does not exist.`);
+        if (!(await reg.getPolicy(r.accountId, name)))
+          throw new AwsError('ResourceNotFoundException', `The policy ${name} does not exist.`);
         const size = queryInt(r, 'pageSize', 1, 250) ?? 25;
         const page = slice(await reg.listPolicyTargets(r.accountId, name), queryString(r, 'marker'), size);
         return { targets: page.items, nextMarker: page.next };

@@ -66,10 +66,30 @@ async function listOutgoing(ctx: ControlContext, req: ApiRequest): Promise<Recor
 
 export function transferRoutes(ctx: ControlContext): Route[] {
   return [
-    { method: 'PATCH', template: '/transfer-certificate/{certificateId}', operation: 'TransferCertificate', handler: (r) => transferCertificate(ctx, r) },
-    { method: 'PATCH', template: '/accept-certificate-transfer/{certificateId}', operation: 'AcceptCertificateTransfer', handler: (r) => acceptTransfer(ctx, r) },
-    { method: 'PATCH', template: '/reject-certificate-transfer/{certificateId}', operation: 'RejectCertificateTransfer', handler: (r) => rejectTransfer(ctx, r) },
-    { method: 'PATCH', template: '/cancel-certificate-transfer/{certificateId}', operation: 'CancelCertificateTransfer', handler: (r) => cancelTransfer(ctx, r) },
+    {
+      method: 'PATCH',
+      template: '/transfer-certificate/{certificateId}',
+      operation: 'TransferCertificate',
+      handler: (r) => transferCertificate(ctx, r),
+    },
+    {
+      method: 'PATCH',
+      template: '/accept-certificate-transfer/{certificateId}',
+      operation: 'AcceptCertificateTransfer',
+      handler: (r) => acceptTransfer(ctx, r),
+    },
+    {
+      method: 'PATCH',
+      template: '/reject-certificate-transfer/{certificateId}',
+      operation: 'RejectCertificateTransfer',
+      handler: (r) => rejectTransfer(ctx, r),
+    },
+    {
+      method: 'PATCH',
+      template: '/cancel-certificate-transfer/{certificateId}',
+      operation: 'CancelCertificateTransfer',
+      handler: (r) => cancelTransfer(ctx, r),
+    },
     { method: 'GET', template: '/certificates-out-going', operation: 'ListOutgoingCertificates', handler: (r) => listOutgoing(ctx, r) },
   ];
 }

@@ -29,12 +29,19 @@ export class PostgresRegistry extends StoreRegistry {
 
   constructor(options: PostgresRegistryOptions) {
     const store = new PgStore(options.connectionString, options.poolSize ?? DEFAULT_POOL_SIZE);
-    super(store, options, store.withClient(migrate).then(() => undefined), (error) => {
-      // A refusal of the master key is already specific; keep its code for callers.
-      if (error instanceof RegistryError) return error;
-      const reason = error instanceof Error ? error.message : String(error);
-      return new Error(`cannot open the PostgreSQL registry at ${redactConnectionString(options.connectionString)}: ${reason}`, { cause: error });
-    });
+    super(
+      store,
+      options,
+      store.withClient(migrate).then(() => undefined),
+      (error) => {
+        // A refusal of the master key is already specific; keep its code for callers.
+        if (error instanceof RegistryError) return error;
+        const reason = error instanceof Error ? error.message : String(error);
+        return new Error(`cannot open the PostgreSQL registry at ${redactConnectionString(options.connectionString)}: ${reason}`, {
+          cause: error,
+        });
+      },
+    );
     this.pg = store;
   }
 

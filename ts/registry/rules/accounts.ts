@@ -7,7 +7,15 @@
  */
 import { endpointRoute } from '../endpoints.js';
 import { lastFullKey } from '../keys.js';
-import { accountFromRow, auditFromRow, changeFromRow, type AccountRow, type AuditRow, type ChangeRow, type CredentialRow } from '../rows.js';
+import {
+  accountFromRow,
+  auditFromRow,
+  changeFromRow,
+  type AccountRow,
+  type AuditRow,
+  type ChangeRow,
+  type CredentialRow,
+} from '../rows.js';
 import { binding } from '../secrets.js';
 import type { Queries, Store } from '../store.js';
 import {
@@ -35,11 +43,16 @@ async function requireAccount(tx: Queries, accountId: string): Promise<Account> 
 export function createAccount(ctx: Ctx, account: { accountId: string; endpointPrefix: string }): Promise<Account> {
   return ctx.store.transaction(async (tx) => {
     const { accountId, endpointPrefix } = account;
-    if (await tx.get('SELECT 1 FROM accounts WHERE account_id = ?', [accountId])) throw new RegistryError('ALREADY_EXISTS', 'ACCOUNT_EXISTS', { resourceId: accountId, accountId });
+    if (await tx.get('SELECT 1 FROM accounts WHERE account_id = ?', [accountId]))
+      throw new RegistryError('ALREADY_EXISTS', 'ACCOUNT_EXISTS', { resourceId: accountId, accountId });
     if (await tx.get('SELECT 1 FROM accounts WHERE endpoint_prefix = ?', [endpointPrefix])) {
       throw new RegistryError('ALREADY_EXISTS', 'ENDPOINT_PREFIX_TAKEN', { resourceId: endpointPrefix, endpointPrefix });
     }
-    await tx.run('INSERT INTO accounts (account_id, endpoint_prefix, created_at) VALUES (?, ?, ?)', [account.accountId, account.endpointPrefix, now()]);
+    await tx.run('INSERT INTO accounts (account_id, endpoint_prefix, created_at) VALUES (?, ?, ?)', [
+      account.accountId,
+      account.endpointPrefix,
+      now(),
+    ]);
     return requireAccount(tx, account.accountId);
   });
 }
@@ -70,7 +83,9 @@ export async function accountForHost(ctx: Ctx, host: string): Promise<Account | 
   if (route.builtIn && route.prefix === null) return null;
   const row = route.builtIn
     ? await ctx.store.get<AccountRow>('SELECT * FROM accounts WHERE endpoint_prefix = ?', [route.prefix])
-    : await ctx.store.get<AccountRow>('SELECT a.* FROM domains d JOIN accounts a ON a.account_id = d.account_id WHERE d.domain_name = ?', [host]);
+    : await ctx.store.get<AccountRow>('SELECT a.* FROM domains d JOIN accounts a ON a.account_id = d.account_id WHERE d.domain_name = ?', [
+        host,
+      ]);
   return row ? accountFromRow(row) : null;
 }
 
@@ -78,7 +93,11 @@ export async function listChanges(ctx: Ctx, accountId: string | null, after: num
   const rows =
     accountId === null
       ? await ctx.store.all<ChangeRow>('SELECT * FROM change_log WHERE sequence > ? ORDER BY sequence LIMIT ?', [after, limit])
-      : await ctx.store.all<ChangeRow>('SELECT * FROM change_log WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', [accountId, after, limit]);
+      : await ctx.store.all<ChangeRow>('SELECT * FROM change_log WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', [
+          accountId,
+          after,
+          limit,
+        ]);
   return rows.map(changeFromRow);
 }
 
@@ -89,7 +108,8 @@ export function addDomain(ctx: Ctx, accountId: string, domainName: string): Prom
     await requireAccount(tx, accountId);
     const reserved = reservedDomain(domainName, ctx.settings);
     if (reserved) throw reserved;
-    if (await tx.get('SELECT 1 FROM domains WHERE domain_name = ?', [domainName])) throw new RegistryError('ALREADY_EXISTS', 'DOMAIN_TAKEN', { resourceId: domainName, domainName });
+    if (await tx.get('SELECT 1 FROM domains WHERE domain_name = ?', [domainName]))
+      throw new RegistryError('ALREADY_EXISTS', 'DOMAIN_TAKEN', { resourceId: domainName, domainName });
     await tx.run('INSERT INTO domains (domain_name, account_id) VALUES (?, ?)', [domainName, accountId]);
   });
 }
@@ -100,7 +120,9 @@ export async function removeDomain(ctx: Ctx, accountId: string, domainName: stri
 }
 
 export async function listDomains(ctx: Ctx, accountId: string): Promise<string[]> {
-  return (await ctx.store.all<{ domain_name: string }>('SELECT domain_name FROM domains WHERE account_id = ? ORDER BY domain_name', [accountId])).map((r) => r.domain_name);
+  return (
+    await ctx.store.all<{ domain_name: string }>('SELECT domain_name FROM domains WHERE account_id = ? ORDER BY domain_name', [accountId])
+  ).map((r) => r.domain_name);
 }
 
 // ---- Access keys ----
@@ -109,27 +131,29 @@ export function addCredential(ctx: Ctx, credential: NewCredential, audit?: NewAu
   return ctx.store.transaction(async (tx) => {
     await requireAccount(tx, credential.accountId);
     const { accessKeyId } = credential;
-    if (await tx.get('SELECT 1 FROM credentials WHERE access_key_id = ?', [accessKeyId])) throw new RegistryError('ALREADY_EXISTS', 'ACCESS_KEY_EXISTS', { resourceId: accessKeyId, accessKeyId });
+    if (await tx.get('SELECT 1 FROM credentials WHERE access_key_id = ?', [accessKeyId]))
+      throw new RegistryError('ALREADY_EXISTS', 'ACCESS_KEY_EXISTS', { resourceId: accessKeyId, accessKeyId });
     const secret = boxOf(ctx, await sealedWith(tx)).store(credential.secretAccessKey, binding.credential(credential.accessKeyId));
-    await tx.run('INSERT INTO credentials (access_key_id, secret_access_key, account_id, scope, status, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
-      credential.accessKeyId,
-      secret,
-      credential.accountId,
-      credential.scope ?? 'FULL',
-      'ACTIVE',
-      now(),
-    ]);
+    await tx.run(
+      'INSERT INTO credentials (access_key_id, secret_access_key, account_id, scope, status, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [credential.accessKeyId, secret, credential.accountId, credential.scope ?? 'FULL', 'ACTIVE', now()],
+    );
     if (audit) await insertAudit(tx, audit);
   });
 }
 
 export async function getCredential(ctx: Ctx, accessKeyId: string): Promise<Credential | null> {
-  const row = await ctx.store.get<Sealed<CredentialRow>>(`SELECT *, ${SEALED_WITH} FROM credentials WHERE access_key_id = ?`, [accessKeyId]);
+  const row = await ctx.store.get<Sealed<CredentialRow>>(`SELECT *, ${SEALED_WITH} FROM credentials WHERE access_key_id = ?`, [
+    accessKeyId,
+  ]);
   return row ? openCredential(ctx, row) : null;
 }
 
 export async function listCredentials(ctx: Ctx, accountId: string): Promise<Credential[]> {
-  const rows = await ctx.store.all<Sealed<CredentialRow>>(`SELECT *, ${SEALED_WITH} FROM credentials WHERE account_id = ? ORDER BY access_key_id`, [accountId]);
+  const rows = await ctx.store.all<Sealed<CredentialRow>>(
+    `SELECT *, ${SEALED_WITH} FROM credentials WHERE account_id = ? ORDER BY access_key_id`,
+    [accountId],
+  );
   return rows.map((row) => openCredential(ctx, row));
 }
 
@@ -145,7 +169,13 @@ async function keepOneFullKey(tx: Queries, accountId: string, accessKeyId: strin
   if (count(others) === 0) throw lastFullKey(accountId, accessKeyId);
 }
 
-export function updateCredentialStatus(ctx: Ctx, accountId: string, accessKeyId: string, status: AccessKeyStatus, audit?: NewAuditEntry): Promise<Credential> {
+export function updateCredentialStatus(
+  ctx: Ctx,
+  accountId: string,
+  accessKeyId: string,
+  status: AccessKeyStatus,
+  audit?: NewAuditEntry,
+): Promise<Credential> {
   return ctx.store.transaction(async (tx) => {
     await keepOneFullKey(tx, accountId, accessKeyId, status === 'INACTIVE');
     await tx.run('UPDATE credentials SET status = ? WHERE account_id = ? AND access_key_id = ?', [status, accountId, accessKeyId]);
@@ -177,8 +207,17 @@ async function appendInOrder(tx: Store, sequence: 'events' | 'audit', insert: st
 
 async function insertAudit(tx: Store, entry: NewAuditEntry): Promise<AuditEntry> {
   const time = now();
-  const insert = 'INSERT INTO audit_log (account_id, time, access_key_id, operation, resource, result, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)';
-  const sequence = await appendInOrder(tx, 'audit', insert, [entry.accountId, time, entry.accessKeyId, entry.operation, entry.resource, entry.result, entry.requestId]);
+  const insert =
+    'INSERT INTO audit_log (account_id, time, access_key_id, operation, resource, result, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)';
+  const sequence = await appendInOrder(tx, 'audit', insert, [
+    entry.accountId,
+    time,
+    entry.accessKeyId,
+    entry.operation,
+    entry.resource,
+    entry.result,
+    entry.requestId,
+  ]);
   return { sequence, time, ...entry };
 }
 
@@ -187,14 +226,20 @@ export function appendAudit(ctx: Ctx, entry: NewAuditEntry): Promise<AuditEntry>
 }
 
 export async function listAudit(ctx: Ctx, accountId: string, afterSequence: number, limit: number): Promise<AuditEntry[]> {
-  const rows = await ctx.store.all<AuditRow>('SELECT * FROM audit_log WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', [accountId, afterSequence, limit]);
+  const rows = await ctx.store.all<AuditRow>('SELECT * FROM audit_log WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', [
+    accountId,
+    afterSequence,
+    limit,
+  ]);
   return rows.map(auditFromRow);
 }
 
 export async function appendEvent(ctx: Ctx, accountId: string, topic: string, payload: Record<string, unknown>): Promise<RegistryEvent> {
   const createdAt = now();
   const insert = 'INSERT INTO events (account_id, topic, payload, created_at) VALUES (?, ?, ?, ?)';
-  const sequence = await ctx.store.transaction((tx) => appendInOrder(tx, 'events', insert, [accountId, topic, JSON.stringify(payload), createdAt]));
+  const sequence = await ctx.store.transaction((tx) =>
+    appendInOrder(tx, 'events', insert, [accountId, topic, JSON.stringify(payload), createdAt]),
+  );
   return { sequence, accountId, topic, payload, createdAt };
 }
 
@@ -203,7 +248,13 @@ export async function listEvents(ctx: Ctx, accountId: string, afterSequence: num
     'SELECT * FROM events WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?',
     [accountId, afterSequence, limit],
   );
-  return rows.map((r) => ({ sequence: Number(r.sequence), accountId: r.account_id, topic: r.topic, payload: JSON.parse(r.payload) as Record<string, unknown>, createdAt: r.created_at }));
+  return rows.map((r) => ({
+    sequence: Number(r.sequence),
+    accountId: r.account_id,
+    topic: r.topic,
+    payload: JSON.parse(r.payload) as Record<string, unknown>,
+    createdAt: r.created_at,
+  }));
 }
 
 // ---- Registration code (one per account) ----
@@ -222,7 +273,8 @@ export async function getRegistrationCode(ctx: Ctx, accountId: string): Promise<
 }
 
 export async function deleteRegistrationCode(ctx: Ctx, accountId: string): Promise<void> {
-  if ((await ctx.store.run('DELETE FROM registration_codes WHERE account_id = ?', [accountId])) === 0) throw new RegistryError('NOT_FOUND', 'REGISTRATION_CODE_NOT_FOUND', { accountId });
+  if ((await ctx.store.run('DELETE FROM registration_codes WHERE account_id = ?', [accountId])) === 0)
+    throw new RegistryError('NOT_FOUND', 'REGISTRATION_CODE_NOT_FOUND', { accountId });
 }
 
 export { requireAccount };

@@ -21,25 +21,34 @@ async function requirePolicy(tx: Queries, accountId: string, policyName: string)
 const column = async <K extends string>(rows: Promise<Record<K, string>[]>, key: K): Promise<string[]> => (await rows).map((r) => r[key]);
 
 export async function attachThingPrincipal(ctx: Ctx, accountId: string, thingName: string, principal: string): Promise<void> {
-  await ctx.store.run('INSERT INTO thing_principals (account_id, principal, thing_name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [accountId, principal, thingName]);
+  await ctx.store.run('INSERT INTO thing_principals (account_id, principal, thing_name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [
+    accountId,
+    principal,
+    thingName,
+  ]);
 }
 
 export async function detachThingPrincipal(ctx: Ctx, accountId: string, thingName: string, principal: string): Promise<void> {
-  const changes = await ctx.store.run('DELETE FROM thing_principals WHERE account_id = ? AND principal = ? AND thing_name = ?', [accountId, principal, thingName]);
+  const changes = await ctx.store.run('DELETE FROM thing_principals WHERE account_id = ? AND principal = ? AND thing_name = ?', [
+    accountId,
+    principal,
+    thingName,
+  ]);
   if (changes === 0) throw new RegistryError('NOT_FOUND', 'THING_NOT_ATTACHED', { thingName });
 }
 
 export function listPrincipalThings(ctx: Ctx, accountId: string, principal: string): Promise<string[]> {
-  const rows = ctx.store.all<{ thing_name: string }>('SELECT thing_name FROM thing_principals WHERE account_id = ? AND principal = ? ORDER BY thing_name', [
-    accountId,
-    principal,
-  ]);
+  const rows = ctx.store.all<{ thing_name: string }>(
+    'SELECT thing_name FROM thing_principals WHERE account_id = ? AND principal = ? ORDER BY thing_name',
+    [accountId, principal],
+  );
   return column(rows, 'thing_name');
 }
 
 export function createPolicy(ctx: Ctx, accountId: string, policyName: string, policyDocument: string): Promise<PolicyRecord> {
   return ctx.store.transaction(async (tx) => {
-    if (await tx.get(POLICY, [accountId, policyName])) throw new RegistryError('ALREADY_EXISTS', 'POLICY_EXISTS', { resourceId: policyName, policyName });
+    if (await tx.get(POLICY, [accountId, policyName]))
+      throw new RegistryError('ALREADY_EXISTS', 'POLICY_EXISTS', { resourceId: policyName, policyName });
     const at = now();
     await tx.run(
       `INSERT INTO policies (account_id, policy_name, policy_document, policy_version_id, creation_date, last_modified_date)
@@ -59,27 +68,40 @@ export async function getPolicy(ctx: Ctx, accountId: string, policyName: string)
 export function deletePolicy(ctx: Ctx, accountId: string, policyName: string): Promise<void> {
   return ctx.store.transaction(async (tx) => {
     await requirePolicy(tx, accountId, policyName);
-    const target = await tx.get<{ target: string }>('SELECT target FROM policy_targets WHERE account_id = ? AND policy_name = ? LIMIT 1', [accountId, policyName]);
+    const target = await tx.get<{ target: string }>('SELECT target FROM policy_targets WHERE account_id = ? AND policy_name = ? LIMIT 1', [
+      accountId,
+      policyName,
+    ]);
     if (target) throw new RegistryError('POLICY_IN_USE', 'POLICY_IN_USE', { policyName, target: target.target });
     await tx.run('DELETE FROM policies WHERE account_id = ? AND policy_name = ?', [accountId, policyName]);
   });
 }
 
 export async function listPolicies(ctx: Ctx, accountId: string): Promise<PolicyRecord[]> {
-  return (await ctx.store.all<PolicyRow>('SELECT * FROM policies WHERE account_id = ? ORDER BY policy_name', [accountId])).map(policyFromRow);
+  return (await ctx.store.all<PolicyRow>('SELECT * FROM policies WHERE account_id = ? ORDER BY policy_name', [accountId])).map(
+    policyFromRow,
+  );
 }
 
 export function attachPolicy(ctx: Ctx, accountId: string, policyName: string, target: string): Promise<void> {
   return ctx.store.transaction(async (tx) => {
     await requirePolicy(tx, accountId, policyName);
-    await tx.run('INSERT INTO policy_targets (account_id, policy_name, target) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [accountId, policyName, target]);
+    await tx.run('INSERT INTO policy_targets (account_id, policy_name, target) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [
+      accountId,
+      policyName,
+      target,
+    ]);
   });
 }
 
 export function detachPolicy(ctx: Ctx, accountId: string, policyName: string, target: string): Promise<void> {
   return ctx.store.transaction(async (tx) => {
     await requirePolicy(tx, accountId, policyName);
-    const changes = await tx.run('DELETE FROM policy_targets WHERE account_id = ? AND policy_name = ? AND target = ?', [accountId, policyName, target]);
+    const changes = await tx.run('DELETE FROM policy_targets WHERE account_id = ? AND policy_name = ? AND target = ?', [
+      accountId,
+      policyName,
+      target,
+    ]);
     if (changes === 0) throw new RegistryError('NOT_FOUND', 'POLICY_NOT_ATTACHED', { policyName, target });
   });
 }
@@ -94,5 +116,11 @@ export async function listAttachedPolicies(ctx: Ctx, accountId: string, target: 
 }
 
 export function listPolicyTargets(ctx: Ctx, accountId: string, policyName: string): Promise<string[]> {
-  return column(ctx.store.all<{ target: string }>('SELECT target FROM policy_targets WHERE account_id = ? AND policy_name = ? ORDER BY target', [accountId, policyName]), 'target');
+  return column(
+    ctx.store.all<{ target: string }>('SELECT target FROM policy_targets WHERE account_id = ? AND policy_name = ? ORDER BY target', [
+      accountId,
+      policyName,
+    ]),
+    'target',
+  );
 }

@@ -42,7 +42,8 @@ async function reload(tx: Queries, accountId: string, caCertificateId: string): 
 
 export function insertCaCertificate(ctx: Ctx, ca: NewCaCertificate): Promise<CaCertificateRecord> {
   return ctx.store.transaction(async (tx) => {
-    if (await tx.get(OWNED, [ca.accountId, ca.certificateId])) throw new RegistryError('ALREADY_EXISTS', 'CA_EXISTS', { resourceId: ca.certificateId });
+    if (await tx.get(OWNED, [ca.accountId, ca.certificateId]))
+      throw new RegistryError('ALREADY_EXISTS', 'CA_EXISTS', { resourceId: ca.certificateId });
     if (ca.certificateMode === 'DEFAULT') {
       const owner = await tx.get(
         "SELECT account_id FROM ca_certificates WHERE certificate_id = ? AND certificate_mode = 'DEFAULT' AND account_id <> ?",
@@ -50,7 +51,10 @@ export function insertCaCertificate(ctx: Ctx, ca: NewCaCertificate): Promise<CaC
       );
       if (owner) throw new RegistryError('DEFAULT_CA_OWNED_ELSEWHERE', 'CA_OWNED_ELSEWHERE', { resourceId: ca.certificateId });
     }
-    const sameSubject = await tx.get<{ n: number }>('SELECT count(*) AS n FROM ca_certificates WHERE account_id = ? AND subject = ?', [ca.accountId, ca.subject]);
+    const sameSubject = await tx.get<{ n: number }>('SELECT count(*) AS n FROM ca_certificates WHERE account_id = ? AND subject = ?', [
+      ca.accountId,
+      ca.subject,
+    ]);
     if (count(sameSubject) >= LIMITS.MAX_CAS_PER_SUBJECT) {
       throw new RegistryError('SUBJECT_LIMIT', 'SUBJECT_LIMIT', { limit: LIMITS.MAX_CAS_PER_SUBJECT, subject: ca.subject });
     }
@@ -82,7 +86,12 @@ export function insertCaCertificate(ctx: Ctx, ca: NewCaCertificate): Promise<CaC
   });
 }
 
-export function updateCaCertificate(ctx: Ctx, accountId: string, caCertificateId: string, update: CaCertificateUpdate): Promise<CaCertificateRecord> {
+export function updateCaCertificate(
+  ctx: Ctx,
+  accountId: string,
+  caCertificateId: string,
+  update: CaCertificateUpdate,
+): Promise<CaCertificateRecord> {
   return ctx.store.transaction(async (tx) => {
     const row = await tx.get<CaCertificateRow>(OWNED, [accountId, caCertificateId]);
     if (!row) throw notFound(caCertificateId);
@@ -115,19 +124,31 @@ export function deleteCaCertificate(ctx: Ctx, accountId: string, caCertificateId
   });
 }
 
-export function listCaCertificates(ctx: Ctx, accountId: string, page: PageRequest, templateName?: string): Promise<Page<CaCertificateRecord>> {
+export function listCaCertificates(
+  ctx: Ctx,
+  accountId: string,
+  page: PageRequest,
+  templateName?: string,
+): Promise<Page<CaCertificateRecord>> {
   const arm =
     templateName === undefined
       ? { select: 'SELECT * FROM ca_certificates WHERE account_id = ?', params: [accountId] }
       : { select: 'SELECT * FROM ca_certificates WHERE account_id = ? AND template_name = ?', params: [accountId, templateName] };
-  return pageOf<CaCertificateRow, CaCertificateRecord>(ctx.store, [arm], page, 'certificate_id', (row) => row.certificate_id, caCertificateFromRow);
+  return pageOf<CaCertificateRow, CaCertificateRecord>(
+    ctx.store,
+    [arm],
+    page,
+    'certificate_id',
+    (row) => row.certificate_id,
+    caCertificateFromRow,
+  );
 }
 
 export async function findCaCertificatesBySubject(ctx: Ctx, accountId: string, subject: string): Promise<CaCertificateRecord[]> {
-  const rows = await ctx.store.all<CaCertificateRow>('SELECT * FROM ca_certificates WHERE account_id = ? AND subject = ? ORDER BY creation_date, certificate_id', [
-    accountId,
-    subject,
-  ]);
+  const rows = await ctx.store.all<CaCertificateRow>(
+    'SELECT * FROM ca_certificates WHERE account_id = ? AND subject = ? ORDER BY creation_date, certificate_id',
+    [accountId, subject],
+  );
   return rows.map(caCertificateFromRow);
 }
 

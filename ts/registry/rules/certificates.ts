@@ -47,8 +47,14 @@ function notFound(certificateId: string): RegistryError {
 /** Things and policies attached to the certificate's principal ARN. */
 async function attachments(ctx: Ctx, tx: Queries, accountId: string, certificateId: string): Promise<{ things: number; policies: number }> {
   const arn = arnOf(ctx, accountId, certificateId);
-  const things = await tx.get<{ n: number }>('SELECT count(*) AS n FROM thing_principals WHERE account_id = ? AND principal = ?', [accountId, arn]);
-  const policies = await tx.get<{ n: number }>('SELECT count(*) AS n FROM policy_targets WHERE account_id = ? AND target = ?', [accountId, arn]);
+  const things = await tx.get<{ n: number }>('SELECT count(*) AS n FROM thing_principals WHERE account_id = ? AND principal = ?', [
+    accountId,
+    arn,
+  ]);
+  const policies = await tx.get<{ n: number }>('SELECT count(*) AS n FROM policy_targets WHERE account_id = ? AND target = ?', [
+    accountId,
+    arn,
+  ]);
   return { things: count(things), policies: count(policies) };
 }
 
@@ -60,7 +66,19 @@ async function insertRow(tx: Queries, cert: NewCertificate): Promise<Certificate
        ca_certificate_id, previous_owned_by, creation_date, last_modified_date, customer_version,
        generation_id, not_before, not_after)
      VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, 1, ?, ?, ?)`,
-    [cert.accountId, cert.certificateId, cert.certificatePem, cert.status, cert.certificateMode, cert.caCertificateId, at, at, randomUUID(), cert.notBefore, cert.notAfter],
+    [
+      cert.accountId,
+      cert.certificateId,
+      cert.certificatePem,
+      cert.status,
+      cert.certificateMode,
+      cert.caCertificateId,
+      at,
+      at,
+      randomUUID(),
+      cert.notBefore,
+      cert.notAfter,
+    ],
   );
   return reload(tx, cert.accountId, cert.certificateId);
 }
@@ -115,7 +133,13 @@ export function insertCertificates(ctx: Ctx, certs: readonly NewCertificate[]): 
  * however many processes or sidecars see its first connection at the same time, and
  * obeys the multi-account rule like every other registration path.
  */
-export function registerPendingActivation(ctx: Ctx, accountId: string, facts: CertificateFacts, caCertificateId: string, mode: CertificateMode): Promise<PendingActivationResult> {
+export function registerPendingActivation(
+  ctx: Ctx,
+  accountId: string,
+  facts: CertificateFacts,
+  caCertificateId: string,
+  mode: CertificateMode,
+): Promise<PendingActivationResult> {
   return ctx.store.transaction(async (tx) => {
     const existing = await owned(tx, accountId, facts.certificateId);
     if (existing) return { record: certificateFromRow(existing), created: false };
@@ -126,7 +150,13 @@ export function registerPendingActivation(ctx: Ctx, accountId: string, facts: Ce
 }
 
 /** Status compare-and-set: `to` only from one of `allowedFrom` (setting the current status is a no-op). */
-export function setCertificateStatus(ctx: Ctx, accountId: string, certificateId: string, to: CertificateStatus, allowedFrom: readonly CertificateStatus[]): Promise<CertificateRecord> {
+export function setCertificateStatus(
+  ctx: Ctx,
+  accountId: string,
+  certificateId: string,
+  to: CertificateStatus,
+  allowedFrom: readonly CertificateStatus[],
+): Promise<CertificateRecord> {
   return ctx.store.transaction(async (tx) => {
     const row = await owned(tx, accountId, certificateId);
     if (!row) throw notFound(certificateId);
@@ -134,18 +164,31 @@ export function setCertificateStatus(ctx: Ctx, accountId: string, certificateId:
     if (!allowedFrom.includes(row.status as CertificateStatus)) {
       throw new RegistryError('STATE', 'CERTIFICATE_STATUS', { status: row.status, to });
     }
-    await tx.run(`UPDATE certificates SET status = ?, ${BUMP} WHERE account_id = ? AND certificate_id = ?`, [to, now(), randomUUID(), accountId, certificateId]);
+    await tx.run(`UPDATE certificates SET status = ?, ${BUMP} WHERE account_id = ? AND certificate_id = ?`, [
+      to,
+      now(),
+      randomUUID(),
+      accountId,
+      certificateId,
+    ]);
     return reload(tx, accountId, certificateId);
   });
 }
 
 /** Delete preconditions: an allowed status, no things, no policies unless forced (they go with it). */
-export function deleteCertificate(ctx: Ctx, accountId: string, certificateId: string, allowedFrom: readonly CertificateStatus[], forceDelete: boolean): Promise<void> {
+export function deleteCertificate(
+  ctx: Ctx,
+  accountId: string,
+  certificateId: string,
+  allowedFrom: readonly CertificateStatus[],
+  forceDelete: boolean,
+): Promise<void> {
   return ctx.store.transaction(async (tx) => {
     const row = await owned(tx, accountId, certificateId);
     if (!row) throw notFound(certificateId);
     const arn = arnOf(ctx, accountId, certificateId);
-    if (!allowedFrom.includes(row.status as CertificateStatus)) throw new RegistryError('STATE', 'CERTIFICATE_NOT_DELETABLE', { status: row.status, certificateId });
+    if (!allowedFrom.includes(row.status as CertificateStatus))
+      throw new RegistryError('STATE', 'CERTIFICATE_NOT_DELETABLE', { status: row.status, certificateId });
     const attached = await attachments(ctx, tx, accountId, certificateId);
     if (attached.things > 0) throw new RegistryError('THINGS_ATTACHED', 'THINGS_ATTACHED', { arn });
     if (attached.policies > 0 && !forceDelete) throw new RegistryError('POLICIES_ATTACHED', 'POLICIES_ATTACHED', { arn });
@@ -155,15 +198,30 @@ export function deleteCertificate(ctx: Ctx, accountId: string, certificateId: st
 }
 
 /** The account's certificates, and the ones offered to it (owned elsewhere, so the arms never overlap). */
-export function listCertificates(ctx: Ctx, accountId: string, page: PageRequest, caCertificateId?: string): Promise<Page<CertificateRecord>> {
+export function listCertificates(
+  ctx: Ctx,
+  accountId: string,
+  page: PageRequest,
+  caCertificateId?: string,
+): Promise<Page<CertificateRecord>> {
   const arms =
     caCertificateId !== undefined
       ? [{ select: 'SELECT * FROM certificates WHERE account_id = ? AND ca_certificate_id = ?', params: [accountId, caCertificateId] }]
       : [
           { select: 'SELECT * FROM certificates WHERE account_id = ?', params: [accountId] },
-          { select: "SELECT * FROM certificates WHERE transfer_to = ? AND status = 'PENDING_TRANSFER' AND account_id <> ?", params: [accountId, accountId] },
+          {
+            select: "SELECT * FROM certificates WHERE transfer_to = ? AND status = 'PENDING_TRANSFER' AND account_id <> ?",
+            params: [accountId, accountId],
+          },
         ];
-  return pageOf<CertificateRow, CertificateRecord>(ctx.store, arms, page, 'certificate_id', (row) => row.certificate_id, certificateFromRow);
+  return pageOf<CertificateRow, CertificateRecord>(
+    ctx.store,
+    arms,
+    page,
+    'certificate_id',
+    (row) => row.certificate_id,
+    certificateFromRow,
+  );
 }
 
 /** The account's own registration, else one offered to it. */
@@ -177,7 +235,13 @@ export async function getCertificateVisibleTo(ctx: Ctx, accountId: string, certi
 }
 
 /** Transfer preconditions: INACTIVE, nothing attached, the target exists and does not hold it. */
-export function startTransfer(ctx: Ctx, accountId: string, certificateId: string, targetAccountId: string, message: string | null): Promise<CertificateRecord> {
+export function startTransfer(
+  ctx: Ctx,
+  accountId: string,
+  certificateId: string,
+  targetAccountId: string,
+  message: string | null,
+): Promise<CertificateRecord> {
   return ctx.store.transaction(async (tx) => {
     const row = await owned(tx, accountId, certificateId);
     if (!row) throw notFound(certificateId);
@@ -188,7 +252,8 @@ export function startTransfer(ctx: Ctx, accountId: string, certificateId: string
     if (!(await tx.get('SELECT 1 FROM accounts WHERE account_id = ?', [targetAccountId]))) {
       throw new RegistryError('NOT_FOUND', 'TRANSFER_TARGET_NOT_FOUND', { accountId: targetAccountId });
     }
-    if (await owned(tx, targetAccountId, certificateId)) throw new RegistryError('ALREADY_EXISTS', 'TRANSFER_TARGET_HOLDS', { resourceId: certificateId });
+    if (await owned(tx, targetAccountId, certificateId))
+      throw new RegistryError('ALREADY_EXISTS', 'TRANSFER_TARGET_HOLDS', { resourceId: certificateId });
     const at = now();
     await tx.run(
       `UPDATE certificates SET status = 'PENDING_TRANSFER', transfer_to = ?, transfer_message = ?, transfer_date = ?,
@@ -249,12 +314,20 @@ export function cancelTransfer(ctx: Ctx, accountId: string, certificateId: strin
   return ctx.store.transaction(async (tx) => {
     const row = await owned(tx, accountId, certificateId);
     if (!row) {
-      const accepted = await tx.get('SELECT 1 FROM certificates WHERE certificate_id = ? AND previous_owned_by = ? AND accept_date IS NOT NULL', [certificateId, accountId]);
+      const accepted = await tx.get(
+        'SELECT 1 FROM certificates WHERE certificate_id = ? AND previous_owned_by = ? AND accept_date IS NOT NULL',
+        [certificateId, accountId],
+      );
       if (accepted) throw completed(certificateId);
       throw notFound(certificateId);
     }
     if (row.status !== 'PENDING_TRANSFER') throw new RegistryError('STATE', 'TRANSFER_NOT_STARTED', { status: row.status });
-    await tx.run(`UPDATE certificates SET status = 'INACTIVE', ${BUMP} WHERE account_id = ? AND certificate_id = ?`, [now(), randomUUID(), accountId, certificateId]);
+    await tx.run(`UPDATE certificates SET status = 'INACTIVE', ${BUMP} WHERE account_id = ? AND certificate_id = ?`, [
+      now(),
+      randomUUID(),
+      accountId,
+      certificateId,
+    ]);
     return reload(tx, accountId, certificateId);
   });
 }

@@ -14,7 +14,8 @@ export interface Ctx {
 export const now = (): number => Date.now() / 1000;
 
 /** The principal ARN that things and policies attach to for a device certificate. */
-export const arnOf = (ctx: Ctx, accountId: string, certificateId: string): string => certificateArn(ctx.settings.region, accountId, certificateId);
+export const arnOf = (ctx: Ctx, accountId: string, certificateId: string): string =>
+  certificateArn(ctx.settings.region, accountId, certificateId);
 
 /** A count as returned by either driver (PostgreSQL returns bigint as text). */
 export const count = (row: { n: number | string } | undefined): number => Number(row?.n ?? 0);

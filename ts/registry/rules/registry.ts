@@ -8,7 +8,14 @@
  * migration or a refused master key rejects every call with the same error
  * (`settings()` is the natural first call to surface it).
  */
-import { standingFromRow, certificateFromRow, caCertificateFromRow, type CertificateRow, type CaCertificateRow, type StandingRow } from '../rows.js';
+import {
+  standingFromRow,
+  certificateFromRow,
+  caCertificateFromRow,
+  type CertificateRow,
+  type CaCertificateRow,
+  type StandingRow,
+} from '../rows.js';
 import { sealingRewrite, type MasterKey, type ResealReport, type SecretRewrite } from '../secrets.js';
 import type { Queries, Store } from '../store.js';
 import type * as T from '../types.js';
@@ -41,7 +48,10 @@ async function fixSettings(tx: Queries, options: RegistryOptions): Promise<T.Reg
     return (await tx.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]))?.value ?? '';
   };
   const region = await value('region', options.region ?? DEFAULT_SETTINGS.region);
-  return Object.freeze({ region, endpointDomain: await value('endpoint_domain', options.endpointDomain ?? DEFAULT_SETTINGS.endpointDomain) });
+  return Object.freeze({
+    region,
+    endpointDomain: await value('endpoint_domain', options.endpointDomain ?? DEFAULT_SETTINGS.endpointDomain),
+  });
 }
 
 export class StoreRegistry implements T.Registry {
@@ -94,13 +104,18 @@ export class StoreRegistry implements T.Registry {
     return accounts.accountForHost(await this.ctx(), host);
   }
   async getCertificate(accountId: string, certificateId: string): Promise<T.CertificateRecord | null> {
-    const row = await (await this.ctx()).store.get<CertificateRow>('SELECT * FROM certificates WHERE account_id = ? AND certificate_id = ?', [accountId, certificateId]);
+    const row = await (
+      await this.ctx()
+    ).store.get<CertificateRow>('SELECT * FROM certificates WHERE account_id = ? AND certificate_id = ?', [accountId, certificateId]);
     return row ? certificateFromRow(row) : null;
   }
   /** Status, mode, CA and thing names in one statement, so they come from one snapshot. */
   async getCertificateStanding(accountId: string, certificateId: string): Promise<T.CertificateStanding | null> {
     const ctx = await this.ctx();
-    const things = ctx.store.dialect.listOf('thing_name', 'SELECT thing_name FROM thing_principals WHERE account_id = ? AND principal = ? ORDER BY thing_name');
+    const things = ctx.store.dialect.listOf(
+      'thing_name',
+      'SELECT thing_name FROM thing_principals WHERE account_id = ? AND principal = ? ORDER BY thing_name',
+    );
     const row = await ctx.store.get<StandingRow & { things: unknown }>(
       `SELECT status, certificate_mode, ca_certificate_id, ${things} AS things FROM certificates WHERE account_id = ? AND certificate_id = ?`,
       [accountId, arnOf(ctx, accountId, certificateId), accountId, certificateId],
@@ -108,11 +123,18 @@ export class StoreRegistry implements T.Registry {
     return row === undefined ? null : standingFromRow(accountId, certificateId, row, ctx.store.dialect.list(row.things));
   }
   async findCertificateRegistrations(certificateId: string): Promise<T.CertificateRecord[]> {
-    const rows = await (await this.ctx()).store.all<CertificateRow>('SELECT * FROM certificates WHERE certificate_id = ? ORDER BY account_id', [certificateId]);
+    const rows = await (
+      await this.ctx()
+    ).store.all<CertificateRow>('SELECT * FROM certificates WHERE certificate_id = ? ORDER BY account_id', [certificateId]);
     return rows.map(certificateFromRow);
   }
   async getCaCertificate(accountId: string, caCertificateId: string): Promise<T.CaCertificateRecord | null> {
-    const row = await (await this.ctx()).store.get<CaCertificateRow>('SELECT * FROM ca_certificates WHERE account_id = ? AND certificate_id = ?', [accountId, caCertificateId]);
+    const row = await (
+      await this.ctx()
+    ).store.get<CaCertificateRow>('SELECT * FROM ca_certificates WHERE account_id = ? AND certificate_id = ?', [
+      accountId,
+      caCertificateId,
+    ]);
     return row ? caCertificateFromRow(row) : null;
   }
   async getCaCrlMeta(accountId: string, caCertificateId: string): Promise<T.CaCrlMeta | null> {
@@ -121,7 +143,12 @@ export class StoreRegistry implements T.Registry {
 
   // ---- JITR and events ----
 
-  async registerPendingActivation(accountId: string, facts: T.CertificateFacts, caCertificateId: string, mode: T.CertificateMode): Promise<T.PendingActivationResult> {
+  async registerPendingActivation(
+    accountId: string,
+    facts: T.CertificateFacts,
+    caCertificateId: string,
+    mode: T.CertificateMode,
+  ): Promise<T.PendingActivationResult> {
     return certs.registerPendingActivation(await this.ctx(), accountId, facts, caCertificateId, mode);
   }
   async appendEvent(accountId: string, topic: string, payload: Record<string, unknown>): Promise<T.RegistryEvent> {
@@ -157,7 +184,12 @@ export class StoreRegistry implements T.Registry {
   async listCredentials(accountId: string): Promise<T.Credential[]> {
     return accounts.listCredentials(await this.ctx(), accountId);
   }
-  async updateCredentialStatus(accountId: string, accessKeyId: string, status: T.AccessKeyStatus, audit?: T.NewAuditEntry): Promise<T.Credential> {
+  async updateCredentialStatus(
+    accountId: string,
+    accessKeyId: string,
+    status: T.AccessKeyStatus,
+    audit?: T.NewAuditEntry,
+  ): Promise<T.Credential> {
     return accounts.updateCredentialStatus(await this.ctx(), accountId, accessKeyId, status, audit);
   }
   async deleteCredential(accountId: string, accessKeyId: string, audit?: T.NewAuditEntry): Promise<void> {
@@ -253,7 +285,12 @@ export class StoreRegistry implements T.Registry {
   async insertCertificates(batch: readonly T.NewCertificate[]): Promise<T.BulkInsertResult[]> {
     return certs.insertCertificates(await this.ctx(), batch);
   }
-  async setCertificateStatus(accountId: string, id: string, to: T.CertificateStatus, allowedFrom: readonly T.CertificateStatus[]): Promise<T.CertificateRecord> {
+  async setCertificateStatus(
+    accountId: string,
+    id: string,
+    to: T.CertificateStatus,
+    allowedFrom: readonly T.CertificateStatus[],
+  ): Promise<T.CertificateRecord> {
     return certs.setCertificateStatus(await this.ctx(), accountId, id, to, allowedFrom);
   }
   async deleteCertificate(accountId: string, id: string, allowedFrom: readonly T.CertificateStatus[], force: boolean): Promise<void> {

@@ -37,7 +37,11 @@ export async function issuingCa(ctx: Ctx, accountId: string | null): Promise<Iss
       : await ctx.store.get<IssuingRow>(`SELECT *, ${SEALED_WITH} FROM account_issuing_cas WHERE account_id = ?`, [accountId]);
   if (!row) return null;
   const bind = accountId === null ? binding.installationIssuingCa() : binding.accountIssuingCa(accountId);
-  return { certificatePem: row.certificate_pem, privateKeyPem: boxOf(ctx, row.sealed_with).read(row.private_key_pem, bind), createdAt: row.created_at };
+  return {
+    certificatePem: row.certificate_pem,
+    privateKeyPem: boxOf(ctx, row.sealed_with).read(row.private_key_pem, bind),
+    createdAt: row.created_at,
+  };
 }
 
 /** Store the installation's issuing CA unless one exists (`replace` false) or in its place. */
@@ -46,18 +50,22 @@ export async function putIssuingCa(ctx: Ctx, tx: Queries, record: IssuingCaRecor
     ? 'DO UPDATE SET certificate_pem = excluded.certificate_pem, private_key_pem = excluded.private_key_pem, created_at = excluded.created_at'
     : 'DO NOTHING';
   const key = boxOf(ctx, await sealedWith(tx)).store(record.privateKeyPem, binding.installationIssuingCa());
-  await tx.run(`INSERT INTO issuing_ca (id, certificate_pem, private_key_pem, created_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) ${onConflict}`, [
-    record.certificatePem,
-    key,
-    record.createdAt,
-  ]);
+  await tx.run(
+    `INSERT INTO issuing_ca (id, certificate_pem, private_key_pem, created_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) ${onConflict}`,
+    [record.certificatePem, key, record.createdAt],
+  );
 }
 
 export async function putAccountIssuingCa(ctx: Ctx, tx: Queries, record: IssuingCaRecord, accountId: string): Promise<void> {
   await tx.run(
     `INSERT INTO account_issuing_cas (account_id, certificate_pem, private_key_pem, created_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (account_id) DO UPDATE SET certificate_pem = excluded.certificate_pem, private_key_pem = excluded.private_key_pem, created_at = excluded.created_at`,
-    [accountId, record.certificatePem, boxOf(ctx, await sealedWith(tx)).store(record.privateKeyPem, binding.accountIssuingCa(accountId)), record.createdAt],
+    [
+      accountId,
+      record.certificatePem,
+      boxOf(ctx, await sealedWith(tx)).store(record.privateKeyPem, binding.accountIssuingCa(accountId)),
+      record.createdAt,
+    ],
   );
 }
 
@@ -74,12 +82,22 @@ export function rewriteSecrets(ctx: Ctx, plan: SecretRewrite): Promise<ResealRep
         secrets += 1;
         await tx.run(update, [next, ...key]);
       };
-      for (const row of await tx.all<{ access_key_id: string; secret_access_key: string }>('SELECT access_key_id, secret_access_key FROM credentials')) {
-        await rewrite(row.secret_access_key, binding.credential(row.access_key_id), 'UPDATE credentials SET secret_access_key = ? WHERE access_key_id = ?', [row.access_key_id]);
+      for (const row of await tx.all<{ access_key_id: string; secret_access_key: string }>(
+        'SELECT access_key_id, secret_access_key FROM credentials',
+      )) {
+        await rewrite(
+          row.secret_access_key,
+          binding.credential(row.access_key_id),
+          'UPDATE credentials SET secret_access_key = ? WHERE access_key_id = ?',
+          [row.access_key_id],
+        );
       }
       const ca = await tx.get<{ private_key_pem: string }>('SELECT private_key_pem FROM issuing_ca WHERE id = 1');
-      if (ca) await rewrite(ca.private_key_pem, binding.installationIssuingCa(), 'UPDATE issuing_ca SET private_key_pem = ? WHERE id = 1', []);
-      for (const row of await tx.all<{ account_id: string; private_key_pem: string }>('SELECT account_id, private_key_pem FROM account_issuing_cas')) {
+      if (ca)
+        await rewrite(ca.private_key_pem, binding.installationIssuingCa(), 'UPDATE issuing_ca SET private_key_pem = ? WHERE id = 1', []);
+      for (const row of await tx.all<{ account_id: string; private_key_pem: string }>(
+        'SELECT account_id, private_key_pem FROM account_issuing_cas',
+      )) {
         const update = 'UPDATE account_issuing_cas SET private_key_pem = ? WHERE account_id = ?';
         await rewrite(row.private_key_pem, binding.accountIssuingCa(row.account_id), update, [row.account_id]);
       }

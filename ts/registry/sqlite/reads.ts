@@ -30,7 +30,8 @@ export class SqliteReads {
   constructor(sqlite: Sqlite, settings: RegistrySettings, options: { fastPath?: boolean; watchWalIndex?: boolean } = {}) {
     this.#sqlite = sqlite;
     this.#settings = settings;
-    this.#memo = options.fastPath === false ? undefined : new CommittedReads(sqlite.db, undefined, { useWalIndex: options.watchWalIndex === true });
+    this.#memo =
+      options.fastPath === false ? undefined : new CommittedReads(sqlite.db, undefined, { useWalIndex: options.watchWalIndex === true });
   }
 
   /** Whether certificate reads are checked through the mapped wal-index header. */
