@@ -1,7 +1,8 @@
 /**
  * The authorizer's HTTP port (default 127.0.0.1:9441), on node:http rather than a
- * framework: it is the hot path, and node:http costs ~20 µs of CPU per request against
- * fastify's ~26–50 µs (performance-baselines.md).
+ * framework: it is the hot path, where every microsecond of routing is paid per
+ * handshake (bench/README.md compares it with a bare node:http server). The admin API,
+ * which is not on the hot path, runs on fastify (ts/control/http.ts).
  *
  * Routes:
  *   POST /v1/authorize          JSON door
@@ -30,7 +31,7 @@ export const PATHS = {
 export interface AuthzHttpOptions {
   authorizer: Authorizer;
   limits: AuthzLimits;
-  /** Header carrying the SNI for the Envoy HTTP door (falls back to Host). */
+  /** Header carrying the SNI for the Envoy HTTP door, or `:authority` for the Host (no fallback: doors.ts). */
   envoySniHeader: string;
   /** `/metrics` in the negotiated format; undefined when it is served on its own port (`--metrics-port`). */
   metrics: ((format: MetricsFormat) => Promise<{ contentType: string; body: string }>) | undefined;
