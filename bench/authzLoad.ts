@@ -1,9 +1,9 @@
 /**
- * Load generators for the authorizer benchmarks: closed-loop HTTP (undici, keep-alive),
- * open-loop HTTP at a fixed rate (sends never wait for answers, so a stalled server
- * cannot slow the offered load), and closed-loop gRPC (grpc-js).
+ * Load generators for bench/overload.ts and bench/authzPlacement.ts: closed-loop HTTP
+ * (undici, keep-alive) and open-loop HTTP at a fixed rate, each answer's body handed to a
+ * check (those benches count shed answers by reason). bench/authz.ts runs on the
+ * product's load core instead (bench/coreLoad.ts); these two are still to move there.
  */
-import * as grpc from '@grpc/grpc-js';
 import { Pool } from 'undici';
 
 export interface LoadResult {
@@ -107,42 +107,4 @@ export async function openLoopHttp(o: Omit<HttpLoad, 'maxRequests'> & { rate: nu
   await pool.close();
   const late = summarise(Array.from(lateness), seconds);
   return { ...summarise(Array.from(latencies), seconds), lateP99Ms: late.p99Ms };
-}
-
-export interface GrpcLoad {
-  address: string;
-  service: grpc.ServiceClientConstructor;
-  request: unknown;
-  /** Channels (separate HTTP/2 connections) and concurrent calls per channel. */
-  channels: number;
-  streamsPerChannel: number;
-  durationMs: number;
-  check: (response: { status: { code: number } }) => void;
-}
-
-type Checker = grpc.Client & { Check(req: unknown, cb: (err: grpc.ServiceError | null, res: { status: { code: number } }) => void): void };
-
-export async function closedLoopGrpc(o: GrpcLoad): Promise<LoadResult> {
-  const clients = Array.from(
-    { length: o.channels },
-    // A local subchannel pool per client gives each its own connection.
-    () => new o.service(o.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as unknown as Checker,
-  );
-  const latencies: number[] = [];
-  const start = performance.now();
-  const end = start + o.durationMs;
-  const loop = async (client: Checker) => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      const res = await new Promise<{ status: { code: number } }>((resolve, reject) =>
-        client.Check(o.request, (err, r) => (err ? reject(err) : resolve(r))),
-      );
-      latencies.push(performance.now() - t);
-      o.check(res);
-    }
-  };
-  await Promise.all(clients.flatMap((c) => Array.from({ length: o.streamsPerChannel }, () => loop(c))));
-  const seconds = (performance.now() - start) / 1000;
-  for (const c of clients) c.close();
-  return summarise(latencies, seconds);
 }

@@ -104,6 +104,7 @@ export async function runLoad(o: LoadOptions): Promise<{ stats: RunStats; second
   ticker.unref();
 
   const one = async (device: Device, intendedAt: number) => {
+    if (o.rate !== undefined) stats.recordLate((performance.now() - intendedAt) * 1000);
     const answer = await o.target.send(device, o.fleet.sni);
     const now = performance.now();
     stats.record((now - intendedAt) * 1000, answer, device.expect, Math.floor((intendedAt - start) / 1000), device.certificateId);

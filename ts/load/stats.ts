@@ -25,6 +25,8 @@ export interface StatsJson {
   wrong: number;
   wrongExamples: string[];
   seconds: { second: number; latency: string }[];
+  /** The open loop's send lateness (absent from older generators). */
+  late?: string;
 }
 
 export interface Summary {
@@ -68,6 +70,11 @@ export function percentileCurve(h: hdr.Histogram): [number, number][] {
 
 export class RunStats {
   readonly latency = histogram();
+  /**
+   * Open loop only: how late each request left against its intended send time (µs). The
+   * latency above already includes it; this shows how much of it is the generator's own.
+   */
+  readonly late = histogram();
   readonly outcomes: Record<Outcome, number> = { allow: 0, deny: 0, unavailable: 0, error: 0 };
   readonly reasons = new Map<string, number>();
   wrong = 0;
@@ -93,6 +100,11 @@ export class RunStats {
     }
   }
 
+  /** An open-loop request handed to the target `lateUs` after its intended send time. */
+  recordLate(lateUs: number): void {
+    this.late.recordValue(Math.max(1, Math.round(lateUs)));
+  }
+
   get requests(): number {
     return OUTCOMES.reduce((n, o) => n + this.outcomes[o], 0);
   }
@@ -100,6 +112,7 @@ export class RunStats {
   toJSON(): StatsJson {
     return {
       latency: hdr.encodeIntoCompressedBase64(this.latency),
+      late: hdr.encodeIntoCompressedBase64(this.late),
       outcomes: { ...this.outcomes },
       reasons: Object.fromEntries(this.reasons),
       wrong: this.wrong,
@@ -111,6 +124,7 @@ export class RunStats {
   /** Add another run's statistics (a generator process's) into this one. */
   add(other: StatsJson): void {
     this.latency.add(hdr.decodeFromCompressedBase64(other.latency));
+    if (other.late !== undefined) this.late.add(hdr.decodeFromCompressedBase64(other.late));
     for (const o of OUTCOMES) this.outcomes[o] += other.outcomes[o];
     for (const [reason, n] of Object.entries(other.reasons)) this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + n);
     this.wrong += other.wrong;

@@ -53,11 +53,41 @@ function escapePem(pem: string): string {
   return encodeURIComponent(pem);
 }
 
+/** One HTTP request as undici takes it. */
+export type HttpRequest = Parameters<Pool['request']>[0];
+
+/**
+ * Any HTTP endpoint at `baseUrl` over `connections` keep-alive connections, `request`
+ * turning a device into its request; the answer is read from the status (200 allow, 403
+ * deny, 503 unavailable) and certgate's reason header. The doors below and callers with
+ * their own request shapes (bench/authz.ts's prepared bodies) share it.
+ */
+export function httpTarget(
+  baseUrl: string,
+  name: string,
+  connections: number,
+  request: (device: Device, sni: string) => HttpRequest,
+): Target {
+  const pool = new Pool(new URL(baseUrl).origin, { connections, pipelining: 1 });
+  return {
+    name,
+    async send(device, sni) {
+      try {
+        const res = await pool.request(request(device, sni));
+        await res.body.dump();
+        const reason = res.headers['x-certgate-reason'];
+        return { outcome: httpOutcome(res.statusCode), reason: typeof reason === 'string' ? reason : `HTTP ${res.statusCode}` };
+      } catch (err) {
+        return { outcome: 'error', reason: causeOf(err) };
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
 /** One of the authorizer's HTTP doors at `baseUrl` (e.g. http://127.0.0.1:9441). */
 export function httpDoorTarget(baseUrl: string, door: HttpDoor, connections: number): Target {
-  const origin = new URL(baseUrl);
-  const pool = new Pool(origin.origin, { connections, pipelining: 1 });
-  const request = (device: Device, sni: string): Parameters<Pool['request']>[0] => {
+  return httpTarget(baseUrl, door, connections, (device, sni) => {
     switch (door) {
       case 'json':
         return {
@@ -79,21 +109,7 @@ export function httpDoorTarget(baseUrl: string, door: HttpDoor, connections: num
           headers: { 'x-forwarded-client-cert': `Cert="${escapePem(device.certificatePem)}"`, 'x-certgate-sni': sni },
         };
     }
-  };
-  return {
-    name: door,
-    async send(device, sni) {
-      try {
-        const res = await pool.request(request(device, sni));
-        await res.body.dump();
-        const reason = res.headers['x-certgate-reason'];
-        return { outcome: httpOutcome(res.statusCode), reason: typeof reason === 'string' ? reason : `HTTP ${res.statusCode}` };
-      } catch (err) {
-        return { outcome: 'error', reason: causeOf(err) };
-      }
-    },
-    close: () => pool.close(),
-  };
+  });
 }
 
 export type GrpcShape = 'http' | 'network';
@@ -123,8 +139,17 @@ export function checkRequest(device: Device, sni: string, shape: GrpcShape): unk
   };
 }
 
-/** Envoy's ext_authz gRPC Check at `address` (host:port), over `channels` HTTP/2 connections. */
-export function grpcTarget(address: string, shape: GrpcShape, channels: number, timeoutMs: number): Target {
+/**
+ * Envoy's ext_authz gRPC Check at `address` (host:port), over `channels` HTTP/2 connections;
+ * `request` builds each CheckRequest (by default {@link checkRequest} of `shape`).
+ */
+export function grpcTarget(
+  address: string,
+  shape: GrpcShape,
+  channels: number,
+  timeoutMs: number,
+  request: (device: Device, sni: string) => unknown = (device, sni) => checkRequest(device, sni, shape),
+): Target {
   const Service = authorizationService();
   // Distinct channel options give distinct connections (grpc-js shares equal ones).
   const clients = Array.from(
@@ -137,7 +162,7 @@ export function grpcTarget(address: string, shape: GrpcShape, channels: number, 
     send(device, sni) {
       const client = clients[next++ % clients.length] as CheckClient;
       return new Promise<Answer>((resolve) => {
-        client.Check(checkRequest(device, sni, shape), { deadline: Date.now() + timeoutMs }, (err, res) => {
+        client.Check(request(device, sni), { deadline: Date.now() + timeoutMs }, (err, res) => {
           if (err !== null) {
             const reason = err.metadata?.get('x-certgate-reason')[0];
             const outcome: Outcome = err.code === grpc.status.UNAVAILABLE && reason !== undefined ? 'unavailable' : 'error';
