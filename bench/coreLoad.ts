@@ -10,14 +10,9 @@ import type { Device, Fleet } from '../ts/load/fleet.js';
 import { runLoad } from '../ts/load/run.js';
 import type { RunStats } from '../ts/load/stats.js';
 import { grpcTarget, httpTarget, type Target } from '../ts/load/targets.js';
+import type { LoadResult } from './authzLoad.js';
 
-export interface LoadResult {
-  requests: number;
-  seconds: number;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-}
+export type { LoadResult } from './authzLoad.js';
 
 /** A request that takes longer than this is an error (the bench's runs are seconds long). */
 const TIMEOUT_MS = 10_000;
