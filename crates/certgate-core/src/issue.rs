@@ -263,6 +263,8 @@ pub fn issue_certificate(
     serial_random: &[u8],
     not_before: i64,
 ) -> Result<IssuedCertificate, Error> {
+    // Checked before the issuer too (PreparedIssuer::issue checks it again): a bad key
+    // and a bad issuer together report the key, as this call always has.
     check_subject_key(spki_der)?;
     PreparedIssuer::new(issuer)?.issue(spki_der, subject_der, serial_random, not_before)
 }
