@@ -49,11 +49,17 @@ export interface AdminHarness {
 
 /** Start a server with accounts A and B. */
 export async function startAdmin(
-  options: { now?: () => number; engine?: EngineName; adminRateLimit?: number } = {},
+  options: {
+    now?: () => number;
+    engine?: EngineName;
+    adminRateLimit?: number;
+    /** Another registry than a new SQLite file in the temp dir (e.g. PostgreSQL); the harness closes it. */
+    registry?: Registry;
+  } = {},
 ): Promise<AdminHarness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-admin-'));
   const dbPath = path.join(dir, 'registry.db');
-  const registry = openSqliteRegistry({ path: dbPath, region: REGION });
+  const registry = options.registry ?? openSqliteRegistry({ path: dbPath, region: REGION });
   for (const account of [ACCOUNT_A, ACCOUNT_B]) {
     await registry.createAccount({ accountId: account.accountId, endpointPrefix: account.endpointPrefix });
     await registry.addCredential({

@@ -54,6 +54,13 @@ export interface PgServer {
   createDatabase(): Promise<string>;
   /** Drop a database (closing any connections left to it). */
   dropDatabase(name: string): Promise<void>;
+  /**
+   * Stop the server as a crash would (`pg_ctl stop -m immediate`: every backend is killed,
+   * connections drop, recovery runs at the next start). The data directory stays.
+   */
+  crash(): void;
+  /** Start the server again after `crash`, on the same port and data; resolves once it accepts connections. */
+  restart(): void;
   /** Stop the server (fast shutdown) and remove its directory. */
   stop(): Promise<void>;
 }
@@ -86,6 +93,14 @@ export async function startPgServer(): Promise<PgServer> {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`pg_ctl start failed: ${(error as Error).message}\n${serverLog}`, { cause: error });
   }
+  const pgCtl = (args: string[]): void => {
+    const file = path.join(bin, 'pg_ctl');
+    const result = spawnSync(asRoot ? 'runuser' : file, asRoot ? ['-u', 'postgres', '--', file, ...args] : args, { stdio: 'pipe' });
+    if (result.status !== 0) {
+      const serverLog = existsSync(log) ? readFileSync(log, 'utf8').slice(-4000) : '(no log)';
+      throw new Error(`pg_ctl ${args.join(' ')} failed: ${String(result.stderr)}\n${serverLog}`);
+    }
+  };
   let stopped = false;
   const stopSync = (): void => {
     if (stopped) return;
@@ -120,6 +135,12 @@ export async function startPgServer(): Promise<PgServer> {
     },
     async dropDatabase(name) {
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+    crash() {
+      pgCtl(['-D', data, '-m', 'immediate', '-w', 'stop']);
+    },
+    restart() {
+      pgCtl(['-D', data, '-l', log, '-o', options, '-w', 'start']);
     },
     async stop() {
       process.off('exit', stopSync);

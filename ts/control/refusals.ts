@@ -151,6 +151,14 @@ export const REGISTRY_REFUSALS: { readonly [R in RegistryRefusal]: RefusalEntry 
   SECRETS_LOCKED: { error: 'ServiceUnavailableException', message: 'registry' },
   MASTER_KEY_MISMATCH: { error: 'InternalFailureException', message: 'registry' },
   SECRET_TAMPERED: { error: 'InternalFailureException', message: 'registry' },
+  // ---- The registry's database (a PostgreSQL registry: ts/registry/postgres/database.ts) ----
+  // AWS's error for a temporary failure of the service, which clients retry
+  // (https://docs.aws.amazon.com/iot/latest/apireference/CommonErrors.html).
+  REGISTRY_UNAVAILABLE: {
+    error: 'ServiceUnavailableException',
+    message: (x) =>
+      `The registry database is unavailable (${d(x, 'cause')}). Retry later; a write whose connection failed while it was committing may have been applied.`,
+  },
 };
 
 /** The AWS error name and message of a registry refusal. */

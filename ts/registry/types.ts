@@ -311,7 +311,10 @@ export type RegistryErrorCode =
   /** The master key given is not the one the registry's secrets are encrypted with. */
   | 'MASTER_KEY_MISMATCH'
   /** A stored secret does not authenticate (altered, or copied from another row). */
-  | 'SECRET_TAMPERED';
+  | 'SECRET_TAMPERED'
+  // fleet (issue 11): the registry's database cannot be reached or is not accepting work.
+  /** The database is down, restarting, unreachable or read-only (a standby); nothing was refused on its merits. */
+  | 'UNAVAILABLE';
 
 /**
  * Why exactly a registry call was refused: one name per refusal, finer than `code`. The
@@ -359,7 +362,8 @@ export type RegistryRefusal =
   | 'INVALID_MARKER'
   | 'SECRETS_LOCKED'
   | 'MASTER_KEY_MISMATCH'
-  | 'SECRET_TAMPERED';
+  | 'SECRET_TAMPERED'
+  | 'REGISTRY_UNAVAILABLE';
 
 /**
  * The facts of a refusal, by name: `status` (the record's current status), `resourceId`

@@ -17,6 +17,7 @@
  */
 import pg from 'pg';
 import { savepoint, type Dialect, type Params, type Queries, type Store } from '../store.js';
+import { RegistryError } from '../types.js';
 import { ADVISORY_LOCKS } from './schema.js';
 
 /**
@@ -32,9 +33,16 @@ export const DEFAULT_POOL_SIZE = 10;
 /**
  * How long a call waits for a free pooled connection (or a new one) before failing.
  * The authorizer must answer (deny) rather than hang when the server is unreachable;
- * 5 s matches the SQLite backend's busy timeout.
+ * 5 s matches the SQLite backend's busy timeout. A stopped server refuses the TCP
+ * connection at once, so this bound matters for a host that does not answer at all.
  */
 export const CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * TCP keepalive on every pooled connection, so a connection to a host that vanished
+ * (failover, partition) is detected by the kernel rather than waited on forever.
+ */
+export const KEEPALIVE_INITIAL_DELAY_MS = 5000;
 
 /**
  * How many times a write transaction is attempted when PostgreSQL aborts it for a
@@ -100,6 +108,71 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/**
+ * SQLSTATEs meaning the server is not accepting work now, not that the request was
+ * wrong (https://www.postgresql.org/docs/current/errcodes-appendix.html): class 08
+ * (connection exception), 57P01 admin_shutdown (`pg_ctl stop`), 57P02 crash_shutdown,
+ * 57P03 cannot_connect_now (starting up, recovering), 53300 too_many_connections, and
+ * 25006 read_only_sql_transaction (a write reached a standby, e.g. right after a
+ * failover before the URL points at the promoted server).
+ */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '25006']);
+
+/** Socket errors (Node's `error.code`) of a server that is down or unreachable. */
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Errors `pg` and `pg-pool` raise without a code when a connection is lost or cannot be
+ * made in time (pg/lib/client.js, pg-pool/index.js).
+ */
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+];
+
+/**
+ * The one place a PostgreSQL driver failure becomes "the registry is unavailable": a
+ * `RegistryError` UNAVAILABLE (the admin API answers it 503 ServiceUnavailableException,
+ * ts/control/refusals.ts; the authorizer denies, as on every registry error), or
+ * undefined for any other error, which propagates unchanged.
+ */
+export function unavailableError(error: unknown): RegistryError | undefined {
+  if (error instanceof RegistryError) return undefined;
+  const code = sqlState(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const matches =
+    (code !== undefined && (code.startsWith('08') || UNAVAILABLE_STATES.has(code) || UNAVAILABLE_ERRNOS.has(code))) ||
+    UNAVAILABLE_MESSAGES.some((m) => message.startsWith(m));
+  if (!matches) return undefined;
+  const cause = code === undefined ? message : `${code}: ${message}`;
+  return new RegistryError('UNAVAILABLE', 'REGISTRY_UNAVAILABLE', { cause }, `the PostgreSQL registry is unavailable (${cause})`);
+}
+
+/** `error` as callers should see it: UNAVAILABLE when the database is unreachable, else unchanged. */
+function translated(error: unknown): unknown {
+  return unavailableError(error) ?? error;
+}
+
+/** Run `call`, turning a lost or refused connection into UNAVAILABLE. */
+async function guarded<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw translated(error);
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A bounded pool: autocommit statements and retried serializable transactions. */
@@ -109,7 +182,13 @@ export class PgStore implements Store {
   private readonly direct: Queries;
 
   constructor(connectionString: string, poolSize: number = DEFAULT_POOL_SIZE) {
-    this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    this.pool = new pg.Pool({
+      connectionString,
+      max: poolSize,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+    });
     // An idle pooled connection that the server drops (restart, failover) emits 'error'
     // on the pool; pg has already discarded it and the next query opens a new one.
     // Without a listener the event would crash the process.
@@ -118,24 +197,29 @@ export class PgStore implements Store {
   }
 
   all<T>(sql: string, params?: Params): Promise<T[]> {
-    return this.direct.all<T>(sql, params);
+    return guarded(() => this.direct.all<T>(sql, params));
   }
 
   get<T>(sql: string, params?: Params): Promise<T | undefined> {
-    return this.direct.get<T>(sql, params);
+    return guarded(() => this.direct.get<T>(sql, params));
   }
 
   run(sql: string, params?: Params): Promise<number> {
-    return this.direct.run(sql, params);
+    return guarded(() => this.direct.run(sql, params));
   }
 
   /**
    * Run `fn` in a SERIALIZABLE transaction that is committed (durably:
    * `synchronous_commit` is forced on for it) before the promise resolves. `fn` may run
    * several times. An error thrown by `fn` that is not a retryable SQLSTATE rolls back
-   * and propagates unchanged.
+   * and propagates unchanged; a lost or refused connection becomes UNAVAILABLE and is not
+   * retried (a COMMIT whose answer was lost may have been applied).
    */
-  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    return guarded(() => this.#transaction(fn));
+  }
+
+  async #transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken: Error | undefined;
@@ -180,7 +264,7 @@ export class PgStore implements Store {
 
   /** Run `fn` on one connection outside any transaction the pool manages (migrations). */
   async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await guarded(() => this.pool.connect());
     try {
       return await fn(client);
     } finally {

@@ -35,7 +35,7 @@ export class PostgresRegistry extends StoreRegistry {
       store.withClient(migrate).then(() => undefined),
       (error) => {
         // A refusal of the master key is already specific; keep its code for callers.
-        if (error instanceof RegistryError) return error;
+        if (error instanceof RegistryError && error.code !== 'UNAVAILABLE') return error;
         const reason = error instanceof Error ? error.message : String(error);
         return new Error(`cannot open the PostgreSQL registry at ${redactConnectionString(options.connectionString)}: ${reason}`, {
           cause: error,
