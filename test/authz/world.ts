@@ -47,10 +47,11 @@ function subjectOf(c: Cert): string {
   return parsed.subject;
 }
 
-export async function createWorld(): Promise<World> {
+/** `open`: the registry to populate instead of a new SQLite file (e.g. PostgreSQL); `dispose` closes it. */
+export async function createWorld(options: { open?: () => Registry } = {}): Promise<World> {
   const dir = mkdtempSync(path.join(tmpdir(), 'certgate-authz-'));
   const dbPath = path.join(dir, 'registry.db');
-  const registry = openSqliteRegistry({ path: dbPath });
+  const registry = options.open?.() ?? openSqliteRegistry({ path: dbPath });
   await registry.createAccount({ accountId: ACCOUNT_A, endpointPrefix: PREFIX_A });
   await registry.createAccount({ accountId: ACCOUNT_B, endpointPrefix: PREFIX_B });
   await registry.addDomain(ACCOUNT_A, CUSTOM_DOMAIN_A);

@@ -115,7 +115,7 @@ export interface CliResult {
 }
 
 /** Run `aws iot <args>` against the harness, isolated from any user configuration. */
-export function awsIot(harness: AdminHarness, account: TestAccount, args: string[]): Promise<CliResult> {
+export function awsIot(harness: Pick<AdminHarness, 'url'>, account: TestAccount, args: string[]): Promise<CliResult> {
   const env = {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: tmpdir(),

@@ -29,9 +29,10 @@ export interface ServeProcess {
   kill(): void;
 }
 
-export function startServe(args: string[], env: Record<string, string> = {}): ServeProcess {
+export function startServe(args: string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): ServeProcess {
   const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'certgate.js'), 'serve', ...args], {
     env: { ...process.env, ...env },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: LogLine[] = [];

@@ -8,17 +8,46 @@
  * event is delivered again after a crash or an outage (receivers deduplicate on
  * `x-certgate-event-sequence`, as AWS event consumers must: event messages may be
  * published more than once, https://docs.aws.amazon.com/iot/latest/developerguide/iot-events.html).
- * Cursors persist in a JSON file next to the database. One deliverer runs per
- * installation (the cluster primary), since worker processes share the log.
+ * The sequence is the event's id: unique in the installation (the events table's key)
+ * and the same on every redelivery, from whichever host.
+ *
+ * Where the cursors live and who delivers are the two things a deployment decides
+ * (`CursorStore`, `DeliveryLease`):
+ * - SQLite: one deliverer per installation (the cluster primary, since worker processes
+ *   share the log), cursors in a JSON file next to the database (`fileCursors`);
+ * - PostgreSQL, many hosts: one deliverer in the whole fleet, the holder of a PostgreSQL
+ *   advisory lock, with the cursors in the database, written over the lock's own session
+ *   (ts/registry/postgres/deliveryLease.ts); another host's primary takes over within
+ *   about a second of the holder's session ending.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Registry, RegistryEvent } from '../registry/types.js';
 
+/** Where the deliverer keeps how far each URL has been delivered, per account. */
+export interface CursorStore {
+  /** Every cursor: the last delivered sequence by `cursorKey(url, accountId)`. */
+  load(): Promise<Record<string, number>>;
+  /** `url` has received every event of `accountId` up to `sequence`. */
+  save(url: string, accountId: string, sequence: number): Promise<void>;
+}
+
+/** Whether this process is the one that delivers now (others keep polling, delivering nothing). */
+export interface DeliveryLease {
+  held(): boolean;
+}
+
+/** The key of one cursor (the JSON file's format). */
+export const cursorKey = (url: string, accountId: string): string => `${url} ${accountId}`;
+
 export interface WebhookOptions {
   registry: Pick<Registry, 'listAccounts' | 'listEvents'>;
   urls: string[];
-  /** File holding the cursors; created on first delivery. */
-  stateFile: string;
+  /** Where the cursors are kept; default `fileCursors(stateFile)`. */
+  cursors?: CursorStore;
+  /** File holding the cursors when `cursors` is not given; created on first delivery. */
+  stateFile?: string;
+  /** Deliver only while this is held; default: always (the only deliverer of the installation). */
+  lease?: DeliveryLease;
   /** How often the log is polled for events written by other processes. Default 1000 ms. */
   pollMs?: number;
   /** Per-POST timeout. Default 5000 ms. */
@@ -28,6 +57,8 @@ export interface WebhookOptions {
   /** Events read per account per round. Default 100. */
   batch?: number;
   onError?: (url: string, event: RegistryEvent, error: string) => void;
+  /** A round failed before or between POSTs (the registry or the cursor store unreachable); retried at the next poll. */
+  onRoundError?: (error: unknown) => void;
 }
 
 /** The JSON body POSTed for one event. */
@@ -53,11 +84,16 @@ export interface WebhookStats {
   backlog: number;
   /** `createdAt` (epoch seconds) of the oldest of those events; null when none is pending. */
   oldestPending: number | null;
+  /** Whether this process is the deliverer now (always, without a lease). */
+  leading: boolean;
 }
 
+type Settings = Required<Pick<WebhookOptions, 'registry' | 'urls' | 'pollMs' | 'timeoutMs' | 'retryBaseMs' | 'batch'>> &
+  Pick<WebhookOptions, 'onError' | 'onRoundError' | 'lease'> & { cursors: CursorStore };
+
 export class WebhookDeliverer {
-  readonly #o: Required<Omit<WebhookOptions, 'onError'>> & Pick<WebhookOptions, 'onError'>;
-  readonly #cursors: Record<string, number>;
+  readonly #o: Settings;
+  #cursors: Record<string, number> = {};
   readonly #backoff = new Map<string, { until: number; delay: number }>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -69,8 +105,14 @@ export class WebhookDeliverer {
   readonly #pending = new Map<string, { count: number; oldest: number }>();
 
   constructor(options: WebhookOptions) {
-    this.#o = { pollMs: 1000, timeoutMs: 5000, retryBaseMs: 500, batch: 100, ...options };
-    this.#cursors = readCursors(options.stateFile);
+    const { cursors, stateFile, ...rest } = options;
+    if (cursors === undefined && stateFile === undefined) throw new Error('WebhookDeliverer needs cursors or a stateFile');
+    this.#o = { pollMs: 1000, timeoutMs: 5000, retryBaseMs: 500, batch: 100, ...rest, cursors: cursors ?? fileCursors(stateFile ?? '') };
+  }
+
+  /** Whether this process delivers now. */
+  leading(): boolean {
+    return this.#o.lease?.held() ?? true;
   }
 
   stats(): WebhookStats {
@@ -80,7 +122,7 @@ export class WebhookDeliverer {
       backlog += count;
       if (oldestPending === null || oldest < oldestPending) oldestPending = oldest;
     }
-    return { delivered: this.#delivered, failed: this.#failed, backlog, oldestPending };
+    return { delivered: this.#delivered, failed: this.#failed, backlog, oldestPending, leading: this.leading() };
   }
 
   /** Start polling. */
@@ -117,14 +159,25 @@ export class WebhookDeliverer {
     if (this.#stopped) return;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
-      void this.deliverOnce().then(() => this.#schedule(this.#again ? 0 : this.#o.pollMs));
+      // A failed round (registry unreachable, lease lost mid-round) must not end the
+      // polling, nor reject unhandled (which would end the process): report it and retry.
+      void this.deliverOnce()
+        .catch((error: unknown) => this.#o.onRoundError?.(error))
+        .then(() => this.#schedule(this.#again ? 0 : this.#o.pollMs));
     }, ms);
     this.#timer.unref();
   }
 
   async #round(): Promise<void> {
     this.#again = false;
+    if (!this.leading()) {
+      // Another process delivers; what this one read earlier is not its backlog.
+      this.#pending.clear();
+      return;
+    }
     const accounts = await this.#o.registry.listAccounts();
+    // Read every round: after a takeover, the previous deliverer's progress is here.
+    this.#cursors = await this.#o.cursors.load();
     for (const url of this.#o.urls) {
       const wait = this.#backoff.get(url);
       if (wait !== undefined && Date.now() < wait.until) continue;
@@ -136,7 +189,7 @@ export class WebhookDeliverer {
 
   /** Deliver one account's pending events to one URL; false when the URL failed. */
   async #deliverAccount(url: string, accountId: string): Promise<boolean> {
-    const key = `${url} ${accountId}`;
+    const key = cursorKey(url, accountId);
     const events = await this.#o.registry.listEvents(accountId, this.#cursors[key] ?? 0, this.#o.batch);
     for (const [index, event] of events.entries()) {
       const error = await this.#post(url, event);
@@ -152,7 +205,7 @@ export class WebhookDeliverer {
       this.#delivered++;
       this.#backoff.delete(url);
       this.#cursors[key] = event.sequence;
-      writeCursors(this.#o.stateFile, this.#cursors);
+      await this.#o.cursors.save(url, accountId, event.sequence);
     }
     this.#pending.delete(key);
     if (events.length === this.#o.batch) this.#again = true;
@@ -174,6 +227,20 @@ export class WebhookDeliverer {
       return err instanceof Error ? err.message : String(err);
     }
   }
+}
+
+/** Cursors in a JSON file (one installation on one host: SQLite). */
+export function fileCursors(file: string): CursorStore {
+  // Read once, at once: an unreadable file stops the start, not each round.
+  const cursors = readCursors(file);
+  return {
+    load: () => Promise.resolve({ ...cursors }),
+    save: (url, accountId, sequence) => {
+      cursors[cursorKey(url, accountId)] = sequence;
+      writeCursors(file, cursors);
+      return Promise.resolve();
+    },
+  };
 }
 
 function readCursors(file: string): Record<string, number> {

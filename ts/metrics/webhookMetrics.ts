@@ -40,5 +40,13 @@ export function registerWebhookMetrics(
       this.set(oldest === null ? 0 : Math.max(0, now() / 1000 - oldest));
     },
   });
-  return [deliveries, backlog, lag];
+  const leading = new Gauge({
+    name: 'certgate_webhook_deliverer',
+    help: 'Whether this service is the webhook deliverer now (1) or not (0). On a PostgreSQL registry exactly one service of the fleet holds the delivery lock; on SQLite it is always 1.',
+    registers,
+    collect() {
+      this.set(deliverer.stats().leading ? 1 : 0);
+    },
+  });
+  return [deliveries, backlog, lag, leading];
 }

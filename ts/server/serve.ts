@@ -33,6 +33,7 @@ import { loadEngine } from '../engine/load.js';
 import { registerCrlRefreshMetrics } from '../metrics/crlRefreshMetrics.js';
 import { CliError, EXIT } from '../cli/output.js';
 import { isPostgresUrl, openRegistry } from '../registry/open.js';
+import { PgDeliveryLease } from '../registry/postgres/deliveryLease.js';
 import {
   ClusterMetrics,
   METRICS_CACHE_MS,
@@ -147,21 +148,44 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/**
+ * The webhook deliverer of this service. On SQLite it always delivers, its cursors in a
+ * file next to the database. On PostgreSQL it delivers only while it holds the fleet's
+ * delivery lock, its cursors in the database (ts/registry/postgres/deliveryLease.ts), so
+ * a fleet of hosts on one registry delivers each event once (at least once).
+ */
 function deliverer(config: ServeConfig, logger: Logger): { deliverer: WebhookDeliverer; close: () => Promise<void> } | undefined {
   if (config.webhooks.length === 0) return undefined;
   const registry = openRegistry({ path: config.db });
-  const d = new WebhookDeliverer({
+  let d: WebhookDeliverer | undefined;
+  const lease = isPostgresUrl(config.db)
+    ? new PgDeliveryLease({
+        connectionString: config.db,
+        onChange: (held) => {
+          logger.info(
+            { deliverer: held },
+            held ? "this service now delivers the fleet's webhook events" : 'lost the webhook delivery lock; another service delivers',
+          );
+          if (held) d?.notify();
+        },
+      })
+    : undefined;
+  d = new WebhookDeliverer({
     registry,
     urls: config.webhooks,
-    // Next to a SQLite file; for a PostgreSQL registry, in the working directory.
-    stateFile: isPostgresUrl(config.db) ? 'certgate-webhooks.json' : `${config.db}.webhooks.json`,
+    ...(lease === undefined ? { stateFile: `${config.db}.webhooks.json` } : { cursors: lease, lease }),
     onError: (url, event, error) => logger.warn({ url, sequence: event.sequence, error }, 'webhook delivery failed; will retry'),
+    onRoundError: (error) =>
+      logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'webhook delivery round failed; will retry'),
   });
+  lease?.start();
   d.start();
+  const running = d;
   return {
-    deliverer: d,
+    deliverer: running,
     close: async () => {
-      await d.stop();
+      await running.stop();
+      await lease?.stop();
       await registry.close();
     },
   };

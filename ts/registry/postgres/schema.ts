@@ -234,6 +234,16 @@ ${CERTIFICATE_INDEXES}
     FOREIGN KEY (account_id, ca_certificate_id) REFERENCES ca_certificates (account_id, certificate_id) ON DELETE CASCADE
   );
   `,
+  // fleet (issue 11): the cursors of the fleet's one webhook deliverer
+  // (deliveryLease.ts): the last event sequence delivered to each URL, per account.
+  `
+  CREATE TABLE webhook_cursors (
+    url ${TEXT} NOT NULL,
+    account_id ${TEXT} NOT NULL,
+    sequence bigint NOT NULL,
+    PRIMARY KEY (url, account_id)
+  );
+  `,
 ];
 
 /**
@@ -246,6 +256,10 @@ export const ADVISORY_LOCKS = {
   events: 0x6365727467617466n,
   // branch keys: audit rows, whose sequence is a cursor like events'.
   audit: 0x636572746761746bn,
+  // fleet (issue 11): held for a whole session by the fleet's one webhook deliverer
+  // (deliveryLease.ts). Session and transaction advisory locks share one key space, so
+  // it cannot reuse `events`, which every event append takes for its transaction.
+  webhooks: 0x6365727467617477n,
 } as const;
 
 /** Bring the database up to the newest schema version; returns the version reached. */
