@@ -1,0 +1,116 @@
+/**
+ * PostgreSQL crashes (`pg_ctl stop -m immediate`) under authorize load on three real
+ * sidecars, then restarts (issue 11 item 3): no sidecar ever allows a revoked
+ * certificate; once the lease is over every decision is refused as unavailable (never an
+ * allow from a view that cannot be confirmed); admin writes answer 503
+ * ServiceUnavailableException within seconds; every sidecar process survives (the
+ * webhook deliverer's failed rounds included); after the restart writes succeed and the
+ * active certificate is allowed again everywhere, with no operator action.
+ */
+import { RegisterCertificateWithoutCACommand, UpdateCertificateCommand } from '@aws-sdk/client-iot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_STALENESS_MS } from '../../ts/view/fleetView.js';
+import { certificate, identity } from '../authz/pki.js';
+import { sdkError } from '../control/harness.js';
+import { authorizeLoad, startFleet, until, type Fleet, type Sidecar } from './fleetHarness.js';
+
+let fleet: Fleet;
+beforeAll(async () => {
+  fleet = await startFleet({ webhook: true });
+}, 120_000);
+afterAll(async () => {
+  await fleet?.close();
+});
+
+/** Reasons a decision may carry while the registry cannot be read: the view's lease ran out, or the read itself failed. */
+const UNAVAILABLE_REASONS = new Set(['REGISTRY_STALE', 'REGISTRY_ERROR']);
+
+describe('PostgreSQL stopped under load, then restarted', () => {
+  it('never allows a revoked certificate, refuses after the lease, answers admin writes 503, and recovers by itself', async () => {
+    const [a, b] = fleet.sidecars as [Sidecar, Sidecar, Sidecar];
+    const good = certificate({ subject: identity('outage-good', 'p256') });
+    const revoked = certificate({ subject: identity('outage-revoked', 'p256') });
+    const admin = fleet.client(b);
+    for (const cert of [good, revoked]) {
+      await fleet.client(a).send(new RegisterCertificateWithoutCACommand({ certificatePem: cert.pem, status: 'ACTIVE' }));
+    }
+    await admin.send(new UpdateCertificateCommand({ certificateId: revoked.id, newStatus: 'REVOKED' }));
+    const load = authorizeLoad(fleet, { good: good.pem, revoked: revoked.pem });
+    await until(
+      () => load.samples.some((s) => s.cert === 'good' && s.answer?.allow === true),
+      5000,
+      'the active certificate is allowed before the outage',
+    );
+
+    const crashed = performance.now();
+    fleet.pg.crash();
+    let restarted = Number.POSITIVE_INFINITY;
+    try {
+      // Admin writes: a clear 503 within seconds, at every sidecar.
+      for (const sidecar of fleet.sidecars) {
+        const since = performance.now();
+        const error = await sdkError(
+          fleet.client(sidecar).send(new UpdateCertificateCommand({ certificateId: good.id, newStatus: 'INACTIVE' })),
+        );
+        const ms = performance.now() - since;
+        console.log(`admin write at ${sidecar.name} during the outage: ${error.status} ${error.name} in ${ms.toFixed(0)} ms`);
+        expect(error).toMatchObject({ name: 'ServiceUnavailableException', status: 503 });
+        expect(ms).toBeLessThan(3000);
+      }
+      // Past the lease: every decision refused.
+      const remaining = crashed + DEFAULT_MAX_STALENESS_MS + 1500 - performance.now();
+      if (remaining > 0) await new Promise((r) => setTimeout(r, remaining));
+    } finally {
+      fleet.pg.restart();
+      restarted = performance.now();
+    }
+
+    // Recovery without operator action: a write, then allows at every sidecar.
+    const fresh = certificate({ subject: identity('outage-after-restart', 'p256') });
+    const writable = await until(
+      async () => {
+        try {
+          await admin.send(new RegisterCertificateWithoutCACommand({ certificatePem: fresh.pem, status: 'ACTIVE' }));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      15_000,
+      'an admin write succeeds after the restart',
+    );
+    const allowedAgainAt = new Map<string, number>();
+    const allowing = await until(
+      () => {
+        for (const s of load.samples)
+          if (s.cert === 'good' && s.start > restarted && s.answer?.allow === true && !allowedAgainAt.has(s.sidecar))
+            allowedAgainAt.set(s.sidecar, s.end - restarted);
+        return allowedAgainAt.size === 3;
+      },
+      15_000,
+      'every sidecar allows the active certificate again',
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const samples = await load.stop();
+
+    // Never an allow of the revoked certificate, before, during or after.
+    const revokedAsks = samples.filter((s) => s.cert === 'revoked');
+    expect(revokedAsks.length).toBeGreaterThan(0);
+    expect(revokedAsks.filter((s) => s.answer?.allow === true)).toEqual([]);
+    // After the lease and before the restart: nothing allowed, every refusal says the registry is unavailable.
+    const outage = samples.filter((s) => s.start > crashed + DEFAULT_MAX_STALENESS_MS + 500 && s.end < restarted);
+    expect(new Set(outage.map((s) => s.sidecar))).toEqual(new Set(['A', 'B', 'C']));
+    expect(outage.filter((s) => s.answer?.allow === true)).toEqual([]);
+    const reasons = new Map<string, number>();
+    for (const s of outage)
+      if (s.cert === 'good') reasons.set(s.answer?.reason ?? 'no answer', (reasons.get(s.answer?.reason ?? 'no answer') ?? 0) + 1);
+    console.log(
+      `outage of ${(restarted - crashed).toFixed(0)} ms: reasons for the active certificate after the lease ${JSON.stringify(Object.fromEntries(reasons))}; ` +
+        `admin write ok ${writable.toFixed(0)} ms after the restart; allowed again at ${JSON.stringify(Object.fromEntries([...allowedAgainAt].map(([k, v]) => [k, Math.round(v)])))} ms after the restart (all within ${allowing.toFixed(0)} ms)`,
+    );
+    for (const [reason] of reasons) expect(UNAVAILABLE_REASONS).toContain(reason);
+    for (const s of outage) expect(s.answer?.status).toBe(503);
+    // Every sidecar survived the outage (primary and workers).
+    for (const sidecar of fleet.sidecars) expect(sidecar.serve.child.exitCode).toBeNull();
+  }, 60_000);
+});
