@@ -72,6 +72,24 @@ describe('the PostgreSQL delivery lease', () => {
   });
 });
 
+describe('upgrading a PostgreSQL installation', () => {
+  it("merges a host's former cursor file into the table when it takes the lock, never moving a cursor back", async () => {
+    const lease = new PgDeliveryLease({
+      connectionString: url,
+      retryMs: 100,
+      seed: { 'http://hook.test/ 111111111111': 3, 'http://other.test/ 111111111111': 12 },
+    });
+    try {
+      lease.start();
+      await waitFor(() => lease.held(), 5000);
+      // 7 was recorded by the previous test's deliverer; the file's 3 is older.
+      expect(await lease.load()).toEqual({ 'http://hook.test/ 111111111111': 7, 'http://other.test/ 111111111111': 12 });
+    } finally {
+      await lease.stop();
+    }
+  });
+});
+
 describe('a deliverer whose registry fails', () => {
   it('reports the failed round and keeps polling, then delivers (no unhandled rejection ends the process)', async () => {
     const world = await createWorld();

@@ -243,7 +243,8 @@ export function fileCursors(file: string): CursorStore {
   };
 }
 
-function readCursors(file: string): Record<string, number> {
+/** The cursors of a JSON cursor file; `{}` when there is none. */
+export function readCursors(file: string): Record<string, number> {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
   } catch (err) {

@@ -27,7 +27,7 @@ import pretty from 'pino-pretty';
 import { Registry } from 'prom-client';
 import { registerWebhookMetrics } from '../metrics/webhookMetrics.js';
 import { VERSION } from '../version.js';
-import { WebhookDeliverer } from '../authz/webhooks.js';
+import { readCursors, WebhookDeliverer } from '../authz/webhooks.js';
 import { CrlRefresher, readyDetailOf, type CrlRefreshReadyDetail } from '../crl/refresh.js';
 import { loadEngine } from '../engine/load.js';
 import { registerCrlRefreshMetrics } from '../metrics/crlRefreshMetrics.js';
@@ -148,6 +148,9 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** Where a service on a PostgreSQL registry kept its webhook cursors before they moved into the database. */
+const LEGACY_CURSOR_FILE = 'certgate-webhooks.json';
+
 /**
  * The webhook deliverer of this service. On SQLite it always delivers, its cursors in a
  * file next to the database. On PostgreSQL it delivers only while it holds the fleet's
@@ -161,6 +164,8 @@ function deliverer(config: ServeConfig, logger: Logger): { deliverer: WebhookDel
   const lease = isPostgresUrl(config.db)
     ? new PgDeliveryLease({
         connectionString: config.db,
+        // Before fleet delivery each host kept its cursors here (its working directory).
+        seed: readCursors(LEGACY_CURSOR_FILE),
         onChange: (held) => {
           logger.info(
             { deliverer: held },

@@ -28,6 +28,10 @@ export const LEASE_RETRY_MS = 1000;
  */
 const SESSION_OPTIONS = '-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3';
 
+/** Move one cursor forward (never back). */
+const UPSERT = `INSERT INTO webhook_cursors (url, account_id, sequence) VALUES ($1, $2, $3)
+  ON CONFLICT (url, account_id) DO UPDATE SET sequence = GREATEST(webhook_cursors.sequence, EXCLUDED.sequence)`;
+
 export interface DeliveryLeaseOptions {
   connectionString: string;
   retryMs?: number;
@@ -35,6 +39,13 @@ export interface DeliveryLeaseOptions {
   onChange?: (held: boolean) => void;
   /** A try failed (the server unreachable); the next try is `retryMs` later. */
   onError?: (error: unknown) => void;
+  /**
+   * Cursors this host kept before fleet delivery (the `certgate-webhooks.json` of its
+   * working directory, by `url account`), merged into the table when the lock is taken:
+   * each cursor only moves forward, so events some host already delivered are not all
+   * delivered again after an upgrade.
+   */
+  seed?: Record<string, number>;
 }
 
 /** The advisory lock and the cursors of the fleet's deliverer (a `DeliveryLease` and a `CursorStore` of webhooks.ts). */
@@ -78,11 +89,7 @@ export class PgDeliveryLease {
   }
 
   async save(url: string, accountId: string, sequence: number): Promise<void> {
-    await this.#holder().query(
-      `INSERT INTO webhook_cursors (url, account_id, sequence) VALUES ($1, $2, $3)
-       ON CONFLICT (url, account_id) DO UPDATE SET sequence = GREATEST(webhook_cursors.sequence, EXCLUDED.sequence)`,
-      [url, accountId, sequence],
-    );
+    await this.#holder().query(UPSERT, [url, accountId, sequence]);
   }
 
   /** Stop trying; release the lock (by ending the session) if held. */
@@ -135,10 +142,21 @@ export class PgDeliveryLease {
       }
       const got = (await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1) AS got', [ADVISORY_LOCKS.webhooks.toString()]))
         .rows[0]?.got;
-      if (got === true && this.#client === client) this.#set(true);
+      if (got === true && this.#client === client) {
+        await this.#seed(client);
+        this.#set(true);
+      }
     } catch (error) {
       if (client !== undefined) this.#drop(client);
       this.#o.onError?.(error);
+    }
+  }
+
+  async #seed(client: pg.Client): Promise<void> {
+    for (const [key, sequence] of Object.entries(this.#o.seed ?? {})) {
+      const space = key.lastIndexOf(' ');
+      if (space <= 0 || !Number.isSafeInteger(sequence)) continue;
+      await client.query(UPSERT, [key.slice(0, space), key.slice(space + 1), sequence]);
     }
   }
 
