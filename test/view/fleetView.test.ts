@@ -33,7 +33,7 @@ beforeAll(async () => {
   await writer.createAccount({ accountId: ACCOUNT_A, endpointPrefix: PREFIX_A });
 }, 60_000);
 afterEach(async () => {
-  for (const c of cleanup.splice(0).toReversed()) await c();
+  for (let c = cleanup.pop(); c !== undefined; c = cleanup.pop()) await c();
 });
 afterAll(async () => {
   await writer?.close();

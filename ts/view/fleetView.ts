@@ -216,7 +216,8 @@ export class FleetView implements DecisionReads {
     const row = await this.#options.pool.get<MissRow>(MISS, [accountId, principal, accountId, certificateId]);
     if (row === undefined) throw new Error('the certificate read returned no row');
     const standing = row.status === null ? null : standingFromRow(accountId, certificateId, row as StandingRow, row.things);
-    if (Number(row.m) >= this.#seen) this.#standings.remember(accountId, certificateId, standing);
+    const m = Number(row.m);
+    if (m >= this.#seen) this.#standings.remember(accountId, certificateId, standing, m);
     else this.#uncached++;
     return standing;
   }
@@ -302,7 +303,7 @@ export class FleetView implements DecisionReads {
         const sequence = Number(row.sequence);
         if (sequence !== expected) gap = true;
         expected = sequence + 1;
-        if (row.kind === 'certificate' || row.kind === 'attachment') this.#standings.invalidate(row.account_id, row.resource_id);
+        if (row.kind === 'certificate' || row.kind === 'attachment') this.#standings.invalidate(row.account_id, row.resource_id, sequence);
         else this.#tablesDirty = true;
       }
       if (gap) {

@@ -7,11 +7,13 @@
 import { LRUCache } from 'lru-cache';
 import type { CertificateStanding } from '../registry/types.js';
 
-/** lru-cache holds no null: the "not registered" answer is this object. */
-const NOT_REGISTERED = Object.freeze({ notRegistered: true });
-type Held = CertificateStanding | typeof NOT_REGISTERED;
+/** A held answer (null: not registered) and the change-log sequence of the snapshot it was read in. */
+interface Held {
+  readonly standing: CertificateStanding | null;
+  readonly sequence: number;
+}
 
-/** Default bound (`--view-cache-size`); about 0.4 KB each (docs/fleet.md). */
+/** Default bound (`--view-cache-size`); memory per entry: docs/fleet.md. */
 export const DEFAULT_VIEW_CACHE_SIZE = 100_000;
 
 export class Standings {
@@ -35,15 +37,19 @@ export class Standings {
       return undefined;
     }
     this.hits++;
-    return held === NOT_REGISTERED ? null : (held as CertificateStanding);
+    return held.standing;
   }
 
-  remember(accountId: string, certificateId: string, standing: CertificateStanding | null): void {
-    this.#lru.set(key(accountId, certificateId), standing ?? NOT_REGISTERED);
+  /** Hold `standing`, read in a snapshot whose newest change was `sequence`. */
+  remember(accountId: string, certificateId: string, standing: CertificateStanding | null, sequence: number): void {
+    this.#lru.set(key(accountId, certificateId), { standing, sequence });
   }
 
-  invalidate(accountId: string, certificateId: string): void {
-    this.#lru.delete(key(accountId, certificateId));
+  /** Change `sequence` names the certificate: drop what is held unless it was read after that change. */
+  invalidate(accountId: string, certificateId: string, sequence: number): void {
+    const k = key(accountId, certificateId);
+    const held = this.#lru.peek(k);
+    if (held !== undefined && held.sequence < sequence) this.#lru.delete(k);
   }
 
   clear(): void {
