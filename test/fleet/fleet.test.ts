@@ -7,17 +7,18 @@
  */
 import { RegisterCertificateWithoutCACommand, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_STALENESS_MS } from '../../ts/view/fleetView.js';
 import { certificate, identity, type Cert } from '../authz/pki.js';
 import { CREDENTIALS_A } from '../authz/world.js';
 import { awsIot } from '../control/harness.js';
 import { authorizeLoad, quantile, startFleet, type Fleet, type Sample } from './fleetHarness.js';
 
 /**
- * The longest a revoke may take with one sidecar dead: on today's main every decision
- * reads PostgreSQL, so the call waits for no sidecar; with leases (the `view` branch) it
- * waits at most the lease of the dead sidecar.
+ * The longest a revoke may take with one sidecar dead: a lowering write waits for every
+ * live sidecar's lease (ts/view/fleetWait.ts), so for the dead one's at most its lease
+ * (`--max-staleness`, default here), plus a second for the write itself on a loaded machine.
  */
-const REVOKE_BOUND_MS = 5000;
+const REVOKE_BOUND_MS = DEFAULT_MAX_STALENESS_MS + 1000;
 
 let fleet: Fleet;
 beforeAll(async () => {
@@ -82,14 +83,14 @@ describe('three sidecars on one PostgreSQL registry', () => {
     const samples = await load.stop();
     const before = samples.filter((s) => s.cert === 'victim' && s.end < called);
     expect(before.length).toBeGreaterThan(0);
-    expect(before.every((s) => s.answer?.allow === true)).toBe(true);
+    expect(before.filter((s) => s.answer?.allow !== true)).toEqual([]);
     const after = samples.filter((s) => s.cert === 'victim' && s.start >= returned);
     // Every sidecar was asked after the call returned, and refused every time.
     expect(new Set(after.map((s) => s.sidecar))).toEqual(new Set(['A', 'B', 'C']));
     expect(allowsAfter(samples, 'victim', returned)).toEqual([]);
-    expect(after.every((s) => s.answer?.reason === 'CERTIFICATE_REVOKED')).toBe(true);
+    expect(after.filter((s) => s.answer?.reason !== 'CERTIFICATE_REVOKED')).toEqual([]);
     // The bystander stayed allowed throughout.
-    expect(samples.filter((s) => s.cert === 'bystander').every((s) => s.answer?.allow === true)).toBe(true);
+    expect(samples.filter((s) => s.cert === 'bystander' && s.answer?.allow !== true)).toEqual([]);
   });
 
   it('revoke latency through the SDK with three sidecars under load (p50, p99), and no allow after any call returned', async () => {
