@@ -33,7 +33,7 @@ export const LEASE_MARGIN_MS = 250;
 /** Change-log rows read per statement while catching up. */
 export const CATCH_UP_BATCH = 5000;
 /** At most one acknowledging heartbeat per this many ms under a stream of changes. */
-export const ACK_SPACING_MS = 10;
+export const ACK_SPACING_MS = 5;
 
 export interface FleetViewOptions {
   connectionString: string;
@@ -215,7 +215,11 @@ export class FleetView implements DecisionReads {
     const principal = certificateArn(this.#options.settings.region, accountId, certificateId);
     const row = await this.#options.pool.get<MissRow>(MISS, [accountId, principal, accountId, certificateId]);
     if (row === undefined) throw new Error('the certificate read returned no row');
-    const standing = row.status === null ? null : standingFromRow(accountId, certificateId, row as StandingRow, row.things);
+    const ca = row.ca_certificate_id === null ? null : (this.#tables?.caId(accountId, row.ca_certificate_id) ?? row.ca_certificate_id);
+    const standing =
+      row.status === null
+        ? null
+        : standingFromRow(accountId, certificateId, { ...(row as StandingRow), ca_certificate_id: ca }, row.things);
     const m = Number(row.m);
     if (m >= this.#seen) this.#standings.remember(accountId, certificateId, standing, m);
     else this.#uncached++;
