@@ -159,6 +159,21 @@ describe('a fleet view of the PostgreSQL registry', () => {
     expect(view.stats().uncachedMisses).toBe(1);
   });
 
+  it('rebuilds itself when the log is shorter than what it applied (a standby that lost writes), seeing the reused numbers', async () => {
+    const b = await sidecar();
+    const leaf = await device();
+    expect(await b.authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: true });
+    await expect.poll(() => b.view.stats().lagSequences).toBe(0);
+    const applied = b.view.stats().applied;
+    // The newest two changes vanish, as on a promoted standby that had not received them.
+    const pool = writer as unknown as { pg: Queries };
+    await pool.pg.run('DELETE FROM change_log WHERE sequence > ?', [applied - 2]);
+    // The revoke draws a number B has already applied.
+    await writer.setCertificateStatus(ACCOUNT_A, leaf.id, 'REVOKED', ['ACTIVE']);
+    await expect.poll(async () => (await b.authorizer.authorize(SNI_A, [leaf.pem])).reason, { timeout: 5000 }).toBe('CERTIFICATE_REVOKED');
+    expect(b.view.stats().resets).toBeGreaterThanOrEqual(1);
+  });
+
   describe('cut off from the database', () => {
     let proxy: CuttableProxy;
     beforeAll(async () => {

@@ -33,8 +33,14 @@ const LAGGING = `SELECT count(*) FILTER (WHERE lease_until > now())::int AS lagg
     COALESCE(max(lease_ms) FILTER (WHERE lease_until > now()), 0)::int AS lease_ms
   FROM (SELECT lease_until, lease_ms FROM sidecars WHERE applied_sequence < ? FOR SHARE) AS s`;
 
-/** Poll delays: 1, 2, 4, ... ms, at most this. */
-const MAX_POLL_MS = 25;
+/**
+ * Poll delays: 1, 2, 4 ms, then every {@link FAST_POLL_MS} while live sidecars usually
+ * answer (a notification, a catch-up and an acknowledging heartbeat: a few ms), every
+ * {@link SLOW_POLL_MS} after {@link FAST_FOR_MS} (a sidecar is down: its lease decides).
+ */
+const FAST_POLL_MS = 5;
+const FAST_FOR_MS = 250;
+const SLOW_POLL_MS = 25;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -69,6 +75,6 @@ export async function awaitFleet(store: Queries, leaseMs: number): Promise<Fleet
     }
     if (performance.now() >= bound) return done('bound');
     await sleep(delay);
-    delay = Math.min(delay * 2, MAX_POLL_MS);
+    delay = Math.min(delay * 2, performance.now() - started < FAST_FOR_MS ? FAST_POLL_MS : SLOW_POLL_MS);
   }
 }
