@@ -120,9 +120,9 @@ describe('a fleet view of the PostgreSQL registry', () => {
     const returned = new Map<string, number>();
     const violations: string[] = [];
     let decisions = 0;
-    let running = true;
+    const state = { running: true };
     const load = views.map(async (s) => {
-      while (running) {
+      while (state.running) {
         for (const leaf of leaves) {
           const started = performance.now();
           const d = await s.authorizer.authorize(SNI_A, [leaf.pem]);
@@ -140,7 +140,7 @@ describe('a fleet view of the PostgreSQL registry', () => {
       returned.set(leaf.id, performance.now());
     }
     await sleep(50);
-    running = false;
+    state.running = false;
     await Promise.all(load);
     expect(violations).toEqual([]);
     expect(decisions).toBeGreaterThan(100);
