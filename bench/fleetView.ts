@@ -5,7 +5,9 @@
  *   2. a revoke through the registry with N live views (each its own pool and LISTEN
  *      connection, in this one process), p50/p99 of the whole call and of its fleet wait,
  *      N = 0 (no sidecar: the wait's floor), 3 and 6;
- *   3. the heap a held certificate standing costs (needs --expose-gc).
+ *   3. the heap a held certificate standing costs (needs --expose-gc);
+ *   4. a warm decision in-process (same leaf, verification cached): over a fleet view
+ *      (held standing), over SQLite (fast path on), and over PostgreSQL without a view.
  * Run: node --expose-gc node_modules/.bin/vite-node bench/fleetView.ts
  */
 import { randomBytes } from 'node:crypto';
@@ -14,6 +16,9 @@ import type { FleetView } from '../ts/view/fleetView.js';
 import type { FleetWaitResult } from '../ts/view/fleetWait.js';
 import { Standings } from '../ts/view/standings.js';
 import { startPgServer } from '../test/registry/pgServer.js';
+import { testAuthorizer } from '../test/authz/authorizer.js';
+import { certificate, identity } from '../test/authz/pki.js';
+import { createWorld, ACCOUNT_A, PREFIX_A, SNI_A, type World } from '../test/authz/world.js';
 
 const ACCOUNT = '123456789012';
 const REVOKES = Number(process.env['REVOKES'] ?? 100);
@@ -117,4 +122,58 @@ async function main(): Promise<void> {
   );
 }
 
+/** Wall and CPU µs per decision of `decide`, after a warm-up. */
+async function perDecision(name: string, decide: () => unknown, n: number): Promise<void> {
+  for (let i = 0; i < Math.min(n, 5000); i++) await decide();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const d = decide();
+    if (d instanceof Promise) await d;
+  }
+  const wall = ((performance.now() - t0) * 1000) / n;
+  const cpu = process.cpuUsage(cpu0);
+  console.log(`warm decision, ${name}: ${wall.toFixed(2)} µs wall, ${((cpu.user + cpu.system) / n).toFixed(2)} µs CPU`);
+}
+
+async function warmDecisions(): Promise<void> {
+  const leaf = certificate({ subject: identity('fleet bench device', 'p256') });
+  const world = await createWorld();
+  await world.register(leaf, {});
+  const server = await startPgServer();
+  const database = await server.createDatabase();
+  const registry = openPostgresRegistry({ connectionString: server.url(database) });
+  try {
+    await registry.createAccount({ accountId: ACCOUNT_A, endpointPrefix: PREFIX_A });
+    await registry.insertCertificate({
+      accountId: ACCOUNT_A,
+      certificateId: leaf.id,
+      certificatePem: leaf.pem,
+      notBefore: 1_577_836_800,
+      notAfter: 4_102_444_799,
+      status: 'ACTIVE',
+      certificateMode: 'SNI_ONLY',
+      caCertificateId: null,
+    });
+    const view = await registry.openFleetView();
+    const pgWorld = { registry } as unknown as World;
+    const options = { jitr: false, configCacheMs: 1000 };
+    const sqlite = testAuthorizer(world, options).authorizer;
+    const fleet = testAuthorizer(pgWorld, { ...options, registry, reads: view }).authorizer;
+    const direct = testAuthorizer(pgWorld, { ...options, registry }).authorizer;
+    for (let round = 0; round < 2; round++) {
+      await perDecision('SQLite (fast path)', () => sqlite.decide(SNI_A, [leaf.pem]), 50_000);
+      await perDecision('PostgreSQL fleet view (held)', () => fleet.decide(SNI_A, [leaf.pem]), 50_000);
+    }
+    await perDecision('PostgreSQL without a view (a round trip each)', () => direct.decide(SNI_A, [leaf.pem]), 2000);
+    await view.close();
+  } finally {
+    await registry.close();
+    await world.dispose();
+    await server.dropDatabase(database);
+    await server.stop();
+  }
+}
+
 await main();
+await warmDecisions();

@@ -55,6 +55,7 @@ export async function awaitFleet(store: Queries, leaseMs: number): Promise<Fleet
   let lapsedAtFirst: number | undefined;
   let sawLagging = false;
   let delay = 1;
+  let finalLook = false;
   const done = (outcome: FleetWaitOutcome): FleetWaitResult => ({
     sequence: Number.isFinite(sequence) ? sequence : 0,
     seconds: (performance.now() - started) / 1000,
@@ -73,7 +74,12 @@ export async function awaitFleet(store: Queries, leaseMs: number): Promise<Fleet
     } catch {
       // The database is unreachable: only the bound can end the wait.
     }
-    if (performance.now() >= bound) return done('bound');
+    if (performance.now() >= bound) {
+      // One last look, so a lease that ran out just now is reported as such.
+      if (finalLook) return done('bound');
+      finalLook = true;
+      continue;
+    }
     await sleep(delay);
     delay = Math.min(delay * 2, performance.now() - started < FAST_FOR_MS ? FAST_POLL_MS : SLOW_POLL_MS);
   }
