@@ -12,7 +12,13 @@ export type Params = readonly unknown[];
 /** Something that answers SQL. */
 export interface Queries {
   all<T>(sql: string, params?: Params): Promise<T[]>;
-  get<T>(sql: string, params?: Params): Promise<T | undefined>;
+  /**
+   * `prepared` names a statement the driver may prepare once per connection and reuse
+   * (PostgreSQL: a named prepared statement, planned once instead of on every call).
+   * Only for hot reads that name their columns: a prepared `SELECT *` fails once a
+   * migration adds a column under it.
+   */
+  get<T>(sql: string, params?: Params, prepared?: string): Promise<T | undefined>;
   /** Returns the number of rows the statement changed. */
   run(sql: string, params?: Params): Promise<number>;
 }

@@ -213,7 +213,9 @@ export class FleetView implements DecisionReads {
    */
   async #miss(accountId: string, certificateId: string): Promise<CertificateStanding | null> {
     const principal = certificateArn(this.#options.settings.region, accountId, certificateId);
-    const row = await this.#options.pool.get<MissRow>(MISS, [accountId, principal, accountId, certificateId]);
+    // Prepared once per pooled connection: planning it on every call cost PostgreSQL
+    // ~140 µs of CPU per miss, executing the prepared plan ~18 µs (docs/fleet.md).
+    const row = await this.#options.pool.get<MissRow>(MISS, [accountId, principal, accountId, certificateId], 'certgate_view_miss');
     if (row === undefined) throw new Error('the certificate read returned no row');
     const ca = row.ca_certificate_id === null ? null : (this.#tables?.caId(accountId, row.ca_certificate_id) ?? row.ca_certificate_id);
     const standing =

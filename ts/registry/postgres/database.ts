@@ -73,10 +73,11 @@ function placeholders(sql: string): string {
 }
 
 function over(client: pg.Pool | pg.PoolClient): Queries {
-  const query = (sql: string, params: Params = []) => client.query(placeholders(sql), params as unknown[]);
+  const query = (sql: string, params: Params = [], name?: string) =>
+    client.query({ name, text: placeholders(sql), values: params as unknown[] });
   return {
     all: async <T>(sql: string, params?: Params) => (await query(sql, params)).rows as T[],
-    get: async <T>(sql: string, params?: Params) => (await query(sql, params)).rows[0] as T | undefined,
+    get: async <T>(sql: string, params?: Params, prepared?: string) => (await query(sql, params, prepared)).rows[0] as T | undefined,
     run: async (sql: string, params?: Params) => (await query(sql, params)).rowCount ?? 0,
   };
 }
@@ -200,8 +201,8 @@ export class PgStore implements Store {
     return guarded(() => this.direct.all<T>(sql, params));
   }
 
-  get<T>(sql: string, params?: Params): Promise<T | undefined> {
-    return guarded(() => this.direct.get<T>(sql, params));
+  get<T>(sql: string, params?: Params, prepared?: string): Promise<T | undefined> {
+    return guarded(() => this.direct.get<T>(sql, params, prepared));
   }
 
   run(sql: string, params?: Params): Promise<number> {
