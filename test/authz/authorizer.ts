@@ -4,6 +4,7 @@
  */
 import { Authorizer, type AuthzRegistry, type DecisionEvent } from '../../ts/authz/decision.js';
 import { Jitr } from '../../ts/authz/jitr.js';
+import type { DecisionReads } from '../../ts/authz/reads.js';
 import { DEFAULT_LIMITS, type AuthzLimits } from '../../ts/authz/limits.js';
 import { DEFAULT_INLINE_BUDGET_US } from '../../ts/authz/placement.js';
 import { Verifier } from '../../ts/authz/verifier.js';
@@ -40,6 +41,8 @@ export interface TestAuthorizerOptions {
   dangerAllowExpiredCrl?: boolean;
   /** AuthorizerOptions.fastPath (default true). */
   fastPath?: boolean;
+  /** AuthorizerOptions.reads (a fleet view, ts/view/). */
+  reads?: DecisionReads;
 }
 
 export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): TestAuthorizer {
@@ -58,6 +61,7 @@ export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): Tes
     configCacheMs: o.configCacheMs ?? 0,
     ...(o.dangerAllowExpiredCrl === undefined ? {} : { dangerAllowExpiredCrl: o.dangerAllowExpiredCrl }),
     ...(o.fastPath === undefined ? {} : { fastPath: o.fastPath }),
+    ...(o.reads === undefined ? {} : { reads: o.reads }),
     ...(o.jitr === false ? {} : { jitr: new Jitr(world.registry, clock, undefined, o.jitrReemitIntervalMs ?? 0) }),
     observer: { decided: (e) => events.push(e) },
   });

@@ -28,7 +28,7 @@ export class Anchors {
   constructor(reads: DecisionReads, engine: Engine, ttlMs: number) {
     this.#reads = reads;
     this.#engine = engine;
-    this.#records = new ConfigCache(ttlMs);
+    this.#records = new ConfigCache(ttlMs, undefined, () => reads.configGeneration());
   }
 
   /** The CA registered in `accountId` as `caCertificateId` (a value when cached or read synchronously). */

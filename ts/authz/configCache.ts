@@ -16,17 +16,28 @@ export const CONFIG_CACHE_MAX = 10_000;
 interface Entry<T> {
   value: T;
   until: number;
+  /** The generation when the load that produced `value` started. */
+  generation: number;
 }
+
+const CONSTANT = (): number => 0;
 
 export class ConfigCache<T> {
   readonly #ttlMs: number;
   readonly #entries: LRUCache<string, Entry<T>>;
+  readonly #generation: () => number;
 
-  /** Entries live `ttlMs`; at most `max` are kept (the least recently used is dropped first). */
-  constructor(ttlMs: number, max = CONFIG_CACHE_MAX) {
+  /**
+   * Entries live `ttlMs`; at most `max` are kept (the least recently used is dropped
+   * first). `generation` (ts/authz/reads.ts `configGeneration`): an entry is used only
+   * while the number is the one read when its load started, so a change applied by a
+   * fleet view (ts/view/) ends it at once — also one whose load was still in flight.
+   */
+  constructor(ttlMs: number, max = CONFIG_CACHE_MAX, generation: () => number = CONSTANT) {
     if (!Number.isInteger(ttlMs) || ttlMs < 0) throw new RangeError(`config cache TTL must be an integer >= 0 ms, got ${ttlMs}`);
     this.#ttlMs = ttlMs;
     this.#entries = new LRUCache({ max });
+    this.#generation = generation;
   }
 
   /** Entries held (fresh or not yet noticed stale). */
@@ -38,7 +49,7 @@ export class ConfigCache<T> {
   peek(key: string, now: number): T | undefined {
     if (this.#ttlMs === 0) return undefined;
     const hit = this.#entries.get(key);
-    return hit !== undefined && now < hit.until ? hit.value : undefined;
+    return hit !== undefined && now < hit.until && hit.generation === this.#generation() ? hit.value : undefined;
   }
 
   /**
@@ -49,15 +60,12 @@ export class ConfigCache<T> {
   get(key: string, now: number, load: () => Step<T>): Step<T> {
     const hit = this.peek(key, now);
     if (hit !== undefined) return hit;
+    const generation = this.#generation();
     const loaded = load();
     if (this.#ttlMs === 0) return loaded;
     return andThen(loaded, (value) => {
-      this.#remember(key, now, value);
+      this.#entries.set(key, { value, until: now + this.#ttlMs, generation });
       return value;
     });
-  }
-
-  #remember(key: string, now: number, value: T): void {
-    this.#entries.set(key, { value, until: now + this.#ttlMs });
   }
 }

@@ -29,6 +29,8 @@ export type CrlState = { ok: true; view: CrlView | null } | { ok: false; message
 interface Entry {
   state: CrlState;
   until: number;
+  /** `reads.configGeneration()` when the read behind `state` started (reads.ts). */
+  generation: number;
 }
 
 export class CaCrls {
@@ -49,7 +51,7 @@ export class CaCrls {
   /** The state of CA `caCertificateId` in `accountId` if known and fresh at `nowMs`. */
   peek(accountId: string, caCertificateId: string, nowMs: number): CrlState | undefined {
     const hit = this.#entries.get(`${accountId}/${caCertificateId}`);
-    return hit !== undefined && nowMs < hit.until ? hit.state : undefined;
+    return hit !== undefined && nowMs < hit.until && hit.generation === this.#reads.configGeneration() ? hit.state : undefined;
   }
 
   /**
@@ -64,6 +66,7 @@ export class CaCrls {
     const key = `${accountId}/${caCertificateId}`;
     const pending = this.#loading.get(key);
     if (pending !== undefined) return pending;
+    const generation = this.#reads.configGeneration();
     let meta: Step<CaCrlMeta | null>;
     try {
       meta = this.#reads.caCrlMeta(accountId, caCertificateId);
@@ -78,7 +81,7 @@ export class CaCrls {
     if (!(meta instanceof Promise)) {
       const state = known(meta);
       if (state !== undefined) {
-        this.#entries.set(key, { state, until: nowMs + this.#ttlMs });
+        this.#entries.set(key, { state, until: nowMs + this.#ttlMs, generation });
         return state;
       }
     }
@@ -86,7 +89,7 @@ export class CaCrls {
       .then((found) => known(found) ?? this.#load(accountId, caCertificateId))
       .catch((err: unknown): CrlState => unreadable(caCertificateId, err))
       .then((state) => {
-        this.#entries.set(key, { state, until: nowMs + this.#ttlMs });
+        this.#entries.set(key, { state, until: nowMs + this.#ttlMs, generation });
         return state;
       })
       .finally(() => this.#loading.delete(key));

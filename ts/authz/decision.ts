@@ -25,7 +25,7 @@ import { Anchors } from './anchors.js';
 import { Deadlines } from './deadline.js';
 import type { Shedder } from './shedding.js';
 import { CaCrls } from './crls.js';
-import { decisionReads } from './reads.js';
+import { decisionReads, type DecisionReads } from './reads.js';
 import { Attempt, Refusal, runRules, type RuleSetting } from './rules.js';
 import type { Step } from './step.js';
 import { SharedAllows } from '../fastpath/index.js';
@@ -71,6 +71,12 @@ export interface DecisionObserver {
 
 export interface AuthorizerOptions {
   registry: AuthzRegistry;
+  /**
+   * What the decision reads routing, standings, CAs and CRL metadata through. Default:
+   * straight from `registry` (reads.ts `decisionReads`); a fleet sidecar on PostgreSQL
+   * passes its local view (ts/view/fleetView.ts).
+   */
+  reads?: DecisionReads;
   engine: Engine;
   verifier: Verifier;
   cache: VerifyCache;
@@ -123,7 +129,7 @@ export class Authorizer {
 
   constructor(options: AuthorizerOptions) {
     const configCacheMs = options.configCacheMs ?? 1000;
-    const reads = decisionReads(options.registry);
+    const reads = options.reads ?? decisionReads(options.registry);
     this.#clock = options.clock ?? Date.now;
     this.#deadlineMs = options.limits.deadlineMs;
     this.#deadlines = new Deadlines(options.limits.deadlineMs);
@@ -138,7 +144,7 @@ export class Authorizer {
       verifier: options.verifier,
       cache: options.cache,
       chains: new ChainMemo(options.limits, fastPath ? (options.chainMemoSize ?? CHAIN_MEMO_SIZE) : 0, CHAIN_MEMO_MAX_CHARS),
-      routes: new ConfigCache(configCacheMs),
+      routes: new ConfigCache(configCacheMs, undefined, () => reads.configGeneration()),
       anchors: new Anchors(reads, options.engine, configCacheMs),
       crls: new CaCrls(options.registry, reads, options.engine, configCacheMs),
       jitr: options.jitr,
@@ -183,7 +189,7 @@ export class Authorizer {
       return decision;
     }
     const started = performance.now();
-    const attempt = new Attempt(certChain, host, clientId, this.#clock(), new StageClock(), started + this.#deadlineMs);
+    const attempt = new Attempt(certChain, host, clientId, this.#clock(), new StageClock(), started, started + this.#deadlineMs);
     const verdict = runRules(this.#setting, attempt);
     if (!(verdict instanceof Promise)) return this.#decided(attempt, verdict, door, started, requestId);
     const work = verdict.then((v) => decisionOf(this.#allows, attempt, v));

@@ -66,6 +66,11 @@ export const REASONS = {
   CRL_UNUSABLE: { kind: 'unavailable', text: "the issuing CA's stored CRL could not be read or no longer verifies" },
 
   REGISTRY_ERROR: { kind: 'unavailable', text: 'the registry could not be read or written' },
+  // branch view (issue 11): fleet mode's lease (docs/fleet.md).
+  REGISTRY_STALE: {
+    kind: 'unavailable',
+    text: "this sidecar's local view of the PostgreSQL registry is not confirmed current within --max-staleness (its lease lapsed: the database is unreachable or the view is catching up); it allows again once caught up",
+  },
   ENGINE_ERROR: { kind: 'unavailable', text: 'the verification engine failed unexpectedly' },
   WORKER_FAILED: { kind: 'unavailable', text: 'the pool worker running the verification crashed; it is replaced' },
   QUEUE_FULL: { kind: 'unavailable', text: 'the verification pool queue is at maxQueue; the request is shed' },

@@ -17,6 +17,7 @@
  *  8. {@link checkCrls}              no certificate of the path is on its issuer's CRL
  *  9. {@link rereadAfterPool}        after a pool hop, the status is read again
  * 10. {@link requireAttachedThing}   the client id names an attached thing, when bound
+ * 11. {@link requireCurrentView}     what was read is current (a fleet view's lease holds)
  *
  * Errors (a registry that cannot be read, an engine that throws) are turned into
  * refusals by {@link runRules}; nothing escapes it.
@@ -94,6 +95,8 @@ export class Attempt {
     /** Epoch milliseconds (configuration caches). */
     readonly nowMs: number,
     readonly stages: StageClock,
+    /** `performance.now()` when the decision started ({@link requireCurrentView}). */
+    readonly started: number,
     /** `performance.now()` by which the decision must be answered. */
     readonly deadline: number,
   ) {
@@ -115,6 +118,7 @@ const RULES: readonly Rule[] = [
   checkCrls,
   rereadAfterPool,
   requireAttachedThing,
+  requireCurrentView,
 ];
 
 /**
@@ -484,6 +488,22 @@ function requireAttachedThing(_s: RuleSetting, a: Attempt): Refusal | undefined 
     return new Refusal('CLIENT_ID_NOT_ATTACHED_THING', `client id "${clientId}" is not a thing attached to the certificate`, standing);
   }
   return undefined;
+}
+
+// ---- 11. the view is current ----
+
+/**
+ * Right before an allow: everything the decision read must reflect every lowering write
+ * (revoke, deactivation, delete, detach, CA or CRL change) whose API call had returned
+ * when the decision started. Reads straight from a registry always do; a fleet
+ * sidecar's local view does only while its lease holds (ts/view/index.ts, the issue's
+ * "revocation reaches every sidecar before the API call returns"). A lapsed lease
+ * refuses REGISTRY_STALE (503 / UNAVAILABLE) until the view has caught up. Only allows
+ * are checked: a refusal read from a stale view is still a refusal (fail closed).
+ */
+function requireCurrentView(s: RuleSetting, a: Attempt): Refusal | undefined {
+  const stale = s.reads.stale(a.started);
+  return stale === null ? undefined : new Refusal('REGISTRY_STALE', stale, a.standing ?? undefined);
 }
 
 // ---- JITR ----

@@ -16,6 +16,8 @@ export interface OpenRegistryOptions extends RegistryOptions {
   fastPath?: boolean;
   /** SQLite only: check "nothing committed" through the mapped wal-index (needs the native addon; default false). */
   watchWalIndex?: boolean;
+  /** PostgreSQL only: the sidecars' lease assumed when a lowering write cannot read their rows (ts/view/fleetWait.ts). */
+  fleetLeaseMs?: number;
 }
 
 /** The default database file when neither `--db` nor `CERTGATE_DB` is given. */
@@ -33,9 +35,9 @@ export function isPostgresUrl(db: string): boolean {
 
 /** Open the registry at `options.path` (a SQLite file path or a PostgreSQL URL). */
 export function openRegistry(options: OpenRegistryOptions): Registry {
-  const { path, fastPath, watchWalIndex, ...common } = options;
+  const { path, fastPath, watchWalIndex, fleetLeaseMs, ...common } = options;
   return isPostgresUrl(path)
-    ? openPostgresRegistry({ connectionString: path, ...common })
+    ? openPostgresRegistry({ connectionString: path, ...common, ...(fleetLeaseMs === undefined ? {} : { fleetLeaseMs }) })
     : openSqliteRegistry({
         path,
         ...common,

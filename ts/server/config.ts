@@ -14,6 +14,8 @@ import { DEFAULT_INLINE_BUDGET_US } from '../authz/placement.js';
 import { DEFAULT_SHEDDING, type SheddingLimits } from '../authz/shedding.js';
 import { DEFAULT_ADMISSION, type AdmissionLimits } from './admission.js';
 import { MasterKeyError, readMasterKeyFile, type MasterKey } from '../registry/secrets.js';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_STALENESS_MS } from '../view/fleetView.js';
+import { DEFAULT_VIEW_CACHE_SIZE } from '../view/standings.js';
 
 export interface ServeConfig {
   db: string;
@@ -64,6 +66,12 @@ export interface ServeConfig {
   dangerAllowExpiredCrl: boolean;
   /** Seconds between fetches of each ACTIVE CA's CRL distribution point; 0 = off (branch crlrefresh). */
   crlRefreshSeconds: number;
+  /** Fleet mode (PostgreSQL, docs/fleet.md): the lease L, ms — allows stop this long after the view was last confirmed current. */
+  maxStalenessMs: number;
+  /** Fleet mode: ms between heartbeats (at most half of maxStalenessMs). */
+  heartbeatMs: number;
+  /** Fleet mode: certificate standings held per process. */
+  viewCacheSize: number;
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -316,6 +324,27 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     default: '0',
     help: "fetch each ACTIVE CA's CRL from its certificate's http(s) CRL distribution point this often, verified like an upload; a failure keeps the last good CRL and shows in /metrics and /readyz (0 = off)",
   },
+  {
+    key: 'maxStaleness',
+    flag: '--max-staleness <ms>',
+    env: 'CERTGATE_MAX_STALENESS',
+    default: String(DEFAULT_MAX_STALENESS_MS),
+    help: 'PostgreSQL fleet mode: a process allows only while its local view was confirmed current within this many ms (then REGISTRY_STALE); a revoke waits at most this long for an unreachable sidecar (docs/fleet.md)',
+  },
+  {
+    key: 'heartbeatMs',
+    flag: '--heartbeat-ms <ms>',
+    env: 'CERTGATE_HEARTBEAT_MS',
+    default: String(DEFAULT_HEARTBEAT_MS),
+    help: 'PostgreSQL fleet mode: how often each process renews its lease (at most half of --max-staleness)',
+  },
+  {
+    key: 'viewCacheSize',
+    flag: '--view-cache-size <n>',
+    env: 'CERTGATE_VIEW_CACHE_SIZE',
+    default: String(DEFAULT_VIEW_CACHE_SIZE),
+    help: 'PostgreSQL fleet mode: certificate standings each process holds in memory (a certificate not held costs one PostgreSQL read)',
+  },
 ];
 
 /** A configuration error: the message names the option and the bad value. */
@@ -400,6 +429,16 @@ function flag(raw: Record<string, unknown>, key: string): boolean {
   throw new ConfigError(`${spec?.flag ?? key} takes no value (environment: true or false), got "${String(value)}"`);
 }
 
+/** The lease and the heartbeat that renews it: at least two heartbeats per lease. */
+function fleetTiming(raw: Record<string, unknown>): Pick<ServeConfig, 'maxStalenessMs' | 'heartbeatMs'> {
+  const maxStalenessMs = integer(raw, 'maxStaleness', 100, 3_600_000);
+  const heartbeatMs = integer(raw, 'heartbeatMs', 10, 1_800_000);
+  if (heartbeatMs * 2 > maxStalenessMs) {
+    throw new ConfigError(`--heartbeat-ms (${heartbeatMs}) must be at most half of --max-staleness (${maxStalenessMs})`);
+  }
+  return { maxStalenessMs, heartbeatMs };
+}
+
 /** Validate raw option values (commander output, env already applied). */
 export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
   const engine = text(raw, 'engine');
@@ -469,5 +508,7 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     fastPath: raw.fastPath !== false && raw.fastPath !== 'false',
     dangerAllowExpiredCrl: flag(raw, 'dangerAllowExpiredCrl'),
     crlRefreshSeconds: integer(raw, 'crlRefresh', 0, 31_536_000),
+    ...fleetTiming(raw),
+    viewCacheSize: integer(raw, 'viewCacheSize', 1, 100_000_000),
   };
 }

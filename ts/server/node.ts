@@ -23,6 +23,9 @@ import { AdminMetrics } from '../metrics/adminMetrics.js';
 import type { MetricsFormat } from '../metrics/exposition.js';
 import { DecisionLog, fanOut } from '../metrics/decisionLog.js';
 import { openRegistry, settingsMismatch } from '../registry/open.js';
+import { PostgresRegistry } from '../registry/postgres/registry.js';
+import type { FleetView } from '../view/fleetView.js';
+import { ViewMetrics } from '../metrics/viewMetrics.js';
 import type { Registry, RegistryEvent } from '../registry/types.js';
 import { createAdminServer } from '../control/server.js';
 import { Shedder } from '../authz/shedding.js';
@@ -70,6 +73,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     ...(config.region === undefined ? {} : { region: config.region }),
     ...(config.endpointDomain === undefined ? {} : { endpointDomain: config.endpointDomain }),
     ...(config.masterKey === undefined ? {} : { masterKey: config.masterKey }),
+    fleetLeaseMs: config.maxStalenessMs,
   });
   // Fail at start, not at the first request, when the registry cannot be read — or was
   // created for another region or endpoint domain than this configuration names (the
@@ -97,6 +101,25 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
   } else if (sealedWith === null) {
     logger.warn("the registry's secrets (SigV4 secret keys, issuing CA key) are stored in clear: give --master-key-file to encrypt them");
   }
+  // Fleet mode: on PostgreSQL every process decides from its own local view (ts/view/).
+  let view: FleetView | undefined;
+  const viewMetrics: { current?: ViewMetrics } = {};
+  if (registry instanceof PostgresRegistry) {
+    try {
+      view = await registry.openFleetView({
+        maxStalenessMs: config.maxStalenessMs,
+        heartbeatMs: config.heartbeatMs,
+        cacheSize: config.viewCacheSize,
+        onError: (error) =>
+          logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'registry view: round failed; retrying'),
+        onHeartbeat: (seconds) => viewMetrics.current?.heartbeat(seconds),
+      });
+    } catch (err) {
+      await registry.close();
+      throw err;
+    }
+    registry.observeFleetWaits((result) => viewMetrics.current?.fleetWait(result));
+  }
   const engine = loadEngine(config.engine);
   const pool =
     config.poolThreads > 0
@@ -104,9 +127,11 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
       : undefined;
   const cache = new VerifyCache(config.verifyCacheSize);
   const metrics = new AuthzMetrics({ cache, engine: config.engine, ...(pool === undefined ? {} : { pool }) });
+  viewMetrics.current = new ViewMetrics(view, [metrics.registry]);
   const decisionLog = new DecisionLog(logger.child({ component: 'decision' }), { allowSample: config.decisionLogSample });
   const authorizer = new Authorizer({
     registry,
+    ...(view === undefined ? {} : { reads: view }),
     engine,
     verifier: new Verifier(engine, pool),
     cache,
@@ -123,8 +148,13 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     metrics.requestError(door, error.reason);
     decisionLog.requestError(door, error.reason, error.message, requestId);
   };
-  // Ready when the registry answers a read (HTTP /readyz and gRPC health alike).
-  const ready = async () => (await registry.accountForHost('readyz.invalid')) === null;
+  // Ready when the registry answers a read (HTTP /readyz and gRPC health alike); in fleet
+  // mode, when the local view is confirmed current (the body says why not).
+  const ready =
+    view === undefined
+      ? async () => (await registry.accountForHost('readyz.invalid')) === null
+      : async () => view.stale(performance.now()) === null;
+  const readyDetail = view === undefined ? hooks.readyDetail : () => ({ ...hooks.readyDetail?.(), registryView: viewDetail(view) });
   const health = new GrpcHealth(ready);
   const exposition = hooks.metrics ?? ((format: MetricsFormat) => metrics.exposition(format));
   const ownMetricsPort = config.metricsPort !== undefined && hooks.metricsElsewhere !== true;
@@ -136,7 +166,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     envoySniHeader: config.envoySniHeader,
     metrics: config.metricsPort === undefined ? exposition : undefined,
     ready,
-    ...(hooks.readyDetail === undefined ? {} : { readyDetail: hooks.readyDetail }),
+    ...(readyDetail === undefined ? {} : { readyDetail }),
     onRequestError,
     fastPath: config.fastPath,
   });
@@ -175,6 +205,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
         dashboard?.close();
         await Promise.all([closeHttp(http), closeHttp(admin), closeGrpc(grpcServer), ...(metricsServer ? [closeHttp(metricsServer)] : [])]);
         await pool?.close();
+        await view?.close();
         await registry.close();
       },
     };
@@ -185,9 +216,23 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     metricsServer?.close();
     grpcServer.forceShutdown();
     await pool?.close();
+    await view?.close();
     await registry.close();
     throw err;
   }
+}
+
+/** The `/readyz` detail of a fleet view: whether it may allow, and why not. */
+function viewDetail(view: FleetView): Record<string, unknown> {
+  const stats = view.stats();
+  return {
+    current: view.stale(performance.now()) === null,
+    stale: view.stale(performance.now()),
+    applied: stats.applied,
+    lagSequences: stats.lagSequences,
+    leaseRemainingMs: Math.round(stats.leaseRemainingMs),
+    connected: stats.connected,
+  };
 }
 
 export function listenHttp(server: Server, port: number, host: string): Promise<number> {

@@ -5,9 +5,16 @@
  * queries (READ COMMITTED: each sees every write committed before it started); writes
  * are serializable transactions committed with `synchronous_commit = on` before the
  * promise resolves, so the next read in any process on any host sees them.
+ *
+ * Fleet mode (ts/view/index.ts): a write that can turn an allow into a deny returns
+ * only once every sidecar with a live lease has applied it, or its lease has run out
+ * (`awaitFleet`), whichever path made it — admin API, operator CLI, any host.
  */
 import { StoreRegistry, type RegistryOptions } from '../rules/registry.js';
 import { RegistryError } from '../types.js';
+import type * as T from '../types.js';
+import { DEFAULT_MAX_STALENESS_MS, FleetView, type FleetViewOptions } from '../../view/fleetView.js';
+import { awaitFleet, type FleetWaitResult } from '../../view/fleetWait.js';
 import { DEFAULT_POOL_SIZE, PgStore, redactConnectionString } from './database.js';
 import { migrate } from './schema.js';
 
@@ -17,6 +24,8 @@ export interface PostgresRegistryOptions extends RegistryOptions {
   connectionString: string;
   /** Connections in this process's pool; default `DEFAULT_POOL_SIZE`. */
   poolSize?: number;
+  /** The sidecars' lease assumed when their rows cannot be read (`awaitFleet`); default the `--max-staleness` default. */
+  fleetLeaseMs?: number;
 }
 
 /** Open (migrating in the background if needed) the PostgreSQL registry. */
@@ -26,6 +35,9 @@ export function openPostgresRegistry(options: PostgresRegistryOptions): Postgres
 
 export class PostgresRegistry extends StoreRegistry {
   private readonly pg: PgStore;
+  readonly #connectionString: string;
+  readonly #fleetLeaseMs: number;
+  #onFleetWait: ((result: FleetWaitResult) => void) | undefined;
 
   constructor(options: PostgresRegistryOptions) {
     const store = new PgStore(options.connectionString, options.poolSize ?? DEFAULT_POOL_SIZE);
@@ -43,10 +55,86 @@ export class PostgresRegistry extends StoreRegistry {
       },
     );
     this.pg = store;
+    this.#connectionString = options.connectionString;
+    this.#fleetLeaseMs = options.fleetLeaseMs ?? DEFAULT_MAX_STALENESS_MS;
   }
 
   override async close(): Promise<void> {
     await super.close();
     await this.pg.close();
+  }
+
+  /** Told how long each lowering write waited for the fleet (the revoke-wait histogram). */
+  observeFleetWaits(observer: (result: FleetWaitResult) => void): void {
+    this.#onFleetWait = observer;
+  }
+
+  /**
+   * This process's local view of the registry (ts/view/fleetView.ts), started: its
+   * misses read through this registry's pool; it adds one LISTEN connection.
+   */
+  async openFleetView(options: Omit<FleetViewOptions, 'connectionString' | 'pool' | 'settings'> = {}): Promise<FleetView> {
+    const view = new FleetView({ ...options, connectionString: this.#connectionString, pool: this.pg, settings: await this.settings() });
+    try {
+      await view.start();
+    } catch (error) {
+      await view.close();
+      throw error;
+    }
+    return view;
+  }
+
+  /** After a committed write that can lower a decision: wait for the fleet (never throws). */
+  async #lowered<R>(result: R): Promise<R> {
+    const waited = await awaitFleet(this.pg, this.#fleetLeaseMs);
+    this.#onFleetWait?.(waited);
+    return result;
+  }
+
+  // ---- Writes that can turn an allow into a deny ----
+
+  override async setCertificateStatus(
+    accountId: string,
+    id: string,
+    to: T.CertificateStatus,
+    allowedFrom: readonly T.CertificateStatus[],
+  ): Promise<T.CertificateRecord> {
+    const record = await super.setCertificateStatus(accountId, id, to, allowedFrom);
+    return to === 'ACTIVE' ? record : this.#lowered(record);
+  }
+  override async deleteCertificate(
+    accountId: string,
+    id: string,
+    allowedFrom: readonly T.CertificateStatus[],
+    force: boolean,
+  ): Promise<void> {
+    return this.#lowered(await super.deleteCertificate(accountId, id, allowedFrom, force));
+  }
+  override async startTransfer(accountId: string, id: string, target: string, message: string | null): Promise<T.CertificateRecord> {
+    return this.#lowered(await super.startTransfer(accountId, id, target, message));
+  }
+  override async acceptTransfer(accountId: string, id: string, setAsActive: boolean): Promise<T.CertificateRecord> {
+    return this.#lowered(await super.acceptTransfer(accountId, id, setAsActive));
+  }
+  override async detachThingPrincipal(accountId: string, thingName: string, principal: string): Promise<void> {
+    return this.#lowered(await super.detachThingPrincipal(accountId, thingName, principal));
+  }
+  override async updateCaCertificate(accountId: string, id: string, update: T.CaCertificateUpdate): Promise<T.CaCertificateRecord> {
+    return this.#lowered(await super.updateCaCertificate(accountId, id, update));
+  }
+  override async deleteCaCertificate(accountId: string, id: string): Promise<void> {
+    return this.#lowered(await super.deleteCaCertificate(accountId, id));
+  }
+  override async putCaCrl(crl: T.NewCaCrl, expectedCrlId: string | null): Promise<T.CaCrlMeta> {
+    return this.#lowered(await super.putCaCrl(crl, expectedCrlId));
+  }
+  override async deleteCaCrl(accountId: string, caCertificateId: string): Promise<void> {
+    return this.#lowered(await super.deleteCaCrl(accountId, caCertificateId));
+  }
+  override async removeDomain(accountId: string, domainName: string): Promise<void> {
+    return this.#lowered(await super.removeDomain(accountId, domainName));
+  }
+  override async setAccountSettings(accountId: string, settings: T.AccountSettings): Promise<T.Account> {
+    return this.#lowered(await super.setAccountSettings(accountId, settings));
   }
 }

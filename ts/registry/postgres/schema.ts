@@ -234,6 +234,103 @@ ${CERTIFICATE_INDEXES}
     FOREIGN KEY (account_id, ca_certificate_id) REFERENCES ca_certificates (account_id, certificate_id) ON DELETE CASCADE
   );
   `,
+  // branch view (issue 11, fleet mode; ts/view/index.ts): the change log also records, in
+  // the same transaction, every other write a decision reads — thing attachments (the
+  // certificate id taken from the principal ARN), CAs, CRLs, accounts (endpoint prefix,
+  // client-id binding) and custom domains — under its own `kind` (GET /v1/changes keeps
+  // to kind 'certificate'). Every logged change wakes the sidecars' LISTEN connections
+  // with one NOTIFY per transaction (an empty payload: PostgreSQL folds identical
+  // notifications of one transaction into one, and the sidecars read the log by sequence
+  // anyway). `sidecars` holds each serving process's lease (ts/view/lease.ts): the
+  // sequence it has applied and until when (database clock) it may allow.
+  `
+  CREATE FUNCTION certgate_log(change_kind text, account text, resource text, new_status text) RETURNS void LANGUAGE plpgsql AS $$
+  BEGIN
+    INSERT INTO change_log (sequence, account_id, kind, resource_id, status, created_at)
+    SELECT COALESCE(MAX(sequence), 0) + 1, account, change_kind, resource, new_status, extract(epoch FROM clock_timestamp())
+    FROM change_log;
+    PERFORM pg_notify('certgate_changes', '');
+  END;
+  $$;
+  CREATE OR REPLACE FUNCTION certgate_log_change(account text, resource text, new_status text) RETURNS void LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM certgate_log('certificate', account, resource, new_status);
+  END;
+  $$;
+  CREATE FUNCTION certgate_attachment_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+      PERFORM certgate_log('attachment', OLD.account_id, COALESCE(substring(OLD.principal FROM ':cert/([^/]+)$'), OLD.principal), 'DETACHED');
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+      PERFORM certgate_log('attachment', NEW.account_id, COALESCE(substring(NEW.principal FROM ':cert/([^/]+)$'), NEW.principal), 'ATTACHED');
+    END IF;
+    RETURN NULL;
+  END;
+  $$;
+  CREATE TRIGGER change_log_thing_principals AFTER INSERT OR UPDATE OR DELETE ON thing_principals
+    FOR EACH ROW EXECUTE FUNCTION certgate_attachment_changed();
+  CREATE FUNCTION certgate_ca_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'DELETE' THEN
+      PERFORM certgate_log('ca', OLD.account_id, OLD.certificate_id, 'DELETED');
+    ELSE
+      PERFORM certgate_log('ca', NEW.account_id, NEW.certificate_id, NEW.status);
+    END IF;
+    RETURN NULL;
+  END;
+  $$;
+  CREATE TRIGGER change_log_ca_certificates AFTER INSERT OR UPDATE OR DELETE ON ca_certificates
+    FOR EACH ROW EXECUTE FUNCTION certgate_ca_changed();
+  CREATE FUNCTION certgate_crl_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'DELETE' THEN
+      PERFORM certgate_log('crl', OLD.account_id, OLD.ca_certificate_id, 'DELETED');
+    ELSE
+      PERFORM certgate_log('crl', NEW.account_id, NEW.ca_certificate_id, NEW.crl_id);
+    END IF;
+    RETURN NULL;
+  END;
+  $$;
+  CREATE TRIGGER change_log_ca_crls AFTER INSERT OR UPDATE OR DELETE ON ca_crls
+    FOR EACH ROW EXECUTE FUNCTION certgate_crl_changed();
+  CREATE FUNCTION certgate_account_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'DELETE' THEN
+      PERFORM certgate_log('account', OLD.account_id, OLD.account_id, 'DELETED');
+    ELSIF TG_OP = 'INSERT' THEN
+      PERFORM certgate_log('account', NEW.account_id, NEW.account_id, 'CREATED');
+    ELSIF OLD.endpoint_prefix IS DISTINCT FROM NEW.endpoint_prefix
+       OR OLD.bind_client_id_to_thing IS DISTINCT FROM NEW.bind_client_id_to_thing THEN
+      PERFORM certgate_log('account', NEW.account_id, NEW.account_id, 'UPDATED');
+    END IF;
+    RETURN NULL;
+  END;
+  $$;
+  CREATE TRIGGER change_log_accounts AFTER INSERT OR UPDATE OR DELETE ON accounts
+    FOR EACH ROW EXECUTE FUNCTION certgate_account_changed();
+  CREATE FUNCTION certgate_domain_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+      PERFORM certgate_log('domain', OLD.account_id, OLD.domain_name, 'REMOVED');
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+      PERFORM certgate_log('domain', NEW.account_id, NEW.domain_name, 'ADDED');
+    END IF;
+    RETURN NULL;
+  END;
+  $$;
+  CREATE TRIGGER change_log_domains AFTER INSERT OR UPDATE OR DELETE ON domains
+    FOR EACH ROW EXECUTE FUNCTION certgate_domain_changed();
+  CREATE TABLE sidecars (
+    id ${TEXT} PRIMARY KEY,
+    applied_sequence bigint NOT NULL,
+    lease_until timestamptz NOT NULL,
+    lease_ms integer NOT NULL,
+    started_at timestamptz NOT NULL,
+    last_seen timestamptz NOT NULL
+  );
+  `,
 ];
 
 /**

@@ -89,15 +89,23 @@ export async function accountForHost(ctx: Ctx, host: string): Promise<Account | 
   return row ? accountFromRow(row) : null;
 }
 
+/**
+ * The change feed (GET /v1/changes) reports certificate status changes only; on
+ * PostgreSQL the log also holds the other kinds fleet mode reads (ts/view/).
+ */
+const CERTIFICATE_KIND = "kind = 'certificate'";
+
 export async function listChanges(ctx: Ctx, accountId: string | null, after: number, limit: number): Promise<ChangeRecord[]> {
   const rows =
     accountId === null
-      ? await ctx.store.all<ChangeRow>('SELECT * FROM change_log WHERE sequence > ? ORDER BY sequence LIMIT ?', [after, limit])
-      : await ctx.store.all<ChangeRow>('SELECT * FROM change_log WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', [
-          accountId,
+      ? await ctx.store.all<ChangeRow>(`SELECT * FROM change_log WHERE sequence > ? AND ${CERTIFICATE_KIND} ORDER BY sequence LIMIT ?`, [
           after,
           limit,
-        ]);
+        ])
+      : await ctx.store.all<ChangeRow>(
+          `SELECT * FROM change_log WHERE account_id = ? AND sequence > ? AND ${CERTIFICATE_KIND} ORDER BY sequence LIMIT ?`,
+          [accountId, after, limit],
+        );
   return rows.map(changeFromRow);
 }
 
@@ -114,9 +122,12 @@ export function addDomain(ctx: Ctx, accountId: string, domainName: string): Prom
   });
 }
 
-export async function removeDomain(ctx: Ctx, accountId: string, domainName: string): Promise<void> {
-  const changes = await ctx.store.run('DELETE FROM domains WHERE account_id = ? AND domain_name = ?', [accountId, domainName]);
-  if (changes === 0) throw new RegistryError('NOT_FOUND', 'DOMAIN_NOT_ATTACHED', { domainName, accountId });
+/** A transaction (not one autocommit statement): the change log's sequence is drawn in it, retried on a conflict. */
+export function removeDomain(ctx: Ctx, accountId: string, domainName: string): Promise<void> {
+  return ctx.store.transaction(async (tx) => {
+    const changes = await tx.run('DELETE FROM domains WHERE account_id = ? AND domain_name = ?', [accountId, domainName]);
+    if (changes === 0) throw new RegistryError('NOT_FOUND', 'DOMAIN_NOT_ATTACHED', { domainName, accountId });
+  });
 }
 
 export async function listDomains(ctx: Ctx, accountId: string): Promise<string[]> {

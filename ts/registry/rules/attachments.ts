@@ -20,20 +20,22 @@ async function requirePolicy(tx: Queries, accountId: string, policyName: string)
 
 const column = async <K extends string>(rows: Promise<Record<K, string>[]>, key: K): Promise<string[]> => (await rows).map((r) => r[key]);
 
+// Attach and detach are transactions, not autocommit statements: on PostgreSQL they log
+// a change (ts/view/), whose sequence is drawn in the transaction and retried on a conflict.
 export async function attachThingPrincipal(ctx: Ctx, accountId: string, thingName: string, principal: string): Promise<void> {
-  await ctx.store.run('INSERT INTO thing_principals (account_id, principal, thing_name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [
-    accountId,
-    principal,
-    thingName,
-  ]);
+  await ctx.store.transaction((tx) =>
+    tx.run('INSERT INTO thing_principals (account_id, principal, thing_name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [
+      accountId,
+      principal,
+      thingName,
+    ]),
+  );
 }
 
 export async function detachThingPrincipal(ctx: Ctx, accountId: string, thingName: string, principal: string): Promise<void> {
-  const changes = await ctx.store.run('DELETE FROM thing_principals WHERE account_id = ? AND principal = ? AND thing_name = ?', [
-    accountId,
-    principal,
-    thingName,
-  ]);
+  const changes = await ctx.store.transaction((tx) =>
+    tx.run('DELETE FROM thing_principals WHERE account_id = ? AND principal = ? AND thing_name = ?', [accountId, principal, thingName]),
+  );
   if (changes === 0) throw new RegistryError('NOT_FOUND', 'THING_NOT_ATTACHED', { thingName });
 }
 
