@@ -172,6 +172,8 @@ export interface BuildReport {
   registrationsPerSecond: number;
   /** CPU of this process during the device registrations (the database server's own, for PostgreSQL, is not in it). */
   registerCpuSeconds: number;
+  /** The database server's CPU during the device registrations (PostgreSQL; absent for SQLite, which runs in this process). */
+  dbCpuSeconds?: number;
   loadAverage: number[];
   builtAt: string;
 }
@@ -183,6 +185,7 @@ export async function buildRegistry(
   certsDir: string,
   cas: readonly FleetCa[],
   marker: string,
+  dbCpu?: () => number,
 ): Promise<BuildReport> {
   if (existsSync(marker)) return JSON.parse(readFileSync(marker, 'utf8')) as BuildReport;
   const started = performance.now();
@@ -203,6 +206,7 @@ export async function buildRegistry(
     let registerMs = 0;
     let registered = 0;
     const cpu = process.cpuUsage();
+    const dbCpuBefore = dbCpu?.();
     for await (const batch of cachedAccounts(certsDir, shape.accounts)) {
       const account = (batch[0] as CachedDevice).account;
       const certs = batch.map((d): NewCertificate => ({
@@ -226,6 +230,7 @@ export async function buildRegistry(
     }
     if (registered !== shape.devices) throw new Error(`the certificate cache held ${registered} devices, not ${shape.devices}`);
     const used = process.cpuUsage(cpu);
+    const dbCpuSeconds = dbCpuBefore === undefined ? undefined : (dbCpu?.() ?? 0) - dbCpuBefore;
     const report: BuildReport = {
       db,
       shape,
@@ -233,6 +238,7 @@ export async function buildRegistry(
       registerSeconds: registerMs / 1000,
       registrationsPerSecond: registered / (registerMs / 1000),
       registerCpuSeconds: (used.user + used.system) / 1e6,
+      ...(dbCpuSeconds === undefined ? {} : { dbCpuSeconds }),
       loadAverage: loadavg(),
       builtAt: new Date().toISOString(),
     };

@@ -24,10 +24,10 @@
  * builds the certificate cache (1,000,000 P-256 certificates: ~5 minutes of 2 busy cores)
  * and the registries; later runs reuse them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import type { Device, Fleet } from '../ts/load/fleet.js';
@@ -69,6 +69,23 @@ const CONNECTIONS = 16;
 const SPREAD = process.env.BENCH_FLEET_SPREAD ?? 'all';
 /** Rounds, each measuring every size once (a fresh `certgate serve` each time). */
 const ROUNDS = Number(process.env.BENCH_FLEET_ROUNDS ?? 3);
+interface Tree {
+  label: string;
+  root: string;
+}
+/**
+ * certgate trees whose `certgate serve` is measured side by side, alternated:
+ * `label=dir,label=dir` (a dir holds bin/, dist/ and build/ of a built checkout); default
+ * this tree alone. PostgreSQL: each tree after the first gets its own copy of the
+ * registry (pgTreeDatabase); SQLite: all share the file (their schemas must agree).
+ */
+const TREES: Tree[] =
+  process.env.BENCH_FLEET_TREES === undefined
+    ? [{ label: '', root: projectRoot }]
+    : process.env.BENCH_FLEET_TREES.split(',').map((spec) => {
+        const [label = '', root = ''] = spec.split('=');
+        return { label, root: path.resolve(root) };
+      });
 /** Extra `certgate serve` arguments, space-separated. */
 const SERVE_ARGS = (process.env.BENCH_CERTGATE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
@@ -121,10 +138,10 @@ interface Serve {
   startSeconds: number;
 }
 
-async function serve(db: string): Promise<Serve> {
+async function serve(db: string, root: string): Promise<Serve> {
   const started = performance.now();
   const args = [
-    path.join(projectRoot, 'bin', 'certgate.js'),
+    path.join(root, 'bin', 'certgate.js'),
     'serve',
     '--db',
     db,
@@ -177,6 +194,8 @@ interface Measured {
   p50Ms: number;
   p99Ms: number;
   serverUs: number;
+  /** PostgreSQL's own CPU per request (its server process tree), 0 on SQLite. */
+  dbUs: number;
 }
 
 /** One closed-loop run through the JSON door; every answer must be an allow. */
@@ -196,6 +215,7 @@ async function timedRun(
   }));
   const pid = server.child.pid ?? 0;
   const before = treeCpuSeconds(pid);
+  const dbBefore = dbCpuSeconds();
   try {
     const { stats, seconds } = await runLoad({
       target,
@@ -217,6 +237,7 @@ async function timedRun(
       p50Ms: ms(50),
       p99Ms: ms(99),
       serverUs: ((treeCpuSeconds(pid) - before) * 1e6) / stats.requests,
+      dbUs: ((dbCpuSeconds() - dbBefore) * 1e6) / stats.requests,
     };
   } finally {
     await target.close();
@@ -237,10 +258,10 @@ interface Row {
 
 const rssOf = (server: Serve) => treePids(server.child.pid ?? 0).map((pid) => Number(rssMiB(pid).toFixed(1)));
 
-async function measure(backend: string, db: string, build: BuildReport, devices: BenchDevices): Promise<Row> {
+async function measure(backend: string, db: string, build: BuildReport, devices: BenchDevices, root: string): Promise<Row> {
   const { warm, warmup, cold, sni } = devices;
   log(`${backend} ${build.shape.devices}: starting certgate serve`);
-  const server = await serve(db);
+  const server = await serve(db, root);
   try {
     const rssStartMiB = rssOf(server);
     await timedRun(server, warmup, sni, 'storm', Infinity); // JIT warm-up on devices not used again
@@ -265,6 +286,16 @@ async function measure(backend: string, db: string, build: BuildReport, devices:
   }
 }
 
+/** The PostgreSQL server's CPU seconds (postmaster and its backends), 0 when none is running. */
+function dbCpuSeconds(): number {
+  try {
+    const pid = Number(readFileSync(path.join(CACHE, 'pg', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return treeCpuSeconds(pid);
+  } catch {
+    return 0;
+  }
+}
+
 /** The PostgreSQL database of a size, created on first use. */
 async function pgDatabase(server: PgServer, devices: number): Promise<string> {
   const name = `fleet_${devices}`;
@@ -279,6 +310,30 @@ async function pgDatabase(server: PgServer, devices: number): Promise<string> {
   return server.url(name);
 }
 
+/**
+ * PostgreSQL for a tree after the first: its own copy of the registry (CREATE DATABASE
+ * ... TEMPLATE), opened once by that tree's certgate before any measurement, so a schema
+ * migration of that tree is neither timed as start-up nor seen by the other tree (an
+ * older certgate refuses a newer schema).
+ */
+async function pgTreeDatabase(server: PgServer, devices: number, tree: Tree): Promise<string> {
+  const name = `fleet_${devices}_${tree.label.replace(/[^a-z0-9]/g, '_')}`;
+  const client = new pg.Client({ connectionString: server.url('postgres') });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount !== 0) return server.url(name);
+    log(`copying fleet_${devices} to ${name} for ${tree.root}`);
+    await client.query(`CREATE DATABASE ${name} TEMPLATE fleet_${devices} STRATEGY FILE_COPY`);
+  } finally {
+    await client.end();
+  }
+  execFileSync(process.execPath, [path.join(tree.root, 'bin', 'certgate.js'), 'account', 'list', '--db', server.url(name), '--json'], {
+    stdio: 'ignore',
+  });
+  return server.url(name);
+}
+
 const f1 = (n: number) => n.toFixed(1);
 
 /** The median row of a backend and size (each figure's own median across the rounds). */
@@ -290,36 +345,51 @@ function medianRow(rows: readonly Row[]): Row {
     p50Ms: m((r) => pick(r).p50Ms),
     p99Ms: m((r) => pick(r).p99Ms),
     serverUs: m((r) => pick(r).serverUs),
+    dbUs: m((r) => pick(r).dbUs),
   });
   const last = rows[rows.length - 1] as Row;
   return { ...last, startSeconds: m((r) => r.startSeconds), cold: run((r) => r.cold), warm: run((r) => r.warm) };
 }
 
+/** The build's write throughput and CPU per registration (certgate's, and PostgreSQL's where measured). */
+const buildCost = (b: BuildReport) =>
+  `${Math.round(b.registrationsPerSecond).toLocaleString('en')}/s, ${Math.round((b.registerCpuSeconds * 1e6) / b.shape.devices)}` +
+  (b.dbCpuSeconds === undefined ? '' : ` + ${Math.round((b.dbCpuSeconds * 1e6) / b.shape.devices)} db`) +
+  ' µs';
+
+/** certgate's CPU per request, plus PostgreSQL's where it worked. */
+const db = (m: Measured) => (m.dbUs > 0 ? ` + ${Math.round(m.dbUs)} db` : '');
+/** The ratio of certgate's CPU per request, and of certgate's + PostgreSQL's where it worked. */
+const ratio = (m: Measured, base: Measured) =>
+  `${(m.serverUs / base.serverUs).toFixed(2)}×` +
+  (m.dbUs > 0 || base.dbUs > 0 ? ` (with db ${((m.serverUs + m.dbUs) / (base.serverUs + base.dbUs)).toFixed(2)}×)` : '');
+
 function table(all: readonly Row[]): string {
   const out = [
     `Medians of ${ROUNDS} alternated rounds; devices from ${SPREAD === 'first' ? "the smallest registry's accounts" : 'every account'}; RSS of the last round (primary / worker / worker).`,
     '',
-    '| backend | devices | registrations/s (build) | start-up | RSS per process after start → after runs (MiB) | cold: server CPU/req, req/s, p99 | warm: server CPU/req, req/s, p99 |',
+    '| backend | devices | build: registrations/s, CPU per registration | start-up | RSS per process after start → after runs (MiB) | cold: server CPU/req, req/s, p99 | warm: server CPU/req, req/s, p99 |',
     '|---|---|---|---|---|---|---|',
   ];
-  const rows = BACKENDS.flatMap((backend) =>
+  const labels = [...new Set(all.map((r) => r.backend))];
+  const rows = labels.flatMap((backend) =>
     SIZES.map((devices) => all.filter((r) => r.backend === backend && r.devices === devices))
       .filter((rs) => rs.length > 0)
       .map(medianRow),
   );
   for (const r of rows) {
     out.push(
-      `| ${r.backend} | ${r.devices.toLocaleString('en')} | ${Math.round(r.build.registrationsPerSecond).toLocaleString('en')} | ${r.startSeconds.toFixed(2)} s | ${r.rssStartMiB.map(f1).join(' / ')} → ${r.rssEndMiB.map(f1).join(' / ')} | ${Math.round(r.cold.serverUs)} µs, ${Math.round(r.cold.rps)}/s, ${r.cold.p99Ms.toFixed(1)} ms | ${Math.round(r.warm.serverUs)} µs, ${Math.round(r.warm.rps)}/s, ${r.warm.p99Ms.toFixed(1)} ms |`,
+      `| ${r.backend} | ${r.devices.toLocaleString('en')} | ${buildCost(r.build)} | ${r.startSeconds.toFixed(2)} s | ${r.rssStartMiB.map(f1).join(' / ')} → ${r.rssEndMiB.map(f1).join(' / ')} | ${Math.round(r.cold.serverUs)}${db(r.cold)} µs, ${Math.round(r.cold.rps)}/s, ${r.cold.p99Ms.toFixed(1)} ms | ${Math.round(r.warm.serverUs)}${db(r.warm)} µs, ${Math.round(r.warm.rps)}/s, ${r.warm.p99Ms.toFixed(1)} ms |`,
     );
   }
   out.push('', '| backend | ratio | cold server CPU/req | warm server CPU/req | start-up |', '|---|---|---|---|---|');
-  for (const backend of BACKENDS) {
+  for (const backend of labels) {
     const mine = rows.filter((r) => r.backend === backend);
     const base = mine[0];
     if (base === undefined) continue;
     for (const r of mine.slice(1)) {
       out.push(
-        `| ${backend} | ${r.devices.toLocaleString('en')} / ${base.devices.toLocaleString('en')} | ${(r.cold.serverUs / base.cold.serverUs).toFixed(2)}× | ${(r.warm.serverUs / base.warm.serverUs).toFixed(2)}× | ${(r.startSeconds / base.startSeconds).toFixed(2)}× |`,
+        `| ${backend} | ${r.devices.toLocaleString('en')} / ${base.devices.toLocaleString('en')} | ${ratio(r.cold, base.cold)} | ${ratio(r.warm, base.warm)} | ${(r.startSeconds / base.startSeconds).toFixed(2)}× |`,
       );
     }
   }
@@ -339,14 +409,25 @@ async function main(): Promise<void> {
       for (const devices of SIZES) {
         const shape = shapeOf(devices);
         const db = backend === 'postgres' ? await pgDatabase(pgServer!, devices) : path.join(CACHE, `registry-${devices}.db`);
-        const build = await buildRegistry(db, shape, certsDir, cas, path.join(CACHE, `built-${backend}-${devices}.json`));
+        const build = await buildRegistry(
+          db,
+          shape,
+          certsDir,
+          cas,
+          path.join(CACHE, `built-${backend}-${devices}.json`),
+          backend === 'postgres' ? dbCpuSeconds : undefined,
+        );
         log(`${backend} ${devices}: ${Math.round(build.registrationsPerSecond)} registrations/s (built ${build.builtAt})`);
         const from = SPREAD === 'first' ? shapeOf(Math.min(...SIZES)).accounts : shape.accounts;
         registries.push({ db, build, devices: await devicesOf(certsDir, from) });
       }
-      // Sizes alternate within each round, so machine noise falls on both alike.
+      // Sizes (and trees) alternate within each round, so machine noise falls on all alike.
       for (let round = 0; round < (BUILD_ONLY ? 0 : ROUNDS); round++)
-        for (const r of registries) rows.push(await measure(backend, r.db, r.build, r.devices));
+        for (const r of registries)
+          for (const [i, tree] of TREES.entries()) {
+            const db = backend === 'postgres' && i > 0 ? await pgTreeDatabase(pgServer!, r.build.shape.devices, tree) : r.db;
+            rows.push(await measure(tree.label === '' ? backend : `${backend} · ${tree.label}`, db, r.build, r.devices, tree.root));
+          }
       await pgServer?.stop();
       pgServer = undefined;
     }
