@@ -59,6 +59,12 @@ const COLD = Number(process.env.BENCH_FLEET_COLD ?? 3000);
 const WARMUP = Number(process.env.BENCH_FLEET_WARMUP ?? 1500);
 const WARM = Number(process.env.BENCH_FLEET_WARM ?? 500);
 const DURATION_MS = Number(process.env.BENCH_FLEET_DURATION_MS ?? 5000);
+/**
+ * After the runs on the largest registry, present this many more cold devices (each
+ * once) and read RSS again: the memory of processes that have seen that many devices
+ * (the fleet view holds each one's standing, up to --view-cache-size). Default 0.
+ */
+const FILL = Number(process.env.BENCH_FLEET_FILL ?? 0);
 const CONNECTIONS = 16;
 /**
  * Which accounts the bench devices come from: `all` (default) every account of the
@@ -76,8 +82,9 @@ interface Tree {
 /**
  * certgate trees whose `certgate serve` is measured side by side, alternated:
  * `label=dir,label=dir` (a dir holds bin/, dist/ and build/ of a built checkout); default
- * this tree alone. PostgreSQL: each tree after the first gets its own copy of the
- * registry (pgTreeDatabase); SQLite: all share the file (their schemas must agree).
+ * this tree alone, on the registry as built. PostgreSQL: each labelled tree gets its own
+ * copy of the registry (pgTreeDatabase); SQLite: all share the file (their schemas must
+ * agree).
  */
 const TREES: Tree[] =
   process.env.BENCH_FLEET_TREES === undefined
@@ -98,11 +105,13 @@ interface BenchDevices {
   warm: Device[];
   warmup: Device[];
   cold: Device[];
+  /** More cold devices, presented after the runs to grow what each process holds (BENCH_FLEET_FILL). */
+  fill: Device[];
   sni: Map<string, string>;
 }
 
-async function devicesOf(certsDir: string, accounts: number): Promise<BenchDevices> {
-  const total = WARM + WARMUP + COLD;
+async function devicesOf(certsDir: string, accounts: number, fill: number): Promise<BenchDevices> {
+  const total = WARM + WARMUP + COLD + fill;
   const perAccount = Math.ceil(total / accounts);
   if (perAccount > DEVICES_PER_ACCOUNT) throw new Error(`${total} bench devices do not fit in ${accounts} accounts`);
   const picked: CachedDevice[] = [];
@@ -129,7 +138,14 @@ async function devicesOf(certsDir: string, accounts: number): Promise<BenchDevic
   }
   const sni = new Map(picked.map((d) => [d.certificateId, sniOf(d.account)]));
   const all = picked.slice(0, total).map(deviceOf);
-  return { warm: all.slice(0, WARM), warmup: all.slice(WARM, WARM + WARMUP), cold: all.slice(WARM + WARMUP), sni };
+  const coldEnd = WARM + WARMUP + COLD;
+  return {
+    warm: all.slice(0, WARM),
+    warmup: all.slice(WARM, WARM + WARMUP),
+    cold: all.slice(WARM + WARMUP, coldEnd),
+    fill: all.slice(coldEnd),
+    sni,
+  };
 }
 
 interface Serve {
@@ -251,6 +267,9 @@ interface Row {
   startSeconds: number;
   rssStartMiB: number[];
   rssEndMiB: number[];
+  /** RSS after BENCH_FLEET_FILL more cold devices (`filled`). */
+  rssFillMiB?: number[];
+  filled?: number;
   cold: Measured;
   warm: Measured;
   load: number[];
@@ -259,7 +278,7 @@ interface Row {
 const rssOf = (server: Serve) => treePids(server.child.pid ?? 0).map((pid) => Number(rssMiB(pid).toFixed(1)));
 
 async function measure(backend: string, db: string, build: BuildReport, devices: BenchDevices, root: string): Promise<Row> {
-  const { warm, warmup, cold, sni } = devices;
+  const { warm, warmup, cold, fill, sni } = devices;
   log(`${backend} ${build.shape.devices}: starting certgate serve`);
   const server = await serve(db, root);
   try {
@@ -268,13 +287,20 @@ async function measure(backend: string, db: string, build: BuildReport, devices:
     const coldRun = await timedRun(server, cold, sni, 'storm', Infinity);
     await timedRun(server, warm, sni, 'storm', Infinity); // the warm set seen once
     const warmRun = await timedRun(server, warm, sni, 'steady', DURATION_MS);
+    const rssEndMiB = rssOf(server);
+    let rssFillMiB: number[] | undefined;
+    if (fill.length > 0) {
+      await timedRun(server, fill, sni, 'storm', Infinity);
+      rssFillMiB = rssOf(server);
+    }
     const row: Row = {
       backend,
       devices: build.shape.devices,
       build,
       startSeconds: server.startSeconds,
       rssStartMiB,
-      rssEndMiB: rssOf(server),
+      rssEndMiB,
+      ...(rssFillMiB === undefined ? {} : { rssFillMiB, filled: fill.length }),
       cold: coldRun,
       warm: warmRun,
       load: loadavg(),
@@ -311,7 +337,7 @@ async function pgDatabase(server: PgServer, devices: number): Promise<string> {
 }
 
 /**
- * PostgreSQL for a tree after the first: its own copy of the registry (CREATE DATABASE
+ * PostgreSQL for a labelled tree: its own copy of the registry (CREATE DATABASE
  * ... TEMPLATE), opened once by that tree's certgate before any measurement, so a schema
  * migration of that tree is neither timed as start-up nor seen by the other tree (an
  * older certgate refuses a newer schema).
@@ -382,6 +408,10 @@ function table(all: readonly Row[]): string {
       `| ${r.backend} | ${r.devices.toLocaleString('en')} | ${buildCost(r.build)} | ${r.startSeconds.toFixed(2)} s | ${r.rssStartMiB.map(f1).join(' / ')} → ${r.rssEndMiB.map(f1).join(' / ')} | ${Math.round(r.cold.serverUs)}${db(r.cold)} µs, ${Math.round(r.cold.rps)}/s, ${r.cold.p99Ms.toFixed(1)} ms | ${Math.round(r.warm.serverUs)}${db(r.warm)} µs, ${Math.round(r.warm.rps)}/s, ${r.warm.p99Ms.toFixed(1)} ms |`,
     );
   }
+  for (const r of rows.filter((row) => row.rssFillMiB !== undefined))
+    out.push(
+      `\n${r.backend} ${r.devices.toLocaleString('en')}: RSS after ${r.filled} more cold devices: ${r.rssFillMiB!.map(f1).join(' / ')} MiB`,
+    );
   out.push('', '| backend | ratio | cold server CPU/req | warm server CPU/req | start-up |', '|---|---|---|---|---|');
   for (const backend of labels) {
     const mine = rows.filter((r) => r.backend === backend);
@@ -419,13 +449,13 @@ async function main(): Promise<void> {
         );
         log(`${backend} ${devices}: ${Math.round(build.registrationsPerSecond)} registrations/s (built ${build.builtAt})`);
         const from = SPREAD === 'first' ? shapeOf(Math.min(...SIZES)).accounts : shape.accounts;
-        registries.push({ db, build, devices: await devicesOf(certsDir, from) });
+        registries.push({ db, build, devices: await devicesOf(certsDir, from, devices === Math.max(...SIZES) ? FILL : 0) });
       }
       // Sizes (and trees) alternate within each round, so machine noise falls on all alike.
       for (let round = 0; round < (BUILD_ONLY ? 0 : ROUNDS); round++)
         for (const r of registries)
-          for (const [i, tree] of TREES.entries()) {
-            const db = backend === 'postgres' && i > 0 ? await pgTreeDatabase(pgServer!, r.build.shape.devices, tree) : r.db;
+          for (const tree of TREES) {
+            const db = backend === 'postgres' && tree.label !== '' ? await pgTreeDatabase(pgServer!, r.build.shape.devices, tree) : r.db;
             rows.push(await measure(tree.label === '' ? backend : `${backend} · ${tree.label}`, db, r.build, r.devices, tree.root));
           }
       await pgServer?.stop();
