@@ -114,6 +114,38 @@ describe('a fleet view of the PostgreSQL registry', () => {
     }
   });
 
+  it('under concurrent decisions on two views: no allow of a certificate by a decision that started after its revoke returned', async () => {
+    const views = [await sidecar(), await sidecar()];
+    const leaves = await Promise.all(Array.from({ length: 8 }, () => device()));
+    const returned = new Map<string, number>();
+    const violations: string[] = [];
+    let decisions = 0;
+    const state = { running: true };
+    const load = views.map(async (s) => {
+      while (state.running) {
+        for (const leaf of leaves) {
+          const started = performance.now();
+          const d = await s.authorizer.authorize(SNI_A, [leaf.pem]);
+          decisions++;
+          const at = returned.get(leaf.id);
+          if (d.allow && at !== undefined && started > at)
+            violations.push(`${leaf.id} allowed ${(started - at).toFixed(1)} ms after its revoke returned`);
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    });
+    for (const leaf of leaves) {
+      await sleep(20);
+      await writer.setCertificateStatus(ACCOUNT_A, leaf.id, 'REVOKED', ['ACTIVE']);
+      returned.set(leaf.id, performance.now());
+    }
+    await sleep(50);
+    state.running = false;
+    await Promise.all(load);
+    expect(violations).toEqual([]);
+    expect(decisions).toBeGreaterThan(100);
+  });
+
   it('keeps a miss read that raced a change out of the cache (the M >= applied rule)', async () => {
     const leaf = await device();
     const registry = openPostgresRegistry({ connectionString: server.url(database) });
@@ -157,6 +189,21 @@ describe('a fleet view of the PostgreSQL registry', () => {
     expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED' });
     expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED' });
     expect(view.stats().uncachedMisses).toBe(1);
+  });
+
+  it('rebuilds itself when the log is shorter than what it applied (a standby that lost writes), seeing the reused numbers', async () => {
+    const b = await sidecar();
+    const leaf = await device();
+    expect(await b.authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: true });
+    await expect.poll(() => b.view.stats().lagSequences).toBe(0);
+    const applied = b.view.stats().applied;
+    // The newest two changes vanish, as on a promoted standby that had not received them.
+    const pool = writer as unknown as { pg: Queries };
+    await pool.pg.run('DELETE FROM change_log WHERE sequence > ?', [applied - 2]);
+    // The revoke draws a number B has already applied.
+    await writer.setCertificateStatus(ACCOUNT_A, leaf.id, 'REVOKED', ['ACTIVE']);
+    await expect.poll(async () => (await b.authorizer.authorize(SNI_A, [leaf.pem])).reason, { timeout: 5000 }).toBe('CERTIFICATE_REVOKED');
+    expect(b.view.stats().resets).toBeGreaterThanOrEqual(1);
   });
 
   describe('cut off from the database', () => {

@@ -33,7 +33,7 @@ export const LEASE_MARGIN_MS = 250;
 /** Change-log rows read per statement while catching up. */
 export const CATCH_UP_BATCH = 5000;
 /** At most one acknowledging heartbeat per this many ms under a stream of changes. */
-export const ACK_SPACING_MS = 10;
+export const ACK_SPACING_MS = 5;
 
 export interface FleetViewOptions {
   connectionString: string;
@@ -215,7 +215,11 @@ export class FleetView implements DecisionReads {
     const principal = certificateArn(this.#options.settings.region, accountId, certificateId);
     const row = await this.#options.pool.get<MissRow>(MISS, [accountId, principal, accountId, certificateId]);
     if (row === undefined) throw new Error('the certificate read returned no row');
-    const standing = row.status === null ? null : standingFromRow(accountId, certificateId, row as StandingRow, row.things);
+    const ca = row.ca_certificate_id === null ? null : (this.#tables?.caId(accountId, row.ca_certificate_id) ?? row.ca_certificate_id);
+    const standing =
+      row.status === null
+        ? null
+        : standingFromRow(accountId, certificateId, { ...(row as StandingRow), ca_certificate_id: ca }, row.things);
     const m = Number(row.m);
     if (m >= this.#seen) this.#standings.remember(accountId, certificateId, standing, m);
     else this.#uncached++;
@@ -260,7 +264,8 @@ export class FleetView implements DecisionReads {
     const newest = await this.#heartbeat(client);
     this.#options.onHeartbeat?.((performance.now() - sentAt) / 1000);
     this.#heartbeats++;
-    this.#newest = Math.max(this.#newest, newest);
+    if (newest < this.#applied) await this.#rebuild(client);
+    this.#newest = newest;
     if (newest > this.#applied) await this.#catchUp(client);
     if (this.#applied >= newest) this.lease.confirm(sentAt);
     // Writers wait for this sidecar's row to show what it applied: say so soon.
@@ -278,11 +283,26 @@ export class FleetView implements DecisionReads {
     const results = (await client.query(
       `INSERT INTO sidecars (id, applied_sequence, lease_until, lease_ms, started_at, last_seen)
        VALUES (${client.escapeLiteral(this.id)}, ${this.#applied}, now() + interval '${lease + LEASE_MARGIN_MS} milliseconds', ${lease}, now(), now())
-       ON CONFLICT (id) DO UPDATE SET applied_sequence = GREATEST(sidecars.applied_sequence, excluded.applied_sequence),
+       ON CONFLICT (id) DO UPDATE SET applied_sequence = excluded.applied_sequence,
          lease_until = excluded.lease_until, lease_ms = excluded.lease_ms, last_seen = excluded.last_seen;
        SELECT COALESCE(MAX(sequence), 0)::text AS newest FROM change_log`,
     )) as unknown as pg.QueryResult<{ newest: string }>[];
     return Number(results[1]?.rows[0]?.newest ?? 0);
+  }
+
+  /**
+   * The log is shorter than what was applied (a failover to a standby that had not
+   * received the newest changes; their numbers will be drawn again): drop everything
+   * held, reload, and continue from the new newest. The next heartbeat reports it.
+   */
+  async #rebuild(client: pg.Client): Promise<void> {
+    this.lease.lapse();
+    this.#standings.clear();
+    this.#resets++;
+    const { tables, sequence } = await loadTables(client, this.#options.settings);
+    this.#tables = tables;
+    this.#generation++;
+    this.#seen = this.#applied = sequence;
   }
 
   /**

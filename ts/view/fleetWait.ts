@@ -33,8 +33,14 @@ const LAGGING = `SELECT count(*) FILTER (WHERE lease_until > now())::int AS lagg
     COALESCE(max(lease_ms) FILTER (WHERE lease_until > now()), 0)::int AS lease_ms
   FROM (SELECT lease_until, lease_ms FROM sidecars WHERE applied_sequence < ? FOR SHARE) AS s`;
 
-/** Poll delays: 1, 2, 4, ... ms, at most this. */
-const MAX_POLL_MS = 25;
+/**
+ * Poll delays: 1, 2, 4 ms, then every {@link FAST_POLL_MS} while live sidecars usually
+ * answer (a notification, a catch-up and an acknowledging heartbeat: a few ms), every
+ * {@link SLOW_POLL_MS} after {@link FAST_FOR_MS} (a sidecar is down: its lease decides).
+ */
+const FAST_POLL_MS = 5;
+const FAST_FOR_MS = 250;
+const SLOW_POLL_MS = 25;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -49,6 +55,7 @@ export async function awaitFleet(store: Queries, leaseMs: number): Promise<Fleet
   let lapsedAtFirst: number | undefined;
   let sawLagging = false;
   let delay = 1;
+  let finalLook = false;
   const done = (outcome: FleetWaitOutcome): FleetWaitResult => ({
     sequence: Number.isFinite(sequence) ? sequence : 0,
     seconds: (performance.now() - started) / 1000,
@@ -67,8 +74,13 @@ export async function awaitFleet(store: Queries, leaseMs: number): Promise<Fleet
     } catch {
       // The database is unreachable: only the bound can end the wait.
     }
-    if (performance.now() >= bound) return done('bound');
+    if (performance.now() >= bound) {
+      // One last look, so a lease that ran out just now is reported as such.
+      if (finalLook) return done('bound');
+      finalLook = true;
+      continue;
+    }
     await sleep(delay);
-    delay = Math.min(delay * 2, MAX_POLL_MS);
+    delay = Math.min(delay * 2, performance.now() - started < FAST_FOR_MS ? FAST_POLL_MS : SLOW_POLL_MS);
   }
 }

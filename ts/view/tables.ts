@@ -31,6 +31,11 @@ export class ConfigTables {
     return this.cas.get(`${accountId}/${caCertificateId}`) ?? null;
   }
 
+  /** The CA id as the tables hold it (one string per CA instead of one per held standing), else `id`. */
+  caId(accountId: string, id: string): string {
+    return this.cas.get(`${accountId}/${id}`)?.certificateId ?? id;
+  }
+
   caCrlMeta(accountId: string, caCertificateId: string): CaCrlMeta | null {
     return this.crls.get(`${accountId}/${caCertificateId}`) ?? null;
   }
