@@ -248,6 +248,39 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       expect(await registry.insertCertificates([])).toEqual([]);
     });
 
+    it('checks each entry of a batch against the earlier ones and pending transfers, as one-by-one registrations would', async () => {
+      await registry.insertCertificate(cert(A, 7));
+      await registry.startTransfer(A, hex(7), B, null);
+      const results = await registry.insertCertificates([
+        cert(A, 5, { certificateMode: 'DEFAULT' }),
+        cert(A, 5), // the same certificate again in the same account
+        cert(B, 5, { certificateMode: 'DEFAULT' }), // A took DEFAULT two entries ago
+        cert(B, 5), // SNI_ONLY beside A's DEFAULT is allowed
+        cert(B, 7), // offered to B by a pending transfer
+      ]);
+      expect(results.map((r) => [r.certificateId, r.ok, r.ok ? null : r.error.reason])).toEqual([
+        [hex(5), true, null],
+        [hex(5), false, 'CERTIFICATE_EXISTS'],
+        [hex(5), false, 'CERTIFICATE_OWNED_ELSEWHERE'],
+        [hex(5), true, null],
+        [hex(7), false, 'CERTIFICATE_EXISTS'],
+      ]);
+      expect(await registry.getCertificate(B, hex(5))).toMatchObject({ certificateMode: 'SNI_ONLY' });
+    });
+
+    it('registers a batch larger than one multi-row statement, every row stored', async () => {
+      const batch = Array.from({ length: 1234 }, (_, i) => cert(A, 10_000 + i, { status: 'ACTIVE' }));
+      const results = await registry.insertCertificates(batch);
+      expect(results.filter((r) => r.ok)).toHaveLength(1234);
+      // The first and last rows of each statement (ROWS_PER_INSERT rows) and of the batch.
+      for (const i of [0, 499, 500, 999, 1000, 1233])
+        expect(await registry.getCertificate(A, hex(10_000 + i))).toMatchObject({
+          certificatePem: `PEM ${10_000 + i}\n`,
+          customerVersion: 1,
+        });
+      expect(await registry.getCertificate(A, hex(10_000 + 1234))).toBeNull();
+    });
+
     it("gives the authorizer a registration's standing: status, mode, CA and sorted thing names, per account", async () => {
       const { region } = await registry.settings();
       const arn = (account: string) => `arn:aws:iot:${region}:${account}:cert/${hex(1)}`;

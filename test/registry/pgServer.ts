@@ -8,7 +8,7 @@
  * `postgres` system user (`runuser`) in a directory chowned to it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -65,10 +65,21 @@ export interface PgServer {
   stop(): Promise<void>;
 }
 
+export interface PgServerOptions {
+  /**
+   * Keep the server's files in this directory instead of a temp one: a cluster already
+   * there is started again (its databases kept), and `stop` leaves it in place. Benches
+   * use it to build a large registry once (bench/fleetSize.ts).
+   */
+  dir?: string;
+}
+
 /** Start a server; throws (never skips) when PostgreSQL is not installed. */
-export async function startPgServer(): Promise<PgServer> {
+export async function startPgServer(opts: PgServerOptions = {}): Promise<PgServer> {
   const bin = findPgBinDir();
-  const dir = mkdtempSync(path.join(tmpdir(), 'certgate-pg-'));
+  const keep = opts.dir !== undefined;
+  if (opts.dir !== undefined) mkdirSync(opts.dir, { recursive: true });
+  const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'certgate-pg-'));
   const asRoot = process.getuid?.() === 0;
   // Run a PostgreSQL binary as the postgres user when we are root.
   const run = (tool: string, args: string[]): void => {
@@ -83,14 +94,14 @@ export async function startPgServer(): Promise<PgServer> {
   }
   const data = path.join(dir, 'data');
   const log = path.join(dir, 'server.log');
-  run('initdb', ['-D', data, '-A', 'trust', '-U', PG_USER, '--no-instructions']);
+  if (!existsSync(path.join(data, 'PG_VERSION'))) run('initdb', ['-D', data, '-A', 'trust', '-U', PG_USER, '--no-instructions']);
   const port = await freePort();
   const options = `-k ${dir} -p ${port} -c listen_addresses=127.0.0.1 -c fsync=on`;
   try {
     run('pg_ctl', ['-D', data, '-l', log, '-o', options, '-w', 'start']);
   } catch (error) {
     const serverLog = existsSync(log) ? readFileSync(log, 'utf8') : '(no log)';
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
     throw new Error(`pg_ctl start failed: ${(error as Error).message}\n${serverLog}`, { cause: error });
   }
   const pgCtl = (args: string[]): void => {
@@ -108,7 +119,7 @@ export async function startPgServer(): Promise<PgServer> {
     const file = path.join(bin, 'pg_ctl');
     const args = ['-D', data, '-m', 'fast', '-w', 'stop'];
     spawnSync(asRoot ? 'runuser' : file, asRoot ? ['-u', 'postgres', '--', file, ...args] : args, { stdio: 'ignore' });
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   };
   // Safety net: a crashed test run must not leave a server behind.
   process.once('exit', stopSync);

@@ -58,28 +58,50 @@ async function attachments(ctx: Ctx, tx: Queries, accountId: string, certificate
   return { things: count(things), policies: count(policies) };
 }
 
-/** Insert without any check but the primary key (after `insertChecked`'s checks, or JITR's). */
-async function insertRow(tx: Queries, cert: NewCertificate): Promise<CertificateRecord> {
-  const at = now();
-  await tx.run(
-    `INSERT INTO certificates (account_id, certificate_id, certificate_pem, status, certificate_mode,
+/** The columns of a new registration, in `insertRows`' order. */
+const INSERT_COLUMNS = `account_id, certificate_id, certificate_pem, status, certificate_mode,
        ca_certificate_id, previous_owned_by, creation_date, last_modified_date, customer_version,
-       generation_id, not_before, not_after)
-     VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, 1, ?, ?, ?)`,
-    [
-      cert.accountId,
-      cert.certificateId,
-      cert.certificatePem,
-      cert.status,
-      cert.certificateMode,
-      cert.caCertificateId,
-      at,
-      at,
-      randomUUID(),
-      cert.notBefore,
-      cert.notAfter,
-    ],
-  );
+       generation_id, not_before, not_after`;
+const INSERT_VALUES = '(?, ?, ?, ?, ?, ?, NULL, ?, ?, 1, ?, ?, ?)';
+
+/**
+ * Rows per multi-row INSERT (11 parameters each): far below both databases' limits on
+ * parameters per statement (PostgreSQL 65,535; SQLite 32,766), and few enough
+ * statements that a batch of thousands costs a handful of round trips on PostgreSQL.
+ */
+export const ROWS_PER_INSERT = 500;
+
+/**
+ * Insert new registrations without any check but the primary key (after the callers'
+ * checks), ROWS_PER_INSERT to a statement. Every path that adds a registration writes
+ * through here.
+ */
+async function insertRows(tx: Queries, certs: readonly NewCertificate[]): Promise<void> {
+  const at = now();
+  for (let start = 0; start < certs.length; start += ROWS_PER_INSERT) {
+    const chunk = certs.slice(start, start + ROWS_PER_INSERT);
+    await tx.run(
+      `INSERT INTO certificates (${INSERT_COLUMNS}) VALUES ${chunk.map(() => INSERT_VALUES).join(', ')}`,
+      chunk.flatMap((cert) => [
+        cert.accountId,
+        cert.certificateId,
+        cert.certificatePem,
+        cert.status,
+        cert.certificateMode,
+        cert.caCertificateId,
+        at,
+        at,
+        randomUUID(),
+        cert.notBefore,
+        cert.notAfter,
+      ]),
+    );
+  }
+}
+
+/** Insert one registration (after `refusalOf`'s checks, or JITR's) and read it back. */
+async function insertRow(tx: Queries, cert: NewCertificate): Promise<CertificateRecord> {
+  await insertRows(tx, [cert]);
   return reload(tx, cert.accountId, cert.certificateId);
 }
 
@@ -98,32 +120,93 @@ async function checkRegistration(tx: Queries, accountId: string, mode: Certifica
   if (refusal) throw refusal;
 }
 
-/** Not held or offered to the account already, and the multi-account rule; then insert. */
-async function insertChecked(tx: Queries, cert: NewCertificate): Promise<CertificateRecord> {
-  const exists = new RegistryError('ALREADY_EXISTS', 'CERTIFICATE_EXISTS', { resourceId: cert.certificateId });
-  if (await owned(tx, cert.accountId, cert.certificateId)) throw exists;
-  if (await tx.get(OFFERED, [cert.certificateId, cert.accountId])) throw exists;
-  await checkRegistration(tx, cert.accountId, cert.certificateMode, cert.certificateId);
-  return insertRow(tx, cert);
-}
-
 export function insertCertificate(ctx: Ctx, cert: NewCertificate): Promise<CertificateRecord> {
-  return ctx.store.transaction((tx) => insertChecked(tx, cert));
+  return ctx.store.transaction(async (tx) => {
+    const refusal = refusalOf(cert, (await heldOf(tx, [cert.certificateId])).get(cert.certificateId) ?? []);
+    if (refusal) throw refusal;
+    return insertRow(tx, cert);
+  });
 }
 
-/** Many registrations in one transaction, each in a savepoint, so a refused one rolls back alone. */
-export function insertCertificates(ctx: Ctx, certs: readonly NewCertificate[]): Promise<BulkInsertResult[]> {
-  return ctx.store.transaction(async (tx) => {
-    const results: BulkInsertResult[] = [];
-    for (const cert of certs) {
-      try {
-        await tx.transaction((inner) => insertChecked(inner, cert));
-        results.push({ certificateId: cert.certificateId, ok: true });
-      } catch (error) {
-        if (!(error instanceof RegistryError)) throw error;
-        results.push({ certificateId: cert.certificateId, ok: false, error });
-      }
+/** What the checks of a new registration read about a certificate's existing registrations. */
+interface Held {
+  accountId: string;
+  certificateMode: CertificateMode;
+  offeredTo: string | null;
+}
+
+/**
+ * Why `cert` may not be registered, given every registration of its certificate (`held`):
+ * held by its account already or offered to it by a pending transfer, or the
+ * multi-account rule (registration.ts).
+ */
+function refusalOf(cert: NewCertificate, held: readonly Held[]): RegistryError | undefined {
+  if (held.some((h) => h.accountId === cert.accountId || h.offeredTo === cert.accountId))
+    return new RegistryError('ALREADY_EXISTS', 'CERTIFICATE_EXISTS', { resourceId: cert.certificateId });
+  return registrationRefusal(
+    cert.accountId,
+    cert.certificateMode,
+    cert.certificateId,
+    held.filter((h) => h.accountId !== cert.accountId),
+  );
+}
+
+/** Every registration of the certificates `ids`, by certificate id (ROWS_PER_INSERT ids a query). */
+async function heldOf(tx: Queries, ids: readonly string[]): Promise<Map<string, Held[]>> {
+  const held = new Map<string, Held[]>();
+  const unique = [...new Set(ids)];
+  for (let start = 0; start < unique.length; start += ROWS_PER_INSERT) {
+    const chunk = unique.slice(start, start + ROWS_PER_INSERT);
+    const rows = await tx.all<{
+      certificate_id: string;
+      account_id: string;
+      certificate_mode: string;
+      status: string;
+      transfer_to: string | null;
+    }>(
+      `SELECT certificate_id, account_id, certificate_mode, status, transfer_to FROM certificates WHERE certificate_id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const row of rows) {
+      const list = held.get(row.certificate_id) ?? [];
+      list.push({
+        accountId: row.account_id,
+        certificateMode: row.certificate_mode as CertificateMode,
+        offeredTo: row.status === 'PENDING_TRANSFER' ? row.transfer_to : null,
+      });
+      held.set(row.certificate_id, list);
     }
+  }
+  return held;
+}
+
+/**
+ * Many registrations in one transaction, each checked as `insertCertificate` checks it,
+ * in order (a later entry sees the earlier ones of the batch), a refused one leaving the
+ * others. Set-wise, so a batch of thousands is a few statements rather than several per
+ * certificate: one read of every registration of the batch's certificates, the checks
+ * in memory, then multi-row INSERTs of the accepted ones. Correct against concurrent
+ * writers for the same reason as the one-by-one checks: the whole batch is one
+ * transaction (SQLite: one writer at a time; PostgreSQL: SERIALIZABLE).
+ */
+export function insertCertificates(ctx: Ctx, certs: readonly NewCertificate[]): Promise<BulkInsertResult[]> {
+  if (certs.length === 0) return Promise.resolve([]);
+  return ctx.store.transaction(async (tx) => {
+    const held = await heldOf(
+      tx,
+      certs.map((c) => c.certificateId),
+    );
+    const accepted: NewCertificate[] = [];
+    const results = certs.map((cert): BulkInsertResult => {
+      const list = held.get(cert.certificateId) ?? [];
+      const error = refusalOf(cert, list);
+      if (error) return { certificateId: cert.certificateId, ok: false, error };
+      accepted.push(cert);
+      list.push({ accountId: cert.accountId, certificateMode: cert.certificateMode, offeredTo: null });
+      held.set(cert.certificateId, list);
+      return { certificateId: cert.certificateId, ok: true };
+    });
+    await insertRows(tx, accepted);
     return results;
   });
 }
