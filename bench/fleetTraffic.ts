@@ -22,9 +22,10 @@
  *
  * Run: `npm run bench:fleet` (installs wrk if missing, builds dist/, runs this). Knobs:
  * BENCH_FLEET (100000), BENCH_DURATION_S (5), BENCH_PARTS (warm,cold,storm,p99),
- * BENCH_DOORS (json,grpc), BENCH_CONNECTIONS (32), BENCH_GRPC_WORKERS (2),
+ * BENCH_DOORS (json,grpc), BENCH_WARM_SETS (1,1000,<fleet>), BENCH_CONNECTIONS (32), BENCH_GRPC_WORKERS (2),
  * BENCH_CERTGATE_ARGS (extra `certgate serve` arguments), BENCH_PROFILE=dir (certgate
- * under --cpu-prof; bench/profileSteps.ts reads it), BENCH_ENGINES (native,wasm).
+ * under --cpu-prof; bench/profileSteps.ts reads it), BENCH_ENGINES (native,wasm), BENCH_TREE
+ * (run `certgate serve` from another built tree: a before/after pair is two runs).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -45,10 +46,16 @@ const PARTS = new Set((env.BENCH_PARTS ?? 'warm,cold,storm,p99').split(','));
 const DOORS = new Set((env.BENCH_DOORS ?? 'json,grpc').split(','));
 const ENGINES = (env.BENCH_ENGINES ?? 'native,wasm').split(',');
 const PROFILE = env.BENCH_PROFILE;
-const WARM_SETS = [1, 1000, FLEET].filter((n, i, a) => a.indexOf(n) === i);
+/** Which contenders the warm JSON part runs (all by default). */
+const WARM_CONTENDERS = new Set((env.BENCH_WARM_CONTENDERS ?? 'bare-const,certgate native,naive-mem').split(','));
+const WARM_SETS = (env.BENCH_WARM_SETS ?? `1,1000,${FLEET}`)
+  .split(',')
+  .map(Number)
+  .filter((n, i, a) => n > 0 && n <= FLEET && a.indexOf(n) === i);
 /** Cold requests that warm a fresh server's JIT before a timed cold run (devices not used after). */
 const JIT_WARMUP = 1500;
-const CERTGATE = path.join(projectRoot, 'bin', 'certgate.js');
+/** The certgate tree whose `certgate serve` runs (BENCH_TREE: another built checkout, e.g. the commit before a change). */
+const CERTGATE = path.join(env.BENCH_TREE ?? projectRoot, 'bin', 'certgate.js');
 const viteNode = createRequire(import.meta.url).resolve('vite-node/vite-node.mjs');
 
 // ---- servers ----
@@ -409,7 +416,9 @@ async function main(): Promise<void> {
     // ---- warm: one server of each contender, every set in turn ----
     if (PARTS.has('warm')) {
       if (DOORS.has('json')) {
-        const servers = [await baseline('bare-const', f.db), await certgate(f.db, 'native'), await baseline('naive-mem', f.db)];
+        const servers = [await baseline('bare-const', f.db), await certgate(f.db, 'native'), await baseline('naive-mem', f.db)].filter(
+          (s) => WARM_CONTENDERS.has(s.name),
+        );
         for (const set of WARM_SETS) {
           const results = new Map<string, Run>();
           for (const server of servers) {
