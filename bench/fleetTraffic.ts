@@ -286,6 +286,7 @@ async function wrk(f: Fixture, server: Server, job: Job): Promise<Run> {
     clearTimeout(timer);
     const json = /^WRK (.*)$/m.exec(g.out)?.[1];
     if (json === undefined) throw new Error(`wrk printed no result:\n${g.out}`);
+    const initCpu = Number(/^INITCPU (.*)$/m.exec(g.out)?.[1] ?? 0);
     const w = JSON.parse(json) as {
       requests: number;
       durationUs: number;
@@ -302,7 +303,8 @@ async function wrk(f: Fixture, server: Server, job: Job): Promise<Run> {
       rps: w.requests / seconds,
       p50Ms: w.p50Us / 1000,
       p99Ms: w.p99Us / 1000,
-      loadUs: (g.cpuSeconds * 1e6) / w.requests,
+      // Start-up (reading the device list) is not per request.
+      loadUs: ((g.cpuSeconds - initCpu) * 1e6) / w.requests,
       bad: w.bad + w.errors,
       extra: w.extra,
     };
@@ -355,6 +357,99 @@ async function certgateLoad(f: Fixture, server: Server, job: Job & { grpc: boole
     };
   });
 }
+
+/**
+ * ghz (https://ghz.sh, Go) against the gRPC door: CheckRequests shaped like Envoy's HTTP
+ * filter's, devices [first, first+count) as a JSON array that ghz sends round-robin; a
+ * `once` job sends exactly `count` (each device once). ghz's start-up (reading and
+ * compiling the protos, decoding the array) is measured by a one-request run on the same
+ * file and taken off its CPU per request. ghz checks only the RPC status; an allow is told
+ * from a deny by certgate's own allow counter.
+ */
+const GHZ = env.BENCH_GHZ ?? path.join(env.HOME ?? '/root', 'go', 'bin', 'ghz');
+const ghzStartup = new Map<string, number>();
+
+function checkRequests(f: Fixture, first: number, count: number): string {
+  const file = path.join(path.dirname(f.bodies), `grpc-${first}-${count}.json`);
+  if (!existsSync(file)) {
+    const requests = f.fleet.devices.slice(first, first + count).map((d) => ({
+      attributes: { source: { certificate: encodeURIComponent(d.certificatePem) }, tls_session: { sni: f.fleet.sni } },
+    }));
+    writeFileSync(file, JSON.stringify(requests));
+  }
+  return file;
+}
+
+function ghzArgs(address: string, data: string, load: string[]): string[] {
+  const protos = path.join(projectRoot, 'protos');
+  return [
+    '--insecure',
+    '--proto',
+    path.join(protos, 'envoy', 'service', 'auth', 'v3', 'external_auth.proto'),
+    '--import-paths',
+    protos,
+    '--call',
+    'envoy.service.auth.v3.Authorization.Check',
+    '--data-file',
+    data,
+    '--connections',
+    '4',
+    '--format',
+    'json',
+    ...load,
+    address,
+  ];
+}
+
+/** Allow decisions counted by a certgate server (its /metrics), or undefined for another server. */
+async function allowsCounted(server: Server): Promise<number | undefined> {
+  if (!server.name.startsWith('certgate')) return undefined;
+  const text = await (await fetch(`${server.http}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith('certgate_decisions_total{') && line.includes('result="allow"')) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return n;
+}
+
+async function ghz(f: Fixture, server: Server, job: Job): Promise<Run> {
+  const data = checkRequests(f, job.first, job.count);
+  const address = server.grpc ?? '';
+  let startup = ghzStartup.get(data);
+  if (startup === undefined) {
+    startup = (await generator(GHZ, ghzArgs(address, data, ['-n', '1', '-c', '1']), () => {})).cpuSeconds;
+    ghzStartup.set(data, startup);
+  }
+  const allowsBefore = await allowsCounted(server);
+  const load = ['-c', String(CONNECTIONS), ...(job.mode === 'once' ? ['-n', String(job.count)] : ['-z', `${job.seconds}s`])];
+  const r = await measured(server, async () => {
+    const g = await generator(GHZ, ghzArgs(address, data, load), () => {});
+    const s = JSON.parse(g.out.slice(g.out.indexOf('{'), g.out.lastIndexOf('}') + 1)) as {
+      count: number;
+      total: number;
+      latencyDistribution: { percentage: number; latency: number }[] | null;
+      statusCodeDistribution: Record<string, number>;
+    };
+    const at = (p: number) => (s.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6;
+    const seconds = s.total / 1e9;
+    return {
+      requests: s.count,
+      seconds,
+      rps: s.count / seconds,
+      p50Ms: at(50),
+      p99Ms: at(99),
+      loadUs: ((g.cpuSeconds - (startup ?? 0)) * 1e6) / s.count,
+      bad: s.count - (s.statusCodeDistribution.OK ?? 0),
+      extra: 0,
+    };
+  });
+  const allowsAfter = await allowsCounted(server);
+  if (allowsBefore !== undefined && allowsAfter !== undefined) r.bad = Math.max(r.bad, r.requests - (allowsAfter - allowsBefore));
+  return r;
+}
+
+/** The gRPC generator: ghz when it is installed, else `certgate load` processes. */
+const grpcLoad = (f: Fixture, server: Server, job: Job): Promise<Run> =>
+  existsSync(GHZ) ? ghz(f, server, job) : certgateLoad(f, server, { ...job, grpc: true });
 
 // ---- certgate's own decision histogram ----
 
@@ -454,9 +549,9 @@ async function main(): Promise<void> {
         for (const set of WARM_SETS) {
           const results = new Map<string, Run>();
           for (const server of servers) {
-            if (set >= 2000) await certgateLoad(f, server, { first: 0, count: set, mode: 'once', seconds: 0, grpc: true });
-            else await certgateLoad(f, server, { first: 0, count: set, mode: 'cycle', seconds: 1, grpc: true });
-            const r = await certgateLoad(f, server, { first: 0, count: set, mode: 'cycle', seconds: DURATION_S, grpc: true });
+            if (set >= 2000) await grpcLoad(f, server, { first: 0, count: set, mode: 'once', seconds: 0 });
+            else await grpcLoad(f, server, { first: 0, count: set, mode: 'cycle', seconds: 1 });
+            const r = await grpcLoad(f, server, { first: 0, count: set, mode: 'cycle', seconds: DURATION_S });
             results.set(server.name, r);
             line(`warm ${set}`, 'grpc', server.name, r);
           }
@@ -512,7 +607,8 @@ async function main(): Promise<void> {
                 seconds: DURATION_S,
               });
             }
-            return certgateLoad(f, server, { first, count: f.fleet.devices.length - first, mode: 'once', seconds: DURATION_S, grpc: true });
+            // Every device is new to a fresh server: the whole fleet's list, for DURATION_S.
+            return grpcLoad(f, server, { first: 0, count: f.fleet.devices.length, mode: 'cycle', seconds: DURATION_S });
           });
           rates.set(c.name, r.rps);
           line('cold', door, c.name, r, r.extra > 0 ? `(${r.extra} repeats after the devices ran out)` : '');
@@ -535,7 +631,7 @@ async function main(): Promise<void> {
           const r = await fresh(c.start, (server) =>
             door === 'json'
               ? wrk(f, server, { first: 0, count: all, mode: 'once', seconds: 0 })
-              : certgateLoad(f, server, { first: 0, count: all, mode: 'once', seconds: 0, grpc: true }),
+              : grpcLoad(f, server, { first: 0, count: all, mode: 'once', seconds: 0 }),
           );
           line(`storm ${all}`, door, c.name, r, `time to admit all: **${r.seconds.toFixed(1)} s**`);
         }
