@@ -25,7 +25,8 @@
  * BENCH_DOORS (json,grpc), BENCH_WARM_SETS (1,1000,<fleet>), BENCH_CONNECTIONS (32), BENCH_GRPC_WORKERS (2),
  * BENCH_CERTGATE_ARGS (extra `certgate serve` arguments), BENCH_PROFILE=dir (certgate
  * under --cpu-prof; bench/profileSteps.ts reads it), BENCH_ENGINES (native,wasm), BENCH_TREE
- * (run `certgate serve` from another built tree: a before/after pair is two runs).
+ * (run `certgate serve` from another built tree: a before/after pair is two runs),
+ * BENCH_NAIVE=0 (no naive-mem in the cold and storm parts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -97,10 +98,11 @@ async function stopServer(server: Server): Promise<void> {
   await exited;
 }
 
-const baseline = (mode: string, db: string) =>
+const baseline = (mode: string, db: string, extra: Record<string, string> = {}) =>
   startServer(mode, process.execPath, [viteNode, path.join(projectRoot, 'bench', 'authzBaselines.ts')], {
     BENCH_MODE: mode,
     BENCH_DB: db,
+    ...extra,
   });
 
 let profiles = 0;
@@ -210,7 +212,7 @@ function generator(
   args: string[],
   onLine: (line: string, child: { pid: number }) => void,
 ): Promise<{ out: string; cpuSeconds: number; code: number }> {
-  const script = '"$@" & g=$!; echo "PID $g"; wait $g; s=$?; read -r l < /proc/$$/stat; echo "CPUSTAT $l"; exit $s';
+  const script = '"$@" & g=$!; echo "PID $g"; wait $g; s=$?; read -r l < /proc/$$/stat; echo; echo "CPUSTAT $l"; exit $s';
   const child = spawn('bash', ['-c', script, 'bash', command, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   let pid = 0;
@@ -380,7 +382,7 @@ function checkRequests(f: Fixture, first: number, count: number): string {
   return file;
 }
 
-function ghzArgs(address: string, data: string, load: string[]): string[] {
+function ghzArgs(address: string, data: string, concurrency: number, load: string[]): string[] {
   const protos = path.join(projectRoot, 'protos');
   return [
     '--insecure',
@@ -392,13 +394,25 @@ function ghzArgs(address: string, data: string, load: string[]): string[] {
     'envoy.service.auth.v3.Authorization.Check',
     '--data-file',
     data,
+    '--concurrency',
+    String(concurrency),
     '--connections',
-    '4',
+    String(Math.min(4, concurrency)),
     '--format',
-    'json',
+    'summary',
     ...load,
     address,
   ];
+}
+
+/** A Go duration as ghz prints it (`1.23ms`, `4.5s`, `850.1µs`, `2m3.4s`) in seconds. */
+function duration(text: string): number {
+  let total = 0;
+  for (const m of text.matchAll(/([\d.]+)(ns|µs|us|ms|s|m|h)/g)) {
+    const unit = { ns: 1e-9, µs: 1e-6, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 }[m[2] as 'ns'];
+    total += Number(m[1]) * unit;
+  }
+  return total === 0 ? NaN : total;
 }
 
 /** Allow decisions counted by a certgate server (its /metrics), or undefined for another server. */
@@ -416,29 +430,30 @@ async function ghz(f: Fixture, server: Server, job: Job): Promise<Run> {
   const address = server.grpc ?? '';
   let startup = ghzStartup.get(data);
   if (startup === undefined) {
-    startup = (await generator(GHZ, ghzArgs(address, data, ['-n', '1', '-c', '1']), () => {})).cpuSeconds;
+    startup = (await generator(GHZ, ghzArgs(address, data, 1, ['-n', '1']), () => {})).cpuSeconds;
     ghzStartup.set(data, startup);
   }
   const allowsBefore = await allowsCounted(server);
-  const load = ['-c', String(CONNECTIONS), ...(job.mode === 'once' ? ['-n', String(job.count)] : ['-z', `${job.seconds}s`])];
+  const load = [...(job.mode === 'once' ? ['-n', String(job.count)] : ['-z', `${job.seconds}s`])];
   const r = await measured(server, async () => {
-    const g = await generator(GHZ, ghzArgs(address, data, load), () => {});
-    const s = JSON.parse(g.out.slice(g.out.indexOf('{'), g.out.lastIndexOf('}') + 1)) as {
-      count: number;
-      total: number;
-      latencyDistribution: { percentage: number; latency: number }[] | null;
-      statusCodeDistribution: Record<string, number>;
-    };
-    const at = (p: number) => (s.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6;
-    const seconds = s.total / 1e9;
+    const g = await generator(GHZ, ghzArgs(address, data, CONNECTIONS, load), () => {});
+    // ghz's summary: "Count:", "Total:", "50 % in 1.23 ms", "[OK]   N responses", and errors;
+    // calls cut off when a timed run ends ("transport is closing") are not answers.
+    const out = g.out;
+    const count = Number(/Count:\s+(\d+)/.exec(out)?.[1] ?? NaN);
+    const ok = Number(/\[OK\]\s+(\d+) responses/.exec(out)?.[1] ?? 0);
+    const cut = Number(/\[(\d+)\]\s+rpc error: code = Unavailable desc = transport is closing/.exec(out)?.[1] ?? 0);
+    const seconds = duration(/Total:\s+(\S+ \S+)/.exec(out)?.[1]?.replace(' ', '') ?? '');
+    const at = (p: number) => duration(new RegExp(`${p} % in (\\S+ \\S+)`).exec(out)?.[1]?.replace(' ', '') ?? '') * 1000;
+    const answered = count - cut;
     return {
-      requests: s.count,
+      requests: answered,
       seconds,
-      rps: s.count / seconds,
+      rps: answered / seconds,
       p50Ms: at(50),
       p99Ms: at(99),
-      loadUs: ((g.cpuSeconds - (startup ?? 0)) * 1e6) / s.count,
-      bad: s.count - (s.statusCodeDistribution.OK ?? 0),
+      loadUs: ((g.cpuSeconds - (startup ?? 0)) * 1e6) / answered,
+      bad: answered - ok,
       extra: 0,
     };
   });
@@ -450,6 +465,37 @@ async function ghz(f: Fixture, server: Server, job: Job): Promise<Run> {
 /** The gRPC generator: ghz when it is installed, else `certgate load` processes. */
 const grpcLoad = (f: Fixture, server: Server, job: Job): Promise<Run> =>
   existsSync(GHZ) ? ghz(f, server, job) : certgateLoad(f, server, { ...job, grpc: true });
+
+// ---- warm-up ----
+
+/**
+ * Make a set warm in a certgate server: every device through both of its processes. Which
+ * process a request reaches depends on the connection it goes out on, so the set is sent
+ * several times over (a device missed by a process after k passes: 2^-k); the verification
+ * cache's hit rate over the timed run is printed beside it. The baselines keep nothing per
+ * device, so they get only a second of JIT warm-up.
+ */
+async function warmUp(server: Server, set: number, run: (job: Job) => Promise<Run>): Promise<void> {
+  await run({ first: 0, count: set, mode: 'cycle', seconds: 1 });
+  if (!server.name.startsWith('certgate') || set === 1) return;
+  for (let pass = 0; pass < (set <= 2000 ? 6 : 4); pass++) await run({ first: 0, count: set, mode: 'once', seconds: 0 });
+}
+
+/** certgate's verification-cache hits and misses so far (its /metrics), or undefined for another server. */
+async function cacheCounts(server: Server): Promise<{ hits: number; misses: number } | undefined> {
+  if (!server.name.startsWith('certgate')) return undefined;
+  const text = await (await fetch(`${server.http}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { hits: value('certgate_verify_cache_hits_total'), misses: value('certgate_verify_cache_misses_total') };
+}
+
+async function hitRate(server: Server, before: { hits: number; misses: number } | undefined): Promise<string> {
+  const after = await cacheCounts(server);
+  if (before === undefined || after === undefined) return '';
+  const hits = after.hits - before.hits;
+  const misses = after.misses - before.misses;
+  return `(verification cache hits ${((100 * hits) / (hits + misses)).toFixed(1)} %)`;
+}
 
 // ---- certgate's own decision histogram ----
 
@@ -517,13 +563,11 @@ async function main(): Promise<void> {
         for (const set of WARM_SETS) {
           const results = new Map<string, Run>();
           for (const server of servers) {
-            // Warm-up: every device of the set through both server processes (twice over,
-            // since the connection a device goes out on, hence the process, varies).
-            await wrk(f, server, { first: 0, count: set, mode: set < 2000 ? 'cycle' : 'once', seconds: set < 2000 ? 1 : 0 });
-            if (set >= 2000) await wrk(f, server, { first: 0, count: set, mode: 'once', seconds: 0 });
+            await warmUp(server, set, (job) => wrk(f, server, job));
+            const hits = await cacheCounts(server);
             const r = await wrk(f, server, { first: 0, count: set, mode: 'cycle', seconds: DURATION_S });
             results.set(server.name, r);
-            line(`warm ${set}`, 'json', server.name, r);
+            line(`warm ${set}`, 'json', server.name, r, await hitRate(server, hits));
           }
           const bare = results.get('bare-const');
           const cg = results.get('certgate native');
@@ -549,11 +593,11 @@ async function main(): Promise<void> {
         for (const set of WARM_SETS) {
           const results = new Map<string, Run>();
           for (const server of servers) {
-            if (set >= 2000) await grpcLoad(f, server, { first: 0, count: set, mode: 'once', seconds: 0 });
-            else await grpcLoad(f, server, { first: 0, count: set, mode: 'cycle', seconds: 1 });
+            await warmUp(server, set, (job) => grpcLoad(f, server, job));
+            const hits = await cacheCounts(server);
             const r = await grpcLoad(f, server, { first: 0, count: set, mode: 'cycle', seconds: DURATION_S });
             results.set(server.name, r);
-            line(`warm ${set}`, 'grpc', server.name, r);
+            line(`warm ${set}`, 'grpc', server.name, r, await hitRate(server, hits));
           }
           const bare = results.get('bare-grpc');
           const cg = results.get('certgate native');
@@ -577,8 +621,10 @@ async function main(): Promise<void> {
 
     // ---- cold and storm: a fresh server for every run, so no device was seen before ----
     const contenders = [
-      { name: 'naive-mem', start: () => baseline('naive-mem', f.db), json: true, grpc: false },
+      ...(env.BENCH_NAIVE === '0' ? [] : [{ name: 'naive-mem', start: () => baseline('naive-mem', f.db), json: true, grpc: false }]),
       ...ENGINES.map((engine) => ({ name: `certgate ${engine}`, start: () => certgate(f.db, engine), json: true, grpc: true })),
+      // Not a contender, a bound (cold only): node:http + the native engine's verifyChain alone.
+      { name: 'floor', start: () => baseline('floor-http', f.db, { BENCH_SNI: f.fleet.sni }), json: true, grpc: false, coldOnly: true },
     ];
     const fresh = async <T>(start: () => Promise<Server>, run: (s: Server) => Promise<T>): Promise<T> => {
       const server = await start();
@@ -595,6 +641,7 @@ async function main(): Promise<void> {
       for (const door of ['json', 'grpc'] as const) {
         if (!DOORS.has(door)) continue;
         const rates = new Map<string, number>();
+        const cpu = new Map<string, number>();
         for (const c of contenders) {
           if (!c[door]) continue;
           const r = await fresh(c.start, async (server) => {
@@ -611,9 +658,17 @@ async function main(): Promise<void> {
             return grpcLoad(f, server, { first: 0, count: f.fleet.devices.length, mode: 'cycle', seconds: DURATION_S });
           });
           rates.set(c.name, r.rps);
+          cpu.set(c.name, r.serverUs);
           line('cold', door, c.name, r, r.extra > 0 ? `(${r.extra} repeats after the devices ran out)` : '');
         }
         const naive = rates.get('naive-mem');
+        const floor = cpu.get('floor');
+        if (floor !== undefined)
+          for (const engine of ENGINES) {
+            const cg = cpu.get(`certgate ${engine}`);
+            if (cg !== undefined)
+              log(row(['cold', door, `**certgate ${engine} server CPU / floor's**`, '', '', `**${(cg / floor).toFixed(2)}×**`, '', '']));
+          }
         if (naive !== undefined)
           for (const engine of ENGINES) {
             const cg = rates.get(`certgate ${engine}`);
@@ -627,7 +682,7 @@ async function main(): Promise<void> {
       for (const door of ['json', 'grpc'] as const) {
         if (!DOORS.has(door)) continue;
         for (const c of contenders) {
-          if (!c[door]) continue;
+          if (!c[door] || 'coldOnly' in c) continue;
           const r = await fresh(c.start, (server) =>
             door === 'json'
               ? wrk(f, server, { first: 0, count: all, mode: 'once', seconds: 0 })
