@@ -368,7 +368,7 @@ async function certgateLoad(f: Fixture, server: Server, job: Job & { grpc: boole
  * file and taken off its CPU per request. ghz checks only the RPC status; an allow is told
  * from a deny by certgate's own allow counter.
  */
-const GHZ = env.BENCH_GHZ ?? path.join(env.HOME ?? '/root', 'go', 'bin', 'ghz');
+const GHZ = env.BENCH_GHZ ?? path.join(env.GOPATH ?? path.join(env.HOME ?? '/root', 'go'), 'bin', 'ghz');
 const ghzStartup = new Map<string, number>();
 
 function checkRequests(f: Fixture, first: number, count: number): string {

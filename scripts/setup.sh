@@ -5,7 +5,7 @@
 #
 #   bash scripts/setup.sh            # what `npm start` needs
 #   bash scripts/setup.sh --for test # also the tools the test suite drives (nginx, aws CLI)
-#   bash scripts/setup.sh --for bench # also the load generator of bench/fleetTraffic.ts (wrk)
+#   bash scripts/setup.sh --for bench # also the load generators of bench/fleetTraffic.ts (wrk, ghz)
 #
 # Every step prints what it does. A step that cannot work here (no root for apt, no
 # network) stops with the exact command to run by hand.
@@ -78,6 +78,17 @@ if [ "$PURPOSE" = bench ]; then
   # wrk: the C load generator of `npm run bench:fleet` (a few µs of CPU per request, where
   # a Node generator costs ~20; bench/fleetTraffic.ts).
   apt_install wrk
+  # ghz: the Go gRPC load generator of the gRPC door (github.com/bojand/ghz; v0.93.0 is
+  # what `go install …@latest` resolves through the Go module proxy). Without Go the bench
+  # falls back to `certgate load --grpc` processes, which cost far more CPU per call.
+  if [ ! -x "${GOPATH:-$HOME/go}/bin/ghz" ]; then
+    if command -v go >/dev/null; then
+      step "go install github.com/bojand/ghz/cmd/ghz@v0.93.0"
+      go install github.com/bojand/ghz/cmd/ghz@v0.93.0 || die "go install of ghz failed (no network?); the bench can run without it"
+    else
+      echo "setup: no Go toolchain; bench/fleetTraffic.ts will drive the gRPC door with certgate load"
+    fi
+  fi
 fi
 
 # ---------------------------------------------------------------------------- npm
