@@ -20,7 +20,7 @@
  * like `certgate serve`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,7 @@ import { projectRoot } from '../ts/paths.js';
 import { certificate, escapePem, identity, type Cert } from '../test/authz/pki.js';
 import { closedLoopGrpc, closedLoopHttp, openLoopHttp, type LoadResult } from './coreLoad.js';
 import { median } from './median.js';
+import { treeCpuSeconds } from './procCpu.js';
 import type { BenchRegistry } from './fixtures.js';
 
 const PREFIX = 'benchbenchbenc';
@@ -104,38 +105,6 @@ const baseline = (mode: string, db: string) =>
     { BENCH_MODE: mode, BENCH_DB: db, BENCH_SNI: SNI },
     (l) => 'port' in l,
   );
-
-/** Fields of /proc/<pid>/stat after the command name (ppid first). */
-function procStat(pid: string): string[] {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return text.slice(text.lastIndexOf(')') + 2).split(' ');
-}
-
-/** CPU seconds (user + system) of a process and all its descendants, from /proc. */
-function treeCpuSeconds(root: number): number {
-  const byParent = new Map<string, string[]>();
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const parent = procStat(pid)[1] ?? '';
-      byParent.set(parent, [...(byParent.get(parent) ?? []), pid]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  let ticks = 0;
-  const visit = (pid: string) => {
-    try {
-      const f = procStat(pid);
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      return;
-    }
-    for (const child of byParent.get(pid) ?? []) visit(child);
-  };
-  visit(String(root));
-  return ticks / 100; // USER_HZ
-}
 
 /** A load run with the CPU both sides spent on it, µs per request. */
 interface Measured extends LoadResult {

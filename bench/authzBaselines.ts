@@ -7,6 +7,14 @@
  *                      X509Certificate, look it up in the same registry, verify against
  *                      the registered CA with X509Certificate.verify, no cache
  *   bare-grpc          grpc-js Authorization/Check (real Envoy protos) answering OK
+ *   bare-const         node:http answering every request with a constant allow without
+ *                      reading or parsing the body (node:http drains it): the cheapest
+ *                      server there is on this stack (issue 15's bare baseline)
+ *   naive-mem <db>     the strongest simple authorizer (issue 15): the registry's
+ *                      certificate ids and statuses loaded into a Map at start, the CA
+ *                      parsed once (X509Certificate + its KeyObject); per request
+ *                      JSON.parse, X509Certificate of the leaf, its SHA-256 id, validity,
+ *                      a Map lookup, checkIssued + verify against the CA key
  *   floor-http <db>    not a contender but a bound: node:http plus only the signature work
  *                      of a cold request — the native engine's verifyChain of the leaf
  *                      against the registered CA (read once at start) — with no registry
@@ -18,12 +26,13 @@
  * port. Workers are forked through vite-node too (they are TypeScript).
  */
 import cluster from 'node:cluster';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import Database from 'better-sqlite3';
 import { pemToDers } from '../ts/authz/chain.js';
 import { loadEngine } from '../ts/engine/load.js';
 import { authorizationService } from '../ts/ingress/envoyProtos.js';
@@ -105,7 +114,65 @@ function httpServer(registry: Registry | null, floor: ((pems: string[]) => boole
   });
 }
 
+/** naive-mem: the registry in memory (certificate id → status) and the CAs parsed once. */
+function memoryAuthorizer(): (sni: string, pems: string[]) => boolean {
+  const sqlite = new Database(db, { readonly: true, fileMustExist: true });
+  const status = new Map<string, { status: string; ca: string | null }>();
+  for (const row of sqlite.prepare('SELECT account_id, certificate_id, status, ca_certificate_id FROM certificates').iterate()) {
+    const r = row as { account_id: string; certificate_id: string; status: string; ca_certificate_id: string | null };
+    status.set(`${r.account_id}/${r.certificate_id}`, { status: r.status, ca: r.ca_certificate_id });
+  }
+  const cas = new Map<string, { cert: X509Certificate; key: KeyObject }>();
+  for (const row of sqlite.prepare('SELECT account_id, certificate_id, certificate_pem FROM ca_certificates').iterate()) {
+    const r = row as { account_id: string; certificate_id: string; certificate_pem: string };
+    const cert = new X509Certificate(r.certificate_pem);
+    cas.set(`${r.account_id}/${r.certificate_id}`, { cert, key: cert.publicKey });
+  }
+  const accounts = new Map<string, string>();
+  for (const row of sqlite.prepare('SELECT account_id, endpoint_prefix FROM accounts').iterate()) {
+    const r = row as { account_id: string; endpoint_prefix: string };
+    accounts.set(r.endpoint_prefix, r.account_id);
+  }
+  sqlite.close();
+  return (sni, pems) => {
+    const account = accounts.get(sni.toLowerCase().split('-ats.')[0] ?? '');
+    const [leafPem] = pems;
+    if (account === undefined || leafPem === undefined) return false;
+    const leaf = new X509Certificate(leafPem);
+    const now = Date.now();
+    if (now < Date.parse(leaf.validFrom) || now > Date.parse(leaf.validTo)) return false;
+    const record = status.get(`${account}/${leaf.fingerprint256.replaceAll(':', '').toLowerCase()}`);
+    if (record === undefined || record.status !== 'ACTIVE') return false;
+    if (record.ca === null) return true;
+    const ca = cas.get(`${account}/${record.ca}`);
+    return ca !== undefined && leaf.checkIssued(ca.cert) && leaf.verify(ca.key);
+  };
+}
+
 async function worker(): Promise<number> {
+  if (mode === 'bare-const') {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': ALLOW.length });
+      res.end(ALLOW);
+    });
+    server.keepAliveTimeout = 75_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+  if (mode === 'naive-mem') {
+    const decide = memoryAuthorizer();
+    const server = http.createServer((req, res) => {
+      void readJson(req).then((body) => {
+        const allow = decide(body.sni ?? '', body.certChain ?? []);
+        const text = allow ? ALLOW : JSON.stringify({ allow: false });
+        res.writeHead(allow ? 200 : 403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      });
+    });
+    server.keepAliveTimeout = 75_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
   if (mode === 'bare-grpc') {
     const server = new grpc.Server();
     server.addService(authorizationService().service, {

@@ -5,6 +5,7 @@
 #
 #   bash scripts/setup.sh            # what `npm start` needs
 #   bash scripts/setup.sh --for test # also the tools the test suite drives (nginx, aws CLI)
+#   bash scripts/setup.sh --for bench # also the load generators of bench/fleetTraffic.ts (wrk, ghz)
 #
 # Every step prints what it does. A step that cannot work here (no root for apt, no
 # network) stops with the exact command to run by hand.
@@ -15,7 +16,7 @@ ROOT=$PWD
 PURPOSE=run
 while [ $# -gt 0 ]; do
   case "$1" in
-    --for) PURPOSE="${2:?--for needs run or test}"; shift 2 ;;
+    --for) PURPOSE="${2:?--for needs run, test or bench}"; shift 2 ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "setup: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -72,6 +73,22 @@ if [ "$PURPOSE" = test ]; then
   apt_install libnginx-mod-stream libnginx-mod-stream-js mosquitto mosquitto-clients
   # The live /dashboard page in a real headless browser (test/dashboard/browser.test.ts, puppeteer-core).
   apt_install chromium
+fi
+if [ "$PURPOSE" = bench ]; then
+  # wrk: the C load generator of `npm run bench:fleet` (a few µs of CPU per request, where
+  # a Node generator costs ~20; bench/fleetTraffic.ts).
+  apt_install wrk
+  # ghz: the Go gRPC load generator of the gRPC door (github.com/bojand/ghz; v0.93.0 is
+  # what `go install …@latest` resolves through the Go module proxy). Without Go the bench
+  # falls back to `certgate load --grpc` processes, which cost far more CPU per call.
+  if [ ! -x "${GOPATH:-$HOME/go}/bin/ghz" ]; then
+    if command -v go >/dev/null; then
+      step "go install github.com/bojand/ghz/cmd/ghz@v0.93.0"
+      go install github.com/bojand/ghz/cmd/ghz@v0.93.0 || die "go install of ghz failed (no network?); the bench can run without it"
+    else
+      echo "setup: no Go toolchain; bench/fleetTraffic.ts will drive the gRPC door with certgate load"
+    fi
+  fi
 fi
 
 # ---------------------------------------------------------------------------- npm

