@@ -120,6 +120,8 @@ export class Authorizer {
   readonly #observer: DecisionObserver | undefined;
   readonly #shedder: Shedder | undefined;
   readonly #allows: SharedAllows;
+  /** The shed answers, one frozen object per cause (the shedder's refusal texts). */
+  readonly #sheds = new Map<string, Decision>();
 
   constructor(options: AuthorizerOptions) {
     const configCacheMs = options.configCacheMs ?? 1000;
@@ -175,13 +177,8 @@ export class Authorizer {
   ): Step<Decision> {
     const host = normaliseSni(sni);
     const shedder = this.#shedder;
-    const refusal = shedder?.refusal();
-    if (refusal !== undefined) {
-      // Shed: decided without reading anything.
-      const decision = deny(new Refusal('OVERLOADED', refusal), null);
-      this.#observer?.decided({ door, sni: host, decision, seconds: 0, stages: new Map(), cacheHit: false, requestId });
-      return decision;
-    }
+    const shed = this.#shed(host, door, requestId);
+    if (shed !== undefined) return shed;
     const started = performance.now();
     const attempt = new Attempt(certChain, host, clientId, this.#clock(), new StageClock(), started + this.#deadlineMs);
     const verdict = runRules(this.#setting, attempt);
@@ -193,6 +190,29 @@ export class Authorizer {
       )
       .then((decision) => this.#observed(attempt, decision, door, started, requestId));
     return shedder === undefined ? answered : shedder.track(answered);
+  }
+
+  /**
+   * The `OVERLOADED` answer when the load shedder refuses a request now (shedding.ts),
+   * else undefined. The front doors ask before reading a request's input, so a shed
+   * costs neither parsing nor encoding: the answer is one shared object per cause, which
+   * the doors encode once.
+   */
+  admit(door: string, requestId?: string, startedAtMs?: number): Decision | undefined {
+    return this.#shed(null, door, requestId, startedAtMs);
+  }
+
+  #shed(sni: string | null, door: string, requestId: string | undefined, startedAtMs?: number): Decision | undefined {
+    const refusal = this.#shedder?.refusal(startedAtMs);
+    if (refusal === undefined) return undefined;
+    // Shed: decided without reading anything.
+    let decision = this.#sheds.get(refusal);
+    if (decision === undefined) {
+      decision = Object.freeze({ ...deny(new Refusal('OVERLOADED', refusal), null), things: Object.freeze<string[]>([]) as string[] });
+      this.#sheds.set(refusal, decision);
+    }
+    this.#observer?.decided({ door, sni, decision, seconds: 0, stages: NO_STAGES, cacheHit: false, requestId });
+    return decision;
   }
 
   #decided(attempt: Attempt, verdict: Refusal | undefined, door: string, started: number, requestId: string | undefined): Decision {
@@ -212,6 +232,8 @@ export class Authorizer {
     return decision;
   }
 }
+
+const NO_STAGES: ReadonlyMap<Stage, number> = new Map();
 
 /** The answer for a finished attempt: the allow when every rule passed, else the refusal. */
 function decisionOf(allows: SharedAllows, attempt: Attempt, verdict: Refusal | undefined): Decision {

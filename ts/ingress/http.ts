@@ -19,6 +19,7 @@ import { escapedPemMemo, RequestError, type RequestErrorHook } from './requestEr
 import type { TextMemo } from '../fastpath/index.js';
 import { PerDecision } from '../fastpath/index.js';
 import { negotiate, type MetricsFormat } from '../metrics/exposition.js';
+import { requestStartMs } from '../authz/shedding.js';
 import { admissionServerOptions, capConnections, type AdmissionLimits } from '../server/admission.js';
 
 /** The door paths, also used by the examples and the README. */
@@ -48,6 +49,8 @@ export interface AuthzHttpOptions {
   onRequestError?: RequestErrorHook;
   /** The warm-path machinery (ts/fastpath/): answers encoded once per shared decision. Default true. */
   fastPath?: boolean;
+  /** Lower-cased name of the header with the proxy's request-start stamp (`--request-start-header`), or undefined. */
+  requestStartHeader?: string | undefined;
 }
 
 /** The options with the server's answer encoder. */
@@ -101,6 +104,7 @@ function handle(o: Door, req: http.IncomingMessage, res: http.ServerResponse): P
       refuse(o, 'json', req, res, new RequestError('BAD_REQUEST', 405, 'use POST'), ['allow', 'POST']);
       return undefined;
     }
+    if (shed(o, 'json', req, res, false)) return undefined;
     return readBody(req, o.limits.maxBodyBytes).then(
       (body) => door(o, 'json', req, res, () => jsonInput(body)),
       (err: unknown) => refuse(o, 'json', req, res, err),
@@ -149,6 +153,8 @@ function door(
   res: http.ServerResponse,
   read: () => AuthzInput,
 ): Promise<void> | undefined {
+  const quiet = name === 'envoy_http';
+  if (shed(o, name, req, res, quiet)) return undefined;
   let input: AuthzInput;
   try {
     input = read();
@@ -157,10 +163,24 @@ function door(
     return undefined;
   }
   const decision = o.authorizer.decide(input.sni, input.chain, name, input.clientId, requestIdOf(req.headers));
-  const quiet = name === 'envoy_http';
   if (decision instanceof Promise) return decision.then((d) => answer(o, res, d, quiet));
   answer(o, res, decision, quiet);
   return undefined;
+}
+
+/**
+ * Shed the request before reading anything of it when the process is past capacity
+ * (ts/authz/shedding.ts): answered `OVERLOADED` with the one pre-encoded refusal, its
+ * body left unread (node:http discards it once the answer is sent, keeping the
+ * connection usable). True when it was shed. Re-checked by the decision itself, for a
+ * JSON body that arrives in a later turn.
+ */
+function shed(o: Door, name: string, req: http.IncomingMessage, res: http.ServerResponse, quiet: boolean): boolean {
+  const stamp = o.requestStartHeader === undefined ? undefined : requestStartMs(req.headers[o.requestStartHeader]);
+  const refusal = o.authorizer.admit(name, requestIdOf(req.headers), stamp);
+  if (refusal === undefined) return false;
+  answer(o, res, refusal, quiet);
+  return true;
 }
 
 /**

@@ -139,6 +139,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     ...(hooks.readyDetail === undefined ? {} : { readyDetail: hooks.readyDetail }),
     onRequestError,
     fastPath: config.fastPath,
+    requestStartHeader: config.shedding.requestStartHeader,
   });
   const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError, health, fastPath: config.fastPath });
   // The live page reads the same exposition /metrics serves (the cluster aggregate in a cluster).
