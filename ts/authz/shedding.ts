@@ -29,11 +29,8 @@
  *   Only while the process is saturated: its event loop was busy at least
  *   {@link SATURATED_UTILIZATION} of the last {@link SATURATION_WINDOW_MS} (measured at
  *   turn starts). A lone long turn in a process with time to spare (a major GC, a slow
- *   registry read, start-up) sheds nothing. On a host whose CPUs are contended, time
- *   the thread waited for a CPU (Linux run_delay, {@link runQueueDelayMs}) counts as busy
- *   in both judgements: the event loop alone would count it as idle.
+ *   registry read, start-up) sheds nothing.
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 /** The window over which saturation is judged: long enough to span GC pauses, short enough to react within a tenth of a second. */
@@ -47,21 +44,6 @@ export const SATURATED_UTILIZATION = 0.9;
  * (uv_metrics_idle_time). Larger means the loop blocked waiting for work.
  */
 export const IDLE_GAP_MS = 0.1;
-
-/**
- * Milliseconds this thread has spent runnable but waiting for a CPU (Linux
- * `/proc/thread-self/schedstat`, second field: run_delay in ns,
- * https://docs.kernel.org/scheduler/sched-stats.html); 0 where there is no such file.
- * On a host whose CPUs are contended, a poll whose socket became readable still "idles"
- * until the scheduler runs the thread again: that wait is queueing, not idleness.
- */
-export function runQueueDelayMs(): number {
-  try {
-    return Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[1]) / 1e6 || 0;
-  } catch {
-    return 0;
-  }
-}
 
 export interface SheddingLimits {
   /**
@@ -102,21 +84,13 @@ export class Shedder {
   #saturated = false;
   #utilization = performance.eventLoopUtilization();
   #utilizationAt = performance.now();
-  readonly #runQueueDelayMs: () => number;
-  #runDelayAtWindow: number;
-  #runDelayAtLastTurnEnd = 0;
   readonly #endTurn = () => {
     this.#turnStart = undefined;
     this.#idleAtLastTurnEnd = performance.eventLoopUtilization().idle;
-    // Only while saturated: a /proc read per turn is then small beside the turn.
-    if (this.#saturated) this.#runDelayAtLastTurnEnd = this.#runQueueDelayMs();
   };
 
-  /** `runQueueDelay`: the thread's run-queue wait in ms so far (tests pass their own). */
-  constructor(limits: SheddingLimits, runQueueDelay: () => number = runQueueDelayMs) {
+  constructor(limits: SheddingLimits) {
     this.#limits = limits;
-    this.#runQueueDelayMs = runQueueDelay;
-    this.#runDelayAtWindow = runQueueDelay();
     this.#waitedTooLong = `the process is saturated: this request may have waited over shedAfterMs=${limits.shedAfterMs} ms to be read`;
     this.#tooManyInFlight = `maxInFlight=${limits.maxInFlight} decisions are in progress in this process`;
     this.#stampTooOld = `the request's ${limits.requestStartHeader ?? 'request-start'} stamp is older than shedAfterMs=${limits.shedAfterMs} ms`;
@@ -148,26 +122,18 @@ export class Shedder {
     this.#turnStart = now;
     setImmediate(this.#endTurn);
     const current = performance.eventLoopUtilization();
+    // Back to back with the last turn (the loop never blocked in between): a request read
+    // now may have arrived just after that turn's poll returned.
+    // (libuv counts a few µs of idle for a poll that returned at once; more than
+    // IDLE_GAP_MS means it blocked, and then every request read now came during the block.)
+    const backToBack = this.#idleAtLastTurnEnd !== undefined && current.idle - this.#idleAtLastTurnEnd <= IDLE_GAP_MS;
+    this.#since = backToBack ? this.#lastTurnStart : now;
+    this.#lastTurnStart = now;
     if (now - this.#utilizationAt >= SATURATION_WINDOW_MS) {
-      // Busy: running callbacks, or runnable and waiting for a CPU (which the event loop
-      // counts as idle when it happens in the poll).
-      const window = performance.eventLoopUtilization(current, this.#utilization);
-      const runDelay = this.#runQueueDelayMs();
-      const queued = Math.min(window.idle, runDelay - this.#runDelayAtWindow);
-      this.#saturated = (window.active + queued) / (window.active + window.idle) >= SATURATED_UTILIZATION;
+      this.#saturated = performance.eventLoopUtilization(current, this.#utilization).utilization >= SATURATED_UTILIZATION;
       this.#utilization = current;
       this.#utilizationAt = now;
-      this.#runDelayAtWindow = runDelay;
     }
-    // Back to back with the last turn (the loop never blocked in between): a request read
-    // now may have arrived just after that turn's poll returned. libuv counts a few µs of
-    // idle for a poll that returned at once, and, on a contended host, the time the
-    // thread then waited for a CPU: idle beyond both means it blocked, and then every
-    // request read now came during the block.
-    let idle = this.#idleAtLastTurnEnd === undefined ? Infinity : current.idle - this.#idleAtLastTurnEnd;
-    if (this.#saturated && idle !== Infinity) idle -= this.#runQueueDelayMs() - this.#runDelayAtLastTurnEnd;
-    this.#since = idle <= IDLE_GAP_MS ? this.#lastTurnStart : now;
-    this.#lastTurnStart = now;
   }
 
   /** Track a decision that went asynchronous until it settles (it never rejects). */
