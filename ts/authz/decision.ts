@@ -167,6 +167,7 @@ export class Authorizer {
   /**
    * {@link authorize} without wrapping a synchronous answer in a promise: the decision
    * itself when no rule had to wait, else a promise of it. For the front doors.
+   * `admitted`: the door already called {@link admit} for this request.
    */
   decide(
     sni: string | null | undefined,
@@ -174,10 +175,13 @@ export class Authorizer {
     door = 'api',
     clientId: string | null = null,
     requestId?: string,
+    admitted = false,
   ): Step<Decision> {
     const host = normaliseSni(sni);
     const shedder = this.#shedder;
-    const shed = this.#shed(host, door, requestId);
+    // `admitted`: the door already asked (admit()) when the request began, so one request
+    // is judged once (its body may complete later in a busy turn).
+    const shed = admitted ? undefined : this.#shed(host, door, requestId);
     if (shed !== undefined) return shed;
     const started = performance.now();
     const attempt = new Attempt(certChain, host, clientId, this.#clock(), new StageClock(), started + this.#deadlineMs);

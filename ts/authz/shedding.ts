@@ -7,29 +7,26 @@
  * - **Decisions in flight** (`maxInFlight`): decisions that went past the synchronous
  *   cached path and have not been answered (they await the registry, the pool or the
  *   engine). Each waits behind the ones before it; beyond the bound a new one is refused.
- * - **Queueing delay** (`shedAfterMs`), CoDel's idea (shed on the time a request waited,
- *   not on how many wait: https://queue.acm.org/detail.cfm?id=2209336) applied to the
- *   one place a saturated Node process queues: socket buffers. Such a process never has
- *   many decisions in flight (each runs to completion inside the read callback that
- *   parsed it), yet requests wait in the kernel while the event loop works through a
- *   turn. Node cannot see when bytes arrived, but it can bound it: libuv's poll
- *   (level-triggered epoll) reads every socket that is readable when it returns, so a
- *   request read in turn k arrived after the poll of turn k−1 returned — or, if the loop
- *   blocked in the poll with nothing to read since turn k−1 ended, after that block
- *   began, and then it was read as soon as it came. So a request read at time t waited
- *   at most t − (start of turn k−1) when turns ran back to back, and at most t − (start
- *   of turn k) when the loop idled in between. Past `shedAfterMs` it is refused without
- *   doing the decision's work, so every request that *is* decided waited at most
- *   `shedAfterMs` in this process. (The previous bound — time into the current turn only
- *   — missed the wait during the previous turn: answered p99 99 ms at 3× capacity in
- *   bench/README.md; this one: see there.) Turn starts are the first admission check of
- *   a turn; a `setImmediate` (the check phase, right after the poll phase) ends the turn,
- *   and `performance.eventLoopUtilization()`'s idle time tells whether the loop blocked
- *   before the next one.
+ * - **Time into a busy event-loop turn** (`shedAfterMs`): a process whose one thread is
+ *   saturated never has many decisions in flight (each runs to completion within the
+ *   read callback that parsed it), yet requests queue in socket buffers. libuv reads
+ *   every socket that was readable when the turn's poll began, one after another; a
+ *   request decided `t` ms after the first decision of the turn was already readable
+ *   then, so it has waited at least `t` ms. Past `shedAfterMs` the rest of the turn is
+ *   refused cheaply, which bounds the turn and so the wait of the requests that are
+ *   answered. A `setImmediate` (the check phase, right after the poll phase) ends the turn.
  *   Only while the process is saturated: its event loop was busy at least
  *   {@link SATURATED_UTILIZATION} of the last {@link SATURATION_WINDOW_MS} (measured at
- *   turn starts). A lone long turn in a process with time to spare (a major GC, a slow
- *   registry read, start-up) sheds nothing.
+ *   turn starts with `performance.eventLoopUtilization`). A lone long turn in a process
+ *   with time to spare (a major GC, a slow registry read) sheds nothing. This is a lower
+ *   bound of the wait: what a request waited before its turn (the previous turn, the
+ *   host's run queue, the proxy's queue) it cannot see. An upper bound from the previous
+ *   turn's start was tried (branch overload) and shed ordinary requests after any busy
+ *   spell, while not improving the answered p99 (bench/README.md).
+ * - **The proxy's arrival stamp** (`requestStartHeader`, off by default): the wait
+ *   measured — CoDel's idea of shedding on the time a request waited, not on how many
+ *   wait (https://queue.acm.org/detail.cfm?id=2209336) — with every queue counted. A
+ *   request whose stamp is older than `shedAfterMs` is shed, saturated or not.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -37,13 +34,6 @@ import { performance } from 'node:perf_hooks';
 export const SATURATION_WINDOW_MS = 100;
 /** Event-loop utilization from which a process counts as saturated (no idle time left to absorb a backlog). */
 export const SATURATED_UTILIZATION = 0.9;
-
-/**
- * Idle time between two turns under which they count as back to back: a poll that finds
- * sockets readable returns at once but libuv still counts its few µs as idle
- * (uv_metrics_idle_time). Larger means the loop blocked waiting for work.
- */
-export const IDLE_GAP_MS = 0.1;
 
 export interface SheddingLimits {
   /**
@@ -53,7 +43,7 @@ export interface SheddingLimits {
    * benches at full load). Exceeding it: `OVERLOADED`.
    */
   maxInFlight: number;
-  /** Milliseconds a request may have waited to be read, while the process is saturated (0 = off); see above. */
+  /** Milliseconds into one busy event-loop turn after which requests are refused, and the most a stamped request may have waited (0 = off); see above. */
   shedAfterMs: number;
   /**
    * A request header in which the proxy stamps when it received the request
@@ -74,24 +64,17 @@ export class Shedder {
   readonly #tooManyInFlight: string;
   readonly #stampTooOld: string;
   #inFlight = 0;
-  /** Start of the current turn (undefined between turns). */
   #turnStart: number | undefined;
-  /** The earliest a request read in the current turn can have arrived. */
-  #since = 0;
-  /** Start of the last turn, and the loop's idle time when it ended (undefined before any). */
-  #lastTurnStart = 0;
-  #idleAtLastTurnEnd: number | undefined;
   #saturated = false;
   #utilization = performance.eventLoopUtilization();
   #utilizationAt = performance.now();
   readonly #endTurn = () => {
     this.#turnStart = undefined;
-    this.#idleAtLastTurnEnd = performance.eventLoopUtilization().idle;
   };
 
   constructor(limits: SheddingLimits) {
     this.#limits = limits;
-    this.#waitedTooLong = `the process is saturated: this request may have waited over shedAfterMs=${limits.shedAfterMs} ms to be read`;
+    this.#waitedTooLong = `the process is saturated: this request waited over shedAfterMs=${limits.shedAfterMs} ms to be read`;
     this.#tooManyInFlight = `maxInFlight=${limits.maxInFlight} decisions are in progress in this process`;
     this.#stampTooOld = `the request's ${limits.requestStartHeader ?? 'request-start'} stamp is older than shedAfterMs=${limits.shedAfterMs} ms`;
   }
@@ -102,38 +85,30 @@ export class Shedder {
   }
 
   /**
-   * Why a new decision must be refused now, or undefined to admit it. The same string
-   * object for the same cause, so callers can answer with one pre-encoded refusal.
+   * Why a new decision must be refused now, or undefined to admit it. `startedAtMs`: the
+   * proxy's arrival stamp (epoch ms), when configured and sent. The same string object
+   * for the same cause, so callers can answer with one pre-encoded refusal.
    */
   refusal(startedAtMs?: number): string | undefined {
     const { shedAfterMs, maxInFlight } = this.#limits;
     if (shedAfterMs > 0) {
-      // The proxy's stamp (epoch ms), when configured and sent: the wait as measured.
       if (startedAtMs !== undefined && Date.now() - startedAtMs > shedAfterMs) return this.#stampTooOld;
       const now = performance.now();
-      if (this.#turnStart === undefined) this.#beginTurn(now);
-      if (this.#saturated && now - this.#since > shedAfterMs) return this.#waitedTooLong;
+      if (this.#turnStart === undefined) {
+        this.#turnStart = now;
+        setImmediate(this.#endTurn);
+        if (now - this.#utilizationAt >= SATURATION_WINDOW_MS) {
+          const current = performance.eventLoopUtilization();
+          this.#saturated = performance.eventLoopUtilization(current, this.#utilization).utilization >= SATURATED_UTILIZATION;
+          this.#utilization = current;
+          this.#utilizationAt = now;
+        }
+      } else if (this.#saturated && now - this.#turnStart > shedAfterMs) {
+        return this.#waitedTooLong;
+      }
     }
     if (this.#inFlight >= maxInFlight) return this.#tooManyInFlight;
     return undefined;
-  }
-
-  #beginTurn(now: number): void {
-    this.#turnStart = now;
-    setImmediate(this.#endTurn);
-    const current = performance.eventLoopUtilization();
-    // Back to back with the last turn (the loop never blocked in between): a request read
-    // now may have arrived just after that turn's poll returned.
-    // (libuv counts a few µs of idle for a poll that returned at once; more than
-    // IDLE_GAP_MS means it blocked, and then every request read now came during the block.)
-    const backToBack = this.#idleAtLastTurnEnd !== undefined && current.idle - this.#idleAtLastTurnEnd <= IDLE_GAP_MS;
-    this.#since = backToBack ? this.#lastTurnStart : now;
-    this.#lastTurnStart = now;
-    if (now - this.#utilizationAt >= SATURATION_WINDOW_MS) {
-      this.#saturated = performance.eventLoopUtilization(current, this.#utilization).utilization >= SATURATED_UTILIZATION;
-      this.#utilization = current;
-      this.#utilizationAt = now;
-    }
   }
 
   /** Track a decision that went asynchronous until it settles (it never rejects). */

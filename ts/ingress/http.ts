@@ -162,7 +162,7 @@ function door(
     refuse(o, name, req, res, err);
     return undefined;
   }
-  const decision = o.authorizer.decide(input.sni, input.chain, name, input.clientId, requestIdOf(req.headers));
+  const decision = o.authorizer.decide(input.sni, input.chain, name, input.clientId, requestIdOf(req.headers), true);
   if (decision instanceof Promise) return decision.then((d) => answer(o, res, d, quiet));
   answer(o, res, decision, quiet);
   return undefined;
@@ -172,8 +172,8 @@ function door(
  * Shed the request before reading anything of it when the process is past capacity
  * (ts/authz/shedding.ts): answered `OVERLOADED` with the one pre-encoded refusal, its
  * body left unread (node:http discards it once the answer is sent, keeping the
- * connection usable). True when it was shed. Re-checked by the decision itself, for a
- * JSON body that arrives in a later turn.
+ * connection usable). True when it was shed. A request admitted here is not judged again
+ * when it is decided.
  */
 function shed(o: Door, name: string, req: http.IncomingMessage, res: http.ServerResponse, quiet: boolean): boolean {
   const stamp = o.requestStartHeader === undefined ? undefined : requestStartMs(req.headers[o.requestStartHeader]);

@@ -258,13 +258,13 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flag: '--shed-after-ms <n>',
     env: 'CERTGATE_SHED_AFTER_MS',
     default: String(DEFAULT_SHEDDING.shedAfterMs),
-    help: 'refuse with OVERLOADED a request that may have waited this long to be read while the process is saturated, or whose --request-start-header stamp is older (0 = off)',
+    help: 'refuse with OVERLOADED a request read this long into one busy event-loop turn, or whose --request-start-header stamp is older (0 = off)',
   },
   {
     key: 'requestStartHeader',
     flag: '--request-start-header <name>',
     env: 'CERTGATE_REQUEST_START_HEADER',
-    help: "header in which the proxy stamps the request's arrival (X-Request-Start: t=<epoch s|ms|µs>); a stamp older than --shed-after-ms is shed (HTTP doors; trusts the proxy's clock; default: not used)",
+    help: "header in which the proxy stamps the request's arrival (X-Request-Start: t=<epoch s|ms|µs>); gRPC also takes Envoy's attributes.request.time; a stamp older than --shed-after-ms is shed (trusts the proxy's clock; default: not used)",
   },
   {
     key: 'region',
