@@ -110,8 +110,12 @@ function handle(o: Door, req: http.IncomingMessage, res: http.ServerResponse): P
       (err: unknown) => refuse(o, 'json', req, res, err),
     );
   }
-  if (path === PATHS.nginx) return door(o, 'nginx', req, res, () => nginxInput(req.headers, o.limits, o.decodedPems));
+  if (path === PATHS.nginx) {
+    if (shed(o, 'nginx', req, res, false)) return undefined;
+    return door(o, 'nginx', req, res, () => nginxInput(req.headers, o.limits, o.decodedPems));
+  }
   if (path === PATHS.envoyHttp || path.startsWith(`${PATHS.envoyHttp}/`)) {
+    if (shed(o, 'envoy_http', req, res, true)) return undefined;
     return door(o, 'envoy_http', req, res, () => envoyHttpInput(req.headers, o.limits, o.envoySniHeader));
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -145,7 +149,7 @@ function handle(o: Door, req: http.IncomingMessage, res: http.ServerResponse): P
   }
 }
 
-/** Read a door's input and answer its decision; a promise only when the decision is awaited. */
+/** Read a door's input and answer its decision (the request was admitted: shed()); a promise only when the decision is awaited. */
 function door(
   o: Door,
   name: string,
@@ -154,7 +158,6 @@ function door(
   read: () => AuthzInput,
 ): Promise<void> | undefined {
   const quiet = name === 'envoy_http';
-  if (shed(o, name, req, res, quiet)) return undefined;
   let input: AuthzInput;
   try {
     input = read();
