@@ -3,9 +3,12 @@
  * capacity, with load shedding (the defaults) and without it, side by side in one run;
  * then thousands of slow connections against the authorizer and the admin API.
  *
- *   capacity  closed loop, 16 keep-alive connections: the decisions/s one process sustains
+ *   capacity  closed loop, 16 keep-alive connections on a server without shedding: its
+ *             CPU per decision (from /proc), whence what one core decides per second
  *   overload  open loop at 3× that rate for BENCH_DURATION_MS over BENCH_CONNECTIONS
- *             connections: answered requests' p50/p99, requests shed (503 OVERLOADED),
+ *             connections, per server (no shedding, BENCH_BEFORE's build, the defaults,
+ *             --request-start-header): answered requests' p50/p99, requests shed (503
+ *             OVERLOADED), the generator's lateness, each process's run-queue wait,
  *             server CPU per request (from /proc), peak memory over idle
  *                                   targets: answered p99 ≤ 10 ms, memory ≤ idle + 100 MiB
  *   scrape    decision latency alone and with 16 back-to-back /metrics scrapers, with
@@ -14,22 +17,23 @@
  *             body, then stall: peak memory over idle and connections still open after
  *             the request timeout, with the defaults and with Node's (no cap, 300 s)
  *
- * The workload is a reconnect storm: every decision verifies its chain (registered P-256
- * CA, 16 leaves in turn, `--verify-cache-size 0`), so capacity is set by real work and
+ * The workload is a reconnect storm: every decision verifies its chain (registered CA of
+ * BENCH_KEY, 16 leaves in turn, `--verify-cache-size 0`), so capacity is set by real work and
  * shedding has something to save. One server process (`--processes 1`) leaves the other
  * core to this load generator. Everything runs on loopback and every phase is bounded in
  * time. Run: `npm run build:ts && npx vite-node bench/overload.ts`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { projectRoot } from '../ts/paths.js';
-import { identity, type Cert } from '../test/authz/pki.js';
+import { identity, type Cert, type KeyKind } from '../test/authz/pki.js';
 import { closedLoopHttp } from './authzLoad.js';
 import { BenchRegistry } from './fixtures.js';
+import { DEFAULT_SHEDDING } from '../ts/authz/shedding.js';
 
 const PREFIX = 'benchbenchbenc';
 const SNI = `${PREFIX}-ats.iot.us-east-1.localhost`;
@@ -39,6 +43,18 @@ const SLOW = Number(process.env.BENCH_SLOW_CONNECTIONS ?? 3000);
 /** How long the slow clients keep trying (beyond the 10 s default request timeout). */
 const SLOW_MS = 14_000;
 const ACCESS_KEY = 'AKIABENCHOVERLOAD001';
+/**
+ * Key type of the CA and devices, which sets the cost of a decision (p256 default; p384
+ * about 4× the verification, so the server's capacity is low enough for this one-process
+ * generator to offer 3× it on the same two cores).
+ */
+const KEY = (process.env.BENCH_KEY ?? 'p256') as KeyKind;
+/** Verification engine of the servers (native default; wasm costs more per decision, so 3× capacity is a rate this generator can offer). */
+const ENGINE = process.env.BENCH_ENGINE ?? 'native';
+/** A built older checkout (dist/, bin/, build/, node_modules) run beside this one as "before". */
+const BEFORE = process.env.BENCH_BEFORE;
+/** The --shed-after-ms values to run with shedding on (comma list). */
+const SHED_AFTER = (process.env.BENCH_SHED_AFTER ?? String(DEFAULT_SHEDDING.shedAfterMs)).split(',');
 
 const log = (text: string) => process.stdout.write(`${text}\n`);
 const children = new Set<ChildProcess>();
@@ -50,7 +66,8 @@ interface Server {
   metrics: string;
 }
 
-function serve(db: string, extra: string[], processes = '1'): Promise<Server> {
+/** `root`: the checkout whose bin/certgate.js runs (BENCH_BEFORE runs an older build beside this one). */
+function serve(db: string, extra: string[], processes = '1', root = projectRoot): Promise<Server> {
   const args = [
     'serve',
     '--db',
@@ -65,7 +82,7 @@ function serve(db: string, extra: string[], processes = '1'): Promise<Server> {
     '0',
   ];
   args.push('--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', ...extra);
-  const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'certgate.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'certgate.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
@@ -93,6 +110,8 @@ async function stop(server: Server): Promise<void> {
   clearTimeout(force);
 }
 
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
 /** Resident memory of a process in MiB, from /proc. */
 function rssMiB(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -104,6 +123,23 @@ function cpuSeconds(pid: number): number {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
+}
+
+/**
+ * Milliseconds a process's threads spent runnable but waiting for a CPU (the scheduler's
+ * run_delay, second field of /proc/<pid>/task/<tid>/schedstat): on a shared machine, wait
+ * no server policy can see or remove.
+ */
+function runQueueMs(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+    } catch {
+      // the thread exited
+    }
+  }
+  return ns / 1e6;
 }
 
 /** Sample memory every 100 ms while `run` lasts; the peak. */
@@ -130,6 +166,10 @@ function quantile(xs: Float64Array, q: number): number {
 
 interface OverloadResult {
   offered: number;
+  /** How late the generator sent each request against its schedule (ms). */
+  late: Float64Array;
+  /** The generator's own CPU over the run (s). */
+  generatorCpuS: number;
   answered: Float64Array;
   shed: Float64Array;
   other: number;
@@ -145,6 +185,8 @@ async function openLoop(origin: string, rate: number, body: (i: number) => strin
   const pool = new Pool(origin, { connections: CONNECTIONS, pipelining: 1 });
   const total = Math.floor((rate * DURATION_MS) / 1000);
   const answered = new Float64Array(total);
+  const late = new Float64Array(total);
+  const cpu0 = process.cpuUsage();
   const shed = new Float64Array(total);
   let nAnswered = 0;
   let nShed = 0;
@@ -158,12 +200,14 @@ async function openLoop(origin: string, rate: number, body: (i: number) => strin
   const start = performance.now();
   const send = (i: number) => {
     const sentAt = performance.now();
+    late[i] = sentAt - (start + (i / rate) * 1000);
     pool
       .request({
         path: '/v1/authorize',
         method: 'POST',
         body: body(i),
-        headers: { 'content-type': 'application/json' },
+        // The proxy's arrival stamp (epoch µs), read by servers run with --request-start-header.
+        headers: { 'content-type': 'application/json', 'x-request-start': `t=${Math.round((performance.timeOrigin + sentAt) * 1000)}` },
         headersTimeout: 30_000,
       })
       .then(async (res) => {
@@ -188,8 +232,18 @@ async function openLoop(origin: string, rate: number, body: (i: number) => strin
   }
   await allDone;
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await pool.close();
-  return { offered: total, answered: answered.subarray(0, nAnswered), shed: shed.subarray(0, nShed), other, allowsOnShed, seconds };
+  return {
+    offered: total,
+    late,
+    generatorCpuS: (cpu.user + cpu.system) / 1e6,
+    answered: answered.subarray(0, nAnswered),
+    shed: shed.subarray(0, nShed),
+    other,
+    allowsOnShed,
+    seconds,
+  };
 }
 
 /** An allow, or (a server at capacity may shed) an OVERLOADED refusal; anything else stops the run. */
@@ -201,10 +255,17 @@ const expectAllowOrShed = (status: number, text: string) => {
 
 /**
  * Measure capacity (closed loop); then, given `baseRate`, offer 3× it in an open loop.
- * Returns the capacity in req/s.
+ * Returns the server CPU per decision in µs (1e6 / it = what one core decides per second).
  */
-async function overload(name: string, db: string, extra: string[], body: (i: number) => string, baseRate?: number): Promise<number> {
-  const server = await serve(db, extra);
+async function overload(
+  name: string,
+  db: string,
+  extra: readonly string[],
+  body: (i: number) => string,
+  baseRate?: number,
+  root = projectRoot,
+): Promise<number> {
+  const server = await serve(db, [...extra], '1', root);
   const pid = server.child.pid ?? 0;
   try {
     const closed = (durationMs: number) =>
@@ -227,11 +288,15 @@ async function overload(name: string, db: string, extra: string[], body: (i: num
       log(
         `  ${name}: capacity (closed loop, 16 connections) ${Math.round(capacity.rps)} req/s, p99 ${capacity.p99Ms.toFixed(2)} ms, server CPU ${capacityCpuUs.toFixed(1)} µs/request`,
       );
-      return capacity.rps;
+      return capacityCpuUs;
     }
     const rate = Math.round(baseRate * 3);
     const cpu1 = cpuSeconds(pid);
+    const waitServer0 = runQueueMs(pid);
+    const waitGenerator0 = runQueueMs(process.pid);
     const { result: r, peakMiB } = await peakRss(pid, () => openLoop(server.authz, rate, body));
+    const waitServerMsPerS = (runQueueMs(pid) - waitServer0) / r.seconds;
+    const waitGeneratorMsPerS = (runQueueMs(process.pid) - waitGenerator0) / r.seconds;
     const handled = r.answered.length + r.shed.length;
     const cpuUs = ((cpuSeconds(pid) - cpu1) * 1e6) / Math.max(1, handled);
     log(`\n${name}`);
@@ -239,7 +304,7 @@ async function overload(name: string, db: string, extra: string[], body: (i: num
       `  capacity (closed loop, 16 connections): ${Math.round(capacity.rps)} req/s, p99 ${capacity.p99Ms.toFixed(2)} ms, server CPU ${capacityCpuUs.toFixed(1)} µs/request`,
     );
     log(
-      `  3× the larger measured capacity, open loop at ${rate} req/s for ${DURATION_MS} ms over ${CONNECTIONS} connections (${r.offered} requests):`,
+      `  3× one core's capacity, open loop at ${rate} req/s for ${DURATION_MS} ms over ${CONNECTIONS} connections (${r.offered} requests):`,
     );
     log(
       `    answered ${r.answered.length} (${Math.round(r.answered.length / r.seconds)} req/s): p50 ${quantile(r.answered, 0.5).toFixed(2)} ms, ` +
@@ -250,9 +315,16 @@ async function overload(name: string, db: string, extra: string[], body: (i: num
     );
     log(`    other outcomes (errors, timeouts): ${r.other}`);
     log(
+      `    generator: lateness against its schedule p50 ${quantile(r.late, 0.5).toFixed(2)} ms, p99 ${quantile(r.late, 0.99).toFixed(2)} ms, max ${quantile(r.late, 1).toFixed(2)} ms; ` +
+        `its CPU ${((r.generatorCpuS / r.seconds) * 100).toFixed(0)} % of a core; load average ${loadAverage()}`,
+    );
+    log(
+      `    waiting for a CPU (run queue, /proc schedstat): server ${waitServerMsPerS.toFixed(0)} ms per second, generator ${waitGeneratorMsPerS.toFixed(0)} ms per second`,
+    );
+    log(
       `    server CPU ${cpuUs.toFixed(1)} µs per handled request (answered + shed); memory idle ${idle.toFixed(0)} MiB, peak ${peakMiB.toFixed(0)} MiB (+${(peakMiB - idle).toFixed(0)})`,
     );
-    return capacity.rps;
+    return capacityCpuUs;
   } finally {
     await stop(server);
   }
@@ -387,27 +459,48 @@ async function main(): Promise<void> {
     const db = path.join(dir, 'bench.db');
     const bench = await BenchRegistry.create(db, PREFIX);
     await bench.registry.addCredential({ accessKeyId: ACCESS_KEY, secretAccessKey: 'bench-overload-secret', accountId: '111111111111' });
-    const ca = await bench.ca('Bench CA', 'p256');
-    const leaves: Cert[] = await bench.leaves(16, identity('bench-device', 'p256', false), ca.identity, ca.cert);
+    const ca = await bench.ca('Bench CA', KEY);
+    const leaves: Cert[] = await bench.leaves(16, identity('bench-device', KEY, false), ca.identity, ca.cert);
     await bench.close();
     const bodies = leaves.map((c) => JSON.stringify({ sni: SNI, certChain: [c.pem] }));
     const body = (i: number) => bodies[i % bodies.length] ?? '';
     log(
-      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load average ${loadAverage()}; ${KEY} chains, ${ENGINE} engine`,
     );
     const parts = new Set((process.env.BENCH_PARTS ?? 'overload,scrape,slow').split(','));
     if (parts.has('overload')) {
-      // Capacity is measured on both (machine noise moves it between runs); both are then
-      // offered 3× the larger, so neither gets less than 3× its own.
-      const off = [
-        'shedding off (--max-in-flight 1000000 --shed-after-ms 0)',
-        ['--max-in-flight', '1000000', '--shed-after-ms', '0'],
-      ] as const;
-      const on = ['shedding on (defaults: --max-in-flight 64 --shed-after-ms 5)', []] as const;
+      const engine = ['--engine', ENGINE];
+      const servers: { name: string; extra: readonly string[]; root: string }[] = [
+        {
+          name: 'shedding off (--max-in-flight 1000000 --shed-after-ms 0)',
+          extra: [...engine, '--max-in-flight', '1000000', '--shed-after-ms', '0'],
+          root: projectRoot,
+        },
+      ];
+      if (BEFORE !== undefined) servers.push({ name: `before: ${BEFORE} with its defaults`, extra: engine, root: BEFORE });
+      for (const ms of SHED_AFTER)
+        servers.push({
+          name:
+            ms === String(DEFAULT_SHEDDING.shedAfterMs)
+              ? `shedding on (defaults: --shed-after-ms ${ms})`
+              : `shedding on, --shed-after-ms ${ms}`,
+          extra: [...engine, '--shed-after-ms', ms],
+          root: projectRoot,
+        });
+      servers.push({
+        name: `shedding on, --request-start-header x-request-start (the generator stamps each request), --shed-after-ms ${DEFAULT_SHEDDING.shedAfterMs}`,
+        extra: [...engine, '--request-start-header', 'x-request-start'],
+        root: projectRoot,
+      });
       log('\ncapacity');
-      const capacity = Math.max(await overload(off[0], db, [...off[1]], body), await overload(on[0], db, [...on[1]], body));
-      await overload(off[0], db, [...off[1]], body, capacity);
-      await overload(on[0], db, [...on[1]], body, capacity);
+      // Capacity is what one core decides: 1e6 / the server CPU per decision (the closed
+      // loop's req/s is bounded by this generator on the same two cores and by the
+      // machine's other load).
+      // The server without shedding: its every request is a decision.
+      const cpuUs = await overload(servers[0]!.name, db, servers[0]!.extra, body, undefined, servers[0]!.root);
+      const capacity = 1e6 / cpuUs;
+      log(`  one core's capacity: ${Math.round(capacity)} decisions/s (${cpuUs.toFixed(1)} µs each)`);
+      for (const s of servers) await overload(s.name, db, s.extra, body, capacity, s.root);
     }
     if (parts.has('scrape')) await scrapers(db, body);
     if (parts.has('slow')) {

@@ -80,7 +80,7 @@ describe('admission, shedding and metrics flags', () => {
     const defaults = await parse([]);
     expect(defaults.metricsPort).toBeUndefined();
     expect(defaults.admission).toEqual({ maxConnections: 512, headersTimeoutMs: 5000, requestTimeoutMs: 10_000 });
-    expect(defaults.shedding).toEqual({ maxInFlight: 64, shedAfterMs: 5 });
+    expect(defaults.shedding).toStrictEqual({ maxInFlight: 64, shedAfterMs: 5, requestStartHeader: undefined });
     const set = await parse([
       '--metrics-port',
       '0',
@@ -94,11 +94,13 @@ describe('admission, shedding and metrics flags', () => {
       '3',
       '--shed-after-ms',
       '0',
+      '--request-start-header',
+      'X-Request-Start',
     ]);
     expect(set).toMatchObject({
       metricsPort: 0,
       admission: { maxConnections: 9, headersTimeoutMs: 700, requestTimeoutMs: 900 },
-      shedding: { maxInFlight: 3, shedAfterMs: 0 },
+      shedding: { maxInFlight: 3, shedAfterMs: 0, requestStartHeader: 'x-request-start' },
     });
   });
 

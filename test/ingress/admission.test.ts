@@ -1,7 +1,8 @@
 /**
  * Admission control and load shedding on a real `certgate serve` (issue 14, defect 4):
  * connection caps, header and request timeouts in seconds, SigV4 checked on the admin
- * API before any body is read, and OVERLOADED past the in-flight bound — never an allow.
+ * API before any body is read, and OVERLOADED past the in-flight bound or for a request
+ * whose proxy stamp says it waited too long — never an allow.
  */
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,23 @@ function exchange(url: string, parts: string[], o: { gapMs?: number; maxMs: numb
         ),
       );
     });
+  });
+}
+
+/** A JSON-door request with `body` as given and an `X-Request-Start` stamp (epoch ms). */
+function jsonRequest(body: string, stampMs: number): string {
+  return (
+    `POST /v1/authorize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `X-Request-Start: t=${stampMs}\r\n\r\n${body}`
+  );
+}
+
+/** Every response in a stream of HTTP/1.1 answers: status, reason header, body. */
+function answersIn(data: string): { status: number; reason: string | undefined; body: string }[] {
+  return [...data.matchAll(/HTTP\/1\.1 (\d{3}) [^\r]*\r\n([\s\S]*?)\r\n\r\n/g)].map((m) => {
+    const length = Number(/content-length: (\d+)/i.exec(m[2] ?? '')?.[1] ?? 0);
+    const start = (m.index ?? 0) + m[0].length;
+    return { status: Number(m[1]), reason: /x-certgate-reason: (\w+)/i.exec(m[2] ?? '')?.[1], body: data.slice(start, start + length) };
   });
 }
 
@@ -104,6 +122,11 @@ describe('admission control and load shedding of certgate serve', () => {
       '0',
       '--pool-threads',
       '1',
+      // The proxy's arrival stamp; 2 s leaves a fresh stamp fresh on a loaded machine.
+      '--request-start-header',
+      'X-Request-Start',
+      '--shed-after-ms',
+      '2000',
     ]);
     const line = await serve.waitFor((l) => l.msg === 'listening');
     admin = String(line.admin);
@@ -174,6 +197,29 @@ describe('admission control and load shedding of certgate serve', () => {
     } finally {
       for (const s of held) s.destroy();
     }
+  });
+
+  it('sheds a request whose X-Request-Start stamp is older than --shed-after-ms before reading its body, never an allow; the connection stays usable', async () => {
+    // Regression (issue 14): a request that waited longer than the budget (here measured
+    // by the proxy's stamp) was decided and answered late. Its body is not even parsed
+    // (this one is not JSON): the shed costs no decision work.
+    const valid = JSON.stringify({ sni: SNI_A, certChain: [leaf.pem] });
+    const stale = jsonRequest('{not json', Date.now() - 60_000);
+    const staleValid = jsonRequest(valid, Date.now() - 5000);
+    const fresh = jsonRequest(valid, Date.now());
+    // One keep-alive connection, pipelined: shed, shed, then decided.
+    const ex = await exchange(authz, [stale + staleValid + fresh], { maxMs: 3000 });
+    const answers = answersIn(ex.data);
+    expect(answers.map((a) => [a.status, a.reason])).toEqual([
+      [503, 'OVERLOADED'],
+      [503, 'OVERLOADED'],
+      [200, 'CERTIFICATE_ACTIVE'],
+    ]);
+    for (const a of answers.slice(0, 2)) {
+      expect(JSON.parse(a.body)).toMatchObject({ allow: false, reason: 'OVERLOADED' });
+      expect(a.body).toMatch(/x-request-start stamp is older than shedAfterMs=2000/);
+    }
+    expect(JSON.parse(answers[2]?.body ?? '{}')).toMatchObject({ allow: true });
   });
 
   it('sheds decisions beyond --max-in-flight with 503 OVERLOADED, never an allow', async () => {

@@ -183,6 +183,35 @@ describe.each([
     }
   });
 
+  it('sheds a check the proxy received longer than --shed-after-ms ago (attributes.request.time, or the stamp header), never an allow', async () => {
+    // Regression (issue 14): a check that had already waited past the budget was decided.
+    const leaf = certificate({ subject: identity('device', 'p256') });
+    await world.register(leaf, {});
+    const stamped = await testNode(world, { requestStartHeader: 'X-Request-Start', shedAfterMs: '2000' });
+    const Service = authorizationService();
+    const other = new Service(`127.0.0.1:${stamped.ports.grpc}`, grpc.credentials.createInsecure()) as unknown as CheckClient;
+    const at = (ms: number, header?: string) => {
+      const req = httpFilterRequest(leaf, SNI_A);
+      req.attributes.request.time = { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
+      if (header !== undefined) Object.assign(req.attributes.request.http.headers, { 'x-request-start': header });
+      return new Promise<{ err: grpc.ServiceError | null; res: CheckResponse }>((resolve) =>
+        other.Check(req, (err, res) => resolve({ err, res })),
+      );
+    };
+    try {
+      for (const old of [await at(Date.now() - 60_000), await at(Date.now(), `t=${Date.now() - 60_000}`)]) {
+        expect(old.err?.code).toBe(grpc.status.UNAVAILABLE);
+        expect(old.err?.metadata.get('x-certgate-reason')).toEqual(['OVERLOADED']);
+      }
+      const fresh = await at(Date.now());
+      expect(fresh.err).toBeNull();
+      expect(fresh.res.status.code).toBe(grpc.status.OK);
+    } finally {
+      other.close();
+      await stamped.close();
+    }
+  });
+
   it('fails the RPC with UNAVAILABLE when the registry cannot be read', async () => {
     const leaf = certificate({ subject: identity('device', 'p256') });
     await world.register(leaf, {});

@@ -129,6 +129,8 @@ export class Authorizer {
   /** The last SNI normalised and its result (a sidecar serves one or a few names: one regular-expression replace less per decision). */
   #lastSni: string | null | undefined = null;
   #lastHost: string | null = null;
+  /** The shed answers, one frozen object per cause (the shedder's refusal texts). */
+  readonly #sheds = new Map<string, Decision>();
 
   constructor(options: AuthorizerOptions) {
     const configCacheMs = options.configCacheMs ?? 1000;
@@ -174,6 +176,7 @@ export class Authorizer {
   /**
    * {@link authorize} without wrapping a synchronous answer in a promise: the decision
    * itself when no rule had to wait, else a promise of it. For the front doors.
+   * `admitted`: the door already called {@link admit} for this request.
    */
   decide(
     sni: string | null | undefined,
@@ -181,6 +184,7 @@ export class Authorizer {
     door = 'api',
     clientId: string | null = null,
     requestId?: string,
+    admitted = false,
   ): Step<Decision> {
     if (sni !== this.#lastSni) {
       this.#lastHost = normaliseSni(sni);
@@ -188,13 +192,10 @@ export class Authorizer {
     }
     const host = this.#lastHost;
     const shedder = this.#shedder;
-    const refusal = shedder?.refusal();
-    if (refusal !== undefined) {
-      // Shed: decided without reading anything.
-      const decision = deny(new Refusal('OVERLOADED', refusal), null);
-      this.#observer?.decided({ door, sni: host, decision, seconds: 0, stages: new Map(), cacheHit: false, requestId });
-      return decision;
-    }
+    // `admitted`: the door already asked (admit()) when the request began, so one request
+    // is judged once (its body may complete later in a busy turn).
+    const shed = admitted ? undefined : this.#shed(host, door, requestId);
+    if (shed !== undefined) return shed;
     const started = performance.now();
     const attempt = new Attempt(certChain, host, clientId, this.#clock(), new StageClock(), started, started + this.#deadlineMs);
     const verdict = runRules(this.#setting, attempt);
@@ -206,6 +207,29 @@ export class Authorizer {
       )
       .then((decision) => this.#observed(attempt, decision, door, started, requestId));
     return shedder === undefined ? answered : shedder.track(answered);
+  }
+
+  /**
+   * The `OVERLOADED` answer when the load shedder refuses a request now (shedding.ts),
+   * else undefined. The front doors ask before reading a request's input, so a shed
+   * costs neither parsing nor encoding: the answer is one shared object per cause, which
+   * the doors encode once.
+   */
+  admit(door: string, requestId?: string, startedAtMs?: number): Decision | undefined {
+    return this.#shed(null, door, requestId, startedAtMs);
+  }
+
+  #shed(sni: string | null, door: string, requestId: string | undefined, startedAtMs?: number): Decision | undefined {
+    const refusal = this.#shedder?.refusal(startedAtMs);
+    if (refusal === undefined) return undefined;
+    // Shed: decided without reading anything.
+    let decision = this.#sheds.get(refusal);
+    if (decision === undefined) {
+      decision = Object.freeze({ ...deny(new Refusal('OVERLOADED', refusal), null), things: Object.freeze<string[]>([]) as string[] });
+      this.#sheds.set(refusal, decision);
+    }
+    this.#observer?.decided({ door, sni, decision, seconds: 0, stages: NO_STAGES, cacheHit: false, requestId });
+    return decision;
   }
 
   #decided(attempt: Attempt, verdict: Refusal | undefined, door: string, started: number, requestId: string | undefined): Decision {
@@ -225,6 +249,8 @@ export class Authorizer {
     return decision;
   }
 }
+
+const NO_STAGES: ReadonlyMap<Stage, number> = new Map();
 
 /** The answer for a finished attempt: the allow when every rule passed, else the refusal. */
 function decisionOf(allows: SharedAllows, attempt: Attempt, verdict: Refusal | undefined): Decision {

@@ -77,7 +77,7 @@ export const REASONS = {
   DEADLINE_EXCEEDED: { kind: 'unavailable', text: 'the decision took longer than the per-request deadline' },
   OVERLOADED: {
     kind: 'unavailable',
-    text: 'the process is past capacity (maxInFlight decisions in progress, or the request waited over shedAfterMs to be read); the request is shed at once',
+    text: 'the process is past capacity (maxInFlight decisions in progress, or the request was read over shedAfterMs into a busy event-loop turn, or its request-start stamp is older than that); the request is shed at once',
   },
 
   BAD_REQUEST: { kind: 'deny', text: 'the front door could not read the request (bad JSON, bad XFCC, wrong field types, a non-ASCII SNI)' },

@@ -18,7 +18,15 @@
  *   Only while the process is saturated: its event loop was busy at least
  *   {@link SATURATED_UTILIZATION} of the last {@link SATURATION_WINDOW_MS} (measured at
  *   turn starts with `performance.eventLoopUtilization`). A lone long turn in a process
- *   with time to spare (a major GC, a slow registry read) sheds nothing.
+ *   with time to spare (a major GC, a slow registry read) sheds nothing. This is a lower
+ *   bound of the wait: what a request waited before its turn (the previous turn, the
+ *   host's run queue, the proxy's queue) it cannot see. An upper bound from the previous
+ *   turn's start was tried (branch overload) and shed ordinary requests after any busy
+ *   spell, while not improving the answered p99 (bench/README.md).
+ * - **The proxy's arrival stamp** (`requestStartHeader`, off by default): the wait
+ *   measured — CoDel's idea of shedding on the time a request waited, not on how many
+ *   wait (https://queue.acm.org/detail.cfm?id=2209336) — with every queue counted. A
+ *   request whose stamp is older than `shedAfterMs` is shed, saturated or not.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -35,14 +43,26 @@ export interface SheddingLimits {
    * benches at full load). Exceeding it: `OVERLOADED`.
    */
   maxInFlight: number;
-  /** Milliseconds into one busy event-loop turn after which requests are refused (0 = off); see above. */
+  /** Milliseconds into one busy event-loop turn after which requests are refused, and the most a stamped request may have waited (0 = off); see above. */
   shedAfterMs: number;
+  /**
+   * A request header in which the proxy stamps when it received the request
+   * (`X-Request-Start: t=<epoch time>`, see {@link requestStartMs}); undefined = not used.
+   * With it a request's wait is measured, not bounded: every wait counts — kernel
+   * queues, the run queue of a busy host, the proxy's own queue — and a request older
+   * than `shedAfterMs` is shed whether or not the loop looks saturated. Off by default:
+   * it trusts the proxy's clock (same host, or NTP-synchronised).
+   */
+  requestStartHeader?: string | undefined;
 }
 
 export const DEFAULT_SHEDDING: Readonly<SheddingLimits> = Object.freeze({ maxInFlight: 64, shedAfterMs: 5 });
 
 export class Shedder {
   readonly #limits: SheddingLimits;
+  readonly #waitedTooLong: string;
+  readonly #tooManyInFlight: string;
+  readonly #stampTooOld: string;
   #inFlight = 0;
   #turnStart: number | undefined;
   #saturated = false;
@@ -54,6 +74,9 @@ export class Shedder {
 
   constructor(limits: SheddingLimits) {
     this.#limits = limits;
+    this.#waitedTooLong = `the process is saturated: this request waited over shedAfterMs=${limits.shedAfterMs} ms to be read`;
+    this.#tooManyInFlight = `maxInFlight=${limits.maxInFlight} decisions are in progress in this process`;
+    this.#stampTooOld = `the request's ${limits.requestStartHeader ?? 'request-start'} stamp is older than shedAfterMs=${limits.shedAfterMs} ms`;
   }
 
   /** Decisions started and not yet answered. */
@@ -61,10 +84,15 @@ export class Shedder {
     return this.#inFlight;
   }
 
-  /** Why a new decision must be refused now, or undefined to admit it. */
-  refusal(): string | undefined {
+  /**
+   * Why a new decision must be refused now, or undefined to admit it. `startedAtMs`: the
+   * proxy's arrival stamp (epoch ms), when configured and sent. The same string object
+   * for the same cause, so callers can answer with one pre-encoded refusal.
+   */
+  refusal(startedAtMs?: number): string | undefined {
     const { shedAfterMs, maxInFlight } = this.#limits;
     if (shedAfterMs > 0) {
+      if (startedAtMs !== undefined && Date.now() - startedAtMs > shedAfterMs) return this.#stampTooOld;
       const now = performance.now();
       if (this.#turnStart === undefined) {
         this.#turnStart = now;
@@ -76,10 +104,10 @@ export class Shedder {
           this.#utilizationAt = now;
         }
       } else if (this.#saturated && now - this.#turnStart > shedAfterMs) {
-        return `the process is saturated: this request waited over shedAfterMs=${shedAfterMs} ms to be read`;
+        return this.#waitedTooLong;
       }
     }
-    if (this.#inFlight >= maxInFlight) return `maxInFlight=${maxInFlight} decisions are in progress in this process`;
+    if (this.#inFlight >= maxInFlight) return this.#tooManyInFlight;
     return undefined;
   }
 
@@ -91,4 +119,21 @@ export class Shedder {
       return value;
     });
   }
+}
+
+/**
+ * The epoch time in milliseconds of a request-start stamp, or undefined when it is
+ * missing or not a time. The header as NGINX, HAProxy and Heroku's router set it and APM
+ * agents read it (https://docs.newrelic.com/docs/apm/applications-menu/features/request-queue-server-configuration-examples/):
+ * an optional `t=` and a number of seconds (NGINX `${msec}`: `1733140000.123`),
+ * milliseconds or microseconds since the epoch, told apart by magnitude. A stamp in the
+ * future (clock skew) counts as now.
+ */
+export function requestStartMs(value: string | string[] | undefined, nowMs: number = Date.now()): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value.startsWith('t=') ? value.slice(2) : value;
+  if (!/^\d+(\.\d+)?$/.test(text)) return undefined;
+  const n = Number(text);
+  const ms = n < 1e11 ? n * 1000 : n < 1e14 ? n : n / 1000;
+  return Math.min(ms, nowMs);
 }

@@ -27,6 +27,7 @@ import { authorizationService, grpcPackageDefinition, HEALTH_PROTO, healthInclud
 import { EncodedAnswers } from '../fastpath/index.js';
 import type { GrpcHealth } from './grpcHealth.js';
 import { clientIdOf, type AuthzInput } from './doors.js';
+import { requestStartMs } from '../authz/shedding.js';
 
 /** Dynamic-metadata namespace from which a chain is read (e.g. set by a Lua filter). */
 export const CHAIN_METADATA_NAMESPACE = 'certgate.client_certificate';
@@ -50,13 +51,16 @@ interface Peer {
   certificate?: string;
   service?: string;
 }
-interface CheckRequest {
+export interface CheckRequest {
   attributes?: {
     source?: Peer | null;
     destination?: Peer | null;
     tls_session?: { sni?: string } | null;
     metadata_context?: { filter_metadata?: Record<string, Struct> } | null;
-    request?: { http?: { id?: string; headers?: Record<string, string> | null } | null } | null;
+    request?: {
+      time?: { seconds?: string; nanos?: number } | null;
+      http?: { id?: string; headers?: Record<string, string> | null } | null;
+    } | null;
   } | null;
 }
 
@@ -74,6 +78,24 @@ function requestIdOf(req: CheckRequest): string | undefined {
   const http = req.attributes?.request?.http;
   if (!http) return undefined;
   return http.headers?.['x-request-id'] || http.id || undefined;
+}
+
+/**
+ * When the proxy received the checked request (epoch ms): the stamp in `header` among its
+ * headers, else `attributes.request.time` ("the timestamp when the proxy receives the
+ * first byte of the request",
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/auth/v3/attribute_context.proto);
+ * undefined when neither is there (the network filter sends no request). A time in the
+ * future (clock skew) counts as now.
+ */
+export function arrivedAtMs(req: CheckRequest, header: string, nowMs: number = Date.now()): number | undefined {
+  const request = req.attributes?.request;
+  const stamped = requestStartMs(request?.http?.headers?.[header], nowMs);
+  if (stamped !== undefined) return stamped;
+  const time = request?.time;
+  if (!time) return undefined;
+  const ms = Number(time.seconds ?? 0) * 1000 + (time.nanos ?? 0) / 1e6;
+  return ms > 0 ? Math.min(ms, nowMs) : undefined;
 }
 
 /** Extract `authorize` arguments; throws RequestError for unreadable input. */
@@ -150,6 +172,12 @@ export interface AuthzGrpcOptions {
   health?: GrpcHealth;
   /** The warm-path machinery (ts/fastpath/): each distinct answer encoded once. Default true. */
   fastPath?: boolean;
+  /**
+   * `--request-start-header` (lower case): when set, the proxy's arrival time is trusted —
+   * that header among the checked request's headers, else Envoy's
+   * `attributes.request.time` — and a check older than `--shed-after-ms` is shed.
+   */
+  requestStartHeader?: string | undefined;
 }
 
 /**
@@ -230,9 +258,13 @@ function addLazyReflection(server: grpc.Server): void {
 /** The decision for one CheckRequest; unreadable input is refused like a deny. */
 function check(o: AuthzGrpcOptions, decodedPems: TextMemo<string> | undefined, req: CheckRequest): Decision | Promise<Decision> {
   const door = doorOf(req);
+  if (o.requestStartHeader !== undefined) {
+    const shed = o.authorizer.admit(door, requestIdOf(req), arrivedAtMs(req, o.requestStartHeader));
+    if (shed !== undefined) return shed;
+  }
   try {
     const input = checkInput(req, o.limits, decodedPems);
-    return o.authorizer.decide(input.sni, input.chain, door, input.clientId, requestIdOf(req));
+    return o.authorizer.decide(input.sni, input.chain, door, input.clientId, requestIdOf(req), o.requestStartHeader !== undefined);
   } catch (err) {
     if (!(err instanceof RequestError)) throw err;
     o.onRequestError?.(door, err, requestIdOf(req));

@@ -19,6 +19,7 @@ import { escapedPemMemo, RequestError, type RequestErrorHook } from './requestEr
 import type { TextMemo } from '../fastpath/index.js';
 import { PerDecision } from '../fastpath/index.js';
 import { negotiate, type MetricsFormat } from '../metrics/exposition.js';
+import { requestStartMs } from '../authz/shedding.js';
 import { admissionServerOptions, capConnections, type AdmissionLimits } from '../server/admission.js';
 
 /** The door paths, also used by the examples and the README. */
@@ -48,6 +49,8 @@ export interface AuthzHttpOptions {
   onRequestError?: RequestErrorHook;
   /** The warm-path machinery (ts/fastpath/): answers encoded once per shared decision. Default true. */
   fastPath?: boolean;
+  /** Lower-cased name of the header with the proxy's request-start stamp (`--request-start-header`), or undefined. */
+  requestStartHeader?: string | undefined;
 }
 
 /** The options with the server's answer encoder. */
@@ -102,6 +105,7 @@ function handle(o: Door, req: http.IncomingMessage, res: http.ServerResponse, on
       refuse(o, 'json', req, res, new RequestError('BAD_REQUEST', 405, 'use POST'), ['allow', 'POST']);
       return undefined;
     }
+    if (shed(o, 'json', req, res, false)) return undefined;
     readBody(req, o.limits.maxBodyBytes, (err, body) => {
       try {
         if (err !== undefined) refuse(o, 'json', req, res, err);
@@ -112,8 +116,12 @@ function handle(o: Door, req: http.IncomingMessage, res: http.ServerResponse, on
     });
     return undefined;
   }
-  if (path === PATHS.nginx) return door(o, 'nginx', req, res, () => nginxInput(req.headers, o.limits, o.decodedPems));
+  if (path === PATHS.nginx) {
+    if (shed(o, 'nginx', req, res, false)) return undefined;
+    return door(o, 'nginx', req, res, () => nginxInput(req.headers, o.limits, o.decodedPems));
+  }
   if (path === PATHS.envoyHttp || path.startsWith(`${PATHS.envoyHttp}/`)) {
+    if (shed(o, 'envoy_http', req, res, true)) return undefined;
     return door(o, 'envoy_http', req, res, () => envoyHttpInput(req.headers, o.limits, o.envoySniHeader));
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -147,7 +155,7 @@ function handle(o: Door, req: http.IncomingMessage, res: http.ServerResponse, on
   }
 }
 
-/** Read a door's input and answer its decision; a promise only when the decision is awaited. */
+/** Read a door's input and answer its decision (the request was admitted: shed()); a promise only when the decision is awaited. */
 function door(
   o: Door,
   name: string,
@@ -155,6 +163,7 @@ function door(
   res: http.ServerResponse,
   read: () => AuthzInput,
 ): Promise<void> | undefined {
+  const quiet = name === 'envoy_http';
   let input: AuthzInput;
   try {
     input = read();
@@ -162,11 +171,25 @@ function door(
     refuse(o, name, req, res, err);
     return undefined;
   }
-  const decision = o.authorizer.decide(input.sni, input.chain, name, input.clientId, requestIdOf(req.headers));
-  const quiet = name === 'envoy_http';
+  const decision = o.authorizer.decide(input.sni, input.chain, name, input.clientId, requestIdOf(req.headers), true);
   if (decision instanceof Promise) return decision.then((d) => answer(o, res, d, quiet));
   answer(o, res, decision, quiet);
   return undefined;
+}
+
+/**
+ * Shed the request before reading anything of it when the process is past capacity
+ * (ts/authz/shedding.ts): answered `OVERLOADED` with the one pre-encoded refusal, its
+ * body left unread (node:http discards it once the answer is sent, keeping the
+ * connection usable). True when it was shed. A request admitted here is not judged again
+ * when it is decided.
+ */
+function shed(o: Door, name: string, req: http.IncomingMessage, res: http.ServerResponse, quiet: boolean): boolean {
+  const stamp = o.requestStartHeader === undefined ? undefined : requestStartMs(req.headers[o.requestStartHeader]);
+  const refusal = o.authorizer.admit(name, requestIdOf(req.headers), stamp);
+  if (refusal === undefined) return false;
+  answer(o, res, refusal, quiet);
+  return true;
 }
 
 /**

@@ -266,7 +266,13 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flag: '--shed-after-ms <n>',
     env: 'CERTGATE_SHED_AFTER_MS',
     default: String(DEFAULT_SHEDDING.shedAfterMs),
-    help: 'refuse with OVERLOADED a request read this long into one busy event-loop turn (it already waited that long; 0 = off)',
+    help: 'refuse with OVERLOADED a request read this long into one busy event-loop turn, or whose --request-start-header stamp is older (0 = off)',
+  },
+  {
+    key: 'requestStartHeader',
+    flag: '--request-start-header <name>',
+    env: 'CERTGATE_REQUEST_START_HEADER',
+    help: "header in which the proxy stamps the request's arrival (X-Request-Start: t=<epoch s|ms|µs>); gRPC also takes Envoy's attributes.request.time; a stamp older than --shed-after-ms is shed (trusts the proxy's clock; default: not used)",
   },
   {
     key: 'region',
@@ -501,6 +507,8 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     shedding: {
       maxInFlight: integer(raw, 'maxInFlight', 1, 1_000_000),
       shedAfterMs: integer(raw, 'shedAfterMs', 0, 60_000),
+      requestStartHeader:
+        raw.requestStartHeader === undefined || raw.requestStartHeader === '' ? undefined : String(raw.requestStartHeader).toLowerCase(),
     },
     masterKey: masterKey(raw),
     ...adminTransport(raw, text(raw, 'host')),

@@ -169,8 +169,16 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     ...(readyDetail === undefined ? {} : { readyDetail }),
     onRequestError,
     fastPath: config.fastPath,
+    requestStartHeader: config.shedding.requestStartHeader,
   });
-  const grpcServer = createAuthzGrpcServer({ authorizer, limits: config.limits, onRequestError, health, fastPath: config.fastPath });
+  const grpcServer = createAuthzGrpcServer({
+    authorizer,
+    limits: config.limits,
+    onRequestError,
+    health,
+    fastPath: config.fastPath,
+    requestStartHeader: config.shedding.requestStartHeader,
+  });
   // The live page reads the same exposition /metrics serves (the cluster aggregate in a cluster).
   const dashboard = config.dashboard ? createDashboard(() => exposition('prometheus')) : undefined;
   const adminMetrics = new AdminMetrics([metrics.registry]);
