@@ -384,7 +384,7 @@ const buildCost = (b: BuildReport) =>
   ' µs';
 
 /** certgate's CPU per request, plus PostgreSQL's where it worked. */
-const db = (m: Measured) => (m.dbUs > 0 ? ` + ${Math.round(m.dbUs)} db` : '');
+const withDb = (m: Measured) => (m.dbUs > 0 ? ` + ${Math.round(m.dbUs)} db` : '');
 /** The ratio of certgate's CPU per request, and of certgate's + PostgreSQL's where it worked. */
 const ratio = (m: Measured, base: Measured) =>
   `${(m.serverUs / base.serverUs).toFixed(2)}×` +
@@ -405,7 +405,7 @@ function table(all: readonly Row[]): string {
   );
   for (const r of rows) {
     out.push(
-      `| ${r.backend} | ${r.devices.toLocaleString('en')} | ${buildCost(r.build)} | ${r.startSeconds.toFixed(2)} s | ${r.rssStartMiB.map(f1).join(' / ')} → ${r.rssEndMiB.map(f1).join(' / ')} | ${Math.round(r.cold.serverUs)}${db(r.cold)} µs, ${Math.round(r.cold.rps)}/s, ${r.cold.p99Ms.toFixed(1)} ms | ${Math.round(r.warm.serverUs)}${db(r.warm)} µs, ${Math.round(r.warm.rps)}/s, ${r.warm.p99Ms.toFixed(1)} ms |`,
+      `| ${r.backend} | ${r.devices.toLocaleString('en')} | ${buildCost(r.build)} | ${r.startSeconds.toFixed(2)} s | ${r.rssStartMiB.map(f1).join(' / ')} → ${r.rssEndMiB.map(f1).join(' / ')} | ${Math.round(r.cold.serverUs)}${withDb(r.cold)} µs, ${Math.round(r.cold.rps)}/s, ${r.cold.p99Ms.toFixed(1)} ms | ${Math.round(r.warm.serverUs)}${withDb(r.warm)} µs, ${Math.round(r.warm.rps)}/s, ${r.warm.p99Ms.toFixed(1)} ms |`,
     );
   }
   for (const r of rows.filter((row) => row.rssFillMiB !== undefined))

@@ -436,7 +436,7 @@ async function ghz(f: Fixture, server: Server, job: Job): Promise<Run> {
     ghzStartup.set(data, startup);
   }
   const allowsBefore = await allowsCounted(server);
-  const load = [...(job.mode === 'once' ? ['-n', String(job.count)] : ['-z', `${job.seconds}s`])];
+  const load = job.mode === 'once' ? ['-n', String(job.count)] : ['-z', `${job.seconds}s`];
   const r = await measured(server, async () => {
     const g = await generator(GHZ, ghzArgs(address, data, CONNECTIONS, load), () => {});
     // ghz's summary: "Count:", "Total:", "50 % in 1.23 ms", "[OK]   N responses", and errors;
@@ -516,7 +516,8 @@ async function decisionBuckets(server: Server, door: string): Promise<Map<number
 
 /** The upper bound of the bucket holding the p99 of the decisions between two readings. */
 function p99Bound(before: Map<number, number>, after: Map<number, number>): { bound: number; decisions: number } {
-  const les = Float64Array.from(after.keys()).sort();
+  const les = Float64Array.from(after.keys());
+  les.sort();
   const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
   for (const le of les) {
     if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= 0.99 * total) return { bound: le, decisions: total };

@@ -191,12 +191,12 @@ export class AuthzMetrics implements DecisionObserver {
     series.count.inc();
     series.duration.observe(event.seconds);
     for (const [stage, seconds] of event.stages) {
-      let series = this.#stageSeries.get(stage);
-      if (series === undefined) {
-        series = this.#stage.series({ stage });
-        this.#stageSeries.set(stage, series);
+      let stageSeries = this.#stageSeries.get(stage);
+      if (stageSeries === undefined) {
+        stageSeries = this.#stage.series({ stage });
+        this.#stageSeries.set(stage, stageSeries);
       }
-      series.observe(seconds);
+      stageSeries.observe(seconds);
     }
   }
 
