@@ -45,7 +45,10 @@ describe('NGINX auth_request in front of certgate', () => {
 
   beforeAll(async () => {
     world = await createWorld();
-    node = await testNode(world);
+    // As docs/authorizer.md recommends behind the shipped config, which stamps every check
+    // with X-Request-Start: a stamp read as older than --shed-after-ms would shed (503) the
+    // allows below.
+    node = await testNode(world, { requestStartHeader: 'x-request-start' });
     app = await startApp();
     nginx = await startNginx(world.dir, { authzPort: node.ports.authz, hosts: [SNI_A, SNI_B], appPort: app.port });
     const deviceId = identity('device-1', 'p256', false);
