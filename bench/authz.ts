@@ -19,7 +19,6 @@
  * Run: `npx vite-node bench/authz.ts` (needs `npm run build:ts`: certgate runs from dist/
  * like `certgate serve`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
@@ -28,6 +27,7 @@ import { projectRoot } from '../ts/paths.js';
 import { certificate, escapePem, identity, type Cert } from '../test/authz/pki.js';
 import { closedLoopGrpc, closedLoopHttp, openLoopHttp, type LoadResult } from './coreLoad.js';
 import { median } from './median.js';
+import { killChildren, startChild, stopChild, type ChildServer } from './childServer.js';
 import { treeCpuSeconds } from './procCpu.js';
 import type { BenchRegistry } from './fixtures.js';
 
@@ -60,51 +60,13 @@ const BASE = process.env.BENCH_BASE;
 /** `BENCH_PROFILE=dir`: certgate servers run with `node --cpu-prof` into dir/<label> (bench/profileSteps.ts reads them). */
 const PROFILE = process.env.BENCH_PROFILE;
 
-interface Server {
-  child: ChildProcess;
-  line: Record<string, unknown>;
-}
-
-/** Every server still running, killed if the run fails half way. */
-const children = new Set<ChildProcess>();
-
-function start(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-  ready: (line: Record<string, unknown>) => boolean,
-): Promise<Server> {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      for (const text of out.split('\n')) {
-        if (!text.startsWith('{')) continue;
-        const line = JSON.parse(text) as Record<string, unknown>;
-        if (ready(line)) return resolve({ child, line });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited with ${code}`)));
-  });
-}
-
-async function stop(server: Server): Promise<void> {
-  const exited = new Promise((r) => server.child.once('exit', r));
-  server.child.kill('SIGTERM');
-  await exited;
-}
+type Server = ChildServer;
 
 const viteNode = createRequire(import.meta.url).resolve('vite-node/vite-node.mjs');
 const baseline = (mode: string, db: string) =>
-  start(
-    process.execPath,
-    [viteNode, path.join(projectRoot, 'bench', 'authzBaselines.ts')],
-    { BENCH_MODE: mode, BENCH_DB: db, BENCH_SNI: SNI },
-    (l) => 'port' in l,
-  );
+  startChild(process.execPath, [viteNode, path.join(projectRoot, 'bench', 'authzBaselines.ts')], (l) => 'port' in l, {
+    env: { BENCH_MODE: mode, BENCH_DB: db, BENCH_SNI: SNI },
+  });
 
 /** A load run with the CPU both sides spent on it, µs per request. */
 interface Measured extends LoadResult {
@@ -129,7 +91,7 @@ interface Tree {
 
 let profiles = 0;
 const certgate = (tree: Tree, extra: string[]) =>
-  start(
+  startChild(
     process.execPath,
     [
       // Inherited by the cluster's workers (node:cluster forks with process.execArgv).
@@ -159,7 +121,6 @@ const certgate = (tree: Tree, extra: string[]) =>
       ...(process.env.BENCH_CERTGATE_ARGS ?? '').split(' ').filter((a) => a !== ''),
       ...extra,
     ],
-    {},
     (l) => l.msg === 'listening',
   );
 
@@ -311,7 +272,7 @@ async function main(): Promise<void> {
             `server CPU/call median certgate ${cpu(p.map((x) => x.grpc[1]))} µs, bare ${cpu(p.map((x) => x.grpc[0]))} µs)`,
         );
       }
-      await stop(bareGrpcServer);
+      await stopChild(bareGrpcServer);
       if (process.env.BENCH_OPEN_LOOP !== '0') {
         // Latency at a fixed rate, certgate and the bare server alike: the bare server's p99
         // at the same rate is what this harness (one Node load generator on the same 2
@@ -338,7 +299,7 @@ async function main(): Promise<void> {
           }
         }
       }
-      await Promise.all([stop(bare), ...cgs.map(stop)]);
+      await Promise.all([stopChild(bare), ...cgs.map(stopChild)]);
     }
 
     // ---- cold: a new leaf per request; each server starts with an empty cache ----
@@ -357,7 +318,7 @@ async function main(): Promise<void> {
       const coldRun = async (server: Server) => {
         await httpRun(origin(server), warmupBodies, WARMUP);
         const r = await timedHttp(server, bodies, cold.length);
-        await stop(server);
+        await stopChild(server);
         return r;
       };
       /** Server CPU per decision of each certgate (tree, engine) over the floor's of the same round. */
@@ -397,7 +358,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    for (const child of children) child.kill('SIGKILL');
+    killChildren();
     rmSync(dir, { recursive: true, force: true });
   }
 }

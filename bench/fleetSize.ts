@@ -24,7 +24,7 @@
  * builds the certificate cache (1,000,000 P-256 certificates: ~5 minutes of 2 busy cores)
  * and the registries; later runs reuse them.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { createReadStream, readFileSync } from 'node:fs';
@@ -44,8 +44,9 @@ import {
   type BuildReport,
   type CachedDevice,
 } from './fleetRegistry.js';
+import { startChild, stopChild } from './childServer.js';
 import { median } from './median.js';
-import { rssMiB, treeCpuSeconds, treePids } from './procTree.js';
+import { rssMiB, treeCpuSeconds, treePids } from './procCpu.js';
 
 /** Registry sizes (devices), smallest first: the ratios are against the first. */
 const SIZES = (process.env.BENCH_FLEET_SIZES ?? '10000,1000000').split(',').map(Number);
@@ -181,27 +182,9 @@ async function serve(db: string, root: string): Promise<Serve> {
     '10000',
     ...SERVE_ARGS,
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: CACHE });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      for (const text of out.split('\n')) {
-        if (!text.startsWith('{')) continue;
-        const line = JSON.parse(text) as Record<string, unknown>;
-        if (line.msg !== 'listening') continue;
-        const origin = typeof line.authz === 'string' ? line.authz : `http://127.0.0.1:${String(line.port)}`;
-        resolve({ child, origin, startSeconds: (performance.now() - started) / 1000 });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`certgate serve --db ${db} exited with ${code}`)));
-  });
-}
-
-async function stop(server: Serve): Promise<void> {
-  const exited = new Promise((r) => server.child.once('exit', r));
-  server.child.kill('SIGTERM');
-  await exited;
+  const { child, line } = await startChild(process.execPath, args, (l) => l.msg === 'listening', { cwd: CACHE });
+  const origin = typeof line.authz === 'string' ? line.authz : `http://127.0.0.1:${String(line.port)}`;
+  return { child, origin, startSeconds: (performance.now() - started) / 1000 };
 }
 
 interface Measured {
@@ -308,7 +291,7 @@ async function measure(backend: string, db: string, build: BuildReport, devices:
     log(JSON.stringify(row));
     return row;
   } finally {
-    await stop(server);
+    await stopChild(server);
   }
 }
 

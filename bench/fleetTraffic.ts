@@ -35,6 +35,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../ts/paths.js';
 import { readFleet, type Fleet } from '../ts/load/fleet.js';
+import { children, killChildren, startChild, stopChild } from './childServer.js';
 import { loadAverage, statFields, treeCpuSeconds, USER_HZ } from './procCpu.js';
 
 const env = process.env;
@@ -70,34 +71,14 @@ interface Server {
   grpc: string | undefined;
 }
 
-const children = new Set<ChildProcess>();
-
-function startServer(name: string, command: string, args: string[], envExtra: Record<string, string>): Promise<Server> {
-  const child = spawn(command, args, { env: { ...env, ...envExtra }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      for (const text of out.split('\n')) {
-        if (!text.startsWith('{')) continue;
-        const line = JSON.parse(text) as Record<string, unknown>;
-        if (typeof line.port === 'number') {
-          const address = `127.0.0.1:${line.port}`;
-          return resolve({ name, child, http: `http://${address}`, grpc: address });
-        }
-        if (line.msg === 'listening') return resolve({ name, child, http: String(line.authz), grpc: String(line.grpc) });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
-  });
-}
-
-async function stopServer(server: Server): Promise<void> {
-  const exited = new Promise((r) => server.child.once('exit', r));
-  server.child.kill('SIGTERM');
-  await exited;
+/** A server's ready line: a baseline logs `port`, `certgate serve` its "listening" line. */
+async function startServer(name: string, command: string, args: string[], envExtra: Record<string, string>): Promise<Server> {
+  const { child, line } = await startChild(command, args, (l) => typeof l.port === 'number' || l.msg === 'listening', { env: envExtra });
+  if (typeof line.port === 'number') {
+    const address = `127.0.0.1:${line.port}`;
+    return { name, child, http: `http://${address}`, grpc: address };
+  }
+  return { name, child, http: String(line.authz), grpc: String(line.grpc) };
 }
 
 const baseline = (mode: string, db: string, extra: Record<string, string> = {}) =>
@@ -589,7 +570,7 @@ async function main(): Promise<void> {
             );
           }
         }
-        await Promise.all(servers.map(stopServer));
+        await Promise.all(servers.map(stopChild));
       }
       if (DOORS.has('grpc')) {
         const servers = [await baseline('bare-grpc', f.db), await certgate(f.db, 'native')];
@@ -618,7 +599,7 @@ async function main(): Promise<void> {
               ]),
             );
         }
-        await Promise.all(servers.map(stopServer));
+        await Promise.all(servers.map(stopChild));
       }
     }
 
@@ -634,7 +615,7 @@ async function main(): Promise<void> {
       try {
         return await run(server);
       } finally {
-        await stopServer(server);
+        await stopChild(server);
       }
     };
     if (PARTS.has('cold')) {
@@ -726,7 +707,7 @@ async function main(): Promise<void> {
     }
     log(`\nload average at end ${loadAverage()}`);
   } finally {
-    for (const child of children) child.kill('SIGKILL');
+    killChildren();
   }
 }
 

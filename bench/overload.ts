@@ -32,6 +32,7 @@ import { Pool } from 'undici';
 import { projectRoot } from '../ts/paths.js';
 import { identity, type Cert, type KeyKind } from '../test/authz/pki.js';
 import { closedLoopHttp } from './authzLoad.js';
+import { loadAverage } from './procCpu.js';
 import { BenchRegistry } from './fixtures.js';
 import { DEFAULT_SHEDDING } from '../ts/authz/shedding.js';
 
@@ -109,8 +110,6 @@ async function stop(server: Server): Promise<void> {
   await exited;
   clearTimeout(force);
 }
-
-const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 /** Resident memory of a process in MiB, from /proc. */
 function rssMiB(pid: number): number {

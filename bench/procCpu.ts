@@ -1,7 +1,7 @@
 /**
- * CPU time of processes from /proc (Linux), for the benches' "CPU per request" columns:
- * a server's whole process tree (node:cluster workers, pool threads included) and a
- * load generator's, measured the same way on both sides.
+ * CPU time and memory of processes from /proc (Linux, proc(5)), for the benches' "CPU
+ * per request" and RSS columns: a server's whole process tree (node:cluster workers, pool
+ * threads included) and a load generator's, measured the same way on both sides.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 
@@ -22,8 +22,8 @@ export function statFields(line: string): string[] {
     .split(' ');
 }
 
-/** CPU seconds (user + system) of a process and all its live descendants. */
-export function treeCpuSeconds(root: number): number {
+/** `root` and every live descendant's pid, root first. */
+export function treePids(root: number): number[] {
   const byParent = new Map<string, string[]>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
@@ -34,18 +34,37 @@ export function treeCpuSeconds(root: number): number {
       // exited meanwhile
     }
   }
-  let ticks = 0;
+  const out: number[] = [];
   const visit = (pid: string) => {
+    out.push(Number(pid));
+    for (const child of byParent.get(pid) ?? []) visit(child);
+  };
+  visit(String(root));
+  return out;
+}
+
+/** CPU seconds (user + system) of a process and all its live descendants. */
+export function treeCpuSeconds(root: number): number {
+  let ticks = 0;
+  for (const pid of treePids(root)) {
     try {
       const f = procStat(pid);
       ticks += Number(f[11]) + Number(f[12]);
     } catch {
-      return;
+      // exited meanwhile
     }
-    for (const child of byParent.get(pid) ?? []) visit(child);
-  };
-  visit(String(root));
+  }
   return ticks / USER_HZ;
+}
+
+/** Resident memory of one process in MiB (VmRSS), or NaN once it has exited. */
+export function rssMiB(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 /** The 1-minute load average. */
