@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { DecisionReads } from '../authz/reads.js';
 import type { Step } from '../authz/step.js';
@@ -78,8 +79,6 @@ const MISS = `SELECT (SELECT COALESCE(MAX(sequence), 0) FROM change_log)::text A
   FROM (SELECT 1) AS one LEFT JOIN certificates c ON c.account_id = ? AND c.certificate_id = ?`;
 
 type MissRow = { m: string; things: string[] } & { [K in keyof StandingRow]: StandingRow[K] | null };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class FleetView implements DecisionReads {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;

@@ -15,6 +15,7 @@
  * confirmation includes the write, so after L (+ margin) it is safe to return whatever
  * the rows say — the dead or partitioned sidecar is denying REGISTRY_STALE by then.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queries } from '../registry/store.js';
 import { LEASE_MARGIN_MS } from './fleetView.js';
 
@@ -41,8 +42,6 @@ const LAGGING = `SELECT count(*) FILTER (WHERE lease_until > now())::int AS lagg
 const FAST_POLL_MS = 5;
 const FAST_FOR_MS = 250;
 const SLOW_POLL_MS = 25;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Wait for the fleet to apply everything committed so far. `leaseMs`: the lease assumed

@@ -15,6 +15,7 @@
  * of defence. Sequences readers page by additionally take an advisory lock
  * (`POSTGRES_DIALECT.sequenceLock`), because their numbers must also follow commit order.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { savepoint, type Dialect, type Params, type Queries, type Store } from '../store.js';
 import { RegistryError } from '../types.js';
@@ -173,8 +174,6 @@ async function guarded<T>(call: () => Promise<T>): Promise<T> {
     throw translated(error);
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A bounded pool: autocommit statements and retried serializable transactions. */
 export class PgStore implements Store {
