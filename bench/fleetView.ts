@@ -18,7 +18,7 @@ import { Standings } from '../ts/view/standings.js';
 import { startPgServer } from '../test/registry/pgServer.js';
 import { testAuthorizer } from '../test/authz/authorizer.js';
 import { certificate, identity } from '../test/authz/pki.js';
-import { createWorld, ACCOUNT_A, PREFIX_A, SNI_A, type World } from '../test/authz/world.js';
+import { createWorld, ACCOUNT_A, PREFIX_A, SNI_A, registerCertificate, type World } from '../test/authz/world.js';
 
 const ACCOUNT = '123456789012';
 const REVOKES = Number(process.env['REVOKES'] ?? 100);
@@ -145,16 +145,7 @@ async function warmDecisions(): Promise<void> {
   const registry = openPostgresRegistry({ connectionString: server.url(database) });
   try {
     await registry.createAccount({ accountId: ACCOUNT_A, endpointPrefix: PREFIX_A });
-    await registry.insertCertificate({
-      accountId: ACCOUNT_A,
-      certificateId: leaf.id,
-      certificatePem: leaf.pem,
-      notBefore: 1_577_836_800,
-      notAfter: 4_102_444_799,
-      status: 'ACTIVE',
-      certificateMode: 'SNI_ONLY',
-      caCertificateId: null,
-    });
+    await registerCertificate(registry, leaf);
     const view = await registry.openFleetView();
     const pgWorld = { registry } as unknown as World;
     const options = { jitr: false, configCacheMs: 1000 };

@@ -10,7 +10,7 @@ import type { Registry } from '../../ts/registry/types.js';
 import { startPgServer, type PgServer } from '../registry/pgServer.js';
 import { testAuthorizer } from './authorizer.js';
 import { certificate, identity } from './pki.js';
-import { ACCOUNT_A, PREFIX_A, SNI_A, type World } from './world.js';
+import { ACCOUNT_A, PREFIX_A, SNI_A, registerCertificate, type World } from './world.js';
 
 let server: PgServer;
 let database: string;
@@ -30,16 +30,7 @@ afterAll(async () => {
 describe('one decision path over PostgreSQL', () => {
   it('allows, refuses and sees a revoke at once, every decision awaited', async () => {
     const leaf = certificate({ subject: identity('pg device', 'p256') });
-    await registry.insertCertificate({
-      accountId: ACCOUNT_A,
-      certificateId: leaf.id,
-      certificatePem: leaf.pem,
-      notBefore: 1_577_836_800,
-      notAfter: 4_102_444_799,
-      status: 'ACTIVE',
-      certificateMode: 'SNI_ONLY',
-      caCertificateId: null,
-    });
+    await registerCertificate(registry, leaf);
     const { authorizer } = testAuthorizer({ registry } as unknown as World, { registry, jitr: false, configCacheMs: 1000 });
     for (let round = 0; round < 2; round++) {
       const decided = authorizer.decide(SNI_A, [leaf.pem]);

@@ -22,6 +22,32 @@ export const CUSTOM_DOMAIN_A = 'devices.example.test';
 /** SigV4 credentials of account A for the admin API (AWS CLI / SDK). */
 export const CREDENTIALS_A = { accessKeyId: 'AKIACERTGATETESTA001', secretAccessKey: 'certgate-test-secret-a' };
 
+/** How {@link registerCertificate} registers: by default ACTIVE, SNI_ONLY, without a CA, in account A. */
+export interface RegisterOptions {
+  accountId?: string;
+  status?: CertificateStatus;
+  mode?: CertificateMode;
+  caId?: string | null;
+}
+
+/** Register `cert` in any registry (either backend) straight through the rule layer. */
+export async function registerCertificate(
+  registry: Pick<Registry, 'insertCertificate'>,
+  cert: Cert,
+  o: RegisterOptions = {},
+): Promise<void> {
+  await registry.insertCertificate({
+    accountId: o.accountId ?? ACCOUNT_A,
+    certificateId: cert.id,
+    certificatePem: cert.pem,
+    notBefore: 1_577_836_800,
+    notAfter: 4_102_444_799,
+    status: o.status ?? 'ACTIVE',
+    certificateMode: o.mode ?? 'SNI_ONLY',
+    caCertificateId: o.caId ?? null,
+  });
+}
+
 export interface World {
   dir: string;
   dbPath: string;
@@ -35,7 +61,7 @@ export interface World {
   /** A CA that is not registered anywhere. */
   rogueCaIdentity: Identity;
   /** Register `cert` in `accountId`. */
-  register(cert: Cert, o: { accountId?: string; status?: CertificateStatus; mode?: CertificateMode; caId?: string | null }): Promise<void>;
+  register(cert: Cert, o: RegisterOptions): Promise<void>;
   setStatus(accountId: string, certificateId: string, status: CertificateStatus): Promise<void>;
   dispose(): Promise<void>;
 }
@@ -87,18 +113,7 @@ export async function createWorld(options: { open?: () => Registry } = {}): Prom
     rsaCa,
     rsaCaIdentity,
     rogueCaIdentity,
-    async register(cert, o) {
-      await registry.insertCertificate({
-        accountId: o.accountId ?? ACCOUNT_A,
-        certificateId: cert.id,
-        certificatePem: cert.pem,
-        notBefore: 1_577_836_800,
-        notAfter: 4_102_444_799,
-        status: o.status ?? 'ACTIVE',
-        certificateMode: o.mode ?? 'SNI_ONLY',
-        caCertificateId: o.caId ?? null,
-      });
-    },
+    register: (cert, o) => registerCertificate(registry, cert, o),
     async setStatus(accountId, certificateId, status) {
       await registry.setCertificateStatus(accountId, certificateId, status, [
         'ACTIVE',

@@ -12,7 +12,7 @@ import { FleetView } from '../../ts/view/fleetView.js';
 import type { FleetWaitResult } from '../../ts/view/fleetWait.js';
 import { testAuthorizer } from '../authz/authorizer.js';
 import { certificate, identity, type Cert } from '../authz/pki.js';
-import { ACCOUNT_A, PREFIX_A, SNI_A, type World } from '../authz/world.js';
+import { ACCOUNT_A, PREFIX_A, SNI_A, registerCertificate, type World } from '../authz/world.js';
 import { startPgServer, type PgServer } from '../registry/pgServer.js';
 import { startProxy, type CuttableProxy } from './proxy.js';
 
@@ -56,16 +56,7 @@ async function sidecar(url = server.url(database)): Promise<{ registry: Postgres
 let serial = 0;
 async function device(status: 'ACTIVE' | 'INACTIVE' = 'ACTIVE'): Promise<Cert> {
   const leaf = certificate({ subject: identity(`fleet device ${++serial}`, 'p256') });
-  await writer.insertCertificate({
-    accountId: ACCOUNT_A,
-    certificateId: leaf.id,
-    certificatePem: leaf.pem,
-    notBefore: 1_577_836_800,
-    notAfter: 4_102_444_799,
-    status,
-    certificateMode: 'SNI_ONLY',
-    caCertificateId: null,
-  });
+  await registerCertificate(writer, leaf, { status });
   return leaf;
 }
 

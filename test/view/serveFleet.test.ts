@@ -10,7 +10,7 @@ import { openPostgresRegistry, type PostgresRegistry } from '../../ts/registry/p
 import { parseServeConfig } from '../../ts/server/config.js';
 import { startNode, type RunningNode } from '../../ts/server/node.js';
 import { certificate, identity } from '../authz/pki.js';
-import { ACCOUNT_A, PREFIX_A, SNI_A } from '../authz/world.js';
+import { ACCOUNT_A, PREFIX_A, SNI_A, registerCertificate } from '../authz/world.js';
 import { startPgServer, type PgServer } from '../registry/pgServer.js';
 import { startProxy, type CuttableProxy } from './proxy.js';
 
@@ -53,16 +53,7 @@ describe('certgate serve on PostgreSQL (fleet mode)', () => {
   it('decides from its view, reports it in /readyz and /metrics, and fails closed with REGISTRY_STALE when cut off', async () => {
     const base = `http://127.0.0.1:${node.ports.authz}`;
     const leaf = certificate({ subject: identity('serve fleet device', 'p256') });
-    await writer.insertCertificate({
-      accountId: ACCOUNT_A,
-      certificateId: leaf.id,
-      certificatePem: leaf.pem,
-      notBefore: 1_577_836_800,
-      notAfter: 4_102_444_799,
-      status: 'ACTIVE',
-      certificateMode: 'SNI_ONLY',
-      caCertificateId: null,
-    });
+    await registerCertificate(writer, leaf);
     const authorize = () => fetch(`${base}/v1/authorize`, { method: 'POST', body: JSON.stringify({ sni: SNI_A, certChain: [leaf.pem] }) });
     expect(await (await authorize()).json()).toMatchObject({ allow: true, reason: 'CERTIFICATE_ACTIVE' });
     // The registration's own change, applied after that first read, keeps the read (it saw it).
