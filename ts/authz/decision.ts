@@ -119,8 +119,8 @@ export interface AuthorizerOptions {
  * (see `chainMemoSize`): a memo smaller than the set of devices a sidecar sees misses on
  * every request of a large fleet and churns the heap (100,000 devices cycling: 13 → 7 µs
  * of CPU per decision, bench/README.md "Warm 100,000: the decoded-chain memo"). Only
- * texts of up to {@link CHAIN_MEMO_MAX_CHARS} are kept. Memory: the text and its DER,
- * ~1.1 KB of heap plus the DER's bytes per P-256 device.
+ * texts of up to {@link CHAIN_MEMO_MAX_CHARS} are kept. Memory: the text and the ids
+ * (~0.9 KB per P-256 device; the DER is decoded again when needed: chain.ts TextChain).
  */
 export const CHAIN_MEMO_MAX_CHARS = 4096;
 
