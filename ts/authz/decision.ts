@@ -118,7 +118,7 @@ export interface AuthorizerOptions {
  * (a cached decision is ~2–5 µs in all). Sized like the verification cache by default
  * (see `chainMemoSize`): a memo smaller than the set of devices a sidecar sees misses on
  * every request of a large fleet and churns the heap (100,000 devices cycling: 13 → 7 µs
- * of CPU per decision, bench/README.md "Warm 100,000: the decoded-chain memo"). Only
+ * of CPU per decision, bench/README.md "Cold path and warm 100,000"). Only
  * texts of up to {@link CHAIN_MEMO_MAX_CHARS} are kept. Memory: the text and the ids
  * (~0.9 KB per P-256 device; the DER is decoded again when needed: chain.ts TextChain).
  */

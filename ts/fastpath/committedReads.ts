@@ -33,7 +33,7 @@ import { watchWalIndex, type WalIndexWatch } from './walIndex.js';
  * 100,000 devices reconnecting in turn would otherwise evict every entry before its next
  * use and read SQLite on every decision. ~0.23 KB per standing (frozen, keyed by the
  * certificateId string the decision already holds), ≈ 23 MB when full (bench/README.md
- * "A fleet's traffic", "Cold path: the registry read").
+ * "A fleet's traffic", "Cold path and warm 100,000").
  */
 export const COMMITTED_READS_MAX = 100_000;
 

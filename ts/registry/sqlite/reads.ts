@@ -26,8 +26,8 @@ import {
  * read() calls (`PRAGMA mmap_size`, https://www.sqlite.org/pragma.html#pragma_mmap_size;
  * https://www.sqlite.org/mmap.html): a registration read of a certificate not seen
  * before touches B-tree pages SQLite has not cached, and each was a system call (≈ 3 µs
- * of a ≈ 10 µs read at 100,000 certificates, bench/README.md "Cold path: the registry
- * read"). The mapping is read-only and SQLite's own: pages newer in the WAL are still
+ * of a ≈ 10 µs read at 100,000 certificates, bench/README.md "Cold path and warm
+ * 100,000"). The mapping is read-only and SQLite's own: pages newer in the WAL are still
  * read from the WAL, so what a read returns is unchanged. Address space only; the pages
  * are the OS's file cache, shared by every process on the file. SQLite caps it at its
  * compile-time SQLITE_MAX_MMAP_SIZE (2 GB in better-sqlite3's build).
