@@ -15,6 +15,11 @@
  *                      parsed once (X509Certificate + its KeyObject); per request
  *                      JSON.parse, X509Certificate of the leaf, its SHA-256 id, validity,
  *                      a Map lookup, checkIssued + verify against the CA key
+ *   json-floor         the price of a JSON door on node:http (issue 15): the body read as
+ *                      certgate's JSON door reads it (ts/ingress/http.ts readBody) and
+ *                      JSON.parse'd, answered with a constant allow shaped like certgate's
+ *                      (same status, the same x-certgate-* headers, a body of the same
+ *                      size, encoded by certgate's own encoder once at start); no decision
  *   floor-http <db>    not a contender but a bound: node:http plus only the signature work
  *                      of a cold request — the native engine's verifyChain of the leaf
  *                      against the registered CA (read once at start) — with no registry
@@ -36,6 +41,7 @@ import Database from 'better-sqlite3';
 import { pemToDers } from '../ts/authz/chain.js';
 import { loadEngine } from '../ts/engine/load.js';
 import { authorizationService } from '../ts/ingress/envoyProtos.js';
+import { answerEncoder, readBody } from '../ts/ingress/http.js';
 import { openRegistry } from '../ts/registry/open.js';
 import type { Registry } from '../ts/registry/types.js';
 
@@ -154,6 +160,35 @@ async function worker(): Promise<number> {
     const server = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': ALLOW.length });
       res.end(ALLOW);
+    });
+    server.keepAliveTimeout = 75_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+  if (mode === 'json-floor') {
+    // certgate's allow for a device of the bench fleet: a 64-hex certificateId, a 12-digit
+    // account, DEFAULT mode, no things (bench/fleetTraffic.ts's fleet).
+    const { status, headers, body } = answerEncoder(false)(
+      {
+        allow: true,
+        reason: 'CERTIFICATE_ACTIVE',
+        certificateId: 'f'.repeat(64),
+        accountId: '123456789012',
+        certificateMode: 'DEFAULT',
+        things: [],
+      },
+      false,
+    );
+    const server = http.createServer((req, res) => {
+      readBody(req, 1 << 20, (err, raw) => {
+        if (err !== undefined || raw === undefined) {
+          res.writeHead(400).end();
+          return;
+        }
+        JSON.parse(raw.toString('utf8'));
+        res.writeHead(status, headers as string[]);
+        res.end(body);
+      });
     });
     server.keepAliveTimeout = 75_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

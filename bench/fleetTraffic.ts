@@ -7,6 +7,9 @@
  * Contenders, each served like `certgate serve` (its own processes, node:cluster with 2
  * workers, loopback, keep-alive; bench/authzBaselines.ts):
  *   bare-const   node:http answering a constant, the body never read
+ *   json-floor   (warm) node:http reading and JSON.parse'ing the body as certgate's JSON door
+ *                does, answering a constant allow of certgate's shape: the price of a JSON
+ *                door on node:http; certgate minus it is certgate's own cost
  *   naive-mem    node:crypto: CA parsed once, registry ids and statuses in a Map
  *   certgate     `certgate serve` from dist/, native engine (and wasm for cold and storm)
  *   bare-grpc    grpc-js Check answering OK (gRPC door)
@@ -26,7 +29,8 @@
  * BENCH_CERTGATE_ARGS (extra `certgate serve` arguments), BENCH_PROFILE=dir (certgate
  * under --cpu-prof; bench/profileSteps.ts reads it), BENCH_ENGINES (native,wasm), BENCH_TREE
  * (run `certgate serve` from another built tree: a before/after pair is two runs),
- * BENCH_NAIVE=0 (no naive-mem in the cold and storm parts).
+ * BENCH_NAIVE=0 (no naive-mem in the cold and storm parts), BENCH_BASE (a second built tree run
+ * beside this one as certgate-base, warm and cold, in the same run), BENCH_WARM_CONTENDERS.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -49,7 +53,9 @@ const DOORS = new Set((env.BENCH_DOORS ?? 'json,grpc').split(','));
 const ENGINES = (env.BENCH_ENGINES ?? 'native,wasm').split(',');
 const PROFILE = env.BENCH_PROFILE;
 /** Which contenders the warm JSON part runs (all by default). */
-const WARM_CONTENDERS = new Set((env.BENCH_WARM_CONTENDERS ?? 'bare-const,certgate native,naive-mem').split(','));
+const WARM_CONTENDERS = new Set(
+  (env.BENCH_WARM_CONTENDERS ?? 'bare-const,json-floor,certgate native,certgate-base native,naive-mem').split(','),
+);
 const WARM_SETS = (env.BENCH_WARM_SETS ?? `1,1000,${FLEET}`)
   .split(',')
   .map(Number)
@@ -60,6 +66,11 @@ const GRPC_WARM_SETS = env.BENCH_GRPC_WARM_SETS === undefined ? WARM_SETS : env.
 const JIT_WARMUP = 1500;
 /** The certgate tree whose `certgate serve` runs (BENCH_TREE: another built checkout, e.g. the commit before a change). */
 const CERTGATE = path.join(env.BENCH_TREE ?? projectRoot, 'bin', 'certgate.js');
+/**
+ * BENCH_BASE: a second built tree (e.g. main before a change) whose `certgate serve` runs
+ * beside this one as "certgate-base" in the same run: warm (JSON door) and cold lines.
+ */
+const BASE = env.BENCH_BASE === undefined ? undefined : path.join(path.resolve(env.BENCH_BASE), 'bin', 'certgate.js');
 const viteNode = createRequire(import.meta.url).resolve('vite-node/vite-node.mjs');
 
 // ---- servers ----
@@ -89,13 +100,13 @@ const baseline = (mode: string, db: string, extra: Record<string, string> = {}) 
   });
 
 let profiles = 0;
-const certgate = (db: string, engine: string) =>
+const certgate = (db: string, engine: string, bin = CERTGATE) =>
   startServer(
-    `certgate ${engine}`,
+    `${bin === CERTGATE ? 'certgate' : 'certgate-base'} ${engine}`,
     process.execPath,
     [
       ...(PROFILE === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, `certgate-${engine}-${++profiles}`)}`]),
-      CERTGATE,
+      bin,
       'serve',
       '--db',
       db,
@@ -462,6 +473,15 @@ async function warmUp(server: Server, set: number, run: (job: Job) => Promise<Ru
   await run({ first: 0, count: set, mode: 'cycle', seconds: 1 });
   if (!server.name.startsWith('certgate') || set === 1) return;
   for (let pass = 0; pass < (set <= 2000 ? 6 : 4); pass++) await run({ first: 0, count: set, mode: 'once', seconds: 0 });
+  // A large set can still leave (device, process) pairs unseen after those passes
+  // (2 × 2^-4 ≈ 12 % of devices miss one process): a timed run would then measure partly
+  // cold decisions. More passes while one still misses over 0.5 % of the set (at most 6).
+  for (let pass = 0; pass < 6; pass++) {
+    const before = await cacheCounts(server);
+    await run({ first: 0, count: set, mode: 'once', seconds: 0 });
+    const after = await cacheCounts(server);
+    if (before === undefined || after === undefined || after.misses - before.misses <= set / 200) break;
+  }
 }
 
 /** certgate's verification-cache hits and misses so far (its /metrics), or undefined for another server. */
@@ -541,9 +561,13 @@ async function main(): Promise<void> {
     // ---- warm: one server of each contender, every set in turn ----
     if (PARTS.has('warm')) {
       if (DOORS.has('json')) {
-        const servers = [await baseline('bare-const', f.db), await certgate(f.db, 'native'), await baseline('naive-mem', f.db)].filter(
-          (s) => WARM_CONTENDERS.has(s.name),
-        );
+        const servers = [
+          await baseline('bare-const', f.db),
+          await baseline('json-floor', f.db),
+          await certgate(f.db, 'native'),
+          ...(BASE === undefined ? [] : [await certgate(f.db, 'native', BASE)]),
+          await baseline('naive-mem', f.db),
+        ].filter((s) => WARM_CONTENDERS.has(s.name));
         for (const set of WARM_SETS) {
           const results = new Map<string, Run>();
           for (const server of servers) {
@@ -554,21 +578,28 @@ async function main(): Promise<void> {
             line(`warm ${set}`, 'json', server.name, r, await hitRate(server, hits));
           }
           const bare = results.get('bare-const');
+          const floor = results.get('json-floor');
           const cg = results.get('certgate native');
-          if (bare !== undefined && cg !== undefined) {
+          const versus = (label: string, a: Run, b: Run) =>
             log(
               row([
                 `warm ${set}`,
                 'json',
-                '**certgate / bare**',
-                `**${(cg.rps / bare.rps).toFixed(2)}×**`,
+                `**${label}**`,
+                `**${(a.rps / b.rps).toFixed(2)}×**`,
                 '',
-                `**${cg.serverUs - bare.serverUs >= 0 ? '+' : ''}${us(cg.serverUs - bare.serverUs)}**`,
+                `**${a.serverUs - b.serverUs >= 0 ? '+' : ''}${us(a.serverUs - b.serverUs)}**`,
                 '',
                 '',
               ]),
             );
-          }
+          if (bare !== undefined && cg !== undefined) versus('certgate / bare', cg, bare);
+          // The JSON door's own price on node:http, and certgate's cost beyond it.
+          if (bare !== undefined && floor !== undefined) versus('json-floor / bare', floor, bare);
+          if (floor !== undefined && cg !== undefined) versus('certgate / json-floor', cg, floor);
+          const base = results.get('certgate-base native');
+          if (floor !== undefined && base !== undefined) versus('certgate-base / json-floor', base, floor);
+          if (base !== undefined && cg !== undefined) versus('certgate / certgate-base', cg, base);
         }
         await Promise.all(servers.map(stopChild));
       }
@@ -607,6 +638,14 @@ async function main(): Promise<void> {
     const contenders = [
       ...(env.BENCH_NAIVE === '0' ? [] : [{ name: 'naive-mem', start: () => baseline('naive-mem', f.db), json: true, grpc: false }]),
       ...ENGINES.map((engine) => ({ name: `certgate ${engine}`, start: () => certgate(f.db, engine), json: true, grpc: true })),
+      ...(BASE === undefined
+        ? []
+        : ENGINES.map((engine) => ({
+            name: `certgate-base ${engine}`,
+            start: () => certgate(f.db, engine, BASE),
+            json: true,
+            grpc: true,
+          }))),
       // Not a contender, a bound (cold only): node:http + the native engine's verifyChain alone.
       { name: 'floor', start: () => baseline('floor-http', f.db, { BENCH_SNI: f.fleet.sni }), json: true, grpc: false, coldOnly: true },
     ];
@@ -650,16 +689,15 @@ async function main(): Promise<void> {
         const naive = rates.get('naive-mem');
         const floor = cpu.get('floor');
         if (floor !== undefined)
-          for (const engine of ENGINES) {
-            const cg = cpu.get(`certgate ${engine}`);
+          for (const name of ENGINES.flatMap((engine) => [`certgate ${engine}`, `certgate-base ${engine}`])) {
+            const cg = cpu.get(name);
             if (cg !== undefined)
-              log(row(['cold', door, `**certgate ${engine} server CPU / floor's**`, '', '', `**${(cg / floor).toFixed(2)}×**`, '', '']));
+              log(row(['cold', door, `**${name} server CPU / floor's**`, '', '', `**${(cg / floor).toFixed(2)}×**`, '', '']));
           }
         if (naive !== undefined)
-          for (const engine of ENGINES) {
-            const cg = rates.get(`certgate ${engine}`);
-            if (cg !== undefined)
-              log(row(['cold', door, `**certgate ${engine} / naive**`, `**${(cg / naive).toFixed(2)}×**`, '', '', '', '']));
+          for (const name of ENGINES.flatMap((engine) => [`certgate ${engine}`, `certgate-base ${engine}`])) {
+            const cg = rates.get(name);
+            if (cg !== undefined) log(row(['cold', door, `**${name} / naive**`, `**${(cg / naive).toFixed(2)}×**`, '', '', '', '']));
           }
       }
     }

@@ -43,6 +43,8 @@ export interface TestAuthorizerOptions {
   fastPath?: boolean;
   /** AuthorizerOptions.reads (a fleet view, ts/view/). */
   reads?: DecisionReads;
+  /** AuthorizerOptions.chainMemoSize (default: the verification cache's size). */
+  chainMemoSize?: number;
 }
 
 export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): TestAuthorizer {
@@ -62,6 +64,7 @@ export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): Tes
     ...(o.dangerAllowExpiredCrl === undefined ? {} : { dangerAllowExpiredCrl: o.dangerAllowExpiredCrl }),
     ...(o.fastPath === undefined ? {} : { fastPath: o.fastPath }),
     ...(o.reads === undefined ? {} : { reads: o.reads }),
+    ...(o.chainMemoSize === undefined ? {} : { chainMemoSize: o.chainMemoSize }),
     ...(o.jitr === false ? {} : { jitr: new Jitr(world.registry, clock, undefined, o.jitrReemitIntervalMs ?? 0) }),
     observer: { decided: (e) => events.push(e) },
   });

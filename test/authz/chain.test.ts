@@ -80,10 +80,26 @@ describe('the decoded-chain memo', () => {
   it('answers a repeated text with the same result, and refusals afresh', () => {
     const memo = new ChainMemo(DEFAULT_LIMITS, 8, 8192);
     const first = memo.read([leafA.pem]);
-    expect(memo.read([leafA.pem])).toBe(first);
+    const second = memo.read([leafA.pem]);
+    expect(memo.read([leafA.pem])).toBe(second);
     expect(leafId(first)).toBe(leafA.id);
+    expect(leafId(second)).toBe(leafA.id);
     expect(memo.read(['not a certificate'])).toMatchObject({ ok: false, reason: 'MALFORMED_CERTIFICATE' });
     expect(memo.read(['not a certificate'])).toMatchObject({ ok: false, reason: 'MALFORMED_CERTIFICATE' });
+  });
+
+  it('decodes a remembered chain to the same DER as its first read, intermediates included', () => {
+    const memo = new ChainMemo(DEFAULT_LIMITS, 8, 8192);
+    const text = leafA.pem + ca.pem;
+    const first = memo.read([text]);
+    const again = memo.read([text]);
+    if (!first.ok || !again.ok) throw new Error('expected both reads to decode');
+    expect(again).not.toBe(first);
+    expect(again.chain.key).toBe(first.chain.key);
+    expect(again.chain.leafId).toBe(first.chain.leafId);
+    expect(Buffer.compare(again.chain.leaf, first.chain.leaf)).toBe(0);
+    expect(again.chain.intermediates.map((d) => d.toString('hex'))).toEqual(first.chain.intermediates.map((d) => d.toString('hex')));
+    expect(again.chain.intermediates).toHaveLength(1);
   });
 
   it('never mistakes one text for another that ends the same way and has the same length', () => {
@@ -104,10 +120,14 @@ describe('the decoded-chain memo', () => {
   it('keeps at most its bound and decodes texts over the size limit every time', () => {
     // ECDSA signatures vary in length: the limit must admit both leaves.
     const memo = new ChainMemo(DEFAULT_LIMITS, 1, Math.max(leafA.pem.length, leafB.pem.length));
+    memo.read([leafA.pem]);
     const a = memo.read([leafA.pem]);
+    expect(memo.read([leafA.pem])).toBe(a);
     memo.read([leafB.pem]);
     expect(memo.read([leafA.pem])).not.toBe(a);
     const long = memo.read([leafA.pem + ca.pem]);
-    expect(memo.read([leafA.pem + ca.pem])).not.toBe(long);
+    const longAgain = memo.read([leafA.pem + ca.pem]);
+    expect(longAgain).not.toBe(long);
+    expect(memo.read([leafA.pem + ca.pem])).not.toBe(longAgain);
   });
 });

@@ -35,6 +35,25 @@ describe.each(ENGINE_NAMES)('chain verification with the %s engine', (engineName
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('CHAIN_VERIFICATION_FAILED');
   });
 
+  it('verifies a chain remembered by its text again from that text when the cache no longer vouches for it', async () => {
+    // The decoded-chain memo keeps texts, not DER (ts/authz/chain.ts TextChain): with a
+    // verification cache of one entry and a larger memo, the third decision finds the
+    // chain in the memo but must verify it again, decoding leaf and intermediate anew.
+    const intermediateId = identity('Fleet Intermediate', 'p256');
+    const intermediate = certificate({ subject: intermediateId, issuer: world.caIdentity, ca: true });
+    const leaf = certificate({ subject: identity('device', 'p256'), issuer: intermediateId });
+    const other = certificate({ subject: identity('other device', 'p256'), issuer: world.caIdentity });
+    await world.register(leaf, { caId: world.ca.id });
+    await world.register(other, { caId: world.ca.id });
+    const { authorizer, events } = testAuthorizer(world, { engine: engineName, cacheSize: 1, chainMemoSize: 8 });
+    const text = leaf.pem + intermediate.pem;
+    expect(await authorizer.authorize(SNI_A, [text])).toMatchObject({ allow: true, certificateId: leaf.id });
+    expect(await authorizer.authorize(SNI_A, [text])).toMatchObject({ allow: true, certificateId: leaf.id });
+    expect(await authorizer.authorize(SNI_A, [other.pem])).toMatchObject({ allow: true, certificateId: other.id });
+    expect(await authorizer.authorize(SNI_A, [text])).toMatchObject({ allow: true, certificateId: leaf.id });
+    expect(events.map((e) => e.stages.has('verify_inline'))).toEqual([true, false, true, true]);
+  });
+
   it('names a presented intermediate that is not a certificate', async () => {
     const leaf = certificate({ subject: identity('device', 'p256'), issuer: world.caIdentity });
     await world.register(leaf, { caId: world.ca.id, mode: 'DEFAULT' });

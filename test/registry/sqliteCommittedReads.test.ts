@@ -205,4 +205,33 @@ describe('committed reads memo', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('remembers an owned read by certificateId but answers it only for the account it was read for', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'certgate-reads-'));
+    const sqlite = new Sqlite(path.join(dir, 'memo.db'));
+    try {
+      const reads = new CommittedReads(sqlite.db);
+      let loads = 0;
+      // One certificate registered in account A only: B's read finds no row.
+      const read = (accountId: string) =>
+        reads.owned(accountId, 'cert-1', () => {
+          loads++;
+          return accountId === 'A' ? { accountId, status: 'ACTIVE' } : null;
+        });
+      expect(read('A')).toEqual({ accountId: 'A', status: 'ACTIVE' });
+      expect(read('A')).toEqual({ accountId: 'A', status: 'ACTIVE' });
+      expect(loads).toBe(1);
+      // Same certificateId, other account: read, never A's remembered standing.
+      expect(read('B')).toBeNull();
+      expect(loads).toBe(2);
+      expect(read('B')).toBeNull();
+      expect(loads).toBe(2);
+      // The two accounts' reads share one slot: A is read again, and answered as A.
+      expect(read('A')).toEqual({ accountId: 'A', status: 'ACTIVE' });
+      expect(loads).toBe(3);
+    } finally {
+      sqlite.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

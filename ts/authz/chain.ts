@@ -118,11 +118,47 @@ function chainKey(ders: readonly Buffer[]): string {
 }
 
 /**
+ * A chain remembered by its text ({@link ChainMemo}): its ids, and the text it decodes
+ * from. The DER is decoded again only when something needs it — a verification the cache
+ * does not vouch for, a parse of the leaf — which a warm device's decision never does, so
+ * a memo sized for a fleet keeps no DER (~0.5–1 KB less per device). The text passed
+ * {@link readChain} (limits included) when it was first read, and decoding is a pure
+ * function of it.
+ */
+class TextChain implements PresentedChain {
+  readonly #text: string;
+
+  constructor(
+    text: string,
+    readonly leafId: string,
+    readonly key: string,
+  ) {
+    this.#text = text;
+    Object.freeze(this);
+  }
+
+  get leaf(): Buffer {
+    return this.#ders()[0] as Buffer;
+  }
+
+  get intermediates(): readonly Buffer[] {
+    return this.#ders().slice(1);
+  }
+
+  #ders(): Buffer[] {
+    const ders = pemToDers(this.#text);
+    // Cannot happen: the same text decoded when it was remembered.
+    if (typeof ders === 'string') throw new Error(`a remembered chain no longer decodes: ${ders}`);
+    return ders;
+  }
+}
+
+/**
  * {@link readChain} with a bounded memo of successful reads of single-text chains (a
  * device reconnecting presents the same PEM; NGINX and Envoy send the chain as one
  * text), found by a short probe and confirmed by the whole text ({@link TextMemo}).
- * Refusals are not remembered. A hit returns the same frozen result object: the decoded
- * buffers are read-only (the engines only read them).
+ * Refusals are not remembered. The first read returns the decoded chain; later reads of
+ * the same text return one shared frozen {@link TextChain} (ids, DER decoded on demand).
  */
 export class ChainMemo {
   readonly #limits: AuthzLimits;
@@ -140,8 +176,7 @@ export class ChainMemo {
     if (hit !== undefined) return hit;
     const result = readChain(parts, this.#limits);
     if (!result.ok) return result;
-    Object.freeze(result.chain.intermediates);
-    this.#memo.set(text, Object.freeze(result));
+    this.#memo.set(text, Object.freeze({ ok: true, chain: new TextChain(text, result.chain.leafId, result.chain.key) }));
     return result;
   }
 }

@@ -97,7 +97,11 @@ export interface AuthorizerOptions {
    * shared allow per unchanged registration. Default true; `--no-fast-path` turns it off.
    */
   fastPath?: boolean;
-  /** Decoded presented chains remembered by their exact text (0 = off). Default {@link CHAIN_MEMO_SIZE}. */
+  /**
+   * Decoded presented chains remembered by their exact text (0 = off). Default: the
+   * verification cache's capacity (`--verify-cache-size`), so a device whose
+   * verification is remembered is not decoded and hashed again either.
+   */
   chainMemoSize?: number;
   /** Load shedding (shedding.ts): past it every decision is `OVERLOADED`. Default: none. */
   shedder?: Shedder;
@@ -110,11 +114,14 @@ export interface AuthorizerOptions {
 
 /**
  * Presented chains remembered decoded, by their exact PEM text: a device reconnecting
- * sends the same text, and base64-decoding plus hashing it cost ~2 µs per decision
- * (a cached decision is now ~1.8 µs in all). Only texts of up to {@link CHAIN_MEMO_MAX_CHARS} are kept, so the memo holds
- * at most ~4 MB of text per process.
+ * sends the same text, and base64-decoding plus hashing it cost ~2–4 µs per decision
+ * (a cached decision is ~2–5 µs in all). Sized like the verification cache by default
+ * (see `chainMemoSize`): a memo smaller than the set of devices a sidecar sees misses on
+ * every request of a large fleet and churns the heap (100,000 devices cycling: 13 → 7 µs
+ * of CPU per decision, bench/README.md "Cold path and warm 100,000"). Only
+ * texts of up to {@link CHAIN_MEMO_MAX_CHARS} are kept. Memory: the text and the ids
+ * (~0.9 KB per P-256 device; the DER is decoded again when needed: chain.ts TextChain).
  */
-export const CHAIN_MEMO_SIZE = 1024;
 export const CHAIN_MEMO_MAX_CHARS = 4096;
 
 export class Authorizer {
@@ -148,7 +155,7 @@ export class Authorizer {
       engine: options.engine,
       verifier: options.verifier,
       cache: options.cache,
-      chains: new ChainMemo(options.limits, fastPath ? (options.chainMemoSize ?? CHAIN_MEMO_SIZE) : 0, CHAIN_MEMO_MAX_CHARS),
+      chains: new ChainMemo(options.limits, fastPath ? (options.chainMemoSize ?? options.cache.capacity) : 0, CHAIN_MEMO_MAX_CHARS),
       routes: new ConfigCache(configCacheMs, undefined, () => reads.configGeneration()),
       anchors: new Anchors(reads, options.engine, configCacheMs),
       crls: new CaCrls(options.registry, reads, options.engine, configCacheMs),

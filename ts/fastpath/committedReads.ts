@@ -31,8 +31,9 @@ import { watchWalIndex, type WalIndexWatch } from './walIndex.js';
  * Entries kept at most; on overflow the least recently used is dropped (lru-cache). Sized
  * like the verification cache's default (`--verify-cache-size`, 100,000): a fleet of
  * 100,000 devices reconnecting in turn would otherwise evict every entry before its next
- * use and read SQLite on every decision. ~0.35 KB per entry (key + frozen standing), ≈ 35 MB
- * when full (bench/README.md "A fleet's traffic").
+ * use and read SQLite on every decision. ~0.23 KB per standing (frozen, keyed by the
+ * certificateId string the decision already holds), ≈ 23 MB when full (bench/README.md
+ * "A fleet's traffic", "Cold path and warm 100,000").
  */
 export const COMMITTED_READS_MAX = 100_000;
 
@@ -41,6 +42,12 @@ export class CommittedReads {
   readonly #dataVersion: Database.Statement;
   readonly #totalChanges: Database.Statement;
   readonly #entries: LRUCache<string, object> | undefined;
+  /**
+   * Registration standings by certificateId alone ({@link standing}): the decision already
+   * holds that string (its hash computed by the verification cache's lookup), so a warm
+   * read builds no key. Each value carries the account it was read for, checked on a hit.
+   */
+  readonly #standings: LRUCache<string, OwnedRead> | undefined;
   readonly #wal: WalIndexWatch | undefined;
   #seenData = -1;
   #seenChanges = -1;
@@ -56,6 +63,7 @@ export class CommittedReads {
     this.#totalChanges = db.prepare('SELECT total_changes()').pluck();
     // lru-cache needs max >= 1: a size of 0 remembers nothing.
     this.#entries = max > 0 ? new LRUCache({ max }) : undefined;
+    this.#standings = max > 0 ? new LRUCache({ max }) : undefined;
     this.#wal = options.useWalIndex === true ? watchWalIndex(db) : undefined;
   }
 
@@ -75,34 +83,63 @@ export class CommittedReads {
    */
   get<T extends object | null>(key: string, read: () => T): T {
     if (this.#db.inTransaction) return read();
-    if (this.#wal?.unchanged() === true) {
-      // Nothing committed since the mark, which was taken before the last full check.
+    if (this.#current()) {
       const hit = this.#entries?.get(key);
-      return hit !== undefined ? unbox<T>(hit) : this.#remember(key, read());
+      if (hit !== undefined) return unbox<T>(hit);
     }
+    const value = read();
+    this.#entries?.set(key, value === null ? NO_ROW : (deepFreeze(value) as object));
+    return value;
+  }
+
+  /**
+   * {@link get} for one account's read about one certificate (its standing), remembered
+   * by the certificateId alone and answered only for the account it was read for: a
+   * certificate registered in two accounts has its two reads evict each other, never
+   * answer for each other.
+   */
+  owned<T extends { readonly accountId: string }>(accountId: string, certificateId: string, read: () => T | null): T | null {
+    if (this.#db.inTransaction) return read();
+    if (this.#current()) {
+      const hit = this.#standings?.get(certificateId);
+      if (hit !== undefined && hit.accountId === accountId) return hit instanceof NoRowIn ? null : (hit as T);
+    }
+    const value = read();
+    this.#standings?.set(certificateId, value === null ? new NoRowIn(accountId) : (deepFreeze(value) as T));
+    return value;
+  }
+
+  /**
+   * Whether remembered values may be used: nothing has committed since they were read.
+   * When something has, every remembered value is dropped first.
+   */
+  #current(): boolean {
+    // Nothing committed since the mark, which was taken before the last full check.
+    if (this.#wal?.unchanged() === true) return true;
     // The mark comes first: a commit landing after it is seen by the next check.
     this.#wal?.mark();
     const data = this.#dataVersion.get() as number;
     const changes = this.#totalChanges.get() as number;
-    if (data !== this.#seenData || changes !== this.#seenChanges) {
-      this.#entries?.clear();
-      this.#seenData = data;
-      this.#seenChanges = changes;
-    } else {
-      const hit = this.#entries?.get(key);
-      if (hit !== undefined) return unbox<T>(hit);
-    }
-    return this.#remember(key, read());
-  }
-
-  #remember<T>(key: string, value: T): T {
-    this.#entries?.set(key, value === null ? NO_ROW : (deepFreeze(value) as object));
-    return value;
+    if (data === this.#seenData && changes === this.#seenChanges) return true;
+    this.#entries?.clear();
+    this.#standings?.clear();
+    this.#seenData = data;
+    this.#seenChanges = changes;
+    return false;
   }
 }
 
 /** What a read that found no row is remembered as (lru-cache keeps no null values). */
 const NO_ROW: object = Object.freeze({});
+
+/** An owned read ({@link CommittedReads.owned}) that found no row in that account. */
+class NoRowIn {
+  constructor(readonly accountId: string) {
+    Object.freeze(this);
+  }
+}
+
+type OwnedRead = { readonly accountId: string };
 
 function unbox<T>(hit: object): T {
   return (hit === NO_ROW ? null : hit) as T;

@@ -260,9 +260,10 @@ export function answerEncoder(fastPath: boolean): (decision: Decision, quiet: bo
  * Read the body (at most `max` bytes), then call `done` once: with the body, or with a
  * RequestError (too large) or the stream's error. Callbacks rather than a promise: this
  * runs on every JSON request, and the promise, its microtask and closures were measurable
- * there (bench/README.md "A fleet's traffic").
+ * there (bench/README.md "A fleet's traffic"). Exported for the bench's json-floor
+ * (bench/authzBaselines.ts), which reads bodies exactly this way.
  */
-function readBody(req: http.IncomingMessage, max: number, done: (err: unknown, body?: Buffer) => void): void {
+export function readBody(req: http.IncomingMessage, max: number, done: (err: unknown, body?: Buffer) => void): void {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > max) {
     req.resume();

@@ -21,6 +21,19 @@ import {
   type StandingRow,
 } from './rows.js';
 
+/**
+ * Bytes of the database file this connection reads through a memory map instead of
+ * read() calls (`PRAGMA mmap_size`, https://www.sqlite.org/pragma.html#pragma_mmap_size;
+ * https://www.sqlite.org/mmap.html): a registration read of a certificate not seen
+ * before touches B-tree pages SQLite has not cached, and each was a system call (≈ 3 µs
+ * of a ≈ 10 µs read at 100,000 certificates, bench/README.md "Cold path and warm
+ * 100,000"). The mapping is read-only and SQLite's own: pages newer in the WAL are still
+ * read from the WAL, so what a read returns is unchanged. Address space only; the pages
+ * are the OS's file cache, shared by every process on the file. SQLite caps it at its
+ * compile-time SQLITE_MAX_MMAP_SIZE (2 GB in better-sqlite3's build).
+ */
+export const READ_MMAP_BYTES = 1 << 30;
+
 export class SqliteReads {
   readonly #sqlite: Sqlite;
   readonly #settings: RegistrySettings;
@@ -30,6 +43,7 @@ export class SqliteReads {
   constructor(sqlite: Sqlite, settings: RegistrySettings, options: { fastPath?: boolean; watchWalIndex?: boolean } = {}) {
     this.#sqlite = sqlite;
     this.#settings = settings;
+    if (!sqlite.db.memory) sqlite.db.pragma(`mmap_size = ${READ_MMAP_BYTES}`);
     this.#memo =
       options.fastPath === false ? undefined : new CommittedReads(sqlite.db, undefined, { useWalIndex: options.watchWalIndex === true });
   }
@@ -76,19 +90,31 @@ export class SqliteReads {
   }
 
   certificateStanding(accountId: string, certificateId: string): CertificateStanding | null {
-    return this.#committed(`standing\0${accountId}\0${certificateId}`, () => {
-      // One statement for both (each statement is a WAL read transaction of its own);
-      // only the columns a decision reads, not the PEM.
-      const row = this.#sqlite.get<StandingRow & { things: string | null }>(
-        `SELECT status, certificate_mode, ca_certificate_id,
-           (SELECT group_concat(thing_name, ',' ORDER BY thing_name) FROM thing_principals WHERE account_id = @account AND principal = @principal) AS things
-         FROM certificates WHERE account_id = @account AND certificate_id = @id`,
-        { account: accountId, id: certificateId, principal: certificateArn(this.#settings.region, accountId, certificateId) },
-      );
-      if (row === undefined) return null;
-      // AWS thing names are [a-zA-Z0-9:_-]+: a comma cannot be part of one.
-      return standingFromRow(accountId, certificateId, row, row.things === null ? [] : row.things.split(','));
-    });
+    const read = () => this.#standing(accountId, certificateId);
+    return this.#memo === undefined ? read() : this.#memo.owned(accountId, certificateId, read);
+  }
+
+  #standing(accountId: string, certificateId: string): CertificateStanding | null {
+    // One statement for both (each statement is a WAL read transaction of its own);
+    // only the columns a decision reads, not the PEM. Positional parameters (no object
+    // per read); the thing names are sorted here rather than by an ORDER BY inside
+    // group_concat, which costs SQLite a sorter per read.
+    const row = this.#sqlite.get<StandingRow & { things: string | null }>(
+      `SELECT status, certificate_mode, ca_certificate_id,
+         (SELECT group_concat(thing_name, ',') FROM thing_principals WHERE account_id = ? AND principal = ?) AS things
+       FROM certificates WHERE account_id = ? AND certificate_id = ?`,
+      accountId,
+      certificateArn(this.#settings.region, accountId, certificateId),
+      accountId,
+      certificateId,
+    );
+    if (row === undefined) return null;
+    // AWS thing names are [a-zA-Z0-9:_-]+ (ASCII): a comma cannot be part of one, and
+    // JavaScript's default sort (UTF-16 code units) orders them as SQLite's BINARY
+    // collation would.
+    const things = row.things === null ? [] : row.things.split(',');
+    things.sort();
+    return standingFromRow(accountId, certificateId, row, things);
   }
 
   certificateRegistrations(certificateId: string): CertificateRecord[] {
