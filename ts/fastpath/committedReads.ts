@@ -44,6 +44,8 @@ export class CommittedReads {
   readonly #wal: WalIndexWatch | undefined;
   #seenData = -1;
   #seenChanges = -1;
+  /** Moves whenever a check finds a commit (see {@link stamp}). */
+  #epoch = 0;
 
   /**
    * `db` must have read the database already (see walIndex.ts). `useWalIndex: true`
@@ -75,24 +77,44 @@ export class CommittedReads {
    */
   get<T extends object | null>(key: string, read: () => T): T {
     if (this.#db.inTransaction) return read();
-    if (this.#wal?.unchanged() === true) {
-      // Nothing committed since the mark, which was taken before the last full check.
-      const hit = this.#entries?.get(key);
-      return hit !== undefined ? unbox<T>(hit) : this.#remember(key, read());
-    }
-    // The mark comes first: a commit landing after it is seen by the next check.
-    this.#wal?.mark();
-    const data = this.#dataVersion.get() as number;
-    const changes = this.#totalChanges.get() as number;
-    if (data !== this.#seenData || changes !== this.#seenChanges) {
-      this.#entries?.clear();
-      this.#seenData = data;
-      this.#seenChanges = changes;
-    } else {
+    if (this.#unchanged()) {
       const hit = this.#entries?.get(key);
       if (hit !== undefined) return unbox<T>(hit);
     }
     return this.#remember(key, read());
+  }
+
+  /**
+   * A number that is the same as one returned earlier only if nothing has been committed
+   * to the file since that earlier call (the same check as {@link get}'s, so as exact).
+   * Read it *before* reading what it vouches for: a commit landing in between then makes
+   * the value look older than it is, never newer. The configuration caches
+   * (ts/authz/configCache.ts, crls.ts) keep an entry past its TTL while this is unchanged.
+   */
+  stamp(): number {
+    // Inside a transaction a read may be rolled back: vouch for nothing.
+    if (this.#db.inTransaction) this.#epoch++;
+    else this.#unchanged();
+    return this.#epoch;
+  }
+
+  /**
+   * Whether nothing has been committed since the last check; when something has, the
+   * remembered values are dropped (and the epoch moves).
+   */
+  #unchanged(): boolean {
+    // Nothing committed since the mark, which was taken before the last full check.
+    if (this.#wal?.unchanged() === true) return true;
+    // The mark comes first: a commit landing after it is seen by the next check.
+    this.#wal?.mark();
+    const data = this.#dataVersion.get() as number;
+    const changes = this.#totalChanges.get() as number;
+    if (data === this.#seenData && changes === this.#seenChanges) return true;
+    this.#entries?.clear();
+    this.#seenData = data;
+    this.#seenChanges = changes;
+    this.#epoch++;
+    return false;
   }
 
   #remember<T>(key: string, value: T): T {
