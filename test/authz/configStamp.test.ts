@@ -64,6 +64,23 @@ describe('configuration kept past its TTL while nothing is committed (SQLite)', 
     expect(counts(s)).toEqual([2, 2, 2]);
   });
 
+  it('parses a CA once, however often its registration is read again', async () => {
+    const leaf = await device();
+    const native = loadEngine('native');
+    const inspect = vi.fn(native.inspect);
+    const engine = { ...native, inspect };
+    const s = spies();
+    const { authorizer } = testAuthorizer(world, { engine, configCacheMs: 1000, clock: () => nowMs });
+    for (let i = 0; i < 3; i++) {
+      // A commit each time: the CA's registration is read again after the TTL.
+      await device();
+      nowMs += 1000;
+      expect(authorizer.decide(SNI_A, [leaf.pem])).toMatchObject({ allow: true });
+    }
+    expect(s.cas.mock.calls.length).toBe(3);
+    expect(inspect.mock.calls.filter(([der]) => Buffer.from(der).equals(world.ca.der))).toHaveLength(1);
+  });
+
   it('without the fast path reads them again each TTL (no stamp)', async () => {
     await world.dispose();
     const dir = mkdtempSync(path.join(tmpdir(), 'certgate-nofast-'));
