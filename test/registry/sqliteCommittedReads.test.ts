@@ -110,6 +110,31 @@ describe.each([
     }
   });
 
+  it('keeps its commit stamp while nothing is committed, and moves it for a commit by this instance, another, or another process', async () => {
+    const stamp = () => registry.commitStampSync();
+    const first = stamp();
+    expect(stamp()).toBe(first);
+    expect(registry.accountForHostSync('nowhere.example')).toBeNull();
+    expect(stamp()).toBe(first);
+    // The configuration the caches keep (ts/authz/configCache.ts): a domain, a CA.
+    await registry.addDomain(ACCOUNT, 'devices.example.test');
+    const second = stamp();
+    expect(second).not.toBe(first);
+    expect(stamp()).toBe(second);
+    const other = openSqliteRegistry({ path: file });
+    await other.removeDomain(ACCOUNT, 'devices.example.test');
+    await other.close();
+    const third = stamp();
+    expect(third).not.toBe(second);
+    inOtherProcess(
+      `const db = require('better-sqlite3')(process.argv[1]); db.pragma('busy_timeout = 5000');
+      db.prepare("INSERT INTO domains (domain_name, account_id) VALUES ('late.example.test', ?)").run(process.argv[2]); db.close();`,
+      file,
+      ACCOUNT,
+    );
+    expect(stamp()).not.toBe(third);
+  });
+
   it('sees a thing attached by another registry instance in the next standing', async () => {
     expect((await registry.getCertificateStanding(ACCOUNT, ID))?.things).toEqual([]);
     const other = openSqliteRegistry({ path: file });

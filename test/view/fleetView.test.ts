@@ -6,12 +6,14 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Authorizer } from '../../ts/authz/decision.js';
+import type { DecisionReads } from '../../ts/authz/reads.js';
+import { loadEngine } from '../../ts/engine/load.js';
 import { openPostgresRegistry, type PostgresRegistry } from '../../ts/registry/postgres/registry.js';
 import type { Queries } from '../../ts/registry/store.js';
 import { FleetView } from '../../ts/view/fleetView.js';
 import type { FleetWaitResult } from '../../ts/view/fleetWait.js';
 import { testAuthorizer } from '../authz/authorizer.js';
-import { certificate, identity, type Cert } from '../authz/pki.js';
+import { DATES, certificate, identity, type Cert } from '../authz/pki.js';
 import { ACCOUNT_A, PREFIX_A, SNI_A, registerCertificate, type World } from '../authz/world.js';
 import { startPgServer, type PgServer } from '../registry/pgServer.js';
 import { startProxy, type CuttableProxy } from './proxy.js';
@@ -180,6 +182,68 @@ describe('a fleet view of the PostgreSQL registry', () => {
     expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED' });
     expect(await authorizer.authorize(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CERTIFICATE_REVOKED' });
     expect(view.stats().uncachedMisses).toBe(1);
+  });
+
+  it('keeps routing, CAs and CRL ids past the config TTL while its tables are unchanged; a CA deletion or domain removal applies when the write returns', async () => {
+    const registry = openPostgresRegistry({ connectionString: server.url(database), fleetLeaseMs: LEASE_MS });
+    const view = await registry.openFleetView({ maxStalenessMs: LEASE_MS, heartbeatMs: HEARTBEAT_MS });
+    cleanup.push(async () => {
+      await view.close();
+      await registry.close();
+    });
+    // The view's configuration reads, counted (what the caches would read again).
+    const read = { account: 0, ca: 0, crl: 0 };
+    const counted: DecisionReads = {
+      account: (host) => (read.account++, view.account(host)),
+      standing: (accountId, id) => view.standing(accountId, id),
+      caCertificate: (accountId, id) => (read.ca++, view.caCertificate(accountId, id)),
+      caCrlMeta: (accountId, id) => (read.crl++, view.caCrlMeta(accountId, id)),
+      stale: (startedAt) => view.stale(startedAt),
+      configGeneration: () => view.configGeneration(),
+      configStamp: () => view.configStamp(),
+    };
+    let nowMs = DATES.now * 1000;
+    const { authorizer } = testAuthorizer({ registry } as unknown as World, {
+      registry,
+      reads: counted,
+      jitr: false,
+      configCacheMs: 1000,
+      clock: () => nowMs,
+    });
+    const caIdentity = identity(`fleet CA ${++serial}`, 'p256');
+    const ca = certificate({ subject: caIdentity, ca: true });
+    const inspected = loadEngine('native').inspect(ca.der);
+    if (!inspected.ok) throw new Error(inspected.message);
+    await writer.insertCaCertificate({
+      accountId: ACCOUNT_A,
+      certificateId: ca.id,
+      certificatePem: ca.pem,
+      notBefore: 1_577_836_800,
+      notAfter: 4_102_444_799,
+      status: 'ACTIVE',
+      certificateMode: 'DEFAULT',
+      autoRegistrationStatus: 'DISABLE',
+      subject: inspected.subject,
+      registrationConfig: null,
+      tags: [],
+    });
+    const leaf = certificate({ subject: identity(`fleet device ${++serial}`, 'p256'), issuer: caIdentity });
+    await registerCertificate(writer, leaf, { caId: ca.id, mode: 'DEFAULT' });
+    await writer.addDomain(ACCOUNT_A, 'kept.example.test');
+    await expect.poll(async () => (await authorizer.authorize('kept.example.test', [leaf.pem])).allow).toBe(true);
+    const after = { ...read };
+    for (let i = 0; i < 5; i++) {
+      nowMs += 5000;
+      expect(authorizer.decide('kept.example.test', [leaf.pem])).toMatchObject({ allow: true });
+    }
+    expect(read).toEqual(after);
+    // Lowering writes return once every live view applied them: the next decision sees each.
+    await writer.removeDomain(ACCOUNT_A, 'kept.example.test');
+    expect(authorizer.decide('kept.example.test', [leaf.pem])).toMatchObject({ allow: false, reason: 'UNKNOWN_SNI' });
+    expect(authorizer.decide(SNI_A, [leaf.pem])).toMatchObject({ allow: true });
+    await writer.updateCaCertificate(ACCOUNT_A, ca.id, { status: 'INACTIVE' });
+    await writer.deleteCaCertificate(ACCOUNT_A, ca.id);
+    expect(authorizer.decide(SNI_A, [leaf.pem])).toMatchObject({ allow: false, reason: 'CA_NOT_FOUND' });
   });
 
   it('rebuilds itself when the log is shorter than what it applied (a standby that lost writes), seeing the reused numbers', async () => {

@@ -6,6 +6,13 @@
  * path showed each SQLite statement costs ~5–9 µs (a WAL read transaction of its own).
  * `ttlMs` 0 disables the cache. Bounded by `lru-cache` (least recently used dropped first);
  * the expiry is kept per entry here because the decision passes its own clock.
+ *
+ * Past its TTL an entry is kept (its TTL starts again) without a read when the reads'
+ * stamp (reads.ts `configStamp`) is still the one taken before its load: nothing it
+ * answers can have changed, so a read would answer the same. Without that, a sidecar
+ * whose devices span many accounts and CAs read every routing, CA (parsed again) and
+ * CRL id once per TTL: at 1,000 accounts that was most of a warm decision's extra cost
+ * (bench/README.md "Fleet size", spread).
  */
 import { LRUCache } from 'lru-cache';
 import { andThen, type Step } from './step.js';
@@ -18,26 +25,40 @@ interface Entry<T> {
   until: number;
   /** The generation when the load that produced `value` started. */
   generation: number;
+  /** The stamp when that load started (NaN without one: never equal). */
+  stamp: number;
 }
 
 const CONSTANT = (): number => 0;
+
+/** How the reads say that nothing changed (ts/authz/reads.ts). */
+export interface ConfigChanges {
+  /** `configGeneration`: an entry loaded under another generation is dropped. */
+  generation(): number;
+  /** `configStamp`: an entry past its TTL loaded under the current stamp is kept. */
+  stamp?: (() => number) | undefined;
+}
 
 export class ConfigCache<T> {
   readonly #ttlMs: number;
   readonly #entries: LRUCache<string, Entry<T>>;
   readonly #generation: () => number;
+  readonly #stamp: (() => number) | undefined;
 
   /**
    * Entries live `ttlMs`; at most `max` are kept (the least recently used is dropped
-   * first). `generation` (ts/authz/reads.ts `configGeneration`): an entry is used only
-   * while the number is the one read when its load started, so a change applied by a
+   * first). `changes.generation` (ts/authz/reads.ts `configGeneration`): an entry is used
+   * only while the number is the one read when its load started, so a change applied by a
    * fleet view (ts/view/) ends it at once — also one whose load was still in flight.
+   * `changes.stamp` (`configStamp`): an entry past `ttlMs` is kept while the stamp is the
+   * one read when its load started.
    */
-  constructor(ttlMs: number, max = CONFIG_CACHE_MAX, generation: () => number = CONSTANT) {
+  constructor(ttlMs: number, max = CONFIG_CACHE_MAX, changes: ConfigChanges = { generation: CONSTANT }) {
     if (!Number.isInteger(ttlMs) || ttlMs < 0) throw new RangeError(`config cache TTL must be an integer >= 0 ms, got ${ttlMs}`);
     this.#ttlMs = ttlMs;
     this.#entries = new LRUCache({ max });
-    this.#generation = generation;
+    this.#generation = changes.generation;
+    this.#stamp = changes.stamp;
   }
 
   /** Entries held (fresh or not yet noticed stale). */
@@ -49,7 +70,8 @@ export class ConfigCache<T> {
   peek(key: string, now: number): T | undefined {
     if (this.#ttlMs === 0) return undefined;
     const hit = this.#entries.get(key);
-    return hit !== undefined && now < hit.until && hit.generation === this.#generation() ? hit.value : undefined;
+    if (hit === undefined || hit.generation !== this.#generation()) return undefined;
+    return now < hit.until || renewed(hit, now, this.#ttlMs, this.#stamp) ? hit.value : undefined;
   }
 
   /**
@@ -60,12 +82,23 @@ export class ConfigCache<T> {
   get(key: string, now: number, load: () => Step<T>): Step<T> {
     const hit = this.peek(key, now);
     if (hit !== undefined) return hit;
+    if (this.#ttlMs === 0) return load();
     const generation = this.#generation();
-    const loaded = load();
-    if (this.#ttlMs === 0) return loaded;
-    return andThen(loaded, (value) => {
-      this.#entries.set(key, { value, until: now + this.#ttlMs, generation });
+    const stamp = this.#stamp?.() ?? Number.NaN;
+    return andThen(load(), (value) => {
+      this.#entries.set(key, { value, until: now + this.#ttlMs, generation, stamp });
       return value;
     });
   }
+}
+
+/**
+ * Whether an entry past its TTL may be kept for another TTL: its stamp (taken before its
+ * load) is still the reads' current one, so nothing it holds can have changed. NaN (no
+ * stamp) never equals; with `ttlMs` 0 ("read every time") nothing is kept.
+ */
+export function renewed(entry: { until: number; stamp: number }, now: number, ttlMs: number, stamp: (() => number) | undefined): boolean {
+  if (ttlMs === 0 || stamp === undefined || entry.stamp !== stamp()) return false;
+  entry.until = now + ttlMs;
+  return true;
 }

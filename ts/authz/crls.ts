@@ -4,16 +4,19 @@
  * Lookups are O(1): a `Set` of serials (lowercase hex, the engine's spelling) per CA.
  * The set is rebuilt only when the stored CRL changes: after the config-cache TTL
  * (`--config-cache-ms`, default 1 s) the CRL's id is read again (one small row, not the
- * CRL), and only a different id makes this process load the CRL's bytes and have the
+ * CRL) unless the reads' stamp says nothing changed (configCache.ts `renewed`), and only
+ * a different id makes this process load the CRL's bytes and have the
  * engine re-verify it (at the instant it was verified when stored, so the verdict is the
  * one the write got) and list its serials. A CRL written in any process is therefore in
- * force everywhere within that TTL — not at once, unlike certificate status. A 1,000,000
+ * force everywhere within that TTL — not at once, unlike certificate status (a fleet
+ * view drops the entry when it applies the change: at once). A 1,000,000
  * entry CRL takes this process about a second to load (bench/README.md), once per change.
  */
 import type { Engine } from '../engine/types.js';
 import type { CaCrlMeta, RegistryReader } from '../registry/types.js';
-import type { DecisionReads } from './reads.js';
+import { configChanges, type DecisionReads } from './reads.js';
 import type { Step } from './step.js';
+import { renewed, type ConfigChanges } from './configCache.js';
 
 /** A CA's CRL as the decision uses it. */
 export interface CrlView {
@@ -31,6 +34,8 @@ interface Entry {
   until: number;
   /** `reads.configGeneration()` when the read behind `state` started (reads.ts). */
   generation: number;
+  /** `reads.configStamp()` then (NaN without one). */
+  stamp: number;
 }
 
 export class CaCrls {
@@ -38,6 +43,7 @@ export class CaCrls {
   readonly #reads: DecisionReads;
   readonly #engine: Engine;
   readonly #ttlMs: number;
+  readonly #changes: ConfigChanges;
   readonly #entries = new Map<string, Entry>();
   readonly #loading = new Map<string, Promise<CrlState>>();
 
@@ -46,12 +52,14 @@ export class CaCrls {
     this.#reads = reads;
     this.#engine = engine;
     this.#ttlMs = ttlMs;
+    this.#changes = configChanges(reads);
   }
 
   /** The state of CA `caCertificateId` in `accountId` if known and fresh at `nowMs`. */
   peek(accountId: string, caCertificateId: string, nowMs: number): CrlState | undefined {
     const hit = this.#entries.get(`${accountId}/${caCertificateId}`);
-    return hit !== undefined && nowMs < hit.until && hit.generation === this.#reads.configGeneration() ? hit.state : undefined;
+    if (hit === undefined || hit.generation !== this.#changes.generation()) return undefined;
+    return nowMs < hit.until || renewed(hit, nowMs, this.#ttlMs, this.#changes.stamp) ? hit.state : undefined;
   }
 
   /**
@@ -66,7 +74,8 @@ export class CaCrls {
     const key = `${accountId}/${caCertificateId}`;
     const pending = this.#loading.get(key);
     if (pending !== undefined) return pending;
-    const generation = this.#reads.configGeneration();
+    const generation = this.#changes.generation();
+    const stamp = this.#changes.stamp?.() ?? Number.NaN;
     let meta: Step<CaCrlMeta | null>;
     try {
       meta = this.#reads.caCrlMeta(accountId, caCertificateId);
@@ -81,7 +90,7 @@ export class CaCrls {
     if (!(meta instanceof Promise)) {
       const state = known(meta);
       if (state !== undefined) {
-        this.#entries.set(key, { state, until: nowMs + this.#ttlMs, generation });
+        this.#entries.set(key, { state, until: nowMs + this.#ttlMs, generation, stamp });
         return state;
       }
     }
@@ -89,7 +98,7 @@ export class CaCrls {
       .then((found) => known(found) ?? this.#load(accountId, caCertificateId))
       .catch((err: unknown): CrlState => unreadable(caCertificateId, err))
       .then((state) => {
-        this.#entries.set(key, { state, until: nowMs + this.#ttlMs, generation });
+        this.#entries.set(key, { state, until: nowMs + this.#ttlMs, generation, stamp });
         return state;
       })
       .finally(() => this.#loading.delete(key));

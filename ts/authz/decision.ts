@@ -25,7 +25,7 @@ import { Anchors } from './anchors.js';
 import { Deadlines } from './deadline.js';
 import type { Shedder } from './shedding.js';
 import { CaCrls } from './crls.js';
-import { decisionReads, type DecisionReads } from './reads.js';
+import { configChanges, decisionReads, type DecisionReads } from './reads.js';
 import { Attempt, Refusal, runRules, type RuleSetting } from './rules.js';
 import type { Step } from './step.js';
 import { SharedAllows } from '../fastpath/index.js';
@@ -156,7 +156,7 @@ export class Authorizer {
       verifier: options.verifier,
       cache: options.cache,
       chains: new ChainMemo(options.limits, fastPath ? (options.chainMemoSize ?? options.cache.capacity) : 0, CHAIN_MEMO_MAX_CHARS),
-      routes: new ConfigCache(configCacheMs, undefined, () => reads.configGeneration()),
+      routes: new ConfigCache(configCacheMs, undefined, configChanges(reads)),
       anchors: new Anchors(reads, options.engine, configCacheMs),
       crls: new CaCrls(options.registry, reads, options.engine, configCacheMs),
       jitr: options.jitr,

@@ -13,6 +13,7 @@
  */
 import type { Account, CaCertificateRecord, CaCrlMeta, CertificateStanding, RegistryReader } from '../registry/types.js';
 import type { Step } from './step.js';
+import type { ConfigChanges } from './configCache.js';
 
 export interface DecisionReads {
   /** The account an SNI routes to. */
@@ -37,6 +38,17 @@ export interface DecisionReads {
    * (each answer is as fresh as the read; the caches keep their TTL).
    */
   configGeneration(): number;
+  /**
+   * Optional, cheap: a number equal to one returned earlier only if no answer of
+   * `account`, `caCertificate` or `caCrlMeta` can have changed in between. A cache entry
+   * loaded under a stamp still current is what a new read would answer, so the caches
+   * keep it past their TTL instead of reading again (checked once per entry per TTL).
+   * It only saves reads: an entry it keeps is what a read would answer, and an entry of
+   * another `configGeneration` is dropped whatever the stamp. A fleet view: its generation (exact); SQLite with the fast
+   * path: any commit moves it (ts/fastpath/committedReads.ts `stamp`); absent for
+   * PostgreSQL read directly.
+   */
+  configStamp?(): number;
 }
 
 /** Reads straight from a registry are as current as the registry itself. */
@@ -45,8 +57,9 @@ const NO_GENERATION = (): number => 0;
 
 export function decisionReads(registry: RegistryReader): DecisionReads {
   const r = registry;
-  const { accountForHostSync, getCertificateStandingSync, getCaCertificateSync, getCaCrlMetaSync, getCaCrlMeta } = r;
+  const { accountForHostSync, getCertificateStandingSync, getCaCertificateSync, getCaCrlMetaSync, getCaCrlMeta, commitStampSync } = r;
   return {
+    ...(commitStampSync === undefined ? {} : { configStamp: () => commitStampSync.call(r) }),
     account: accountForHostSync ? (host) => accountForHostSync.call(r, host) : (host) => r.accountForHost(host),
     standing: getCertificateStandingSync
       ? (accountId, id) => getCertificateStandingSync.call(r, accountId, id)
@@ -61,5 +74,13 @@ export function decisionReads(registry: RegistryReader): DecisionReads {
         : () => null,
     stale: CURRENT,
     configGeneration: NO_GENERATION,
+  };
+}
+
+/** How caches of `reads`' configuration answers learn of changes (configCache.ts). */
+export function configChanges(reads: DecisionReads): ConfigChanges {
+  return {
+    generation: () => reads.configGeneration(),
+    stamp: reads.configStamp === undefined ? undefined : () => (reads.configStamp as () => number).call(reads),
   };
 }

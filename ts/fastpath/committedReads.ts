@@ -51,6 +51,8 @@ export class CommittedReads {
   readonly #wal: WalIndexWatch | undefined;
   #seenData = -1;
   #seenChanges = -1;
+  /** Moves whenever a check finds a commit (see {@link stamp}). */
+  #epoch = 0;
 
   /**
    * `db` must have read the database already (see walIndex.ts). `useWalIndex: true`
@@ -83,13 +85,11 @@ export class CommittedReads {
    */
   get<T extends object | null>(key: string, read: () => T): T {
     if (this.#db.inTransaction) return read();
-    if (this.#current()) {
+    if (this.#unchanged()) {
       const hit = this.#entries?.get(key);
       if (hit !== undefined) return unbox<T>(hit);
     }
-    const value = read();
-    this.#entries?.set(key, value === null ? NO_ROW : (deepFreeze(value) as object));
-    return value;
+    return this.#remember(key, read());
   }
 
   /**
@@ -100,7 +100,7 @@ export class CommittedReads {
    */
   owned<T extends { readonly accountId: string }>(accountId: string, certificateId: string, read: () => T | null): T | null {
     if (this.#db.inTransaction) return read();
-    if (this.#current()) {
+    if (this.#unchanged()) {
       const hit = this.#standings?.get(certificateId);
       if (hit !== undefined && hit.accountId === accountId) return hit instanceof NoRowIn ? null : (hit as T);
     }
@@ -110,10 +110,24 @@ export class CommittedReads {
   }
 
   /**
-   * Whether remembered values may be used: nothing has committed since they were read.
-   * When something has, every remembered value is dropped first.
+   * A number that is the same as one returned earlier only if nothing has been committed
+   * to the file since that earlier call (the same check as {@link get}'s, so as exact).
+   * Read it *before* reading what it vouches for: a commit landing in between then makes
+   * the value look older than it is, never newer. The configuration caches
+   * (ts/authz/configCache.ts, crls.ts) keep an entry past its TTL while this is unchanged.
    */
-  #current(): boolean {
+  stamp(): number {
+    // Inside a transaction a read may be rolled back: vouch for nothing.
+    if (this.#db.inTransaction) this.#epoch++;
+    else this.#unchanged();
+    return this.#epoch;
+  }
+
+  /**
+   * Whether nothing has been committed since the last check; when something has, every
+   * remembered value is dropped (and the epoch moves).
+   */
+  #unchanged(): boolean {
     // Nothing committed since the mark, which was taken before the last full check.
     if (this.#wal?.unchanged() === true) return true;
     // The mark comes first: a commit landing after it is seen by the next check.
@@ -125,7 +139,13 @@ export class CommittedReads {
     this.#standings?.clear();
     this.#seenData = data;
     this.#seenChanges = changes;
+    this.#epoch++;
     return false;
+  }
+
+  #remember<T>(key: string, value: T): T {
+    this.#entries?.set(key, value === null ? NO_ROW : (deepFreeze(value) as object));
+    return value;
   }
 }
 

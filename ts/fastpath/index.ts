@@ -51,7 +51,10 @@
  *    an answer that the current read produced.
  * 4. Nothing here caches configuration or verification results; those caches
  *    (ts/authz/configCache.ts, verifyCache.ts) belong to the decision and are on either
- *    way, with their own documented TTLs.
+ *    way, with their own documented TTLs. The fast path only lets the configuration
+ *    caches keep an entry past its TTL while the check of 1–2 (committedReads.ts `stamp`)
+ *    says nothing at all was committed since the entry was loaded: a read would then
+ *    answer the same, so the decisions are those of a cache reading again each TTL.
  *
  * So a decision with the fast path on answers exactly what it would answer with it off
  * (`--no-fast-path`): the authorizer and door tests run both ways

@@ -222,6 +222,12 @@ export interface RegistryReader {
   getCaCrl?(accountId: string, caCertificateId: string): Promise<CaCrlRecord | null>;
   /** {@link getCaCrlMeta}, synchronously (SQLite), for the decision's synchronous path. */
   getCaCrlMetaSync?(accountId: string, caCertificateId: string): CaCrlMeta | null;
+  /**
+   * A number equal to one returned earlier only if nothing at all was committed to the
+   * registry in between, by any process (SQLite: ts/fastpath/committedReads.ts `stamp`);
+   * cheap. What was read after the earlier call is then still what a read would answer.
+   */
+  commitStampSync?(): number;
 }
 
 /** A just-in-time-registration or other registry event, stored durably. */

@@ -163,6 +163,11 @@ export class FleetView implements DecisionReads {
     return this.#generation;
   }
 
+  /** The generation again: the tables change only with it, so an entry loaded under it is current (ts/authz/reads.ts). */
+  configStamp(): number {
+    return this.#generation;
+  }
+
   // ---- state ----
 
   stats(): ViewStats {

@@ -69,6 +69,9 @@
  *    and CRL sets (crls.ts) are tagged with the view's config generation, bumped when
  *    the tables are reloaded; an entry whose load started under another generation is
  *    not used, so none outlives an applied change (nor an in-flight load that raced it).
+ *    The same number is the view's `configStamp`: while it is unchanged the tables are
+ *    the same objects, so the caches keep an entry past `--config-cache-ms` without
+ *    reading it again (configCache.ts `renewed`); the TTL adds nothing in fleet mode.
  *    Reads the decision makes straight from the registry (connections without SNI, JITR,
  *    CRL bytes) see every commit before them.
  *

@@ -38,6 +38,8 @@ export class SqliteReads {
   readonly #sqlite: Sqlite;
   readonly #settings: RegistrySettings;
   readonly #memo: CommittedReads | undefined;
+  /** Stamps given without the fast path: negative, each new (see commitStamp). */
+  #unvouched = 0;
 
   /** `sqlite` must have read the database already (see ts/fastpath/walIndex.ts). */
   constructor(sqlite: Sqlite, settings: RegistrySettings, options: { fastPath?: boolean; watchWalIndex?: boolean } = {}) {
@@ -55,6 +57,15 @@ export class SqliteReads {
 
   close(): void {
     this.#memo?.close();
+  }
+
+  /**
+   * The same number as an earlier call only if nothing was committed to the file in
+   * between (CommittedReads.stamp); without the fast path a new number every time (it
+   * vouches for nothing, so the configuration caches keep to their TTL).
+   */
+  commitStamp(): number {
+    return this.#memo?.stamp() ?? --this.#unvouched;
   }
 
   /** `read()`, through the committed-reads memo when the fast path is on. */

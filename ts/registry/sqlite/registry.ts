@@ -113,4 +113,7 @@ export class SqliteRegistry extends StoreRegistry {
   getCaCrlMetaSync(accountId: string, caCertificateId: string): CaCrlMeta | null {
     return this.reads.caCrlMeta(accountId, caCertificateId);
   }
+  commitStampSync(): number {
+    return this.reads.commitStamp();
+  }
 }

@@ -1,0 +1,168 @@
+/**
+ * In-process cost of a warm decision when the devices span few accounts or many
+ * (issue 11, bench/README.md "Fleet size": the "spread" rows): `Authorizer.decide` wired
+ * as `certgate serve` wires it (native engine, metrics and a sampled-off decision log, the
+ * registry of bench/fleetRegistry.ts), the same number of warm devices drawn from the
+ * first `BENCH_SPREAD_NARROW` accounts (default 10, the 10,000 registry's) or evenly from
+ * every account of the registry (100 at 100,000, 1,000 at 1,000,000).
+ *
+ * The configuration caches expire by wall time (`--config-cache-ms`), so their cost per
+ * decision depends on how many decisions a process makes per second. The decisions here
+ * run back to back on a simulated clock advancing at `BENCH_SPREAD_RATE` decisions per
+ * second per process (default 5,000, what each of `certgate serve --processes 2`'s
+ * workers made in the fleet-size runs), for `BENCH_SPREAD_SECONDS` simulated seconds;
+ * CPU is this process's (user + system) per decision. `BENCH_PROFILE=dir` writes a V8 CPU
+ * profile of each timed loop (bench/profileSteps.ts reads it).
+ *
+ * Run: `npx vite-node bench/fleetSpread.ts <registry.db> <certs/devices.ndjson>` (a
+ * registry and certificate cache of bench/fleetSize.ts, e.g. `.cache/fleet-size/`).
+ * `postgres://` URLs open the PostgreSQL registry and decide from its fleet view, as
+ * `certgate serve` does.
+ */
+import { createReadStream, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import pino from 'pino';
+import { Authorizer } from '../ts/authz/decision.js';
+import { DEFAULT_LIMITS } from '../ts/authz/limits.js';
+import { Verifier } from '../ts/authz/verifier.js';
+import { VerifyCache } from '../ts/authz/verifyCache.js';
+import { loadEngine } from '../ts/engine/load.js';
+import { AuthzMetrics } from '../ts/metrics/authzMetrics.js';
+import { DecisionLog, fanOut } from '../ts/metrics/decisionLog.js';
+import { openRegistry } from '../ts/registry/open.js';
+import { PostgresRegistry } from '../ts/registry/postgres/registry.js';
+import type { FleetView } from '../ts/view/index.js';
+import { DEVICES_PER_ACCOUNT, sniOf, type CachedDevice } from './fleetRegistry.js';
+import { median } from './median.js';
+
+const [DB = '', DEVICES_FILE = ''] = process.argv.slice(2);
+const WARM = Number(process.env.BENCH_SPREAD_WARM ?? 500);
+const NARROW = Number(process.env.BENCH_SPREAD_NARROW ?? 10);
+const RATE = Number(process.env.BENCH_SPREAD_RATE ?? 5000);
+const SECONDS = Number(process.env.BENCH_SPREAD_SECONDS ?? 20);
+const ROUNDS = Number(process.env.BENCH_SPREAD_ROUNDS ?? 3);
+const CONFIG_CACHE_MS =
+  process.env.BENCH_SPREAD_CONFIG_CACHE_MS === undefined ? undefined : Number(process.env.BENCH_SPREAD_CONFIG_CACHE_MS);
+const PROFILE_DIR = process.env.BENCH_PROFILE;
+
+interface Picked {
+  sni: string;
+  chain: string[];
+}
+
+/** `WARM` devices, evenly from the first `accounts` accounts of the cache, in a fixed shuffle. */
+async function devices(accounts: number): Promise<Picked[]> {
+  const perAccount = Math.ceil(WARM / accounts);
+  const picked: Picked[] = [];
+  const lines = createInterface({ input: createReadStream(DEVICES_FILE), crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of lines) {
+    if (n >= accounts * DEVICES_PER_ACCOUNT) break;
+    if (n % DEVICES_PER_ACCOUNT < perAccount) {
+      const d = JSON.parse(line) as CachedDevice;
+      picked.push({ sni: sniOf(d.account), chain: [d.certificatePem] });
+    }
+    n++;
+  }
+  lines.close();
+  let seed = 0x9e3779b9;
+  const random = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  for (let i = picked.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [picked[i], picked[j]] = [picked[j] as Picked, picked[i] as Picked];
+  }
+  return picked.slice(0, WARM);
+}
+
+async function profiled<T>(name: string, run: () => Promise<T>): Promise<T> {
+  if (PROFILE_DIR === undefined) return run();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  // 100 µs (V8's default is 1 ms): a warm decision is a few µs, a run a few seconds.
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  const result = await run();
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(path.join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+  session.disconnect();
+  return result;
+}
+
+async function main(): Promise<void> {
+  const registry = openRegistry({ path: DB, fastPath: true, watchWalIndex: true });
+  const accounts = (await registry.listAccounts()).length;
+  let view: FleetView | undefined;
+  if (registry instanceof PostgresRegistry)
+    view = await registry.openFleetView({ maxStalenessMs: 5000, heartbeatMs: 1000, cacheSize: 100_000 });
+  const engine = loadEngine('native');
+  const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
+  const sets = { narrow: await devices(NARROW), wide: await devices(accounts) };
+  process.stdout.write(
+    `${DB}: ${accounts} accounts; ${WARM} warm devices from ${NARROW} accounts (narrow) or all ${accounts} (wide); ` +
+      `${RATE} decisions per simulated second, ${SECONDS} s; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}\n`,
+  );
+  const results: Record<string, number[]> = { narrow: [], wide: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of ['narrow', 'wide'] as const) {
+      const set = sets[name];
+      let simulatedMs = Date.now();
+      const cache = new VerifyCache(100_000);
+      const authorizer = new Authorizer({
+        registry,
+        ...(view === undefined ? {} : { reads: view }),
+        engine,
+        verifier: new Verifier(engine),
+        cache,
+        // As bench/fleetSize.ts: this measures cost; a miss read on a loaded machine may wait long.
+        limits: { ...DEFAULT_LIMITS, deadlineMs: 10_000 },
+        inlineBudgetUs: 1000,
+        clock: () => simulatedMs,
+        ...(CONFIG_CACHE_MS === undefined ? {} : { configCacheMs: CONFIG_CACHE_MS }),
+        observer: fanOut(new AuthzMetrics({ cache, processMetrics: false }), new DecisionLog(logger, { allowSample: 0 })),
+      });
+      const step = 1000 / RATE;
+      const decide = async (i: number) => {
+        // Let timers run now and then (a fleet view's heartbeats keep its lease), as a server's event loop does.
+        if (i % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
+        const d = set[i % set.length] as Picked;
+        simulatedMs += step;
+        const decided = authorizer.decide(d.sni, d.chain, 'json');
+        const decision = decided instanceof Promise ? await decided : decided;
+        if (!decision.allow) throw new Error(`expected an allow, got ${decision.reason}: ${decision.message ?? ''}`);
+      };
+      // Seen once (cold), then warm for a simulated second before timing.
+      for (let i = 0; i < set.length + RATE; i++) await decide(i);
+      const n = RATE * SECONDS;
+      const us = await profiled(`${name}-${round}`, async () => {
+        const t = process.cpuUsage();
+        for (let i = 0; i < n; i++) await decide(i);
+        const used = process.cpuUsage(t);
+        return (used.user + used.system) / n;
+      });
+      results[name]?.push(us);
+      process.stdout.write(`round ${round} ${name.padEnd(6)} ${us.toFixed(2)} µs per warm decision\n`);
+    }
+  }
+  const narrow = median(results.narrow ?? []);
+  const wide = median(results.wide ?? []);
+  process.stdout.write(
+    `median: narrow ${narrow.toFixed(2)} µs, wide ${wide.toFixed(2)} µs, wide / narrow ${(wide / narrow).toFixed(2)}×; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  );
+  await view?.close();
+  await registry.close();
+}
+
+await main();
