@@ -17,7 +17,8 @@
  * - the value a small integer (a V8 Smi: no allocation) packing the status and mode (as
  *   indices into tiny interned tables) and the CA id (an index into an interned table of
  *   CA ids, 0 = none);
- * - thing names in a second, lazily created map, only for certificates that have things.
+ * - thing names in a second, lazily created map, only for certificates that have things
+ *   (the name itself when there is one, as most devices have: no array per entry).
  * A decision gets a fresh `CertificateStanding` built on read (a few fields, young
  * generation). Measured heap per standing: docs/fleet.md, bench/README.md "Fleet view".
  */
@@ -38,10 +39,12 @@ const MAX_CA_INDEX = 2 ** (31 - CA_SHIFT) - 1;
 
 interface AccountStandings {
   readonly packed: Map<string, number>;
-  things: Map<string, readonly string[]> | undefined;
+  things: Map<string, string | readonly string[]> | undefined;
 }
 
 const NO_THINGS: readonly string[] = Object.freeze([]);
+const thingList = (held: string | readonly string[] | undefined): readonly string[] =>
+  held === undefined ? NO_THINGS : typeof held === 'string' ? [held] : held;
 const HEX_ID = /^[0-9a-f]{64}$/;
 const scratch = Buffer.alloc(32);
 
@@ -118,7 +121,7 @@ export class AllStandings {
       status: this.#statuses.value(packed & (2 ** STATUS_BITS - 1)) as CertificateStatus,
       certificateMode: this.#modes.value((packed >>> STATUS_BITS) & (2 ** MODE_BITS - 1)) as CertificateMode,
       caCertificateId: ca === 0 ? null : this.#cas.value(ca),
-      things: account.things?.get(key) ?? NO_THINGS,
+      things: thingList(account.things?.get(key)),
     };
   }
 
@@ -154,8 +157,7 @@ export class AllStandings {
     const account = this.#accounts.get(accountId);
     const key = packId(certificateId);
     if (account === undefined || !account.packed.has(key)) return false;
-    const things = account.things?.get(key) ?? NO_THINGS;
-    this.#setThings(account, key, [...things, thingName]);
+    this.#setThings(account, key, [...thingList(account.things?.get(key)), thingName]);
     return true;
   }
 
@@ -165,6 +167,6 @@ export class AllStandings {
       return;
     }
     account.things ??= new Map();
-    account.things.set(key, Object.freeze([...things]));
+    account.things.set(key, things.length === 1 ? (things[0] as string) : Object.freeze([...things]));
   }
 }
