@@ -11,7 +11,7 @@
  *   4. a warm decision in-process (same leaf, verification cached): over a fleet view
  *      (held standing), over SQLite (fast path on), and over PostgreSQL without a view.
  * Run: node --expose-gc node_modules/.bin/vite-node bench/fleetView.ts
- * (BENCH_FLEET_VIEW=heap: part 3 only, no PostgreSQL).
+ * (BENCH_FLEET_VIEW=heap: part 3 only, no PostgreSQL; BENCH_FLEET_VIEW=warm: part 4 only).
  */
 import { randomBytes } from 'node:crypto';
 import { openPostgresRegistry, type PostgresRegistry } from '../ts/registry/postgres/registry.js';
@@ -182,17 +182,21 @@ async function warmDecisions(): Promise<void> {
     await registry.createAccount({ accountId: ACCOUNT_A, endpointPrefix: PREFIX_A });
     await registerCertificate(registry, leaf);
     const view = await registry.openFleetView();
+    const seenView = await registry.openFleetView({ standings: 'seen' });
     const pgWorld = { registry } as unknown as World;
     const options = { jitr: false, configCacheMs: 1000 };
     const sqlite = testAuthorizer(world, options).authorizer;
     const fleet = testAuthorizer(pgWorld, { ...options, registry, reads: view }).authorizer;
+    const fleetSeen = testAuthorizer(pgWorld, { ...options, registry, reads: seenView }).authorizer;
     const direct = testAuthorizer(pgWorld, { ...options, registry }).authorizer;
     for (let round = 0; round < 2; round++) {
       await perDecision('SQLite (fast path)', () => sqlite.decide(SNI_A, [leaf.pem]), 50_000);
-      await perDecision('PostgreSQL fleet view (held)', () => fleet.decide(SNI_A, [leaf.pem]), 50_000);
+      await perDecision('PostgreSQL fleet view, --view-standings all', () => fleet.decide(SNI_A, [leaf.pem]), 50_000);
+      await perDecision('PostgreSQL fleet view, --view-standings seen (held)', () => fleetSeen.decide(SNI_A, [leaf.pem]), 50_000);
     }
     await perDecision('PostgreSQL without a view (a round trip each)', () => direct.decide(SNI_A, [leaf.pem]), 2000);
     await view.close();
+    await seenView.close();
   } finally {
     await registry.close();
     await world.dispose();
@@ -202,6 +206,7 @@ async function warmDecisions(): Promise<void> {
 }
 
 if (process.env['BENCH_FLEET_VIEW'] === 'heap') await heapPerStanding();
+else if (process.env['BENCH_FLEET_VIEW'] === 'warm') await warmDecisions();
 else {
   await main();
   await warmDecisions();

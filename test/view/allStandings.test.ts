@@ -69,6 +69,20 @@ describe('AllStandings', () => {
     expect(held.size).toBe(1);
   });
 
+  it('gives the same object while a standing is unchanged, and a new one after it changed', () => {
+    const held = new AllStandings(2);
+    const id = hexId();
+    held.set('111111111111', id, { status: 'ACTIVE', mode: 'SNI_ONLY', caCertificateId: null });
+    const first = held.get('111111111111', id);
+    expect(held.get('111111111111', id)).toBe(first);
+    held.set('111111111111', id, { status: 'REVOKED', mode: 'SNI_ONLY', caCertificateId: null });
+    expect(held.get('111111111111', id)).toMatchObject({ status: 'REVOKED' });
+    held.addThing('111111111111', id, 't');
+    expect(held.get('111111111111', id)?.things).toEqual(['t']);
+    held.set('111111111111', id, null);
+    expect(held.get('111111111111', id)).toBeNull();
+  });
+
   it('refuses a value it cannot pack instead of holding a wrong one', () => {
     const held = new AllStandings();
     // Two bits of mode: DEFAULT, SNI_ONLY and two more fit; a fifth distinct mode does not.

@@ -19,9 +19,15 @@
  *   CA ids, 0 = none);
  * - thing names in a second, lazily created map, only for certificates that have things
  *   (the name itself when there is one, as most devices have: no array per entry).
- * A decision gets a fresh `CertificateStanding` built on read (a few fields, young
- * generation). Measured heap per standing: docs/fleet.md, bench/README.md "Fleet view".
+ * A decision gets a `CertificateStanding` built on read, and the same object again while
+ * the registration is unchanged from a small lru of materialised ones (bounded by
+ * `--view-cache-size`): the warm path shares the allow made from a standing, and each
+ * door's encoding of it, by the standing object's identity (ts/fastpath/sharedAnswers.ts),
+ * so a fresh object per read cost a warm decision its shared answer. Every write of a
+ * certificate's standing drops its materialised object first. Measured heap per standing:
+ * docs/fleet.md, bench/README.md "Fleet view".
  */
+import { LRUCache } from 'lru-cache';
 import type { CertificateMode, CertificateStanding, CertificateStatus } from '../registry/types.js';
 
 /** What a registry row says of a certificate's standing (things apart). */
@@ -98,8 +104,14 @@ export class AllStandings {
   readonly #modes = new Interned(2 ** MODE_BITS - 1, ['DEFAULT', 'SNI_ONLY']);
   /** CA ids; index 0 stands for "no CA". */
   readonly #cas = new Interned(MAX_CA_INDEX, ['']);
+  /** Standings materialised for decisions, by `account/certificate`: the same object while unchanged. */
+  readonly #made: LRUCache<string, CertificateStanding>;
   #size = 0;
   hits = 0;
+
+  constructor(materialised = 10_000) {
+    this.#made = new LRUCache({ max: Math.max(1, materialised) });
+  }
 
   /** Standings held (registered certificates). */
   get size(): number {
@@ -109,13 +121,15 @@ export class AllStandings {
   /** The standing, or null: not registered (the view holds every registered certificate). */
   get(accountId: string, certificateId: string): CertificateStanding | null {
     this.hits++;
+    const made = this.#made.get(`${accountId}/${certificateId}`);
+    if (made !== undefined) return made;
     const account = this.#accounts.get(accountId);
     if (account === undefined) return null;
     const key = packId(certificateId);
     const packed = account.packed.get(key);
     if (packed === undefined) return null;
     const ca = packed >>> CA_SHIFT;
-    return {
+    const standing: CertificateStanding = {
       accountId,
       certificateId,
       status: this.#statuses.value(packed & (2 ** STATUS_BITS - 1)) as CertificateStatus,
@@ -123,6 +137,8 @@ export class AllStandings {
       caCertificateId: ca === 0 ? null : this.#cas.value(ca),
       things: thingList(account.things?.get(key)),
     };
+    this.#made.set(`${accountId}/${certificateId}`, standing);
+    return standing;
   }
 
   /**
@@ -130,6 +146,7 @@ export class AllStandings {
    * (sorted; an empty list drops them).
    */
   set(accountId: string, certificateId: string, state: StandingState | null, things?: readonly string[]): void {
+    this.#made.delete(`${accountId}/${certificateId}`);
     const key = packId(certificateId);
     let account = this.#accounts.get(accountId);
     if (state === null) {
@@ -157,6 +174,7 @@ export class AllStandings {
     const account = this.#accounts.get(accountId);
     const key = packId(certificateId);
     if (account === undefined || !account.packed.has(key)) return false;
+    this.#made.delete(`${accountId}/${certificateId}`);
     this.#setThings(account, key, [...thingList(account.things?.get(key)), thingName]);
     return true;
   }

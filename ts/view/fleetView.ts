@@ -51,7 +51,10 @@ export interface FleetViewOptions {
   heartbeatMs?: number;
   /** Default 'all'. */
   standings?: ViewStandingsMode;
-  /** 'seen': standings held at most (lru); default {@link DEFAULT_VIEW_CACHE_SIZE}. */
+  /**
+   * 'seen': standings held at most (lru); 'all': standing objects kept materialised for
+   * the warm path's shared answers (allStandings.ts). Default {@link DEFAULT_VIEW_CACHE_SIZE}.
+   */
   cacheSize?: number;
   /** 'all': how the whole load pages (tests hold it between pages). */
   load?: LoadOptions;
@@ -343,7 +346,10 @@ export class FleetView implements DecisionReads {
   async #load(client: pg.Client): Promise<void> {
     if (this.mode === 'all') {
       const startedAt = performance.now();
-      const loaded = await loadAll(client, this.#options.settings, this.#options.load);
+      const loaded = await loadAll(client, this.#options.settings, {
+        materialised: this.#options.cacheSize ?? DEFAULT_VIEW_CACHE_SIZE,
+        ...this.#options.load,
+      });
       this.#all = loaded.standings;
       this.#tables = loaded.tables;
       this.#seen = this.#applied = loaded.sequence;

@@ -22,6 +22,8 @@ export const LOAD_PAGE_ROWS = 20_000;
 
 export interface LoadOptions {
   pageRows?: number;
+  /** Standing objects kept materialised for decisions (allStandings.ts); default 10,000. */
+  materialised?: number;
   /** Called after each page of standings is applied (tests hold the load here). */
   onPage?: (page: number) => Promise<void> | void;
 }
@@ -47,7 +49,7 @@ export async function loadAll(client: pg.Client, settings: RegistrySettings, opt
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     const { tables, sequence } = await readTables(client, settings);
-    const standings = new AllStandings();
+    const standings = new AllStandings(options.materialised);
     const cas = new Map<string, string | null>();
     let pages = 0;
     for (let after: [string, string] = ['', '']; ;) {
