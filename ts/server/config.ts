@@ -72,7 +72,7 @@ export interface ServeConfig {
   heartbeatMs: number;
   /** Fleet mode: which certificate standings each process holds: every registered one, or those it has seen (lru). */
   viewStandings: ViewStandingsMode;
-  /** Fleet mode, `--view-standings seen`: certificate standings held per process. */
+  /** Fleet mode: `seen`, certificate standings held per process; `all`, standing objects kept materialised. */
   viewCacheSize: number;
 }
 
@@ -358,7 +358,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flag: '--view-cache-size <n>',
     env: 'CERTGATE_VIEW_CACHE_SIZE',
     default: String(DEFAULT_VIEW_CACHE_SIZE),
-    help: 'PostgreSQL fleet mode with --view-standings seen: certificate standings each process holds in memory (a certificate not held costs one PostgreSQL read)',
+    help: 'PostgreSQL fleet mode: with --view-standings seen, certificate standings each process holds (a certificate not held costs one PostgreSQL read); with all, standing objects kept ready for the warm path (docs/fleet.md)',
   },
 ];
 
