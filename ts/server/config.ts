@@ -351,7 +351,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flag: '--view-standings <all|seen>',
     env: 'CERTGATE_VIEW_STANDINGS',
     default: 'all',
-    help: 'PostgreSQL fleet mode: all = each process holds the standing of every registered certificate (loaded before it serves; no decision reads PostgreSQL); seen = only those it has decided for, up to --view-cache-size (docs/fleet.md)',
+    help: 'PostgreSQL fleet mode: all = each process holds the standing of every registered certificate (loaded before it serves; no decision reads PostgreSQL for a standing); seen = only those it has decided for, up to --view-cache-size (docs/fleet.md)',
   },
   {
     key: 'viewCacheSize',
