@@ -20,7 +20,7 @@ import type { Queries } from '../registry/store.js';
 import type { Account, CaCertificateRecord, CaCrlMeta, CertificateStanding, RegistrySettings } from '../registry/types.js';
 import type { AllStandings } from './allStandings.js';
 import { FeedConnection } from './feed.js';
-import { loadAll, readChanges, type LoadOptions } from './fullLoad.js';
+import { LOAD_PAGE_TIMEOUT_MS, loadAll, readChanges, type LoadOptions } from './fullLoad.js';
 import { Lease } from './lease.js';
 import { DEFAULT_VIEW_CACHE_SIZE, Standings } from './standings.js';
 import { loadTables, type ConfigTables } from './tables.js';
@@ -348,6 +348,7 @@ export class FleetView implements DecisionReads {
       const startedAt = performance.now();
       const loaded = await loadAll(client, this.#options.settings, {
         materialised: this.#options.cacheSize ?? DEFAULT_VIEW_CACHE_SIZE,
+        pageTimeoutMs: Math.max(LOAD_PAGE_TIMEOUT_MS, this.lease.maxStalenessMs),
         ...this.#options.load,
       });
       this.#all = loaded.standings;

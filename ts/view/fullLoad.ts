@@ -19,9 +19,17 @@ import { readTables, type ConfigTables } from './tables.js';
 
 /** Rows per page of a whole load (`certificates`, then `thing_principals`). */
 export const LOAD_PAGE_ROWS = 20_000;
+/**
+ * How long one page of a whole load may take before its connection is given up: longer
+ * than the feed connection's usual bound (`--max-staleness`), which is sized for
+ * heartbeats, not for 20,000 rows on a busy server. The lease is not confirmed meanwhile.
+ */
+export const LOAD_PAGE_TIMEOUT_MS = 30_000;
 
 export interface LoadOptions {
   pageRows?: number;
+  /** Per statement; default the larger of {@link LOAD_PAGE_TIMEOUT_MS} and the connection's own. */
+  pageTimeoutMs?: number;
   /** Standing objects kept materialised for decisions (allStandings.ts); default 10,000. */
   materialised?: number;
   /** Called after each page of standings is applied (tests hold the load here). */
@@ -43,9 +51,16 @@ const CERTIFICATES = `SELECT account_id, certificate_id, status, certificate_mod
 const THINGS = `SELECT account_id, principal, thing_name, substring(principal FROM ':cert/([^/]+)$') AS certificate_id FROM thing_principals
   WHERE (account_id, principal, thing_name) > ($1, $2, $3) ORDER BY account_id, principal, thing_name LIMIT $4`;
 
+/** A page's statement, rows as arrays. node-postgres also reads `query_timeout` from a query's own config (pg/lib/client.js), though its types leave it out. */
+function pageQuery(text: string, values: unknown[], queryTimeout: number): pg.QueryArrayConfig {
+  const config = { text, values, rowMode: 'array' as const, query_timeout: queryTimeout };
+  return config;
+}
+
 /** Everything a view holds, from one snapshot. */
 export async function loadAll(client: pg.Client, settings: RegistrySettings, options: LoadOptions = {}): Promise<Loaded> {
   const pageRows = options.pageRows ?? LOAD_PAGE_ROWS;
+  const queryTimeout = options.pageTimeoutMs ?? LOAD_PAGE_TIMEOUT_MS;
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     const { tables, sequence } = await readTables(client, settings);
@@ -53,11 +68,9 @@ export async function loadAll(client: pg.Client, settings: RegistrySettings, opt
     const cas = new Map<string, string | null>();
     let pages = 0;
     for (let after: [string, string] = ['', '']; ;) {
-      const { rows } = await client.query<[string, string, string, string, string | null]>({
-        text: CERTIFICATES,
-        values: [...after, pageRows],
-        rowMode: 'array',
-      });
+      const { rows } = await client.query<[string, string, string, string, string | null]>(
+        pageQuery(CERTIFICATES, [...after, pageRows], queryTimeout),
+      );
       for (const [accountId, certificateId, status, mode, ca] of rows) {
         // The CA id as the tables hold it: one string per CA, not one per page row.
         const caKey = ca === null ? '' : `${accountId}/${ca}`;
@@ -73,11 +86,7 @@ export async function loadAll(client: pg.Client, settings: RegistrySettings, opt
     }
     const prefix = `arn:aws:iot:${settings.region}:`;
     for (let after: [string, string, string] = ['', '', '']; ;) {
-      const { rows } = await client.query<[string, string, string, string | null]>({
-        text: THINGS,
-        values: [...after, pageRows],
-        rowMode: 'array',
-      });
+      const { rows } = await client.query<[string, string, string, string | null]>(pageQuery(THINGS, [...after, pageRows], queryTimeout));
       for (const [accountId, principal, thingName, certificateId] of rows) {
         // Only the principal a decision reads (its ARN in this registry's region and account).
         if (certificateId !== null && principal === `${prefix}${accountId}:cert/${certificateId}`)
