@@ -9,19 +9,21 @@
  *   BENCH_FLEET_CACHE  the fleet-size cache (default .cache/fleet-size), its cluster in pg/
  *   BENCH_FLEET_SIZES  the registry sizes to load (default 1000000)
  *   BENCH_FLEET_LOADS  loads per size (default 1; the heap retained is only right for the first)
+ *   BENCH_FLEET_PAGE_ROWS  rows per page (default LOAD_PAGE_ROWS)
  */
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { projectRoot } from '../ts/paths.js';
 import { openPostgresRegistry } from '../ts/registry/postgres/registry.js';
-import { loadAll } from '../ts/view/fullLoad.js';
+import { LOAD_PAGE_ROWS, loadAll } from '../ts/view/fullLoad.js';
 import { startPgServer } from '../test/registry/pgServer.js';
 import { rssMiB } from './procCpu.js';
 
 const CACHE = process.env['BENCH_FLEET_CACHE'] ?? path.join(projectRoot, '.cache', 'fleet-size');
 const SIZES = (process.env['BENCH_FLEET_SIZES'] ?? '1000000').split(',').map(Number);
 const LOADS = Number(process.env['BENCH_FLEET_LOADS'] ?? 1);
+const PAGE_ROWS = Number(process.env['BENCH_FLEET_PAGE_ROWS'] ?? LOAD_PAGE_ROWS);
 const gc = (globalThis as { gc?: () => void }).gc;
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
@@ -46,7 +48,7 @@ try {
         const rssBefore = rssMiB(process.pid);
         const cpu = process.cpuUsage();
         const started = performance.now();
-        let loaded: Awaited<ReturnType<typeof loadAll>> | undefined = await loadAll(client, settings);
+        let loaded: Awaited<ReturnType<typeof loadAll>> | undefined = await loadAll(client, settings, { pageRows: PAGE_ROWS });
         const seconds = (performance.now() - started) / 1000;
         const used = process.cpuUsage(cpu);
         const rssAfterLoad = rssMiB(process.pid);

@@ -150,13 +150,15 @@ export class FleetView implements DecisionReads {
 
   /**
    * Register this sidecar, load the tables (and in 'all' every standing), confirm the
-   * lease and start heartbeating. The row goes in before the snapshot is taken (index.ts
-   * step 3). Resolves only once the first load is complete: `certgate serve` listens after.
+   * lease and start heartbeating. The row goes in before the snapshot is taken, with its
+   * lease already run out (index.ts step 3): writers do not wait for a process that is
+   * still loading, and every heartbeat that can confirm it updates a row their polls
+   * lock. Resolves only once the first load is complete: `certgate serve` listens after.
    */
   async start(): Promise<void> {
     const client = await this.#feed.client();
     await client.query("DELETE FROM sidecars WHERE lease_until < now() - interval '1 hour'");
-    await this.#heartbeat(client);
+    await this.#heartbeat(client, false);
     await this.#load(client);
     // Rounds run one at a time: none is kicked before this first one has finished.
     await this.#round();
@@ -315,11 +317,13 @@ export class FleetView implements DecisionReads {
    * new snapshot taken while the row stays locked — the change log's newest sequence.
    * Values are inlined (a simple query may hold several statements; ids are escaped).
    */
-  async #heartbeat(client: pg.Client): Promise<number> {
+  async #heartbeat(client: pg.Client, serving = true): Promise<number> {
     const lease = this.lease.maxStalenessMs;
+    // Registration (not serving yet): a lease that has already run out.
+    const until = serving ? `now() + interval '${lease + LEASE_MARGIN_MS} milliseconds'` : 'now()';
     const results = (await client.query(
       `INSERT INTO sidecars (id, applied_sequence, lease_until, lease_ms, started_at, last_seen)
-       VALUES (${client.escapeLiteral(this.id)}, ${this.#applied}, now() + interval '${lease + LEASE_MARGIN_MS} milliseconds', ${lease}, now(), now())
+       VALUES (${client.escapeLiteral(this.id)}, ${this.#applied}, ${until}, ${lease}, now(), now())
        ON CONFLICT (id) DO UPDATE SET applied_sequence = excluded.applied_sequence,
          lease_until = excluded.lease_until, lease_ms = excluded.lease_ms, last_seen = excluded.last_seen;
        SELECT COALESCE(MAX(sequence), 0)::text AS newest FROM change_log`,

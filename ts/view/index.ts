@@ -74,9 +74,12 @@
  *    then, in a new snapshot taken while that row is still locked, reads MAX(sequence).
  *    If X had applied through that MAX (catching up first when not), X is confirmed
  *    until (local monotonic time when the heartbeat was sent) + L, which is never later
- *    than its row's lease_until. X registers its row before loading its first snapshot,
- *    so a write committed after registration waits for X, and one committed before is
- *    in X's snapshot. Rule 11 (`requireCurrentView`, ts/authz/rules.ts) allows only if
+ *    than its row's lease_until. X registers its row (committed, its lease_until = now():
+ *    already run out) before loading its first snapshot, so every heartbeat that can
+ *    confirm X is an UPDATE of a row the writers' polls lock FOR SHARE (step 4 (b));
+ *    writers do not wait for X while it loads (seconds, at a million certificates), and
+ *    X allows nothing until a heartbeat after the load confirms it, having caught up
+ *    through that heartbeat's MAX first. Rule 11 (`requireCurrentView`, ts/authz/rules.ts) allows only if
  *    the lease holds now and has held without a break since the decision started.
  * 4. The writer's wait (fleetWait.ts). After W commits, the writer reads S' = MAX >= S
  *    and polls the rows with applied_sequence < S' FOR SHARE until none has a live lease
