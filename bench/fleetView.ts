@@ -5,15 +5,19 @@
  *   2. a revoke through the registry with N live views (each its own pool and LISTEN
  *      connection, in this one process), p50/p99 of the whole call and of its fleet wait,
  *      N = 0 (no sidecar: the wait's floor), 3 and 6;
- *   3. the heap a held certificate standing costs (needs --expose-gc);
+ *   3. the heap a held certificate standing costs (needs --expose-gc): `--view-standings
+ *      seen` (lru of objects) at 200,000, and `all` (packed, allStandings.ts) at 200,000
+ *      and 1,000,000, without things and with one thing each;
  *   4. a warm decision in-process (same leaf, verification cached): over a fleet view
  *      (held standing), over SQLite (fast path on), and over PostgreSQL without a view.
  * Run: node --expose-gc node_modules/.bin/vite-node bench/fleetView.ts
+ * (BENCH_FLEET_VIEW=heap: part 3 only, no PostgreSQL; BENCH_FLEET_VIEW=warm: part 4 only).
  */
 import { randomBytes } from 'node:crypto';
 import { openPostgresRegistry, type PostgresRegistry } from '../ts/registry/postgres/registry.js';
 import type { FleetView } from '../ts/view/fleetView.js';
 import type { FleetWaitResult } from '../ts/view/fleetWait.js';
+import { AllStandings } from '../ts/view/allStandings.js';
 import { Standings } from '../ts/view/standings.js';
 import { startPgServer } from '../test/registry/pgServer.js';
 import { testAuthorizer } from '../test/authz/authorizer.js';
@@ -93,33 +97,64 @@ async function main(): Promise<void> {
     await server.dropDatabase(database);
     await server.stop();
   }
-  // 3. Heap per held standing (fresh strings, as read from PostgreSQL).
+  await heapPerStanding();
+}
+
+/** 3. Heap per held standing (fresh strings, as read from PostgreSQL). */
+async function heapPerStanding(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) {
     console.log('heap per held standing: run with node --expose-gc');
     return;
   }
   // As the view holds them: account and CA ids are the tables' strings (1,000 accounts,
-  // 100 CAs), the certificate id a fresh 64-hex string, no things.
-  const count = 200_000;
+  // 100 CAs), the certificate id a fresh 64-hex string.
   const accounts = Array.from({ length: 1000 }, (_, i) => `${100000000000 + i}`);
   const cas = Array.from({ length: 100 }, () => randomBytes(32).toString('hex'));
-  const things: readonly string[] = [];
-  const standings = new Standings(count);
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  for (let i = 0; i < count; i++) {
-    const certificateId = randomBytes(32).toString('hex');
-    const accountId = accounts[i % accounts.length] ?? '';
-    const caCertificateId = cas[i % cas.length] ?? null;
-    const standing = { accountId, certificateId, status: 'ACTIVE' as const, certificateMode: 'SNI_ONLY' as const, caCertificateId, things };
-    standings.remember(accountId, certificateId, standing, i);
+  const measure = (label: string, count: number, hold: (i: number, accountId: string, certificateId: string, ca: string) => number) => {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    let held = 0;
+    for (let i = 0; i < count; i++)
+      held = hold(i, accounts[i % accounts.length] ?? '', randomBytes(32).toString('hex'), cas[i % cas.length] ?? '');
+    gc();
+    const after = process.memoryUsage().heapUsed;
+    console.log(
+      `heap per held standing, ${label}: ${((after - before) / count).toFixed(0)} bytes (${held} held, ${((after - before) / 2 ** 20).toFixed(1)} MiB)`,
+    );
+  };
+  {
+    const things: readonly string[] = [];
+    const standings = new Standings(200_000);
+    measure('--view-standings seen (lru of objects)', 200_000, (i, accountId, certificateId, caCertificateId) => {
+      const standing = {
+        accountId,
+        certificateId,
+        status: 'ACTIVE' as const,
+        certificateMode: 'SNI_ONLY' as const,
+        caCertificateId,
+        things,
+      };
+      standings.remember(accountId, certificateId, standing, i);
+      return standings.size;
+    });
   }
-  gc();
-  const after = process.memoryUsage().heapUsed;
-  console.log(
-    `heap per held standing: ${((after - before) / count).toFixed(0)} bytes (${standings.size} held, ${((after - before) / 2 ** 20).toFixed(1)} MiB)`,
-  );
+  for (const count of [200_000, 1_000_000]) {
+    for (const withThing of [false, true]) {
+      let standings: AllStandings | undefined = new AllStandings();
+      const all = standings;
+      measure(`--view-standings all (packed), ${withThing ? 'one thing each' : 'no things'}`, count, (i, accountId, certificateId, ca) => {
+        all.set(
+          accountId,
+          certificateId,
+          { status: 'ACTIVE', mode: 'SNI_ONLY', caCertificateId: ca },
+          withThing ? [`device-${i}`] : undefined,
+        );
+        return all.size;
+      });
+      standings = undefined;
+    }
+  }
 }
 
 /** Wall and CPU µs per decision of `decide`, after a warm-up. */
@@ -147,17 +182,21 @@ async function warmDecisions(): Promise<void> {
     await registry.createAccount({ accountId: ACCOUNT_A, endpointPrefix: PREFIX_A });
     await registerCertificate(registry, leaf);
     const view = await registry.openFleetView();
+    const seenView = await registry.openFleetView({ standings: 'seen' });
     const pgWorld = { registry } as unknown as World;
     const options = { jitr: false, configCacheMs: 1000 };
     const sqlite = testAuthorizer(world, options).authorizer;
     const fleet = testAuthorizer(pgWorld, { ...options, registry, reads: view }).authorizer;
+    const fleetSeen = testAuthorizer(pgWorld, { ...options, registry, reads: seenView }).authorizer;
     const direct = testAuthorizer(pgWorld, { ...options, registry }).authorizer;
     for (let round = 0; round < 2; round++) {
       await perDecision('SQLite (fast path)', () => sqlite.decide(SNI_A, [leaf.pem]), 50_000);
-      await perDecision('PostgreSQL fleet view (held)', () => fleet.decide(SNI_A, [leaf.pem]), 50_000);
+      await perDecision('PostgreSQL fleet view, --view-standings all', () => fleet.decide(SNI_A, [leaf.pem]), 50_000);
+      await perDecision('PostgreSQL fleet view, --view-standings seen (held)', () => fleetSeen.decide(SNI_A, [leaf.pem]), 50_000);
     }
     await perDecision('PostgreSQL without a view (a round trip each)', () => direct.decide(SNI_A, [leaf.pem]), 2000);
     await view.close();
+    await seenView.close();
   } finally {
     await registry.close();
     await world.dispose();
@@ -166,5 +205,9 @@ async function warmDecisions(): Promise<void> {
   }
 }
 
-await main();
-await warmDecisions();
+if (process.env['BENCH_FLEET_VIEW'] === 'heap') await heapPerStanding();
+else if (process.env['BENCH_FLEET_VIEW'] === 'warm') await warmDecisions();
+else {
+  await main();
+  await warmDecisions();
+}

@@ -30,6 +30,7 @@ describe('certgate serve configuration', () => {
     [{ logFormat: 'xml' }, /--log-format must be json or pretty, got "xml"/],
     [{ maxChainLength: '0' }, /--max-chain-length/],
     [{ webhooks: ['ftp://x'] }, /--webhook must be an http\(s\) URL/],
+    [{ viewStandings: 'some' }, /--view-standings must be all or seen, got "some"/],
   ])('rejects %o with a message naming the flag', (raw, message) => {
     expect(() => parseServeConfig(raw)).toThrow(ConfigError);
     expect(() => parseServeConfig(raw)).toThrow(message);
@@ -37,6 +38,11 @@ describe('certgate serve configuration', () => {
 
   it('gives every option an environment variable', () => {
     for (const o of SERVE_OPTIONS) expect(o.env).toMatch(/^CERTGATE_[A-Z_]+$/);
+  });
+
+  it('holds every standing in the fleet view unless --view-standings seen', () => {
+    expect(parseServeConfig({}).viewStandings).toBe('all');
+    expect(parseServeConfig({ viewStandings: 'seen' }).viewStandings).toBe('seen');
   });
 
   it('keeps the fast path on unless --no-fast-path (or its variable) turns it off', () => {

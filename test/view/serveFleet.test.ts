@@ -19,12 +19,15 @@ let database: string;
 let writer: PostgresRegistry;
 let proxy: CuttableProxy;
 let node: RunningNode;
+/** Registered before the node starts: held by its first whole load, before it listens. */
+const before = certificate({ subject: identity('serve fleet device registered before start', 'p256') });
 
 beforeAll(async () => {
   server = await startPgServer();
   database = await server.createDatabase();
   writer = openPostgresRegistry({ connectionString: server.url(database), fleetLeaseMs: 1000 });
   await writer.createAccount({ accountId: ACCOUNT_A, endpointPrefix: PREFIX_A });
+  await registerCertificate(writer, before);
   proxy = await startProxy(server.port);
   const config = parseServeConfig({
     db: `postgres://certgate@127.0.0.1:${proxy.port}/${database}`,
@@ -52,11 +55,15 @@ afterAll(async () => {
 describe('certgate serve on PostgreSQL (fleet mode)', () => {
   it('decides from its view, reports it in /readyz and /metrics, and fails closed with REGISTRY_STALE when cut off', async () => {
     const base = `http://127.0.0.1:${node.ports.authz}`;
+    const authorizeCert = (pem: string) =>
+      fetch(`${base}/v1/authorize`, { method: 'POST', body: JSON.stringify({ sni: SNI_A, certChain: [pem] }) });
+    // --view-standings all (the default): the node listened only once every standing was loaded.
+    expect(await (await authorizeCert(before.pem)).json()).toMatchObject({ allow: true, reason: 'CERTIFICATE_ACTIVE' });
     const leaf = certificate({ subject: identity('serve fleet device', 'p256') });
     await registerCertificate(writer, leaf);
-    const authorize = () => fetch(`${base}/v1/authorize`, { method: 'POST', body: JSON.stringify({ sni: SNI_A, certChain: [leaf.pem] }) });
-    expect(await (await authorize()).json()).toMatchObject({ allow: true, reason: 'CERTIFICATE_ACTIVE' });
-    // The registration's own change, applied after that first read, keeps the read (it saw it).
+    const authorize = () => authorizeCert(leaf.pem);
+    // A registration does not wait for the fleet: the view applies it from the change log.
+    await expect.poll(async () => ((await (await authorize()).json()) as { reason: string }).reason).toBe('CERTIFICATE_ACTIVE');
     await expect
       .poll(
         async () =>
@@ -65,9 +72,18 @@ describe('certgate serve on PostgreSQL (fleet mode)', () => {
       .toBe(0);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', registryView: { current: true, stale: null, lagSequences: 0 } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      registryView: { current: true, stale: null, lagSequences: 0, standings: 'all', standingsHeld: 2, loads: 1 },
+    });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    for (const name of ['certgate_view_lag_sequences', 'certgate_view_lease_remaining_seconds', 'certgate_view_heartbeat_seconds_count'])
+    expect(metrics).toMatch(/certgate_view_cache_entries\{worker="[^"]+"\} 2\n/);
+    for (const name of [
+      'certgate_view_lag_sequences',
+      'certgate_view_lease_remaining_seconds',
+      'certgate_view_heartbeat_seconds_count',
+      'certgate_view_load_seconds',
+    ])
       expect(metrics).toContain(name);
 
     proxy.cut();

@@ -61,8 +61,13 @@ export class ViewMetrics {
     );
     gauge(
       'certgate_view_cache_entries',
-      'Certificate standings held by the local view (negative answers included).',
+      'Certificate standings held by the local view: every registered certificate (--view-standings all), or those seen, negative answers included (seen).',
       () => view.stats().cacheEntries,
+    );
+    gauge(
+      'certgate_view_load_seconds',
+      'Duration of the newest whole load of the local view (--view-standings all: every standing and the tables, in one snapshot; at start and after a gap in the log).',
+      () => view.stats().loadSeconds,
     );
     const counter = (name: string, help: string, read: () => number) =>
       new Counter({
@@ -84,7 +89,7 @@ export class ViewMetrics {
     counter('certgate_view_notifications_total', 'Change notifications (LISTEN) received.', () => view.stats().notifications);
     counter(
       'certgate_view_resets_total',
-      'Gaps found in the change log (held standings dropped, tables reloaded).',
+      'Gaps found in the change log (held standings dropped or reloaded whole, tables reloaded).',
       () => view.stats().resets,
     );
   }

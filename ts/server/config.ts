@@ -14,7 +14,7 @@ import { DEFAULT_INLINE_BUDGET_US } from '../authz/placement.js';
 import { DEFAULT_SHEDDING, type SheddingLimits } from '../authz/shedding.js';
 import { DEFAULT_ADMISSION, type AdmissionLimits } from './admission.js';
 import { MasterKeyError, readMasterKeyFile, type MasterKey } from '../registry/secrets.js';
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_STALENESS_MS } from '../view/fleetView.js';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_STALENESS_MS, type ViewStandingsMode } from '../view/fleetView.js';
 import { DEFAULT_VIEW_CACHE_SIZE } from '../view/standings.js';
 
 export interface ServeConfig {
@@ -70,7 +70,9 @@ export interface ServeConfig {
   maxStalenessMs: number;
   /** Fleet mode: ms between heartbeats (at most half of maxStalenessMs). */
   heartbeatMs: number;
-  /** Fleet mode: certificate standings held per process. */
+  /** Fleet mode: which certificate standings each process holds: every registered one, or those it has seen (lru). */
+  viewStandings: ViewStandingsMode;
+  /** Fleet mode: `seen`, certificate standings held per process; `all`, standing objects kept materialised. */
   viewCacheSize: number;
 }
 
@@ -345,11 +347,18 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     help: 'PostgreSQL fleet mode: how often each process renews its lease (at most half of --max-staleness)',
   },
   {
+    key: 'viewStandings',
+    flag: '--view-standings <all|seen>',
+    env: 'CERTGATE_VIEW_STANDINGS',
+    default: 'all',
+    help: 'PostgreSQL fleet mode: all = each process holds the standing of every registered certificate (loaded before it serves; no decision reads PostgreSQL for a standing); seen = only those it has decided for, up to --view-cache-size (docs/fleet.md)',
+  },
+  {
     key: 'viewCacheSize',
     flag: '--view-cache-size <n>',
     env: 'CERTGATE_VIEW_CACHE_SIZE',
     default: String(DEFAULT_VIEW_CACHE_SIZE),
-    help: 'PostgreSQL fleet mode: certificate standings each process holds in memory (a certificate not held costs one PostgreSQL read)',
+    help: 'PostgreSQL fleet mode: with --view-standings seen, certificate standings each process holds (a certificate not held costs one PostgreSQL read); with all, standing objects kept ready for the warm path (docs/fleet.md)',
   },
 ];
 
@@ -436,6 +445,12 @@ function flag(raw: Record<string, unknown>, key: string): boolean {
 }
 
 /** The lease and the heartbeat that renews it: at least two heartbeats per lease. */
+function viewStandings(raw: Record<string, unknown>): ViewStandingsMode {
+  const mode = text(raw, 'viewStandings');
+  if (mode !== 'all' && mode !== 'seen') throw new ConfigError(`--view-standings must be all or seen, got "${mode}"`);
+  return mode;
+}
+
 function fleetTiming(raw: Record<string, unknown>): Pick<ServeConfig, 'maxStalenessMs' | 'heartbeatMs'> {
   const maxStalenessMs = integer(raw, 'maxStaleness', 100, 3_600_000);
   const heartbeatMs = integer(raw, 'heartbeatMs', 10, 1_800_000);
@@ -517,6 +532,7 @@ export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
     dangerAllowExpiredCrl: flag(raw, 'dangerAllowExpiredCrl'),
     crlRefreshSeconds: integer(raw, 'crlRefresh', 0, 31_536_000),
     ...fleetTiming(raw),
+    viewStandings: viewStandings(raw),
     viewCacheSize: integer(raw, 'viewCacheSize', 1, 100_000_000),
   };
 }

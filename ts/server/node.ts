@@ -109,6 +109,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
       view = await registry.openFleetView({
         maxStalenessMs: config.maxStalenessMs,
         heartbeatMs: config.heartbeatMs,
+        standings: config.viewStandings,
         cacheSize: config.viewCacheSize,
         onError: (error) =>
           logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'registry view: round failed; retrying'),
@@ -240,6 +241,9 @@ function viewDetail(view: FleetView): Record<string, unknown> {
     lagSequences: stats.lagSequences,
     leaseRemainingMs: Math.round(stats.leaseRemainingMs),
     connected: stats.connected,
+    standings: stats.standings,
+    standingsHeld: stats.cacheEntries,
+    ...(stats.standings === 'all' ? { loads: stats.loads, loadSeconds: Math.round(stats.loadSeconds * 1000) / 1000 } : {}),
   };
 }
 

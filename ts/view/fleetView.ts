@@ -1,8 +1,9 @@
 /**
  * A fleet sidecar's local view of a PostgreSQL registry: the reads a decision makes
  * (ts/authz/reads.ts), answered from memory — routing, CAs and CRL metadata whole
- * (tables.ts), the standings of certificates seen (standings.ts) — kept current by the
- * change log, and valid only while its lease holds (lease.ts). Why that is enough for
+ * (tables.ts), the standing of every registered certificate (allStandings.ts, the
+ * default) or of those seen (standings.ts, `--view-standings seen`) — kept current by
+ * the change log, and valid only while its lease holds (lease.ts). Why that is enough for
  * "revocation reaches every sidecar before the API call returns": index.ts.
  *
  * One per serving process (each `--processes` worker is its own sidecar row).
@@ -17,7 +18,9 @@ import { certificateArn } from '../registry/arn.js';
 import { standingFromRow, type StandingRow } from '../registry/rows.js';
 import type { Queries } from '../registry/store.js';
 import type { Account, CaCertificateRecord, CaCrlMeta, CertificateStanding, RegistrySettings } from '../registry/types.js';
+import type { AllStandings } from './allStandings.js';
 import { FeedConnection } from './feed.js';
+import { LOAD_PAGE_TIMEOUT_MS, loadAll, readChanges, type LoadOptions } from './fullLoad.js';
 import { Lease } from './lease.js';
 import { DEFAULT_VIEW_CACHE_SIZE, Standings } from './standings.js';
 import { loadTables, type ConfigTables } from './tables.js';
@@ -36,6 +39,9 @@ export const CATCH_UP_BATCH = 5000;
 /** At most one acknowledging heartbeat per this many ms under a stream of changes. */
 export const ACK_SPACING_MS = 5;
 
+/** `--view-standings`: every registered certificate's standing, or those seen (lru). */
+export type ViewStandingsMode = 'all' | 'seen';
+
 export interface FleetViewOptions {
   connectionString: string;
   /** The registry's pool: a certificate not held is read through it. */
@@ -43,8 +49,15 @@ export interface FleetViewOptions {
   settings: RegistrySettings;
   maxStalenessMs?: number;
   heartbeatMs?: number;
-  /** Standings held at most (lru); default {@link DEFAULT_VIEW_CACHE_SIZE}. */
+  /** Default 'all'. */
+  standings?: ViewStandingsMode;
+  /**
+   * 'seen': standings held at most (lru); 'all': standing objects kept materialised for
+   * the warm path's shared answers (allStandings.ts). Default {@link DEFAULT_VIEW_CACHE_SIZE}.
+   */
   cacheSize?: number;
+  /** 'all': how the whole load pages (tests hold it between pages). */
+  load?: LoadOptions;
   /** Told about a failed round (heartbeat, catch-up, reconnect); the view retries on its own. */
   onError?: (error: unknown) => void;
   /** Told the duration of every heartbeat round trip (seconds). */
@@ -62,6 +75,8 @@ export interface ViewStats {
   /** Since the newest confirming heartbeat was sent (Infinity before the first). */
   sinceConfirmedMs: number;
   leaseRemainingMs: number;
+  standings: ViewStandingsMode;
+  /** Standings held: every registered certificate ('all'), or those seen, negative answers included ('seen'). */
   cacheEntries: number;
   cacheHits: number;
   cacheMisses: number;
@@ -69,14 +84,23 @@ export interface ViewStats {
   uncachedMisses: number;
   notifications: number;
   heartbeats: number;
-  /** Gaps found in the change log (the standings were dropped and the tables reloaded). */
+  /** Gaps found in the change log (the standings were dropped or reloaded whole, and the tables reloaded). */
   resets: number;
+  /** 'all': whole loads done (start, resets) and the newest one's duration (seconds; 0 before). */
+  loads: number;
+  loadSeconds: number;
   connected: boolean;
 }
 
 const MISS = `SELECT (SELECT COALESCE(MAX(sequence), 0) FROM change_log)::text AS m, c.status, c.certificate_mode, c.ca_certificate_id,
   ARRAY(SELECT thing_name FROM thing_principals WHERE account_id = ? AND principal = ? ORDER BY thing_name) AS things
   FROM (SELECT 1) AS one LEFT JOIN certificates c ON c.account_id = ? AND c.certificate_id = ?`;
+
+/** What one read of the log found: a hole in the sequences, and whether a full batch came back. */
+interface Read {
+  gap: boolean;
+  more: boolean;
+}
 
 type MissRow = { m: string; things: string[] } & { [K in keyof StandingRow]: StandingRow[K] | null };
 
@@ -86,8 +110,14 @@ export class FleetView implements DecisionReads {
   readonly heartbeatMs: number;
   readonly #options: FleetViewOptions;
   readonly #feed: FeedConnection;
+  readonly mode: ViewStandingsMode;
+  /** 'seen' */
   readonly #standings: Standings;
+  /** 'all': every registered certificate (replaced whole by a load). */
+  #all: AllStandings | undefined;
   #tables: ConfigTables | undefined;
+  #loads = 0;
+  #loadSeconds = 0;
   /** Every change through this sequence has had its standings dropped (misses compare with it). */
   #seen = 0;
   /** ... and the tables reloaded when it needed: what heartbeats report. */
@@ -113,21 +143,23 @@ export class FleetView implements DecisionReads {
     if (!(this.heartbeatMs > 0 && this.heartbeatMs * 2 <= maxStalenessMs))
       throw new RangeError(`the heartbeat (${this.heartbeatMs} ms) must be at most half the max staleness (${maxStalenessMs} ms)`);
     this.lease = new Lease(maxStalenessMs);
-    this.#standings = new Standings(options.cacheSize ?? DEFAULT_VIEW_CACHE_SIZE);
+    this.mode = options.standings ?? 'all';
+    this.#standings = new Standings(this.mode === 'seen' ? (options.cacheSize ?? DEFAULT_VIEW_CACHE_SIZE) : 1);
     this.#feed = new FeedConnection(options.connectionString, () => this.#notified(), maxStalenessMs);
   }
 
   /**
-   * Register this sidecar, load the tables, confirm the lease and start heartbeating.
-   * The row goes in before the snapshot is taken (index.ts step 3).
+   * Register this sidecar, load the tables (and in 'all' every standing), confirm the
+   * lease and start heartbeating. The row goes in before the snapshot is taken, with its
+   * lease already run out (index.ts step 3): writers do not wait for a process that is
+   * still loading, and every heartbeat that can confirm it updates a row their polls
+   * lock. Resolves only once the first load is complete: `certgate serve` listens after.
    */
   async start(): Promise<void> {
     const client = await this.#feed.client();
     await client.query("DELETE FROM sidecars WHERE lease_until < now() - interval '1 hour'");
-    await this.#heartbeat(client);
-    const { tables, sequence } = await loadTables(client, this.#options.settings);
-    this.#tables = tables;
-    this.#seen = this.#applied = sequence;
+    await this.#heartbeat(client, false);
+    await this.#load(client);
     // Rounds run one at a time: none is kicked before this first one has finished.
     await this.#round();
     this.#started = true;
@@ -143,6 +175,9 @@ export class FleetView implements DecisionReads {
   }
 
   standing(accountId: string, certificateId: string): Step<CertificateStanding | null> {
+    // 'all': absent means not registered; never a read of PostgreSQL.
+    if (this.#all !== undefined) return this.#all.get(accountId, certificateId);
+    if (this.mode === 'all') throw new Error('the fleet view is still loading');
     const held = this.#standings.get(accountId, certificateId);
     return held !== undefined ? held : this.#miss(accountId, certificateId);
   }
@@ -178,13 +213,16 @@ export class FleetView implements DecisionReads {
       lagSequences: Math.max(0, this.#newest - this.#applied),
       sinceConfirmedMs: this.lease.sinceConfirmedMs(),
       leaseRemainingMs: this.lease.remainingMs(),
-      cacheEntries: this.#standings.size,
-      cacheHits: this.#standings.hits,
+      standings: this.mode,
+      cacheEntries: this.#all?.size ?? this.#standings.size,
+      cacheHits: this.#all?.hits ?? this.#standings.hits,
       cacheMisses: this.#standings.misses,
       uncachedMisses: this.#uncached,
       notifications: this.#notifications,
       heartbeats: this.#heartbeats,
       resets: this.#resets,
+      loads: this.#loads,
+      loadSeconds: this.#loadSeconds,
       connected: this.#feed.connected,
     };
   }
@@ -284,11 +322,13 @@ export class FleetView implements DecisionReads {
    * new snapshot taken while the row stays locked — the change log's newest sequence.
    * Values are inlined (a simple query may hold several statements; ids are escaped).
    */
-  async #heartbeat(client: pg.Client): Promise<number> {
+  async #heartbeat(client: pg.Client, serving = true): Promise<number> {
     const lease = this.lease.maxStalenessMs;
+    // Registration (not serving yet): a lease that has already run out.
+    const until = serving ? `now() + interval '${lease + LEASE_MARGIN_MS} milliseconds'` : 'now()';
     const results = (await client.query(
       `INSERT INTO sidecars (id, applied_sequence, lease_until, lease_ms, started_at, last_seen)
-       VALUES (${client.escapeLiteral(this.id)}, ${this.#applied}, now() + interval '${lease + LEASE_MARGIN_MS} milliseconds', ${lease}, now(), now())
+       VALUES (${client.escapeLiteral(this.id)}, ${this.#applied}, ${until}, ${lease}, now(), now())
        ON CONFLICT (id) DO UPDATE SET applied_sequence = excluded.applied_sequence,
          lease_until = excluded.lease_until, lease_ms = excluded.lease_ms, last_seen = excluded.last_seen;
        SELECT COALESCE(MAX(sequence), 0)::text AS newest FROM change_log`,
@@ -303,41 +343,58 @@ export class FleetView implements DecisionReads {
    */
   async #rebuild(client: pg.Client): Promise<void> {
     this.lease.lapse();
-    this.#standings.clear();
     this.#resets++;
-    const { tables, sequence } = await loadTables(client, this.#options.settings);
-    this.#tables = tables;
-    this.#generation++;
-    this.#seen = this.#applied = sequence;
+    await this.#load(client);
   }
 
   /**
-   * Read the change log after `#seen`, in order: drop the standings each certificate or
-   * attachment change names (synchronously with advancing `#seen`), reload the tables
-   * after any other kind, then advance `#applied`. Sequences are dense (MAX + 1), so a
-   * missing number means rows were removed: everything held is dropped and reloaded.
+   * Load the tables — and in 'all' every standing — from one snapshot, replace what is
+   * held, and continue from that snapshot's newest sequence. In 'seen' the standings held
+   * are dropped (they are read again on demand).
+   */
+  async #load(client: pg.Client): Promise<void> {
+    if (this.mode === 'all') {
+      const startedAt = performance.now();
+      const loaded = await loadAll(client, this.#options.settings, {
+        materialised: this.#options.cacheSize ?? DEFAULT_VIEW_CACHE_SIZE,
+        pageTimeoutMs: Math.max(LOAD_PAGE_TIMEOUT_MS, this.lease.maxStalenessMs),
+        ...this.#options.load,
+      });
+      this.#all = loaded.standings;
+      this.#tables = loaded.tables;
+      this.#seen = this.#applied = loaded.sequence;
+      this.#loads++;
+      this.#loadSeconds = (performance.now() - startedAt) / 1000;
+    } else {
+      this.#standings.clear();
+      const { tables, sequence } = await loadTables(client, this.#options.settings);
+      this.#tables = tables;
+      this.#seen = this.#applied = sequence;
+    }
+    this.#tablesDirty = false;
+    this.#generation++;
+  }
+
+  /**
+   * Read the change log after `#seen`, in order, and apply it; reload the tables after
+   * any change of another kind than certificate or attachment, then advance `#applied`.
+   * Sequences are dense (MAX + 1), so a missing number means rows were removed: the
+   * view then reloads everything.
    */
   async #catchUp(client: pg.Client): Promise<void> {
     for (;;) {
-      const { rows } = await client.query<{ sequence: string; kind: string; account_id: string; resource_id: string }>(
-        'SELECT sequence::text AS sequence, kind, account_id, resource_id FROM change_log WHERE sequence > $1 ORDER BY sequence LIMIT $2',
-        [this.#seen, CATCH_UP_BATCH],
-      );
-      let expected = this.#seen + 1;
-      let gap = false;
-      for (const row of rows) {
-        const sequence = Number(row.sequence);
-        if (sequence !== expected) gap = true;
-        expected = sequence + 1;
-        if (row.kind === 'certificate' || row.kind === 'attachment') this.#standings.invalidate(row.account_id, row.resource_id, sequence);
-        else this.#tablesDirty = true;
-      }
-      if (gap) {
+      const read = this.mode === 'all' ? await this.#applyState(client) : await this.#applyDrops(client);
+      if (read.gap) {
+        this.#resets++;
+        if (this.mode === 'all') {
+          // Held state may include writes the log no longer has: deny until reloaded and confirmed.
+          this.lease.lapse();
+          await this.#load(client);
+          continue;
+        }
         this.#standings.clear();
         this.#tablesDirty = true;
-        this.#resets++;
       }
-      this.#seen = expected - 1;
       if (this.#tablesDirty) {
         const { tables } = await loadTables(client, this.#options.settings);
         this.#tables = tables;
@@ -345,7 +402,61 @@ export class FleetView implements DecisionReads {
         this.#generation++;
       }
       this.#applied = this.#seen;
-      if (rows.length < CATCH_UP_BATCH) return;
+      if (!read.more) return;
     }
+  }
+
+  /**
+   * 'all': one statement reads the next changes and, in the same snapshot, the current
+   * state of each certificate they name (fullLoad.ts `readChanges`); all of it is applied
+   * in one synchronous step with advancing `#seen`. The state is at least as new as every
+   * change read (index.ts step 2).
+   */
+  async #applyState(client: pg.Client): Promise<Read> {
+    const rows = await readChanges(client, this.#options.settings, this.#seen, CATCH_UP_BATCH);
+    const all = this.#all;
+    if (all === undefined) throw new Error('the fleet view is still loading');
+    let expected = this.#seen + 1;
+    for (const row of rows) if (Number(row.sequence) !== expected++) return { gap: true, more: true };
+    for (const row of rows) {
+      if (row.kind === 'certificate' || row.kind === 'attachment') {
+        const state =
+          row.status === null
+            ? null
+            : {
+                status: row.status,
+                mode: row.certificate_mode ?? '',
+                caCertificateId:
+                  row.ca_certificate_id === null
+                    ? null
+                    : (this.#tables?.caId(row.account_id, row.ca_certificate_id) ?? row.ca_certificate_id),
+              };
+        all.set(row.account_id, row.resource_id, state, row.things ?? []);
+      } else this.#tablesDirty = true;
+    }
+    this.#seen = expected - 1;
+    return { gap: false, more: rows.length === CATCH_UP_BATCH };
+  }
+
+  /**
+   * 'seen': drop the standings each certificate or attachment change names
+   * (synchronously with advancing `#seen`); misses read them again (index.ts step 2).
+   */
+  async #applyDrops(client: pg.Client): Promise<Read> {
+    const { rows } = await client.query<{ sequence: string; kind: string; account_id: string; resource_id: string }>(
+      'SELECT sequence::text AS sequence, kind, account_id, resource_id FROM change_log WHERE sequence > $1 ORDER BY sequence LIMIT $2',
+      [this.#seen, CATCH_UP_BATCH],
+    );
+    let expected = this.#seen + 1;
+    let gap = false;
+    for (const row of rows) {
+      const sequence = Number(row.sequence);
+      if (sequence !== expected) gap = true;
+      expected = sequence + 1;
+      if (row.kind === 'certificate' || row.kind === 'attachment') this.#standings.invalidate(row.account_id, row.resource_id, sequence);
+      else this.#tablesDirty = true;
+    }
+    this.#seen = expected - 1;
+    return { gap, more: rows.length === CATCH_UP_BATCH };
   }
 }

@@ -46,21 +46,31 @@ export class ConfigTables {
   }
 }
 
+/** The small tables and the change log's newest sequence, read in the caller's snapshot. */
+const TABLE_STATEMENTS = `SELECT COALESCE(MAX(sequence), 0)::text AS sequence FROM change_log;
+     SELECT * FROM accounts;
+     SELECT domain_name, account_id FROM domains;
+     SELECT * FROM ca_certificates;
+     SELECT ${META_COLUMNS} FROM ca_crls`;
+
 /**
  * One snapshot (a REPEATABLE READ transaction, one round trip) of the small tables and
  * the change log's newest sequence at that snapshot.
  */
 export async function loadTables(client: pg.Client, settings: RegistrySettings): Promise<{ tables: ConfigTables; sequence: number }> {
   const results = (await client.query(
-    `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
-     SELECT COALESCE(MAX(sequence), 0)::text AS sequence FROM change_log;
-     SELECT * FROM accounts;
-     SELECT domain_name, account_id FROM domains;
-     SELECT * FROM ca_certificates;
-     SELECT ${META_COLUMNS} FROM ca_crls;
-     COMMIT`,
+    `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${TABLE_STATEMENTS}; COMMIT`,
   )) as unknown as pg.QueryResult[];
-  const [, sequence, accounts, domains, cas, crls] = results;
+  return tablesFromResults(results.slice(1), settings);
+}
+
+/** The same reads inside a transaction the caller has opened (its snapshot: fullLoad.ts). */
+export async function readTables(client: pg.Client, settings: RegistrySettings): Promise<{ tables: ConfigTables; sequence: number }> {
+  return tablesFromResults((await client.query(TABLE_STATEMENTS)) as unknown as pg.QueryResult[], settings);
+}
+
+function tablesFromResults(results: pg.QueryResult[], settings: RegistrySettings): { tables: ConfigTables; sequence: number } {
+  const [sequence, accounts, domains, cas, crls] = results;
   const byId = new Map<string, Account>();
   const byPrefix = new Map<string, Account>();
   for (const row of (accounts?.rows ?? []) as AccountRow[]) {
