@@ -168,10 +168,5 @@ fn tbs_signature_der(tbs_value: &[u8]) -> Option<Vec<u8>> {
 
 /// Lowercase hex without separators.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    use core::fmt::Write;
-    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    base16ct::lower::encode_string(bytes)
 }
