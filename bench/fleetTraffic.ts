@@ -24,8 +24,11 @@
  * BENCH_FLEET (100000), BENCH_DURATION_S (5), BENCH_PARTS (warm,cold,storm,p99),
  * BENCH_DOORS (json,grpc), BENCH_WARM_SETS (1,1000,<fleet>), BENCH_GRPC_WARM_SETS (the same), BENCH_CONNECTIONS (32), BENCH_GRPC_WORKERS (2),
  * BENCH_CERTGATE_ARGS (extra `certgate serve` arguments), BENCH_PROFILE=dir (certgate
- * under --cpu-prof; bench/profileSteps.ts reads it), BENCH_ENGINES (native,wasm), BENCH_TREE
- * (run `certgate serve` from another built tree: a before/after pair is two runs),
+ * under --cpu-prof; bench/profileSteps.ts reads it), BENCH_ENGINES (native,wasm; an entry
+ * `engine@DIR` runs that engine's `certgate serve` from the built tree DIR, e.g.
+ * `native,wasm,wasm@/tmp/base` puts a tree's wasm engine before a change beside this one's
+ * in the cold and storm parts), BENCH_TREE (run every `certgate serve` from another built
+ * tree),
  * BENCH_NAIVE=0 (no naive-mem in the cold and storm parts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -89,13 +92,15 @@ const baseline = (mode: string, db: string, extra: Record<string, string> = {}) 
   });
 
 let profiles = 0;
-const certgate = (db: string, engine: string) =>
-  startServer(
-    `certgate ${engine}`,
+/** `certgate serve` with `engine`, or with `name`'s engine from its tree when `name` is `engine@DIR`. */
+const certgate = (db: string, name: string) => {
+  const [engine = name, tree] = name.split('@');
+  return startServer(
+    `certgate ${name}`,
     process.execPath,
     [
       ...(PROFILE === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, `certgate-${engine}-${++profiles}`)}`]),
-      CERTGATE,
+      tree === undefined ? CERTGATE : path.join(path.resolve(tree), 'bin', 'certgate.js'),
       'serve',
       '--db',
       db,
@@ -119,6 +124,7 @@ const certgate = (db: string, engine: string) =>
     ],
     {},
   );
+};
 
 // ---- the fleet ----
 
