@@ -11,6 +11,8 @@
  *                   the commit before a change: its build/wasm, loaded by its own
  *                   ts/engine/load.ts with its own host verifier)
  *   native-base     the same tree's native engine, when BENCH_BASE_TREE is set
+ *   wasm-build      BENCH_WASM_BUILD=DIR: another build of this tree's wasm engine (its
+ *                   certgate_wasm.js in DIR, e.g. built with other compiler flags)
  *
  * Knobs: BENCH_COLD_LEAVES (20000 per round and contender), BENCH_ROUNDS (3),
  * BENCH_KEY (p256 | rsa2048: the CA's key; leaves are P-256 either way). Outcomes are
@@ -21,10 +23,11 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { loadEngine } from '../ts/engine/load.js';
+import { loadEngine, wasmEngineBinding, type WasmBinding } from '../ts/engine/load.js';
 import { median } from './median.js';
 import type { EngineBinding } from '../ts/engine/types.js';
 import { generateKeys } from '../ts/load/provision.js';
@@ -46,6 +49,10 @@ const contenders: [string, Verify][] = [
 if (env.BENCH_BASE_TREE !== undefined) {
   const base = (await import(path.resolve(env.BENCH_BASE_TREE, 'ts', 'engine', 'load.ts'))) as { loadEngine: typeof loadEngine };
   contenders.push(['wasm-base', base.loadEngine('wasm').verifyChain], ['native-base', base.loadEngine('native').verifyChain]);
+}
+if (env.BENCH_WASM_BUILD !== undefined) {
+  const build = createRequire(import.meta.url)(path.resolve(env.BENCH_WASM_BUILD, 'certgate_wasm.js')) as WasmBinding;
+  contenders.push(['wasm-build', wasmEngineBinding(build, false).verifyChain]);
 }
 const timed = ONLY === undefined ? contenders : contenders.filter(([name]) => ONLY.split(',').includes(name));
 
