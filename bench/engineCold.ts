@@ -16,8 +16,10 @@
  *
  * Knobs: BENCH_COLD_LEAVES (20000 per round and contender), BENCH_ROUNDS (3),
  * BENCH_KEY (p256 | rsa2048: the CA's key; leaves are P-256 either way). Outcomes are
- * checked equal (deep) between contenders before timing.
- * Profile one contender with `BENCH_ONLY=wasm node --cpu-prof ... ` (see bench/README.md).
+ * checked equal (deep) between contenders before timing. BENCH_ONLY=a,b times only
+ * those contenders: profile one with `BENCH_ONLY=wasm node --cpu-prof
+ * node_modules/vite-node/vite-node.mjs bench/engineCold.ts`; BENCH_PAUSE_FILE=F makes the
+ * process print its pid and wait for F to exist before the timed loop (for `perf record -p`).
  *
  * Run: `npx vite-node bench/engineCold.ts` (needs `npm run build:native build:wasm`).
  */

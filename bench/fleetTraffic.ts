@@ -29,7 +29,9 @@
  * `native,wasm,wasm@/tmp/base` puts a tree's wasm engine before a change beside this one's
  * in the cold and storm parts), BENCH_TREE (run every `certgate serve` from another built
  * tree),
- * BENCH_NAIVE=0 (no naive-mem in the cold and storm parts).
+ * BENCH_NAIVE=0 (no naive-mem in the cold and storm parts), BENCH_JIT_WARMUP (1500: cold
+ * requests a fresh server decides before the measured run; the wasm engine's code is still
+ * being tiered up by V8 for its first few thousand calls per process, bench/README.md).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -59,8 +61,8 @@ const WARM_SETS = (env.BENCH_WARM_SETS ?? `1,1000,${FLEET}`)
   .filter((n, i, a) => n > 0 && n <= FLEET && a.indexOf(n) === i);
 /** Warm sets of the gRPC door (BENCH_GRPC_WARM_SETS; default the JSON door's): its generator and server cost ~5× the JSON door's per call, so warming 100,000 devices there takes minutes. */
 const GRPC_WARM_SETS = env.BENCH_GRPC_WARM_SETS === undefined ? WARM_SETS : env.BENCH_GRPC_WARM_SETS.split(',').map(Number);
-/** Cold requests that warm a fresh server's JIT before a timed cold run (devices not used after). */
-const JIT_WARMUP = 1500;
+/** Cold requests that warm a fresh server's JIT before a timed cold run (devices not used after; BENCH_JIT_WARMUP). */
+const JIT_WARMUP = Number(env.BENCH_JIT_WARMUP ?? 1500);
 /** The certgate tree whose `certgate serve` runs (BENCH_TREE: another built checkout, e.g. the commit before a change). */
 const CERTGATE = path.join(env.BENCH_TREE ?? projectRoot, 'bin', 'certgate.js');
 const viteNode = createRequire(import.meta.url).resolve('vite-node/vite-node.mjs');
