@@ -29,7 +29,8 @@
  * `native,wasm,wasm@/tmp/base` puts a tree's wasm engine before a change beside this one's
  * in the cold and storm parts), BENCH_TREE (run every `certgate serve` from another built
  * tree),
- * BENCH_NAIVE=0 (no naive-mem in the cold and storm parts), BENCH_JIT_WARMUP (1500: cold
+ * BENCH_NAIVE=0 (no naive-mem in the cold and storm parts), BENCH_FLOOR_WASM=1 (also the
+ * floor with the wasm engine, cold part), BENCH_JIT_WARMUP (1500: cold
  * requests a fresh server decides before the measured run; the wasm engine's code is still
  * being tiered up by V8 for its first few thousand calls per process, bench/README.md).
  */
@@ -617,6 +618,18 @@ async function main(): Promise<void> {
       ...ENGINES.map((engine) => ({ name: `certgate ${engine}`, start: () => certgate(f.db, engine), json: true, grpc: true })),
       // Not a contender, a bound (cold only): node:http + the native engine's verifyChain alone.
       { name: 'floor', start: () => baseline('floor-http', f.db, { BENCH_SNI: f.fleet.sni }), json: true, grpc: false, coldOnly: true },
+      // The same bound with the wasm engine (BENCH_FLOOR_WASM=1): what the engine alone costs in a server.
+      ...(env.BENCH_FLOOR_WASM === '1'
+        ? [
+            {
+              name: 'floor wasm',
+              start: () => baseline('floor-http', f.db, { BENCH_SNI: f.fleet.sni, BENCH_FLOOR_ENGINE: 'wasm' }),
+              json: true,
+              grpc: false,
+              coldOnly: true,
+            },
+          ]
+        : []),
     ];
     const fresh = async <T>(start: () => Promise<Server>, run: (s: Server) => Promise<T>): Promise<T> => {
       const server = await start();
