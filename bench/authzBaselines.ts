@@ -91,9 +91,9 @@ async function naiveDecide(registry: Registry, sni: string, pems: string[]): Pro
   return true;
 }
 
-/** The floor: the engine's chain verification alone, against a CA read once. */
+/** The floor: the engine's chain verification alone, against a CA read once (BENCH_FLOOR_ENGINE: native, or wasm). */
 async function floorDecider(registry: Registry): Promise<(pems: string[]) => boolean> {
-  const engine = loadEngine('native');
+  const engine = loadEngine(process.env.BENCH_FLOOR_ENGINE === 'wasm' ? 'wasm' : 'native');
   const account = await registry.accountForHost(process.env.BENCH_SNI ?? '');
   const [ca] = account === null ? [] : (await registry.listCaCertificates(account.accountId, { pageSize: 1, ascending: true })).items;
   const caDers = ca === undefined ? 'no CA' : pemToDers(ca.certificatePem);

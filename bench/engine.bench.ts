@@ -12,8 +12,10 @@
  * every contender). Every contender's verdict is checked equal before timing.
  * Run: `npx vite-node bench/engine.bench.ts` (needs `npm run build:native build:wasm`).
  *
- * `BENCH_WASM_BASELINE=DIR` adds `wasm-baseline`: another build of the wasm engine (its
- * `certgate_wasm.js` in DIR, e.g. one built without wasm-opt), timed in the same run.
+ * `BENCH_WASM_BASELINE=DIR` adds `wasm-baseline`: another build of this tree's wasm engine
+ * (its `certgate_wasm.js` in DIR, e.g. one built without wasm-opt), timed in the same run.
+ * A build of another tree (another engine API) is compared by bench/engineCold.ts
+ * (`BENCH_BASE_TREE`).
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -22,8 +24,8 @@ import { arch, cpus, release } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Bench } from 'tinybench';
-import { hostVerify } from '../ts/engine/host-crypto.js';
-import { loadEngine } from '../ts/engine/load.js';
+import { createHostVerifier } from '../ts/engine/host-crypto.js';
+import { loadEngine, wasmEngineBinding, type WasmBinding } from '../ts/engine/load.js';
 import { projectRoot, wasmModulePath } from '../ts/paths.js';
 import type { EngineBinding } from '../ts/engine/types.js';
 
@@ -47,17 +49,15 @@ const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 400);
 
 const native = loadEngine('native');
 const wasm = loadEngine('wasm');
-const wasmModule = createRequire(import.meta.url)(wasmModulePath) as EngineBinding & {
-  setHostVerifier(fn: typeof hostVerify | undefined): void;
-};
+/** The module `wasm` wraps: its host verifier is switched off for the wasm-pure rows. */
+const wasmModule = createRequire(import.meta.url)(wasmModulePath) as WasmBinding;
 const BASELINE_DIR = process.env.BENCH_WASM_BASELINE;
-const baseline =
-  BASELINE_DIR === undefined
-    ? undefined
-    : (createRequire(import.meta.url)(path.resolve(BASELINE_DIR, 'certgate_wasm.js')) as EngineBinding & {
-        setHostVerifier(fn: typeof hostVerify | undefined): void;
-      });
-baseline?.setHostVerifier(hostVerify);
+const baselineModule =
+  BASELINE_DIR === undefined ? undefined : (createRequire(import.meta.url)(path.resolve(BASELINE_DIR, 'certgate_wasm.js')) as WasmBinding);
+const baseline = baselineModule === undefined ? undefined : wasmEngineBinding(baselineModule, false);
+/** Install node:crypto (`pure` false) or no host verifier into a wasm module. */
+const setPure = (m: WasmBinding | undefined, pure: boolean) =>
+  m?.setHostVerifier(pure ? undefined : createHostVerifier(m.hostAlgorithms()));
 
 function nodeVerify(leafDer: Buffer, ca: X509Certificate, at: number): boolean {
   const leaf = new X509Certificate(leafDer);
@@ -108,9 +108,9 @@ for (const [algorithm, caseName] of Object.entries(ALGORITHMS)) {
     wasm: wasm.verifyChain(leaf, [], [caDer], at, 'client').ok,
     node: nodeVerify(leaf, new X509Certificate(caDer), at),
   };
-  wasmModule.setHostVerifier(undefined);
-  const pure = wasmModule.verifyChain(leaf, [], [caDer], at, 'client').ok;
-  wasmModule.setHostVerifier(hostVerify);
+  setPure(wasmModule, true);
+  const pure = wasm.verifyChain(leaf, [], [caDer], at, 'client').ok;
+  setPure(wasmModule, false);
   if (!verdicts.native || !verdicts.wasm || !verdicts.node || !pure) {
     throw new Error(`${algorithm}: contenders disagree ${JSON.stringify({ ...verdicts, pure })}`);
   }
@@ -149,19 +149,19 @@ for (const [algorithm, caseName] of Object.entries(ALGORITHMS)) {
       (b) => b.verifyChain(leaf, [], [caDer], at, 'client'),
     ),
   );
-  wasmModule.setHostVerifier(undefined);
-  baseline?.setHostVerifier(undefined);
+  setPure(wasmModule, true);
+  setPure(baselineModule, true);
   await measure(
     algorithm,
     'verify',
     withBaseline(
-      { 'wasm-pure': () => wasmModule.verifyChain(leaf, [], [caDer], at, 'client') },
+      { 'wasm-pure': () => wasm.verifyChain(leaf, [], [caDer], at, 'client') },
       (b) => b.verifyChain(leaf, [], [caDer], at, 'client'),
       'wasm-baseline-pure',
     ),
   );
-  wasmModule.setHostVerifier(hostVerify);
-  baseline?.setHostVerifier(hostVerify);
+  setPure(wasmModule, false);
+  setPure(baselineModule, false);
 }
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));

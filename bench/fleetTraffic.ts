@@ -27,10 +27,16 @@
  * BENCH_FLEET (100000), BENCH_DURATION_S (5), BENCH_PARTS (warm,cold,storm,p99),
  * BENCH_DOORS (json,grpc), BENCH_WARM_SETS (1,1000,<fleet>), BENCH_GRPC_WARM_SETS (the same), BENCH_CONNECTIONS (32), BENCH_GRPC_WORKERS (2),
  * BENCH_CERTGATE_ARGS (extra `certgate serve` arguments), BENCH_PROFILE=dir (certgate
- * under --cpu-prof; bench/profileSteps.ts reads it), BENCH_ENGINES (native,wasm), BENCH_TREE
- * (run `certgate serve` from another built tree: a before/after pair is two runs),
- * BENCH_NAIVE=0 (no naive-mem in the cold and storm parts), BENCH_BASE (a second built tree run
- * beside this one as certgate-base, warm and cold, in the same run), BENCH_WARM_CONTENDERS.
+ * under --cpu-prof; bench/profileSteps.ts reads it), BENCH_ENGINES (native,wasm; an entry
+ * `engine@DIR` runs that engine's `certgate serve` from the built tree DIR, e.g.
+ * `native,wasm,wasm@/tmp/base` puts a tree's wasm engine before a change beside this one's
+ * in the cold and storm parts), BENCH_TREE (run every `certgate serve` from another built
+ * tree), BENCH_BASE (a second built tree run beside this one as certgate-base, warm and
+ * cold, in the same run), BENCH_WARM_CONTENDERS,
+ * BENCH_NAIVE=0 (no naive-mem in the cold and storm parts), BENCH_FLOOR_WASM=1 (also the
+ * floor with the wasm engine, cold part), BENCH_JIT_WARMUP (1500: cold
+ * requests a fresh server decides before the measured run; the wasm engine's code is still
+ * being tiered up by V8 for its first few thousand calls per process, bench/README.md).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -62,8 +68,8 @@ const WARM_SETS = (env.BENCH_WARM_SETS ?? `1,1000,${FLEET}`)
   .filter((n, i, a) => n > 0 && n <= FLEET && a.indexOf(n) === i);
 /** Warm sets of the gRPC door (BENCH_GRPC_WARM_SETS; default the JSON door's): its generator and server cost ~5× the JSON door's per call, so warming 100,000 devices there takes minutes. */
 const GRPC_WARM_SETS = env.BENCH_GRPC_WARM_SETS === undefined ? WARM_SETS : env.BENCH_GRPC_WARM_SETS.split(',').map(Number);
-/** Cold requests that warm a fresh server's JIT before a timed cold run (devices not used after). */
-const JIT_WARMUP = 1500;
+/** Cold requests that warm a fresh server's JIT before a timed cold run (devices not used after; BENCH_JIT_WARMUP). */
+const JIT_WARMUP = Number(env.BENCH_JIT_WARMUP ?? 1500);
 /** The certgate tree whose `certgate serve` runs (BENCH_TREE: another built checkout, e.g. the commit before a change). */
 const CERTGATE = path.join(env.BENCH_TREE ?? projectRoot, 'bin', 'certgate.js');
 /**
@@ -100,13 +106,18 @@ const baseline = (mode: string, db: string, extra: Record<string, string> = {}) 
   });
 
 let profiles = 0;
-const certgate = (db: string, engine: string, bin = CERTGATE) =>
-  startServer(
-    `${bin === CERTGATE ? 'certgate' : 'certgate-base'} ${engine}`,
+/**
+ * `certgate serve` with `engine`, or with `name`'s engine from its tree when `name` is
+ * `engine@DIR`; from `bin` (BENCH_BASE's tree: "certgate-base") when given.
+ */
+const certgate = (db: string, name: string, bin = CERTGATE) => {
+  const [engine = name, tree] = name.split('@');
+  return startServer(
+    `${bin === CERTGATE ? 'certgate' : 'certgate-base'} ${name}`,
     process.execPath,
     [
       ...(PROFILE === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, `certgate-${engine}-${++profiles}`)}`]),
-      bin,
+      tree === undefined ? bin : path.join(path.resolve(tree), 'bin', 'certgate.js'),
       'serve',
       '--db',
       db,
@@ -130,6 +141,7 @@ const certgate = (db: string, engine: string, bin = CERTGATE) =>
     ],
     {},
   );
+};
 
 // ---- the fleet ----
 
@@ -648,6 +660,18 @@ async function main(): Promise<void> {
           }))),
       // Not a contender, a bound (cold only): node:http + the native engine's verifyChain alone.
       { name: 'floor', start: () => baseline('floor-http', f.db, { BENCH_SNI: f.fleet.sni }), json: true, grpc: false, coldOnly: true },
+      // The same bound with the wasm engine (BENCH_FLOOR_WASM=1): what the engine alone costs in a server.
+      ...(env.BENCH_FLOOR_WASM === '1'
+        ? [
+            {
+              name: 'floor wasm',
+              start: () => baseline('floor-http', f.db, { BENCH_SNI: f.fleet.sni, BENCH_FLOOR_ENGINE: 'wasm' }),
+              json: true,
+              grpc: false,
+              coldOnly: true,
+            },
+          ]
+        : []),
     ];
     const fresh = async <T>(start: () => Promise<Server>, run: (s: Server) => Promise<T>): Promise<T> => {
       const server = await start();

@@ -23,6 +23,11 @@ if [ "$WASM_CARGO" != cargo ]; then
   PATH="$(dirname "$WASM_CARGO"):$PATH"
 fi
 export RUSTC=$WASM_RUSTC
+# WebAssembly SIMD (fixed-width, in every Node release since 16.4; V8 needs SSE4.1 on
+# x86-64): LLVM vectorises byte loops (hex, comparisons, copies), ~3 % off a cold
+# verifyChain (bench/README.md, "The wasm engine's cold path"). Only the wasm target gets
+# it; wasm-pack's own cargo run below inherits it, so it finds the build up to date.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 OUT=$PWD/build/wasm
 WASM=$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/certgate_wasm.wasm
 # The same cargo build wasm-pack runs; when neither its module nor the crate manifest

@@ -3,6 +3,7 @@
 //! facts policy needs. Everything else is refused by name.
 
 use der::asn1::UintRef;
+use der::oid::ObjectIdentifier;
 use der::Decode;
 use x509_parser::oid_registry::Oid;
 use x509_parser::public_key::PublicKey;
@@ -40,38 +41,61 @@ pub enum HashAlgorithm {
     Sha512,
 }
 
-const ALGORITHMS: &[(SignatureAlgorithm, &str, &str)] = &[
-    (
+/// An OID as x509-parser decoded it is `known` when their content octets are equal: no
+/// dotted string is formatted to compare (that formatting cost ~3 µs per cold chain
+/// check in the wasm engine, bench/README.md).
+pub(crate) fn is_oid(oid: &Oid<'_>, known: &ObjectIdentifier) -> bool {
+    oid.as_bytes() == known.as_bytes()
+}
+
+/// One accepted algorithm: its dotted OID (parsed at compile time too) and AWS name.
+type AlgorithmEntry = (
+    SignatureAlgorithm,
+    &'static str,
+    &'static str,
+    ObjectIdentifier,
+);
+
+const fn algorithm(
+    a: SignatureAlgorithm,
+    dotted: &'static str,
+    aws: &'static str,
+) -> AlgorithmEntry {
+    (a, dotted, aws, ObjectIdentifier::new_unwrap(dotted))
+}
+
+const ALGORITHMS: &[AlgorithmEntry] = &[
+    algorithm(
         SignatureAlgorithm::RsaSha256,
         "1.2.840.113549.1.1.11",
         "SHA256WITHRSA",
     ),
-    (
+    algorithm(
         SignatureAlgorithm::RsaSha384,
         "1.2.840.113549.1.1.12",
         "SHA384WITHRSA",
     ),
-    (
+    algorithm(
         SignatureAlgorithm::RsaSha512,
         "1.2.840.113549.1.1.13",
         "SHA512WITHRSA",
     ),
-    (
+    algorithm(
         SignatureAlgorithm::DsaSha256,
         "2.16.840.1.101.3.4.3.2",
         "DSA_WITH_SHA256",
     ),
-    (
+    algorithm(
         SignatureAlgorithm::EcdsaSha256,
         "1.2.840.10045.4.3.2",
         "ECDSA-WITH-SHA256",
     ),
-    (
+    algorithm(
         SignatureAlgorithm::EcdsaSha384,
         "1.2.840.10045.4.3.3",
         "ECDSA-WITH-SHA384",
     ),
-    (
+    algorithm(
         SignatureAlgorithm::EcdsaSha512,
         "1.2.840.10045.4.3.4",
         "ECDSA-WITH-SHA512",
@@ -90,38 +114,37 @@ impl SignatureAlgorithm {
         Self::EcdsaSha512,
     ];
 
-    fn entry(self) -> (SignatureAlgorithm, &'static str, &'static str) {
+    fn entry(self) -> (&'static str, &'static str) {
         ALGORITHMS
             .iter()
-            .copied()
-            .find(|(a, _, _)| *a == self)
-            .unwrap_or((self, "", ""))
+            .find(|(a, ..)| *a == self)
+            .map_or(("", ""), |(_, dotted, aws, _)| (*dotted, *aws))
     }
 
     /// The name AWS IoT uses (`SHA256WITHRSA`, `ECDSA-WITH-SHA384`, …).
     pub fn aws_name(self) -> &'static str {
-        self.entry().2
+        self.entry().1
     }
 
     /// Dotted OID of the signature AlgorithmIdentifier.
     pub fn oid(self) -> &'static str {
-        self.entry().1
+        self.entry().0
     }
 
     /// Look an algorithm up by its dotted OID.
     pub fn from_oid(dotted: &str) -> Option<Self> {
         ALGORITHMS
             .iter()
-            .find(|(_, oid, _)| *oid == dotted)
-            .map(|(a, _, _)| *a)
+            .find(|(_, oid, ..)| *oid == dotted)
+            .map(|(a, ..)| *a)
     }
 
     /// Look an algorithm up by its AWS name.
     pub fn from_aws_name(name: &str) -> Option<Self> {
         ALGORITHMS
             .iter()
-            .find(|(_, _, n)| *n == name)
-            .map(|(a, _, _)| *a)
+            .find(|(_, _, n, _)| *n == name)
+            .map(|(a, ..)| *a)
     }
 
     /// The digest the signature is computed over.
@@ -144,16 +167,20 @@ impl SignatureAlgorithm {
 
     /// Resolve an AlgorithmIdentifier, refusing anything outside the seven.
     pub(crate) fn from_identifier(id: &AlgorithmIdentifier<'_>) -> Result<Self, Error> {
+        if let Some((a, ..)) = ALGORITHMS
+            .iter()
+            .find(|(.., oid)| is_oid(&id.algorithm, oid))
+        {
+            return Ok(*a);
+        }
         let dotted = id.algorithm.to_id_string();
-        Self::from_oid(&dotted).ok_or_else(|| {
-            Error::new(
-                ErrorCode::UnsupportedSignatureAlgorithm,
-                format!(
-                    "signature algorithm {} ({dotted}) is not accepted",
-                    describe_oid(&dotted)
-                ),
-            )
-        })
+        Err(Error::new(
+            ErrorCode::UnsupportedSignatureAlgorithm,
+            format!(
+                "signature algorithm {} ({dotted}) is not accepted",
+                describe_oid(&dotted)
+            ),
+        ))
     }
 }
 
@@ -230,6 +257,24 @@ pub enum KeyInfo {
     },
 }
 
+/// rsaEncryption (<https://www.rfc-editor.org/rfc/rfc3279#section-2.3.1>).
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+/// id-ecPublicKey (<https://www.rfc-editor.org/rfc/rfc5480#section-2.1.1>).
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+/// id-dsa (<https://www.rfc-editor.org/rfc/rfc3279#section-2.3.2>).
+const DSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10040.4.1");
+/// The named curves (<https://www.rfc-editor.org/rfc/rfc5480#section-2.1.1.1>), dotted
+/// and parsed.
+const CURVES: [(Curve, &str, ObjectIdentifier); 3] = [
+    curve(Curve::P256, "1.2.840.10045.3.1.7"),
+    curve(Curve::P384, "1.3.132.0.34"),
+    curve(Curve::P521, "1.3.132.0.35"),
+];
+
+const fn curve(c: Curve, dotted: &'static str) -> (Curve, &'static str, ObjectIdentifier) {
+    (c, dotted, ObjectIdentifier::new_unwrap(dotted))
+}
+
 fn bit_len(bytes: &[u8]) -> u32 {
     let trimmed = bytes
         .iter()
@@ -248,46 +293,51 @@ fn bit_len(bytes: &[u8]) -> u32 {
 impl KeyInfo {
     /// Classify a parsed SubjectPublicKeyInfo.
     pub(crate) fn of(spki: &SubjectPublicKeyInfo<'_>) -> Result<Self, Error> {
-        let alg = spki.algorithm.algorithm.to_id_string();
+        let alg = &spki.algorithm.algorithm;
         let bad =
             |what: &str| Error::new(ErrorCode::BadDer, format!("malformed {what} public key"));
-        match alg.as_str() {
-            "1.2.840.113549.1.1.1" => match spki.parsed() {
+        if is_oid(alg, &RSA_ENCRYPTION) {
+            match spki.parsed() {
                 Ok(PublicKey::RSA(rsa)) => Ok(Self::Rsa {
                     bits: bit_len(rsa.modulus),
                 }),
                 _ => Err(bad("RSA")),
-            },
-            "1.2.840.10045.2.1" => {
-                let curve_oid = spki
-                    .algorithm
-                    .parameters
-                    .as_ref()
-                    .and_then(|p| p.as_oid().ok())
-                    .map(|o: Oid<'_>| o.to_id_string())
-                    .unwrap_or_default();
-                let curve = match curve_oid.as_str() {
-                    "1.2.840.10045.3.1.7" => Some(Curve::P256),
-                    "1.3.132.0.34" => Some(Curve::P384),
-                    "1.3.132.0.35" => Some(Curve::P521),
-                    _ => None,
-                };
-                Ok(Self::Ec { curve, curve_oid })
             }
-            "1.2.840.10040.4.1" => {
-                let params = spki
-                    .algorithm
-                    .parameters
-                    .as_ref()
-                    .ok_or_else(|| bad("DSA"))?;
-                // Dss-Parms ::= SEQUENCE { p, q, g } (<https://www.rfc-editor.org/rfc/rfc3279#section-2.3.2>); the size is p's.
-                let mut reader = der::SliceReader::new(params.data).map_err(|_| bad("DSA"))?;
-                let p = UintRef::decode(&mut reader).map_err(|_| bad("DSA"))?;
-                Ok(Self::Dsa {
-                    bits: bit_len(p.as_bytes()),
-                })
-            }
-            _ => Ok(Self::Other { oid: alg }),
+        } else if is_oid(alg, &EC_PUBLIC_KEY) {
+            let named = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok());
+            let known = named
+                .as_ref()
+                .and_then(|o: &Oid<'_>| CURVES.iter().find(|(.., oid)| is_oid(o, oid)));
+            Ok(match known {
+                Some((curve, dotted, _)) => Self::Ec {
+                    curve: Some(*curve),
+                    curve_oid: (*dotted).to_owned(),
+                },
+                None => Self::Ec {
+                    curve: None,
+                    curve_oid: named.map(|o| o.to_id_string()).unwrap_or_default(),
+                },
+            })
+        } else if is_oid(alg, &DSA) {
+            let params = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .ok_or_else(|| bad("DSA"))?;
+            // Dss-Parms ::= SEQUENCE { p, q, g } (<https://www.rfc-editor.org/rfc/rfc3279#section-2.3.2>); the size is p's.
+            let mut reader = der::SliceReader::new(params.data).map_err(|_| bad("DSA"))?;
+            let p = UintRef::decode(&mut reader).map_err(|_| bad("DSA"))?;
+            Ok(Self::Dsa {
+                bits: bit_len(p.as_bytes()),
+            })
+        } else {
+            Ok(Self::Other {
+                oid: alg.to_id_string(),
+            })
         }
     }
 

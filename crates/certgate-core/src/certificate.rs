@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 use x509_parser::certificate::X509Certificate;
+use x509_parser::error::X509Error;
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::FromDer;
 
@@ -36,9 +37,7 @@ impl<'a> Certificate<'a> {
         if x509.signature_algorithm != x509.tbs_certificate.signature || !strict_outer_der(der) {
             return Err(Error::new(ErrorCode::BadDer, "outer encoding is not DER, or signatureAlgorithm differs from the TBS signature field"));
         }
-        // x509-parser keeps duplicate extensions; <https://www.rfc-editor.org/rfc/rfc5280#section-4.2> forbids them.
-        x509.extensions_map()
-            .map_err(|e| Error::new(ErrorCode::BadDer, format!("extensions: {e}")))?;
+        check_unique_extensions(&x509)?;
         check_serial_length(x509.raw_serial())?;
         check_eku_not_empty(&x509)?;
         for ext in x509.iter_extensions() {
@@ -107,6 +106,22 @@ fn check_serial_length(raw: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// <https://www.rfc-editor.org/rfc/rfc5280#section-4.2>: "A certificate MUST NOT include
+/// more than one instance of a particular extension"; x509-parser keeps duplicates. The
+/// extension OIDs are sorted and neighbours compared (x509-parser's `extensions_map` would
+/// build a hash map per certificate).
+fn check_unique_extensions(x509: &X509Certificate<'_>) -> Result<(), Error> {
+    let mut oids: Vec<&[u8]> = x509.extensions().iter().map(|e| e.oid.as_bytes()).collect();
+    oids.sort_unstable();
+    if oids.windows(2).any(|pair| matches!(pair, [a, b] if a == b)) {
+        return Err(Error::new(
+            ErrorCode::BadDer,
+            format!("extensions: {}", X509Error::DuplicateExtensions),
+        ));
+    }
+    Ok(())
+}
+
 /// <https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.12>:
 /// `ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId`. An empty
 /// extendedKeyUsage is malformed; x509-parser reads it as "no purpose" without
@@ -141,20 +156,20 @@ struct Outer<'a> {
 /// strictly: the outer structure must be DER and the outer AlgorithmIdentifier must be
 /// byte-identical to the TBS one (<https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.2>).
 fn strict_outer_der(der: &[u8]) -> bool {
-    use der::{Decode, Encode, Tag, Tagged};
+    use der::{Decode, Tag, Tagged};
     let Ok(outer) = Outer::from_der(der) else {
         return false;
     };
+    // Both decoded strictly, so equal tags and contents mean byte-identical encodings.
     outer.tbs.tag() == Tag::Sequence
         && outer.algorithm.tag() == Tag::Sequence
-        && tbs_signature_der(outer.tbs.value())
-            .is_some_and(|t| outer.algorithm.to_der().is_ok_and(|o| o == t))
+        && tbs_signature(outer.tbs.value()).is_some_and(|t| t == outer.algorithm)
 }
 
-/// The DER of the TBSCertificate's `signature` field: the one after the optional `[0]`
-/// version and the serial number (<https://www.rfc-editor.org/rfc/rfc5280#section-4.1>).
-fn tbs_signature_der(tbs_value: &[u8]) -> Option<Vec<u8>> {
-    use der::{Decode, Encode, Tag, Tagged};
+/// The TBSCertificate's `signature` field: the one after the optional `[0]` version and
+/// the serial number (<https://www.rfc-editor.org/rfc/rfc5280#section-4.1>).
+fn tbs_signature(tbs_value: &[u8]) -> Option<der::AnyRef<'_>> {
+    use der::{Decode, Tag, Tagged};
     let mut reader = der::SliceReader::new(tbs_value).ok()?;
     let mut field = der::AnyRef::decode(&mut reader).ok()?;
     if field.tag() != Tag::Integer {
@@ -163,15 +178,10 @@ fn tbs_signature_der(tbs_value: &[u8]) -> Option<Vec<u8>> {
     if field.tag() != Tag::Integer {
         return None;
     }
-    der::AnyRef::decode(&mut reader).ok()?.to_der().ok()
+    der::AnyRef::decode(&mut reader).ok()
 }
 
 /// Lowercase hex without separators.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    use core::fmt::Write;
-    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    base16ct::lower::encode_string(bytes)
 }

@@ -3,7 +3,10 @@
 //! registered CA), to intermediates and to the leaf is tabled in
 //! `docs/path-validation.md`.
 
+use der::oid::ObjectIdentifier;
 use x509_parser::extensions::ParsedExtension;
+
+use crate::algorithm::is_oid;
 
 use crate::certificate::Certificate;
 use crate::chain::EkuPolicy;
@@ -11,22 +14,25 @@ use crate::error::{Error, ErrorCode};
 
 /// Extensions certgate processes (or that never restrict use); any other extension
 /// marked critical makes the certificate unusable (<https://www.rfc-editor.org/rfc/rfc5280#section-4.2>).
-const UNDERSTOOD_EXTENSIONS: &[&str] = &[
-    "2.5.29.19", // basicConstraints
-    "2.5.29.15", // keyUsage
-    "2.5.29.37", // extKeyUsage
-    "2.5.29.17", // subjectAltName
-    "2.5.29.18", // issuerAltName
-    "2.5.29.30", // nameConstraints
-    "2.5.29.14", // subjectKeyIdentifier
-    "2.5.29.35", // authorityKeyIdentifier
-    "2.5.29.32", // certificatePolicies: no policy is required, so any policy set is acceptable
+const UNDERSTOOD_EXTENSIONS: &[ObjectIdentifier] = &[
+    ObjectIdentifier::new_unwrap("2.5.29.19"), // basicConstraints
+    ObjectIdentifier::new_unwrap("2.5.29.15"), // keyUsage
+    ObjectIdentifier::new_unwrap("2.5.29.37"), // extKeyUsage
+    ObjectIdentifier::new_unwrap("2.5.29.17"), // subjectAltName
+    ObjectIdentifier::new_unwrap("2.5.29.18"), // issuerAltName
+    ObjectIdentifier::new_unwrap("2.5.29.30"), // nameConstraints
+    ObjectIdentifier::new_unwrap("2.5.29.14"), // subjectKeyIdentifier
+    ObjectIdentifier::new_unwrap("2.5.29.35"), // authorityKeyIdentifier
+    ObjectIdentifier::new_unwrap("2.5.29.32"), // certificatePolicies: no policy is required, so any policy set is acceptable
 ];
 
 pub(crate) fn check_critical_extensions(cert: &Certificate<'_>) -> Result<(), Error> {
     for ext in cert.x509.iter_extensions().filter(|e| e.critical) {
-        let oid = ext.oid.to_id_string();
-        if !UNDERSTOOD_EXTENSIONS.contains(&oid.as_str()) {
+        if !UNDERSTOOD_EXTENSIONS
+            .iter()
+            .any(|known| is_oid(&ext.oid, known))
+        {
+            let oid = ext.oid.to_id_string();
             return Err(Error::new(
                 ErrorCode::UnsupportedCriticalExtension,
                 format!(

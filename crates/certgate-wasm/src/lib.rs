@@ -1,9 +1,14 @@
 //! WebAssembly engine: converts JS values to bytes, calls `certgate-api` with the host
 //! signature backend (see `host.rs`), converts back. No logic lives here;
-//! `certgate-napi` exposes the same names and shapes.
+//! `certgate-napi` exposes the same names and shapes, except for `verifyChain`, the
+//! call of every cold decision: it answers one packed string ([`pack_verified`]) that
+//! `ts/engine/load.ts` unpacks into the same object, because building the object
+//! property by property across the boundary cost more than the rest of the answer
+//! (bench/README.md, "The wasm engine's cold path").
 
 mod host;
 
+use certgate_api::{Outcome, Verified};
 use wasm_bindgen::prelude::*;
 
 fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
@@ -26,8 +31,14 @@ fn bytes(list: &[JsValue]) -> Result<Vec<Vec<u8>>, JsError> {
 
 /// Install the host signature verifier (`node:crypto`); `undefined` removes it.
 #[wasm_bindgen(js_name = setHostVerifier)]
-pub fn set_host_verifier(function: Option<js_sys::Function>) {
-    host::set(function);
+pub fn set_host_verifier(host: Option<host::Host>) {
+    host::set(host);
+}
+
+/// The AWS names of the signature algorithms, indexed as the host verifier receives them.
+#[wasm_bindgen(js_name = hostAlgorithms)]
+pub fn host_algorithms() -> Vec<String> {
+    host::algorithms()
 }
 
 /// Parse the first certificate of a PEM or DER input.
@@ -42,24 +53,41 @@ pub fn inspect_chain(input: &[u8]) -> Result<JsValue, JsError> {
     to_js(&certgate_api::inspect_chain(input))
 }
 
-/// Validate a leaf against registered CAs at a time (epoch seconds).
-#[wasm_bindgen(js_name = verifyChain)]
-pub fn verify_chain(
+/// Validate a leaf against registered CAs at a time (epoch seconds); the outcome packed
+/// by [`pack_verified`].
+#[wasm_bindgen(js_name = verifyChainPacked)]
+pub fn verify_chain_packed(
     leaf: &[u8],
     intermediates: Box<[JsValue]>,
     anchors: Box<[JsValue]>,
     at: f64,
     eku: &str,
-) -> Result<JsValue, JsError> {
+) -> Result<String, JsError> {
     let (intermediates, anchors) = (bytes(&intermediates)?, bytes(&anchors)?);
-    to_js(&certgate_api::verify_chain(
+    Ok(pack_verified(certgate_api::verify_chain(
         &host::HostVerifier,
         leaf,
         &intermediates,
         &anchors,
         at,
         eku,
-    ))
+    )))
+}
+
+/// `verifyChain`'s outcome as one string, unpacked by `unpackVerified` in
+/// `ts/engine/load.ts`: accepted, `notAfter TAB path TAB serials` (path and serials
+/// joined by spaces, both hex); refused, `! code TAB message` (no space after `!`).
+/// `leafCertificateId` and `anchorCertificateId` are the first and last of `path`.
+pub fn pack_verified(outcome: Outcome<Verified>) -> String {
+    match outcome {
+        Outcome::Accepted { value, .. } => format!(
+            "{}\t{}\t{}",
+            value.not_after,
+            value.path.join(" "),
+            value.serials.join(" ")
+        ),
+        Outcome::Refused { code, message, .. } => format!("!{code}\t{message}"),
+    }
 }
 
 /// Check a CA's proof of possession.
