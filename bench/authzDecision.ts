@@ -6,11 +6,11 @@
  * Sequential calls, measured in process CPU time per decision. Feeds the "Where the time goes"
  * table in bench/README.md. Run: `npx vite-node bench/authzDecision.ts`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { profiled } from './cpuProfile.js';
 import { Authorizer } from '../ts/authz/decision.js';
 import { readChain } from '../ts/authz/chain.js';
 import { DEFAULT_LIMITS } from '../ts/authz/limits.js';
@@ -33,19 +33,6 @@ const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 200_000);
  * loop, not the fixtures), for `node --cpu-prof`-style analysis.
  */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
-
-async function profiled<T>(name: string, run: () => Promise<T>): Promise<T> {
-  if (PROFILE_DIR === undefined) return run();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  const result = await run();
-  const { profile } = await session.post('Profiler.stop');
-  writeFileSync(path.join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
-  session.disconnect();
-  return result;
-}
 
 /**
  * µs of this process's CPU (user + system, all its threads) per call of `fn`, run `n`
@@ -133,14 +120,14 @@ async function main(): Promise<void> {
       });
       const warmCall = async (i: number) => check(await authorizer.authorize(SNI, warmChains[i % 16] ?? [], 'json'));
       await perCall(20_000, warmCall);
-      row(`authorize warm (${engineName})`, await profiled(`warm-${engineName}`, () => perCall(WARM_CALLS, warmCall)));
+      row(`authorize warm (${engineName})`, await profiled(PROFILE_DIR, `warm-${engineName}`, () => perCall(WARM_CALLS, warmCall)));
       // Each engine gets its own third of the cold leaves: the first COLD warm the JIT.
       const base = engineName === 'native' ? 0 : COLD;
       const coldCall = async (i: number) => check(await authorizer.authorize(SNI, coldChains[base + i] ?? [], 'json'));
       await perCall(COLD / 2, coldCall);
       row(
         `authorize cold (${engineName}, leaf → CA)`,
-        await profiled(`cold-${engineName}`, () => perCall(COLD / 2, (i) => coldCall(COLD / 2 + i))),
+        await profiled(PROFILE_DIR, `cold-${engineName}`, () => perCall(COLD / 2, (i) => coldCall(COLD / 2 + i))),
       );
     }
     await registry.close();

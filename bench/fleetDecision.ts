@@ -18,15 +18,15 @@
  * tree's), BENCH_CACHE (bench/.cache), BENCH_FLEET (100000).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { projectRoot } from '../ts/paths.js';
+import { profiled } from './cpuProfile.js';
 
 const env = process.env;
 const FLEET = Number(env.BENCH_FLEET ?? 100_000);
@@ -146,21 +146,11 @@ async function child(tree: string, workload: string, db: string): Promise<void> 
     await new Promise((r) => setTimeout(r, 10));
     gcMs = 0;
     observer.observe({ entryTypes: ['gc'] });
-    const session = PROFILE === undefined ? undefined : new Session();
-    if (session !== undefined) {
-      session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.start');
-    }
-    const t = process.cpuUsage();
-    for (let k = 0; k < calls; k++) call(index(k));
-    const used = process.cpuUsage(t);
-    if (session !== undefined && PROFILE !== undefined) {
-      const { profile } = await session.post('Profiler.stop');
-      mkdirSync(PROFILE, { recursive: true });
-      writeFileSync(path.join(PROFILE, `${path.basename(tree)}-${workload}-${process.pid}.cpuprofile`), JSON.stringify(profile));
-      session.disconnect();
-    }
+    const used = await profiled(PROFILE, `${path.basename(tree)}-${workload}-${process.pid}`, async () => {
+      const t = process.cpuUsage();
+      for (let k = 0; k < calls; k++) call(index(k));
+      return process.cpuUsage(t);
+    });
     // gc entries are delivered asynchronously.
     await new Promise((r) => setTimeout(r, 50));
     observer.disconnect();

@@ -161,6 +161,35 @@ export async function* cachedAccounts(certsDir: string, accounts: number): Async
   if (batch.length > 0) yield batch;
 }
 
+/**
+ * `perAccount` cached devices (`devicesFile`: a cache's `certs/devices.ndjson`) from each of the first `accounts` accounts (lines are account
+ * after account, `DEVICES_PER_ACCOUNT` each: only the picked ones are parsed), in a fixed
+ * shuffle (xorshift), so every run and registry size presents them in a comparable order.
+ */
+export async function pickDevices(devicesFile: string, accounts: number, perAccount: number): Promise<CachedDevice[]> {
+  const picked: CachedDevice[] = [];
+  const lines = createInterface({ input: createReadStream(devicesFile), crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of lines) {
+    if (n >= accounts * DEVICES_PER_ACCOUNT) break;
+    if (n % DEVICES_PER_ACCOUNT < perAccount) picked.push(JSON.parse(line) as CachedDevice);
+    n++;
+  }
+  lines.close();
+  let seed = 0x9e3779b9;
+  const random = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  for (let i = picked.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [picked[i], picked[j]] = [picked[j] as CachedDevice, picked[i] as CachedDevice];
+  }
+  return picked;
+}
+
 /** What building a registry measured (kept beside it, reported by the bench). */
 export interface BuildReport {
   db: string;

@@ -27,8 +27,7 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import { createReadStream, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Device, Fleet } from '../ts/load/fleet.js';
 import { runLoad } from '../ts/load/run.js';
@@ -39,6 +38,7 @@ import {
   buildRegistry,
   DEVICES_PER_ACCOUNT,
   ensureCertificates,
+  pickDevices,
   shapeOf,
   sniOf,
   type BuildReport,
@@ -115,28 +115,7 @@ async function devicesOf(certsDir: string, accounts: number, fill: number): Prom
   const total = WARM + WARMUP + COLD + fill;
   const perAccount = Math.ceil(total / accounts);
   if (perAccount > DEVICES_PER_ACCOUNT) throw new Error(`${total} bench devices do not fit in ${accounts} accounts`);
-  const picked: CachedDevice[] = [];
-  const lines = createInterface({ input: createReadStream(path.join(certsDir, 'devices.ndjson')), crlfDelay: Infinity });
-  let n = 0;
-  for await (const line of lines) {
-    if (n >= accounts * DEVICES_PER_ACCOUNT) break;
-    // Lines are account after account, DEVICES_PER_ACCOUNT each: parse only the picked ones.
-    if (n % DEVICES_PER_ACCOUNT < perAccount) picked.push(JSON.parse(line) as CachedDevice);
-    n++;
-  }
-  lines.close();
-  // A fixed shuffle (xorshift), so every run and size presents devices in a comparable order.
-  let seed = 0x9e3779b9;
-  const random = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
-  for (let i = picked.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [picked[i], picked[j]] = [picked[j] as CachedDevice, picked[i] as CachedDevice];
-  }
+  const picked = await pickDevices(path.join(certsDir, 'devices.ndjson'), accounts, perAccount);
   const sni = new Map(picked.map((d) => [d.certificateId, sniOf(d.account)]));
   const all = picked.slice(0, total).map(deviceOf);
   const coldEnd = WARM + WARMUP + COLD;

@@ -19,11 +19,7 @@
  * `postgres://` URLs open the PostgreSQL registry and decide from its fleet view, as
  * `certgate serve` does.
  */
-import { createReadStream, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { Authorizer } from '../ts/authz/decision.js';
 import { DEFAULT_LIMITS } from '../ts/authz/limits.js';
@@ -35,7 +31,8 @@ import { DecisionLog, fanOut } from '../ts/metrics/decisionLog.js';
 import { openRegistry } from '../ts/registry/open.js';
 import { PostgresRegistry } from '../ts/registry/postgres/registry.js';
 import type { FleetView } from '../ts/view/index.js';
-import { DEVICES_PER_ACCOUNT, sniOf, type CachedDevice } from './fleetRegistry.js';
+import { pickDevices, sniOf } from './fleetRegistry.js';
+import { profiled } from './cpuProfile.js';
 import { median } from './median.js';
 
 const [DB = '', DEVICES_FILE = ''] = process.argv.slice(2);
@@ -56,45 +53,8 @@ interface Picked {
 /** `WARM` devices, evenly from the first `accounts` accounts of the cache, in a fixed shuffle. */
 async function devices(accounts: number): Promise<Picked[]> {
   const perAccount = Math.ceil(WARM / accounts);
-  const picked: Picked[] = [];
-  const lines = createInterface({ input: createReadStream(DEVICES_FILE), crlfDelay: Infinity });
-  let n = 0;
-  for await (const line of lines) {
-    if (n >= accounts * DEVICES_PER_ACCOUNT) break;
-    if (n % DEVICES_PER_ACCOUNT < perAccount) {
-      const d = JSON.parse(line) as CachedDevice;
-      picked.push({ sni: sniOf(d.account), chain: [d.certificatePem] });
-    }
-    n++;
-  }
-  lines.close();
-  let seed = 0x9e3779b9;
-  const random = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
-  for (let i = picked.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [picked[i], picked[j]] = [picked[j] as Picked, picked[i] as Picked];
-  }
-  return picked.slice(0, WARM);
-}
-
-async function profiled<T>(name: string, run: () => Promise<T>): Promise<T> {
-  if (PROFILE_DIR === undefined) return run();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  // 100 µs (V8's default is 1 ms): a warm decision is a few µs, a run a few seconds.
-  await session.post('Profiler.setSamplingInterval', { interval: 100 });
-  await session.post('Profiler.start');
-  const result = await run();
-  const { profile } = await session.post('Profiler.stop');
-  writeFileSync(path.join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
-  session.disconnect();
-  return result;
+  const picked = await pickDevices(DEVICES_FILE, accounts, perAccount);
+  return picked.slice(0, WARM).map((d) => ({ sni: sniOf(d.account), chain: [d.certificatePem] }));
 }
 
 async function main(): Promise<void> {
@@ -144,12 +104,18 @@ async function main(): Promise<void> {
       // Seen once (cold), then warm for a simulated second before timing.
       for (let i = 0; i < set.length + RATE; i++) await decide(i);
       const n = RATE * SECONDS;
-      const us = await profiled(`${name}-${round}`, async () => {
-        const t = process.cpuUsage();
-        for (let i = 0; i < n; i++) await decide(i);
-        const used = process.cpuUsage(t);
-        return (used.user + used.system) / n;
-      });
+      const us = await profiled(
+        PROFILE_DIR,
+        `${name}-${round}`,
+        async () => {
+          const t = process.cpuUsage();
+          for (let i = 0; i < n; i++) await decide(i);
+          const used = process.cpuUsage(t);
+          return (used.user + used.system) / n;
+          // 100 µs sampling: a warm decision is a few µs, a run a few seconds.
+        },
+        100,
+      );
       results[name]?.push(us);
       process.stdout.write(`round ${round} ${name.padEnd(6)} ${us.toFixed(2)} µs per warm decision\n`);
     }
