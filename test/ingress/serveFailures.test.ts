@@ -48,6 +48,21 @@ describe('certgate serve start-up failures', () => {
     });
   }
 
+  // Regression: every worker fails at once, and the primary's shutdown message to one whose
+  // channel was already closing failed with EPIPE, an unheard 'error' event on its Worker
+  // that crashed the primary with exit 1 (seen once in CI). A shell loop of `serve
+  // --processes 4` on a busy port beside two busy-looping shells reproduced it in 3 of 50
+  // starts before the fix and 0 of 25 after; this test exercises the same path but did not
+  // reproduce the race on its own in 3 tries before the fix (it depends on scheduling).
+  it(`exits ${EXIT.failed}, never 1, when four processes fail to start at once (repeated)`, async () => {
+    for (let i = 0; i < 6; i++) {
+      const db = path.join(dir, `busy-4-${i}.db`);
+      const p = serve(['--db', db, '--processes', '4', '--admin-port', '0', '--grpc-port', '0', '--authz-port', String(busyPort)]);
+      expect(await p.exited(15_000)).toBe(EXIT.failed);
+      expect(p.stderr()).not.toMatch(/EPIPE|ERR_IPC_CHANNEL_CLOSED/);
+    }
+  }, 120_000);
+
   it(`exits ${EXIT.failed} within seconds when the registry file is not a database (--processes 2)`, async () => {
     const db = path.join(dir, 'junk.db');
     writeFileSync(db, 'this is not an SQLite database, just text long enough to be read as a header '.repeat(20));

@@ -339,6 +339,15 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
         break;
     }
   });
+  // A message to a process whose channel is closing (it is exiting: a failed start, a
+  // crash) fails with EPIPE or ERR_IPC_CHANNEL_CLOSED, reported as an 'error' event on its
+  // Worker; unheard, that event would crash this process with exit 1 instead of the exit
+  // the 'exit' handler below chooses. The 'exit' event follows and decides what it means.
+  cluster.on('fork', (worker: Worker) => {
+    worker.on('error', (err: Error) =>
+      logger.debug({ worker: worker.process.pid, error: err.message }, 'message to a server process failed'),
+    );
+  });
   cluster.on('exit', (worker, code, signal) => {
     const wasListening = listening.delete(worker.id);
     metrics.forget(worker.id);
@@ -387,7 +396,8 @@ async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> 
             clearTimeout(kill);
             resolve();
           });
-          if (w.isConnected()) w.send({ type: 'certgate:shutdown' } satisfies ToWorker);
+          // If the message cannot be delivered (the process is exiting), ask by signal.
+          if (w.isConnected()) w.send({ type: 'certgate:shutdown' } satisfies ToWorker, (err) => err && w.kill('SIGTERM'));
           else w.kill('SIGTERM');
         }),
     ),
