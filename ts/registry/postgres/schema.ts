@@ -6,8 +6,8 @@
  * opening a fresh database at the same moment apply it exactly once.
  * Append new migrations; never edit a released one.
  *
- * Column names and meanings match the SQLite schema so both backends share the row
- * mapping (`../rows.ts`). Differences, each deliberate:
+ * The tables both backends share are written once, in ../tables.ts, with PostgreSQL's
+ * column types. Differences from SQLite, each deliberate:
  * - Text columns are `COLLATE "C"`: SQLite orders TEXT bytewise, and lists and
  *   pagination markers must order identically whatever locale the database was created
  *   with.
@@ -19,162 +19,19 @@
  *   as in SQLite.
  */
 import type pg from 'pg';
-import { CERTIFICATE_INDEXES } from '../indexes.js';
+import { POSTGRES_TYPES, crlTable, sharedMigrations } from '../tables.js';
 
-const TEXT = 'TEXT COLLATE "C"';
+const TEXT = POSTGRES_TYPES.text;
 
 /** Migration N (1-based) is `MIGRATIONS[N - 1]`. */
 export const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE settings (
-    key ${TEXT} PRIMARY KEY,
-    value ${TEXT} NOT NULL
-  );
-  CREATE TABLE accounts (
-    account_id ${TEXT} PRIMARY KEY,
-    endpoint_prefix ${TEXT} NOT NULL UNIQUE,
-    created_at double precision NOT NULL
-  );
-  CREATE TABLE credentials (
-    access_key_id ${TEXT} PRIMARY KEY,
-    secret_access_key ${TEXT} NOT NULL,
-    account_id ${TEXT} NOT NULL REFERENCES accounts (account_id)
-  );
-  CREATE INDEX credentials_by_account ON credentials (account_id);
-  CREATE TABLE domains (
-    domain_name ${TEXT} PRIMARY KEY,
-    account_id ${TEXT} NOT NULL REFERENCES accounts (account_id)
-  );
-  CREATE TABLE registration_codes (
-    account_id ${TEXT} PRIMARY KEY REFERENCES accounts (account_id),
-    code ${TEXT} NOT NULL
-  );
-  CREATE TABLE ca_certificates (
-    account_id ${TEXT} NOT NULL REFERENCES accounts (account_id),
-    certificate_id ${TEXT} NOT NULL,
-    certificate_pem ${TEXT} NOT NULL,
-    status ${TEXT} NOT NULL,
-    certificate_mode ${TEXT} NOT NULL,
-    auto_registration_status ${TEXT} NOT NULL,
-    subject ${TEXT} NOT NULL,
-    registration_config ${TEXT},
-    template_name ${TEXT},
-    tags ${TEXT} NOT NULL,
-    creation_date double precision NOT NULL,
-    last_modified_date double precision NOT NULL,
-    customer_version integer NOT NULL,
-    generation_id ${TEXT} NOT NULL,
-    not_before double precision NOT NULL,
-    not_after double precision NOT NULL,
-    PRIMARY KEY (account_id, certificate_id)
-  );
-  CREATE INDEX ca_by_subject ON ca_certificates (account_id, subject);
-  CREATE INDEX ca_by_id ON ca_certificates (certificate_id);
-  CREATE INDEX ca_by_creation ON ca_certificates (account_id, creation_date, certificate_id);
-  -- One DEFAULT-mode owner per CA certificate in the installation (spec 3.3).
-  CREATE UNIQUE INDEX ca_one_default_owner ON ca_certificates (certificate_id) WHERE certificate_mode = 'DEFAULT';
-  CREATE TABLE certificates (
-    account_id ${TEXT} NOT NULL REFERENCES accounts (account_id),
-    certificate_id ${TEXT} NOT NULL,
-    certificate_pem ${TEXT} NOT NULL,
-    status ${TEXT} NOT NULL,
-    certificate_mode ${TEXT} NOT NULL,
-    ca_certificate_id ${TEXT},
-    previous_owned_by ${TEXT},
-    creation_date double precision NOT NULL,
-    last_modified_date double precision NOT NULL,
-    customer_version integer NOT NULL,
-    generation_id ${TEXT} NOT NULL,
-    not_before double precision NOT NULL,
-    not_after double precision NOT NULL,
-    transfer_to ${TEXT},
-    transfer_message ${TEXT},
-    reject_reason ${TEXT},
-    transfer_date double precision,
-    accept_date double precision,
-    reject_date double precision,
-    PRIMARY KEY (account_id, certificate_id)
-  );
-${CERTIFICATE_INDEXES}
-  CREATE TABLE thing_principals (
-    account_id ${TEXT} NOT NULL,
-    principal ${TEXT} NOT NULL,
-    thing_name ${TEXT} NOT NULL,
-    PRIMARY KEY (account_id, principal, thing_name)
-  );
-  CREATE TABLE policies (
-    account_id ${TEXT} NOT NULL,
-    policy_name ${TEXT} NOT NULL,
-    policy_document ${TEXT} NOT NULL,
-    policy_version_id ${TEXT} NOT NULL,
-    creation_date double precision NOT NULL,
-    last_modified_date double precision NOT NULL,
-    PRIMARY KEY (account_id, policy_name)
-  );
-  CREATE TABLE policy_targets (
-    account_id ${TEXT} NOT NULL,
-    policy_name ${TEXT} NOT NULL,
-    target ${TEXT} NOT NULL,
-    PRIMARY KEY (account_id, policy_name, target)
-  );
-  CREATE INDEX policy_targets_by_target ON policy_targets (account_id, target);
-  CREATE TABLE events (
-    sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    account_id ${TEXT} NOT NULL,
-    topic ${TEXT} NOT NULL,
-    payload ${TEXT} NOT NULL,
-    created_at double precision NOT NULL
-  );
-  CREATE INDEX events_by_account ON events (account_id, sequence);
-  `,
-  `
-  CREATE TABLE issuing_ca (
-    id integer PRIMARY KEY CHECK (id = 1),
-    certificate_pem ${TEXT} NOT NULL,
-    private_key_pem ${TEXT} NOT NULL,
-    created_at double precision NOT NULL
-  );
-  `,
-  // branch secrets: the id of the master key the registry's secrets (credentials,
-  // issuing CA keys) are encrypted with (ts/registry/secrets.ts); no row: stored in clear.
-  `
-  CREATE TABLE secrets_sealing (
-    id integer PRIMARY KEY CHECK (id = 1),
-    key_id ${TEXT} NOT NULL,
-    sealed_at double precision NOT NULL
-  );
-  `,
-  // branch keys: access key scope/status/date, and the audit log of admin writes.
-  `
-  ALTER TABLE credentials ADD COLUMN scope ${TEXT} NOT NULL DEFAULT 'FULL' CHECK (scope IN ('FULL', 'READ_ONLY'));
-  ALTER TABLE credentials ADD COLUMN status ${TEXT} NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'INACTIVE'));
-  ALTER TABLE credentials ADD COLUMN created_at double precision NOT NULL DEFAULT 0;
-  CREATE TABLE audit_log (
-    sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    account_id ${TEXT} NOT NULL,
-    time double precision NOT NULL,
-    access_key_id ${TEXT},
-    operation ${TEXT} NOT NULL,
-    resource ${TEXT},
-    result ${TEXT} NOT NULL,
-    request_id ${TEXT}
-  );
-  CREATE INDEX audit_by_account ON audit_log (account_id, sequence);
-  `,
-  // branch secrets: issuing CAs an operator imported for one account
-  // (certgate ca import-issuing --account); the key is sealed like every secret.
-  `
-  CREATE TABLE account_issuing_cas (
-    account_id ${TEXT} PRIMARY KEY REFERENCES accounts (account_id),
-    certificate_pem ${TEXT} NOT NULL,
-    private_key_pem ${TEXT} NOT NULL,
-    created_at double precision NOT NULL
-  );
-  `,
-  // branch mqtt: per-account client id ↔ attached thing binding (default off).
-  `
-  ALTER TABLE accounts ADD COLUMN bind_client_id_to_thing INTEGER NOT NULL DEFAULT 0 CHECK (bind_client_id_to_thing IN (0, 1));
-  `,
+  ...sharedMigrations(
+    POSTGRES_TYPES,
+    // One DEFAULT-mode owner per CA certificate in the installation (RegisterCACertificate,
+    // https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCACertificate.html).
+    `
+  CREATE UNIQUE INDEX ca_one_default_owner ON ca_certificates (certificate_id) WHERE certificate_mode = 'DEFAULT';`,
+  ),
   // branch mqtt: the ordered change log (GET /v1/changes; also meant for fleet mode),
   // written by a trigger in the same transaction as every write to certificates. The
   // sequence is MAX + 1, not a SEQUENCE: a sequence number is taken before commit, so a
@@ -216,24 +73,11 @@ ${CERTIFICATE_INDEXES}
   `,
   // branch crl: the current certificate revocation list of each registered CA; it
   // goes with its CA.
-  `
-  CREATE TABLE ca_crls (
-    account_id ${TEXT} NOT NULL,
-    ca_certificate_id ${TEXT} NOT NULL,
-    crl bytea NOT NULL,
-    crl_id ${TEXT} NOT NULL,
-    crl_number ${TEXT},
-    this_update double precision NOT NULL,
-    next_update double precision,
-    entries integer NOT NULL,
-    source ${TEXT} NOT NULL,
-    source_url ${TEXT},
-    verified_at double precision NOT NULL,
-    updated_at double precision NOT NULL,
-    PRIMARY KEY (account_id, ca_certificate_id),
-    FOREIGN KEY (account_id, ca_certificate_id) REFERENCES ca_certificates (account_id, certificate_id) ON DELETE CASCADE
-  );
-  `,
+  crlTable(POSTGRES_TYPES, {
+    inTable: `,
+    FOREIGN KEY (account_id, ca_certificate_id) REFERENCES ca_certificates (account_id, certificate_id) ON DELETE CASCADE`,
+    after: '',
+  }),
   // branch view (issue 11, fleet mode; ts/view/index.ts): the change log also records, in
   // the same transaction, every other write a decision reads — thing attachments (the
   // certificate id taken from the principal ARN), CAs, CRLs, accounts (endpoint prefix,
