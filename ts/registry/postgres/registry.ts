@@ -12,7 +12,6 @@
  */
 import { StoreRegistry, type RegistryOptions } from '../rules/registry.js';
 import { RegistryError } from '../types.js';
-import type * as T from '../types.js';
 import { DEFAULT_MAX_STALENESS_MS, FleetView, type FleetViewOptions } from '../../view/fleetView.js';
 import { awaitFleet, type FleetWaitResult } from '../../view/fleetWait.js';
 import { DEFAULT_POOL_SIZE, PgStore, redactConnectionString } from './database.js';
@@ -84,57 +83,10 @@ export class PostgresRegistry extends StoreRegistry {
     return view;
   }
 
-  /** After a committed write that can lower a decision: wait for the fleet (never throws). */
-  async #lowered<R>(result: R): Promise<R> {
+  /** After a committed write that can lower a decision (../rules/registry.ts): wait for the fleet (never throws). */
+  protected override async lowered<R>(result: R): Promise<R> {
     const waited = await awaitFleet(this.pg, this.#fleetLeaseMs);
     this.#onFleetWait?.(waited);
     return result;
-  }
-
-  // ---- Writes that can turn an allow into a deny ----
-
-  override async setCertificateStatus(
-    accountId: string,
-    id: string,
-    to: T.CertificateStatus,
-    allowedFrom: readonly T.CertificateStatus[],
-  ): Promise<T.CertificateRecord> {
-    const record = await super.setCertificateStatus(accountId, id, to, allowedFrom);
-    return to === 'ACTIVE' ? record : this.#lowered(record);
-  }
-  override async deleteCertificate(
-    accountId: string,
-    id: string,
-    allowedFrom: readonly T.CertificateStatus[],
-    force: boolean,
-  ): Promise<void> {
-    return this.#lowered(await super.deleteCertificate(accountId, id, allowedFrom, force));
-  }
-  override async startTransfer(accountId: string, id: string, target: string, message: string | null): Promise<T.CertificateRecord> {
-    return this.#lowered(await super.startTransfer(accountId, id, target, message));
-  }
-  override async acceptTransfer(accountId: string, id: string, setAsActive: boolean): Promise<T.CertificateRecord> {
-    return this.#lowered(await super.acceptTransfer(accountId, id, setAsActive));
-  }
-  override async detachThingPrincipal(accountId: string, thingName: string, principal: string): Promise<void> {
-    return this.#lowered(await super.detachThingPrincipal(accountId, thingName, principal));
-  }
-  override async updateCaCertificate(accountId: string, id: string, update: T.CaCertificateUpdate): Promise<T.CaCertificateRecord> {
-    return this.#lowered(await super.updateCaCertificate(accountId, id, update));
-  }
-  override async deleteCaCertificate(accountId: string, id: string): Promise<void> {
-    return this.#lowered(await super.deleteCaCertificate(accountId, id));
-  }
-  override async putCaCrl(crl: T.NewCaCrl, expectedCrlId: string | null): Promise<T.CaCrlMeta> {
-    return this.#lowered(await super.putCaCrl(crl, expectedCrlId));
-  }
-  override async deleteCaCrl(accountId: string, caCertificateId: string): Promise<void> {
-    return this.#lowered(await super.deleteCaCrl(accountId, caCertificateId));
-  }
-  override async removeDomain(accountId: string, domainName: string): Promise<void> {
-    return this.#lowered(await super.removeDomain(accountId, domainName));
-  }
-  override async setAccountSettings(accountId: string, settings: T.AccountSettings): Promise<T.Account> {
-    return this.#lowered(await super.setAccountSettings(accountId, settings));
   }
 }

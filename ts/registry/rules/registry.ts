@@ -90,6 +90,18 @@ export class StoreRegistry implements T.Registry {
     return this.#ctx ?? this.#opening;
   }
 
+  /**
+   * Called with the result of each committed write that can turn an allow into a deny:
+   * a status other than ACTIVE, a deletion, a transfer started or accepted, a thing
+   * detached, a CA updated or deleted, a CRL put or deleted, a custom domain removed, the
+   * client-id binding changed. The call returns what this returns. Here the result
+   * itself: every decision reads the store. A backend whose sidecars decide from views
+   * waits here until they have applied the write (postgres/registry.ts).
+   */
+  protected lowered<R>(result: R): R | Promise<R> {
+    return result;
+  }
+
   async settings(): Promise<T.RegistrySettings> {
     return (await this.ctx()).settings;
   }
@@ -173,7 +185,7 @@ export class StoreRegistry implements T.Registry {
     return accounts.listChanges(await this.ctx(), accountId, after, limit);
   }
   async setAccountSettings(accountId: string, settings: T.AccountSettings): Promise<T.Account> {
-    return accounts.setAccountSettings(await this.ctx(), accountId, settings);
+    return this.lowered(await accounts.setAccountSettings(await this.ctx(), accountId, settings));
   }
   async addCredential(credential: T.NewCredential, audit?: T.NewAuditEntry): Promise<void> {
     return accounts.addCredential(await this.ctx(), credential, audit);
@@ -205,7 +217,7 @@ export class StoreRegistry implements T.Registry {
     return accounts.addDomain(await this.ctx(), accountId, domainName);
   }
   async removeDomain(accountId: string, domainName: string): Promise<void> {
-    return accounts.removeDomain(await this.ctx(), accountId, domainName);
+    return this.lowered(await accounts.removeDomain(await this.ctx(), accountId, domainName));
   }
   async listDomains(accountId: string): Promise<string[]> {
     return accounts.listDomains(await this.ctx(), accountId);
@@ -259,10 +271,10 @@ export class StoreRegistry implements T.Registry {
     return cas.insertCaCertificate(await this.ctx(), ca);
   }
   async updateCaCertificate(accountId: string, id: string, update: T.CaCertificateUpdate): Promise<T.CaCertificateRecord> {
-    return cas.updateCaCertificate(await this.ctx(), accountId, id, update);
+    return this.lowered(await cas.updateCaCertificate(await this.ctx(), accountId, id, update));
   }
   async deleteCaCertificate(accountId: string, id: string): Promise<void> {
-    return cas.deleteCaCertificate(await this.ctx(), accountId, id);
+    return this.lowered(await cas.deleteCaCertificate(await this.ctx(), accountId, id));
   }
   async listCaCertificates(accountId: string, page: T.PageRequest, templateName?: string): Promise<T.Page<T.CaCertificateRecord>> {
     return cas.listCaCertificates(await this.ctx(), accountId, page, templateName);
@@ -271,10 +283,10 @@ export class StoreRegistry implements T.Registry {
     return cas.getCaCrl(await this.ctx(), accountId, caCertificateId);
   }
   async putCaCrl(crl: T.NewCaCrl, expectedCrlId: string | null): Promise<T.CaCrlMeta> {
-    return cas.putCaCrl(await this.ctx(), crl, expectedCrlId);
+    return this.lowered(await cas.putCaCrl(await this.ctx(), crl, expectedCrlId));
   }
   async deleteCaCrl(accountId: string, caCertificateId: string): Promise<void> {
-    return cas.deleteCaCrl(await this.ctx(), accountId, caCertificateId);
+    return this.lowered(await cas.deleteCaCrl(await this.ctx(), accountId, caCertificateId));
   }
 
   // ---- Device certificates and transfers ----
@@ -291,10 +303,11 @@ export class StoreRegistry implements T.Registry {
     to: T.CertificateStatus,
     allowedFrom: readonly T.CertificateStatus[],
   ): Promise<T.CertificateRecord> {
-    return certs.setCertificateStatus(await this.ctx(), accountId, id, to, allowedFrom);
+    const record = await certs.setCertificateStatus(await this.ctx(), accountId, id, to, allowedFrom);
+    return to === 'ACTIVE' ? record : this.lowered(record);
   }
   async deleteCertificate(accountId: string, id: string, allowedFrom: readonly T.CertificateStatus[], force: boolean): Promise<void> {
-    return certs.deleteCertificate(await this.ctx(), accountId, id, allowedFrom, force);
+    return this.lowered(await certs.deleteCertificate(await this.ctx(), accountId, id, allowedFrom, force));
   }
   async listCertificates(accountId: string, page: T.PageRequest, caCertificateId?: string): Promise<T.Page<T.CertificateRecord>> {
     return certs.listCertificates(await this.ctx(), accountId, page, caCertificateId);
@@ -303,10 +316,10 @@ export class StoreRegistry implements T.Registry {
     return certs.getCertificateVisibleTo(await this.ctx(), accountId, id);
   }
   async startTransfer(accountId: string, id: string, target: string, message: string | null): Promise<T.CertificateRecord> {
-    return certs.startTransfer(await this.ctx(), accountId, id, target, message);
+    return this.lowered(await certs.startTransfer(await this.ctx(), accountId, id, target, message));
   }
   async acceptTransfer(accountId: string, id: string, setAsActive: boolean): Promise<T.CertificateRecord> {
-    return certs.acceptTransfer(await this.ctx(), accountId, id, setAsActive);
+    return this.lowered(await certs.acceptTransfer(await this.ctx(), accountId, id, setAsActive));
   }
   async rejectTransfer(accountId: string, id: string, reason: string | null): Promise<T.CertificateRecord> {
     return certs.rejectTransfer(await this.ctx(), accountId, id, reason);
@@ -324,7 +337,7 @@ export class StoreRegistry implements T.Registry {
     return attachments.attachThingPrincipal(await this.ctx(), accountId, thingName, principal);
   }
   async detachThingPrincipal(accountId: string, thingName: string, principal: string): Promise<void> {
-    return attachments.detachThingPrincipal(await this.ctx(), accountId, thingName, principal);
+    return this.lowered(await attachments.detachThingPrincipal(await this.ctx(), accountId, thingName, principal));
   }
   async listPrincipalThings(accountId: string, principal: string): Promise<string[]> {
     return attachments.listPrincipalThings(await this.ctx(), accountId, principal);
