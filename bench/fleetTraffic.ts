@@ -27,7 +27,8 @@
  * BENCH_FLEET (100000), BENCH_DURATION_S (5), BENCH_PARTS (warm,cold,storm,p99),
  * BENCH_DOORS (json,grpc), BENCH_WARM_SETS (1,1000,<fleet>), BENCH_GRPC_WARM_SETS (the same), BENCH_CONNECTIONS (32), BENCH_GRPC_WORKERS (2),
  * BENCH_CERTGATE_ARGS (extra `certgate serve` arguments), BENCH_PROFILE=dir (certgate
- * under --cpu-prof; bench/profileSteps.ts reads it), BENCH_ENGINES (native,wasm; an entry
+ * under --cpu-prof; bench/profileSteps.ts reads it), BENCH_PERF=dir (each cold JSON run's
+ * server tree under `perf record`, its CPU split by binary: bench/perfRecord.ts), BENCH_ENGINES (native,wasm; an entry
  * `engine@DIR` runs that engine's `certgate serve` from the built tree DIR, e.g.
  * `native,wasm,wasm@/tmp/base` puts a tree's wasm engine before a change beside this one's
  * in the cold and storm parts), BENCH_TREE (run every `certgate serve` from another built
@@ -46,6 +47,7 @@ import path from 'node:path';
 import { projectRoot } from '../ts/paths.js';
 import { readFleet, type Fleet } from '../ts/load/fleet.js';
 import { children, killChildren, startChild, stopChild } from './childServer.js';
+import { DSO_HEADER, dsoRow, perfRecorded } from './perfRecord.js';
 import { loadAverage, statFields, treeCpuSeconds, USER_HZ } from './procCpu.js';
 
 const env = process.env;
@@ -58,6 +60,8 @@ const PARTS = new Set((env.BENCH_PARTS ?? 'warm,cold,storm,p99').split(','));
 const DOORS = new Set((env.BENCH_DOORS ?? 'json,grpc').split(','));
 const ENGINES = (env.BENCH_ENGINES ?? 'native,wasm').split(',');
 const PROFILE = env.BENCH_PROFILE;
+/** BENCH_PERF=dir: `perf record` each cold JSON run's server tree there and print its CPU per binary (bench/perfRecord.ts). */
+const PERF = env.BENCH_PERF;
 /** Which contenders the warm JSON part runs (all by default). */
 const WARM_CONTENDERS = new Set(
   (env.BENCH_WARM_CONTENDERS ?? 'bare-const,json-floor,certgate native,certgate-base native,naive-mem').split(','),
@@ -696,17 +700,23 @@ async function main(): Promise<void> {
         if (!DOORS.has(door)) continue;
         const rates = new Map<string, number>();
         const cpu = new Map<string, number>();
+        const perfRows: string[] = [];
         for (const c of contenders) {
           if (!c[door]) continue;
           const r = await fresh(c.start, async (server) => {
             if (door === 'json') {
               await wrk(f, server, { first, count: JIT_WARMUP, mode: 'once', seconds: 0 });
-              return wrk(f, server, {
-                first: first + JIT_WARMUP,
-                count: f.fleet.devices.length - first - JIT_WARMUP,
-                mode: 'once',
-                seconds: DURATION_S,
-              });
+              const timed = () =>
+                wrk(f, server, {
+                  first: first + JIT_WARMUP,
+                  count: f.fleet.devices.length - first - JIT_WARMUP,
+                  mode: 'once',
+                  seconds: DURATION_S,
+                });
+              if (PERF === undefined) return timed();
+              const recorded = await perfRecorded(PERF, `${c.name}-cold-${door}`, server.child.pid ?? 0, timed);
+              perfRows.push(dsoRow(c.name, recorded.shares, recorded.result.serverUs));
+              return recorded.result;
             }
             // As for the JSON door: JIT_WARMUP devices first, then devices never seen.
             await grpcLoad(f, server, { first, count: JIT_WARMUP, mode: 'once', seconds: 0 });
@@ -716,6 +726,11 @@ async function main(): Promise<void> {
           rates.set(c.name, r.rps);
           cpu.set(c.name, r.serverUs);
           line('cold', door, c.name, r, r.extra > 0 ? `(${r.extra} repeats after the devices ran out)` : '');
+        }
+        if (perfRows.length > 0) {
+          log(`\nwhere each server's CPU went, cold ${door}, by binary (perf, µs per request of the run it sampled):\n\n${DSO_HEADER}`);
+          for (const r of perfRows.splice(0)) log(r);
+          log('');
         }
         const naive = rates.get('naive-mem');
         const floor = cpu.get('floor');
