@@ -138,7 +138,7 @@ export class ConfigCache<T> {
  * load) is still the reads' current one, so nothing it holds can have changed. NaN (no
  * stamp) never equals; with `ttlMs` 0 ("read every time") nothing is kept.
  */
-export function renewed(entry: { until: number; stamp: number }, now: number, ttlMs: number, stamp: (() => number) | undefined): boolean {
+function renewed(entry: { until: number; stamp: number }, now: number, ttlMs: number, stamp: (() => number) | undefined): boolean {
   if (ttlMs === 0 || stamp === undefined || entry.stamp !== stamp()) return false;
   entry.until = now + ttlMs;
   return true;
