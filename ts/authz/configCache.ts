@@ -4,8 +4,15 @@
  * Neither is certificate status (status and thing names are never cached: revocation
  * stays immediate); a change to either takes effect within `ttlMs`. Profiling the warm
  * path showed each SQLite statement costs ~5–9 µs (a WAL read transaction of its own).
- * `ttlMs` 0 disables the cache. Bounded by `lru-cache` (least recently used dropped first);
+ * `ttlMs` 0 reads every time. Bounded by `lru-cache` (least recently used dropped first);
  * the expiry is kept per entry here because the decision passes its own clock.
+ *
+ * A load that answers later (PostgreSQL) is shared: a caller that misses while one for the
+ * same key is in flight waits for it instead of reading again, if that load's answer
+ * would be a fresh entry now (started within `ttlMs`, under the current generation) — so
+ * what it answers is never older than a cache hit could be, and with `ttlMs` 0 nothing is
+ * shared. Without that, a burst of decisions for one account on a cold or expired entry
+ * each read the same row (and crls.ts each loaded the same CRL).
  *
  * Past its TTL an entry is kept (its TTL starts again) without a read when the reads'
  * stamp (reads.ts `configStamp`) is still the one taken before its load: nothing it
@@ -15,7 +22,7 @@
  * (bench/README.md "Fleet size", spread).
  */
 import { LRUCache } from 'lru-cache';
-import { andThen, type Step } from './step.js';
+import type { Step } from './step.js';
 
 /** Default bound: routing entries per SNI and anchors per CA; far above a real deployment's. */
 export const CONFIG_CACHE_MAX = 10_000;
@@ -27,6 +34,13 @@ interface Entry<T> {
   generation: number;
   /** The stamp when that load started (NaN without one: never equal). */
   stamp: number;
+}
+
+/** A load in flight, shared by callers that miss while it would still give a fresh entry. */
+interface Pending<T> {
+  promise: Promise<T>;
+  until: number;
+  generation: number;
 }
 
 const CONSTANT = (): number => 0;
@@ -44,6 +58,7 @@ export class ConfigCache<T> {
   readonly #entries: LRUCache<string, Entry<T>>;
   readonly #generation: () => number;
   readonly #stamp: (() => number) | undefined;
+  readonly #loading = new Map<string, Pending<T>>();
 
   /**
    * Entries live `ttlMs`; at most `max` are kept (the least recently used is dropped
@@ -61,7 +76,7 @@ export class ConfigCache<T> {
     this.#stamp = changes.stamp;
   }
 
-  /** Entries held (fresh or not yet noticed stale). */
+  /** Entries held (fresh or not: also with `ttlMs` 0 the last value of each key is kept, for `last`). */
   get size(): number {
     return this.#entries.size;
   }
@@ -75,20 +90,46 @@ export class ConfigCache<T> {
   }
 
   /**
+   * The value `key` was last loaded with, fresh or not (undefined if none is held): for a
+   * caller that can tell cheaply whether it still holds (crls.ts: the same CRL id), never
+   * an answer by itself. Does not count as a use for the bound.
+   */
+  last(key: string): T | undefined {
+    return this.#entries.peek(key)?.value;
+  }
+
+  /**
    * The cached value for `key`, or `load()`'s (then remembered): a value when the cache
-   * hits or `load` answers synchronously, a promise only when `load` returns one. A load
-   * that fails is not remembered.
+   * hits or `load` answers synchronously, a promise only when `load` returns one — or
+   * when a load of `key` is in flight whose answer would be fresh now (then shared). A
+   * load that fails is not remembered; one that ends under another generation than it
+   * started in is not remembered either (it cannot be used, and must not displace a newer
+   * entry).
    */
   get(key: string, now: number, load: () => Step<T>): Step<T> {
     const hit = this.peek(key, now);
     if (hit !== undefined) return hit;
-    if (this.#ttlMs === 0) return load();
+    const pending = this.#loading.get(key);
+    if (pending !== undefined && now < pending.until && pending.generation === this.#generation()) return pending.promise;
     const generation = this.#generation();
     const stamp = this.#stamp?.() ?? Number.NaN;
-    return andThen(load(), (value) => {
-      this.#entries.set(key, { value, until: now + this.#ttlMs, generation, stamp });
+    const step = load();
+    const keep = (value: T): T => {
+      if (this.#generation() === generation) this.#entries.set(key, { value, until: now + this.#ttlMs, generation, stamp });
       return value;
-    });
+    };
+    if (!(step instanceof Promise)) return keep(step);
+    return this.#share(key, { promise: step.then(keep), until: now + this.#ttlMs, generation });
+  }
+
+  /** Lend `pending` to callers of `key` until it settles. */
+  #share(key: string, pending: Pending<T>): Promise<T> {
+    this.#loading.set(key, pending);
+    const settled = (): void => {
+      if (this.#loading.get(key) === pending) this.#loading.delete(key);
+    };
+    pending.promise.then(settled, settled);
+    return pending.promise;
   }
 }
 
@@ -97,7 +138,7 @@ export class ConfigCache<T> {
  * load) is still the reads' current one, so nothing it holds can have changed. NaN (no
  * stamp) never equals; with `ttlMs` 0 ("read every time") nothing is kept.
  */
-export function renewed(entry: { until: number; stamp: number }, now: number, ttlMs: number, stamp: (() => number) | undefined): boolean {
+function renewed(entry: { until: number; stamp: number }, now: number, ttlMs: number, stamp: (() => number) | undefined): boolean {
   if (ttlMs === 0 || stamp === undefined || entry.stamp !== stamp()) return false;
   entry.until = now + ttlMs;
   return true;

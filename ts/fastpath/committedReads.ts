@@ -113,8 +113,9 @@ export class CommittedReads {
    * A number that is the same as one returned earlier only if nothing has been committed
    * to the file since that earlier call (the same check as {@link get}'s, so as exact).
    * Read it *before* reading what it vouches for: a commit landing in between then makes
-   * the value look older than it is, never newer. The configuration caches
-   * (ts/authz/configCache.ts, crls.ts) keep an entry past its TTL while this is unchanged.
+   * the value look older than it is, never newer. The configuration cache
+   * (ts/authz/configCache.ts: routing, anchors, CRL states) keeps an entry past its TTL
+   * while this is unchanged.
    */
   stamp(): number {
     // Inside a transaction a read may be rolled back: vouch for nothing.

@@ -157,7 +157,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flag: '--config-cache-ms <n>',
     env: 'CERTGATE_CONFIG_CACHE_MS',
     default: '1000',
-    help: 'reuse SNI routing and registered CAs this long (0 = read every time; status and thing names are never cached)',
+    help: 'reuse SNI routing, registered CAs and their CRL ids this long (0 = read every time; status and thing names are never cached)',
   },
   {
     key: 'maxChainLength',

@@ -97,10 +97,12 @@
  *    (c) L + margin passed since t_c: every confirmation of X from a snapshot without W
  *        was sent before t_c and so ended by t_c + L; as in (b) for the later ones.
  *    Rows that appear after the poll belong to sidecars whose snapshot includes W.
- * 5. The caches beside the view. Routing and CA anchors (configCache.ts, anchors.ts)
- *    and CRL sets (crls.ts) are tagged with the view's config generation, bumped when
- *    the tables are reloaded; an entry whose load started under another generation is
- *    not used, so none outlives an applied change (nor an in-flight load that raced it).
+ * 5. The caches beside the view. Routing, CA anchors and CRL sets (one ConfigCache each,
+ *    configCache.ts; anchors.ts, crls.ts) are tagged with the view's config generation,
+ *    bumped when the tables are reloaded; an entry whose load started under another
+ *    generation is neither used nor stored, and a load in flight is not shared with a
+ *    decision that starts after a change, so none outlives an applied change (nor an
+ *    in-flight load that raced it).
  *    The same number is the view's `configStamp`: while it is unchanged the tables are
  *    the same objects, so the caches keep an entry past `--config-cache-ms` without
  *    reading it again (configCache.ts `renewed`); the TTL adds nothing in fleet mode.
