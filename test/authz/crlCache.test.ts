@@ -96,6 +96,18 @@ describe('the CRL sets per CA (crls.ts) on the configuration cache', () => {
     expect(verifyCrl).toHaveBeenCalledTimes(2);
   });
 
+  it('with TTL 0 still verifies a new CRL once for the decisions that read its id while it loads', async () => {
+    await putCrl([0x31n], 1n);
+    const crls = new CaCrls(world.registry, countedReads({ async: true }).reads, engine, 0);
+    const states = await Promise.all([1, 2, 3].map((i) => crls.state(ACCOUNT_A, world.ca.id, nowMs + i)));
+    expect(states.map(serialsOf)).toEqual([['31'], ['31'], ['31']]);
+    expect(verifyCrl).toHaveBeenCalledTimes(1);
+    // Settled loads are not kept: a new CRL is loaded again.
+    await putCrl([0x31n, 0x32n], 2n);
+    expect(serialsOf(await crls.state(ACCOUNT_A, world.ca.id, nowMs + 4))).toEqual(['31', '32']);
+    expect(verifyCrl).toHaveBeenCalledTimes(2);
+  });
+
   it('a read that fails is a state that is not ok, for every decision sharing it, and is not remembered', async () => {
     await putCrl([0x40n], 1n);
     const { reads, meta } = countedReads({ async: true });
@@ -143,14 +155,15 @@ describe('the CRL sets per CA (crls.ts) on the configuration cache', () => {
     generation = 2;
     expect(serialsOf(await raced)).toEqual(['50', '51']);
     expect(crls.peek(ACCOUNT_A, world.ca.id, nowMs + 3)).toBeUndefined();
-    // Nor is it shared with a decision that starts after the change.
+    // A decision that starts after the change reads the CRL id itself; only a load of the
+    // CRL that id names (the same bytes) is shared with it.
     await putCrl([0x52n], 3n);
     const before = crls.state(ACCOUNT_A, world.ca.id, nowMs + 4);
     generation = 3;
     const after = crls.state(ACCOUNT_A, world.ca.id, nowMs + 5);
     expect(serialsOf(await before)).toEqual(['52']);
     expect(serialsOf(await after)).toEqual(['52']);
-    expect(getCaCrl).toHaveBeenCalledTimes(3);
+    expect(getCaCrl).toHaveBeenCalledTimes(2);
     expect(crls.peek(ACCOUNT_A, world.ca.id, nowMs + 6)).toBe(await after);
   });
 });

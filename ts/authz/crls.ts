@@ -41,6 +41,14 @@ export class CaCrls {
   readonly #reads: DecisionReads;
   readonly #engine: Engine;
   readonly #states: ConfigCache<CrlState>;
+  /**
+   * Loads in flight by CA and CRL id. The id is the SHA-256 of the CRL, so every caller
+   * that read the same id wants the same set: they share one load and one verification
+   * whatever the TTL — with `--config-cache-ms` 0, where the cache shares nothing, a
+   * 1,000,000-entry CRL would otherwise be verified again (~1 s) by each decision that
+   * arrives while the first is loading it.
+   */
+  readonly #loading = new Map<string, Promise<CrlState>>();
 
   constructor(registry: RegistryReader, reads: DecisionReads, engine: Engine, ttlMs: number) {
     this.#registry = registry;
@@ -75,7 +83,7 @@ export class CaCrls {
   #read(key: string, accountId: string, caCertificateId: string): Step<CrlState> {
     return andThen(this.#reads.caCrlMeta(accountId, caCertificateId), (meta) => {
       if (meta === null) return NO_CRL;
-      return this.#same(key, meta) ?? this.#load(accountId, caCertificateId);
+      return this.#same(key, meta) ?? this.#shared(`${key}/${meta.crlId}`, () => this.#load(accountId, caCertificateId));
     });
   }
 
@@ -83,6 +91,16 @@ export class CaCrls {
   #same(key: string, meta: CaCrlMeta): CrlState | undefined {
     const last = this.#states.last(key);
     return last?.ok === true && last.view?.crlId === meta.crlId ? last : undefined;
+  }
+
+  /** The load in flight for `loadKey`, or `load()` started and shared until it settles. */
+  #shared(loadKey: string, load: () => Promise<CrlState>): Promise<CrlState> {
+    let pending = this.#loading.get(loadKey);
+    if (pending === undefined) {
+      pending = load().finally(() => this.#loading.delete(loadKey));
+      this.#loading.set(loadKey, pending);
+    }
+    return pending;
   }
 
   /** The CRL's bytes, verified again against its CA, as a set of serials. */
