@@ -1,7 +1,7 @@
 /**
  * An `Authorizer` wired as `certgate serve` wires one in each process (ts/server/node.ts
  * `startNode`), for the benches that time decisions in process (authzDecision.ts,
- * fleetDecision.ts): the engine's verifier, a verification cache, the default limits, the
+ * fleetDecision.ts, fleetSpread.ts): the engine's verifier, a verification cache, the default limits, the
  * one-second configuration cache, metrics and the decision log (allows sampled off, to
  * /dev/null) as its observers, and a shedder when asked for.
  *
@@ -41,7 +41,15 @@ export const builtTree =
 
 export interface ServeWiring {
   registry: DecisionModule.AuthzRegistry;
+  /** What decisions read through: a fleet view on PostgreSQL, as serve's; absent: the registry. */
+  reads?: DecisionModule.AuthorizerOptions['reads'];
   engine: EngineName;
+  /** `--deadline-ms`; absent: serve's default. */
+  deadlineMs?: number;
+  /** `--config-cache-ms`; default serve's, 1,000. */
+  configCacheMs?: number;
+  /** The decisions' clock (epoch ms); absent: Date.now. */
+  clock?: () => number;
   /** `--verify-cache-size`; default serve's, 100,000. */
   verifyCacheSize?: number;
   /** Node process metrics (GC, event loop…) in the metrics registry, as serve has them; default true. */
@@ -72,13 +80,15 @@ export async function serveAuthorizer(load: TreeModules, w: ServeWiring): Promis
   const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
   const authorizer = new Authorizer({
     registry: w.registry,
+    ...(w.reads === undefined ? {} : { reads: w.reads }),
     engine,
     verifier: new Verifier(engine),
     cache,
-    limits: DEFAULT_LIMITS,
+    limits: w.deadlineMs === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, deadlineMs: w.deadlineMs },
     // No pool to place verifications on: every one runs inline whatever its estimate.
     inlineBudgetUs: 1000,
-    configCacheMs: 1000,
+    configCacheMs: w.configCacheMs ?? 1000,
+    ...(w.clock === undefined ? {} : { clock: w.clock }),
     observer: fanOut(metrics, new DecisionLog(logger, { allowSample: 0 })),
     ...(w.shedAfterMs === undefined ? {} : { shedder: new Shedder({ ...DEFAULT_SHEDDING, shedAfterMs: w.shedAfterMs }) }),
     fastPath: true,
