@@ -553,6 +553,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${s}\n`);
   };
   try {
+    // The cold part's devices start at 2,000 (after the warm sets) plus its JIT warm-up.
+    if (PARTS.has('cold') && FLEET <= 2000 + JIT_WARMUP)
+      throw new Error(`the cold part needs BENCH_FLEET above ${2000 + JIT_WARMUP} (2,000 + BENCH_JIT_WARMUP), got ${FLEET}`);
     const f = fixture(log);
     log(
       `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load average at start ${loadAverage()}; ` +
