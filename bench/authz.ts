@@ -27,7 +27,7 @@ import { projectRoot } from '../ts/paths.js';
 import { certificate, escapePem, identity, type Cert } from '../test/authz/pki.js';
 import { closedLoopGrpc, closedLoopHttp, openLoopHttp, type LoadResult } from './coreLoad.js';
 import { median } from './median.js';
-import { killChildren, startChild, stopChild, type ChildServer } from './childServer.js';
+import { envServeArgs, killChildren, listening, serveArgs, startChild, stopChild, type ChildServer } from './childServer.js';
 import { treeCpuSeconds } from './procCpu.js';
 import type { BenchRegistry } from './fixtures.js';
 
@@ -99,29 +99,12 @@ const certgate = (tree: Tree, extra: string[]) =>
         ? []
         : ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, `${tree.label}-${extra.join('')}-${++profiles}`)}`]),
       path.join(tree.root, 'bin', 'certgate.js'),
-      'serve',
-      '--db',
-      tree.db,
-      '--processes',
-      '2',
-      '--admin-port',
-      '0',
-      '--authz-port',
-      '0',
-      '--grpc-port',
-      '0',
-      '--decision-log-sample',
-      '0',
       // Shedding off: a closed loop of 32 connections is not an overload, but on 2 shared
       // cores (and under the profiler) a request can wait past --shed-after-ms and be
       // refused, which would fail the run rather than measure it.
-      '--shed-after-ms',
-      '0',
-      // Extra `certgate serve` arguments, space-separated (e.g. `--no-fast-path`).
-      ...(process.env.BENCH_CERTGATE_ARGS ?? '').split(' ').filter((a) => a !== ''),
-      ...extra,
+      ...serveArgs({ db: tree.db, shedAfterMs: 0, extra: [...envServeArgs(), ...extra] }),
     ],
-    (l) => l.msg === 'listening',
+    listening,
   );
 
 const late = (r: { lateP99Ms: number }) => `generator late p99 ${r.lateP99Ms.toFixed(2)} ms`;

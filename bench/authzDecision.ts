@@ -1,25 +1,21 @@
 /**
  * In-process cost of one decision (no HTTP, no load generator): `Authorizer.authorize`
- * wired as `certgate serve` wires it (SQLite registry, native engine, metrics and a
- * sampled-off decision log), warm (16 certificates repeated, cache hits) and cold (a new
- * RSA-2048 leaf per call), plus the registry reads and chain decoding on their own.
+ * wired as `certgate serve` wires it (bench/serveAuthorizer.ts: SQLite registry, native
+ * and wasm engines, metrics and a sampled-off decision log, no shedder), warm (16
+ * certificates repeated, cache hits) and cold (a new RSA-2048 leaf per call), plus the
+ * registry reads and chain decoding on their own.
  * Sequential calls, measured in process CPU time per decision. Feeds the "Where the time goes"
  * table in bench/README.md. Run: `npx vite-node bench/authzDecision.ts`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { profiled } from './cpuProfile.js';
-import { Authorizer } from '../ts/authz/decision.js';
+import { serveAuthorizer, sourceTree } from './serveAuthorizer.js';
 import { readChain } from '../ts/authz/chain.js';
 import { DEFAULT_LIMITS } from '../ts/authz/limits.js';
-import { Verifier } from '../ts/authz/verifier.js';
-import { VerifyCache } from '../ts/authz/verifyCache.js';
 import { loadEngine } from '../ts/engine/load.js';
 import type { EngineName } from '../ts/engine/types.js';
-import { AuthzMetrics } from '../ts/metrics/authzMetrics.js';
-import { DecisionLog, fanOut } from '../ts/metrics/decisionLog.js';
 import { identity, type Cert } from '../test/authz/pki.js';
 import { ACCOUNT, BenchRegistry } from './fixtures.js';
 
@@ -104,20 +100,8 @@ async function main(): Promise<void> {
       );
     }
 
-    const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
     for (const engineName of ['native', 'wasm'] as EngineName[]) {
-      const engine = loadEngine(engineName);
-      const cache = new VerifyCache(100_000);
-      const metrics = new AuthzMetrics({ cache, processMetrics: false });
-      const authorizer = new Authorizer({
-        registry,
-        engine,
-        verifier: new Verifier(engine),
-        cache,
-        limits: DEFAULT_LIMITS,
-        inlineBudgetUs: 1000,
-        observer: fanOut(metrics, new DecisionLog(logger, { allowSample: 0 })),
-      });
+      const { authorizer } = await serveAuthorizer(sourceTree, { registry, engine: engineName, processMetrics: false });
       const warmCall = async (i: number) => check(await authorizer.authorize(SNI, warmChains[i % 16] ?? [], 'json'));
       await perCall(20_000, warmCall);
       row(`authorize warm (${engineName})`, await profiled(PROFILE_DIR, `warm-${engineName}`, () => perCall(WARM_CALLS, warmCall)));

@@ -14,6 +14,49 @@ export interface ChildServer {
 /** Every child still running (servers, and whatever else a bench adds), for {@link killChildren}. */
 export const children = new Set<ChildProcess>();
 
+/** What a bench's `certgate serve` differs in; everything else is {@link serveArgs}'s. */
+export interface ServeArgs {
+  db: string;
+  /** `--engine`; absent: the server's default. */
+  engine?: string;
+  /** `--processes` (default 2). */
+  processes?: number;
+  /** `--shed-after-ms`; absent: the server's default. */
+  shedAfterMs?: number;
+  /** `--deadline-ms`; absent: the server's default. */
+  deadlineMs?: number;
+  /** More arguments, last (so they win over the ones above). */
+  extra?: readonly string[];
+}
+
+/**
+ * The arguments after `bin/certgate.js` of a bench's `certgate serve`: the registry at
+ * `db`, every port 0 (read back from its "listening" line), no sampled allows in the
+ * decision log (a log line per decision would be part of what is measured).
+ */
+export function serveArgs(o: ServeArgs): string[] {
+  return [
+    'serve',
+    '--db',
+    o.db,
+    ...(o.engine === undefined ? [] : ['--engine', o.engine]),
+    '--processes',
+    String(o.processes ?? 2),
+    ...['--admin-port', '--authz-port', '--grpc-port'].flatMap((port) => [port, '0']),
+    '--decision-log-sample',
+    '0',
+    ...(o.shedAfterMs === undefined ? [] : ['--shed-after-ms', String(o.shedAfterMs)]),
+    ...(o.deadlineMs === undefined ? [] : ['--deadline-ms', String(o.deadlineMs)]),
+    ...(o.extra ?? []),
+  ];
+}
+
+/** `BENCH_CERTGATE_ARGS`: extra `certgate serve` arguments, space-separated (e.g. `--no-fast-path`). */
+export const envServeArgs = (): string[] => (process.env.BENCH_CERTGATE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
+/** The ready line of `certgate serve`. */
+export const listening = (line: Record<string, unknown>): boolean => line.msg === 'listening';
+
 /** Spawn `command args` and resolve once a JSON line of its stdout passes `ready`; reject if it exits first. */
 export function startChild(
   command: string,
@@ -29,13 +72,21 @@ export function startChild(
   children.add(child);
   child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
-    let out = '';
+    // Only the unfinished last line is kept: a server that logs a line per shed decision
+    // writes megabytes, which must be drained (a full pipe stalls it) but not parsed again.
+    let partial = '';
+    let found = false;
     child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      for (const text of out.split('\n')) {
+      if (found) return;
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const text of lines) {
         if (!text.startsWith('{')) continue;
         const line = JSON.parse(text) as Record<string, unknown>;
-        if (ready(line)) return resolve({ child, line });
+        if (ready(line)) {
+          found = true;
+          return resolve({ child, line });
+        }
       }
     });
     child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited with ${code}`)));

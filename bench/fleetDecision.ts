@@ -1,10 +1,11 @@
 /**
  * In-process CPU per decision with a real fleet (issue 15's "where the time goes" for warm
  * 1,000 / 100,000 devices and cold, without HTTP or a load generator): the JSON door's
- * input parse, `Authorizer.decide` wired as `certgate serve` wires it (SQLite registry with
- * the wal-index watch, native engine, verification cache of 100,000, metrics, decision log
- * sampled off) and the door's answer encoding, called sequentially over the devices of the
- * fleet that `bench/fleetTraffic.ts` makes (`bench/.cache/fleet-100000`).
+ * input parse, `Authorizer.decide` wired as `certgate serve` wires it
+ * (bench/serveAuthorizer.ts: SQLite registry with the wal-index watch, native engine,
+ * verification cache of 100,000, metrics, decision log sampled off, shedding off) and the
+ * door's answer encoding, called sequentially over the devices of the fleet that
+ * `bench/fleetTraffic.ts` makes (`bench/.cache/fleet-100000`).
  *
  * Side by side: `BENCH_TREES=dirA,dirB` (built trees; default this one) — each
  * (tree, workload) runs in its own process, the trees alternating within every round, so
@@ -27,6 +28,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { projectRoot } from '../ts/paths.js';
 import { profiled } from './cpuProfile.js';
+import { builtTree, serveAuthorizer } from './serveAuthorizer.js';
 
 const env = process.env;
 const FLEET = Number(env.BENCH_FLEET ?? 100_000);
@@ -60,19 +62,10 @@ function liveHeapMb(): number {
 /** One (tree, workload) in this process: prints one `RESULT {json}` line. */
 async function child(tree: string, workload: string, db: string): Promise<void> {
   const load = async (file: string) => import(pathToFileURL(path.join(tree, 'dist', file)).href);
-  const { Authorizer } = await load('authz/decision.js');
-  const { DEFAULT_LIMITS } = await load('authz/limits.js');
-  const { Verifier } = await load('authz/verifier.js');
-  const { VerifyCache } = await load('authz/verifyCache.js');
-  const { Shedder, DEFAULT_SHEDDING } = await load('authz/shedding.js');
-  const { loadEngine } = await load('engine/load.js');
-  const { AuthzMetrics } = await load('metrics/authzMetrics.js');
-  const { DecisionLog, fanOut } = await load('metrics/decisionLog.js');
   const { openRegistry } = await load('registry/open.js');
   const { jsonInput } = await load('ingress/doors.js');
   const { answerEncoder } = await load('ingress/http.js');
   const { pemToDers } = await load('authz/chain.js');
-  const pino = (await import('pino')).default;
 
   // The request bodies wrk sends (one a line), kept as slices of one buffer: off the JS
   // heap, so the harness's own data does not weigh on the collector it measures.
@@ -86,21 +79,10 @@ async function child(tree: string, workload: string, db: string): Promise<void> 
   const sni = (JSON.parse((bodies[0] as Buffer).toString()) as { sni: string }).sni;
   const registry = openRegistry({ path: db, fastPath: true, watchWalIndex: true });
   await registry.settings();
-  const engine = loadEngine('native');
-  const cache = new VerifyCache(100_000);
-  const metrics = new AuthzMetrics({ cache, engine: 'native' });
-  const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
-  const authorizer = new Authorizer({
+  const { authorizer, engine } = await serveAuthorizer(builtTree(tree), {
     registry,
-    engine,
-    verifier: new Verifier(engine),
-    cache,
-    limits: DEFAULT_LIMITS,
-    inlineBudgetUs: 1000,
-    configCacheMs: 1000,
-    observer: fanOut(metrics, new DecisionLog(logger, { allowSample: 0 })),
-    shedder: new Shedder({ ...DEFAULT_SHEDDING, shedAfterMs: 0 }),
-    fastPath: true,
+    engine: 'native',
+    shedAfterMs: 0,
     ...(env.BENCH_CHAIN_MEMO === undefined ? {} : { chainMemoSize: Number(env.BENCH_CHAIN_MEMO) }),
   });
   const encode = answerEncoder(true);
@@ -112,7 +94,8 @@ async function child(tree: string, workload: string, db: string): Promise<void> 
   const floor = (i: number): void => {
     const parsed = JSON.parse((bodies[i] as Buffer).toString('utf8')) as { certChain: string[] };
     const [leaf, ...intermediates] = (parsed.certChain as string[]).flatMap((p) => pemToDers(p) as Buffer[]);
-    if (!engine.verifyChain(leaf, intermediates, caDers, Math.floor(Date.now() / 1000), 'client').ok) throw new Error('floor: refused');
+    if (!engine.verifyChain(leaf as Buffer, intermediates, caDers, Math.floor(Date.now() / 1000), 'client').ok)
+      throw new Error('floor: refused');
   };
   const certificateIdOf = (body: Buffer): string => {
     const parsed = JSON.parse(body.toString('utf8')) as { certChain: string[] };

@@ -44,7 +44,7 @@ import {
   type BuildReport,
   type CachedDevice,
 } from './fleetRegistry.js';
-import { startChild, stopChild } from './childServer.js';
+import { envServeArgs, listening, serveArgs, startChild, stopChild } from './childServer.js';
 import { median } from './median.js';
 import { rssMiB, treeCpuSeconds, treePids } from './procCpu.js';
 
@@ -94,8 +94,6 @@ const TREES: Tree[] =
         const [label = '', root = ''] = spec.split('=');
         return { label, root: path.resolve(root) };
       });
-/** Extra `certgate serve` arguments, space-separated. */
-const SERVE_ARGS = (process.env.BENCH_CERTGATE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 const log = (message: string) => process.stderr.write(`[fleet-size] ${message}\n`);
 
@@ -138,30 +136,14 @@ async function serve(db: string, root: string): Promise<Serve> {
   const started = performance.now();
   const args = [
     path.join(root, 'bin', 'certgate.js'),
-    'serve',
-    '--db',
-    db,
-    '--processes',
-    '2',
-    '--admin-port',
-    '0',
-    '--authz-port',
-    '0',
-    '--grpc-port',
-    '0',
-    '--decision-log-sample',
-    '0',
     // Shedding off: a closed loop of 16 connections on 2 shared cores is not an overload.
-    '--shed-after-ms',
-    '0',
     // The same for the per-decision deadline (default 100s of ms): on 2 cores shared with
     // other work, a PostgreSQL round trip can wait that long for a core. This bench
-    // measures cost, not tail latency; bench/overload.ts covers deadlines.
-    '--deadline-ms',
-    '10000',
-    ...SERVE_ARGS,
+    // measures cost, not tail latency; bench/overload.ts covers deadlines. Then
+    // BENCH_CERTGATE_ARGS: extra `certgate serve` arguments, space-separated.
+    ...serveArgs({ db, shedAfterMs: 0, deadlineMs: 10_000, extra: envServeArgs() }),
   ];
-  const { child, line } = await startChild(process.execPath, args, (l) => l.msg === 'listening', { cwd: CACHE });
+  const { child, line } = await startChild(process.execPath, args, listening, { cwd: CACHE });
   const origin = typeof line.authz === 'string' ? line.authz : `http://127.0.0.1:${String(line.port)}`;
   return { child, origin, startSeconds: (performance.now() - started) / 1000 };
 }

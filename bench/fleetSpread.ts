@@ -1,10 +1,11 @@
 /**
  * In-process cost of a warm decision when the devices span few accounts or many
  * (issue 11, bench/README.md "Fleet size": the "spread" rows): `Authorizer.decide` wired
- * as `certgate serve` wires it (native engine, metrics and a sampled-off decision log, the
- * registry of bench/fleetRegistry.ts), the same number of warm devices drawn from the
- * first `BENCH_SPREAD_NARROW` accounts (default 10, the 10,000 registry's) or evenly from
- * every account of the registry (100 at 100,000, 1,000 at 1,000,000).
+ * as `certgate serve` wires it (bench/serveAuthorizer.ts: native engine, metrics and a
+ * sampled-off decision log, the registry of bench/fleetRegistry.ts), the same number of
+ * warm devices drawn from the first `BENCH_SPREAD_NARROW` accounts (default 10, the 10,000
+ * registry's) or evenly from every account of the registry (100 at 100,000, 1,000 at
+ * 1,000,000).
  *
  * The configuration caches expire by wall time (`--config-cache-ms`), so their cost per
  * decision depends on how many decisions a process makes per second. The decisions here
@@ -20,19 +21,12 @@
  * `certgate serve` does.
  */
 import { loadavg } from 'node:os';
-import pino from 'pino';
-import { Authorizer } from '../ts/authz/decision.js';
-import { DEFAULT_LIMITS } from '../ts/authz/limits.js';
-import { Verifier } from '../ts/authz/verifier.js';
-import { VerifyCache } from '../ts/authz/verifyCache.js';
-import { loadEngine } from '../ts/engine/load.js';
-import { AuthzMetrics } from '../ts/metrics/authzMetrics.js';
-import { DecisionLog, fanOut } from '../ts/metrics/decisionLog.js';
 import { openRegistry } from '../ts/registry/open.js';
 import { PostgresRegistry } from '../ts/registry/postgres/registry.js';
 import type { FleetView } from '../ts/view/index.js';
 import { pickDevices, sniOf } from './fleetRegistry.js';
 import { profiled } from './cpuProfile.js';
+import { serveAuthorizer, sourceTree } from './serveAuthorizer.js';
 import { median } from './median.js';
 
 const [DB = '', DEVICES_FILE = ''] = process.argv.slice(2);
@@ -63,8 +57,6 @@ async function main(): Promise<void> {
   let view: FleetView | undefined;
   if (registry instanceof PostgresRegistry)
     view = await registry.openFleetView({ maxStalenessMs: 5000, heartbeatMs: 1000, cacheSize: 100_000 });
-  const engine = loadEngine('native');
-  const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
   const sets = { narrow: await devices(NARROW), wide: await devices(accounts) };
   process.stdout.write(
     `${DB}: ${accounts} accounts; ${WARM} warm devices from ${NARROW} accounts (narrow) or all ${accounts} (wide); ` +
@@ -77,19 +69,15 @@ async function main(): Promise<void> {
     for (const name of ['narrow', 'wide'] as const) {
       const set = sets[name];
       let simulatedMs = Date.now();
-      const cache = new VerifyCache(100_000);
-      const authorizer = new Authorizer({
+      const { authorizer } = await serveAuthorizer(sourceTree, {
         registry,
         ...(view === undefined ? {} : { reads: view }),
-        engine,
-        verifier: new Verifier(engine),
-        cache,
+        engine: 'native',
         // As bench/fleetSize.ts: this measures cost; a miss read on a loaded machine may wait long.
-        limits: { ...DEFAULT_LIMITS, deadlineMs: 10_000 },
-        inlineBudgetUs: 1000,
+        deadlineMs: 10_000,
         clock: () => simulatedMs,
         ...(CONFIG_CACHE_MS === undefined ? {} : { configCacheMs: CONFIG_CACHE_MS }),
-        observer: fanOut(new AuthzMetrics({ cache, processMetrics: false }), new DecisionLog(logger, { allowSample: 0 })),
+        processMetrics: false,
       });
       const step = 1000 / RATE;
       const decide = async (i: number) => {

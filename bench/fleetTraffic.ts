@@ -46,7 +46,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../ts/paths.js';
 import { readFleet, type Fleet } from '../ts/load/fleet.js';
-import { children, killChildren, startChild, stopChild } from './childServer.js';
+import { children, envServeArgs, killChildren, serveArgs, startChild, stopChild } from './childServer.js';
 import { DSO_HEADER, dsoRow, perfRecorded } from './perfRecord.js';
 import { loadAverage, statFields, treeCpuSeconds, USER_HZ } from './procCpu.js';
 
@@ -122,26 +122,9 @@ const certgate = (db: string, name: string, bin = CERTGATE) => {
     [
       ...(PROFILE === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, `certgate-${engine}-${++profiles}`)}`]),
       tree === undefined ? bin : path.join(path.resolve(tree), 'bin', 'certgate.js'),
-      'serve',
-      '--db',
-      db,
-      '--engine',
-      engine,
-      '--processes',
-      '2',
-      '--admin-port',
-      '0',
-      '--authz-port',
-      '0',
-      '--grpc-port',
-      '0',
-      '--decision-log-sample',
-      '0',
       // Shedding off: a closed loop of 32 connections on 2 shared cores is not an overload,
       // but a request can wait past --shed-after-ms behind the generator and be refused.
-      '--shed-after-ms',
-      '0',
-      ...(env.BENCH_CERTGATE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+      ...serveArgs({ db, engine, shedAfterMs: 0, extra: envServeArgs() }),
     ],
     {},
   );
@@ -570,6 +553,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${s}\n`);
   };
   try {
+    // The cold part's devices start at 2,000 (after the warm sets) plus its JIT warm-up.
+    if (PARTS.has('cold') && FLEET <= 2000 + JIT_WARMUP)
+      throw new Error(`the cold part needs BENCH_FLEET above ${2000 + JIT_WARMUP} (2,000 + BENCH_JIT_WARMUP), got ${FLEET}`);
     const f = fixture(log);
     log(
       `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load average at start ${loadAverage()}; ` +

@@ -23,7 +23,7 @@
  * core to this load generator. Everything runs on loopback and every phase is bounded in
  * time. Run: `npm run build:ts && npx vite-node bench/overload.ts`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -34,6 +34,7 @@ import { identity, type Cert, type KeyKind } from '../test/authz/pki.js';
 import { closedLoopHttp } from './authzLoad.js';
 import { loadAverage } from './procCpu.js';
 import { BenchRegistry } from './fixtures.js';
+import { killChildren, listening, serveArgs, startChild, stopChild } from './childServer.js';
 import { DEFAULT_SHEDDING } from '../ts/authz/shedding.js';
 
 const PREFIX = 'benchbenchbenc';
@@ -58,7 +59,6 @@ const BEFORE = process.env.BENCH_BEFORE;
 const SHED_AFTER = (process.env.BENCH_SHED_AFTER ?? String(DEFAULT_SHEDDING.shedAfterMs)).split(',');
 
 const log = (text: string) => process.stdout.write(`${text}\n`);
-const children = new Set<ChildProcess>();
 
 interface Server {
   child: ChildProcess;
@@ -67,47 +67,21 @@ interface Server {
   metrics: string;
 }
 
-/** `root`: the checkout whose bin/certgate.js runs (BENCH_BEFORE runs an older build beside this one). */
-function serve(db: string, extra: string[], processes = '1', root = projectRoot): Promise<Server> {
-  const args = [
-    'serve',
-    '--db',
-    db,
-    '--processes',
-    processes,
-    '--pool-threads',
-    '0',
-    '--verify-cache-size',
-    '0',
-    '--decision-log-sample',
-    '0',
-  ];
-  args.push('--admin-port', '0', '--authz-port', '0', '--grpc-port', '0', ...extra);
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'certgate.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const parts = out.split('\n');
-      out = parts.pop() ?? '';
-      for (const text of parts) {
-        if (!text.startsWith('{')) continue;
-        const line = JSON.parse(text) as { msg?: string; authz?: string; admin?: string; metrics?: string };
-        if (line.msg === 'listening')
-          resolve({ child, authz: String(line.authz), admin: String(line.admin), metrics: String(line.metrics) });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`certgate serve exited with ${code}`)));
-  });
+/**
+ * `certgate serve` on `db` with `extra`, every verification inline and none remembered
+ * (each decision costs its chain's verification); `root`: the checkout whose
+ * bin/certgate.js runs (BENCH_BEFORE runs an older build beside this one).
+ */
+async function serve(db: string, extra: string[], processes = 1, root = projectRoot): Promise<Server> {
+  const args = serveArgs({ db, processes, extra: ['--pool-threads', '0', '--verify-cache-size', '0', ...extra] });
+  const { child, line } = await startChild(process.execPath, [path.join(root, 'bin', 'certgate.js'), ...args], listening);
+  return { child, authz: String(line.authz), admin: String(line.admin), metrics: String(line.metrics) };
 }
 
+/** Stop a server: SIGTERM, and SIGKILL when it has not exited 15 s later. */
 async function stop(server: Server): Promise<void> {
-  const exited = new Promise((r) => server.child.once('exit', r));
-  server.child.kill('SIGTERM');
   const force = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
-  await exited;
+  await stopChild(server);
   clearTimeout(force);
 }
 
@@ -264,7 +238,7 @@ async function overload(
   baseRate?: number,
   root = projectRoot,
 ): Promise<number> {
-  const server = await serve(db, [...extra], '1', root);
+  const server = await serve(db, [...extra], 1, root);
   const pid = server.child.pid ?? 0;
   try {
     const closed = (durationMs: number) =>
@@ -413,7 +387,7 @@ async function scrapers(db: string, body: (i: number) => string): Promise<void> 
     ['/metrics on the authorizer port', []],
     ['/metrics on --metrics-port', ['--metrics-port', '0']],
   ] as const) {
-    const server = await serve(db, [...extra], '2');
+    const server = await serve(db, [...extra], 2);
     try {
       const decisions = () =>
         closedLoopHttp({
@@ -514,7 +488,7 @@ async function main(): Promise<void> {
       ]);
     }
   } finally {
-    for (const c of children) c.kill('SIGKILL');
+    killChildren();
     rmSync(dir, { recursive: true, force: true });
   }
 }
