@@ -2,7 +2,8 @@
  * A fleet's traffic (issue 15): warm sets of 1, 1,000 and 100,000 distinct devices, cold
  * (a device never seen before on every request), a reconnect storm (every device of the
  * fleet once, as fast as possible) and certgate's own decision p99 at half its maximum
- * rate; through the JSON door (wrk) and the gRPC door (`certgate load` processes).
+ * rate; through the JSON door (wrk) and the gRPC door (`certgate load` processes), and
+ * warm through the NGINX auth_request door's headers (wrk, `BENCH_DOORS=nginx`).
  *
  * Contenders, each served like `certgate serve` (its own processes, node:cluster with 2
  * workers, loopback, keep-alive; bench/authzBaselines.ts):
@@ -25,7 +26,7 @@
  *
  * Run: `npm run bench:fleet` (installs wrk if missing, builds dist/, runs this). Knobs:
  * BENCH_FLEET (100000), BENCH_DURATION_S (5), BENCH_PARTS (warm,cold,storm,p99),
- * BENCH_DOORS (json,grpc), BENCH_WARM_SETS (1,1000,<fleet>), BENCH_GRPC_WARM_SETS (the same), BENCH_CONNECTIONS (32), BENCH_GRPC_WORKERS (2),
+ * BENCH_DOORS (json,grpc; nginx adds the NGINX auth_request door's headers to the warm part), BENCH_WARM_SETS (1,1000,<fleet>), BENCH_GRPC_WARM_SETS (the same), BENCH_CONNECTIONS (32), BENCH_GRPC_WORKERS (2),
  * BENCH_CERTGATE_ARGS (extra `certgate serve` arguments), BENCH_PROFILE=dir (certgate
  * under --cpu-prof; bench/profileSteps.ts reads it), BENCH_PERF=dir (each cold JSON run's
  * server tree under `perf record`, its CPU split by binary: bench/perfRecord.ts), BENCH_ENGINES (native,wasm; an entry
@@ -138,6 +139,8 @@ interface Fixture {
   fleet: Fleet;
   /** One JSON door body a line, device i on line i. */
   bodies: string;
+  /** The NGINX door's two headers a line (`SNI<TAB>escaped PEM`, as `$ssl_client_escaped_cert`), device i on line i. */
+  nginxHeaders: string;
 }
 
 function certgateCli(args: string[]): string {
@@ -166,7 +169,12 @@ function fixture(log: (s: string) => void): Fixture {
     writeFileSync(bodies, made.devices.map((d) => JSON.stringify({ sni: made.sni, certChain: [d.certificatePem] })).join('\n') + '\n');
     writeFileSync(path.join(dir, 'complete'), '');
   }
-  return { db, fleetDir, fleet: readFleet(fleetDir), bodies };
+  const fleet = readFleet(fleetDir);
+  // Made apart from the fleet, so a fleet cached before the NGINX door was benched gets it too.
+  const nginxHeaders = path.join(dir, 'nginx-headers.txt');
+  if (!existsSync(nginxHeaders))
+    writeFileSync(nginxHeaders, fleet.devices.map((d) => `${fleet.sni}\t${encodeURIComponent(d.certificatePem)}`).join('\n') + '\n');
+  return { db, fleetDir, fleet, bodies, nginxHeaders };
 }
 
 // ---- generators ----
@@ -193,6 +201,8 @@ interface Job {
   /** cycle: the devices round and round for `seconds`; once: each device once. */
   mode: 'cycle' | 'once';
   seconds: number;
+  /** wrk only: the JSON door (default) or the NGINX auth_request door's headers. */
+  door?: 'json' | 'nginx';
 }
 
 /**
@@ -240,7 +250,7 @@ async function measured(server: Server, run: () => Promise<Omit<Run, 'serverUs'>
   return { ...r, serverUs: ((treeCpuSeconds(pid) - before) * 1e6) / r.requests };
 }
 
-/** wrk over the JSON door: devices [first, first+count) of the bodies file. */
+/** wrk over the JSON door (or the NGINX door, `job.door`): devices [first, first+count) of the fixture's request file. */
 async function wrk(f: Fixture, server: Server, job: Job): Promise<Run> {
   return measured(server, async () => {
     const threads = 1;
@@ -248,6 +258,8 @@ async function wrk(f: Fixture, server: Server, job: Job): Promise<Run> {
     let finished = 0;
     let startedAt = 0;
     let finishedAt = 0;
+    const nginx = job.door === 'nginx';
+    const door = nginx ? '/v1/nginx/auth' : '/v1/authorize';
     const args = [
       `-t${threads}`,
       `-c${CONNECTIONS}`,
@@ -256,14 +268,15 @@ async function wrk(f: Fixture, server: Server, job: Job): Promise<Run> {
       '10s',
       '-s',
       path.join(projectRoot, 'bench', 'wrk', 'bodies.lua'),
-      `${server.http}/v1/authorize`,
+      `${server.http}${door}`,
       '--',
-      f.bodies,
-      '/v1/authorize',
+      nginx ? f.nginxHeaders : f.bodies,
+      door,
       String(job.first),
       String(job.count),
       job.mode,
       String(threads),
+      nginx ? 'nginx' : 'json',
     ];
     let timer: NodeJS.Timeout | undefined;
     const g = await generator('wrk', args, (line, child) => {
@@ -609,6 +622,38 @@ async function main(): Promise<void> {
           const base = results.get('certgate-base native');
           if (floor !== undefined && base !== undefined) versus('certgate-base / json-floor', base, floor);
           if (base !== undefined && cg !== undefined) versus('certgate / certgate-base', cg, base);
+        }
+        await Promise.all(servers.map(stopChild));
+      }
+      // The NGINX auth_request door: the certificate and SNI in two headers, no body to read
+      // or parse (issue 15's "cheaper body format"); against the same bare server.
+      if (DOORS.has('nginx')) {
+        const servers = [await baseline('bare-const', f.db), await certgate(f.db, 'native')];
+        for (const set of WARM_SETS) {
+          const results = new Map<string, Run>();
+          for (const server of servers) {
+            const nginxJob = (job: Job) => wrk(f, server, { ...job, door: 'nginx' });
+            await warmUp(server, set, nginxJob);
+            const hits = await cacheCounts(server);
+            const r = await nginxJob({ first: 0, count: set, mode: 'cycle', seconds: DURATION_S });
+            results.set(server.name, r);
+            line(`warm ${set}`, 'nginx', server.name, r, await hitRate(server, hits));
+          }
+          const bare = results.get('bare-const');
+          const cg = results.get('certgate native');
+          if (bare !== undefined && cg !== undefined)
+            log(
+              row([
+                `warm ${set}`,
+                'nginx',
+                '**certgate / bare**',
+                `**${(cg.rps / bare.rps).toFixed(2)}×**`,
+                '',
+                `**+${us(cg.serverUs - bare.serverUs)}**`,
+                '',
+                '',
+              ]),
+            );
         }
         await Promise.all(servers.map(stopChild));
       }

@@ -2,8 +2,8 @@
 -- per line of a file, each request string built once in init() so the generator's cost per
 -- request is a table lookup (https://github.com/wg/wrk/blob/master/SCRIPTING).
 --
--- Arguments (after `--`): FILE PATH FIRST COUNT MODE THREADS
---   FILE     one request body per line
+-- Arguments (after `--`): FILE PATH FIRST COUNT MODE THREADS [DOOR]
+--   FILE     one request a line: a JSON body, or for DOOR nginx `SNI<TAB>escaped PEM`
 --   PATH     request path (e.g. /v1/authorize)
 --   FIRST    0-based index of the first line used; COUNT lines from there
 --   MODE     cycle: round the lines for the whole run (warm devices);
@@ -11,6 +11,8 @@
 --            share it repeats its last line until every answer came back, counted as
 --            `extra` (at most its connections), and prints DONE then
 --   THREADS  wrk's -t, so thread i takes lines i, i+THREADS, ...
+--   DOOR     json (default): POST the line as the body; nginx: GET with the line's two
+--            fields as NGINX's auth_request headers X-SSL-Server-Name and X-SSL-Client-Cert
 -- Every answer other than 200 is counted as `bad` (an allow is expected for every device);
 -- `errors` are wrk's socket errors and timeouts.
 -- done() prints one line `WRK {json}` with wrk's totals and these counts; init() prints
@@ -34,6 +36,7 @@ function init(args)
   local first, total = tonumber(args[3]), tonumber(args[4])
   mode = args[5]
   local nthreads = tonumber(args[6])
+  local nginx = args[7] == "nginx"
   local headers = { ["Content-Type"] = "application/json" }
   count = 0
   local line_no = 0
@@ -41,7 +44,15 @@ function init(args)
     if line_no >= first + total then break end
     if line_no >= first and (line_no - first) % nthreads == id then
       count = count + 1
-      requests[count] = wrk.format("POST", path, headers, line)
+      if nginx then
+        local tab = string.find(line, "\t", 1, true)
+        requests[count] = wrk.format("GET", path, {
+          ["X-SSL-Server-Name"] = string.sub(line, 1, tab - 1),
+          ["X-SSL-Client-Cert"] = string.sub(line, tab + 1),
+        }, nil)
+      else
+        requests[count] = wrk.format("POST", path, headers, line)
+      end
     end
     line_no = line_no + 1
   end
