@@ -625,56 +625,44 @@ async function main(): Promise<void> {
         }
         await Promise.all(servers.map(stopChild));
       }
-      // The NGINX auth_request door: the certificate and SNI in two headers, no body to read
-      // or parse (issue 15's "cheaper body format"); against the same bare server.
-      if (DOORS.has('nginx')) {
-        const servers = [await baseline('bare-const', f.db), await certgate(f.db, 'native')];
-        for (const set of WARM_SETS) {
+      // The NGINX auth_request door (the certificate and SNI in two headers, no body to read
+      // or parse: issue 15's "cheaper body format") against the same bare server, and the
+      // gRPC door against bare grpc-js.
+      const doors = [
+        {
+          door: 'nginx',
+          bare: 'bare-const',
+          sets: WARM_SETS,
+          servers: async () => [await baseline('bare-const', f.db), await certgate(f.db, 'native')],
+          run: (server: Server, job: Job) => wrk(f, server, { ...job, door: 'nginx' }),
+        },
+        {
+          door: 'grpc',
+          bare: 'bare-grpc',
+          sets: GRPC_WARM_SETS,
+          servers: async () => [await baseline('bare-grpc', f.db), await certgate(f.db, 'native')],
+          run: (server: Server, job: Job) => grpcLoad(f, server, job),
+        },
+      ];
+      for (const d of doors) {
+        if (!DOORS.has(d.door)) continue;
+        const servers = await d.servers();
+        for (const set of d.sets) {
           const results = new Map<string, Run>();
           for (const server of servers) {
-            const nginxJob = (job: Job) => wrk(f, server, { ...job, door: 'nginx' });
-            await warmUp(server, set, nginxJob);
+            await warmUp(server, set, (job) => d.run(server, job));
             const hits = await cacheCounts(server);
-            const r = await nginxJob({ first: 0, count: set, mode: 'cycle', seconds: DURATION_S });
+            const r = await d.run(server, { first: 0, count: set, mode: 'cycle', seconds: DURATION_S });
             results.set(server.name, r);
-            line(`warm ${set}`, 'nginx', server.name, r, await hitRate(server, hits));
+            line(`warm ${set}`, d.door, server.name, r, await hitRate(server, hits));
           }
-          const bare = results.get('bare-const');
+          const bare = results.get(d.bare);
           const cg = results.get('certgate native');
           if (bare !== undefined && cg !== undefined)
             log(
               row([
                 `warm ${set}`,
-                'nginx',
-                '**certgate / bare**',
-                `**${(cg.rps / bare.rps).toFixed(2)}×**`,
-                '',
-                `**+${us(cg.serverUs - bare.serverUs)}**`,
-                '',
-                '',
-              ]),
-            );
-        }
-        await Promise.all(servers.map(stopChild));
-      }
-      if (DOORS.has('grpc')) {
-        const servers = [await baseline('bare-grpc', f.db), await certgate(f.db, 'native')];
-        for (const set of GRPC_WARM_SETS) {
-          const results = new Map<string, Run>();
-          for (const server of servers) {
-            await warmUp(server, set, (job) => grpcLoad(f, server, job));
-            const hits = await cacheCounts(server);
-            const r = await grpcLoad(f, server, { first: 0, count: set, mode: 'cycle', seconds: DURATION_S });
-            results.set(server.name, r);
-            line(`warm ${set}`, 'grpc', server.name, r, await hitRate(server, hits));
-          }
-          const bare = results.get('bare-grpc');
-          const cg = results.get('certgate native');
-          if (bare !== undefined && cg !== undefined)
-            log(
-              row([
-                `warm ${set}`,
-                'grpc',
+                d.door,
                 '**certgate / bare**',
                 `**${(cg.rps / bare.rps).toFixed(2)}×**`,
                 '',
