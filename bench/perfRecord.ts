@@ -5,9 +5,10 @@
  * (V8: interpreter, GC, builtins, JSON; libuv; llhttp), code V8 compiled at run time
  * ("JIT"), the kernel (system calls, the loopback TCP path), libc, SQLite and the rest.
  * Unlike V8's CPU profiler this sees native code as it is, and costs the same per sample
- * in every contender, so two servers' columns compare; the sampling itself inflates the
- * run's CPU by ~15–25 %, so the bench reports each share of the CPU it measured in the
- * same run. Needs `perf` (Debian `linux-perf`) and permission to attach (root here).
+ * in every contender, so two servers' columns compare; the sampling itself inflated the
+ * runs' CPU by 7–15 % (bench/README.md, "Where the CPU goes, by binary"), so the bench
+ * reports each share of the CPU it measured in the same run. Needs `perf` (Debian
+ * `linux-perf`, not installed by scripts/setup.sh) and permission to attach (root here).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -24,6 +25,7 @@ export async function perfRecorded<T>(
   root: number,
   run: () => Promise<T>,
 ): Promise<{ result: T; shares: DsoShares }> {
+  if (spawnSync('perf', ['--version']).error !== undefined) throw new Error('BENCH_PERF needs perf: apt-get install linux-perf');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name.replace(/[^\w.-]+/g, '_')}.data`);
   const pids = treePids(root).join(',');
