@@ -77,11 +77,23 @@ describe('the decoded-chain memo', () => {
   const leafA = certificate({ subject: identity('leaf-a'), issuer: identity('ca') });
   const leafB = certificate({ subject: identity('leaf-b'), issuer: identity('ca') });
 
-  it('answers a repeated text with the same result, and refusals afresh', () => {
+  /** Read `parts` and remember the chain, as the decision does with a chain it met before (rules.ts decodeChain). */
+  const remembered = (memo: ChainMemo, parts: string[]) => {
+    const read = memo.read(parts);
+    if (read.ok) memo.remember(parts, read.chain);
+    return read;
+  };
+
+  it('remembers a text only when told, then answers it with one result; refusals afresh', () => {
     const memo = new ChainMemo(DEFAULT_LIMITS, 8, 8192);
     const first = memo.read([leafA.pem]);
+    // Reading alone remembers nothing: a device met once costs the memo nothing.
+    expect(memo.read([leafA.pem])).not.toBe(memo.read([leafA.pem]));
+    if (!first.ok) throw new Error('expected the leaf to decode');
+    memo.remember([leafA.pem], first.chain);
     const second = memo.read([leafA.pem]);
     expect(memo.read([leafA.pem])).toBe(second);
+    expect(second).not.toBe(first);
     expect(leafId(first)).toBe(leafA.id);
     expect(leafId(second)).toBe(leafA.id);
     expect(memo.read(['not a certificate'])).toMatchObject({ ok: false, reason: 'MALFORMED_CERTIFICATE' });
@@ -91,7 +103,7 @@ describe('the decoded-chain memo', () => {
   it('decodes a remembered chain to the same DER as its first read, intermediates included', () => {
     const memo = new ChainMemo(DEFAULT_LIMITS, 8, 8192);
     const text = leafA.pem + ca.pem;
-    const first = memo.read([text]);
+    const first = remembered(memo, [text]);
     const again = memo.read([text]);
     if (!first.ok || !again.ok) throw new Error('expected both reads to decode');
     expect(again).not.toBe(first);
@@ -112,21 +124,21 @@ describe('the decoded-chain memo', () => {
     expect(one.slice(-PROBE_CHARS)).toBe(other.slice(-PROBE_CHARS));
     const memo = new ChainMemo(DEFAULT_LIMITS, 8, 8192);
     for (let round = 0; round < 3; round++) {
-      expect(leafId(memo.read([one]))).toBe(leafA.id);
-      expect(leafId(memo.read([other]))).toBe(leafB.id);
+      expect(leafId(remembered(memo, [one]))).toBe(leafA.id);
+      expect(leafId(remembered(memo, [other]))).toBe(leafB.id);
     }
   });
 
   it('keeps at most its bound and decodes texts over the size limit every time', () => {
     // ECDSA signatures vary in length: the limit must admit both leaves.
     const memo = new ChainMemo(DEFAULT_LIMITS, 1, Math.max(leafA.pem.length, leafB.pem.length));
-    memo.read([leafA.pem]);
+    remembered(memo, [leafA.pem]);
     const a = memo.read([leafA.pem]);
     expect(memo.read([leafA.pem])).toBe(a);
-    memo.read([leafB.pem]);
+    remembered(memo, [leafB.pem]);
     expect(memo.read([leafA.pem])).not.toBe(a);
-    const long = memo.read([leafA.pem + ca.pem]);
-    const longAgain = memo.read([leafA.pem + ca.pem]);
+    const long = remembered(memo, [leafA.pem + ca.pem]);
+    const longAgain = remembered(memo, [leafA.pem + ca.pem]);
     expect(longAgain).not.toBe(long);
     expect(memo.read([leafA.pem + ca.pem])).not.toBe(longAgain);
   });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../ts/authz/decision.js';
 import { EncodedAnswers } from '../../ts/fastpath/encodedAnswers.js';
+import { deepFreeze } from '../../ts/deepFreeze.js';
 import { authorizationService } from '../../ts/ingress/envoyProtos.js';
 import { checkResponse } from '../../ts/ingress/grpc.js';
 
@@ -28,8 +29,10 @@ const VARIANTS: Decision[] = [
   { ...ALLOW, allow: false, reason: 'CERTIFICATE_INACTIVE' },
 ];
 
-/** An equal copy of a variant (a different object). */
-const copy = (i: number): Decision => ({ ...(VARIANTS[i] as Decision) });
+/** An equal copy of a variant (a different object), shared as the authorizer shares an allow (frozen). */
+const copy = (i: number): Decision => deepFreeze({ ...(VARIANTS[i] as Decision) });
+/** `decision` as a shared answer (sharedAnswers.ts isShared): a frozen copy. */
+const shared = (decision: Decision): Decision => deepFreeze({ ...decision, things: [...decision.things] });
 
 describe('encoded gRPC answers', () => {
   const encode = authorizationService().service.Check?.responseSerialize;
@@ -38,8 +41,8 @@ describe('encoded gRPC answers', () => {
   it('encodes each answer exactly as the Check serializer does, and equal answers once', () => {
     const answers = new EncodedAnswers(checkResponse, (v) => encode(v));
     for (const decision of VARIANTS) {
-      const first = answers.serialize(answers.response(decision));
-      const again = answers.serialize(answers.response({ ...decision, things: [...decision.things], message: 'ignored' }));
+      const first = answers.serialize(answers.response(shared(decision)));
+      const again = answers.serialize(answers.response(shared({ ...decision, message: 'ignored' })));
       expect(first.equals(encode(checkResponse(decision)))).toBe(true);
       expect(again).toBe(first);
     }
@@ -47,7 +50,7 @@ describe('encoded gRPC answers', () => {
 
   it('never gives two different answers the same bytes', () => {
     const answers = new EncodedAnswers(checkResponse, (v) => encode(v));
-    const encoded = VARIANTS.map((d) => answers.serialize(answers.response(d)).toString('hex'));
+    const encoded = VARIANTS.map((d) => answers.serialize(answers.response(shared(d))).toString('hex'));
     expect(new Set(encoded).size).toBe(VARIANTS.length);
   });
 
@@ -63,9 +66,30 @@ describe('encoded gRPC answers', () => {
 
   it('answers a shared decision object from its first response', () => {
     const answers = new EncodedAnswers(checkResponse, (v) => encode(v), 1);
-    const shared = VARIANTS[0] as Decision;
-    const first = answers.response(shared);
-    answers.response({ ...(VARIANTS[1] as Decision) });
-    expect(answers.response(shared)).toBe(first);
+    const one = copy(0);
+    const first = answers.response(one);
+    answers.response(copy(1));
+    expect(answers.response(one)).toBe(first);
+  });
+
+  it('builds an unshared allow (a certificate met for the first time) afresh and keeps nothing of it', () => {
+    const answers = new EncodedAnswers(checkResponse, (v) => encode(v), 1);
+    const remembered = answers.response(copy(0));
+    const once = { ...(VARIANTS[0] as Decision) };
+    const built = answers.response(once);
+    expect(built).not.toBe(remembered);
+    expect(answers.response(once)).not.toBe(built);
+    expect(Object.isFrozen(built)).toBe(false);
+    expect(answers.serialize(built).equals(encode(checkResponse(once)))).toBe(true);
+    // The one remembered answer was not evicted by it.
+    expect(answers.response(copy(0))).toBe(remembered);
+  });
+
+  it('remembers a refusal by its fields (a refused device retrying), whether shared or not', () => {
+    const answers = new EncodedAnswers(checkResponse, (v) => encode(v));
+    const refusal = { ...(VARIANTS[6] as Decision) };
+    const first = answers.response(refusal);
+    expect(answers.response({ ...refusal })).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
   });
 });

@@ -157,8 +157,11 @@ class TextChain implements PresentedChain {
  * {@link readChain} with a bounded memo of successful reads of single-text chains (a
  * device reconnecting presents the same PEM; NGINX and Envoy send the chain as one
  * text), found by a short probe and confirmed by the whole text ({@link TextMemo}).
- * Refusals are not remembered. The first read returns the decoded chain; later reads of
- * the same text return one shared frozen {@link TextChain} (ids, DER decoded on demand).
+ * {@link read} only looks; the decision calls {@link remember} once it knows the chain
+ * is a repeat (its verification was cached: ts/fastpath/index.ts, "Remembered on second
+ * sight"), so a device seen once costs the memo nothing. Refusals are never remembered.
+ * A remembered text reads as one shared frozen {@link TextChain} (ids, DER decoded on
+ * demand).
  */
 export class ChainMemo {
   readonly #limits: AuthzLimits;
@@ -172,11 +175,13 @@ export class ChainMemo {
   read(parts: readonly (string | Uint8Array)[]): ChainResult {
     const text = parts.length === 1 ? parts[0] : undefined;
     if (typeof text !== 'string') return readChain(parts, this.#limits);
-    const hit = this.#memo.get(text);
-    if (hit !== undefined) return hit;
-    const result = readChain(parts, this.#limits);
-    if (!result.ok) return result;
-    this.#memo.set(text, Object.freeze({ ok: true, chain: new TextChain(text, result.chain.leafId, result.chain.key) }));
-    return result;
+    return this.#memo.get(text) ?? readChain(parts, this.#limits);
+  }
+
+  /** Remember `chain`, which {@link read} returned for `parts`, unless it came from the memo. */
+  remember(parts: readonly (string | Uint8Array)[], chain: PresentedChain): void {
+    const text = parts.length === 1 ? parts[0] : undefined;
+    if (typeof text !== 'string' || chain instanceof TextChain) return;
+    this.#memo.set(text, Object.freeze({ ok: true, chain: new TextChain(text, chain.leafId, chain.key) }));
   }
 }

@@ -33,8 +33,9 @@ import type { Engine } from '../engine/types.js';
 import type { RegistryReader } from '../registry/types.js';
 
 /**
- * The answer. Plain data: it crosses process and protocol boundaries unchanged. Allow
- * answers are frozen and may be shared between requests.
+ * The answer. Plain data: it crosses process and protocol boundaries unchanged. A
+ * frozen answer is shared between requests (ts/fastpath/sharedAnswers.ts `isShared`):
+ * the allow of a certificate met before, and the shed answers.
  */
 export interface Decision {
   allow: boolean;
@@ -262,19 +263,19 @@ const NO_STAGES: ReadonlyMap<Stage, number> = new Map();
 /** The answer for a finished attempt: the allow when every rule passed, else the refusal. */
 function decisionOf(allows: SharedAllows, attempt: Attempt, verdict: Refusal | undefined): Decision {
   if (verdict !== undefined) return deny(verdict, attempt.certificateId);
-  return allows.get(attempt.standing as CertificateStanding);
+  return allows.get(attempt.standing as CertificateStanding, attempt.cacheHit);
 }
 
-/** The allow answer for an ACTIVE registration, with the certificate's things. Frozen: it may be shared. */
+/** The allow answer for an ACTIVE registration, with the certificate's things (SharedAllows freezes what it shares). */
 function allow(record: CertificateStanding): Decision {
-  return Object.freeze({
+  return {
     allow: true,
     reason: 'CERTIFICATE_ACTIVE',
     certificateId: record.certificateId,
     accountId: record.accountId,
     certificateMode: record.certificateMode,
-    things: Object.freeze([...record.things]) as string[],
-  });
+    things: [...record.things],
+  };
 }
 
 /** Fold ASCII case, drop one trailing dot; empty means no SNI. */

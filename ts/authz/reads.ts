@@ -18,8 +18,13 @@ import type { ConfigChanges } from './configCache.js';
 export interface DecisionReads {
   /** The account an SNI routes to. */
   account(host: string): Step<Account | null>;
-  /** The registration's status, mode, CA and thing names, read fresh. */
-  standing(accountId: string, certificateId: string): Step<CertificateStanding | null>;
+  /**
+   * The registration's status, mode, CA and thing names, read fresh. `seenBefore`: the
+   * decision has met this chain before (its verification was cached), so the read is
+   * worth remembering where reads are remembered (ts/fastpath/index.ts, "Remembered on
+   * second sight"); it never changes the answer.
+   */
+  standing(accountId: string, certificateId: string, seenBefore: boolean): Step<CertificateStanding | null>;
   /** A registered CA certificate. */
   caCertificate(accountId: string, caCertificateId: string): Step<CaCertificateRecord | null>;
   /** A CA's current CRL without its bytes; null on registries without CRLs. */
@@ -62,7 +67,7 @@ export function decisionReads(registry: RegistryReader): DecisionReads {
     ...(commitStampSync === undefined ? {} : { configStamp: () => commitStampSync.call(r) }),
     account: accountForHostSync ? (host) => accountForHostSync.call(r, host) : (host) => r.accountForHost(host),
     standing: getCertificateStandingSync
-      ? (accountId, id) => getCertificateStandingSync.call(r, accountId, id)
+      ? (accountId, id, seenBefore) => getCertificateStandingSync.call(r, accountId, id, seenBefore)
       : (accountId, id) => r.getCertificateStanding(accountId, id),
     caCertificate: getCaCertificateSync
       ? (accountId, id) => getCaCertificateSync.call(r, accountId, id)

@@ -110,10 +110,13 @@ export class VerifyCache {
     return entry;
   }
 
-  /** Start remembering a chain by its leaf's certificateId; returns the (possibly existing) entry. */
+  /**
+   * Start remembering a chain by its leaf's certificateId, right after {@link get} missed
+   * it (in the same synchronous step: no other decision can have added it in between);
+   * returns the new entry. Not looked up again: on a cold decision a second probe of a
+   * 100,000-entry map is a cache miss of its own.
+   */
   remember(key: string, certificateId: string): CachedChain {
-    const existing = this.#entries?.get(key);
-    if (existing !== undefined) return existing;
     const entry: CachedChain = {
       certificateId,
       leaf: undefined,

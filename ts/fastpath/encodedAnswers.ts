@@ -7,7 +7,13 @@
  * things: `checkResponse` reads nothing else), so equal answers share one frozen response
  * object and its encoded bytes. grpc-js copies the bytes into each frame
  * (`serializeMessage`), so sharing them is safe.
+ *
+ * What is remembered: the response of a shared decision (sharedAnswers.ts `isShared`),
+ * found by the decision's identity, and refusals by their fields (a refused device that
+ * retries gets the same answer). The allow of a certificate met for the first time is
+ * built and encoded once and not remembered: it is not asked for again under that object.
  */
+import { isShared } from './sharedAnswers.js';
 import type * as grpc from '@grpc/grpc-js';
 import type { Decision } from '../authz/decision.js';
 import { deepFreeze } from '../deepFreeze.js';
@@ -21,7 +27,7 @@ export class EncodedAnswers {
   readonly #encode: (value: unknown) => Buffer;
   readonly #responses: LRUCache<string, Record<string, unknown>> | undefined;
   readonly #bytes = new WeakMap<object, Buffer>();
-  /** Allow decisions are shared objects (decision.ts): found without building the key. */
+  /** Shared decisions (sharedAnswers.ts): found without building the key. */
   readonly #byDecision = new WeakMap<Decision, Record<string, unknown>>();
   readonly #enabled: boolean;
 
@@ -42,11 +48,16 @@ export class EncodedAnswers {
     this.#enabled = enabled;
   }
 
-  /** The (shared, frozen) response for `decision`. */
+  /** The response for `decision`; frozen (and shared) when remembered. */
   response(decision: Decision): Record<string, unknown> {
     if (!this.#enabled) return this.#build(decision);
-    const known = this.#byDecision.get(decision);
-    if (known !== undefined) return known;
+    const shared = isShared(decision);
+    if (shared) {
+      const known = this.#byDecision.get(decision);
+      if (known !== undefined) return known;
+    } else if (decision.allow) {
+      return this.#build(decision);
+    }
     // Thing names are [a-zA-Z0-9:_-]+ and ids hex/digits: NUL cannot occur inside a field.
     const key = `${decision.allow}\u0000${decision.reason}\u0000${decision.certificateId}\u0000${decision.accountId}\u0000${decision.certificateMode}\u0000${decision.things.join('\u0000')}`;
     let response = this.#responses?.get(key);
@@ -54,13 +65,13 @@ export class EncodedAnswers {
       response = deepFreeze(this.#build(decision));
       this.#responses?.set(key, response);
     }
-    this.#byDecision.set(decision, response);
+    if (shared) this.#byDecision.set(decision, response);
     return response;
   }
 
-  /** A serializer for the method definition: encoded bytes, reused for a shared response. */
+  /** A serializer for the method definition: encoded bytes, reused for a shared (frozen) response. */
   readonly serialize = (value: unknown): Buffer => {
-    if (!this.#enabled || typeof value !== 'object' || value === null) return this.#encode(value);
+    if (!this.#enabled || typeof value !== 'object' || value === null || !Object.isFrozen(value)) return this.#encode(value);
     let bytes = this.#bytes.get(value);
     if (bytes === undefined) {
       bytes = this.#encode(value);

@@ -14,6 +14,24 @@
  *   fastMetrics.ts     per-decision metric series bound once (always on: it decides nothing)
  *   (every memo here is bounded by lru-cache, as are ts/authz/configCache.ts and verifyCache.ts)
  *
+ * Remembered on second sight
+ * --------------------------
+ * A memo pays on a device's later decisions and costs on its first: keeping a value
+ * means allocating what outlives the request, which V8's young-generation collector
+ * then copies and promotes, and a new entry in a large map. For a device met once (a
+ * cold decision) that was ~13 µs of ~145 µs of server CPU (bench/README.md "Remembered
+ * on second sight"), paid for nothing. So the memos keep only what belongs to a
+ * certificate met before, as the decision knows from the verification cache (which
+ * every decision consults and fills anyway: ts/authz/verifyCache.ts); the verification
+ * cache is the doorkeeper of the idea TinyLFU names (https://arxiv.org/abs/1512.00727,
+ * section 3.4.2). On a device's first decision nothing is looked up or kept in the
+ * committed-reads memo, the decoded-chain memo, the shared allows or the doors'
+ * memos; its second decision fills them; from its third on it is served warm. This
+ * decides nothing: every memo answers only what a read or a decoding would, so which
+ * decision fills it changes cost, never answers (test/authz/secondSight.test.ts). A
+ * decision tells the doors through the answer itself: only a shared answer is frozen
+ * (sharedAnswers.ts `isShared`), and a door remembers what it made of one only then.
+ *
  * Why "revocation is immediate" still holds with the fast path on
  * ------------------------------------------------------------------
  * The claim: a status change (or deletion, or thing detachment) committed before a
@@ -63,6 +81,6 @@
  */
 export { CommittedReads, COMMITTED_READS_MAX } from './committedReads.js';
 export { TextMemo } from './textMemo.js';
-export { PerDecision, SharedAllows } from './sharedAnswers.js';
+export { PerDecision, SharedAllows, isShared } from './sharedAnswers.js';
 export { EncodedAnswers, ENCODED_ANSWERS_MAX } from './encodedAnswers.js';
 export { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './fastMetrics.js';

@@ -6,11 +6,26 @@
  * lives exactly as long as the object it belongs to, and a new read after any commit
  * brings a new object, hence a new answer). With the fast path off each request builds
  * its own.
+ *
+ * A shared answer is frozen, and only a shared answer is frozen ({@link isShared}): a
+ * door remembers what it makes of a decision only when the decision is shared, since any
+ * other decision object (a refusal, the allow of a certificate met for the first time)
+ * is never seen again.
  */
 import type { Decision } from '../authz/decision.js';
 import type { CertificateStanding } from '../registry/types.js';
+import { deepFreeze } from '../deepFreeze.js';
 
-/** What a door makes of a decision, made once per decision object when `enabled`. */
+/**
+ * Whether `decision` may come back on later requests, so that what a door makes of it is
+ * worth remembering: the shared allows below and the shed answers (ts/authz/decision.ts),
+ * which are the only frozen decisions.
+ */
+export function isShared(decision: Decision): boolean {
+  return Object.isFrozen(decision);
+}
+
+/** What a door makes of a decision, made once per shared decision object when `enabled`. */
 export class PerDecision<T> {
   readonly #make: (decision: Decision) => T;
   readonly #known: WeakMap<Decision, T> | undefined;
@@ -22,7 +37,7 @@ export class PerDecision<T> {
 
   get(decision: Decision): T {
     const known = this.#known;
-    if (known === undefined) return this.#make(decision);
+    if (known === undefined || !isShared(decision)) return this.#make(decision);
     let value = known.get(decision);
     if (value === undefined) {
       value = this.#make(decision);
@@ -32,7 +47,12 @@ export class PerDecision<T> {
   }
 }
 
-/** The allow made from a standing, made once per standing object when `enabled`. */
+/**
+ * The allow made from a standing: when `enabled`, one frozen allow per standing object of
+ * a certificate met before (`seenBefore`: its chain's verification was cached; the
+ * committed-reads memo keeps only such standings, so only their objects come back).
+ * Otherwise a new, unshared allow each time.
+ */
 export class SharedAllows {
   readonly #make: (standing: CertificateStanding) => Decision;
   readonly #known: WeakMap<CertificateStanding, Decision> | undefined;
@@ -42,12 +62,12 @@ export class SharedAllows {
     this.#known = enabled ? new WeakMap() : undefined;
   }
 
-  get(standing: CertificateStanding): Decision {
+  get(standing: CertificateStanding, seenBefore: boolean): Decision {
     const known = this.#known;
-    if (known === undefined) return this.#make(standing);
+    if (known === undefined || !seenBefore) return this.#make(standing);
     let decision = known.get(standing);
     if (decision === undefined) {
-      decision = this.#make(standing);
+      decision = deepFreeze(this.#make(standing));
       known.set(standing, decision);
     }
     return decision;

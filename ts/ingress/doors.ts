@@ -4,7 +4,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthzLimits } from '../authz/limits.js';
-import { decodeEscapedPem, RequestError } from './requestError.js';
+import { escapedChain, RequestError } from './requestError.js';
 import type { TextMemo } from '../fastpath/index.js';
 import { asciiSni } from './sni.js';
 import { xfccClientChain } from './xfcc.js';
@@ -13,6 +13,8 @@ import { xfccClientChain } from './xfcc.js';
 export interface AuthzInput {
   sni: string | null;
   chain: string[];
+  /** The NGINX and gRPC doors: the escaped certificate, when decoded afresh (requestError.ts `rememberDecoded`). */
+  escaped?: string | undefined;
   /** The device's client id (MQTT CONNECT), when the proxy passed one (client id binding). */
   clientId: string | null;
 }
@@ -66,7 +68,8 @@ export function nginxInput(headers: IncomingHttpHeaders, limits: AuthzLimits, de
   const cert = single(header(headers, 'x-ssl-client-cert', limits), 'X-SSL-Client-Cert');
   const sni = asciiSni(single(header(headers, 'x-ssl-server-name', limits), 'X-SSL-Server-Name') ?? null);
   const clientId = clientIdOf(header(headers, CLIENT_ID_HEADER, limits));
-  return { sni, chain: cert === undefined || cert === '' ? [] : [decodeEscapedPem(cert, decodedPems)], clientId };
+  const { chain, escaped } = escapedChain(cert, decodedPems);
+  return { sni, chain, clientId, escaped };
 }
 
 /** `--envoy-sni-header` value that takes SNI from the Host (`:authority`) instead of a header. */

@@ -18,7 +18,7 @@ import type { Authorizer, Decision } from '../authz/decision.js';
 import type { AuthzLimits } from '../authz/limits.js';
 import { reasonKind, type Reason } from '../authz/reasons.js';
 import { DECISION_HEADERS, decisionHeaderList } from './answer.js';
-import { decodeEscapedPem, escapedPemMemo, RequestError, type RequestErrorHook } from './requestError.js';
+import { escapedChain, escapedPemMemo, rememberDecoded, RequestError, type RequestErrorHook } from './requestError.js';
 import type { TextMemo } from '../fastpath/index.js';
 import { ReflectionService } from '@grpc/reflection';
 import * as protoLoader from '@grpc/proto-loader';
@@ -108,7 +108,8 @@ export function checkInput(req: CheckRequest, limits: AuthzLimits, decodedPems?:
     throw new RequestError('HEADER_TOO_LARGE', 431, `certificate field exceeds maxHeaderBytes=${limits.maxHeaderBytes}`);
   }
   const clientId = clientIdOf(a?.metadata_context?.filter_metadata?.[CLIENT_ID_METADATA_NAMESPACE]?.fields?.client_id?.stringValue);
-  return { sni, chain: encoded === '' ? [] : [decodeEscapedPem(encoded, decodedPems)], clientId };
+  const { chain, escaped } = escapedChain(encoded, decodedPems);
+  return { sni, chain, clientId, escaped };
 }
 
 function struct(values: Record<string, string>): { fields: Record<string, { stringValue: string }> } {
@@ -264,7 +265,16 @@ function check(o: AuthzGrpcOptions, decodedPems: TextMemo<string> | undefined, r
   }
   try {
     const input = checkInput(req, o.limits, decodedPems);
-    return o.authorizer.decide(input.sni, input.chain, door, input.clientId, requestIdOf(req), o.requestStartHeader !== undefined);
+    const decided = o.authorizer.decide(input.sni, input.chain, door, input.clientId, requestIdOf(req), o.requestStartHeader !== undefined);
+    if (input.escaped === undefined) return decided;
+    if (!(decided instanceof Promise)) {
+      rememberDecoded(decodedPems, input, decided);
+      return decided;
+    }
+    return decided.then((d) => {
+      rememberDecoded(decodedPems, input, d);
+      return d;
+    });
   } catch (err) {
     if (!(err instanceof RequestError)) throw err;
     o.onRequestError?.(door, err, requestIdOf(req));

@@ -209,8 +209,12 @@ export interface RegistryReader {
    * registrations only, like {@link getCertificate}.
    */
   getCertificateStanding(accountId: string, certificateId: string): Promise<CertificateStanding | null>;
-  /** See {@link accountForHostSync}. */
-  getCertificateStandingSync?(accountId: string, certificateId: string): CertificateStanding | null;
+  /**
+   * See {@link accountForHostSync}. `seenBefore` false: the caller has not met this
+   * certificate before, so the read is not worth remembering (the SQLite registry's
+   * committed-reads memo neither looks it up nor keeps it); the answer is the same.
+   */
+  getCertificateStandingSync?(accountId: string, certificateId: string, seenBefore?: boolean): CertificateStanding | null;
   /** Every account's registration of this certificate (for connections without SNI). */
   findCertificateRegistrations(certificateId: string): Promise<CertificateRecord[]>;
   getCaCertificate(accountId: string, caCertificateId: string): Promise<CaCertificateRecord | null>;

@@ -100,9 +100,14 @@ export class SqliteReads {
     });
   }
 
-  certificateStanding(accountId: string, certificateId: string): CertificateStanding | null {
-    const read = () => this.#standing(accountId, certificateId);
-    return this.#memo === undefined ? read() : this.#memo.owned(accountId, certificateId, read);
+  /**
+   * A registration's standing; through the committed-reads memo only when `seenBefore`
+   * (a certificate met for the first time is read straight: remembering every cold read
+   * would cost each one more than a later hit saves, ts/fastpath/index.ts).
+   */
+  certificateStanding(accountId: string, certificateId: string, seenBefore = true): CertificateStanding | null {
+    if (this.#memo === undefined || !seenBefore) return this.#standing(accountId, certificateId);
+    return this.#memo.owned(accountId, certificateId, () => this.#standing(accountId, certificateId));
   }
 
   #standing(accountId: string, certificateId: string): CertificateStanding | null {

@@ -98,8 +98,8 @@ export class SqliteRegistry extends StoreRegistry {
     await this.ctx();
     return this.reads.certificateStanding(accountId, certificateId);
   }
-  getCertificateStandingSync(accountId: string, certificateId: string): CertificateStanding | null {
-    return this.reads.certificateStanding(accountId, certificateId);
+  getCertificateStandingSync(accountId: string, certificateId: string, seenBefore = true): CertificateStanding | null {
+    return this.reads.certificateStanding(accountId, certificateId, seenBefore);
   }
   override async findCertificateRegistrations(certificateId: string): Promise<CertificateRecord[]> {
     return this.reads.certificateRegistrations(certificateId);
