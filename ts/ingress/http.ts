@@ -252,9 +252,10 @@ function encode(decision: Decision, quiet: boolean): EncodedAnswer {
 }
 
 /**
- * The answer encoder of one server. With the fast path on, each decision object is
- * encoded once (allows are shared while the registration is unchanged:
- * ts/fastpath/sharedAnswers.ts), so a warm request reuses the body and header list.
+ * The answer encoder of one server. With the fast path on, each shared decision object
+ * is encoded once (a device's allow is shared from its second decision on, while its
+ * registration is unchanged: ts/fastpath/sharedAnswers.ts), so a warm request reuses the
+ * body and header list; any other decision is encoded for its one answer.
  */
 export function answerEncoder(fastPath: boolean): (decision: Decision, quiet: boolean) => EncodedAnswer {
   const loud = new PerDecision(fastPath, (d) => encode(d, false));
