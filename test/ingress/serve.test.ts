@@ -3,10 +3,12 @@
  * a dead server process replaced, SIGTERM drains and exits 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../ts/paths.js';
+import { engineV8Flags } from '../../ts/server/serve.js';
 import { certificate, identity, type Cert } from '../authz/pki.js';
 import { SNI_A, createWorld, type World } from '../authz/world.js';
 
@@ -92,5 +94,56 @@ describe('certgate serve with two processes', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(lines.some((l) => l.msg === 'shutting down')).toBe(true);
+  });
+});
+
+describe('certgate serve --engine wasm', () => {
+  it('runs its server processes with --no-liftoff (wasm compiled optimised at once), and decides', async () => {
+    const world = await createWorld();
+    const leaf = certificate({ subject: identity('wasm device', 'p256') });
+    await world.register(leaf, {});
+    const child = spawn(
+      process.execPath,
+      [path.join(projectRoot, 'bin', 'certgate.js'), 'serve', '--engine', 'wasm', '--processes', '2'].concat(
+        ['--admin-port', '--authz-port', '--grpc-port'].flatMap((flag) => [flag, '0']),
+      ),
+      { env: { ...process.env, CERTGATE_DB: world.dbPath }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const line = await new Promise<Line>((resolve, reject) => {
+        let buffered = '';
+        child.stdout?.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString();
+          for (const p of buffered.split('\n')) {
+            if (!p.startsWith('{')) continue;
+            try {
+              const l = JSON.parse(p) as Line;
+              if (l.msg === 'listening') resolve(l);
+            } catch {
+              // a partial line: the next chunk completes it
+            }
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+      });
+      expect(line.workers).toHaveLength(2);
+      for (const pid of line.workers ?? []) {
+        expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--no-liftoff');
+      }
+      const res = await request(`${line.authz}/v1/authorize`, {
+        method: 'POST',
+        body: JSON.stringify({ sni: SNI_A, certChain: [leaf.pem] }),
+      });
+      expect(((await res.body.json()) as { reason: string }).reason).toBe('CERTIFICATE_ACTIVE');
+    } finally {
+      child.kill('SIGKILL');
+      await world.dispose();
+    }
+  });
+
+  it('adds the flag for the wasm engine only, and not with CERTGATE_WASM_LIFTOFF=1', () => {
+    expect(engineV8Flags('wasm', {})).toEqual(['--no-liftoff']);
+    expect(engineV8Flags('wasm', { CERTGATE_WASM_LIFTOFF: '1' })).toEqual([]);
+    expect(engineV8Flags('native', {})).toEqual([]);
   });
 });

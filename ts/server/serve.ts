@@ -30,6 +30,7 @@ import { VERSION } from '../version.js';
 import { readCursors, WebhookDeliverer } from '../authz/webhooks.js';
 import { CrlRefresher, readyDetailOf, type CrlRefreshReadyDetail } from '../crl/refresh.js';
 import { loadEngine } from '../engine/load.js';
+import type { EngineName } from '../engine/types.js';
 import { registerCrlRefreshMetrics } from '../metrics/crlRefreshMetrics.js';
 import { CliError, EXIT } from '../cli/output.js';
 import { isPostgresUrl, openRegistry } from '../registry/open.js';
@@ -120,6 +121,23 @@ export async function serve(config: ServeConfig, logger: Logger = createLogger(c
   if (config.processes === 1) return serveInProcess(config, logger);
   if (cluster.isPrimary) return servePrimary(config, logger);
   return serveWorker(config, logger);
+}
+
+/**
+ * V8 flags for the server processes of an engine. With the wasm engine, `--no-liftoff`:
+ * V8 compiles each wasm function with its optimising compiler (TurboFan) when first
+ * called, instead of its baseline compiler (Liftoff) first and TurboFan only once the
+ * function has run enough (https://v8.dev/blog/wasm-dynamic-tiering). A decision calls
+ * many engine functions once each, and some were still baseline code at the server
+ * long after start-up: `--no-liftoff` saved ~4.5 µs of ~195 µs of server CPU per cold
+ * wasm decision (bench/README.md "Remembered on second sight"), for ~15 ms of
+ * compilation spread over the first calls. A command-line flag, so only forked server
+ * processes get it (`v8.setFlagsFromString` after start-up did not take effect); with
+ * `--processes 1` the engine runs with V8's defaults. `CERTGATE_WASM_LIFTOFF=1` keeps
+ * V8's default in the forked processes too.
+ */
+export function engineV8Flags(engine: EngineName, env: NodeJS.ProcessEnv): string[] {
+  return engine === 'wasm' && env.CERTGATE_WASM_LIFTOFF !== '1' ? ['--no-liftoff'] : [];
 }
 
 /** Whether `host` only accepts connections from this machine (defined in config.ts). */
@@ -260,6 +278,7 @@ async function serveInProcess(config: ServeConfig, logger: Logger): Promise<void
 }
 
 async function servePrimary(config: ServeConfig, logger: Logger): Promise<void> {
+  cluster.setupPrimary({ execArgv: [...process.execArgv, ...engineV8Flags(config.engine, process.env)] });
   const hooks = deliverer(config, logger);
   // The refresh state reaches every listening worker after each round (and a worker when
   // it starts listening), so any of them answers /readyz with it.
