@@ -13,6 +13,7 @@ import { Jitr } from '../authz/jitr.js';
 import { Verifier } from '../authz/verifier.js';
 import { VerifyCache } from '../authz/verifyCache.js';
 import { loadEngine } from '../engine/load.js';
+import { warmUpEngine } from '../engine/warmUp.js';
 import { EnginePool } from '../engine/pool.js';
 import { createAuthzGrpcServer } from '../ingress/grpc.js';
 import { GrpcHealth } from '../ingress/grpcHealth.js';
@@ -122,6 +123,7 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     registry.observeFleetWaits((result) => viewMetrics.current?.fleetWait(result));
   }
   const engine = loadEngine(config.engine);
+  warmUpEngine(engine);
   const pool =
     config.poolThreads > 0
       ? new EnginePool({ engine: config.engine, threads: config.poolThreads, maxQueue: config.poolMaxQueue })

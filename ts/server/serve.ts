@@ -130,8 +130,9 @@ export async function serve(config: ServeConfig, logger: Logger = createLogger(c
  * function has run enough (https://v8.dev/blog/wasm-dynamic-tiering). A decision calls
  * many engine functions once each, and some were still baseline code at the server
  * long after start-up: `--no-liftoff` saved ~4.5 µs of ~195 µs of server CPU per cold
- * wasm decision (bench/README.md "Remembered on second sight"), for ~15 ms of
- * compilation spread over the first calls. A command-line flag, so only forked server
+ * wasm decision (bench/README.md "Remembered on second sight"), for ~70 ms of
+ * compilation at the first verification, which each process makes before it listens
+ * (ts/engine/warmUp.ts). A command-line flag, so only forked server
  * processes get it (`v8.setFlagsFromString` after start-up did not take effect); with
  * `--processes 1` the engine runs with V8's defaults. `CERTGATE_WASM_LIFTOFF=1` keeps
  * V8's default in the forked processes too.
