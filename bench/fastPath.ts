@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     const plain = openSqliteRegistry({ path: file, fastPath: false });
     const memo = openSqliteRegistry({ path: file, fastPath: true, watchWalIndex: true });
     const counters = openSqliteRegistry({ path: file, fastPath: true, watchWalIndex: false });
+    // Opening is asynchronous (migrations, settings); the synchronous reads need it done.
+    await Promise.all([plain, memo, counters].map((r) => r.settings()));
     const read = (r: typeof plain) => cpuPerCall((i) => r.getCertificateStandingSync(ACCOUNT, ids[i % 16] ?? ''));
     piece('registration read (committed-reads memo, counters)', read(plain), read(counters));
     if (memo.watchesWalIndex) piece('registration read (+ wal-index header watch)', read(counters), read(memo));
