@@ -23,10 +23,10 @@
  * on second sight"), paid for nothing. So the memos keep only what belongs to a
  * certificate met before, as the decision knows from the verification cache (which
  * every decision consults and fills anyway: ts/authz/verifyCache.ts); the verification
- * cache is the doorkeeper of the idea TinyLFU names (https://arxiv.org/abs/1512.00727,
- * section 3.4.2). On a device's first decision nothing is looked up or kept in the
- * committed-reads memo, the decoded-chain memo, the shared allows or the doors'
- * memos; its second decision fills them; from its third on it is served warm. This
+ * cache is the "doorkeeper" of TinyLFU (https://arxiv.org/abs/1512.00727): an item is
+ * admitted on its second access. On a device's first decision nothing is looked up or
+ * kept in the committed-reads memo, the decoded-chain memo, the shared allows or the
+ * doors' memos; its second decision fills them; from its third on it is served warm. This
  * decides nothing: every memo answers only what a read or a decoding would, so which
  * decision fills it changes cost, never answers (test/authz/secondSight.test.ts). A
  * decision tells the doors through the answer itself: only a shared answer is frozen
