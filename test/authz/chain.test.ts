@@ -72,17 +72,17 @@ describe('reading a presented chain', () => {
 
 const leafId = (r: ReturnType<ChainMemo['read']>) => (r.ok ? r.chain.leafId : r.reason);
 
+/** Read `parts` and remember the chain, as the decision does with a chain it met before (rules.ts decodeChain). */
+function remembered(memo: ChainMemo, parts: string[]) {
+  const read = memo.read(parts);
+  if (read.ok) memo.remember(parts, read.chain);
+  return read;
+}
+
 describe('the decoded-chain memo', () => {
   const ca = certificate({ subject: identity('ca'), ca: true });
   const leafA = certificate({ subject: identity('leaf-a'), issuer: identity('ca') });
   const leafB = certificate({ subject: identity('leaf-b'), issuer: identity('ca') });
-
-  /** Read `parts` and remember the chain, as the decision does with a chain it met before (rules.ts decodeChain). */
-  const remembered = (memo: ChainMemo, parts: string[]) => {
-    const read = memo.read(parts);
-    if (read.ok) memo.remember(parts, read.chain);
-    return read;
-  };
 
   it('remembers a text only when told, then answers it with one result; refusals afresh', () => {
     const memo = new ChainMemo(DEFAULT_LIMITS, 8, 8192);
