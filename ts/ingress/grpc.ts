@@ -18,7 +18,7 @@ import type { Authorizer, Decision } from '../authz/decision.js';
 import type { AuthzLimits } from '../authz/limits.js';
 import { reasonKind, type Reason } from '../authz/reasons.js';
 import { DECISION_HEADERS, decisionHeaderList } from './answer.js';
-import { escapedChain, escapedPemMemo, rememberDecoded, RequestError, type RequestErrorHook } from './requestError.js';
+import { escapedChain, escapedPemMemo, rememberingDecoded, RequestError, type RequestErrorHook } from './requestError.js';
 import type { TextMemo } from '../fastpath/index.js';
 import { ReflectionService } from '@grpc/reflection';
 import * as protoLoader from '@grpc/proto-loader';
@@ -266,15 +266,7 @@ function check(o: AuthzGrpcOptions, decodedPems: TextMemo<string> | undefined, r
   try {
     const input = checkInput(req, o.limits, decodedPems);
     const decided = o.authorizer.decide(input.sni, input.chain, door, input.clientId, requestIdOf(req), o.requestStartHeader !== undefined);
-    if (input.escaped === undefined) return decided;
-    if (!(decided instanceof Promise)) {
-      rememberDecoded(decodedPems, input, decided);
-      return decided;
-    }
-    return decided.then((d) => {
-      rememberDecoded(decodedPems, input, d);
-      return d;
-    });
+    return rememberingDecoded(decodedPems, input, decided);
   } catch (err) {
     if (!(err instanceof RequestError)) throw err;
     o.onRequestError?.(door, err, requestIdOf(req));

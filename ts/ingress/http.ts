@@ -15,7 +15,7 @@ import type { Authorizer, Decision } from '../authz/decision.js';
 import type { AuthzLimits } from '../authz/limits.js';
 import { decisionHeaderList, httpStatus } from './answer.js';
 import { envoyHttpInput, jsonInput, nginxInput, type AuthzInput } from './doors.js';
-import { escapedPemMemo, rememberDecoded, RequestError, type RequestErrorHook } from './requestError.js';
+import { escapedPemMemo, rememberingDecoded, RequestError, type RequestErrorHook } from './requestError.js';
 import type { TextMemo } from '../fastpath/index.js';
 import { PerDecision } from '../fastpath/index.js';
 import { negotiate, type MetricsFormat } from '../metrics/exposition.js';
@@ -171,14 +171,9 @@ function door(
     refuse(o, name, req, res, err);
     return undefined;
   }
-  const decision = o.authorizer.decide(input.sni, input.chain, name, input.clientId, requestIdOf(req.headers), true);
-  if (decision instanceof Promise) {
-    return decision.then((d) => {
-      if (input.escaped !== undefined) rememberDecoded(o.decodedPems, input, d);
-      answer(o, res, d, quiet);
-    });
-  }
-  if (input.escaped !== undefined) rememberDecoded(o.decodedPems, input, decision);
+  const decided = o.authorizer.decide(input.sni, input.chain, name, input.clientId, requestIdOf(req.headers), true);
+  const decision = rememberingDecoded(o.decodedPems, input, decided);
+  if (decision instanceof Promise) return decision.then((d) => answer(o, res, d, quiet));
   answer(o, res, decision, quiet);
   return undefined;
 }

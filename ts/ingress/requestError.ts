@@ -4,6 +4,7 @@
  */
 import type { Reason } from '../authz/reasons.js';
 import type { Decision } from '../authz/decision.js';
+import { andThen, type Step } from '../authz/step.js';
 import { isShared, TextMemo } from '../fastpath/index.js';
 
 export class RequestError extends Error {
@@ -54,6 +55,22 @@ export function escapedChain(value: string | undefined, decodedPems: TextMemo<st
   const known = decodedPems?.get(value);
   if (known !== undefined) return { chain: [known], escaped: undefined };
   return { chain: [decodeEscapedPem(value)], escaped: decodedPems === undefined ? undefined : value };
+}
+
+/**
+ * `decided`, unchanged; once it is known, the decoding of `input`'s text is kept if the
+ * decision is shared ({@link rememberDecoded}). For the NGINX and gRPC doors.
+ */
+export function rememberingDecoded(
+  decodedPems: TextMemo<string> | undefined,
+  input: { readonly chain: readonly string[]; readonly escaped?: string | undefined },
+  decided: Step<Decision>,
+): Step<Decision> {
+  if (decodedPems === undefined || input.escaped === undefined) return decided;
+  return andThen(decided, (decision) => {
+    rememberDecoded(decodedPems, input, decision);
+    return decision;
+  });
 }
 
 /** After the decision: keep the decoding of a text met before (its decision is shared). */
