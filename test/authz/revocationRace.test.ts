@@ -59,9 +59,13 @@ async function startServe(world: World, extra: readonly string[]): Promise<{ chi
   return { child, authz };
 }
 
-// With and without the fast path (ts/fastpath/): its committed-reads memo must not delay a revoke.
+// With and without the fast path (ts/fastpath/): neither every standing held in memory (the
+// default), nor the committed-reads memo, checked through the wal-index (native engine) or
+// SQLite's counters (wasm engine), may delay a revoke.
 describe.each([
-  ['fast path on', []],
+  ['fast path on, every standing held', []],
+  ['fast path on, every standing held, wasm engine', ['--engine', 'wasm']],
+  ['fast path on, standings seen', ['--view-standings', 'seen']],
   ['fast path off', ['--no-fast-path']],
 ] as const)('revocation under concurrent load (%s)', (_way, extra) => {
   let world: World;

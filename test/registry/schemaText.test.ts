@@ -20,6 +20,7 @@ const RELEASED = {
     'e304c7adf382295f',
     '0bbba807e1adc30e',
     'fd302648c51de0ec',
+    '1c5e9d4c4549c2ea',
   ],
   postgres: [
     '3576a2ef27528218',

@@ -17,18 +17,24 @@ function mode(file: string): number {
   return statSync(file).mode & 0o777;
 }
 
-registryContract('sqlite', async () => {
-  const { file, dispose } = tempDb();
-  const plantDomain = async (accountId: string, domainName: string): Promise<void> => {
-    const db = new Database(file);
-    try {
-      db.prepare('INSERT INTO domains (domain_name, account_id) VALUES (?, ?)').run(domainName, accountId);
-    } finally {
-      db.close();
-    }
-  };
-  return { registry: openSqliteRegistry({ path: file }), dispose, plantDomain };
-});
+/** The contract on SQLite as the CLI opens it, and as `certgate serve` does: every standing held in memory. */
+for (const [name, options] of [
+  ['sqlite', {}],
+  ['sqlite, every standing held', { standings: 'all', watchWalIndex: true }],
+] as const) {
+  registryContract(name, async () => {
+    const { file, dispose } = tempDb();
+    const plantDomain = async (accountId: string, domainName: string): Promise<void> => {
+      const db = new Database(file);
+      try {
+        db.prepare('INSERT INTO domains (domain_name, account_id) VALUES (?, ?)').run(domainName, accountId);
+      } finally {
+        db.close();
+      }
+    };
+    return { registry: openSqliteRegistry({ path: file, ...options }), dispose, plantDomain };
+  });
+}
 
 describe('sqlite registry file', () => {
   it('creates its directory and files readable by the owner only (they hold secrets and the CA key)', async () => {

@@ -25,9 +25,11 @@ function inOtherProcess(script: string, ...args: string[]): void {
 }
 
 describe.each([
-  ['the mapped wal-index header', true],
-  ['SQLite on every read', false],
-])('sqlite registry certificate reads, checked through %s', (_label, watchWalIndex) => {
+  ['the mapped wal-index header', true, 'seen'],
+  ['SQLite on every read', false, 'seen'],
+  ['the mapped wal-index header, every standing held', true, 'all'],
+  ['SQLite on every read, every standing held', false, 'all'],
+] as const)('sqlite registry certificate reads, checked through %s', (_label, watchWalIndex, standings) => {
   let dir: string;
   let file: string;
   let registry: SqliteRegistry;
@@ -35,7 +37,7 @@ describe.each([
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'certgate-reads-'));
     file = path.join(dir, 'registry.db');
-    registry = openSqliteRegistry({ path: file, watchWalIndex });
+    registry = openSqliteRegistry({ path: file, watchWalIndex, standings });
     await registry.createAccount({ accountId: ACCOUNT, endpointPrefix: 'aaaaaaaaaaaaaa' });
     await registry.insertCertificate({
       accountId: ACCOUNT,
@@ -56,6 +58,79 @@ describe.each([
   it('uses the check it was asked for', () => {
     // The native addon is built before the tests run, so the header watch must be live.
     expect(registry.watchesWalIndex).toBe(watchWalIndex);
+  });
+
+  it('holds every standing in memory only when asked to', async () => {
+    await registry.loadStandings();
+    expect(registry.standingsHeld).toBe(standings === 'all' ? 1 : 0);
+    expect(registry.getCertificateStandingSync(ACCOUNT, 'd'.repeat(64))).toBeNull();
+    expect(registry.getCertificateStandingSync('222222222222', ID)).toBeNull();
+  });
+
+  it('sees a certificate moved to another account by another process (transfer) in both accounts', async () => {
+    const OTHER = '222222222222';
+    await registry.createAccount({ accountId: OTHER, endpointPrefix: 'bbbbbbbbbbbbbb' });
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID)?.status).toBe('ACTIVE');
+    expect(registry.getCertificateStandingSync(OTHER, ID)).toBeNull();
+    inOtherProcess(
+      `const db = require('better-sqlite3')(process.argv[1]); db.pragma('busy_timeout = 5000');
+      db.prepare("UPDATE certificates SET account_id = ?, status = 'INACTIVE' WHERE certificate_id = ?").run(process.argv[2], process.argv[3]); db.close();`,
+      file,
+      OTHER,
+      ID,
+    );
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID)).toBeNull();
+    expect(registry.getCertificateStandingSync(OTHER, ID)).toMatchObject({ accountId: OTHER, status: 'INACTIVE' });
+  });
+
+  it('sees a thing detached, and the certificate registered anew after a delete', async () => {
+    const principal = `arn:aws:iot:us-east-1:${ACCOUNT}:cert/${ID}`;
+    await registry.attachThingPrincipal(ACCOUNT, 'thing-a', principal);
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID)?.things).toEqual(['thing-a']);
+    await registry.detachThingPrincipal(ACCOUNT, 'thing-a', principal);
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID)?.things).toEqual([]);
+    await registry.deleteCertificate(ACCOUNT, ID, FROM, true);
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID)).toBeNull();
+    const other = openSqliteRegistry({ path: file });
+    await other.insertCertificate({
+      accountId: ACCOUNT,
+      certificateId: ID,
+      certificatePem: 'PEM',
+      notBefore: 1_577_836_800,
+      notAfter: 4_102_444_799,
+      status: 'PENDING_ACTIVATION',
+      certificateMode: 'SNI_ONLY',
+      caCertificateId: null,
+    });
+    await other.close();
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID)).toMatchObject({ status: 'PENDING_ACTIVATION', certificateMode: 'SNI_ONLY' });
+  });
+
+  it('loads every standing again when the change log has a hole (rows removed), and so sees a change the log missed', async () => {
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID)?.status).toBe('ACTIVE');
+    // A change the log does not record (its trigger dropped), then a later numbered one:
+    // only a whole load finds the first.
+    inOtherProcess(
+      `const db = require('better-sqlite3')(process.argv[1]); db.pragma('busy_timeout = 5000');
+      db.transaction(() => {
+        db.exec('DROP TRIGGER change_log_certificate_update');
+        db.prepare("UPDATE certificates SET status = 'REVOKED' WHERE certificate_id = ?").run(process.argv[2]);
+        db.exec("UPDATE sqlite_sequence SET seq = seq + 10 WHERE name = 'change_log'");
+        db.exec("INSERT INTO change_log (account_id, kind, resource_id, status, created_at) VALUES ('999999999999', 'certificate', 'x', 'ACTIVE', 0)");
+      })(); db.close();`,
+      file,
+      ID,
+    );
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID)?.status).toBe('REVOKED');
+  });
+
+  it("gives a first sight's standing fresh and a later one the same frozen object while unchanged", () => {
+    const first = registry.getCertificateStandingSync(ACCOUNT, ID, false);
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID, false)).not.toBe(first);
+    const kept = registry.getCertificateStandingSync(ACCOUNT, ID, true);
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID, true)).toBe(kept);
+    expect(Object.isFrozen(kept)).toBe(true);
+    expect(Object.isFrozen(kept?.things)).toBe(true);
   });
 
   it('watches a database opened through a symlink (SQLite keeps -shm beside the real file)', async () => {
@@ -155,7 +230,7 @@ describe.each([
     // The refusals come from this open connection: once it is closed, the same write works.
     await registry.close();
     inOtherProcess(exclusive, file);
-    registry = openSqliteRegistry({ path: file, watchWalIndex });
+    registry = openSqliteRegistry({ path: file, watchWalIndex, standings });
     expect((await registry.getCertificate(ACCOUNT, ID))?.status).toBe('REVOKED');
   });
 
@@ -176,6 +251,33 @@ describe.each([
 });
 
 describe('committed reads memo', () => {
+  it('tells its follower of a commit before answering, and again on the next check when the follower failed', () => {
+    const sqlite = new Sqlite(':memory:');
+    let calls = 0;
+    let fail = false;
+    const memo = new CommittedReads(sqlite.db, undefined, {
+      onCommit: () => {
+        calls++;
+        if (fail) throw new Error('follower failed');
+      },
+    });
+    memo.stamp();
+    expect(calls).toBe(1);
+    memo.stamp();
+    expect(calls).toBe(1);
+    sqlite.db.exec('CREATE TABLE t (x)');
+    sqlite.db.prepare('INSERT INTO t VALUES (1)').run();
+    fail = true;
+    expect(() => memo.stamp()).toThrow('follower failed');
+    expect(() => memo.stamp()).toThrow('follower failed');
+    fail = false;
+    memo.stamp();
+    expect(calls).toBe(4);
+    memo.stamp();
+    expect(calls).toBe(4);
+    sqlite.close();
+  });
+
   it('does not keep what a rolled-back transaction read of its own writes', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'certgate-reads-'));
     const sqlite = new Sqlite(path.join(dir, 'memo.db'));

@@ -53,13 +53,17 @@ export class CommittedReads {
   #seenChanges = -1;
   /** Moves whenever a check finds a commit (see {@link stamp}). */
   #epoch = 0;
+  /** Told, right after a check found a commit, before the check answers (standings.ts catches up). */
+  readonly #onCommit: (() => void) | undefined;
+  /** Set while `#onCommit` has not completed since a commit was found: the next check runs it again. */
+  #behind = false;
 
   /**
    * `db` must have read the database already (see walIndex.ts). `useWalIndex: true`
    * first compares the wal-index header (needs the native addon); without it every
    * lookup asks SQLite's counters (the tests run both ways).
    */
-  constructor(db: Database.Database, max = COMMITTED_READS_MAX, options: { useWalIndex?: boolean } = {}) {
+  constructor(db: Database.Database, max = COMMITTED_READS_MAX, options: { useWalIndex?: boolean; onCommit?: () => void } = {}) {
     this.#db = db;
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.#totalChanges = db.prepare('SELECT total_changes()').pluck();
@@ -67,6 +71,7 @@ export class CommittedReads {
     this.#entries = max > 0 ? new LRUCache({ max }) : undefined;
     this.#standings = max > 0 ? new LRUCache({ max }) : undefined;
     this.#wal = options.useWalIndex === true ? watchWalIndex(db) : undefined;
+    this.#onCommit = options.onCommit;
   }
 
   /** Whether the no-system-call check is in use. */
@@ -130,17 +135,24 @@ export class CommittedReads {
    */
   #unchanged(): boolean {
     // Nothing committed since the mark, which was taken before the last full check.
-    if (this.#wal?.unchanged() === true) return true;
+    if (!this.#behind && this.#wal?.unchanged() === true) return true;
     // The mark comes first: a commit landing after it is seen by the next check.
     this.#wal?.mark();
     const data = this.#dataVersion.get() as number;
     const changes = this.#totalChanges.get() as number;
-    if (data === this.#seenData && changes === this.#seenChanges) return true;
+    if (!this.#behind && data === this.#seenData && changes === this.#seenChanges) return true;
     this.#entries?.clear();
     this.#standings?.clear();
     this.#seenData = data;
     this.#seenChanges = changes;
     this.#epoch++;
+    if (this.#onCommit !== undefined) {
+      // Reads after the mark: whatever commits later is found by the next check. If it
+      // throws, the next check runs it again (the error refuses the decision that asked).
+      this.#behind = true;
+      this.#onCommit();
+      this.#behind = false;
+    }
     return false;
   }
 

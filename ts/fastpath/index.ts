@@ -8,6 +8,9 @@
  *
  *   committedReads.ts  a SQLite registration read reused while nothing was committed
  *   walIndex.ts          ... checked first against the mapped wal-index header (native engine only)
+ *   standings.ts       every registered certificate's standing in memory, kept up by the
+ *                      change log at each commit found (`--view-standings all`, the default of
+ *                      `certgate serve`; `seen` reads SQLite for a certificate not met before)
  *   textMemo.ts        decoded chains / escaped PEMs remembered by their exact text
  *   sharedAnswers.ts   one frozen allow per unchanged registration; one HTTP encoding each
  *   encodedAnswers.ts  one protobuf encoding per distinct gRPC answer
@@ -31,6 +34,28 @@
  * decision fills it changes cost, never answers (test/authz/secondSight.test.ts). A
  * decision tells the doors through the answer itself: only a shared answer is frozen
  * (sharedAnswers.ts `isShared`), and a door remembers what it made of one only then.
+ *
+ * Every standing in memory
+ * ------------------------
+ * A cold decision's registration read was its dearest step after the signature check:
+ * ~6 µs in a loop, but ~20 µs of server CPU per cold request under load (a SQLite read
+ * transaction — two `fcntl` locks and an `fstat` — and B-tree pages the rest of the
+ * request had evicted from the CPU caches). Answering it from a `Map` saved ~18 µs per
+ * cold request (bench/README.md "Every standing in memory"). So a serving process holds
+ * the standing of every registered certificate (standings.ts, packed as a fleet sidecar
+ * packs them: ts/view/allStandings.ts, ~80 bytes each), loaded before it listens, and
+ * answers the read from there. It stays exact by the same check as the memo (1–2
+ * below): when a check finds a commit, the change log is read from the last sequence
+ * applied, each change together with its certificate's current state in ONE statement
+ * (one snapshot, so the state is at least as new as every change read), and applied
+ * before the check answers. The log is complete: triggers write it in the writing
+ * transaction for every insert, status or account change and delete of a certificate and
+ * every attachment of a thing (ts/registry/sqlite/schema.ts), whatever code or process
+ * writes; SQLite serialises writers, so sequences are in commit order without holes
+ * (AUTOINCREMENT; a hole can only mean removed rows, and then everything is loaded
+ * again). A catch-up that fails is run again by the next check, whose decision is refused
+ * if it fails again (test/registry/sqliteCommittedReads.test.ts runs every case with and
+ * without the standings held, and the contract suite runs on both).
  *
  * Why "revocation is immediate" still holds with the fast path on
  * ------------------------------------------------------------------
@@ -62,6 +87,9 @@
  *    leaving WAL mode or using exclusive locking, the only ways to commit without the
  *    header (test/registry/sqliteCommittedReads.test.ts, sqliteWalIndexLocks.test.ts).
  *    With `--engine wasm` (or no addon) this step is absent and 1 alone is used.
+ *    With every standing held, 1–2 run the same way before each registration read, and a
+ *    commit found is caught up before the read answers (above), so the held standing
+ *    is the committed one exactly when a fresh read would be.
  * 3. The allow is made from the standing that read returned (sharedAnswers.ts): a shared
  *    allow is found by the identity of that object, and a new read after any commit is a
  *    new object, hence a new allow. The HTTP and gRPC encodings are keyed by the decision
@@ -80,6 +108,7 @@
  * and the registry's memo tests run with and without the wal-index watch.
  */
 export { CommittedReads, COMMITTED_READS_MAX } from './committedReads.js';
+export { SqliteStandings } from './standings.js';
 export { TextMemo } from './textMemo.js';
 export { PerDecision, SharedAllows, isShared } from './sharedAnswers.js';
 export { EncodedAnswers, ENCODED_ANSWERS_MAX } from './encodedAnswers.js';

@@ -16,6 +16,10 @@ export interface OpenRegistryOptions extends RegistryOptions {
   fastPath?: boolean;
   /** SQLite only: check "nothing committed" through the mapped wal-index (needs the native addon; default false). */
   watchWalIndex?: boolean;
+  /** SQLite only, with the fast path: hold every standing in memory (`all`) or read the ones not seen (`seen`, default). */
+  standings?: 'all' | 'seen';
+  /** SQLite only, with `standings: 'all'`: standing objects kept ready for warm decisions. */
+  viewCacheSize?: number;
   /** PostgreSQL only: the sidecars' lease assumed when a lowering write cannot read their rows (ts/view/fleetWait.ts). */
   fleetLeaseMs?: number;
 }
@@ -35,7 +39,7 @@ export function isPostgresUrl(db: string): boolean {
 
 /** Open the registry at `options.path` (a SQLite file path or a PostgreSQL URL). */
 export function openRegistry(options: OpenRegistryOptions): Registry {
-  const { path, fastPath, watchWalIndex, fleetLeaseMs, ...common } = options;
+  const { path, fastPath, watchWalIndex, standings, viewCacheSize, fleetLeaseMs, ...common } = options;
   return isPostgresUrl(path)
     ? openPostgresRegistry({ connectionString: path, ...common, ...(fleetLeaseMs === undefined ? {} : { fleetLeaseMs }) })
     : openSqliteRegistry({
@@ -43,6 +47,8 @@ export function openRegistry(options: OpenRegistryOptions): Registry {
         ...common,
         ...(fastPath === undefined ? {} : { fastPath }),
         ...(watchWalIndex === undefined ? {} : { watchWalIndex }),
+        ...(standings === undefined ? {} : { standings }),
+        ...(viewCacheSize === undefined ? {} : { viewCacheSize }),
       });
 }
 

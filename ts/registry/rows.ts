@@ -166,6 +166,18 @@ export interface StandingRow {
   ca_certificate_id: string | null;
 }
 
+/**
+ * Thing names joined by `group_concat(thing_name, ',')`, split and sorted. AWS thing
+ * names are [a-zA-Z0-9:_-]+ (ASCII): a comma cannot be part of one, and JavaScript's
+ * default sort (UTF-16 code units) orders them as SQLite's BINARY collation would.
+ */
+export function joinedThingNames(joined: string | null): string[] {
+  if (joined === null) return [];
+  const names = joined.split(',');
+  names.sort();
+  return names;
+}
+
 export function standingFromRow(
   accountId: string,
   certificateId: string,

@@ -351,14 +351,14 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flag: '--view-standings <all|seen>',
     env: 'CERTGATE_VIEW_STANDINGS',
     default: 'all',
-    help: 'PostgreSQL fleet mode: all = each process holds the standing of every registered certificate (loaded before it serves; no decision reads PostgreSQL for a standing); seen = only those it has decided for, up to --view-cache-size (docs/fleet.md)',
+    help: 'all = each serving process holds the standing of every registered certificate in memory (loaded before it serves, ~80 bytes each; no decision reads the database for a standing); seen = only those it has decided for (PostgreSQL: up to --view-cache-size; SQLite: read from the file, remembered from the second decision on). SQLite needs the fast path for all (docs/authorizer.md, docs/fleet.md)',
   },
   {
     key: 'viewCacheSize',
     flag: '--view-cache-size <n>',
     env: 'CERTGATE_VIEW_CACHE_SIZE',
     default: String(DEFAULT_VIEW_CACHE_SIZE),
-    help: 'PostgreSQL fleet mode: with --view-standings seen, certificate standings each process holds (a certificate not held costs one PostgreSQL read); with all, standing objects kept ready for the warm path (docs/fleet.md)',
+    help: 'with --view-standings all: standing objects each process keeps ready for the warm path; PostgreSQL with seen: certificate standings each process holds (a certificate not held costs one PostgreSQL read) (docs/fleet.md)',
   },
 ];
 

@@ -25,6 +25,7 @@ import type { MetricsFormat } from '../metrics/exposition.js';
 import { DecisionLog, fanOut } from '../metrics/decisionLog.js';
 import { openRegistry, settingsMismatch } from '../registry/open.js';
 import { PostgresRegistry } from '../registry/postgres/registry.js';
+import { SqliteRegistry } from '../registry/sqlite/registry.js';
 import type { FleetView } from '../view/fleetView.js';
 import { ViewMetrics } from '../metrics/viewMetrics.js';
 import type { Registry, RegistryEvent } from '../registry/types.js';
@@ -71,6 +72,9 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
     fastPath: config.fastPath,
     // The wal-index watch needs the native addon: only when the engine loads it anyway.
     watchWalIndex: config.fastPath && config.engine === 'native',
+    // SQLite: every standing in memory, as a fleet sidecar holds them (ts/fastpath/standings.ts).
+    standings: config.viewStandings,
+    viewCacheSize: config.viewCacheSize,
     ...(config.region === undefined ? {} : { region: config.region }),
     ...(config.endpointDomain === undefined ? {} : { endpointDomain: config.endpointDomain }),
     ...(config.masterKey === undefined ? {} : { masterKey: config.masterKey }),
@@ -121,6 +125,15 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
       throw err;
     }
     registry.observeFleetWaits((result) => viewMetrics.current?.fleetWait(result));
+  }
+  // SQLite with --view-standings all: every standing loaded before this process listens.
+  if (registry instanceof SqliteRegistry) {
+    try {
+      await registry.loadStandings();
+    } catch (err) {
+      await registry.close();
+      throw err;
+    }
   }
   const engine = loadEngine(config.engine);
   warmUpEngine(engine);

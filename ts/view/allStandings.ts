@@ -118,10 +118,15 @@ export class AllStandings {
     return this.#size;
   }
 
-  /** The standing, or null: not registered (the view holds every registered certificate). */
-  get(accountId: string, certificateId: string): CertificateStanding | null {
+  /**
+   * The standing, or null: not registered (the view holds every registered certificate).
+   * `seenBefore` false (a certificate met for the first time, ts/fastpath/index.ts
+   * "Remembered on second sight"): a fresh object, neither looked up among nor added to
+   * the materialised ones.
+   */
+  get(accountId: string, certificateId: string, seenBefore = true): CertificateStanding | null {
     this.hits++;
-    const made = this.#made.get(`${accountId}/${certificateId}`);
+    const made = seenBefore ? this.#made.get(`${accountId}/${certificateId}`) : undefined;
     if (made !== undefined) return made;
     const account = this.#accounts.get(accountId);
     if (account === undefined) return null;
@@ -137,7 +142,10 @@ export class AllStandings {
       caCertificateId: ca === 0 ? null : this.#cas.value(ca),
       things: thingList(account.things?.get(key)),
     };
-    this.#made.set(`${accountId}/${certificateId}`, standing);
+    if (!seenBefore) return standing;
+    // Kept and shared by every later decision: frozen, so no caller can change it under another.
+    Object.freeze(standing.things);
+    this.#made.set(`${accountId}/${certificateId}`, Object.freeze(standing));
     return standing;
   }
 

@@ -8,12 +8,13 @@ import { endpointRoute } from '../endpoints.js';
 import { certificateArn } from '../arn.js';
 import { META_COLUMNS, crlMetaFromRow, type CaCrlRow } from '../crlRows.js';
 import type { Account, CaCertificateRecord, CaCrlMeta, CertificateRecord, CertificateStanding, RegistrySettings } from '../types.js';
-import { CommittedReads } from '../../fastpath/index.js';
+import { CommittedReads, SqliteStandings } from '../../fastpath/index.js';
 import type { Sqlite } from './database.js';
 import {
   accountFromRow,
   caCertificateFromRow,
   certificateFromRow,
+  joinedThingNames,
   standingFromRow,
   type AccountRow,
   type CaCertificateRow,
@@ -34,20 +35,62 @@ import {
  */
 export const READ_MMAP_BYTES = 1 << 30;
 
+/** Standing objects a process keeps ready for warm decisions by default (`--view-cache-size`). */
+const DEFAULT_MATERIALISED = 100_000;
+
+export interface SqliteReadsOptions {
+  /** The warm-path machinery (ts/fastpath/); default on. */
+  fastPath?: boolean;
+  /** Check "nothing committed" through the mapped wal-index (needs the native addon). */
+  watchWalIndex?: boolean;
+  /**
+   * `all`: hold every registered certificate's standing in memory (ts/fastpath/standings.ts;
+   * needs the fast path); `seen` (default): read SQLite, remembering the standings of
+   * certificates seen before.
+   */
+  standings?: 'all' | 'seen';
+  /** With `all`: standing objects kept ready for warm decisions. */
+  materialised?: number;
+}
+
 export class SqliteReads {
   readonly #sqlite: Sqlite;
   readonly #settings: RegistrySettings;
   readonly #memo: CommittedReads | undefined;
+  /** Every registered certificate's standing, in memory (fast path on, `standings: 'all'`). */
+  readonly #held: SqliteStandings | undefined;
   /** Stamps given without the fast path: negative, each new (see commitStamp). */
   #unvouched = 0;
 
   /** `sqlite` must have read the database already (see ts/fastpath/walIndex.ts). */
-  constructor(sqlite: Sqlite, settings: RegistrySettings, options: { fastPath?: boolean; watchWalIndex?: boolean } = {}) {
+  constructor(sqlite: Sqlite, settings: RegistrySettings, options: SqliteReadsOptions = {}) {
     this.#sqlite = sqlite;
     this.#settings = settings;
     if (!sqlite.db.memory) sqlite.db.pragma(`mmap_size = ${READ_MMAP_BYTES}`);
-    this.#memo =
-      options.fastPath === false ? undefined : new CommittedReads(sqlite.db, undefined, { useWalIndex: options.watchWalIndex === true });
+    const fastPath = options.fastPath !== false;
+    this.#held =
+      fastPath && options.standings === 'all'
+        ? new SqliteStandings(sqlite.db, () => `arn:aws:iot:${settings.region}:`, options.materialised ?? DEFAULT_MATERIALISED)
+        : undefined;
+    const held = this.#held;
+    this.#memo = fastPath
+      ? new CommittedReads(sqlite.db, undefined, {
+          useWalIndex: options.watchWalIndex === true,
+          ...(held === undefined ? {} : { onCommit: () => held.catchUp() }),
+        })
+      : undefined;
+  }
+
+  /** Certificates whose standing this process holds in memory (0 when it holds none). */
+  get standingsHeld(): number {
+    return this.#held?.size ?? 0;
+  }
+
+  /** Load the standings to hold now (start-up), rather than on the first decision. */
+  loadStandings(): void {
+    if (this.#held === undefined || this.#memo === undefined) return;
+    this.#memo.stamp();
+    this.#held.load();
   }
 
   /** Whether certificate reads are checked through the mapped wal-index header. */
@@ -106,6 +149,11 @@ export class SqliteReads {
    * would cost each one more than a later hit saves, ts/fastpath/index.ts).
    */
   certificateStanding(accountId: string, certificateId: string, seenBefore = true): CertificateStanding | null {
+    // Held in memory: current once the check has found no commit, or caught up on one.
+    if (this.#held !== undefined && this.#memo !== undefined && !this.#sqlite.db.inTransaction) {
+      this.#memo.stamp();
+      return this.#held.get(accountId, certificateId, seenBefore);
+    }
     if (this.#memo === undefined || !seenBefore) return this.#standing(accountId, certificateId);
     return this.#memo.owned(accountId, certificateId, () => this.#standing(accountId, certificateId));
   }
@@ -125,12 +173,7 @@ export class SqliteReads {
       certificateId,
     );
     if (row === undefined) return null;
-    // AWS thing names are [a-zA-Z0-9:_-]+ (ASCII): a comma cannot be part of one, and
-    // JavaScript's default sort (UTF-16 code units) orders them as SQLite's BINARY
-    // collation would.
-    const things = row.things === null ? [] : row.things.split(',');
-    things.sort();
-    return standingFromRow(accountId, certificateId, row, things);
+    return standingFromRow(accountId, certificateId, row, joinedThingNames(row.things));
   }
 
   certificateRegistrations(certificateId: string): CertificateRecord[] {

@@ -24,6 +24,14 @@ export interface SqliteRegistryOptions extends RegistryOptions {
    * reads reused while nothing was committed. Default true; false reads every time.
    */
   fastPath?: boolean;
+  /**
+   * With the fast path: `all` holds every registered certificate's standing in memory
+   * (ts/fastpath/standings.ts; `certgate serve --view-standings`, default all there);
+   * `seen` (the default here) reads SQLite for a certificate not seen before.
+   */
+  standings?: 'all' | 'seen';
+  /** With `all`: standing objects kept ready for warm decisions (`--view-cache-size`). */
+  viewCacheSize?: number;
 }
 
 /** Open (creating and migrating if needed) the SQLite registry at `options.path`. */
@@ -62,7 +70,12 @@ export class SqliteRegistry extends StoreRegistry {
     super(store, options);
     this.sqlite = store;
     this.fixed = fixed;
-    this.reads = new SqliteReads(read, fixed.view, { fastPath: options.fastPath, watchWalIndex: options.watchWalIndex });
+    this.reads = new SqliteReads(read, fixed.view, {
+      ...(options.fastPath === undefined ? {} : { fastPath: options.fastPath }),
+      ...(options.watchWalIndex === undefined ? {} : { watchWalIndex: options.watchWalIndex }),
+      ...(options.standings === undefined ? {} : { standings: options.standings }),
+      ...(options.viewCacheSize === undefined ? {} : { materialised: options.viewCacheSize }),
+    });
   }
 
   protected override opened(settings: RegistrySettings): void {
@@ -73,6 +86,17 @@ export class SqliteRegistry extends StoreRegistry {
   /** Whether certificate reads are checked through the mapped wal-index header. */
   get watchesWalIndex(): boolean {
     return this.reads.watchesWalIndex;
+  }
+
+  /** Certificates whose standing this process holds in memory (`standings: 'all'`; else 0). */
+  get standingsHeld(): number {
+    return this.reads.standingsHeld;
+  }
+
+  /** With `standings: 'all'`: load them now (before serving) rather than on the first decision. */
+  async loadStandings(): Promise<void> {
+    await this.ctx();
+    this.reads.loadStandings();
   }
 
   override async close(): Promise<void> {

@@ -8,6 +8,14 @@
 import type Database from 'better-sqlite3';
 import { SQLITE_TYPES, crlTable, sharedMigrations } from '../tables.js';
 
+/** The change log's clock: epoch seconds, as the certificate triggers write it. */
+const NOW = "((julianday('now') - 2440587.5) * 86400.0)";
+
+/** The certificate id of a certificate principal ARN (`arn:aws:iot:<region>:<account>:cert/<id>`), else the principal itself. */
+function certificateOf(principal: string): string {
+  return `CASE WHEN instr(${principal}, ':cert/') > 0 THEN substr(${principal}, instr(${principal}, ':cert/') + 6) ELSE ${principal} END`;
+}
+
 /** Migration N (1-based) is `MIGRATIONS[N - 1]`. */
 export const MIGRATIONS: readonly string[] = [
   ...sharedMigrations(SQLITE_TYPES),
@@ -50,6 +58,26 @@ export const MIGRATIONS: readonly string[] = [
     DELETE FROM ca_crls WHERE account_id = OLD.account_id AND ca_certificate_id = OLD.certificate_id;
   END;`,
   }),
+  // The standings held in memory (ts/fastpath/standings.ts) follow the change log; a
+  // standing includes the certificate's attached things, so attachments are logged too,
+  // under their own kind (GET /v1/changes keeps to kind 'certificate'), named by the
+  // certificate id taken from the principal ARN, as the PostgreSQL backend logs them.
+  `
+  CREATE TRIGGER change_log_attachment_insert AFTER INSERT ON thing_principals BEGIN
+    INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
+    VALUES (NEW.account_id, 'attachment', ${certificateOf('NEW.principal')}, 'ATTACHED', ${NOW});
+  END;
+  CREATE TRIGGER change_log_attachment_update AFTER UPDATE ON thing_principals BEGIN
+    INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
+    VALUES (OLD.account_id, 'attachment', ${certificateOf('OLD.principal')}, 'DETACHED', ${NOW});
+    INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
+    VALUES (NEW.account_id, 'attachment', ${certificateOf('NEW.principal')}, 'ATTACHED', ${NOW});
+  END;
+  CREATE TRIGGER change_log_attachment_delete AFTER DELETE ON thing_principals BEGIN
+    INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
+    VALUES (OLD.account_id, 'attachment', ${certificateOf('OLD.principal')}, 'DETACHED', ${NOW});
+  END;
+  `,
 ];
 
 /** Bring the database up to the newest schema version; returns the version reached. */
