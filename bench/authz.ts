@@ -36,8 +36,8 @@ const SNI = `${PREFIX}-ats.iot.us-east-1.localhost`;
 const COLD = Number(process.env.BENCH_COLD_CERTS ?? 8000);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
 const CONNECTIONS = 32;
-/** Cold requests that warm up each freshly started server before its timed cold run. */
-const WARMUP = 1500;
+/** Cold requests that warm up each freshly started server before its timed cold run (`BENCH_COLD_WARMUP`). */
+const WARMUP = Number(process.env.BENCH_COLD_WARMUP ?? 1500);
 /** Which parts to run: `warm` (HTTP, gRPC, open loop) and/or `cold`; both by default. */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'warm,cold').split(','));
 /** Alternating rounds of the warm HTTP and gRPC comparisons. */
