@@ -83,6 +83,20 @@ describe('AllStandings', () => {
     expect(held.get('111111111111', id)).toBeNull();
   });
 
+  it('answers a kept object only for its own account, and a first sight with a fresh one', () => {
+    const held = new AllStandings(10);
+    const id = hexId();
+    held.set('111111111111', id, { status: 'ACTIVE', mode: 'DEFAULT', caCertificateId: null });
+    held.set('222222222222', id, { status: 'REVOKED', mode: 'SNI_ONLY', caCertificateId: null });
+    const a = held.get('111111111111', id);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(held.get('222222222222', id)).toMatchObject({ accountId: '222222222222', status: 'REVOKED' });
+    expect(held.get('111111111111', id)).toMatchObject({ accountId: '111111111111', status: 'ACTIVE' });
+    const fresh = held.get('111111111111', id, false);
+    expect(fresh).toEqual(held.get('111111111111', id, false));
+    expect(fresh).not.toBe(held.get('111111111111', id, false));
+  });
+
   it('refuses a value it cannot pack instead of holding a wrong one', () => {
     const held = new AllStandings();
     // Two bits of mode: DEFAULT, SNI_ONLY and two more fit; a fifth distinct mode does not.

@@ -115,6 +115,16 @@ export class CommittedReads {
   }
 
   /**
+   * Run the check now (a commit found is told to the follower, `onCommit`, before this
+   * returns); false inside an open transaction, where nothing may be reused.
+   */
+  settled(): boolean {
+    if (this.#db.inTransaction) return false;
+    this.#unchanged();
+    return true;
+  }
+
+  /**
    * A number that is the same as one returned earlier only if nothing has been committed
    * to the file since that earlier call (the same check as {@link get}'s, so as exact).
    * Read it *before* reading what it vouches for: a commit landing in between then makes

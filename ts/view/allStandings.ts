@@ -104,7 +104,11 @@ export class AllStandings {
   readonly #modes = new Interned(2 ** MODE_BITS - 1, ['DEFAULT', 'SNI_ONLY']);
   /** CA ids; index 0 stands for "no CA". */
   readonly #cas = new Interned(MAX_CA_INDEX, ['']);
-  /** Standings materialised for decisions, by `account/certificate`: the same object while unchanged. */
+  /**
+   * Standings materialised for decisions, by certificateId alone (the string the decision
+   * already holds, its hash computed: no key built per lookup), each answered only for
+   * its own account: a certificate in two accounts has its two objects evict each other.
+   */
   readonly #made: LRUCache<string, CertificateStanding>;
   #size = 0;
   hits = 0;
@@ -126,8 +130,8 @@ export class AllStandings {
    */
   get(accountId: string, certificateId: string, seenBefore = true): CertificateStanding | null {
     this.hits++;
-    const made = seenBefore ? this.#made.get(`${accountId}/${certificateId}`) : undefined;
-    if (made !== undefined) return made;
+    const made = seenBefore ? this.#made.get(certificateId) : undefined;
+    if (made !== undefined && made.accountId === accountId) return made;
     const account = this.#accounts.get(accountId);
     if (account === undefined) return null;
     const key = packId(certificateId);
@@ -145,7 +149,7 @@ export class AllStandings {
     if (!seenBefore) return standing;
     // Kept and shared by every later decision: frozen, so no caller can change it under another.
     Object.freeze(standing.things);
-    this.#made.set(`${accountId}/${certificateId}`, Object.freeze(standing));
+    this.#made.set(certificateId, Object.freeze(standing));
     return standing;
   }
 
@@ -154,7 +158,7 @@ export class AllStandings {
    * (sorted; an empty list drops them).
    */
   set(accountId: string, certificateId: string, state: StandingState | null, things?: readonly string[]): void {
-    this.#made.delete(`${accountId}/${certificateId}`);
+    this.#made.delete(certificateId);
     const key = packId(certificateId);
     let account = this.#accounts.get(accountId);
     if (state === null) {
@@ -182,7 +186,7 @@ export class AllStandings {
     const account = this.#accounts.get(accountId);
     const key = packId(certificateId);
     if (account === undefined || !account.packed.has(key)) return false;
-    this.#made.delete(`${accountId}/${certificateId}`);
+    this.#made.delete(certificateId);
     this.#setThings(account, key, [...thingList(account.things?.get(key)), thingName]);
     return true;
   }

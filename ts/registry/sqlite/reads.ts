@@ -150,10 +150,7 @@ export class SqliteReads {
    */
   certificateStanding(accountId: string, certificateId: string, seenBefore = true): CertificateStanding | null {
     // Held in memory: current once the check has found no commit, or caught up on one.
-    if (this.#held !== undefined && this.#memo !== undefined && !this.#sqlite.db.inTransaction) {
-      this.#memo.stamp();
-      return this.#held.get(accountId, certificateId, seenBefore);
-    }
+    if (this.#held !== undefined && this.#memo?.settled() === true) return this.#held.get(accountId, certificateId, seenBefore);
     if (this.#memo === undefined || !seenBefore) return this.#standing(accountId, certificateId);
     return this.#memo.owned(accountId, certificateId, () => this.#standing(accountId, certificateId));
   }
