@@ -82,6 +82,13 @@ const CERTGATE = path.join(env.BENCH_TREE ?? projectRoot, 'bin', 'certgate.js');
  * beside this one as "certgate-base" in the same run: warm (JSON door) and cold lines.
  */
 const BASE = env.BENCH_BASE === undefined ? undefined : path.join(path.resolve(env.BENCH_BASE), 'bin', 'certgate.js');
+/**
+ * BENCH_BASE_DB: the registry file certgate-base serves, when BENCH_BASE's schema is older
+ * than the fixture's (this tree migrates the fixture forward when it opens it; an older
+ * tree refuses a newer schema). A copy of the fixture's file with the newer migrations
+ * taken back, same certificates.
+ */
+const BASE_DB = env.BENCH_BASE_DB;
 const viteNode = createRequire(import.meta.url).resolve('vite-node/vite-node.mjs');
 
 // ---- servers ----
@@ -125,7 +132,7 @@ const certgate = (db: string, name: string, bin = CERTGATE) => {
       tree === undefined ? bin : path.join(path.resolve(tree), 'bin', 'certgate.js'),
       // Shedding off: a closed loop of 32 connections on 2 shared cores is not an overload,
       // but a request can wait past --shed-after-ms behind the generator and be refused.
-      ...serveArgs({ db, engine, shedAfterMs: 0, extra: envServeArgs() }),
+      ...serveArgs({ db: bin === BASE && BASE_DB !== undefined ? BASE_DB : db, engine, shedAfterMs: 0, extra: envServeArgs() }),
     ],
     {},
   );
