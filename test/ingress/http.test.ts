@@ -151,6 +151,10 @@ describe.each([
     expect(metrics).toMatch(/certgate_decision_stage_duration_seconds_count\{stage="registry"\} \d+/);
     expect(metrics).toContain('certgate_verify_cache_misses_total');
     expect(metrics).toContain('process_cpu_seconds_total');
+    // Every standing held in memory (fast path on): the leaf registered after start-up, caught up.
+    const held = /certgate_view_cache_entries\{worker="[^"]+"\} (\d+)\n/.exec(metrics);
+    if ('fastPath' in fastPath) expect(held).toBeNull();
+    else expect(Number(held?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses to start over a registry created for another region or endpoint domain', async () => {

@@ -19,7 +19,11 @@ export class ViewMetrics {
   readonly #heartbeat: Histogram;
   readonly #wait: Histogram<'outcome'>;
 
-  constructor(view: FleetView | undefined, registers: Registry[]) {
+  /**
+   * `held`: on SQLite with every standing held (ts/fastpath/standings.ts), how many this
+   * process holds — the one view figure a single box has (no lease, no feed).
+   */
+  constructor(view: FleetView | undefined, registers: Registry[], held?: () => number) {
     this.#heartbeat = new Histogram({
       name: 'certgate_view_heartbeat_seconds',
       help: "Round trip of the local view's heartbeat (upsert of this process's lease row and the change log's newest sequence).",
@@ -33,7 +37,6 @@ export class ViewMetrics {
       buckets: WAIT_BUCKETS,
       registers,
     });
-    if (view === undefined) return;
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name,
@@ -44,6 +47,15 @@ export class ViewMetrics {
           this.set({ worker: WORKER_LABEL }, read());
         },
       });
+    if (view === undefined) {
+      if (held !== undefined)
+        gauge(
+          'certgate_view_cache_entries',
+          'Certificate standings this process holds in memory: every registered certificate (SQLite, --view-standings all).',
+          held,
+        );
+      return;
+    }
     gauge(
       'certgate_view_lag_sequences',
       'Changes in the log the local view has not applied yet, as of its newest heartbeat.',

@@ -143,7 +143,11 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
       : undefined;
   const cache = new VerifyCache(config.verifyCacheSize);
   const metrics = new AuthzMetrics({ cache, engine: config.engine, ...(pool === undefined ? {} : { pool }) });
-  viewMetrics.current = new ViewMetrics(view, [metrics.registry]);
+  viewMetrics.current = new ViewMetrics(
+    view,
+    [metrics.registry],
+    registry instanceof SqliteRegistry && registry.holdsStandings ? () => registry.standingsHeld : undefined,
+  );
   const decisionLog = new DecisionLog(logger.child({ component: 'decision' }), { allowSample: config.decisionLogSample });
   const authorizer = new Authorizer({
     registry,

@@ -81,6 +81,11 @@ export class SqliteReads {
       : undefined;
   }
 
+  /** Whether every standing is held in memory (fast path on, `standings: 'all'`). */
+  get holdsStandings(): boolean {
+    return this.#held !== undefined;
+  }
+
   /** Certificates whose standing this process holds in memory (0 when it holds none). */
   get standingsHeld(): number {
     return this.#held?.size ?? 0;

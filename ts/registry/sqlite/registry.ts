@@ -88,6 +88,11 @@ export class SqliteRegistry extends StoreRegistry {
     return this.reads.watchesWalIndex;
   }
 
+  /** Whether every standing is held in memory (`standings: 'all'` with the fast path). */
+  get holdsStandings(): boolean {
+    return this.reads.holdsStandings;
+  }
+
   /** Certificates whose standing this process holds in memory (`standings: 'all'`; else 0). */
   get standingsHeld(): number {
     return this.reads.standingsHeld;
