@@ -174,9 +174,10 @@ export class FleetView implements DecisionReads {
     return this.#held().accountForHost(host);
   }
 
-  standing(accountId: string, certificateId: string): Step<CertificateStanding | null> {
-    // 'all': absent means not registered; never a read of PostgreSQL.
-    if (this.#all !== undefined) return this.#all.get(accountId, certificateId);
+  standing(accountId: string, certificateId: string, seenBefore = true): Step<CertificateStanding | null> {
+    // 'all': absent means not registered; never a read of PostgreSQL. A first sight's
+    // standing is not kept among the materialised ones (ts/fastpath/index.ts).
+    if (this.#all !== undefined) return this.#all.get(accountId, certificateId, seenBefore);
     if (this.mode === 'all') throw new Error('the fleet view is still loading');
     const held = this.#standings.get(accountId, certificateId);
     return held !== undefined ? held : this.#miss(accountId, certificateId);
