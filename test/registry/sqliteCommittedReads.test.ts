@@ -124,6 +124,37 @@ describe.each([
     expect(registry.getCertificateStandingSync(ACCOUNT, ID)?.status).toBe('REVOKED');
   });
 
+  it('loads every standing again for a hole after the first change a catch-up reads, too', async () => {
+    const ID2 = 'e'.repeat(64);
+    await registry.insertCertificate({
+      accountId: ACCOUNT,
+      certificateId: ID2,
+      certificatePem: 'PEM',
+      notBefore: 1_577_836_800,
+      notAfter: 4_102_444_799,
+      status: 'ACTIVE',
+      certificateMode: 'DEFAULT',
+      caCertificateId: null,
+    });
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID2)?.status).toBe('ACTIVE');
+    // A logged change, then one the log does not record (another certificate), then a hole.
+    inOtherProcess(
+      `const db = require('better-sqlite3')(process.argv[1]); db.pragma('busy_timeout = 5000');
+      db.transaction(() => {
+        db.prepare("UPDATE certificates SET status = 'INACTIVE' WHERE certificate_id = ?").run(process.argv[2]);
+        db.exec('DROP TRIGGER change_log_certificate_update');
+        db.prepare("UPDATE certificates SET status = 'REVOKED' WHERE certificate_id = ?").run(process.argv[3]);
+        db.exec("UPDATE sqlite_sequence SET seq = seq + 10 WHERE name = 'change_log'");
+        db.exec("INSERT INTO change_log (account_id, kind, resource_id, status, created_at) VALUES ('999999999999', 'certificate', 'x', 'ACTIVE', 0)");
+      })(); db.close();`,
+      file,
+      ID,
+      ID2,
+    );
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID)?.status).toBe('INACTIVE');
+    expect(registry.getCertificateStandingSync(ACCOUNT, ID2)?.status).toBe('REVOKED');
+  });
+
   it("gives a first sight's standing fresh and a later one the same frozen object while unchanged", () => {
     const first = registry.getCertificateStandingSync(ACCOUNT, ID, false);
     expect(registry.getCertificateStandingSync(ACCOUNT, ID, false)).not.toBe(first);

@@ -13,7 +13,7 @@
  * applied before the lookup answers.
  */
 import Database from 'better-sqlite3';
-import { AllStandings } from '../view/allStandings.js';
+import { AllStandings, type StandingChange } from '../view/allStandings.js';
 import { joinedThingNames } from '../registry/rows.js';
 import { BUSY_TIMEOUT_MS } from '../registry/sqlite/database.js';
 import type { CertificateStanding } from '../registry/types.js';
@@ -21,14 +21,9 @@ import type { CertificateStanding } from '../registry/types.js';
 /** Changes read per catch-up statement; a catch-up repeats until it reads fewer. */
 const CATCH_UP_BATCH = 5_000;
 
-interface ChangeRow {
+interface ChangeRow extends StandingChange {
   sequence: number;
-  kind: string;
-  account_id: string;
-  resource_id: string;
-  status: string | null;
-  certificate_mode: string | null;
-  ca_certificate_id: string | null;
+  /** `group_concat` of the thing names (null: none, or a change of another kind). */
   things: string | null;
 }
 
@@ -53,8 +48,6 @@ export class SqliteStandings {
   #held: AllStandings | undefined;
   /** The newest change-log sequence applied. */
   #applied = 0;
-  /** Whole loads done (1 after start; more only if the log went backwards). */
-  loads = 0;
 
   /**
    * `arnPrefix()`: `arn:aws:iot:<region>:`, what a certificate principal starts with
@@ -83,15 +76,20 @@ export class SqliteStandings {
     const prefix = this.#arnPrefix();
     for (;;) {
       const rows = this.#changes.all(prefix, this.#applied, CATCH_UP_BATCH) as ChangeRow[];
-      const first = rows[0];
-      if (first !== undefined && first.sequence !== this.#applied + 1 && this.#applied > 0) {
-        // SQLite serialises writers and AUTOINCREMENT never reuses a number, so the log
-        // has no holes; a hole means rows were removed (a file restored or edited): what
-        // is held may be newer than the log. Start again from the whole registry.
+      // SQLite serialises writers and AUTOINCREMENT never reuses a number, so the log has
+      // no holes; a hole means rows were removed (a file restored or edited): what is held
+      // may be newer than the log. Start again from the whole registry. (Before the first
+      // change after a load of an empty log, the numbering may start anywhere.)
+      let expected = this.#applied === 0 ? (rows[0]?.sequence ?? 0) : this.#applied + 1;
+      if (rows.some((row) => row.sequence !== expected++)) {
         this.#load();
         return;
       }
-      for (const row of rows) this.#apply(row);
+      const held = this.#held;
+      for (const row of rows) {
+        held.applyChange(row, joinedThingNames(row.things));
+        this.#applied = row.sequence;
+      }
       if (rows.length < CATCH_UP_BATCH) return;
     }
   }
@@ -113,22 +111,6 @@ export class SqliteStandings {
   load(): AllStandings {
     if (this.#held === undefined) this.#load();
     return this.#held as AllStandings;
-  }
-
-  #apply(row: ChangeRow): void {
-    this.#applied = row.sequence;
-    if (row.kind !== 'certificate' && row.kind !== 'attachment') return;
-    const held = this.#held as AllStandings;
-    if (row.status === null) {
-      held.set(row.account_id, row.resource_id, null);
-      return;
-    }
-    held.set(
-      row.account_id,
-      row.resource_id,
-      { status: row.status, mode: row.certificate_mode ?? '', caCertificateId: row.ca_certificate_id },
-      joinedThingNames(row.things),
-    );
   }
 
   /**
@@ -175,6 +157,5 @@ export class SqliteStandings {
     });
     this.#applied = load.deferred();
     this.#held = held;
-    this.loads++;
   }
 }

@@ -37,6 +37,21 @@ export interface StandingState {
   readonly caCertificateId: string | null;
 }
 
+/**
+ * A change-log row read together with its certificate's state in the same snapshot (the
+ * SQLite and PostgreSQL catch-ups both read it so): for a certificate or attachment
+ * change, the certificate's standing now, `status` null when it is not registered in
+ * that account (deleted, transferred away).
+ */
+export interface StandingChange {
+  kind: string;
+  account_id: string;
+  resource_id: string;
+  status: string | null;
+  certificate_mode: string | null;
+  ca_certificate_id: string | null;
+}
+
 const STATUS_BITS = 4;
 const MODE_BITS = 2;
 const CA_SHIFT = STATUS_BITS + MODE_BITS;
@@ -179,6 +194,23 @@ export class AllStandings {
     account.packed.set(key, packed);
     this.#size += account.packed.size - before;
     if (things !== undefined) this.#setThings(account, key, things);
+  }
+
+  /**
+   * Apply a change read with its certificate's state (and its things, sorted): the state
+   * replaces what is held, or drops it when the certificate is no longer registered there.
+   * False when the change is not about a certificate's standing (another kind: routing,
+   * CAs, CRLs), which the caller handles. `caId` may give an interned copy of the CA id.
+   */
+  applyChange(change: StandingChange, things: readonly string[], caId: (id: string) => string = (id) => id): boolean {
+    if (change.kind !== 'certificate' && change.kind !== 'attachment') return false;
+    const ca = change.ca_certificate_id;
+    const state =
+      change.status === null
+        ? null
+        : { status: change.status, mode: change.certificate_mode ?? '', caCertificateId: ca === null ? null : caId(ca) };
+    this.set(change.account_id, change.resource_id, state, things);
+    return true;
   }
 
   /** Add `thingName` to a held certificate's things (a whole load streams them after the standings); false if not held. */

@@ -420,20 +420,7 @@ export class FleetView implements DecisionReads {
     let expected = this.#seen + 1;
     for (const row of rows) if (Number(row.sequence) !== expected++) return { gap: true, more: true };
     for (const row of rows) {
-      if (row.kind === 'certificate' || row.kind === 'attachment') {
-        const state =
-          row.status === null
-            ? null
-            : {
-                status: row.status,
-                mode: row.certificate_mode ?? '',
-                caCertificateId:
-                  row.ca_certificate_id === null
-                    ? null
-                    : (this.#tables?.caId(row.account_id, row.ca_certificate_id) ?? row.ca_certificate_id),
-              };
-        all.set(row.account_id, row.resource_id, state, row.things ?? []);
-      } else this.#tablesDirty = true;
+      if (!all.applyChange(row, row.things ?? [], (ca) => this.#tables?.caId(row.account_id, ca) ?? ca)) this.#tablesDirty = true;
     }
     this.#seen = expected - 1;
     return { gap: false, more: rows.length === CATCH_UP_BATCH };

@@ -14,7 +14,7 @@
  */
 import type pg from 'pg';
 import type { RegistrySettings } from '../registry/types.js';
-import { AllStandings } from './allStandings.js';
+import { AllStandings, type StandingChange } from './allStandings.js';
 import { readTables, type ConfigTables } from './tables.js';
 
 /** Rows per page of a whole load (`certificates`, then `thing_principals`). */
@@ -106,15 +106,9 @@ export async function loadAll(client: pg.Client, settings: RegistrySettings, opt
 }
 
 /** A change-log row, and for a certificate or attachment change the certificate's state in the same snapshot. */
-export interface ChangeRow {
+export interface ChangeRow extends StandingChange {
   sequence: string;
-  kind: string;
-  account_id: string;
-  resource_id: string;
-  /** Null: the certificate is not registered (deleted, transferred away) or the change is of another kind. */
-  status: string | null;
-  certificate_mode: string | null;
-  ca_certificate_id: string | null;
+  /** Sorted; null for a change of another kind. */
   things: string[] | null;
 }
 
