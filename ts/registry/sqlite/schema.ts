@@ -11,9 +11,15 @@ import { SQLITE_TYPES, crlTable, sharedMigrations } from '../tables.js';
 /** The change log's clock: epoch seconds, as the certificate triggers write it. */
 const NOW = "((julianday('now') - 2440587.5) * 86400.0)";
 
-/** The certificate id of a certificate principal ARN (`arn:aws:iot:<region>:<account>:cert/<id>`), else the principal itself. */
-function certificateOf(principal: string): string {
-  return `CASE WHEN instr(${principal}, ':cert/') > 0 THEN substr(${principal}, instr(${principal}, ':cert/') + 6) ELSE ${principal} END`;
+/**
+ * The change-log row of an attachment (`row`: NEW or OLD), named by the certificate id of
+ * its principal ARN (`arn:aws:iot:<region>:<account>:cert/<id>`), else the principal itself.
+ */
+function logAttachment(row: 'NEW' | 'OLD', status: 'ATTACHED' | 'DETACHED'): string {
+  const principal = `${row}.principal`;
+  const certificate = `CASE WHEN instr(${principal}, ':cert/') > 0 THEN substr(${principal}, instr(${principal}, ':cert/') + 6) ELSE ${principal} END`;
+  return `INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
+    VALUES (${row}.account_id, 'attachment', ${certificate}, '${status}', ${NOW});`;
 }
 
 /** Migration N (1-based) is `MIGRATIONS[N - 1]`. */
@@ -64,18 +70,14 @@ export const MIGRATIONS: readonly string[] = [
   // certificate id taken from the principal ARN, as the PostgreSQL backend logs them.
   `
   CREATE TRIGGER change_log_attachment_insert AFTER INSERT ON thing_principals BEGIN
-    INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
-    VALUES (NEW.account_id, 'attachment', ${certificateOf('NEW.principal')}, 'ATTACHED', ${NOW});
+    ${logAttachment('NEW', 'ATTACHED')}
   END;
   CREATE TRIGGER change_log_attachment_update AFTER UPDATE ON thing_principals BEGIN
-    INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
-    VALUES (OLD.account_id, 'attachment', ${certificateOf('OLD.principal')}, 'DETACHED', ${NOW});
-    INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
-    VALUES (NEW.account_id, 'attachment', ${certificateOf('NEW.principal')}, 'ATTACHED', ${NOW});
+    ${logAttachment('OLD', 'DETACHED')}
+    ${logAttachment('NEW', 'ATTACHED')}
   END;
   CREATE TRIGGER change_log_attachment_delete AFTER DELETE ON thing_principals BEGIN
-    INSERT INTO change_log (account_id, kind, resource_id, status, created_at)
-    VALUES (OLD.account_id, 'attachment', ${certificateOf('OLD.principal')}, 'DETACHED', ${NOW});
+    ${logAttachment('OLD', 'DETACHED')}
   END;
   `,
 ];
