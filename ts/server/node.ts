@@ -64,6 +64,16 @@ export interface NodeHooks {
   onEvent?: (event: RegistryEvent) => void;
 }
 
+/** `step()` of start-up, closing the registry if it fails (the process will not serve). */
+async function orClose<T>(registry: Registry, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    await registry.close();
+    throw err;
+  }
+}
+
 /** Start a serving process. */
 export async function startNode(config: ServeConfig, logger: Logger, hooks: NodeHooks = {}): Promise<RunningNode> {
   // The SQLite opener creates the file's directory itself, owner-only (it holds secrets).
@@ -83,15 +93,8 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
   // Fail at start, not at the first request, when the registry cannot be read — or was
   // created for another region or endpoint domain than this configuration names (the
   // values are fixed at creation; a mismatch would route SNI differently than intended).
-  let mismatch: string | undefined;
-  let sealedWith: string | null;
-  try {
-    mismatch = settingsMismatch(config.db, await registry.settings(), config);
-    sealedWith = await registry.secretsKeyId();
-  } catch (err) {
-    await registry.close();
-    throw err;
-  }
+  const mismatch = await orClose(registry, async () => settingsMismatch(config.db, await registry.settings(), config));
+  const sealedWith = await orClose(registry, () => registry.secretsKeyId());
   if (mismatch !== undefined) {
     await registry.close();
     throw new Error(`${mismatch} (The environment variables CERTGATE_REGION and CERTGATE_ENDPOINT_DOMAIN count as the flags.)`);
@@ -110,8 +113,8 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
   let view: FleetView | undefined;
   const viewMetrics: { current?: ViewMetrics } = {};
   if (registry instanceof PostgresRegistry) {
-    try {
-      view = await registry.openFleetView({
+    view = await orClose(registry, () =>
+      registry.openFleetView({
         maxStalenessMs: config.maxStalenessMs,
         heartbeatMs: config.heartbeatMs,
         standings: config.viewStandings,
@@ -119,22 +122,12 @@ export async function startNode(config: ServeConfig, logger: Logger, hooks: Node
         onError: (error) =>
           logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'registry view: round failed; retrying'),
         onHeartbeat: (seconds) => viewMetrics.current?.heartbeat(seconds),
-      });
-    } catch (err) {
-      await registry.close();
-      throw err;
-    }
+      }),
+    );
     registry.observeFleetWaits((result) => viewMetrics.current?.fleetWait(result));
   }
   // SQLite with --view-standings all: every standing loaded before this process listens.
-  if (registry instanceof SqliteRegistry) {
-    try {
-      await registry.loadStandings();
-    } catch (err) {
-      await registry.close();
-      throw err;
-    }
-  }
+  if (registry instanceof SqliteRegistry) await orClose(registry, () => registry.loadStandings());
   const engine = loadEngine(config.engine);
   warmUpEngine(engine);
   const pool =
