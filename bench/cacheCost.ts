@@ -25,7 +25,7 @@ function run({ VerifyCache: V, ConfigCache: C }: Caches): number {
   const verified = new V(10_000);
   const config = new C<string>(1000);
   for (const k of keys) {
-    verified.remember(k, k);
+    verified.remember(k, k, true);
     config.get(k, 0, () => k);
     config.get(`anchor/${k}`, 0, () => k);
   }

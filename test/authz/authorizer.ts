@@ -45,11 +45,13 @@ export interface TestAuthorizerOptions {
   reads?: DecisionReads;
   /** AuthorizerOptions.chainMemoSize (default: the verification cache's size). */
   chainMemoSize?: number;
+  /** Keep a chain in the verification cache from its first sight (no doorkeeper). */
+  admitOnFirstSight?: boolean;
 }
 
 export function testAuthorizer(world: World, o: TestAuthorizerOptions = {}): TestAuthorizer {
   const engine = typeof o.engine === 'object' ? o.engine : loadEngine(o.engine ?? 'native');
-  const cache = new VerifyCache(o.cacheSize ?? 100);
+  const cache = new VerifyCache(o.cacheSize ?? 100, { admitOnFirstSight: o.admitOnFirstSight ?? false });
   const events: DecisionEvent[] = [];
   const clock = o.clock ?? (() => (o.now ?? DATES.now) * 1000);
   const authorizer = new Authorizer({

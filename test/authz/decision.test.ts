@@ -219,8 +219,9 @@ describe.each(ENGINE_NAMES)('the decision with the %s engine', (engineName) => {
     await world.register(leaf, {});
     const { authorizer, events } = testAuthorizer(world, { engine: engineName });
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).allow).toBe(true);
+    expect((await authorizer.authorize(SNI_A, [leaf.pem])).allow).toBe(true);
     await world.setStatus(ACCOUNT_A, leaf.id, 'INACTIVE');
     expect((await authorizer.authorize(SNI_A, [leaf.pem])).reason).toBe('CERTIFICATE_INACTIVE');
-    expect(events.map((e) => e.cacheHit)).toEqual([false, true]);
+    expect(events.map((e) => e.cacheHit)).toEqual([false, false, true]);
   });
 });

@@ -263,7 +263,7 @@ const NO_STAGES: ReadonlyMap<Stage, number> = new Map();
 /** The answer for a finished attempt: the allow when every rule passed, else the refusal. */
 function decisionOf(allows: SharedAllows, attempt: Attempt, verdict: Refusal | undefined): Decision {
   if (verdict !== undefined) return deny(verdict, attempt.certificateId);
-  return allows.get(attempt.standing as CertificateStanding, attempt.cacheHit);
+  return allows.get(attempt.standing as CertificateStanding, attempt.seenBefore);
 }
 
 /** The allow answer for an ACTIVE registration, with the certificate's things (SharedAllows freezes what it shares). */

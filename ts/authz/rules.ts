@@ -73,6 +73,12 @@ export class Attempt {
   entry!: CachedChain;
   /** Whether the chain was in the verification cache. */
   cacheHit = false;
+  /**
+   * Whether the chain was met before: in the verification cache, or its second sight (the
+   * cache's doorkeeper, ts/authz/doorkeeper.ts). What is worth remembering for the warm
+   * path is decided by this (ts/fastpath/index.ts, "Remembered on second sight").
+   */
+  seenBefore = false;
   /** The leaf's certificateId, once decoded (also for a deadline answer). */
   certificateId: string | null = null;
   /** The routed account ({@link routeToAccount}); null without SNI until a registration is found. */
@@ -177,10 +183,10 @@ function decodeChain(s: RuleSetting, a: Attempt): Refusal | undefined {
   }
   const cached = s.cache.get(read.chain.key, a.now);
   a.cacheHit = cached !== undefined;
-  // Second sight: only a chain the verification cache already knew is worth remembering
-  // by its text (ts/fastpath/index.ts).
-  if (cached !== undefined) s.chains.remember(a.certChain, read.chain);
-  a.entry = cached ?? s.cache.remember(read.chain.key, read.chain.leafId);
+  a.seenBefore = a.cacheHit || s.cache.admits(read.chain.key);
+  // Second sight: only a chain met before is worth remembering by its text (ts/fastpath/index.ts).
+  if (a.seenBefore) s.chains.remember(a.certChain, read.chain);
+  a.entry = cached ?? s.cache.remember(read.chain.key, read.chain.leafId, a.seenBefore);
   a.chain = read.chain;
   a.certificateId = a.entry.certificateId;
   a.stages.stop();
@@ -224,7 +230,7 @@ async function routeWithoutSni(s: RuleSetting, a: Attempt): Promise<Refusal | un
   const [only, ...more] = found.filter((r) => r.certificateMode === 'DEFAULT');
   if (only === undefined) return new Refusal('SNI_REQUIRED', `SNI_ONLY certificate without SNI (registered in ${found.length} account(s))`);
   if (more.length > 0) return new Refusal('SNI_REQUIRED', `registered in DEFAULT mode in ${more.length + 1} accounts`);
-  const standing = await timed(a, 'registry', () => s.reads.standing(only.accountId, id, a.cacheHit));
+  const standing = await timed(a, 'registry', () => s.reads.standing(only.accountId, id, a.seenBefore));
   if (standing === null) return new Refusal('CERTIFICATE_NOT_REGISTERED', 'deleted while deciding');
   a.standing = standing;
   a.account = await timed(a, 'registry', () => s.registry.getAccount(only.accountId));
@@ -242,7 +248,7 @@ function readRegistration(s: RuleSetting, a: Attempt): Step<Refusal | undefined>
   if (a.standing !== null) return undefined;
   const accountId = (a.account as Account).accountId;
   const since = performance.now();
-  const read = s.reads.standing(accountId, a.entry.certificateId, a.cacheHit);
+  const read = s.reads.standing(accountId, a.entry.certificateId, a.seenBefore);
   if (!(read instanceof Promise)) {
     a.stages.since('registry', since);
     return registered(s, a, accountId, read);
@@ -464,7 +470,7 @@ function rereadAfterPool(s: RuleSetting, a: Attempt): Step<Refusal | undefined> 
   if (a.placement !== 'pool') return undefined;
   const before = a.standing as CertificateStanding;
   return timed(a, 'registry', () =>
-    andThen(s.reads.standing(before.accountId, before.certificateId, a.cacheHit), (fresh) => {
+    andThen(s.reads.standing(before.accountId, before.certificateId, a.seenBefore), (fresh) => {
       if (fresh === null) return new Refusal('CERTIFICATE_NOT_REGISTERED', 'deleted while verifying');
       a.standing = fresh;
       return fresh.status === 'ACTIVE' ? undefined : refuseStatus(s, a, fresh);

@@ -8,8 +8,11 @@
  * earliest notAfter of the certificates it vouches for, after which a stale "verified"
  * could otherwise outlive an expired CA. A capacity of 0 disables it. The bound and the
  * recency order are `lru-cache`'s; the expiry is checked here against the decision's clock.
+ * A chain is admitted on its second sight (ts/authz/doorkeeper.ts): the first decision
+ * about it verifies and forgets, the second verifies and remembers, later ones hit.
  */
 import { LRUCache } from 'lru-cache';
+import { Doorkeeper } from './doorkeeper.js';
 import type { CertificateInfo } from '../engine/types.js';
 
 /** A certificate on a verified path and the certificate that issued it (branch crl). */
@@ -80,14 +83,21 @@ export class VerifyCache {
   readonly #capacity: number;
   /** Undefined when disabled (lru-cache needs a bound of at least 1). */
   readonly #entries: LRUCache<string, CachedChain> | undefined;
+  readonly #door: Doorkeeper;
   #hits = 0;
   #misses = 0;
 
-  /** `capacity` 0 disables caching: every lookup misses and nothing is stored. */
-  constructor(capacity: number) {
+  /**
+   * `capacity` 0 disables caching: every lookup misses and nothing is stored.
+   * `admitOnFirstSight` remembers every chain at once (no doorkeeper), as tests that look
+   * at one decision's effect on the next want.
+   */
+  constructor(capacity: number, options: { admitOnFirstSight?: boolean } = {}) {
     if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`verify cache size must be an integer >= 0, got ${capacity}`);
     this.#capacity = capacity;
     this.#entries = capacity === 0 ? undefined : new LRUCache({ max: capacity });
+    // As many slots as entries (rounded up to a power of two): 4 bytes each.
+    this.#door = new Doorkeeper(capacity === 0 || options.admitOnFirstSight === true ? 0 : capacity);
   }
 
   get capacity(): number {
@@ -111,12 +121,21 @@ export class VerifyCache {
   }
 
   /**
-   * Start remembering a chain by its leaf's certificateId, right after {@link get} missed
-   * it (in the same synchronous step: no other decision can have added it in between);
-   * returns the new entry. Not looked up again: on a cold decision a second probe of a
-   * 100,000-entry map is a cache miss of its own.
+   * Whether a chain {@link get} just missed is to be kept: from its second sight on (the
+   * doorkeeper notes the first), or at once with `admitOnFirstSight`; never when the cache
+   * is disabled.
    */
-  remember(key: string, certificateId: string): CachedChain {
+  admits(key: string): boolean {
+    return this.#entries !== undefined && this.#door.admit(key);
+  }
+
+  /**
+   * A new entry for a chain {@link get} just missed, stored when `keep` ({@link admits}), in
+   * the same synchronous step (no other decision can have added it in between); the
+   * decision fills it either way. Not looked up again: on a cold decision a second probe of
+   * a 100,000-entry map is a cache miss of its own.
+   */
+  remember(key: string, certificateId: string, keep: boolean): CachedChain {
     const entry: CachedChain = {
       certificateId,
       leaf: undefined,
@@ -124,7 +143,7 @@ export class VerifyCache {
       crlLinks: new PerAnchor(),
       expiresAt: Number.POSITIVE_INFINITY,
     };
-    this.#entries?.set(key, entry);
+    if (keep) this.#entries?.set(key, entry);
     return entry;
   }
 

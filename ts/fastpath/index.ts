@@ -24,12 +24,14 @@
  * then copies and promotes, and a new entry in a large map. For a device met once (a
  * cold decision) that was ~13 µs of ~145 µs of server CPU (bench/README.md "Remembered
  * on second sight"), paid for nothing. So the memos keep only what belongs to a
- * certificate met before, as the decision knows from the verification cache (which
- * every decision consults and fills anyway: ts/authz/verifyCache.ts); the verification
- * cache is the "doorkeeper" of TinyLFU (https://arxiv.org/abs/1512.00727): an item is
- * admitted on its second access. On a device's first decision nothing is looked up or
- * kept in the committed-reads memo, the decoded-chain memo, the shared allows or the
- * doors' memos; its second decision fills them; from its third on it is served warm. This
+ * certificate met before, as the decision knows from the verification cache or, on a
+ * chain's second sight, from the cache's doorkeeper (ts/authz/doorkeeper.ts, TinyLFU's
+ * "doorkeeper", https://arxiv.org/abs/1512.00727: an item is admitted on its second
+ * access; the verification cache itself admits a chain that way too, bench/README.md
+ * "Admitted on second sight"). On a device's first decision nothing is looked up or
+ * kept in the committed-reads memo, the decoded-chain memo, the shared allows, the
+ * doors' memos or the verification cache; its second decision fills them; from its
+ * third on it is served warm. This
  * decides nothing: every memo answers only what a read or a decoding would, so which
  * decision fills it changes cost, never answers (test/authz/secondSight.test.ts). A
  * decision tells the doors through the answer itself: only a shared answer is frozen

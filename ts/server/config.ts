@@ -150,7 +150,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flag: '--verify-cache-size <n>',
     env: 'CERTGATE_VERIFY_CACHE_SIZE',
     default: '100000',
-    help: 'verified chains (and their decoded PEM texts) remembered per process (~1.4 KB each with the text; 0 disables)',
+    help: 'verified chains (and their decoded PEM texts) remembered per process, from their second sight on (~1.4 KB each with the text; 0 disables)',
   },
   {
     key: 'configCacheMs',
