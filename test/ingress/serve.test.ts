@@ -8,7 +8,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../ts/paths.js';
-import { engineV8Flags } from '../../ts/server/serve.js';
+import { serverV8Flags } from '../../ts/server/serve.js';
 import { certificate, identity, type Cert } from '../authz/pki.js';
 import { SNI_A, createWorld, type World } from '../authz/world.js';
 
@@ -98,7 +98,7 @@ describe('certgate serve with two processes', () => {
 });
 
 describe('certgate serve --engine wasm', () => {
-  it('runs its server processes with --no-liftoff (wasm compiled optimised at once), and decides', async () => {
+  it('runs its server processes with --no-liftoff (wasm compiled optimised at once) and the lower interrupt budget, and decides', async () => {
     const world = await createWorld();
     const leaf = certificate({ subject: identity('wasm device', 'p256') });
     await world.register(leaf, {});
@@ -128,7 +128,9 @@ describe('certgate serve --engine wasm', () => {
       });
       expect(line.workers).toHaveLength(2);
       for (const pid of line.workers ?? []) {
-        expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--no-liftoff');
+        expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(
+          expect.arrayContaining(['--no-liftoff', '--interrupt-budget=16384']),
+        );
       }
       const res = await request(`${line.authz}/v1/authorize`, {
         method: 'POST',
@@ -141,9 +143,10 @@ describe('certgate serve --engine wasm', () => {
     }
   });
 
-  it('adds the flag for the wasm engine only, and not with CERTGATE_WASM_LIFTOFF=1', () => {
-    expect(engineV8Flags('wasm', {})).toEqual(['--no-liftoff']);
-    expect(engineV8Flags('wasm', { CERTGATE_WASM_LIFTOFF: '1' })).toEqual([]);
-    expect(engineV8Flags('native', {})).toEqual([]);
+  it('adds --no-liftoff for the wasm engine only, the interrupt budget for both, neither with CERTGATE_V8_DEFAULTS=1', () => {
+    expect(serverV8Flags('wasm', {})).toEqual(['--interrupt-budget=16384', '--no-liftoff']);
+    expect(serverV8Flags('wasm', { CERTGATE_WASM_LIFTOFF: '1' })).toEqual(['--interrupt-budget=16384']);
+    expect(serverV8Flags('native', {})).toEqual(['--interrupt-budget=16384']);
+    expect(serverV8Flags('wasm', { CERTGATE_V8_DEFAULTS: '1' })).toEqual([]);
   });
 });
