@@ -15,7 +15,8 @@
  * each side spent per request (server process tree from /proc, load generator from
  * process.cpuUsage), which is what the ratios are made of on 2 shared cores. The cold
  * runs add a floor: node:http doing only the chain's signature work (authzBaselines.ts),
- * the bound for any authorizer that verifies every cold chain.
+ * the bound for any authorizer that verifies every cold chain. The baseline servers run
+ * with the V8 flags certgate's own server processes get (childServer.ts baselineNodeFlags).
  * Run: `npx vite-node bench/authz.ts` (needs `npm run build:ts`: certgate runs from dist/
  * like `certgate serve`).
  */
@@ -27,7 +28,16 @@ import { projectRoot } from '../ts/paths.js';
 import { certificate, escapePem, identity, type Cert } from '../test/authz/pki.js';
 import { closedLoopGrpc, closedLoopHttp, openLoopHttp, type LoadResult } from './coreLoad.js';
 import { median } from './median.js';
-import { envServeArgs, killChildren, listening, serveArgs, startChild, stopChild, type ChildServer } from './childServer.js';
+import {
+  baselineNodeFlags,
+  envServeArgs,
+  killChildren,
+  listening,
+  serveArgs,
+  startChild,
+  stopChild,
+  type ChildServer,
+} from './childServer.js';
 import { treeCpuSeconds } from './procCpu.js';
 import type { BenchRegistry } from './fixtures.js';
 
@@ -63,10 +73,16 @@ const PROFILE = process.env.BENCH_PROFILE;
 type Server = ChildServer;
 
 const viteNode = createRequire(import.meta.url).resolve('vite-node/vite-node.mjs');
+const BASELINE_NODE_FLAGS = baselineNodeFlags();
 const baseline = (mode: string, db: string) =>
-  startChild(process.execPath, [viteNode, path.join(projectRoot, 'bench', 'authzBaselines.ts')], (l) => 'port' in l, {
-    env: { BENCH_MODE: mode, BENCH_DB: db, BENCH_SNI: SNI },
-  });
+  startChild(
+    process.execPath,
+    [...BASELINE_NODE_FLAGS, viteNode, path.join(projectRoot, 'bench', 'authzBaselines.ts')],
+    (l) => 'port' in l,
+    {
+      env: { BENCH_MODE: mode, BENCH_DB: db, BENCH_SNI: SNI },
+    },
+  );
 
 /** A load run with the CPU both sides spent on it, µs per request. */
 interface Measured extends LoadResult {
@@ -197,6 +213,7 @@ async function main(): Promise<void> {
       `fixtures: ${warm.length} warm + ${cold.length} cold RSA-2048 leaves under a registered RSA-2048 CA, ` +
         `${coldViaIntermediate.length} more under an intermediate (${Math.round(performance.now() - t0)} ms)`,
     );
+    log(`baseline servers' node flags: ${BASELINE_NODE_FLAGS.join(' ') || '(none)'}`);
     const trees: Tree[] = [{ label: 'this', root: projectRoot, db }];
     if (BASE !== undefined && baseDb !== undefined) {
       trees.push({ label: 'base', root: BASE, db: baseDb });

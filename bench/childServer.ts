@@ -4,6 +4,7 @@
  * lines says so, and killed with the others if a run fails half way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { serverV8Flags } from '../ts/server/serve.js';
 
 export interface ChildServer {
   child: ChildProcess;
@@ -49,6 +50,17 @@ export function serveArgs(o: ServeArgs): string[] {
     ...(o.deadlineMs === undefined ? [] : ['--deadline-ms', String(o.deadlineMs)]),
     ...(o.extra ?? []),
   ];
+}
+
+/**
+ * Node flags of the baseline servers (floor, bare, naive; inherited by their cluster
+ * workers): by default the V8 flags certgate gives its own native server processes
+ * (ts/server/serve.ts serverV8Flags), so a ratio measures certgate's work, not a flag;
+ * `BENCH_BASELINE_NODE_FLAGS` (space-separated; `none` for none) replaces them.
+ */
+export function baselineNodeFlags(): string[] {
+  const env = process.env.BENCH_BASELINE_NODE_FLAGS;
+  return env === undefined ? serverV8Flags('native', {}) : env.split(' ').filter((f) => f !== '' && f !== 'none');
 }
 
 /** `BENCH_CERTGATE_ARGS`: extra `certgate serve` arguments, space-separated (e.g. `--no-fast-path`). */

@@ -38,7 +38,9 @@
  * BENCH_NAIVE=0 (no naive-mem in the cold and storm parts), BENCH_FLOOR_WASM=1 (also the
  * floor with the wasm engine, cold part), BENCH_JIT_WARMUP (1500: cold
  * requests a fresh server decides before the measured run; the wasm engine's code is still
- * being tiered up by V8 for its first few thousand calls per process, bench/README.md).
+ * being tiered up by V8 for its first few thousand calls per process, bench/README.md),
+ * BENCH_BASELINE_NODE_FLAGS (node flags of the baseline servers; by default the V8 flags
+ * certgate's server processes get, childServer.ts baselineNodeFlags).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -47,7 +49,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../ts/paths.js';
 import { readFleet, type Fleet } from '../ts/load/fleet.js';
-import { children, envServeArgs, killChildren, serveArgs, startChild, stopChild } from './childServer.js';
+import { baselineNodeFlags, children, envServeArgs, killChildren, serveArgs, startChild, stopChild } from './childServer.js';
 import { DSO_HEADER, dsoRow, perfRecorded } from './perfRecord.js';
 import { loadAverage, statFields, treeCpuSeconds, USER_HZ } from './procCpu.js';
 
@@ -111,7 +113,7 @@ async function startServer(name: string, command: string, args: string[], envExt
 }
 
 const baseline = (mode: string, db: string, extra: Record<string, string> = {}) =>
-  startServer(mode, process.execPath, [viteNode, path.join(projectRoot, 'bench', 'authzBaselines.ts')], {
+  startServer(mode, process.execPath, [...baselineNodeFlags(), viteNode, path.join(projectRoot, 'bench', 'authzBaselines.ts')], {
     BENCH_MODE: mode,
     BENCH_DB: db,
     ...extra,
