@@ -411,13 +411,14 @@ pub fn verify_chain(
     let mut path = Vec::new();
     let anchor = search.extend(&leaf, &mut path)?;
     path.push(Node::Anchor(anchor.0));
-    // Each id is a SHA-256 of a whole certificate: computed once per certificate.
+    // Each id is a SHA-256 of a whole certificate: computed once per certificate, and
+    // remembered for the issuers above the leaf, which recur on every path of a fleet.
     let leaf_certificate_id = leaf.id();
     let mut ids = vec![leaf_certificate_id.clone()];
     let mut serials = vec![hex(leaf.x509.raw_serial())];
     let mut not_after = leaf.not_after();
     for cert in search.certs(&path) {
-        ids.push(cert.id());
+        ids.push(cert.recurring_id());
         serials.push(hex(cert.x509.raw_serial()));
         not_after = not_after.min(cert.not_after());
     }
