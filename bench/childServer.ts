@@ -4,7 +4,7 @@
  * lines says so, and killed with the others if a run fails half way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { serverV8Flags } from '../ts/server/serve.js';
+import { serverV8Flags } from '../ts/server/v8Flags.js';
 
 export interface ChildServer {
   child: ChildProcess;
@@ -55,7 +55,7 @@ export function serveArgs(o: ServeArgs): string[] {
 /**
  * Node flags of the baseline servers (floor, bare, naive; inherited by their cluster
  * workers): by default the V8 flags certgate gives its own native server processes
- * (ts/server/serve.ts serverV8Flags), so a ratio measures certgate's work, not a flag;
+ * (ts/server/v8Flags.ts serverV8Flags), so a ratio measures certgate's work, not a flag;
  * `BENCH_BASELINE_NODE_FLAGS` (space-separated; `none` for none) replaces them.
  */
 export function baselineNodeFlags(): string[] {

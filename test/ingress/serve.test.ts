@@ -8,7 +8,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../ts/paths.js';
-import { serverV8Flags } from '../../ts/server/serve.js';
+import { serverV8Flags } from '../../ts/server/v8Flags.js';
 import { certificate, identity, type Cert } from '../authz/pki.js';
 import { SNI_A, createWorld, type World } from '../authz/world.js';
 

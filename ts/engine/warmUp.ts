@@ -2,7 +2,7 @@
  * One chain verified when a server process starts, before it listens: the engine's code
  * for a common decision (parse a P-256 leaf and CA, check the signature, hash the path)
  * is compiled then rather than inside the first device's decision. With the wasm engine
- * under `--no-liftoff` (ts/server/serve.ts `serverV8Flags`) that first call compiles every
+ * under `--no-liftoff` (ts/server/v8Flags.ts `serverV8Flags`) that first call compiles every
  * function it reaches with V8's optimising compiler: ~70 ms, against ~4 ms with V8's
  * default and ~0.2 ms once compiled (measured on the 2-core machine of bench/README.md).
  * It doubles as a self-test: an engine that cannot verify a good chain stops the
