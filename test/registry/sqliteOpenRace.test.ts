@@ -4,16 +4,21 @@
  * WAL mode; SQLite answers one of them SQLITE_BUSY at once, without the busy handler,
  * because waiting would deadlock (https://www.sqlite.org/c3ref/busy_handler.html), and
  * that worker's start-up failed with "database is locked" (seen in CI: 1 start in ~10).
- * Here the processes wait for a common instant before opening, which makes the collision
- * likely: before the fix, 6 or 7 of these 12 rounds failed (in two runs).
+ * The first test holds the state that collision creates, so it fails before the fix on
+ * any schedule: another process holds the new file's write lock (RESERVED) while this one
+ * puts it in WAL mode. The second makes the collision itself likely: the processes wait
+ * for a common instant before opening (before the fix, 6 or 7 of its 12 rounds failed in
+ * two runs on a quiet machine; on a busy one it may not collide at all).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../ts/paths.js';
+import { Sqlite } from '../../ts/registry/sqlite/database.js';
 
 const ROUNDS = 12;
 // Two: with three on two cores, one is often still off the CPU at the instant (fewer collisions).
@@ -47,6 +52,28 @@ describe('sqlite registry: several processes opening a new file at once', () => 
     dir = mkdtempSync(path.join(tmpdir(), 'certgate-open-race-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('opens a new file while another process holds its write lock, once that process lets go', async () => {
+    const file = path.join(dir, 'held.db');
+    // A new, empty file (rollback mode), its write lock taken and released 300 ms later.
+    const script = `
+      const Database = require(${JSON.stringify(path.join(projectRoot, 'node_modules', 'better-sqlite3'))});
+      const db = new Database(process.argv[1]);
+      db.exec('BEGIN IMMEDIATE');
+      process.stdout.write('held');
+      setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, 300);
+    `;
+    const holder = spawn(process.execPath, ['-e', script, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => holder.on('exit', resolve));
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    // Before the fix: SQLITE_BUSY at once (this connection reads page 1, then needs the
+    // lock the holder has; waiting could deadlock, so SQLite does not wait).
+    new Sqlite(file).close();
+    expect(await exited).toBe(0);
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
 
   it(`every one of ${PROCESSES} processes opens it, in each of ${ROUNDS} rounds`, async () => {
     const outcomes: string[] = [];
